@@ -1,0 +1,19 @@
+# Every dependency comes from a Debian 12 package; nothing is downloaded.
+#   liblmdb-dev, libzmq3-dev, cppzmq-dev, libmsgpack-cxx-dev, libavahi-core-dev,
+#   libzstd-dev, libsodium-dev, nlohmann-json3-dev, libtoml11-dev, libboost-test-dev
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LMDB REQUIRED IMPORTED_TARGET lmdb)
+pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET libzmq)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(AVAHI_CORE REQUIRED IMPORTED_TARGET avahi-core)
+find_package(cppzmq REQUIRED)
+find_package(msgpack-cxx REQUIRED CONFIG NAMES msgpackc-cxx msgpack-cxx)
+find_package(nlohmann_json REQUIRED)
+find_package(toml11 REQUIRED)
+find_package(Threads REQUIRED)
+
+# msgpack-c's C++ API without its optional Boost parts.
+add_library(shopsync_msgpack INTERFACE)
+target_link_libraries(shopsync_msgpack INTERFACE msgpackc-cxx)
+target_compile_definitions(shopsync_msgpack INTERFACE MSGPACK_NO_BOOST)

@@ -1,0 +1,52 @@
+// The messages the replication core exchanges with its peers (DESIGN.md,
+// "Knowledge and deltas"). The core produces and consumes these as values; the
+// node encodes them on the wire (node/wire_codec.h, docs/wire-format.md).
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "storage/record.h"
+
+namespace shopsync {
+
+// "Send me what my knowledge does not cover; at most `credit` batches for now."
+struct Pull {
+  VersionVector knowledge;
+  std::uint32_t credit = 0;
+  bool operator==(const Pull&) const = default;
+};
+
+// Part of the answer to a Pull. `complete` says, per origin, the counter up to
+// which the sender has now sent everything the puller lacked; the puller may
+// raise its knowledge to it once the batch is committed. `more` is true while
+// the answer goes on.
+struct Batch {
+  std::vector<std::pair<RecordKey, RecordState>> records;
+  VersionVector complete;
+  bool more = false;
+  bool operator==(const Batch&) const = default;
+};
+
+// The puller grants the sender `batches` more batches in flight.
+struct Credit {
+  std::uint32_t batches = 0;
+  bool operator==(const Credit&) const = default;
+};
+
+// "This is what I know now": sent to every connected peer after a commit.
+struct Notify {
+  VersionVector knowledge;
+  bool operator==(const Notify&) const = default;
+};
+
+// "Your knowledge is older than my tombstone horizon: start from a snapshot."
+struct SnapshotRequired {
+  bool operator==(const SnapshotRequired&) const = default;
+};
+
+using Message = std::variant<Pull, Batch, Credit, Notify, SnapshotRequired>;
+
+}  // namespace shopsync

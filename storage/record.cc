@@ -1,0 +1,133 @@
+#include "storage/record.h"
+
+#include <algorithm>
+
+namespace shopsync {
+
+namespace {
+
+auto find_entry(const std::vector<VersionVector::Entry>& entries, NodeId node) {
+  return std::lower_bound(entries.begin(), entries.end(), node,
+                          [](const VersionVector::Entry& e, NodeId n) { return e.first < n; });
+}
+
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool is_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t extra = 0;
+    char32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size()) return false;  // truncated sequence
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr char32_t kMinForLength[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMinForLength[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::uint64_t VersionVector::get(NodeId node) const {
+  auto it = find_entry(entries_, node);
+  return it != entries_.end() && it->first == node ? it->second : 0;
+}
+
+bool VersionVector::covers(const VersionVector& other) const {
+  return std::all_of(other.entries_.begin(), other.entries_.end(),
+                     [this](const Entry& e) { return e.second <= get(e.first); });
+}
+
+void VersionVector::advance(const Dot& dot) {
+  if (dot.counter == 0) return;
+  auto it = find_entry(entries_, dot.origin);
+  if (it != entries_.end() && it->first == dot.origin) {
+    it->second = std::max(it->second, dot.counter);
+  } else {
+    entries_.insert(it, {dot.origin, dot.counter});
+  }
+}
+
+void VersionVector::set(NodeId node, std::uint64_t counter) {
+  auto it = find_entry(entries_, node);
+  const bool present = it != entries_.end() && it->first == node;
+  if (counter == 0) {
+    if (present) entries_.erase(it);
+  } else if (present) {
+    it->second = counter;
+  } else {
+    entries_.insert(it, {node, counter});
+  }
+}
+
+void VersionVector::join(const VersionVector& other) {
+  std::vector<Entry> out;
+  out.reserve(entries_.size() + other.entries_.size());
+  auto a = entries_.begin();
+  auto b = other.entries_.begin();
+  while (a != entries_.end() || b != other.entries_.end()) {
+    if (b == other.entries_.end() || (a != entries_.end() && a->first < b->first)) {
+      out.push_back(*a++);
+    } else if (a == entries_.end() || b->first < a->first) {
+      out.push_back(*b++);
+    } else {
+      out.emplace_back(a->first, std::max(a->second, b->second));
+      ++a;
+      ++b;
+    }
+  }
+  entries_ = std::move(out);
+}
+
+Status validate_collection_name(std::string_view name) {
+  auto bad = [&](const char* why) {
+    return Status::invalid("collection name '" + std::string(name) + "' " + why +
+                           " (rule: [a-z][a-z0-9_]{0,63})");
+  };
+  if (name.empty()) return Status::invalid("collection name is empty (rule: [a-z][a-z0-9_]{0,63})");
+  if (name.size() > kMaxCollectionName) return bad("is longer than 64 characters");
+  if (name[0] < 'a' || name[0] > 'z') return bad("must start with a lowercase letter");
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      return bad("has a character other than a-z, 0-9 and _");
+    }
+  }
+  return Status::ok();
+}
+
+Status validate_record_id(std::string_view id) {
+  if (id.empty()) return Status::invalid("record id is empty (rule: 1 to 256 bytes of UTF-8)");
+  if (id.size() > kMaxRecordId) {
+    return Status::invalid("record id is " + std::to_string(id.size()) +
+                           " bytes long (rule: 1 to 256 bytes of UTF-8)");
+  }
+  if (!is_utf8(id)) return Status::invalid("record id is not valid UTF-8");
+  return Status::ok();
+}
+
+Status validate_key(const RecordKey& key) {
+  SHOPSYNC_TRY(validate_collection_name(key.collection));
+  return validate_record_id(key.id);
+}
+
+}  // namespace shopsync
