@@ -16,6 +16,10 @@ namespace shopsync {
 struct Pull {
   VersionVector knowledge;
   std::uint32_t credit = 0;
+  // Added by the replication core (appended on the wire): ask for a full
+  // snapshot (every live record) rather than a delta; sent after
+  // SnapshotRequired. See docs/replication.md, "Tombstones".
+  bool snapshot = false;
   bool operator==(const Pull&) const = default;
 };
 
@@ -23,10 +27,18 @@ struct Pull {
 // which the sender has now sent everything the puller lacked; the puller may
 // raise its knowledge to it once the batch is committed. `more` is true while
 // the answer goes on.
+//
+// Added by the replication core (appended on the wire): `base` says, per origin,
+// the counter this batch continues from; the puller raises its knowledge of an
+// origin to `complete` only if it already knows that origin up to `base`, so a
+// lost or reordered batch can never make it claim what it has not received.
+// `snapshot` marks the batches answering a Pull with snapshot = true.
 struct Batch {
   std::vector<std::pair<RecordKey, RecordState>> records;
   VersionVector complete;
   bool more = false;
+  VersionVector base;
+  bool snapshot = false;
   bool operator==(const Batch&) const = default;
 };
 

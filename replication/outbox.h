@@ -1,0 +1,43 @@
+// Where the replication core puts what it wants done outside itself: messages
+// to peers, and notices for the node (changes feed, conflicts, metrics).
+//
+// The core calls these synchronously from inside its own calls, after the
+// store transaction they follow has committed. Implementations must not call
+// back into the Replica from them (queue and act later instead).
+#pragma once
+
+#include "replication/messages.h"
+#include "storage/record.h"
+#include "storage/store.h"
+
+namespace shopsync {
+
+struct VisibleRecord;
+
+class Outbox {
+ public:
+  virtual ~Outbox() = default;
+
+  // Queues `message` for peer `to`. The core never assumes delivery: lost,
+  // duplicated or reordered messages are repaired by later pulls.
+  virtual void send(NodeId to, Message message) = 0;
+
+  // A record's stored state changed (local write, received batch, snapshot
+  // purge or tombstone removal). `now` is nullopt when the record was erased.
+  virtual void changed(const RecordKey& key, const VisibleRecord* now) {
+    (void)key;
+    (void)now;
+  }
+
+  // A conflict was appended to the log (already committed).
+  virtual void conflict(const ConflictEntry& entry) { (void)entry; }
+};
+
+// An Outbox that keeps the messages in a vector, for tests and simple drivers.
+class VectorOutbox : public Outbox {
+ public:
+  void send(NodeId to, Message message) override { messages.emplace_back(to, std::move(message)); }
+  std::vector<std::pair<NodeId, Message>> messages;
+};
+
+}  // namespace shopsync

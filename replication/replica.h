@@ -1,0 +1,198 @@
+// The replication core of one node: an event-driven state machine with no I/O
+// of its own (STYLE.md: NuRaft, etcd-raft).
+//
+// Events in: local commands (put, remove, resolve), peer events
+// (peer_connected, peer_disconnected, receive) and tick(). Effects out: one
+// Store::write per event that changes data (records, change index, knowledge,
+// node counter, HLC and conflict log together), and messages / notices pushed
+// into the Outbox passed to the call, after the commit. The daemon (node/)
+// drives it from its event loop; the simulator (tests/replication/sim/) drives
+// the very same code with a fake network and manual clocks.
+//
+// Protocol summary (docs/replication.md has the whole story):
+//   - puller -> sender  Pull{knowledge, credit[, snapshot]}
+//   - sender -> puller  Batch{records, base, complete, more} x credit
+//   - puller -> sender  Credit{1} after committing each Batch with more
+//   - anyone -> peers   Notify{knowledge} after a commit that changed data
+//   - sender -> puller  SnapshotRequired when the puller's knowledge is below
+//                       the sender's tombstone horizon; the puller then sends
+//                       Pull{snapshot = true}.
+// The node owns sockets, HELLO/ERROR/heartbeats and the wire encoding.
+//
+// Persistence: NodeMeta, records, change index and conflict log through the
+// Store API; in Table::settings the keys "replication/peer/<16 hex digits>"
+// (a peer's last known knowledge) and "replication/horizon" (the tombstone
+// horizon), both in the text form of replication/knowledge_text.h.
+//
+// Thread-safety: none. One thread (the node's event loop) calls everything.
+// Readers elsewhere may read the Store directly (read transactions) and use
+// make_visible() to show a record exactly as the Replica would.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "replication/clock.h"
+#include "replication/hlc.h"
+#include "replication/messages.h"
+#include "replication/outbox.h"
+#include "replication/strategy.h"
+#include "storage/record.h"
+#include "storage/status.h"
+#include "storage/store.h"
+
+namespace shopsync {
+
+struct ReplicaOptions {
+  // This node's id. Used when the store has no NodeMeta yet (must then be
+  // non-zero); when the store has one, 0 means "take the stored id" and any
+  // other value must match it (refused otherwise).
+  NodeId node_id = 0;
+  // Cluster name. Stored at first open; a store of another cluster is refused.
+  std::string cluster;
+  // This node plays the uplink (cloud server) role: its writes carry
+  // uplink_origin = true (server_wins / client_wins).
+  bool uplink = false;
+
+  // Strategy per collection; collections not listed use default_strategy.
+  // Every node of a cluster must be configured alike.
+  std::map<std::string, StrategyKind, std::less<>> strategies;
+  StrategyKind default_strategy = StrategyKind::newest_wins;
+  std::uint64_t tolerance_ms = kDefaultToleranceMs;
+
+  // Batch limits of a delta answer: a batch stops at whichever comes first
+  // (a single record larger than max_batch_bytes still goes alone).
+  std::size_t max_batch_records = 1000;
+  std::size_t max_batch_bytes = 1 << 20;
+  // Batches a puller allows in flight (Pull.credit); it grants one more
+  // (Credit{1}) per committed batch. A sender caps any grant at max_credit.
+  std::uint32_t initial_credit = 4;
+  std::uint32_t max_credit = 64;
+
+  // Safety-net pull toward each connected peer when no pull ran for this long.
+  std::uint64_t pull_interval_ms = 30'000;
+  // A pull answer that makes no progress for this long is asked again.
+  std::uint64_t pull_timeout_ms = 10'000;
+
+  // Tombstones are removed only when every known peer's knowledge covers them
+  // and they are at least this old (by their HLC's wall part).
+  std::uint64_t tombstone_retention_ms = 7ull * 24 * 3600 * 1000;
+  // How often tick() scans for removable tombstones.
+  std::uint64_t tombstone_scan_interval_ms = 3600'000;
+};
+
+// A write of some or all fields of a record. Values are MessagePack-packed
+// field values (one object each); nullopt removes the field.
+struct FieldUpdate {
+  std::map<std::string, std::optional<std::string>, std::less<>> fields;
+  // true: the record becomes exactly `fields` (fields not listed are removed).
+  // false: only the listed fields change, the others keep their value.
+  bool replace = true;
+};
+
+// How a conflicted record is resolved by hand: choose one sibling, or supply
+// the merged fields (a whole-record replacement).
+struct Resolution {
+  std::optional<Dot> choose;             // a sibling's dot
+  std::optional<FieldUpdate> fields;     // used when `choose` is empty
+  // Optional guard: the context the user saw. When set and the record now has
+  // a sibling it does not cover, resolve() fails (refused) instead of silently
+  // superseding a version the user never saw.
+  std::optional<VersionVector> seen;
+};
+
+// A record as the API shows it: the visible value under the collection's
+// strategy, plus the siblings and causal context behind it.
+struct VisibleRecord {
+  RecordKey key;
+  StrategyKind strategy = StrategyKind::newest_wins;
+  Outcome visible;                 // fields, deleted, winner, conflicted, ...
+  std::vector<Version> siblings;   // sorted by dot
+  VersionVector context;
+  bool operator==(const VisibleRecord&) const = default;
+};
+
+// What the core knows about one peer (in memory; knowledge also persisted).
+struct PeerStats {
+  NodeId id = 0;
+  bool connected = false;
+  VersionVector knowledge;        // latest the peer told us (HELLO, Pull, Notify)
+  std::uint64_t records_in = 0;   // records received in batches from it
+  std::uint64_t records_out = 0;  // records sent to it
+  std::uint64_t batches_in = 0;
+  std::uint64_t batches_out = 0;
+  std::uint64_t last_sync_ms = 0;  // wall ms of the last batch committed from it
+  bool pull_in_flight = false;
+  bool snapshot_in_progress = false;
+};
+
+class Replica {
+ public:
+  // Loads NodeMeta (or creates it: counter 0, empty knowledge) and the
+  // persisted peer knowledge and tombstone horizon. `store` and `clock` must
+  // outlive the Replica. Errors: invalid_argument (node_id 0 on a new store, a
+  // bad option), refused (other cluster or node id), and the store's errors.
+  static Result<std::unique_ptr<Replica>> open(Store& store, Clock& clock, ReplicaOptions options);
+
+  ~Replica();
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+
+  // ---- local API: each is one Store::write; Notify goes to connected peers.
+  // Errors: invalid_argument (bad key, bad or empty packed value), too_large
+  // (record over the size limit), the store's errors. Nothing changes on error.
+  Result<VisibleRecord> put(const RecordKey& key, const FieldUpdate& update, Outbox& out);
+  // Writes a tombstone. not_found when the record is unknown or already deleted.
+  Result<VisibleRecord> remove(const RecordKey& key, Outbox& out);
+  // A local write whose context covers every sibling. not_found (unknown
+  // record or no sibling with the chosen dot), refused (`seen` guard),
+  // invalid_argument (neither choose nor fields).
+  Result<VisibleRecord> resolve(const RecordKey& key, const Resolution& resolution, Outbox& out);
+  // nullopt when the record is unknown here (a tombstone is returned, with
+  // visible.deleted = true).
+  Result<std::optional<VisibleRecord>> get(const RecordKey& key);
+
+  // ---- peers
+  // After the node's HELLO exchange with `peer`: pulls at once if the peer
+  // knows something we do not.
+  void peer_connected(NodeId peer, const VersionVector& their_knowledge, Outbox& out);
+  // Ends any answer in progress toward the peer; its knowledge is kept (and
+  // still holds back tombstone removal until forget_peer()).
+  void peer_disconnected(NodeId peer);
+  // Stops counting `peer` for tombstone removal (an operator removed it).
+  Status forget_peer(NodeId peer);
+  // A message from a connected peer. protocol when it breaks the protocol
+  // (invalid keys or states in a batch): nothing of it is applied and the
+  // node should answer ERROR. Store errors are returned as they are.
+  Status receive(NodeId from, const Message& message, Outbox& out);
+  // Periodic work: safety-net pulls, re-asking stalled answers, tombstone
+  // removal. Call every second or so; it reads the Clock.
+  Status tick(Outbox& out);
+
+  // ---- introspection
+  NodeId id() const;
+  const std::string& cluster() const;
+  const VersionVector& knowledge() const;
+  Hlc clock() const;
+  const VersionVector& tombstone_horizon() const;
+  StrategyKind strategy_for(std::string_view collection) const;
+  std::vector<PeerStats> peers() const;
+  // Per collection, how many live versions we hold that `peer`'s knowledge
+  // lacks (what it would pull from us now).
+  Result<std::map<std::string, std::uint64_t>> pending_changes(NodeId peer);
+
+  // The record as the API shows it, from a state read by the caller.
+  VisibleRecord make_visible(const RecordKey& key, const RecordState& state) const;
+
+  struct Impl;
+
+ private:
+  explicit Replica(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shopsync
