@@ -8,7 +8,7 @@ pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(AVAHI_CORE REQUIRED IMPORTED_TARGET avahi-core)
 find_package(cppzmq REQUIRED)
-find_package(msgpack-cxx REQUIRED CONFIG NAMES msgpackc-cxx msgpack-cxx)
+find_package(msgpack-cxx REQUIRED CONFIG NAMES msgpackc-cxx msgpack-cxx msgpack)  # Debian 12 ships cmake/msgpackc-cxx/msgpack-config.cmake
 find_package(nlohmann_json REQUIRED)
 find_package(toml11 REQUIRED)
 find_package(Threads REQUIRED)
