@@ -6,13 +6,16 @@ namespace shopsync {
 
 namespace {
 
-auto find_entry(const std::vector<VersionVector::Entry>& entries, NodeId node) {
+// Works on const and mutable vectors alike (advance/set write through it).
+template <class Entries>
+auto find_entry(Entries& entries, NodeId node) {
   return std::lower_bound(entries.begin(), entries.end(), node,
                           [](const VersionVector::Entry& e, NodeId n) { return e.first < n; });
 }
 
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool is_utf8(std::string_view s) {
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -45,8 +48,6 @@ bool is_utf8(std::string_view s) {
   }
   return true;
 }
-
-}  // namespace
 
 std::uint64_t VersionVector::get(NodeId node) const {
   auto it = find_entry(entries_, node);
@@ -121,7 +122,7 @@ Status validate_record_id(std::string_view id) {
     return Status::invalid("record id is " + std::to_string(id.size()) +
                            " bytes long (rule: 1 to 256 bytes of UTF-8)");
   }
-  if (!is_utf8(id)) return Status::invalid("record id is not valid UTF-8");
+  if (!is_valid_utf8(id)) return Status::invalid("record id is not valid UTF-8");
   return Status::ok();
 }
 

@@ -100,4 +100,7 @@ Status validate_collection_name(std::string_view name);  // [a-z][a-z0-9_]{0,63}
 Status validate_record_id(std::string_view id);          // 1..256 bytes of UTF-8
 Status validate_key(const RecordKey& key);
 
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool is_valid_utf8(std::string_view s);
+
 }  // namespace shopsync

@@ -1,0 +1,485 @@
+#include "storage/lmdb_store.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "storage/key_codec.h"
+#include "storage/record_codec.h"
+
+namespace shopsync {
+
+namespace {
+
+constexpr std::string_view kMagicKey = "magic";
+constexpr std::string_view kMagic = "shopsync";
+constexpr std::string_view kSchemaKey = "schema_version";
+constexpr std::string_view kNodeMetaKey = "node";
+
+struct TableName {
+  const char* name;
+  lmdb::Dbi LmdbStore::Tables::*member;
+};
+
+constexpr TableName kTables[] = {
+    {"records", &LmdbStore::Tables::records},     {"changes", &LmdbStore::Tables::changes},
+    {"meta", &LmdbStore::Tables::meta},           {"peers", &LmdbStore::Tables::peers},
+    {"conflicts", &LmdbStore::Tables::conflicts}, {"trusted_keys", &LmdbStore::Tables::trusted_keys},
+    {"settings", &LmdbStore::Tables::settings},
+};
+
+Status corrupt_record(std::string_view key_bytes, const Status& why) {
+  RecordKey key;
+  std::string name = keys::split_record(key_bytes, key) ? keys::describe(key) : std::string(key_bytes);
+  return Status::corrupt("record " + name + ": " + why.message());
+}
+
+// One transaction seen as a StoreWriter (or, for read(), as a StoreReader:
+// the writing methods are then unreachable).
+class TxnView final : public StoreWriter {
+ public:
+  TxnView(lmdb::Txn& txn, const LmdbStore::Tables& t, const lmdb::Env& env, std::size_t max_record_bytes)
+      : txn_(txn), t_(t), max_key_(env.max_key_size()), max_record_bytes_(max_record_bytes) {}
+
+  // Cursors must close before the transaction ends.
+  void close_cursors() { records_cursor_ = lmdb::Cursor(); }
+
+  Result<std::optional<RecordState>> record(const RecordKey& key) override {
+    SHOPSYNC_TRY(validate_key(key));
+    keys::record(key_buf_, key.collection, key.id);
+    auto got = txn_.get(t_.records, key_buf_);
+    if (!got) return got.status().context("reading record " + keys::describe(key));
+    if (!got->has_value()) return std::optional<RecordState>();
+    auto state = decode_record_state(**got, limits());
+    if (!state) return corrupt_record(key_buf_, state.status());
+    return std::optional<RecordState>(std::move(state).value());
+  }
+
+  Status for_each_record(std::string_view collection, std::string_view after_id,
+                         const std::function<Scan(const RecordKey&, const RecordState&)>& visit) override {
+    SHOPSYNC_TRY(validate_collection_name(collection));
+    auto cursor = lmdb::Cursor::open(txn_, t_.records);
+    if (!cursor) return cursor.status();
+    std::string prefix;
+    keys::record(prefix, collection, "");
+    keys::record(key_buf_, collection, after_id);
+    auto at = cursor->seek(key_buf_);
+    if (at && at->has_value() && !after_id.empty() && (*at)->key == key_buf_) at = cursor->next();
+    RecordKey key;
+    key.collection.assign(collection);
+    for (; at && at->has_value(); at = cursor->next()) {
+      const lmdb::Entry e = **at;
+      if (e.key.substr(0, prefix.size()) != prefix) break;
+      key.id.assign(e.key.substr(prefix.size()));
+      auto state = decode_record_state(e.value, limits());
+      if (!state) return corrupt_record(e.key, state.status());
+      if (visit(key, *state) == Scan::stop) return Status::ok();
+    }
+    return at.status().context("scanning records");
+  }
+
+  Result<std::vector<std::string>> collections() override {
+    auto cursor = lmdb::Cursor::open(txn_, t_.records);
+    if (!cursor) return cursor.status();
+    std::vector<std::string> out;
+    auto at = cursor->first();
+    while (at && at->has_value()) {
+      const std::string_view k = (*at)->key;
+      const auto zero = k.find('\0');
+      if (zero == std::string_view::npos) return corrupt_record(k, Status::corrupt("key without a 0 byte"));
+      out.emplace_back(k.substr(0, zero));
+      // Jump past every key of this collection: "name\1" sorts after "name\0...".
+      std::string next = out.back();
+      next.push_back('\x01');
+      at = cursor->seek(next);
+    }
+    if (!at) return at.status().context("listing collections");
+    return out;
+  }
+
+  Status for_each_change(NodeId origin, std::uint64_t after,
+                         const std::function<Scan(std::uint64_t, const RecordKey&)>& visit) override {
+    if (after == std::numeric_limits<std::uint64_t>::max()) return Status::ok();
+    auto cursor = lmdb::Cursor::open(txn_, t_.changes);
+    if (!cursor) return cursor.status();
+    const auto start = keys::change(origin, after + 1);
+    RecordKey key;
+    auto at = cursor->seek(keys::view(start));
+    for (; at && at->has_value(); at = cursor->next()) {
+      const lmdb::Entry e = **at;
+      if (e.key.size() != 16) return Status::corrupt("change index: key of " + std::to_string(e.key.size()) + " bytes");
+      if (keys::get_be64(e.key.data()) != origin) break;
+      const std::uint64_t counter = keys::get_be64(e.key.data() + 8);
+      if (!keys::split_record(e.value, key)) {
+        return Status::corrupt("change index: entry (" + std::to_string(origin) + ", " + std::to_string(counter) +
+                               ") does not name a record");
+      }
+      if (visit(counter, key) == Scan::stop) return Status::ok();
+    }
+    return at.status().context("scanning the change index");
+  }
+
+  Result<std::optional<NodeMeta>> node_meta() override {
+    auto got = txn_.get(t_.meta, kNodeMetaKey);
+    if (!got) return got.status().context("reading node meta");
+    if (!got->has_value()) return std::optional<NodeMeta>();
+    auto meta = decode_node_meta(**got);
+    if (!meta) return Status::corrupt("meta/node: " + meta.status().message());
+    return std::optional<NodeMeta>(std::move(meta).value());
+  }
+
+  Status for_each_conflict(std::uint64_t after, const std::function<Scan(const ConflictEntry&)>& visit) override {
+    if (after == std::numeric_limits<std::uint64_t>::max()) return Status::ok();
+    auto cursor = lmdb::Cursor::open(txn_, t_.conflicts);
+    if (!cursor) return cursor.status();
+    const auto start = keys::u64(after + 1);
+    auto at = cursor->seek(keys::view(start));
+    for (; at && at->has_value(); at = cursor->next()) {
+      const lmdb::Entry e = **at;
+      const std::uint64_t seq = e.key.size() == 8 ? keys::get_be64(e.key.data()) : 0;
+      auto entry = decode_conflict_entry(e.value, limits());
+      if (!entry) return Status::corrupt("conflict " + std::to_string(seq) + ": " + entry.status().message());
+      if (visit(*entry) == Scan::stop) return Status::ok();
+    }
+    return at.status().context("scanning the conflict log");
+  }
+
+  Result<std::optional<std::string>> get(Table table, std::string_view key) override {
+    SHOPSYNC_TRY(check_table_key(key));
+    auto got = txn_.get(dbi(table), key);
+    if (!got) return got.status();
+    if (!got->has_value()) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(**got));
+  }
+
+  Status for_each(Table table, const std::function<Scan(std::string_view, std::string_view)>& visit) override {
+    auto cursor = lmdb::Cursor::open(txn_, dbi(table));
+    if (!cursor) return cursor.status();
+    auto at = cursor->first();
+    for (; at && at->has_value(); at = cursor->next()) {
+      if (visit((*at)->key, (*at)->value) == Scan::stop) return Status::ok();
+    }
+    return at.status();
+  }
+
+  // ---- writing --------------------------------------------------------------
+
+  Status put_record(const RecordKey& key, const RecordState& state) override {
+    SHOPSYNC_TRY(validate_key(key));
+    SHOPSYNC_TRY(validate_record_state(state).context("record " + keys::describe(key)));
+    value_buf_.clear();
+    if (!state.siblings.empty()) {
+      encode_record_state(state, value_buf_);
+      if (value_buf_.size() > max_record_bytes_) {
+        return Status::too_large("record " + keys::describe(key) + " encodes to " + std::to_string(value_buf_.size()) +
+                                 " bytes, over the limit of " + std::to_string(max_record_bytes_));
+      }
+    }
+    keys::record(key_buf_, key.collection, key.id);
+
+    // One cursor finds the previous state and then overwrites or deletes it in
+    // place: no second descent of the tree.
+    if (!records_cursor_open_) {
+      auto c = lmdb::Cursor::open(txn_, t_.records);
+      if (!c) return c.status();
+      records_cursor_ = std::move(c).value();
+      records_cursor_open_ = true;
+    }
+    auto previous = records_cursor_.find(key_buf_);
+    if (!previous) return previous.status().context("reading record " + keys::describe(key));
+    old_dots_.clear();
+    if (previous->has_value()) {
+      if (Status st = decode_sibling_dots((*previous)->value, old_dots_); !st) return corrupt_record(key_buf_, st);
+    }
+
+    // The change index holds exactly the dots of live siblings: drop the ones
+    // that are gone, add the new ones. Done before the record itself so that
+    // `previous` (a view into the map) is no longer needed.
+    auto has_dot = [](const std::vector<Dot>& dots, const Dot& d) {
+      return std::find(dots.begin(), dots.end(), d) != dots.end();
+    };
+    new_dots_.clear();
+    for (const auto& v : state.siblings) new_dots_.push_back(v.dot);
+    for (const Dot& d : old_dots_) {
+      if (has_dot(new_dots_, d)) continue;
+      auto erased = txn_.erase(t_.changes, keys::view(keys::change(d.origin, d.counter)));
+      if (!erased) return erased.status().context("updating the change index");
+    }
+    for (const Dot& d : new_dots_) {
+      if (has_dot(old_dots_, d)) continue;
+      SHOPSYNC_TRY(txn_.put(t_.changes, keys::view(keys::change(d.origin, d.counter)), key_buf_)
+                       .context("updating the change index"));
+    }
+
+    if (state.siblings.empty()) {
+      if (!previous->has_value()) return Status::ok();
+      // The change-index writes went to another database: this cursor still
+      // sits on the record.
+      return records_cursor_.erase_current().context("erasing record " + keys::describe(key));
+    }
+    return records_cursor_.put(key_buf_, std::string_view(value_buf_.data(), value_buf_.size()))
+        .context("writing record " + keys::describe(key));
+  }
+
+  Status put_node_meta(const NodeMeta& meta) override {
+    return txn_.put(t_.meta, kNodeMetaKey, encode_node_meta(meta)).context("writing node meta");
+  }
+
+  Result<std::uint64_t> append_conflict(const ConflictEntry& entry) override {
+    auto cursor = lmdb::Cursor::open(txn_, t_.conflicts);
+    if (!cursor) return cursor.status();
+    auto last = cursor->last();
+    if (!last) return last.status().context("appending to the conflict log");
+    std::uint64_t seq = 1;
+    if (last->has_value()) {
+      if ((*last)->key.size() != 8) return Status::corrupt("conflict log: key of the wrong size");
+      seq = keys::get_be64((*last)->key.data()) + 1;
+    }
+    ConflictEntry stored = entry;
+    stored.seq = seq;
+    SHOPSYNC_TRY(txn_.put(t_.conflicts, keys::view(keys::u64(seq)), encode_conflict_entry(stored))
+                     .context("appending to the conflict log"));
+    return seq;
+  }
+
+  Status put(Table table, std::string_view key, std::string_view value) override {
+    SHOPSYNC_TRY(check_table_key(key));
+    return txn_.put(dbi(table), key, value);
+  }
+
+  Status erase(Table table, std::string_view key) override {
+    SHOPSYNC_TRY(check_table_key(key));
+    auto erased = txn_.erase(dbi(table), key);
+    return erased.status();
+  }
+
+ private:
+  DecodeLimits limits() const {
+    DecodeLimits l;
+    l.max_bytes = std::max(l.max_bytes, max_record_bytes_ + 1);
+    return l;
+  }
+
+  Status check_table_key(std::string_view key) const {
+    if (key.empty()) return Status::invalid("table key is empty");
+    if (key.size() > max_key_) {
+      return Status::invalid("table key of " + std::to_string(key.size()) + " bytes is over LMDB's limit of " +
+                             std::to_string(max_key_));
+    }
+    return Status::ok();
+  }
+
+  lmdb::Dbi dbi(Table table) const {
+    switch (table) {
+      case Table::peers: return t_.peers;
+      case Table::trusted_keys: return t_.trusted_keys;
+      case Table::settings: return t_.settings;
+    }
+    return t_.settings;
+  }
+
+  lmdb::Txn& txn_;
+  const LmdbStore::Tables& t_;
+  std::size_t max_key_;
+  std::size_t max_record_bytes_;
+  lmdb::Cursor records_cursor_;
+  bool records_cursor_open_ = false;
+  std::string key_buf_;
+  msgpack::sbuffer value_buf_{1024};
+  std::vector<Dot> old_dots_;
+  std::vector<Dot> new_dots_;
+};
+
+Result<std::uint32_t> read_schema(lmdb::Txn& txn, lmdb::Dbi meta, const std::filesystem::path& dir) {
+  auto magic = txn.get(meta, kMagicKey);
+  if (!magic) return magic.status();
+  if (!magic->has_value() || **magic != kMagic) {
+    return Status(Errc::not_shopsync, dir.string() + " holds an LMDB environment that is not a shopsync store");
+  }
+  auto schema = txn.get(meta, kSchemaKey);
+  if (!schema) return schema.status();
+  if (!schema->has_value() || (*schema)->size() != 8) {
+    return Status::corrupt("meta/schema_version is missing or malformed in " + dir.string());
+  }
+  return static_cast<std::uint32_t>(keys::get_be64((*schema)->data()));
+}
+
+// The start-up transaction: identifies (or initialises) the store and opens
+// every named database.
+Result<LmdbStore::Tables> open_tables(lmdb::Env& env, const std::filesystem::path& dir, bool read_only) {
+  auto txn = lmdb::Txn::begin(env, read_only ? lmdb::TxnMode::read : lmdb::TxnMode::write);
+  if (!txn) return txn.status().context("opening " + dir.string());
+  auto main_db = txn->open_db(nullptr, false);
+  if (!main_db) return main_db.status();
+  auto meta = txn->open_db("meta", false);
+  if (!meta && meta.status().code() != Errc::not_found) {
+    return Status(Errc::not_shopsync, dir.string() + " holds an LMDB environment that is not a shopsync store (" +
+                                          meta.status().message() + ")");
+  }
+  bool fresh = false;
+  if (!meta) {
+    auto main_stat = txn->stat(*main_db);
+    if (!main_stat) return main_stat.status();
+    if (main_stat->entries != 0) {
+      return Status(Errc::not_shopsync,
+                    dir.string() + " holds an LMDB environment that is not a shopsync store (no 'meta' database)");
+    }
+    if (read_only) return Status::not_found("the store at " + dir.string() + " has not been initialised yet");
+    fresh = true;
+    meta = txn->open_db("meta", true);
+    if (!meta) return meta.status();
+    SHOPSYNC_TRY(txn->put(*meta, kMagicKey, kMagic));
+    SHOPSYNC_TRY(txn->put(*meta, kSchemaKey, keys::view(keys::u64(kSchemaVersion))));
+  }
+  if (!fresh) {
+    auto schema = read_schema(*txn, *meta, dir);
+    if (!schema) return schema.status();
+    if (*schema > kSchemaVersion) {
+      return Status(Errc::newer_schema, "the store at " + dir.string() + " was written by a newer shopsync (schema " +
+                                            std::to_string(*schema) + "); this build reads schema " +
+                                            std::to_string(kSchemaVersion) +
+                                            " and older. Upgrade shopsync to open it; nothing was changed");
+    }
+    if (*schema == 0) return Status::corrupt("meta/schema_version is 0 in " + dir.string());
+  }
+  LmdbStore::Tables tables{};
+  for (const auto& t : kTables) {
+    auto dbi = txn->open_db(t.name, !read_only);
+    if (!dbi) {
+      return dbi.status().code() == Errc::not_found
+                 ? Status::corrupt("the store at " + dir.string() + " lacks its '" + t.name + "' database")
+                 : dbi.status();
+    }
+    tables.*(t.member) = *dbi;
+  }
+  // Committing (even a read transaction) makes the handles usable by every
+  // later transaction of this environment.
+  SHOPSYNC_TRY(txn->commit().context("opening " + dir.string()));
+  return tables;
+}
+
+}  // namespace
+
+LmdbStore::LmdbStore(std::filesystem::path dir, StoreOptions options, lmdb::Env env, Tables tables)
+    : dir_(std::move(dir)), options_(options), env_(std::move(env)), tables_(tables) {}
+
+LmdbStore::~LmdbStore() = default;
+
+Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::filesystem::path& dir, StoreOptions options) {
+  lmdb::EnvOptions eo;
+  eo.map_size = options.initial_map_size;
+  eo.read_only = options.read_only;
+  auto env = lmdb::Env::open(dir, eo);
+  if (!env) return env.status();
+  // Reader slots left by processes that died (kill -9) would pin old pages
+  // forever and make the file grow.
+  auto cleared = env->clear_stale_readers();
+  if (!cleared) return cleared.status();
+  auto tables = open_tables(*env, dir, options.read_only);
+  if (!tables) return tables.status();
+  return std::unique_ptr<LmdbStore>(new LmdbStore(dir, options, std::move(env).value(), *tables));
+}
+
+Status LmdbStore::adopt_new_map_size() {
+  std::unique_lock lock(map_mutex_);
+  return env_.set_map_size(0);
+}
+
+Status LmdbStore::grow() {
+  std::unique_lock lock(map_mutex_);
+  auto info = env_.info();
+  if (!info) return info.status();
+  if (info->map_size >= options_.max_map_size) {
+    return Status(Errc::disk_full, "the store at " + dir_.string() + " reached its maximum map size of " +
+                                       std::to_string(options_.max_map_size) + " bytes");
+  }
+  const std::size_t next = std::min(options_.max_map_size, info->map_size * 2);
+  SHOPSYNC_TRY(env_.set_map_size(next).context("growing the map of " + dir_.string()));
+  ++growths_;
+  return Status::ok();
+}
+
+Status LmdbStore::read(const std::function<Status(StoreReader&)>& body) {
+  for (;;) {
+    std::shared_lock lock(map_mutex_);
+    bool resized = false;
+    auto txn = lmdb::Txn::begin(env_, lmdb::TxnMode::read, &resized);
+    if (!txn) {
+      if (!resized) return txn.status();
+      // Another process (the daemon, for a read-only inspector) grew the map.
+      lock.unlock();
+      SHOPSYNC_TRY(adopt_new_map_size());
+      continue;
+    }
+    Status st;
+    {
+      TxnView view(*txn, tables_, env_, options_.max_record_bytes);
+      st = body(view);
+    }
+    txn->abort();
+    return st;
+  }
+}
+
+Status LmdbStore::write(const std::function<Status(StoreWriter&)>& body) {
+  if (options_.read_only) return Status::invalid("the store at " + dir_.string() + " is open read-only");
+  std::lock_guard writer(write_mutex_);
+  for (;;) {
+    std::shared_lock lock(map_mutex_);
+    bool resized = false;
+    auto txn = lmdb::Txn::begin(env_, lmdb::TxnMode::write, &resized);
+    if (!txn) {
+      if (!resized) return txn.status();
+      lock.unlock();
+      SHOPSYNC_TRY(adopt_new_map_size());
+      continue;
+    }
+    Status st;
+    {
+      TxnView view(*txn, tables_, env_, options_.max_record_bytes);
+      st = body(view);
+      view.close_cursors();
+    }
+    // The body may have swallowed an MDB_MAP_FULL; the transaction knows.
+    const bool full_in_body = txn->map_full();
+    if (st && !full_in_body) {
+      st = txn->commit();
+      if (st || !txn->map_full()) return st;
+    } else {
+      txn->abort();
+      if (!full_in_body) return st;
+    }
+    // Out of room: everything this attempt did is gone with the aborted
+    // transaction; grow and run the body again from the start.
+    lock.unlock();
+    SHOPSYNC_TRY(grow());
+  }
+}
+
+Result<StoreStats> LmdbStore::stats() {
+  StoreStats out;
+  Status st = read([&](StoreReader&) { return Status::ok(); });  // adopts a resized map if needed
+  if (!st) return st;
+  std::shared_lock lock(map_mutex_);
+  auto info = env_.info();
+  if (!info) return info.status();
+  out.map_size = info->map_size;
+  out.used_bytes = info->used_bytes;
+  out.page_size = info->page_size;
+  out.readers_in_use = info->readers_in_use;
+  out.max_readers = info->max_readers;
+  auto txn = lmdb::Txn::begin(env_, lmdb::TxnMode::read);
+  if (!txn) return txn.status();
+  auto schema = read_schema(*txn, tables_.meta, dir_);
+  if (!schema) return schema.status();
+  out.schema_version = *schema;
+  for (const auto& t : kTables) {
+    auto s = txn->stat(tables_.*(t.member));
+    if (!s) return s.status();
+    out.tables.push_back({t.name, s->entries, s->pages});
+  }
+  return out;
+}
+
+}  // namespace shopsync

@@ -1,0 +1,104 @@
+// The real Store: one LMDB environment in one directory.
+//
+// Layout (docs/storage-format.md, schema version kSchemaVersion): named
+// databases records, changes, meta, peers, conflicts, trusted_keys, settings,
+// all opened in one start-up transaction.
+//
+// Guarantees:
+//   - write() is one LMDB write transaction, committed durably (fsync) before
+//     it returns ok: a kill -9 at any instant loses nothing committed.
+//   - When the map is full the transaction is aborted, the map grows (doubling,
+//     up to max_map_size) and `body` runs again; nothing committed is lost.
+//   - read() is a snapshot; readers in other threads and processes (e.g. the
+//     inspector with read_only) work while a writer writes.
+//   - Stale reader slots of dead processes are cleared at open.
+//   - A store written by a newer schema: newer_schema. An LMDB environment that
+//     is not a shopsync store: not_shopsync. A stored value that does not
+//     decode: corrupt, naming its key. Nothing crashes.
+//
+// Thread-safety: read() from any thread; write() from one thread at a time
+// (serialised inside anyway). A body must not call read() or write() of the
+// same store (the map cannot grow while a body of this process holds a
+// transaction). LMDB forbids opening the same directory twice in one process:
+// open each store directory once per process.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "storage/lmdb.h"
+#include "storage/store.h"
+
+namespace shopsync {
+
+// The on-disk schema this build writes and the newest it can read.
+inline constexpr std::uint32_t kSchemaVersion = 1;
+
+struct StoreOptions {
+  // Map size of a new store (an existing one keeps its own, if larger).
+  std::size_t initial_map_size = 64u << 20;
+  // The map never grows beyond this; writes that need more fail with disk_full.
+  std::size_t max_map_size = std::size_t{1} << 40;
+  // Largest encoded record state put_record accepts (too_large beyond).
+  std::size_t max_record_bytes = kDefaultMaxRecordBytes;
+  // Open for reading only (the inspector, while the daemon runs). write()
+  // then fails with invalid_argument. The store must exist.
+  bool read_only = false;
+};
+
+struct TableStats {
+  std::string name;
+  std::size_t entries = 0;
+  std::size_t pages = 0;
+};
+
+struct StoreStats {
+  std::size_t map_size = 0;
+  std::size_t used_bytes = 0;
+  std::size_t page_size = 0;
+  unsigned readers_in_use = 0;
+  unsigned max_readers = 0;
+  std::uint32_t schema_version = 0;
+  std::vector<TableStats> tables;  // in the order of the format document
+};
+
+class LmdbStore final : public Store {
+ public:
+  static Result<std::unique_ptr<LmdbStore>> open(const std::filesystem::path& dir, StoreOptions options = {});
+  ~LmdbStore() override;
+
+  Status read(const std::function<Status(StoreReader&)>& body) override;
+  Status write(const std::function<Status(StoreWriter&)>& body) override;
+
+  Result<StoreStats> stats();
+  const std::filesystem::path& dir() const { return dir_; }
+  const StoreOptions& options() const { return options_; }
+  // How many times this process grew the map (for tests and the inspector).
+  std::uint64_t map_growths() const { return growths_; }
+
+  // The handles of the named databases (for the format's own tools).
+  struct Tables {
+    lmdb::Dbi records, changes, meta, peers, conflicts, trusted_keys, settings;
+  };
+
+ private:
+  LmdbStore(std::filesystem::path dir, StoreOptions options, lmdb::Env env, Tables tables);
+  Status grow();
+  Status adopt_new_map_size();
+
+  std::filesystem::path dir_;
+  StoreOptions options_;
+  lmdb::Env env_;
+  Tables tables_;
+  std::mutex write_mutex_;          // one write() at a time
+  std::shared_mutex map_mutex_;     // shared: a transaction is live; unique: resizing
+  std::uint64_t growths_ = 0;
+};
+
+}  // namespace shopsync

@@ -1,0 +1,210 @@
+#include "storage/msgpack_reader.h"
+
+#include "storage/record.h"
+
+namespace shopsync {
+
+bool MsgpackReader::fail(std::string_view what) {
+  if (error_.empty()) {
+    error_.assign(what);
+    error_ += " at byte ";
+    error_ += std::to_string(pos_);
+  }
+  pos_ = data_.size();  // every later read fails too
+  return false;
+}
+
+bool MsgpackReader::need(std::size_t n) {
+  if (!error_.empty()) return false;
+  if (data_.size() - pos_ < n) return fail("truncated input");
+  return true;
+}
+
+// REQUIRES: need(n) succeeded.
+std::uint64_t MsgpackReader::take_be(std::size_t n) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(data_[pos_ + i]);
+  pos_ += n;
+  return v;
+}
+
+bool MsgpackReader::read_length(std::uint8_t tag, std::uint32_t& count, std::uint8_t fix_base,
+                                std::uint8_t fix_mask, std::uint8_t tag16, std::uint8_t tag32,
+                                const char* what) {
+  if ((tag & static_cast<std::uint8_t>(~fix_mask)) == fix_base) {
+    count = tag & fix_mask;
+  } else if (tag == tag16) {
+    if (!need(2)) return false;
+    count = static_cast<std::uint32_t>(take_be(2));
+  } else if (tag == tag32) {
+    if (!need(4)) return false;
+    count = static_cast<std::uint32_t>(take_be(4));
+  } else {
+    --pos_;  // report the offset of the tag
+    return fail(std::string("expected ") + what);
+  }
+  // Every element takes at least one byte: a count beyond the remaining bytes
+  // is a lie, caught here before any caller reserves memory for it.
+  if (count > remaining()) return fail(std::string(what) + " longer than the input");
+  return true;
+}
+
+bool MsgpackReader::read_array(std::uint32_t& count) {
+  if (!need(1)) return false;
+  const auto tag = static_cast<std::uint8_t>(data_[pos_++]);
+  return read_length(tag, count, 0x90, 0x0f, 0xdc, 0xdd, "an array");
+}
+
+bool MsgpackReader::read_map(std::uint32_t& count) {
+  if (!need(1)) return false;
+  const auto tag = static_cast<std::uint8_t>(data_[pos_++]);
+  if (!read_length(tag, count, 0x80, 0x0f, 0xde, 0xdf, "a map")) return false;
+  if (count > remaining() / 2) return fail("a map longer than the input");
+  return true;
+}
+
+bool MsgpackReader::read_uint(std::uint64_t& value) {
+  if (!need(1)) return false;
+  const auto tag = static_cast<std::uint8_t>(data_[pos_]);
+  if (tag <= 0x7f) {
+    ++pos_;
+    value = tag;
+    return true;
+  }
+  std::size_t width = 0;
+  bool is_signed = false;
+  switch (tag) {
+    case 0xcc: width = 1; break;
+    case 0xcd: width = 2; break;
+    case 0xce: width = 4; break;
+    case 0xcf: width = 8; break;
+    case 0xd0: width = 1; is_signed = true; break;
+    case 0xd1: width = 2; is_signed = true; break;
+    case 0xd2: width = 4; is_signed = true; break;
+    case 0xd3: width = 8; is_signed = true; break;
+    default: return fail("expected an unsigned integer");
+  }
+  ++pos_;
+  if (!need(width)) return false;
+  const std::uint64_t raw = take_be(width);
+  // A signed encoding is accepted when its value is not negative (some
+  // encoders use them for small numbers).
+  if (is_signed && ((raw >> (width * 8 - 1)) & 1U) != 0) {
+    pos_ -= width + 1;
+    return fail("expected an unsigned integer, got a negative one");
+  }
+  value = raw;
+  return true;
+}
+
+bool MsgpackReader::read_bool(bool& value) {
+  if (!need(1)) return false;
+  const auto tag = static_cast<std::uint8_t>(data_[pos_]);
+  if (tag != 0xc2 && tag != 0xc3) return fail("expected a boolean");
+  ++pos_;
+  value = tag == 0xc3;
+  return true;
+}
+
+bool MsgpackReader::read_str(std::string_view& value) {
+  if (!need(1)) return false;
+  const auto tag = static_cast<std::uint8_t>(data_[pos_]);
+  std::size_t len = 0;
+  if ((tag & 0xe0) == 0xa0) {
+    ++pos_;
+    len = tag & 0x1f;
+  } else if (tag == 0xd9 || tag == 0xda || tag == 0xdb) {
+    const std::size_t width = tag == 0xd9 ? 1 : tag == 0xda ? 2 : 4;
+    ++pos_;
+    if (!need(width)) return false;
+    len = take_be(width);
+  } else {
+    return fail("expected a string");
+  }
+  if (!need(len)) return false;
+  value = data_.substr(pos_, len);
+  pos_ += len;
+  return true;
+}
+
+bool MsgpackReader::skip(int max_depth) {
+  return walk(max_depth, false);
+}
+
+bool MsgpackReader::read_value(std::string_view& span, int max_depth) {
+  const std::size_t start = pos_;
+  if (!walk(max_depth, true)) return false;
+  span = data_.substr(start, pos_ - start);
+  return true;
+}
+
+// Walks one object. `strict` applies the data model's rules for field values.
+// Recursion is bounded by depth_left (callers pass at most kMaxValueDepth).
+bool MsgpackReader::walk(int depth_left, bool strict) {
+  if (!need(1)) return false;
+  const auto tag = static_cast<std::uint8_t>(data_[pos_]);
+  auto skip_bytes = [&](std::size_t header, std::size_t len_width) {
+    ++pos_;
+    if (!need(header)) return false;
+    std::size_t len = len_width ? take_be(len_width) : 0;
+    pos_ += header - len_width;  // fixed bytes after the length (ext type)
+    if (!need(len)) return false;
+    pos_ += len;
+    return true;
+  };
+  auto container = [&](std::uint64_t elements) {
+    if (depth_left <= 0) return fail("nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
+    for (std::uint64_t i = 0; i < elements; ++i) {
+      if (!walk(depth_left - 1, strict)) return false;
+    }
+    return true;
+  };
+  if (tag <= 0x7f || tag >= 0xe0 || tag == 0xc0 || tag == 0xc2 || tag == 0xc3) {
+    ++pos_;
+    return true;
+  }
+  if ((tag & 0xe0) == 0xa0 || tag == 0xd9 || tag == 0xda || tag == 0xdb) {
+    std::string_view s;
+    if (!read_str(s)) return false;
+    if (strict && !is_valid_utf8(s)) {
+      pos_ -= s.size();
+      return fail("string is not valid UTF-8");
+    }
+    return true;
+  }
+  std::uint32_t n = 0;
+  if ((tag & 0xf0) == 0x90 || tag == 0xdc || tag == 0xdd) {
+    return read_array(n) && container(n);
+  }
+  if ((tag & 0xf0) == 0x80 || tag == 0xde || tag == 0xdf) {
+    return read_map(n) && container(std::uint64_t{n} * 2);
+  }
+  switch (tag) {
+    case 0xc4: return skip_bytes(1, 1);  // bin 8
+    case 0xc5: return skip_bytes(2, 2);
+    case 0xc6: return skip_bytes(4, 4);
+    case 0xca: return skip_bytes(4, 0);  // float 32
+    case 0xcb: return skip_bytes(8, 0);  // float 64
+    case 0xcc: case 0xd0: return skip_bytes(1, 0);
+    case 0xcd: case 0xd1: return skip_bytes(2, 0);
+    case 0xce: case 0xd2: return skip_bytes(4, 0);
+    case 0xcf: case 0xd3: return skip_bytes(8, 0);
+    default: break;
+  }
+  if (tag == 0xc1) return fail("invalid MessagePack byte 0xc1");
+  // What is left are the ext types (0xc7-0xc9, 0xd4-0xd8).
+  if (strict) return fail("extension types are not field values");
+  switch (tag) {
+    case 0xc7: return skip_bytes(2, 1);
+    case 0xc8: return skip_bytes(3, 2);
+    case 0xc9: return skip_bytes(5, 4);
+    case 0xd4: return skip_bytes(2, 0);
+    case 0xd5: return skip_bytes(3, 0);
+    case 0xd6: return skip_bytes(5, 0);
+    case 0xd7: return skip_bytes(9, 0);
+    case 0xd8: return skip_bytes(17, 0);
+    default: return fail("invalid MessagePack byte");
+  }
+}
+
+}  // namespace shopsync

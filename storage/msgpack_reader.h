@@ -1,0 +1,68 @@
+// A bounds-checked pull reader over MessagePack bytes that may be hostile.
+//
+// Writing goes through msgpack-c's packer; reading goes through this reader so
+// that (a) nothing is allocated per object (no msgpack::zone), (b) the exact
+// byte span of a nested object can be taken without re-packing it (Field::packed
+// holds such spans), and (c) every length is checked against the bytes that are
+// really there before anything is reserved or copied.
+//
+// Each read_* returns false on failure and remembers the first failure (with
+// its byte offset) in error(); after a failure every further read fails too, so
+// a decoder may check once at the end of a group of reads.
+//
+// Returned string_views point into the input and live as long as it does.
+// Thread-safety: none (one reader per decode); the input is never modified.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace shopsync {
+
+// The deepest nesting of arrays and maps accepted in one field value.
+inline constexpr int kMaxValueDepth = 32;
+
+class MsgpackReader {
+ public:
+  explicit MsgpackReader(std::string_view bytes) : data_(bytes) {}
+
+  bool read_array(std::uint32_t& count);
+  bool read_map(std::uint32_t& count);
+  bool read_uint(std::uint64_t& value);  // any non-negative integer encoding
+  bool read_bool(bool& value);
+  bool read_str(std::string_view& value);  // str only; not checked for UTF-8
+
+  // Skips one whole object whatever its type, up to `max_depth` levels of
+  // arrays/maps; fails on truncation or deeper nesting.
+  bool skip(int max_depth);
+
+  // Reads one object that must be a field value of the data model (nil, bool,
+  // integer, float, UTF-8 string, binary, array, map; no ext types), at most
+  // `max_depth` levels deep, and returns its exact bytes.
+  bool read_value(std::string_view& span, int max_depth = kMaxValueDepth);
+
+  bool ok() const { return error_.empty(); }
+  bool at_end() const { return pos_ == data_.size(); }
+  std::size_t offset() const { return pos_; }
+  std::size_t remaining() const { return data_.size() - pos_; }
+
+  // The first failure, "expected an array at byte 12", or "" when none.
+  const std::string& error() const { return error_; }
+  // Records a failure found by the caller (e.g. a bad value in a good shape).
+  bool fail(std::string_view what);
+
+ private:
+  bool need(std::size_t n);
+  std::uint64_t take_be(std::size_t n);
+  bool read_length(std::uint8_t tag, std::uint32_t& count, std::uint8_t fix_base, std::uint8_t fix_mask,
+                   std::uint8_t tag16, std::uint8_t tag32, const char* what);
+  bool walk(int depth_left, bool strict);
+
+  std::string_view data_;
+  std::size_t pos_ = 0;
+  std::string error_;
+};
+
+}  // namespace shopsync

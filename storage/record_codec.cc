@@ -1,0 +1,401 @@
+#include "storage/record_codec.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace shopsync {
+
+namespace {
+
+// Version flags (one unsigned integer; unknown bits are ignored on read).
+constexpr std::uint64_t kFlagDeleted = 1;
+constexpr std::uint64_t kFlagUplinkOrigin = 2;
+
+// Element counts of each body as written by this version. Readers need at
+// least these and skip any extra ones a newer writer appended.
+constexpr std::uint32_t kVersionElements = 5;
+constexpr std::uint32_t kStateElements = 2;
+constexpr std::uint32_t kMetaElements = 5;
+constexpr std::uint32_t kConflictElements = 10;
+
+void pack_string(Packer& pk, std::string_view s) {
+  pk.pack_str(static_cast<std::uint32_t>(s.size()));
+  pk.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
+}
+
+Status corrupt(const MsgpackReader& in, std::string_view what) {
+  std::string m(what);
+  m += ": ";
+  m += in.ok() ? "malformed" : in.error();
+  return Status::corrupt(std::move(m));
+}
+
+// Opens an array of at least `known` elements; `extra` gets how many more
+// follow (skipped by skip_extra once the known ones are read).
+bool open_array(MsgpackReader& in, std::uint32_t known, std::uint32_t& extra) {
+  std::uint32_t n = 0;
+  if (!in.read_array(n)) return false;
+  if (n < known) return in.fail("array of " + std::to_string(n) + " elements, expected " + std::to_string(known));
+  extra = n - known;
+  return true;
+}
+
+bool skip_extra(MsgpackReader& in, std::uint32_t extra) {
+  for (std::uint32_t i = 0; i < extra; ++i) {
+    if (!in.skip(kMaxValueDepth)) return false;
+  }
+  return true;
+}
+
+bool read_string(MsgpackReader& in, std::string& out) {
+  std::string_view s;
+  if (!in.read_str(s)) return false;
+  out.assign(s);
+  return true;
+}
+
+bool read_siblings(MsgpackReader& in, std::vector<Version>& out, const DecodeLimits& limits, Status& st) {
+  std::uint32_t n = 0;
+  if (!in.read_array(n)) return false;
+  if (n > limits.max_siblings) return in.fail("more than " + std::to_string(limits.max_siblings) + " siblings");
+  out.clear();
+  out.resize(n);
+  for (auto& v : out) {
+    st = read_version(in, v, limits);
+    if (!st) return false;
+  }
+  return true;
+}
+
+void check_size(std::string_view bytes, const DecodeLimits& limits, Status& st) {
+  if (bytes.size() > limits.max_bytes) {
+    st = Status::corrupt("value of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
+                         std::to_string(limits.max_bytes));
+  }
+}
+
+// Runs `body` on a standalone value: format byte, one body, nothing after.
+template <class T, class ReadBody>
+Result<T> decode_standalone(std::string_view bytes, std::string_view what, ReadBody&& read_body) {
+  if (bytes.empty()) return Status::corrupt(std::string(what) + ": empty value");
+  if (static_cast<std::uint8_t>(bytes[0]) != kRecordFormat) {
+    return Status::corrupt(std::string(what) + ": unknown format byte " +
+                           std::to_string(static_cast<unsigned>(static_cast<std::uint8_t>(bytes[0]))));
+  }
+  MsgpackReader in(bytes.substr(1));
+  T out{};
+  SHOPSYNC_TRY(read_body(in, out));
+  if (!in.at_end()) {
+    return Status::corrupt(std::string(what) + ": " + std::to_string(in.remaining()) + " trailing bytes");
+  }
+  return out;
+}
+
+template <class F>
+std::string encode_standalone(F&& pack_body) {
+  msgpack::sbuffer buf(256);
+  buf.write(reinterpret_cast<const char*>(&kRecordFormat), 1);
+  Packer pk(buf);
+  pack_body(pk);
+  return std::string(buf.data(), buf.size());
+}
+
+}  // namespace
+
+// ---- packing ----------------------------------------------------------------
+
+void pack_version_vector(Packer& pk, const VersionVector& vv) {
+  const auto& entries = vv.entries();
+  pk.pack_array(static_cast<std::uint32_t>(entries.size() * 2));
+  for (const auto& [node, counter] : entries) {
+    pk.pack_uint64(node);
+    pk.pack_uint64(counter);
+  }
+}
+
+void pack_version(Packer& pk, const Version& v) {
+  pk.pack_array(kVersionElements);
+  pk.pack_uint64(v.dot.origin);
+  pk.pack_uint64(v.dot.counter);
+  pk.pack_uint64(v.updated_at);
+  pk.pack_uint64((v.deleted ? kFlagDeleted : 0) | (v.uplink_origin ? kFlagUplinkOrigin : 0));
+  pk.pack_map(static_cast<std::uint32_t>(v.fields.size()));
+  for (const auto& [name, field] : v.fields) {
+    pack_string(pk, name);
+    if (field.removed()) {
+      pk.pack_array(1);
+      pk.pack_uint64(field.stamp);
+    } else {
+      pk.pack_array(2);
+      pk.pack_uint64(field.stamp);
+      // Already MessagePack (validated before encoding): copied as is.
+      // pack_str_body writes the bytes verbatim, with no header.
+      pk.pack_str_body(field.packed.data(), static_cast<std::uint32_t>(field.packed.size()));
+    }
+  }
+}
+
+void pack_record_state(Packer& pk, const RecordState& state) {
+  pk.pack_array(kStateElements);
+  pk.pack_array(static_cast<std::uint32_t>(state.siblings.size()));
+  for (const auto& v : state.siblings) pack_version(pk, v);
+  pack_version_vector(pk, state.context);
+}
+
+void pack_node_meta(Packer& pk, const NodeMeta& meta) {
+  pk.pack_array(kMetaElements);
+  pk.pack_uint64(meta.node_id);
+  pk.pack_uint64(meta.counter);
+  pack_version_vector(pk, meta.knowledge);
+  pk.pack_uint64(meta.clock);
+  pack_string(pk, meta.cluster);
+}
+
+void pack_conflict_entry(Packer& pk, const ConflictEntry& e) {
+  pk.pack_array(kConflictElements);
+  pk.pack_uint64(e.seq);
+  pack_string(pk, e.key.collection);
+  pack_string(pk, e.key.id);
+  pk.pack_array(static_cast<std::uint32_t>(e.siblings.size()));
+  for (const auto& v : e.siblings) pack_version(pk, v);
+  pack_string(pk, e.strategy);
+  pk.pack_uint64(e.winner.origin);
+  pk.pack_uint64(e.winner.counter);
+  if (e.near_simultaneous) {
+    pk.pack_true();
+  } else {
+    pk.pack_false();
+  }
+  pk.pack_uint64(e.detected_at);
+  pk.pack_uint64(e.detected_by);
+}
+
+// ---- reading bodies -------------------------------------------------------
+
+Status read_version_vector(MsgpackReader& in, VersionVector& out) {
+  std::uint32_t n = 0;
+  if (!in.read_array(n)) return corrupt(in, "version vector");
+  if (n % 2 != 0) {
+    in.fail("odd number of elements");
+    return corrupt(in, "version vector");
+  }
+  out = VersionVector();
+  NodeId previous = 0;
+  for (std::uint32_t i = 0; i < n / 2; ++i) {
+    std::uint64_t node = 0;
+    std::uint64_t counter = 0;
+    if (!in.read_uint(node) || !in.read_uint(counter)) return corrupt(in, "version vector");
+    // Canonical form only: strictly increasing node ids, no zero counters.
+    // Anything else would make equal vectors compare unequal.
+    if ((i > 0 && node <= previous) || counter == 0) {
+      in.fail(counter == 0 ? "zero counter" : "node ids not strictly increasing");
+      return corrupt(in, "version vector");
+    }
+    out.set(node, counter);  // appends: ids arrive in order
+    previous = node;
+  }
+  return Status::ok();
+}
+
+Status read_version(MsgpackReader& in, Version& out, const DecodeLimits& limits) {
+  std::uint32_t extra = 0;
+  std::uint64_t flags = 0;
+  std::uint32_t nfields = 0;
+  if (!open_array(in, kVersionElements, extra) || !in.read_uint(out.dot.origin) ||
+      !in.read_uint(out.dot.counter) || !in.read_uint(out.updated_at) || !in.read_uint(flags) ||
+      !in.read_map(nfields)) {
+    return corrupt(in, "version");
+  }
+  out.deleted = (flags & kFlagDeleted) != 0;
+  out.uplink_origin = (flags & kFlagUplinkOrigin) != 0;
+  if (nfields > limits.max_fields) {
+    in.fail("more than " + std::to_string(limits.max_fields) + " fields");
+    return corrupt(in, "version");
+  }
+  out.fields.clear();
+  for (std::uint32_t i = 0; i < nfields; ++i) {
+    std::string_view name;
+    std::uint32_t fextra = 0;
+    if (!in.read_str(name)) return corrupt(in, "field name");
+    if (!is_valid_utf8(name)) {
+      in.fail("field name is not valid UTF-8");
+      return corrupt(in, "field name");
+    }
+    std::uint32_t n = 0;
+    Field field;
+    if (!in.read_array(n) || n < 1 || !in.read_uint(field.stamp)) {
+      if (in.ok()) in.fail("field without a stamp");
+      return corrupt(in, "field '" + std::string(name) + "'");
+    }
+    if (n >= 2) {
+      std::string_view value;
+      if (!in.read_value(value, limits.max_value_depth)) return corrupt(in, "field '" + std::string(name) + "'");
+      field.packed.assign(value);
+      fextra = n - 2;
+    }
+    if (!skip_extra(in, fextra)) return corrupt(in, "field '" + std::string(name) + "'");
+    // The writer emits names in order, so the hint makes each insert O(1).
+    const auto size_before = out.fields.size();
+    out.fields.emplace_hint(out.fields.end(), std::string(name), std::move(field));
+    if (out.fields.size() == size_before) {
+      in.fail("duplicate field name '" + std::string(name) + "'");
+      return corrupt(in, "version");
+    }
+  }
+  if (!skip_extra(in, extra)) return corrupt(in, "version");
+  return Status::ok();
+}
+
+Status read_record_state(MsgpackReader& in, RecordState& out, const DecodeLimits& limits) {
+  std::uint32_t extra = 0;
+  Status st;
+  if (!open_array(in, kStateElements, extra)) return corrupt(in, "record state");
+  if (!read_siblings(in, out.siblings, limits, st)) return st ? corrupt(in, "record state") : st;
+  SHOPSYNC_TRY(read_version_vector(in, out.context));
+  if (!skip_extra(in, extra)) return corrupt(in, "record state");
+  return Status::ok();
+}
+
+Status read_node_meta(MsgpackReader& in, NodeMeta& out) {
+  std::uint32_t extra = 0;
+  if (!open_array(in, kMetaElements, extra) || !in.read_uint(out.node_id) || !in.read_uint(out.counter)) {
+    return corrupt(in, "node meta");
+  }
+  SHOPSYNC_TRY(read_version_vector(in, out.knowledge));
+  if (!in.read_uint(out.clock) || !read_string(in, out.cluster) || !skip_extra(in, extra)) {
+    return corrupt(in, "node meta");
+  }
+  return Status::ok();
+}
+
+Status read_conflict_entry(MsgpackReader& in, ConflictEntry& out, const DecodeLimits& limits) {
+  std::uint32_t extra = 0;
+  Status st;
+  if (!open_array(in, kConflictElements, extra) || !in.read_uint(out.seq) ||
+      !read_string(in, out.key.collection) || !read_string(in, out.key.id)) {
+    return corrupt(in, "conflict entry");
+  }
+  if (!read_siblings(in, out.siblings, limits, st)) return st ? corrupt(in, "conflict entry") : st;
+  if (!read_string(in, out.strategy) || !in.read_uint(out.winner.origin) || !in.read_uint(out.winner.counter) ||
+      !in.read_bool(out.near_simultaneous) || !in.read_uint(out.detected_at) || !in.read_uint(out.detected_by) ||
+      !skip_extra(in, extra)) {
+    return corrupt(in, "conflict entry");
+  }
+  return Status::ok();
+}
+
+// ---- standalone values ------------------------------------------------------
+
+void encode_record_state(const RecordState& state, msgpack::sbuffer& out) {
+  out.write(reinterpret_cast<const char*>(&kRecordFormat), 1);
+  Packer pk(out);
+  pack_record_state(pk, state);
+}
+
+std::string encode_record_state(const RecordState& state) {
+  return encode_standalone([&](Packer& pk) { pack_record_state(pk, state); });
+}
+
+std::string encode_version(const Version& version) {
+  return encode_standalone([&](Packer& pk) { pack_version(pk, version); });
+}
+
+std::string encode_node_meta(const NodeMeta& meta) {
+  return encode_standalone([&](Packer& pk) { pack_node_meta(pk, meta); });
+}
+
+std::string encode_conflict_entry(const ConflictEntry& entry) {
+  return encode_standalone([&](Packer& pk) { pack_conflict_entry(pk, entry); });
+}
+
+Result<RecordState> decode_record_state(std::string_view bytes, const DecodeLimits& limits) {
+  Status st;
+  check_size(bytes, limits, st);
+  if (!st) return st;
+  return decode_standalone<RecordState>(
+      bytes, "record state", [&](MsgpackReader& in, RecordState& out) { return read_record_state(in, out, limits); });
+}
+
+Result<Version> decode_version(std::string_view bytes, const DecodeLimits& limits) {
+  Status st;
+  check_size(bytes, limits, st);
+  if (!st) return st;
+  return decode_standalone<Version>(
+      bytes, "version", [&](MsgpackReader& in, Version& out) { return read_version(in, out, limits); });
+}
+
+Result<NodeMeta> decode_node_meta(std::string_view bytes) {
+  return decode_standalone<NodeMeta>(bytes, "node meta",
+                                     [](MsgpackReader& in, NodeMeta& out) { return read_node_meta(in, out); });
+}
+
+Result<ConflictEntry> decode_conflict_entry(std::string_view bytes, const DecodeLimits& limits) {
+  Status st;
+  check_size(bytes, limits, st);
+  if (!st) return st;
+  return decode_standalone<ConflictEntry>(
+      bytes, "conflict entry",
+      [&](MsgpackReader& in, ConflictEntry& out) { return read_conflict_entry(in, out, limits); });
+}
+
+Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out) {
+  if (bytes.empty() || static_cast<std::uint8_t>(bytes[0]) != kRecordFormat) {
+    return Status::corrupt("record state: missing or unknown format byte");
+  }
+  MsgpackReader in(bytes.substr(1));
+  std::uint32_t extra = 0;
+  std::uint32_t n = 0;
+  if (!open_array(in, kStateElements, extra) || !in.read_array(n)) return corrupt(in, "record state");
+  for (std::uint32_t i = 0; i < n; ++i) {
+    std::uint32_t vextra = 0;
+    Dot dot;
+    if (!open_array(in, kVersionElements, vextra) || !in.read_uint(dot.origin) || !in.read_uint(dot.counter)) {
+      return corrupt(in, "record state");
+    }
+    // The rest of the version (updated_at, flags, fields, extras) is skipped.
+    if (!skip_extra(in, kVersionElements - 2 + vextra)) return corrupt(in, "record state");
+    out.push_back(dot);
+  }
+  return Status::ok();
+}
+
+// ---- validation -------------------------------------------------------------
+
+Status validate_packed_value(std::string_view packed) {
+  if (packed.empty()) return Status::invalid("field value is empty (not a MessagePack object)");
+  MsgpackReader in(packed);
+  std::string_view span;
+  if (!in.read_value(span, kMaxValueDepth)) {
+    return Status::invalid("field value is not a valid MessagePack value: " + in.error());
+  }
+  if (!in.at_end()) {
+    return Status::invalid("field value has " + std::to_string(in.remaining()) +
+                           " trailing bytes after one MessagePack object");
+  }
+  return Status::ok();
+}
+
+Status validate_record_state(const RecordState& state) {
+  for (std::size_t i = 0; i < state.siblings.size(); ++i) {
+    const Version& v = state.siblings[i];
+    const std::string which = "sibling " + std::to_string(i);
+    if (v.dot.counter == 0) return Status::invalid(which + " has no dot (counter 0)");
+    if (!state.context.covers(v.dot)) {
+      return Status::invalid(which + "'s dot (" + std::to_string(v.dot.origin) + ", " +
+                             std::to_string(v.dot.counter) + ") is not covered by the record's context");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (state.siblings[j].dot == v.dot) return Status::invalid(which + " repeats the dot of sibling " + std::to_string(j));
+    }
+    for (const auto& [name, field] : v.fields) {
+      if (!is_valid_utf8(name)) return Status::invalid(which + " has a field name that is not valid UTF-8");
+      if (field.removed()) continue;
+      if (Status st = validate_packed_value(field.packed); !st) {
+        return st.context(which + ", field '" + name + "'");
+      }
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace shopsync

@@ -1,0 +1,100 @@
+// MessagePack encoding of the data model (record states, versions, node meta,
+// conflict entries), on disk and on the wire. The layout is documented in
+// docs/storage-format.md ("Value encodings"); change both together.
+//
+// Two forms:
+//   - a *body* is one MessagePack object (pack_* / read_*). The wire codec embeds
+//     bodies in its own messages, whose protocol version covers them.
+//   - a *standalone value* (encode_* / decode_*) is one format byte
+//     (kRecordFormat) followed by a body, with nothing after it. The store keeps
+//     standalone values.
+//
+// Bodies only grow: a decoder accepts arrays with more elements than it knows
+// and ignores the extra ones, so a newer writer's additions do not break an
+// older reader.
+//
+// Decoding treats its input as hostile: lengths are checked against the bytes
+// present before anything is allocated, nesting is limited, trailing bytes are
+// rejected, and every failure is a Status with Errc::corrupt naming what and
+// where. Nothing here throws (msgpack-c's packer only throws std::bad_alloc).
+//
+// Encoding REQUIRES a state that passes validate_record_state (the packed field
+// bytes are copied verbatim); the store checks that before it encodes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <msgpack/pack.hpp>
+#include <msgpack/sbuffer.hpp>
+
+#include "storage/msgpack_reader.h"
+#include "storage/record.h"
+#include "storage/status.h"
+#include "storage/store.h"
+
+namespace shopsync {
+
+// The first byte of every standalone value. Version 1 is the only one so far.
+inline constexpr std::uint8_t kRecordFormat = 1;
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+struct DecodeLimits {
+  std::size_t max_bytes = kDefaultMaxRecordBytes + 64 * 1024;  // whole input
+  int max_value_depth = kMaxValueDepth;                        // nesting in one field value
+  std::size_t max_siblings = 4096;                             // per record
+  std::size_t max_fields = 65536;                              // per version
+};
+
+// ---- bodies -------------------------------------------------------------
+
+void pack_version_vector(Packer& pk, const VersionVector& vv);
+void pack_version(Packer& pk, const Version& version);
+void pack_record_state(Packer& pk, const RecordState& state);
+void pack_node_meta(Packer& pk, const NodeMeta& meta);
+void pack_conflict_entry(Packer& pk, const ConflictEntry& entry);
+
+// Each reads one body at the reader's position into `out` (which it
+// overwrites). On failure returns corrupt and leaves `out` unspecified.
+Status read_version_vector(MsgpackReader& in, VersionVector& out);
+Status read_version(MsgpackReader& in, Version& out, const DecodeLimits& limits = {});
+Status read_record_state(MsgpackReader& in, RecordState& out, const DecodeLimits& limits = {});
+Status read_node_meta(MsgpackReader& in, NodeMeta& out);
+Status read_conflict_entry(MsgpackReader& in, ConflictEntry& out, const DecodeLimits& limits = {});
+
+// ---- standalone values ----------------------------------------------------
+
+// Appends the format byte and the body to `out` (not cleared first).
+void encode_record_state(const RecordState& state, msgpack::sbuffer& out);
+std::string encode_record_state(const RecordState& state);
+std::string encode_version(const Version& version);
+std::string encode_node_meta(const NodeMeta& meta);
+std::string encode_conflict_entry(const ConflictEntry& entry);
+
+Result<RecordState> decode_record_state(std::string_view bytes, const DecodeLimits& limits = {});
+Result<Version> decode_version(std::string_view bytes, const DecodeLimits& limits = {});
+Result<NodeMeta> decode_node_meta(std::string_view bytes);
+Result<ConflictEntry> decode_conflict_entry(std::string_view bytes, const DecodeLimits& limits = {});
+
+// The dots of a stored record state's siblings, appended to `out`, without
+// copying any field (the store needs them to keep the change index exact).
+Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out);
+
+// ---- validation -----------------------------------------------------------
+
+// `packed` is exactly one MessagePack object of the data model (nil, bool,
+// integer, float, UTF-8 string, binary, array, map), at most kMaxValueDepth
+// deep. invalid_argument naming the problem otherwise.
+Status validate_packed_value(std::string_view packed);
+
+// Every rule a state must follow to be stored or sent: field names UTF-8,
+// field values valid (or empty = removed), every sibling with a dot
+// (counter >= 1), no two siblings with the same dot, and a context covering
+// every sibling's dot. invalid_argument naming the sibling/field otherwise.
+Status validate_record_state(const RecordState& state);
+
+}  // namespace shopsync
