@@ -1,0 +1,583 @@
+// Discovery on top of libavahi-core: the only file that includes its headers.
+//
+// Publishing. We add the DNS-SD records ourselves (avahi_server_add) rather
+// than with avahi_server_add_service() so that their TTL is ours to choose: it
+// is what bounds how long a vanished peer stays "found" (DiscoveryOptions::
+// record_ttl). Records: PTR _shopsync._tcp -> instance (shared), SRV and TXT of
+// the instance (unique: probed, renamed on conflict), and the service type
+// enumeration PTR _services._dns-sd._udp -> _shopsync._tcp (shared).
+//
+// Browsing. One service browser on every interface and protocol; every
+// (interface, protocol, instance name) it reports is a *path*, resolved by its
+// own service resolver restricted to that interface and protocol, so the
+// address we report is one the peer has on the link it was seen on. A path
+// that fails to resolve is retried with backoff (1 s doubling to 60 s).
+// Expiry and re-query are avahi's: its cache re-queries at 80..95 % of a
+// record's TTL while we browse, drops records whose TTL ran out, honours
+// goodbyes (TTL 0, gone one second later), and its queriers re-ask with
+// exponential backoff.
+//
+// Events raised from inside avahi's callbacks are queued and handed to the
+// owner only once dispatch() has left avahi, so an owner's handler never runs
+// with avahi's internal state half-updated.
+#include <avahi-common/address.h>
+#include <avahi-common/alternative.h>
+#include <avahi-common/domain.h>
+#include <avahi-common/error.h>
+#include <avahi-common/malloc.h>
+#include <avahi-common/strlst.h>
+#include <avahi-common/watch.h>
+#include <avahi-core/core.h>
+#include <avahi-core/log.h>
+#include <avahi-core/lookup.h>
+#include <avahi-core/publish.h>
+#include <avahi-core/rr.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <thread>
+#include <tuple>
+
+#include "discovery/avahi_poll.h"
+#include "discovery/discovery.h"
+#include "discovery/interfaces.h"
+#include "discovery/service_txt.h"
+
+namespace shopsync::discovery {
+namespace {
+
+constexpr std::size_t kMaxPaths = 1024;     // services tracked at once; more are refused
+constexpr std::size_t kMaxRefusals = 64;    // remembered for diagnostics
+constexpr unsigned kMaxRetrySeconds = 60;
+constexpr std::chrono::milliseconds kGoodbyeLinger{300};
+
+// avahi's log hook is a plain function pointer: it reaches the sink of the
+// Discovery started last (see DiscoveryOptions::log).
+std::function<void(std::string_view)>* g_log_sink = nullptr;
+
+void log_to_sink(AvahiLogLevel level, const char* text) {
+  if (g_log_sink && *g_log_sink) {
+    (*g_log_sink)(text);
+  } else if (level <= AVAHI_LOG_WARN) {
+    std::fprintf(stderr, "discovery: %s\n", text);
+  }
+}
+
+std::string interface_name_of(int index) {
+  char buf[IF_NAMESIZE] = {};
+  if (index > 0 && ::if_indextoname(static_cast<unsigned>(index), buf)) return buf;
+  return "if" + std::to_string(index);
+}
+
+struct PathKey {
+  int interface = 0;
+  int protocol = 0;
+  std::string name;
+  auto operator<=>(const PathKey&) const = default;
+};
+
+bool same_data(const PeerEvent& a, const PeerEvent& b) {
+  return std::tie(a.node_id, a.cluster, a.role, a.public_key, a.protocol, a.name, a.host_name, a.address, a.port) ==
+         std::tie(b.node_id, b.cluster, b.role, b.public_key, b.protocol, b.name, b.host_name, b.address, b.port);
+}
+
+}  // namespace
+
+struct Discovery::Impl {
+  struct Path {
+    Impl* impl = nullptr;
+    PathKey key;
+    std::string type, domain;
+    AvahiSServiceResolver* resolver = nullptr;
+    AvahiTimeout* retry = nullptr;
+    unsigned retry_seconds = 1;
+    bool reported = false;  // a `found` went out and no `lost` since
+    PeerEvent last;
+  };
+
+  Announcement announcement;
+  DiscoveryOptions options;
+  EventHandler on_event;
+  AvahiPollAdapter poll;
+  AvahiServer* server = nullptr;
+  AvahiSEntryGroup* group = nullptr;
+  AvahiSServiceBrowser* browser = nullptr;
+  std::string published_name;
+  std::string state = "starting";
+  bool publishing_addresses = true;
+  bool stopped = false;
+  std::uint64_t name_conflicts = 0;
+  std::uint64_t mdns_reads = 0;
+  std::map<PathKey, std::unique_ptr<Path>> paths;
+  std::map<int, std::uint64_t> answers_by_interface;
+  std::deque<Refusal> refused;
+  std::vector<PeerEvent> pending;
+
+  ~Impl() { shut_down(false); }
+
+  void log(const std::string& text) { log_to_sink(AVAHI_LOG_INFO, text.c_str()); }
+
+  // ---- publishing ----------------------------------------------------------
+
+  Status add_records(AvahiServer* s) {
+    const char* domain = avahi_server_get_domain_name(s);
+    const char* host = avahi_server_get_host_name_fqdn(s);
+    char instance[AVAHI_DOMAIN_NAME_MAX];
+    if (avahi_service_name_join(instance, sizeof instance, published_name.c_str(), std::string(kServiceType).c_str(),
+                                domain) < 0)
+      return Status::invalid("node name \"" + published_name + "\" cannot be a DNS-SD instance name");
+    std::string type = std::string(kServiceType) + "." + domain;
+    std::string enumeration = std::string("_services._dns-sd._udp.") + domain;
+    auto ttl = static_cast<std::uint32_t>(options.record_ttl.count());
+
+    ServiceTxt txt{announcement.protocol, announcement.cluster, announcement.node_id, announcement.public_key,
+                   announcement.role};
+    std::vector<std::string> entries = encode_txt(txt);
+    std::vector<const char*> entry_ptrs;
+    for (const auto& e : entries) entry_ptrs.push_back(e.c_str());
+
+    struct Spec {
+      std::string name;
+      std::uint16_t type;
+      AvahiPublishFlags flags;
+    };
+    const Spec specs[] = {
+        {type, AVAHI_DNS_TYPE_PTR, AvahiPublishFlags{}},
+        {instance, AVAHI_DNS_TYPE_SRV, AVAHI_PUBLISH_UNIQUE},
+        {instance, AVAHI_DNS_TYPE_TXT, AVAHI_PUBLISH_UNIQUE},
+        {enumeration, AVAHI_DNS_TYPE_PTR, AvahiPublishFlags{}},
+    };
+    for (const Spec& spec : specs) {
+      AvahiRecord* r = avahi_record_new_full(spec.name.c_str(), AVAHI_DNS_CLASS_IN, spec.type, ttl);
+      if (!r) return Status::io_error("out of memory building a DNS record");
+      if (spec.type == AVAHI_DNS_TYPE_SRV) {
+        r->data.srv.priority = 0;
+        r->data.srv.weight = 0;
+        r->data.srv.port = announcement.port;
+        r->data.srv.name = avahi_strdup(host);
+      } else if (spec.type == AVAHI_DNS_TYPE_TXT) {
+        r->data.txt.string_list =
+            avahi_string_list_new_from_array(entry_ptrs.data(), static_cast<int>(entry_ptrs.size()));
+      } else {
+        r->data.ptr.name = avahi_strdup(spec.name == type ? instance : type.c_str());
+      }
+      int rc = avahi_server_add(s, group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, spec.flags, r);
+      avahi_record_unref(r);
+      if (rc < 0) return Status::io_error(std::string("publishing a DNS record: ") + avahi_strerror(rc));
+    }
+    int rc = avahi_s_entry_group_commit(group);
+    if (rc < 0) return Status::io_error(std::string("committing the service records: ") + avahi_strerror(rc));
+    return Status::ok();
+  }
+
+  void publish(AvahiServer* s) {
+    if (!group) group = avahi_s_entry_group_new(s, &Impl::on_group_state, this);
+    if (!group) {
+      state = std::string("failed: cannot create entry group: ") + avahi_strerror(avahi_server_errno(s));
+      log(state);
+      return;
+    }
+    avahi_s_entry_group_reset(group);
+    if (Status st = add_records(s); !st) {
+      state = "failed: " + st.message();
+      log(state);
+      return;
+    }
+    state = "probing";
+  }
+
+  static void on_server_state(AvahiServer* s, AvahiServerState st, void* userdata) {
+    auto* self = static_cast<Impl*>(userdata);
+    switch (st) {
+      case AVAHI_SERVER_RUNNING:
+        self->publish(s);
+        break;
+      case AVAHI_SERVER_COLLISION: {
+        // Another host owns our host name: take "<name>-2" and so on. The
+        // server re-probes it and comes back through REGISTERING and RUNNING,
+        // where our records are re-added pointing at the new name.
+        char* alt = avahi_alternative_host_name(avahi_server_get_host_name(s));
+        ++self->name_conflicts;
+        self->log(std::string("host name conflict, renaming to ") + alt);
+        self->state = "renaming";
+        avahi_server_set_host_name(s, alt);
+        avahi_free(alt);
+        break;
+      }
+      case AVAHI_SERVER_REGISTERING:
+        if (self->group) avahi_s_entry_group_reset(self->group);
+        break;
+      case AVAHI_SERVER_FAILURE:
+        self->state = std::string("failed: ") + avahi_strerror(avahi_server_errno(s));
+        self->log(self->state);
+        break;
+      case AVAHI_SERVER_INVALID:
+        break;
+    }
+  }
+
+  static void on_group_state(AvahiServer* s, AvahiSEntryGroup*, AvahiEntryGroupState st, void* userdata) {
+    auto* self = static_cast<Impl*>(userdata);
+    switch (st) {
+      case AVAHI_ENTRY_GROUP_ESTABLISHED:
+        self->state = "announced";
+        break;
+      case AVAHI_ENTRY_GROUP_COLLISION: {
+        // Another host announces a service of this name with other data.
+        char* alt = avahi_alternative_service_name(self->published_name.c_str());
+        ++self->name_conflicts;
+        self->log("service name conflict for \"" + self->published_name + "\", renaming to \"" + alt + "\"");
+        self->published_name = alt;
+        avahi_free(alt);
+        self->publish(s);
+        break;
+      }
+      case AVAHI_ENTRY_GROUP_FAILURE:
+        self->state = std::string("failed: ") + avahi_strerror(avahi_server_errno(s));
+        self->log(self->state);
+        break;
+      case AVAHI_ENTRY_GROUP_REGISTERING:
+        self->state = "probing";
+        break;
+      case AVAHI_ENTRY_GROUP_UNCOMMITED:
+        break;
+    }
+  }
+
+  // ---- browsing ------------------------------------------------------------
+
+  void refuse(const PathKey& key, RefusalReason reason, std::string detail) {
+    std::string if_name = interface_name_of(key.interface);
+    for (auto it = refused.begin(); it != refused.end(); ++it) {
+      if (it->name == key.name && it->interface_name == if_name && it->reason == reason) {
+        Refusal r = std::move(*it);
+        refused.erase(it);
+        r.detail = std::move(detail);
+        ++r.times;
+        refused.push_back(std::move(r));
+        return;
+      }
+    }
+    if (refused.size() >= kMaxRefusals) refused.pop_front();
+    refused.push_back(Refusal{key.name, if_name, reason, std::move(detail), 1});
+  }
+
+  void report_lost(Path& p) {
+    if (!p.reported) return;
+    p.reported = false;
+    PeerEvent e = p.last;
+    e.kind = PeerEvent::Kind::lost;
+    pending.push_back(std::move(e));
+  }
+
+  void start_resolver(Path& p) {
+    p.resolver = avahi_s_service_resolver_new(server, p.key.interface, p.key.protocol, p.key.name.c_str(),
+                                              p.type.c_str(), p.domain.c_str(), p.key.protocol, AvahiLookupFlags{},
+                                              &Impl::on_resolved, &p);
+    if (!p.resolver) schedule_retry(p);
+  }
+
+  void schedule_retry(Path& p) {
+    timeval tv{};
+    gettimeofday(&tv, nullptr);
+    tv.tv_sec += p.retry_seconds;
+    p.retry_seconds = std::min(p.retry_seconds * 2, kMaxRetrySeconds);
+    if (p.retry) {
+      poll.api()->timeout_update(p.retry, &tv);
+    } else {
+      p.retry = poll.api()->timeout_new(poll.api(), &tv, &Impl::on_retry, &p);
+    }
+  }
+
+  static void on_retry(AvahiTimeout*, void* userdata) {
+    auto& p = *static_cast<Path*>(userdata);
+    if (p.resolver) avahi_s_service_resolver_free(p.resolver);
+    p.resolver = nullptr;
+    p.impl->start_resolver(p);
+  }
+
+  void drop_path(std::map<PathKey, std::unique_ptr<Path>>::iterator it) {
+    Path& p = *it->second;
+    report_lost(p);
+    if (p.resolver) avahi_s_service_resolver_free(p.resolver);
+    if (p.retry) poll.api()->timeout_free(p.retry);
+    paths.erase(it);
+  }
+
+  static void on_browse(AvahiSServiceBrowser*, AvahiIfIndex interface, AvahiProtocol protocol, AvahiBrowserEvent event,
+                        const char* name, const char* type, const char* domain, AvahiLookupResultFlags flags,
+                        void* userdata) {
+    auto* self = static_cast<Impl*>(userdata);
+    if (event == AVAHI_BROWSER_FAILURE) {
+      self->log(std::string("browsing failed: ") + avahi_strerror(avahi_server_errno(self->server)));
+      return;
+    }
+    if (event != AVAHI_BROWSER_NEW && event != AVAHI_BROWSER_REMOVE) return;  // CACHE_EXHAUSTED, ALL_FOR_NOW
+    PathKey key{interface, protocol, name ? name : ""};
+    ++self->answers_by_interface[interface];
+    auto it = self->paths.find(key);
+    if (event == AVAHI_BROWSER_REMOVE) {
+      if (it != self->paths.end()) self->drop_path(it);
+      return;
+    }
+    if (it != self->paths.end()) return;
+    // Our own service, seen through our own responder.
+    if ((flags & AVAHI_LOOKUP_RESULT_LOCAL) && key.name == self->published_name) return;
+    if (self->paths.size() >= kMaxPaths) {
+      self->refuse(key, RefusalReason::too_many, "more than " + std::to_string(kMaxPaths) + " services on the LAN");
+      return;
+    }
+    auto path = std::make_unique<Path>();
+    path->impl = self;
+    path->key = key;
+    path->type = type;
+    path->domain = domain;
+    Path& p = *path;
+    self->paths.emplace(key, std::move(path));
+    self->start_resolver(p);
+  }
+
+  static void on_resolved(AvahiSServiceResolver*, AvahiIfIndex interface, AvahiProtocol, AvahiResolverEvent event,
+                          const char* name, const char*, const char*, const char* host_name, const AvahiAddress* a,
+                          std::uint16_t port, AvahiStringList* txt, AvahiLookupResultFlags, void* userdata) {
+    auto& p = *static_cast<Path*>(userdata);
+    Impl& self = *p.impl;
+    ++self.answers_by_interface[interface];
+    if (event != AVAHI_RESOLVER_FOUND) {
+      // Nothing (or no longer everything) answered in time. A path that was
+      // found stays so until the browser removes it; others are retried.
+      if (!p.reported) {
+        self.refuse(p.key, RefusalReason::unresolved, "no SRV, TXT or address answer; retrying");
+        self.schedule_retry(p);
+      }
+      return;
+    }
+    p.retry_seconds = 1;
+
+    // The TXT strings as avahi parsed them from the packet: untrusted.
+    std::vector<std::string_view> entries;
+    std::size_t count = 0;
+    for (AvahiStringList* l = txt; l; l = avahi_string_list_get_next(l)) {
+      if (++count > kMaxTxtEntries + 1) break;  // decode_txt refuses it; don't copy a flood
+      entries.emplace_back(reinterpret_cast<const char*>(avahi_string_list_get_text(l)),
+                           avahi_string_list_get_size(l));
+    }
+    Result<ServiceTxt> decoded = decode_txt(entries);
+    if (!decoded) {
+      auto reason = decoded.status().code() == Errc::protocol ? RefusalReason::unsupported_txtvers
+                                                              : RefusalReason::malformed_txt;
+      self.refuse(p.key, reason, decoded.status().message());
+      self.report_lost(p);
+      return;
+    }
+    if (decoded->node_id == self.announcement.node_id) return;  // ourselves, another way round
+    if (decoded->cluster != self.announcement.cluster) {
+      self.refuse(p.key, RefusalReason::other_cluster, "cluster \"" + decoded->cluster + "\"");
+      self.report_lost(p);
+      return;
+    }
+
+    PeerEvent e;
+    e.kind = PeerEvent::Kind::found;
+    e.node_id = decoded->node_id;
+    e.cluster = decoded->cluster;
+    e.role = decoded->role;
+    e.public_key = decoded->public_key;
+    e.protocol = decoded->protocol;
+    e.name = name ? name : "";
+    e.host_name = host_name ? host_name : "";
+    char addr[AVAHI_ADDRESS_STR_MAX] = {};
+    if (a) avahi_address_snprint(addr, sizeof addr, a);
+    e.address = addr;
+    e.family = (a && a->proto == AVAHI_PROTO_INET6) ? IpFamily::ipv6 : IpFamily::ipv4;
+    e.port = port;
+    e.interface_index = interface;
+    e.interface_name = interface_name_of(interface);
+    if (p.reported && same_data(p.last, e)) return;
+    p.reported = true;
+    p.last = e;
+    self.pending.push_back(std::move(e));
+  }
+
+  // ---- lifecycle -----------------------------------------------------------
+
+  void deliver() {
+    std::vector<PeerEvent> events;
+    events.swap(pending);
+    if (stopped) return;
+    for (const auto& e : events) on_event(e);
+  }
+
+  // Frees every avahi object. With `goodbye`, first withdraws the service and
+  // keeps the responder running briefly so the TTL-0 answers go out.
+  void shut_down(bool goodbye) {
+    if (!server) return;
+    for (auto it = paths.begin(); it != paths.end();) {
+      Path& p = *it->second;
+      if (p.resolver) avahi_s_service_resolver_free(p.resolver);
+      if (p.retry) poll.api()->timeout_free(p.retry);
+      it = paths.erase(it);
+    }
+    if (browser) avahi_s_service_browser_free(browser);
+    browser = nullptr;
+    if (group) avahi_s_entry_group_free(group);  // schedules the goodbyes
+    group = nullptr;
+    if (goodbye) {
+      auto deadline = std::chrono::steady_clock::now() + kGoodbyeLinger;
+      while (std::chrono::steady_clock::now() < deadline) {
+        int wait = poll.timeout_ms();
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        // Goodbyes are due at once; what comes later (history expiry) need not wait.
+        if (wait < 0 || wait > 50) break;
+        std::vector<PollFd> fds = poll.fds();
+        std::vector<pollfd> sys;
+        for (const auto& f : fds) sys.push_back({f.fd, to_poll_events(f.events), 0});
+        int n = ::poll(sys.data(), sys.size(), std::min<int>(wait, static_cast<int>(left.count())));
+        for (std::size_t i = 0; n > 0 && i < sys.size(); ++i) fds[i].revents = from_poll_events(sys[i].revents);
+        poll.dispatch(fds);
+      }
+    }
+    avahi_server_free(server);
+    server = nullptr;
+    pending.clear();
+    if (g_log_sink == &options.log) g_log_sink = nullptr;
+  }
+};
+
+Discovery::Discovery(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Discovery::~Discovery() { stop(); }
+
+Result<std::unique_ptr<Discovery>> Discovery::start(Announcement announcement, DiscoveryOptions options,
+                                                    EventHandler on_event) {
+  SHOPSYNC_TRY(validate(announcement));
+  if (!on_event) return Status::invalid("discovery needs an event handler");
+  if (options.record_ttl.count() < 1 || options.record_ttl.count() > 4500)
+    return Status::invalid("record TTL must be 1 to 4500 seconds");
+  if (!options.use_ipv4 && !options.use_ipv6) return Status::invalid("neither IPv4 nor IPv6 enabled");
+  if (!options.host_name.empty() &&
+      (options.host_name.size() > 63 || options.host_name.find('.') != std::string::npos))
+    return Status::invalid("host name must be one label of at most 63 bytes, got \"" + options.host_name + "\"");
+
+  auto impl = std::make_unique<Impl>();
+  impl->announcement = std::move(announcement);
+  impl->options = std::move(options);
+  impl->on_event = std::move(on_event);
+  impl->published_name = impl->announcement.name;
+  switch (impl->options.address_publishing) {
+    case AddressPublishing::always: impl->publishing_addresses = true; break;
+    case AddressPublishing::never: impl->publishing_addresses = false; break;
+    case AddressPublishing::automatic: impl->publishing_addresses = !mdns_port_taken(); break;
+  }
+
+  g_log_sink = &impl->options.log;
+  avahi_set_log_function(&log_to_sink);
+
+  AvahiServerConfig config;
+  avahi_server_config_init(&config);
+  if (!impl->options.host_name.empty()) {
+    avahi_free(config.host_name);
+    config.host_name = avahi_strdup(impl->options.host_name.c_str());
+  }
+  config.use_ipv4 = impl->options.use_ipv4;
+  config.use_ipv6 = impl->options.use_ipv6;
+  for (const auto& name : impl->options.allow_interfaces)
+    config.allow_interfaces = avahi_string_list_add(config.allow_interfaces, name.c_str());
+  for (const auto& name : impl->options.deny_interfaces)
+    config.deny_interfaces = avahi_string_list_add(config.deny_interfaces, name.c_str());
+  // The host's own records only when no other responder publishes them; never
+  // HINFO, _workstation or browse domains: that is an avahi-daemon's business.
+  config.publish_addresses = impl->publishing_addresses;
+  config.publish_hinfo = 0;
+  config.publish_workstation = 0;
+  config.publish_domain = 0;
+  config.publish_a_on_ipv6 = 0;
+  config.publish_aaaa_on_ipv4 = 0;
+  config.add_service_cookie = 0;
+  config.enable_reflector = 0;
+  config.enable_wide_area = 0;       // no unicast DNS: mDNS on the LAN only
+  config.disallow_other_stacks = 0;  // share UDP 5353 with an avahi-daemon
+  config.use_iff_running = impl->options.require_link_beat;
+
+  int error = 0;
+  Impl* raw = impl.get();
+  AvahiServer* server = avahi_server_new(raw->poll.api(), &config, &Impl::on_server_state, raw, &error);
+  avahi_server_config_free(&config);
+  if (!server) {
+    g_log_sink = nullptr;
+    return Status::io_error(std::string("starting the mDNS responder: ") + avahi_strerror(error));
+  }
+  raw->server = server;
+  if (raw->state.starts_with("failed")) return Status::io_error("starting the mDNS responder: " + raw->state);
+
+  std::string type(kServiceType);
+  raw->browser = avahi_s_service_browser_new(server, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, type.c_str(), nullptr,
+                                             AvahiLookupFlags{}, &Impl::on_browse, raw);
+  if (!raw->browser)
+    return Status::io_error(std::string("browsing for ") + type + ": " + avahi_strerror(avahi_server_errno(server)));
+  if (raw->state == "starting") raw->state = "registering host name";
+  return std::unique_ptr<Discovery>(new Discovery(std::move(impl)));
+}
+
+std::vector<PollFd> Discovery::fds() const { return impl_->stopped ? std::vector<PollFd>{} : impl_->poll.fds(); }
+
+int Discovery::timeout_ms() const {
+  if (impl_->stopped) return -1;
+  return impl_->pending.empty() ? impl_->poll.timeout_ms() : 0;
+}
+
+void Discovery::dispatch(std::span<const PollFd> ready) {
+  if (impl_->stopped) return;
+  for (const auto& r : ready) {
+    if (r.revents & poll_in) ++impl_->mdns_reads;
+  }
+  impl_->poll.dispatch(ready);
+  impl_->deliver();
+}
+
+void Discovery::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->shut_down(true);
+  impl_->state = "stopped";
+}
+
+std::string Discovery::published_name() const { return impl_->published_name; }
+
+std::vector<PeerEvent> Discovery::peers() const {
+  std::vector<PeerEvent> out;
+  for (const auto& [key, p] : impl_->paths) {
+    if (p->reported) out.push_back(p->last);
+  }
+  return out;
+}
+
+DiscoveryDiagnostics Discovery::diagnostics() const {
+  const Impl& d = *impl_;
+  DiscoveryDiagnostics out;
+  out.published_name = d.published_name;
+  if (d.server) out.host_name = avahi_server_get_host_name_fqdn(d.server);
+  out.publishing_addresses = d.publishing_addresses;
+  out.state = d.state;
+  out.name_conflicts = d.name_conflicts;
+  out.mdns_reads = d.mdns_reads;
+  out.peers = peers();
+  out.refused.assign(d.refused.begin(), d.refused.end());
+  out.interfaces = list_mdns_interfaces(d.options.allow_interfaces, d.options.deny_interfaces);
+  for (auto& i : out.interfaces) {
+    if (auto it = d.answers_by_interface.find(i.index); it != d.answers_by_interface.end())
+      i.answers_received = it->second;
+    i.peers_seen = static_cast<std::uint64_t>(
+        std::count_if(out.peers.begin(), out.peers.end(), [&](const PeerEvent& e) { return e.interface_index == i.index; }));
+  }
+  return out;
+}
+
+}  // namespace shopsync::discovery

@@ -1,0 +1,56 @@
+// What Discovery can tell an operator about itself (`shopsync doctor`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "discovery/peer_event.h"
+
+namespace shopsync::discovery {
+
+struct InterfaceDiagnostics {
+  int index = 0;
+  std::string name;
+  std::vector<std::string> addresses;  // numeric, IPv4 and IPv6
+  // Whether this host is a member of the mDNS group on the interface
+  // (224.0.0.251 / ff02::fb, read from /proc/net/igmp and igmp6): without it
+  // nothing multicast is received there.
+  bool joined_ipv4 = false;
+  bool joined_ipv6 = false;
+  // mDNS answers about `_shopsync._tcp` services received on this interface
+  // (browse and resolve results): proof that multicast from others arrives.
+  std::uint64_t answers_received = 0;
+  std::uint64_t peers_seen = 0;  // paths to accepted peers currently known here
+};
+
+enum class RefusalReason {
+  other_cluster,  // a node of another cluster: ignored
+  malformed_txt,  // TXT missing a key, a bad value, over a size limit
+  unsupported_txtvers,
+  unresolved,     // no SRV/TXT/address answer in time (retried with backoff)
+  too_many,       // over the limit of tracked services
+};
+std::string_view to_string(RefusalReason reason);
+
+struct Refusal {
+  std::string name;            // the instance name, as seen
+  std::string interface_name;
+  RefusalReason reason = RefusalReason::malformed_txt;
+  std::string detail;          // e.g. "cluster \"other\"", "key: not 40 Z85 characters"
+  std::uint64_t times = 0;     // how often this (name, interface, reason) was refused
+};
+
+struct DiscoveryDiagnostics {
+  std::string published_name;  // our instance name after any conflict renaming
+  std::string host_name;       // our SRV target's host name (FQDN)
+  bool publishing_addresses = false;  // false: coexisting with another responder on this host
+  std::string state;  // "starting", "probing", "announced", "renaming", "failed: ...", "stopped"
+  std::uint64_t name_conflicts = 0;  // service or host name conflicts resolved by renaming
+  std::uint64_t mdns_reads = 0;      // times an mDNS socket was readable (all interfaces)
+  std::vector<InterfaceDiagnostics> interfaces;
+  std::vector<PeerEvent> peers;      // current paths
+  std::vector<Refusal> refused;      // at most 64, newest kept
+};
+
+}  // namespace shopsync::discovery

@@ -1,0 +1,30 @@
+// The network interfaces mDNS can use on this host, and whether this host has
+// joined the mDNS multicast groups on them (for diagnostics only: the responder
+// does its own interface tracking).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "discovery/diagnostics.h"
+
+namespace shopsync::discovery {
+
+// Interfaces that are up and multicast-capable (and the loopback interface
+// when it is named in `allow`), minus `deny`, restricted to `allow` when it is
+// not empty. answers_received and peers_seen are left 0. Never fails: an
+// unreadable /proc leaves joined_* false.
+std::vector<InterfaceDiagnostics> list_mdns_interfaces(const std::vector<std::string>& allow,
+                                                       const std::vector<std::string>& deny);
+
+// Parsers of /proc/net/igmp and /proc/net/igmp6 text: the names of the
+// interfaces where 224.0.0.251 resp. ff02::fb is joined. Exposed for tests.
+std::vector<std::string> mdns_groups_from_igmp(const std::string& proc_net_igmp);
+std::vector<std::string> mdns_groups_from_igmp6(const std::string& proc_net_igmp6);
+
+// True when something on this host already has UDP port 5353 bound (an
+// avahi-daemon or another node): found by trying to bind it without
+// SO_REUSEADDR, which fails while any other socket holds it.
+bool mdns_port_taken();
+
+}  // namespace shopsync::discovery
