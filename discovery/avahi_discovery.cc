@@ -551,6 +551,8 @@ void Discovery::stop() {
 
 std::string Discovery::published_name() const { return impl_->published_name; }
 
+std::string Discovery::state() const { return impl_->state; }
+
 std::vector<PeerEvent> Discovery::peers() const {
   std::vector<PeerEvent> out;
   for (const auto& [key, p] : impl_->paths) {

@@ -1,0 +1,48 @@
+// Reading the kernel's multicast group lists for `shopsync doctor`.
+#include "discovery/interfaces.h"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace shopsync::discovery;
+
+BOOST_AUTO_TEST_SUITE(interfaces)
+
+BOOST_AUTO_TEST_CASE(igmp_lists_interfaces_with_the_mdns_group) {
+  const std::string text =
+      "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n"
+      "1\tlo        :     1      V3\n"
+      "\t\t\t\t010000E0     1 0:00000000\t\t0\n"
+      "2\teth0      :     2      V3\n"
+      "\t\t\t\tFB0000E0     1 0:00000000\t\t0\n"
+      "\t\t\t\t010000E0     1 0:00000000\t\t0\n"
+      "5\tveth-x    :     1      V3\n"
+      "\t\t\t\tFB0000E0     1 0:00000000\t\t0\n";
+  auto got = mdns_groups_from_igmp(text);
+  BOOST_TEST(got == (std::vector<std::string>{"eth0", "veth-x"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(igmp6_lists_interfaces_with_the_mdns_group) {
+  const std::string text =
+      "1    lo              ff020000000000000000000000000001     1 0000000C 0\n"
+      "2    eth0            ff0200000000000000000000000000fb     1 00000004 0\n"
+      "2    eth0            ff020000000000000000000000000001     1 0000000C 0\n"
+      "garbage\n";
+  auto got = mdns_groups_from_igmp6(text);
+  BOOST_TEST(got == (std::vector<std::string>{"eth0"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(garbage_is_not_a_crash) {
+  BOOST_TEST(mdns_groups_from_igmp("").empty());
+  BOOST_TEST(mdns_groups_from_igmp("\t\t\tFB0000E0\n").empty());  // a group before any device
+  BOOST_TEST(mdns_groups_from_igmp6("x y\n\n").empty());
+}
+
+BOOST_AUTO_TEST_CASE(loopback_only_when_asked_for) {
+  for (const auto& i : list_mdns_interfaces({}, {})) BOOST_TEST(i.name != "lo");
+  auto only_lo = list_mdns_interfaces({"lo"}, {});
+  BOOST_REQUIRE(only_lo.size() == 1u);
+  BOOST_TEST(only_lo[0].name == "lo");
+  BOOST_TEST(list_mdns_interfaces({"lo"}, {"lo"}).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
