@@ -1,0 +1,308 @@
+// What only the LMDB store does: files, growth, other processes, schema and
+// identity checks, corrupt bytes on disk.
+#include "storage/lmdb_store.h"
+
+#include <atomic>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+
+#include "storage/key_codec.h"
+#include "storage/lmdb.h"
+#include "tests/storage/batches.h"
+#include "tests/storage/child_process.h"
+#include "tests/storage/samples.h"
+#include "tests/support/temp_dir.h"
+
+namespace shopsync {
+namespace {
+
+std::unique_ptr<LmdbStore> open_store(const std::filesystem::path& dir, StoreOptions o = {}) {
+  auto opened = LmdbStore::open(dir, o);
+  BOOST_REQUIRE_MESSAGE(opened, opened.status().to_string());
+  return std::move(opened).value();
+}
+
+// Opens the environment with the raw wrapper, runs `poke` in a write txn.
+template <class F>
+void poke_raw(const std::filesystem::path& dir, F&& poke) {
+  auto env = lmdb::Env::open(dir, {});
+  BOOST_REQUIRE_MESSAGE(env, env.status().to_string());
+  auto txn = lmdb::Txn::begin(*env, lmdb::TxnMode::write);
+  BOOST_REQUIRE(txn);
+  poke(*txn);
+  BOOST_REQUIRE(txn->commit());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(lmdb_store)
+
+BOOST_AUTO_TEST_CASE(data_survives_close_and_reopen) {
+  test::TempDir dir;
+  const RecordState s = test::simple_state({1, 1}, "Ada");
+  {
+    auto store = open_store(dir / "s");
+    BOOST_REQUIRE(store->write([&](StoreWriter& w) {
+      SHOPSYNC_TRY(w.put_record({"customers", "C1"}, s));
+      return w.put_node_meta(NodeMeta{9, 1, {}, 5, "acme"});
+    }));
+  }
+  auto store = open_store(dir / "s");
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    BOOST_TEST((**r.record({"customers", "C1"}) == s));
+    BOOST_TEST((**r.node_meta() == NodeMeta{9, 1, {}, 5, "acme"}));
+    return Status::ok();
+  }));
+}
+
+BOOST_AUTO_TEST_CASE(grows_past_a_tiny_map_keeping_100000_records) {
+  test::TempDir dir;
+  StoreOptions o;
+  o.initial_map_size = 64 * 1024;
+  auto store = open_store(dir / "s", o);
+  constexpr int kRecords = 100000;
+  constexpr int kBatch = 1000;
+  for (int b = 0; b < kRecords / kBatch; ++b) {
+    Status st = store->write([&](StoreWriter& w) {
+      for (int i = b * kBatch; i < (b + 1) * kBatch; ++i) {
+        char id[32];
+        std::snprintf(id, sizeof id, "CUST_%06d", i);
+        SHOPSYNC_TRY(w.put_record({"customers", id}, test::simple_state({7, std::uint64_t(i) + 1}, id)));
+      }
+      return Status::ok();
+    });
+    BOOST_REQUIRE_MESSAGE(st, "batch " << b << ": " << st.to_string());
+  }
+  BOOST_TEST(store->map_growths() > 0u);
+  auto stats = store->stats();
+  BOOST_REQUIRE(stats);
+  BOOST_TEST(stats->map_size > o.initial_map_size);
+  BOOST_TEST_MESSAGE("map grew " << store->map_growths() << " times to " << stats->map_size << " bytes, "
+                                 << stats->used_bytes << " used");
+  store.reset();
+
+  // Everything is there after reopening, in order, and indexed.
+  store = open_store(dir / "s", o);
+  int n = 0;
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    SHOPSYNC_TRY(r.for_each_record("customers", "", [&](const RecordKey& k, const RecordState& s) {
+      char id[32];
+      std::snprintf(id, sizeof id, "CUST_%06d", n);
+      BOOST_REQUIRE_EQUAL(k.id, id);
+      BOOST_REQUIRE_EQUAL(s.siblings.at(0).dot.counter, std::uint64_t(n) + 1);
+      ++n;
+      return Scan::next;
+    }));
+    std::uint64_t indexed = 0;
+    SHOPSYNC_TRY(r.for_each_change(7, 0, [&](std::uint64_t c, const RecordKey&) {
+      BOOST_REQUIRE_EQUAL(c, ++indexed);
+      return Scan::next;
+    }));
+    BOOST_TEST(indexed == std::uint64_t(kRecords));
+    return Status::ok();
+  }));
+  BOOST_TEST(n == kRecords);
+  stats = store->stats();
+  BOOST_REQUIRE(stats);
+  BOOST_TEST(stats->schema_version == kSchemaVersion);
+  BOOST_TEST(stats->tables.at(0).name == "records");
+  BOOST_TEST(stats->tables.at(0).entries == std::size_t(kRecords));
+  BOOST_TEST(stats->tables.at(1).entries == std::size_t(kRecords));
+}
+
+BOOST_AUTO_TEST_CASE(a_body_that_outgrows_the_map_runs_again_and_commits_once) {
+  test::TempDir dir;
+  StoreOptions o;
+  o.initial_map_size = 64 * 1024;
+  auto store = open_store(dir / "s", o);
+  int runs = 0;
+  std::uint64_t seq = 0;
+  Status st = store->write([&](StoreWriter& w) {
+    ++runs;
+    auto appended = w.append_conflict(ConflictEntry{});
+    if (!appended) return appended.status();
+    seq = *appended;
+    for (int i = 0; i < 2000; ++i) {
+      SHOPSYNC_TRY(w.put_record({"big", std::to_string(i)}, test::simple_state({1, std::uint64_t(i) + 1}, "v")));
+    }
+    return Status::ok();
+  });
+  BOOST_REQUIRE_MESSAGE(st, st.to_string());
+  BOOST_TEST(runs > 1);
+  BOOST_TEST(seq == 1u);  // the aborted runs left nothing behind
+}
+
+BOOST_AUTO_TEST_CASE(the_map_stops_at_its_maximum_with_disk_full) {
+  test::TempDir dir;
+  StoreOptions o;
+  o.initial_map_size = 64 * 1024;
+  o.max_map_size = 256 * 1024;
+  auto store = open_store(dir / "s", o);
+  BOOST_REQUIRE(store->write([](StoreWriter& w) { return w.put_record({"a", "kept"}, test::simple_state({1, 1}, "x")); }));
+  Status st = store->write([&](StoreWriter& w) {
+    for (int i = 0; i < 5000; ++i) {
+      SHOPSYNC_TRY(w.put_record({"a", std::to_string(i)}, test::simple_state({1, std::uint64_t(i) + 2}, "value")));
+    }
+    return Status::ok();
+  });
+  BOOST_TEST((st.code() == Errc::disk_full));
+  BOOST_TEST_MESSAGE(st.to_string());
+  BOOST_REQUIRE(store->read([](StoreReader& r) {
+    BOOST_TEST(r.record({"a", "kept"})->has_value());
+    BOOST_TEST(!r.record({"a", "1"})->has_value());
+    return Status::ok();
+  }));
+}
+
+BOOST_AUTO_TEST_CASE(a_store_of_a_newer_schema_is_refused) {
+  test::TempDir dir;
+  open_store(dir / "s").reset();
+  poke_raw(dir / "s", [](lmdb::Txn& txn) {
+    auto meta = txn.open_db("meta", false);
+    BOOST_REQUIRE(meta);
+    BOOST_REQUIRE(txn.put(*meta, "schema_version", keys::view(keys::u64(kSchemaVersion + 1))));
+  });
+  for (bool read_only : {false, true}) {
+    StoreOptions o;
+    o.read_only = read_only;
+    auto opened = LmdbStore::open(dir / "s", o);
+    BOOST_REQUIRE(!opened);
+    BOOST_TEST((opened.status().code() == Errc::newer_schema));
+    BOOST_TEST(opened.status().message().find("newer shopsync") != std::string::npos);
+    BOOST_TEST_MESSAGE(opened.status().to_string());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_lmdb_environment_that_is_not_shopsync_is_refused) {
+  test::TempDir dir;
+  poke_raw(dir / "foreign", [](lmdb::Txn& txn) {
+    auto db = txn.open_db("invoices", true);
+    BOOST_REQUIRE(db);
+    BOOST_REQUIRE(txn.put(*db, "k", "v"));
+  });
+  auto opened = LmdbStore::open(dir / "foreign");
+  BOOST_TEST((opened.status().code() == Errc::not_shopsync));
+  BOOST_TEST_MESSAGE(opened.status().to_string());
+
+  // A 'meta' database without our magic.
+  poke_raw(dir / "fake", [](lmdb::Txn& txn) {
+    auto db = txn.open_db("meta", true);
+    BOOST_REQUIRE(db);
+    BOOST_REQUIRE(txn.put(*db, "magic", "someone-else"));
+  });
+  BOOST_TEST((LmdbStore::open(dir / "fake").status().code() == Errc::not_shopsync));
+
+  // A data file that is not LMDB at all.
+  std::filesystem::create_directories(dir / "garbage");
+  {
+    std::ofstream f(dir / "garbage" / "data.mdb", std::ios::binary);
+    for (int i = 0; i < 20000; ++i) f.put(static_cast<char>(i * 31));
+  }
+  opened = LmdbStore::open(dir / "garbage");
+  BOOST_TEST((opened.status().code() == Errc::not_shopsync));
+  BOOST_TEST_MESSAGE(opened.status().to_string());
+
+  // Read-only open of nothing.
+  StoreOptions ro;
+  ro.read_only = true;
+  BOOST_TEST((LmdbStore::open(dir / "missing", ro).status().code() == Errc::not_found));
+  BOOST_TEST(!std::filesystem::exists(dir / "missing"));
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_value_is_reported_with_its_key) {
+  test::TempDir dir;
+  {
+    auto store = open_store(dir / "s");
+    BOOST_REQUIRE(store->write([](StoreWriter& w) {
+      SHOPSYNC_TRY(w.put_record({"customers", "GOOD"}, test::simple_state({1, 1}, "fine")));
+      SHOPSYNC_TRY(w.put_record({"customers", "BAD_42"}, test::simple_state({1, 2}, "soon broken")));
+      return w.put_node_meta(NodeMeta{1, 2, {}, 0, "c"});
+    }));
+  }
+  poke_raw(dir / "s", [](lmdb::Txn& txn) {
+    auto records = txn.open_db("records", false);
+    auto meta = txn.open_db("meta", false);
+    BOOST_REQUIRE(records && meta);
+    BOOST_REQUIRE(txn.put(*records, keys::record({"customers", "BAD_42"}), std::string("\x01\x92\xdd\xff", 4)));
+    BOOST_REQUIRE(txn.put(*meta, "node", "\x01garbage"));
+  });
+  auto store = open_store(dir / "s");
+  auto expect_corrupt = [](const Status& st) {
+    BOOST_TEST((st.code() == Errc::corrupt));
+    BOOST_TEST(st.message().find("customers/BAD_42") != std::string::npos, st.to_string());
+  };
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    expect_corrupt(r.record({"customers", "BAD_42"}).status());
+    expect_corrupt(r.for_each_record("customers", "", [](const RecordKey&, const RecordState&) { return Scan::next; }));
+    BOOST_TEST(r.record({"customers", "GOOD"})->has_value());
+    BOOST_TEST((r.node_meta().status().code() == Errc::corrupt));
+    return Status::ok();
+  }));
+  // Overwriting it cannot fix the change index blindly: refused, nothing lost.
+  expect_corrupt(store->write(
+      [](StoreWriter& w) { return w.put_record({"customers", "BAD_42"}, test::simple_state({1, 3}, "x")); }));
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    BOOST_TEST(r.record({"customers", "GOOD"})->has_value());
+    return Status::ok();
+  }));
+}
+
+BOOST_AUTO_TEST_CASE(a_reader_keeps_its_snapshot_while_another_thread_writes) {
+  test::TempDir dir;
+  auto store = open_store(dir / "s");
+  BOOST_REQUIRE(store->write([](StoreWriter& w) { return w.put_record({"c", "x"}, test::simple_state({1, 1}, "old")); }));
+  std::promise<void> reading;
+  std::promise<void> written;
+  auto reader = std::async(std::launch::async, [&] {
+    std::string seen_before;
+    std::string seen_after;
+    Status st = store->read([&](StoreReader& r) {
+      seen_before = r.record({"c", "x"})->value().siblings[0].fields.at("name").packed;
+      reading.set_value();
+      written.get_future().wait();
+      seen_after = r.record({"c", "x"})->value().siblings[0].fields.at("name").packed;
+      return Status::ok();
+    });
+    return st && seen_before == seen_after && seen_before == test::packed_str("old");
+  });
+  reading.get_future().wait();
+  RecordState next = test::simple_state({1, 2}, "new");
+  BOOST_REQUIRE(store->write([&](StoreWriter& w) { return w.put_record({"c", "x"}, next); }));
+  written.set_value();
+  BOOST_TEST(reader.get());
+}
+
+BOOST_AUTO_TEST_CASE(another_process_reads_consistent_snapshots_during_writes) {
+  test::TempDir dir;
+  StoreOptions o;
+  o.initial_map_size = 64 * 1024;  // the map grows under the reader's feet
+  auto store = open_store(dir / "s", o);
+  constexpr std::uint64_t kLast = 150;
+  test::ChildProcess reader({SHOPSYNC_STORAGE_HELPER, "read", (dir / "s").string(), std::to_string(kLast), "60"});
+  for (std::uint64_t b = 0; b <= kLast; ++b) {
+    Status st = store->write([&](StoreWriter& w) { return test::write_batch(w, b); });
+    BOOST_REQUIRE_MESSAGE(st, st.to_string());
+  }
+  auto line = reader.read_line(std::chrono::seconds(60));
+  const int code = reader.wait();
+  BOOST_TEST_MESSAGE("reader: " << line.value_or("(nothing)"));
+  BOOST_TEST(code == 0, "reader exit " << code << ": " << line.value_or(""));
+  BOOST_TEST(store->map_growths() > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_read_only_store_refuses_writes) {
+  test::TempDir dir;
+  open_store(dir / "s").reset();
+  StoreOptions o;
+  o.read_only = true;
+  auto store = open_store(dir / "s", o);
+  BOOST_TEST((store->write([](StoreWriter&) { return Status::ok(); }).code() == Errc::invalid_argument));
+  BOOST_TEST(store->read([](StoreReader&) { return Status::ok(); }).is_ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace shopsync
