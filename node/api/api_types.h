@@ -1,0 +1,317 @@
+// The values the local API carries (docs/local-api.md): one request type per
+// operation and the answers. Plain value types, shared by the server, the
+// client, the CLI and the backends; the MessagePack shapes are in api_codec.h.
+//
+// Field values cross the API as MessagePack: a PackedValue holds the exact
+// encoding of ONE value (what storage's Field::packed holds), never a document.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "storage/record.h"
+#include "storage/status.h"
+
+namespace shopsync::api {
+
+// The version of the request/response shapes. A request names the version it
+// was written for; a node answers requests of versions it speaks.
+inline constexpr std::uint64_t kApiVersion = 1;
+
+// The default address of the local API (flag --api of shopsyncd and shopsync).
+inline constexpr std::string_view kDefaultApiAddress = "tcp://127.0.0.1:7461";
+
+// Bounds a client may ask for; larger values are clamped, not refused.
+inline constexpr std::uint32_t kDefaultPageLimit = 100;
+inline constexpr std::uint32_t kMaxPageLimit = 1000;
+inline constexpr std::uint32_t kMaxWaitMs = 60'000;
+
+using PackedValue = std::string;  // MessagePack encoding of one value
+using FieldValues = std::map<std::string, PackedValue, std::less<>>;
+
+enum class Op {
+  put, get, remove, list, collections, changes, conflicts, resolve,
+  status, peers, trust_add, trust_list, trust_remove, key,
+};
+std::string_view to_string(Op op);              // "put", ..., "delete" for remove
+std::optional<Op> parse_op(std::string_view name);
+
+// ---- requests --------------------------------------------------------------
+
+enum class PutMode { replace, patch };
+
+// replace: the record becomes exactly `fields`. patch: `fields` are set, the
+// names in `unset` removed, every other field kept.
+struct PutRequest {
+  RecordKey key;
+  FieldValues fields;
+  PutMode mode = PutMode::replace;
+  std::vector<std::string> unset;  // patch only
+  bool operator==(const PutRequest&) const = default;
+};
+
+struct GetRequest {
+  RecordKey key;
+  bool operator==(const GetRequest&) const = default;
+};
+
+struct DeleteRequest {
+  RecordKey key;
+  bool operator==(const DeleteRequest&) const = default;
+};
+
+// Live records of one collection in id order, strictly after `after`.
+struct ListRequest {
+  std::string collection;
+  std::string after;
+  std::uint32_t limit = kDefaultPageLimit;
+  bool operator==(const ListRequest&) const = default;
+};
+
+struct CollectionsRequest {
+  bool operator==(const CollectionsRequest&) const = default;
+};
+
+// Where a changes feed stands: per origin node, the counter up to which the
+// reader has seen the changes. Crosses the API as an opaque string
+// (format_cursor / parse_cursor); "" is the beginning of time.
+using ChangeCursor = VersionVector;
+
+// Changes after `since`. With wait_ms > 0 and nothing to report, the node
+// holds the request until a change arrives or wait_ms passes (a long poll).
+struct ChangesRequest {
+  ChangeCursor since;
+  bool since_now = false;        // start at the node's present knowledge
+  std::string collection;        // "" = every collection
+  std::uint32_t limit = kDefaultPageLimit;
+  std::uint32_t wait_ms = 0;
+  bool operator==(const ChangesRequest&) const = default;
+};
+
+// Open conflicts (records still marked conflicted) and conflict log entries
+// with seq > log_after.
+struct ConflictsRequest {
+  std::string collection;        // "" = every collection
+  std::uint64_t log_after = 0;
+  std::uint32_t limit = kDefaultPageLimit;
+  bool operator==(const ConflictsRequest&) const = default;
+};
+
+// Exactly one of pick (a sibling's dot) and fields (the merged record).
+struct ResolveRequest {
+  RecordKey key;
+  std::optional<Dot> pick;
+  std::optional<FieldValues> fields;
+  bool operator==(const ResolveRequest&) const = default;
+};
+
+struct StatusRequest {
+  bool operator==(const StatusRequest&) const = default;
+};
+struct PeersRequest {
+  bool operator==(const PeersRequest&) const = default;
+};
+
+// key: a CURVE public key in Z85 (40 characters). name: a note for people.
+struct TrustAddRequest {
+  std::string key;
+  std::string name;
+  bool operator==(const TrustAddRequest&) const = default;
+};
+struct TrustListRequest {
+  bool operator==(const TrustListRequest&) const = default;
+};
+struct TrustRemoveRequest {
+  std::string key;
+  bool operator==(const TrustRemoveRequest&) const = default;
+};
+struct KeyRequest {
+  bool operator==(const KeyRequest&) const = default;
+};
+
+using RequestBody =
+    std::variant<PutRequest, GetRequest, DeleteRequest, ListRequest, CollectionsRequest, ChangesRequest,
+                 ConflictsRequest, ResolveRequest, StatusRequest, PeersRequest, TrustAddRequest,
+                 TrustListRequest, TrustRemoveRequest, KeyRequest>;
+Op op_of(const RequestBody& body);
+
+// ---- answers ---------------------------------------------------------------
+
+// The outcome of a local write (put, delete, resolve).
+struct WriteResult {
+  Dot dot;
+  Hlc updated_at = 0;
+  bool operator==(const WriteResult&) const = default;
+};
+
+struct SiblingView {
+  Dot dot;
+  Hlc updated_at = 0;
+  bool deleted = false;
+  bool uplink_origin = false;
+  FieldValues fields;
+  bool operator==(const SiblingView&) const = default;
+};
+
+// A record as an application sees it: the visible value chosen by the
+// collection's strategy and, when there are several, every sibling.
+struct RecordView {
+  RecordKey key;
+  FieldValues fields;        // the visible value
+  Dot dot;                   // the visible version's dot
+  Hlc updated_at = 0;
+  bool deleted = false;      // the visible version is a tombstone
+  bool conflicted = false;   // siblings await a resolution
+  std::uint32_t sibling_count = 1;
+  std::vector<SiblingView> siblings;  // filled by get and conflicts when sibling_count > 1
+  std::string strategy;      // filled by conflicts
+  bool operator==(const RecordView&) const = default;
+};
+
+struct ListPage {
+  std::vector<RecordView> records;
+  std::optional<std::string> next_after;  // pass as `after` for the next page; nullopt = done
+  bool operator==(const ListPage&) const = default;
+};
+
+struct CollectionCount {
+  std::string name;
+  std::uint64_t records = 0;  // live (not deleted) records
+  bool operator==(const CollectionCount&) const = default;
+};
+struct CollectionList {
+  std::vector<CollectionCount> collections;
+  bool operator==(const CollectionList&) const = default;
+};
+
+struct Change {
+  RecordKey key;
+  Dot dot;
+  Hlc updated_at = 0;
+  bool deleted = false;
+  bool operator==(const Change&) const = default;
+};
+struct ChangesPage {
+  std::vector<Change> changes;  // oldest first
+  ChangeCursor cursor;          // pass as `since` for the next call
+  bool more = false;            // more changes are ready now
+  bool operator==(const ChangesPage&) const = default;
+};
+
+// One entry of the conflict log (storage's ConflictEntry, as the API shows it).
+struct ConflictLogEntry {
+  std::uint64_t seq = 0;
+  RecordKey key;
+  std::string strategy;
+  Dot winner;
+  bool near_simultaneous = false;
+  Hlc detected_at = 0;
+  NodeId detected_by = 0;
+  std::vector<SiblingView> siblings;
+  bool operator==(const ConflictLogEntry&) const = default;
+};
+
+struct ConflictsPage {
+  std::vector<RecordView> open;        // with siblings and strategy
+  std::vector<ConflictLogEntry> log;   // seq > log_after, oldest first
+  std::uint64_t last_seq = 0;          // pass as log_after for the next page
+  bool operator==(const ConflictsPage&) const = default;
+};
+
+struct PendingChanges {
+  NodeId peer = 0;
+  std::string peer_name;
+  std::uint64_t total = 0;  // changes this node has that the peer's knowledge lacks
+  std::map<std::string, std::uint64_t> per_collection;
+  bool operator==(const PendingChanges&) const = default;
+};
+
+struct NodeStatus {
+  NodeId node_id = 0;
+  std::string name;
+  std::string cluster;
+  std::string role;  // "peer" | "uplink"
+  std::string public_key;
+  std::string version;
+  VersionVector knowledge;
+  std::uint64_t counter = 0;  // this node's last dot counter
+  Hlc clock = 0;
+  std::vector<CollectionCount> collections;
+  std::vector<PendingChanges> pending;
+  std::uint64_t open_conflicts = 0;
+  std::uint64_t uptime_ms = 0;
+  bool operator==(const NodeStatus&) const = default;
+};
+
+struct PeerInfo {
+  NodeId node_id = 0;          // 0 while unknown (never connected)
+  std::string name;
+  std::string address;         // "host:port"
+  std::string public_key;
+  std::string role;
+  std::string state;           // e.g. "connected", "connecting", "backoff", "refused"
+  std::string found_by;        // "static", "mdns", "uplink", "inbound"
+  std::uint64_t last_seen_ms = 0;  // Unix ms; 0 = never
+  std::uint64_t last_sync_ms = 0;
+  std::uint64_t lag_changes = 0;   // changes this node has that the peer lacks
+  std::uint64_t lag_ms = 0;        // age of the oldest of them
+  std::uint64_t records_in = 0;
+  std::uint64_t records_out = 0;
+  std::int64_t clock_offset_ms = 0;
+  std::string last_error;
+  bool operator==(const PeerInfo&) const = default;
+};
+struct PeerList {
+  std::vector<PeerInfo> peers;
+  bool operator==(const PeerList&) const = default;
+};
+
+struct TrustedKey {
+  std::string key;
+  std::string name;
+  std::uint64_t added_ms = 0;
+  bool operator==(const TrustedKey&) const = default;
+};
+struct TrustedKeyList {
+  std::vector<TrustedKey> keys;
+  bool operator==(const TrustedKeyList&) const = default;
+};
+
+struct PublicKey {
+  std::string key;
+  bool operator==(const PublicKey&) const = default;
+};
+
+// The answer to trust_add / trust_remove.
+struct Done {
+  bool operator==(const Done&) const = default;
+};
+
+using ResponseBody = std::variant<Done, WriteResult, RecordView, ListPage, CollectionList, ChangesPage,
+                                  ConflictsPage, NodeStatus, PeerList, TrustedKeyList, PublicKey>;
+
+// ---- text forms used across the API ----------------------------------------
+
+// Node ids as 16 lowercase hex digits (JavaScript clients cannot hold every
+// 64-bit integer); dots as "<node hex>:<counter>".
+std::string format_node_id(NodeId id);
+std::optional<NodeId> parse_node_id(std::string_view text);
+std::string format_dot(const Dot& dot);
+std::optional<Dot> parse_dot(std::string_view text);
+
+// A cursor as "<node hex>:<counter>,..." ("" for the empty one).
+std::string format_cursor(const ChangeCursor& cursor);
+std::optional<ChangeCursor> parse_cursor(std::string_view text);
+
+// The wall-clock milliseconds of an HLC reading.
+inline std::uint64_t hlc_millis(Hlc hlc) { return hlc >> 16; }
+
+// Errc names as they cross the API ("not_found", ...); nullopt when unknown.
+std::optional<Errc> parse_errc(std::string_view name);
+
+}  // namespace shopsync::api
