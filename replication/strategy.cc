@@ -79,7 +79,7 @@ Fields visible_fields(const Fields& fields) {
 // value with the newest per-field stamp (ties by dot). A field changed on one
 // side only has a newer stamp there than the untouched copy on the other side,
 // so it is kept; a field changed on both sides takes the newest change.
-Fields merge_fields(const std::vector<Version>& siblings) {
+Fields merge_fields(const std::vector<Version>& siblings, bool keep_markers) {
   struct Best {
     const Field* field;
     Dot dot;
@@ -96,7 +96,7 @@ Fields merge_fields(const std::vector<Version>& siblings) {
   }
   Fields out;
   for (const auto& [name, b] : best) {
-    if (!b.field->removed()) out.emplace(std::string(name), *b.field);
+    if (keep_markers || !b.field->removed()) out.emplace(std::string(name), *b.field);
   }
   return out;
 }
@@ -133,6 +133,7 @@ Outcome choose_visible(const std::vector<Version>& siblings, StrategyKind kind, 
       pick = newest_of_all(siblings, tolerance_ms);
       break;
   }
+  if (pick.winner == nullptr) return {};  // no siblings (excluded by REQUIRES)
   const Version& w = *pick.winner;
   Outcome out;
   out.winner = w.dot;
@@ -144,9 +145,24 @@ Outcome choose_visible(const std::vector<Version>& siblings, StrategyKind kind, 
   if (!w.deleted) {
     // A delete that is the newest version wins under `merge` too: merging the
     // fields of a record someone deleted afterwards would resurrect it.
-    out.fields = kind == StrategyKind::merge && siblings.size() > 1 ? merge_fields(siblings) : visible_fields(w.fields);
+    out.fields = kind == StrategyKind::merge && siblings.size() > 1 ? merge_fields(siblings, false) : visible_fields(w.fields);
   }
   return out;
+}
+
+}  // namespace shopsync
+
+namespace shopsync {
+
+Fields base_fields(const std::vector<Version>& siblings, StrategyKind kind, std::uint64_t tolerance_ms) {
+  if (siblings.empty()) return {};
+  const Outcome outcome = choose_visible(siblings, kind, tolerance_ms);
+  if (outcome.deleted) return {};
+  if (kind == StrategyKind::merge && siblings.size() > 1) return merge_fields(siblings, true);
+  for (const Version& v : siblings) {
+    if (v.dot == outcome.winner) return v.fields;
+  }
+  return {};
 }
 
 }  // namespace shopsync

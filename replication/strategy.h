@@ -47,4 +47,10 @@ struct Outcome {
 Outcome choose_visible(const std::vector<Version>& siblings, StrategyKind kind,
                        std::uint64_t tolerance_ms = kDefaultToleranceMs);
 
+// The fields a local write starts from: what choose_visible shows, but with
+// the removed-field markers kept (so a later field-by-field merge still knows
+// a field was removed, and when). Empty when the visible state is a tombstone.
+Fields base_fields(const std::vector<Version>& siblings, StrategyKind kind,
+                   std::uint64_t tolerance_ms = kDefaultToleranceMs);
+
 }  // namespace shopsync

@@ -1,0 +1,94 @@
+#include "replication/delta.h"
+
+#include <set>
+
+namespace shopsync {
+
+DeltaCursor::DeltaCursor(const VersionVector& puller, const VersionVector& target, bool snapshot)
+    : snapshot_(snapshot) {
+  for (const auto& [origin, counter] : target.entries()) {
+    const std::uint64_t from = puller.get(origin);
+    if (counter > from) {
+      origins_.push_back(origin);
+      progress_.set(origin, from);
+      target_.set(origin, counter);
+    }
+  }
+}
+
+std::size_t estimated_size(const RecordKey& key, const RecordState& state) {
+  std::size_t n = key.collection.size() + key.id.size() + 8 + state.context.entries().size() * 18;
+  for (const Version& v : state.siblings) {
+    n += 32;
+    for (const auto& [name, field] : v.fields) n += name.size() + field.packed.size() + 12;
+  }
+  return n;
+}
+
+Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) {
+  Batch batch;
+  batch.snapshot = snapshot_;
+  batch.base = progress_;
+  std::size_t bytes = 0;
+  std::set<RecordKey> in_batch;
+  bool full = false;
+  while (!full && next_origin_ < origins_.size()) {
+    const NodeId origin = origins_[next_origin_];
+    const std::uint64_t limit = target_.get(origin);
+    Status failure;
+    bool reached_end = true;
+    Status scan = reader.for_each_change(origin, progress_.get(origin), [&](std::uint64_t counter, const RecordKey& key) {
+      if (counter > limit) return Scan::stop;
+      // One copy of a record per batch even when several of its siblings are
+      // due (their dots are then all carried by that copy).
+      if (in_batch.count(key) == 0) {
+        auto state = reader.record(key);
+        if (!state) {
+          failure = state.status();
+          reached_end = false;
+          return Scan::stop;
+        }
+        if (!state->has_value()) {
+          failure = Status::corrupt("change index names a missing record " + key.collection + "/" + key.id);
+          reached_end = false;
+          return Scan::stop;
+        }
+        const std::size_t size = estimated_size(key, **state);
+        if (!batch.records.empty() &&
+            (batch.records.size() >= limits.max_records || bytes + size > limits.max_bytes)) {
+          full = true;
+          reached_end = false;
+          return Scan::stop;
+        }
+        bytes += size;
+        in_batch.insert(key);
+        batch.records.emplace_back(key, std::move(**state));
+      }
+      progress_.set(origin, counter);
+      return Scan::next;
+    });
+    if (!scan) return scan;
+    if (!failure.is_ok()) return failure;
+    if (reached_end) {
+      // Everything of this origin up to the target has been sent (dots no
+      // longer in the index were superseded; see delta.h).
+      progress_.set(origin, limit);
+      ++next_origin_;
+    }
+  }
+  batch.complete = progress_;
+  batch.more = !done();
+  return batch;
+}
+
+VersionVector apply_completeness(const VersionVector& knowledge, const Batch& batch) {
+  VersionVector out = knowledge;
+  for (const auto& [origin, counter] : batch.complete.entries()) {
+    if (knowledge.get(origin) >= batch.base.get(origin) && counter > knowledge.get(origin)) {
+      out.set(origin, counter);
+    }
+  }
+  return out;
+}
+
+}  // namespace shopsync

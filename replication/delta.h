@@ -1,0 +1,64 @@
+// Delta selection (DESIGN.md, "Knowledge and deltas").
+//
+// Sender side: a DeltaCursor walks the change index for one answer to a Pull:
+// for each origin the puller lags on (origins in node-id order), the entries
+// above the puller's counter up to the sender's knowledge at pull time
+// (`target`), in counter order, cut into batches of at most max_records
+// records or max_bytes estimated bytes. Each batch carries the whole current
+// state of each record it names, `base` (per origin, where this batch starts)
+// and `complete` (per origin, up to where everything has now been sent).
+//
+// Puller side: apply_completeness() raises knowledge from a committed batch.
+//
+// Why `complete` may pass dots the batch does not carry: a dot missing from
+// the change index was superseded at the sender by a later write whose record
+// context covers it. That later write is itself above the puller's knowledge
+// for its own origin (or the puller has it), so it is sent in this answer or
+// a later one, and merging it drops the superseded dot anyway.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "replication/messages.h"
+#include "storage/record.h"
+#include "storage/status.h"
+#include "storage/store.h"
+
+namespace shopsync {
+
+struct BatchLimits {
+  std::size_t max_records = 1000;
+  std::size_t max_bytes = 1 << 20;
+};
+
+class DeltaCursor {
+ public:
+  // `puller` is the knowledge the Pull carried (empty for a snapshot);
+  // `target` the sender's knowledge when the Pull arrived.
+  DeltaCursor(const VersionVector& puller, const VersionVector& target, bool snapshot);
+
+  // The next batch, read in the caller's read transaction. A batch holds at
+  // least one record unless the answer has nothing (left) to send; `more`
+  // is false on the last one.
+  Result<Batch> next(StoreReader& reader, const BatchLimits& limits);
+  bool done() const { return next_origin_ >= origins_.size(); }
+  bool snapshot() const { return snapshot_; }
+
+ private:
+  std::vector<NodeId> origins_;  // origins where target is ahead of the puller
+  std::size_t next_origin_ = 0;
+  VersionVector progress_;  // per origin of origins_, the counter sent up to
+  VersionVector target_;
+  bool snapshot_;
+};
+
+// An estimate of a record's encoded size, for batch limits.
+std::size_t estimated_size(const RecordKey& key, const RecordState& state);
+
+// The puller's knowledge after committing `batch`: each origin with
+// knowledge >= batch.base is raised to batch.complete; others are left alone
+// (an earlier batch of the answer is missing).
+VersionVector apply_completeness(const VersionVector& knowledge, const Batch& batch);
+
+}  // namespace shopsync

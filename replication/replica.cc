@@ -1,0 +1,280 @@
+// Replica: opening, the local API and introspection. The peer protocol is in
+// replica_sync.cc, tombstone removal in tombstones.cc.
+#include "replication/replica.h"
+
+#include <algorithm>
+
+#include "replication/replica_impl.h"
+#include "replication/sibling_set.h"
+#include "storage/msgpack_reader.h"
+
+namespace shopsync {
+
+namespace {
+
+constexpr std::size_t kMaxFieldName = 256;
+
+Status validate_field_name(const std::string& name) {
+  if (name.empty()) return Status::invalid("field name is empty");
+  if (name.size() > kMaxFieldName) return Status::invalid("field name longer than 256 bytes");
+  if (!is_valid_utf8(name)) return Status::invalid("field name is not valid UTF-8");
+  return Status::ok();
+}
+
+Status validate_value(const std::string& name, const std::string& packed) {
+  if (packed.empty()) return Status::invalid("field '" + name + "': empty value (expected one MessagePack object)");
+  MsgpackReader reader(packed);
+  std::string_view span;
+  if (!reader.read_value(span) || !reader.at_end()) {
+    return Status::invalid("field '" + name + "': not one MessagePack field value" +
+                           (reader.ok() ? std::string(" (trailing bytes)") : ": " + reader.error()));
+  }
+  return Status::ok();
+}
+
+Status validate_update(const FieldUpdate& update) {
+  for (const auto& [name, value] : update.fields) {
+    SHOPSYNC_TRY(validate_field_name(name));
+    if (value) SHOPSYNC_TRY(validate_value(name, *value));
+  }
+  return Status::ok();
+}
+
+// Applies `update` to `base` for a write stamped `now`. A field whose value
+// does not change keeps its stamp: under `merge` only real changes compete.
+Fields apply_update(const Fields& base, const FieldUpdate& update, Hlc now) {
+  Fields out = base;
+  if (update.replace) {
+    for (auto& [name, field] : out) {
+      if (!field.removed() && update.fields.find(name) == update.fields.end()) field = Field{"", now};
+    }
+  }
+  for (const auto& [name, value] : update.fields) {
+    auto it = out.find(name);
+    const bool present = it != out.end() && !it->second.removed();
+    if (value) {
+      if (!present || it->second.packed != *value) out[name] = Field{*value, now};
+    } else if (present) {
+      it->second = Field{"", now};
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- Impl helpers shared by the other files
+
+StrategyKind Replica::Impl::strategy_for(std::string_view collection) const {
+  auto it = options.strategies.find(collection);
+  return it != options.strategies.end() ? it->second : options.default_strategy;
+}
+
+VisibleRecord Replica::Impl::make_visible(const RecordKey& key, const RecordState& state) const {
+  VisibleRecord out;
+  out.key = key;
+  out.strategy = strategy_for(key.collection);
+  if (!state.siblings.empty()) out.visible = choose_visible(state.siblings, out.strategy, options.tolerance_ms);
+  out.siblings = state.siblings;
+  out.context = state.context;
+  return out;
+}
+
+PeerState& Replica::Impl::peer(NodeId id) {
+  PeerState& ps = peers[id];
+  ps.stats.id = id;
+  return ps;
+}
+
+void Replica::Impl::notify_peers(Outbox& out, std::optional<NodeId> except) {
+  for (const auto& [id, ps] : peers) {
+    if (ps.stats.connected && id != except) out.send(id, Notify{meta.knowledge});
+  }
+}
+
+Result<VisibleRecord> Replica::Impl::write_local(
+    const RecordKey& key, Outbox& out,
+    const std::function<Result<Version>(const std::optional<RecordState>&, Hlc now)>& make) {
+  SHOPSYNC_TRY(validate_key(key));
+  // Read before the write: the clock reading and the counter must be the same
+  // whichever number of times the store runs the body.
+  const Hlc now = hlc.now();
+  NodeMeta next;
+  RecordState written;
+  Status st = store.write([&](StoreWriter& w) -> Status {
+    auto current = w.record(key);
+    if (!current) return current.status();
+    auto version = make(*current, now);
+    if (!version) return version.status();
+    next = meta;
+    next.counter = meta.counter + 1;
+    next.clock = std::max(meta.clock, now);
+    version->dot = Dot{meta.node_id, next.counter};
+    version->updated_at = now;
+    version->uplink_origin = options.uplink;
+    next.knowledge.advance(version->dot);
+    written = supersede(current->value_or(RecordState{}), std::move(*version));
+    SHOPSYNC_TRY(w.put_record(key, written));
+    return w.put_node_meta(next);
+  });
+  if (!st) return st;
+  meta = std::move(next);
+  VisibleRecord visible = make_visible(key, written);
+  out.changed(key, &visible);
+  notify_peers(out);
+  return visible;
+}
+
+// ---- Replica
+
+Replica::Replica(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Replica::~Replica() = default;
+
+Result<std::unique_ptr<Replica>> Replica::open(Store& store, Clock& clock, ReplicaOptions options) {
+  if (options.max_batch_records == 0 || options.max_batch_bytes == 0) {
+    return Status::invalid("batch limits must be positive");
+  }
+  if (options.initial_credit == 0 || options.max_credit < options.initial_credit) {
+    return Status::invalid("initial credit must be at least 1 and at most max_credit");
+  }
+  std::optional<NodeMeta> stored;
+  SHOPSYNC_TRY(store.read([&](StoreReader& r) -> Status {
+    auto m = r.node_meta();
+    if (!m) return m.status();
+    stored = std::move(*m);
+    return Status::ok();
+  }));
+  NodeMeta meta;
+  if (stored) {
+    if (options.node_id != 0 && options.node_id != stored->node_id) {
+      return Status::refused("the store belongs to node " + std::to_string(stored->node_id) + ", not " +
+                             std::to_string(options.node_id));
+    }
+    if (!options.cluster.empty() && !stored->cluster.empty() && options.cluster != stored->cluster) {
+      return Status::refused("the store belongs to cluster '" + stored->cluster + "', not '" + options.cluster + "'");
+    }
+    meta = std::move(*stored);
+    options.node_id = meta.node_id;
+    if (options.cluster.empty()) options.cluster = meta.cluster;
+  } else {
+    if (options.node_id == 0) return Status::invalid("a new node needs a non-zero node id");
+    meta.node_id = options.node_id;
+    meta.cluster = options.cluster;
+    SHOPSYNC_TRY(store.write([&](StoreWriter& w) { return w.put_node_meta(meta); }));
+  }
+  auto impl = std::make_unique<Impl>(store, clock, std::move(options), std::move(meta));
+  SHOPSYNC_TRY(impl->load_persisted().context("loading replication state"));
+  return std::unique_ptr<Replica>(new Replica(std::move(impl)));
+}
+
+Result<VisibleRecord> Replica::put(const RecordKey& key, const FieldUpdate& update, Outbox& out) {
+  SHOPSYNC_TRY(validate_update(update));
+  const StrategyKind kind = impl_->strategy_for(key.collection);
+  const std::uint64_t tolerance = impl_->options.tolerance_ms;
+  return impl_->write_local(key, out, [&](const std::optional<RecordState>& current, Hlc now) -> Result<Version> {
+    Version v;
+    const Fields base = current ? base_fields(current->siblings, kind, tolerance) : Fields{};
+    v.fields = apply_update(base, update, now);
+    return v;
+  });
+}
+
+Result<VisibleRecord> Replica::remove(const RecordKey& key, Outbox& out) {
+  const StrategyKind kind = impl_->strategy_for(key.collection);
+  const std::uint64_t tolerance = impl_->options.tolerance_ms;
+  return impl_->write_local(key, out, [&](const std::optional<RecordState>& current, Hlc) -> Result<Version> {
+    if (!current || current->siblings.empty() || choose_visible(current->siblings, kind, tolerance).deleted) {
+      return Status::not_found("no record " + key.collection + "/" + key.id + " to delete");
+    }
+    Version v;
+    v.deleted = true;
+    return v;
+  });
+}
+
+Result<VisibleRecord> Replica::resolve(const RecordKey& key, const Resolution& resolution, Outbox& out) {
+  if (!resolution.choose && !resolution.fields) {
+    return Status::invalid("a resolution chooses a sibling or supplies the fields");
+  }
+  if (resolution.fields) SHOPSYNC_TRY(validate_update(*resolution.fields));
+  const StrategyKind kind = impl_->strategy_for(key.collection);
+  const std::uint64_t tolerance = impl_->options.tolerance_ms;
+  return impl_->write_local(key, out, [&](const std::optional<RecordState>& current, Hlc now) -> Result<Version> {
+    const std::string name = key.collection + "/" + key.id;
+    if (!current || current->siblings.empty()) return Status::not_found("no record " + name + " to resolve");
+    if (resolution.seen) {
+      for (const Version& s : current->siblings) {
+        if (!resolution.seen->covers(s.dot)) {
+          return Status::refused("record " + name + " has a version the resolution has not seen (" +
+                                 std::to_string(s.dot.origin) + ":" + std::to_string(s.dot.counter) + ")");
+        }
+      }
+    }
+    Version v;
+    if (resolution.choose) {
+      auto it = std::find_if(current->siblings.begin(), current->siblings.end(),
+                             [&](const Version& s) { return s.dot == *resolution.choose; });
+      if (it == current->siblings.end()) return Status::not_found("record " + name + " has no such sibling");
+      v.deleted = it->deleted;
+      // The chosen value, restamped: the resolution is a new change of every
+      // field, newer than any it settles.
+      for (const auto& [field_name, field] : it->fields) v.fields.emplace(field_name, Field{field.packed, now});
+    } else {
+      FieldUpdate whole = *resolution.fields;
+      whole.replace = true;
+      v.fields = apply_update(base_fields(current->siblings, kind, tolerance), whole, now);
+      for (auto& [field_name, field] : v.fields) field.stamp = now;
+    }
+    return v;
+  });
+}
+
+Result<std::optional<VisibleRecord>> Replica::get(const RecordKey& key) {
+  SHOPSYNC_TRY(validate_key(key));
+  std::optional<VisibleRecord> out;
+  SHOPSYNC_TRY(impl_->store.read([&](StoreReader& r) -> Status {
+    auto state = r.record(key);
+    if (!state) return state.status();
+    if (state->has_value() && !(*state)->siblings.empty()) out = impl_->make_visible(key, **state);
+    return Status::ok();
+  }));
+  return out;
+}
+
+NodeId Replica::id() const { return impl_->meta.node_id; }
+const std::string& Replica::cluster() const { return impl_->meta.cluster; }
+const VersionVector& Replica::knowledge() const { return impl_->meta.knowledge; }
+Hlc Replica::clock() const { return impl_->hlc.last(); }
+const VersionVector& Replica::tombstone_horizon() const { return impl_->horizon; }
+StrategyKind Replica::strategy_for(std::string_view collection) const { return impl_->strategy_for(collection); }
+
+VisibleRecord Replica::make_visible(const RecordKey& key, const RecordState& state) const {
+  return impl_->make_visible(key, state);
+}
+
+std::vector<PeerStats> Replica::peers() const {
+  std::vector<PeerStats> out;
+  for (const auto& [id, ps] : impl_->peers) out.push_back(ps.stats);
+  return out;
+}
+
+Result<std::map<std::string, std::uint64_t>> Replica::pending_changes(NodeId peer) {
+  VersionVector theirs;
+  if (auto it = impl_->peers.find(peer); it != impl_->peers.end()) theirs = it->second.stats.knowledge;
+  std::map<std::string, std::uint64_t> counts;
+  const VersionVector mine = impl_->meta.knowledge;
+  Status st = impl_->store.read([&](StoreReader& r) -> Status {
+    for (const auto& [origin, counter] : mine.entries()) {
+      if (counter <= theirs.get(origin)) continue;
+      SHOPSYNC_TRY(r.for_each_change(origin, theirs.get(origin), [&](std::uint64_t, const RecordKey& key) {
+        ++counts[key.collection];
+        return Scan::next;
+      }));
+    }
+    return Status::ok();
+  });
+  if (!st) return st;
+  return counts;
+}
+
+}  // namespace shopsync

@@ -1,0 +1,85 @@
+// Internal to replication/: the state behind Replica, shared by the files
+// that implement it by concern (replica.cc: open and local writes;
+// replica_sync.cc: peers and the delta protocol; tombstones.cc: removal of
+// tombstones and the horizon). Not a public header.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "replication/delta.h"
+#include "replication/replica.h"
+
+namespace shopsync {
+
+// The sender's side of one answer in progress toward a peer.
+struct OutgoingAnswer {
+  DeltaCursor cursor;
+  std::uint32_t credit = 0;
+};
+
+// What the puller tracks of a snapshot it is taking from one peer. Its
+// knowledge is not advanced until the last batch, so a snapshot cut short is
+// simply started again (and SnapshotRequired asked again).
+struct IncomingSnapshot {
+  VersionVector progress;       // `complete` of the last batch applied in sequence
+  std::set<RecordKey> keys;     // every key the sender has sent so far
+  bool broken = false;          // a batch was missed: restart at the end
+};
+
+struct PeerState {
+  PeerStats stats;
+  bool knowledge_dirty = false;  // to be persisted at the next tick
+  // Puller side.
+  std::uint64_t last_pull_ms = 0;      // when the last Pull was sent
+  std::uint64_t last_progress_ms = 0;  // last Pull sent or batch received
+  bool answer_changed_data = false;    // some batch of the current answer changed data
+  std::optional<IncomingSnapshot> snapshot;
+  // Sender side.
+  std::optional<OutgoingAnswer> answer;
+};
+
+struct Replica::Impl {
+  Impl(Store& s, Clock& c, ReplicaOptions o, NodeMeta m)
+      : store(s), wall(c), options(std::move(o)), meta(std::move(m)), hlc(c, meta.clock) {}
+
+  Store& store;
+  Clock& wall;
+  ReplicaOptions options;
+  NodeMeta meta;  // as committed
+  HybridClock hlc;
+  VersionVector horizon;  // join of the dots of removed tombstones
+  std::map<NodeId, PeerState> peers;
+  std::uint64_t last_tombstone_scan_ms = 0;
+
+  StrategyKind strategy_for(std::string_view collection) const;
+  VisibleRecord make_visible(const RecordKey& key, const RecordState& state) const;
+  PeerState& peer(NodeId id);
+
+  // Local writes (replica.cc).
+  Result<VisibleRecord> write_local(const RecordKey& key, Outbox& out,
+                                    const std::function<Result<Version>(const std::optional<RecordState>&, Hlc now)>& make);
+  void notify_peers(Outbox& out, std::optional<NodeId> except = std::nullopt);
+
+  // Sync (replica_sync.cc).
+  void send_pull(NodeId peer, bool snapshot, Outbox& out);
+  void maybe_pull(NodeId peer, Outbox& out);
+  Status pump(NodeId peer, Outbox& out);
+  Status on_pull(NodeId from, const Pull& pull, Outbox& out);
+  Status on_batch(NodeId from, const Batch& batch, Outbox& out);
+  Status on_credit(NodeId from, const Credit& credit, Outbox& out);
+  Status on_notify(NodeId from, const Notify& notify, Outbox& out);
+  Status on_snapshot_required(NodeId from, Outbox& out);
+
+  // Tombstones and persisted peer knowledge (tombstones.cc).
+  Status load_persisted();
+  Status persist_peers_and_horizon(StoreWriter& w);
+  Status collect_tombstones(Outbox& out);
+};
+
+// Settings keys (replica.h, "Persistence").
+inline constexpr std::string_view kPeerKeyPrefix = "replication/peer/";
+inline constexpr std::string_view kHorizonKey = "replication/horizon";
+
+}  // namespace shopsync

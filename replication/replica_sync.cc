@@ -1,0 +1,307 @@
+// Replica: peers and the delta protocol (docs/replication.md, "Delta
+// protocol"). Pull-based: each side pulls what it lacks from the other; a
+// Notify after a commit that changed data tells peers to pull at once, and
+// tick() pulls periodically to catch a lost notice.
+#include <algorithm>
+#include <string>
+
+#include "replication/conflict_log.h"
+#include "replication/replica_impl.h"
+#include "replication/sibling_set.h"
+
+namespace shopsync {
+
+namespace {
+
+std::string describe(const RecordKey& key) { return key.collection + "/" + key.id; }
+
+}  // namespace
+
+void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
+  PeerState& ps = peer(peer_id);
+  Pull pull;
+  if (!snapshot) pull.knowledge = meta.knowledge;
+  pull.credit = options.initial_credit;
+  pull.snapshot = snapshot;
+  const std::uint64_t now = wall.now_ms();
+  ps.stats.pull_in_flight = true;
+  ps.last_pull_ms = now;
+  ps.last_progress_ms = now;
+  ps.answer_changed_data = false;
+  out.send(peer_id, std::move(pull));
+}
+
+void Replica::Impl::maybe_pull(NodeId peer_id, Outbox& out) {
+  PeerState& ps = peer(peer_id);
+  if (!ps.stats.connected || ps.stats.pull_in_flight) return;
+  // A peer below our tombstone horizon may still hold versions whose
+  // tombstones we removed; taking its records would resurrect them. It gets
+  // SnapshotRequired when it pulls from us; once it has caught up we pull.
+  if (!ps.stats.knowledge.covers(horizon)) return;
+  if (meta.knowledge.covers(ps.stats.knowledge)) return;
+  send_pull(peer_id, false, out);
+}
+
+Status Replica::Impl::pump(NodeId peer_id, Outbox& out) {
+  PeerState& ps = peer(peer_id);
+  const BatchLimits limits{options.max_batch_records, options.max_batch_bytes};
+  while (ps.answer && ps.answer->credit > 0) {
+    std::optional<Batch> batch;
+    SHOPSYNC_TRY(store.read([&](StoreReader& r) -> Status {
+      auto next = ps.answer->cursor.next(r, limits);
+      if (!next) return next.status();
+      batch = std::move(*next);
+      return Status::ok();
+    }));
+    --ps.answer->credit;
+    ps.stats.records_out += batch->records.size();
+    ++ps.stats.batches_out;
+    if (!batch->more) ps.answer.reset();
+    out.send(peer_id, std::move(*batch));
+  }
+  return Status::ok();
+}
+
+Status Replica::Impl::on_pull(NodeId from, const Pull& pull, Outbox& out) {
+  PeerState& ps = peer(from);
+  ps.stats.knowledge.join(pull.knowledge);
+  ps.knowledge_dirty = true;
+  if (!pull.snapshot && !pull.knowledge.covers(horizon)) {
+    // We removed tombstones the puller has not seen: a delta would leave it
+    // holding the versions they deleted. It must take a snapshot.
+    ps.answer.reset();
+    out.send(from, SnapshotRequired{});
+    return Status::ok();
+  }
+  // A new Pull replaces any answer in progress: its knowledge says what the
+  // puller has committed since, so nothing committed is sent again.
+  ps.answer = OutgoingAnswer{DeltaCursor(pull.knowledge, meta.knowledge, pull.snapshot),
+                             std::min(pull.credit, options.max_credit)};
+  SHOPSYNC_TRY(pump(from, out));
+  maybe_pull(from, out);
+  return Status::ok();
+}
+
+Status Replica::Impl::on_credit(NodeId from, const Credit& credit, Outbox& out) {
+  PeerState& ps = peer(from);
+  if (!ps.answer) return Status::ok();  // the answer is over; a late grant
+  ps.answer->credit = std::min<std::uint64_t>(std::uint64_t{ps.answer->credit} + credit.batches, options.max_credit);
+  return pump(from, out);
+}
+
+Status Replica::Impl::on_notify(NodeId from, const Notify& notify, Outbox& out) {
+  PeerState& ps = peer(from);
+  ps.stats.knowledge.join(notify.knowledge);
+  ps.knowledge_dirty = true;
+  maybe_pull(from, out);
+  return Status::ok();
+}
+
+Status Replica::Impl::on_snapshot_required(NodeId from, Outbox& out) {
+  PeerState& ps = peer(from);
+  if (!ps.stats.connected) return Status::ok();
+  if (ps.snapshot && ps.stats.pull_in_flight) return Status::ok();  // already taking one
+  ps.snapshot = IncomingSnapshot{};
+  ps.stats.snapshot_in_progress = true;
+  send_pull(from, true, out);
+  return Status::ok();
+}
+
+Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
+  for (const auto& [key, state] : batch.records) {
+    if (Status s = validate_key(key); !s) return Status::protocol("batch from peer: " + s.message());
+    if (Status s = validate_state(state); !s) {
+      return Status::protocol("batch from peer: record " + describe(key) + ": " + s.message());
+    }
+  }
+  PeerState& ps = peer(from);
+  const bool snapshot_active = batch.snapshot && ps.snapshot.has_value();
+  const bool in_sequence = snapshot_active && batch.base == ps.snapshot->progress;
+  const bool finishing = snapshot_active && in_sequence && !batch.more && !ps.snapshot->broken;
+
+  Hlc newest_seen = 0;
+  for (const auto& [key, state] : batch.records) {
+    for (const Version& v : state.siblings) newest_seen = std::max(newest_seen, v.updated_at);
+  }
+  hlc.observe(newest_seen);
+  const Hlc detected_at = hlc.now();
+
+  NodeMeta next;
+  std::vector<std::pair<RecordKey, std::optional<RecordState>>> changed;
+  std::vector<ConflictEntry> conflicts;
+  Status st = store.write([&](StoreWriter& w) -> Status {
+    next = meta;
+    changed.clear();
+    conflicts.clear();
+    for (const auto& [key, remote] : batch.records) {
+      auto local = w.record(key);
+      if (!local) return local.status();
+      const RecordState before = local->value_or(RecordState{});
+      RecordState merged = merge_states(before, remote);
+      if (merged == before) continue;
+      SHOPSYNC_TRY(w.put_record(key, merged));
+      if (merged.siblings.size() > 1 && gained_sibling(before, merged)) {
+        ConflictEntry entry = make_conflict_entry(key, merged, strategy_for(key.collection), options.tolerance_ms,
+                                                  detected_at, meta.node_id);
+        auto seq = w.append_conflict(entry);
+        if (!seq) return seq.status();
+        entry.seq = *seq;
+        conflicts.push_back(std::move(entry));
+      }
+      changed.emplace_back(key, std::move(merged));
+    }
+    if (!batch.snapshot) {
+      next.knowledge = apply_completeness(meta.knowledge, batch);
+    } else if (finishing) {
+      // The last batch of a complete snapshot: every record the sender holds
+      // has been received. A version we hold whose dot the sender knows, of a
+      // record it did not send, was superseded there and its tombstone since
+      // removed: drop it. Versions the sender has not seen stay.
+      std::vector<std::pair<RecordKey, RecordState>> purged;
+      auto names = w.collections();
+      if (!names) return names.status();
+      for (const std::string& name : *names) {
+        SHOPSYNC_TRY(w.for_each_record(name, "", [&](const RecordKey& key, const RecordState& state) {
+          if (ps.snapshot->keys.count(key) != 0) return Scan::next;
+          if (std::any_of(batch.records.begin(), batch.records.end(), [&](const auto& r) { return r.first == key; })) {
+            return Scan::next;
+          }
+          RecordState kept;
+          kept.context = state.context;
+          for (const Version& v : state.siblings) {
+            if (!batch.complete.covers(v.dot)) kept.siblings.push_back(v);
+          }
+          if (kept.siblings.size() != state.siblings.size()) {
+            if (kept.siblings.empty()) kept.context = VersionVector{};
+            purged.emplace_back(key, std::move(kept));
+          }
+          return Scan::next;
+        }));
+      }
+      for (auto& [key, state] : purged) {
+        SHOPSYNC_TRY(w.put_record(key, state));
+        changed.emplace_back(key, state.siblings.empty() ? std::nullopt : std::optional<RecordState>(state));
+      }
+      next.knowledge.join(batch.complete);
+    }
+    next.clock = std::max(meta.clock, hlc.last());
+    if (next != meta) SHOPSYNC_TRY(w.put_node_meta(next));
+    return Status::ok();
+  });
+  if (!st) return st;
+
+  const bool knowledge_grew = next.knowledge != meta.knowledge;
+  meta = std::move(next);
+  ps.last_progress_ms = wall.now_ms();
+  ps.stats.records_in += batch.records.size();
+  ++ps.stats.batches_in;
+  ps.stats.last_sync_ms = ps.last_progress_ms;
+  if (!changed.empty() || knowledge_grew) ps.answer_changed_data = true;
+  for (const auto& [key, state] : changed) {
+    if (state) {
+      const VisibleRecord visible = make_visible(key, *state);
+      out.changed(key, &visible);
+    } else {
+      out.changed(key, nullptr);
+    }
+  }
+  for (const ConflictEntry& entry : conflicts) out.conflict(entry);
+
+  if (snapshot_active) {
+    if (in_sequence) {
+      ps.snapshot->progress = batch.complete;
+      for (const auto& [key, state] : batch.records) ps.snapshot->keys.insert(key);
+    } else {
+      ps.snapshot->broken = true;
+    }
+  }
+  if (batch.more) {
+    out.send(from, Credit{1});
+    return Status::ok();
+  }
+  // The answer is over.
+  ps.stats.pull_in_flight = false;
+  if (snapshot_active) {
+    if (finishing) {
+      ps.snapshot.reset();
+      ps.stats.snapshot_in_progress = false;
+    } else {
+      ps.snapshot = IncomingSnapshot{};  // a batch was missed: take it again
+      send_pull(from, true, out);
+      return Status::ok();
+    }
+  }
+  if (ps.answer_changed_data) notify_peers(out, from);
+  maybe_pull(from, out);
+  return Status::ok();
+}
+
+// ---- Replica entry points
+
+void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, Outbox& out) {
+  PeerState& ps = impl_->peer(peer);
+  ps.stats.connected = true;
+  ps.stats.knowledge.join(their_knowledge);
+  ps.knowledge_dirty = true;
+  ps.answer.reset();
+  ps.snapshot.reset();
+  ps.stats.snapshot_in_progress = false;
+  ps.stats.pull_in_flight = false;
+  impl_->maybe_pull(peer, out);
+}
+
+void Replica::peer_disconnected(NodeId peer) {
+  auto it = impl_->peers.find(peer);
+  if (it == impl_->peers.end()) return;
+  PeerState& ps = it->second;
+  ps.stats.connected = false;
+  ps.stats.pull_in_flight = false;
+  ps.stats.snapshot_in_progress = false;
+  ps.answer.reset();
+  ps.snapshot.reset();
+}
+
+Status Replica::receive(NodeId from, const Message& message, Outbox& out) {
+  if (from == impl_->meta.node_id) return Status::protocol("a message claims to come from this node itself");
+  return std::visit(
+      [&](const auto& m) -> Status {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, Pull>) return impl_->on_pull(from, m, out);
+        if constexpr (std::is_same_v<T, Batch>) return impl_->on_batch(from, m, out);
+        if constexpr (std::is_same_v<T, Credit>) return impl_->on_credit(from, m, out);
+        if constexpr (std::is_same_v<T, Notify>) return impl_->on_notify(from, m, out);
+        if constexpr (std::is_same_v<T, SnapshotRequired>) return impl_->on_snapshot_required(from, out);
+        return Status::ok();
+      },
+      message);
+}
+
+Status Replica::tick(Outbox& out) {
+  Impl& im = *impl_;
+  const std::uint64_t now = im.wall.now_ms();
+  for (auto& [id, ps] : im.peers) {
+    if (!ps.stats.connected) continue;
+    if (ps.stats.pull_in_flight) {
+      if (now - std::min(now, ps.last_progress_ms) >= im.options.pull_timeout_ms) {
+        // The answer stalled (a lost batch or credit): ask again from what we
+        // have committed. A snapshot starts over.
+        if (ps.snapshot) ps.snapshot = IncomingSnapshot{};
+        im.send_pull(id, ps.snapshot.has_value(), out);
+      }
+    } else if (now - std::min(now, ps.last_pull_ms) >= im.options.pull_interval_ms &&
+               ps.stats.knowledge.covers(im.horizon)) {
+      im.send_pull(id, false, out);  // the safety net for a lost Notify
+    }
+  }
+  if (now - std::min(now, im.last_tombstone_scan_ms) >= im.options.tombstone_scan_interval_ms) {
+    im.last_tombstone_scan_ms = now;
+    return im.collect_tombstones(out);
+  }
+  if (std::any_of(im.peers.begin(), im.peers.end(), [](const auto& p) { return p.second.knowledge_dirty; })) {
+    SHOPSYNC_TRY(im.store.write([&](StoreWriter& w) { return im.persist_peers_and_horizon(w); }));
+    for (auto& [id, ps] : im.peers) ps.knowledge_dirty = false;
+  }
+  return Status::ok();
+}
+
+}  // namespace shopsync

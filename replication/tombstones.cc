@@ -1,0 +1,100 @@
+// Replica: tombstone removal, the tombstone horizon, and the persisted
+// knowledge of known peers (docs/replication.md, "Tombstones").
+//
+// A tombstone may go only when no node can still hold a version it deleted
+// without also learning of the delete. That holds once every known peer's
+// knowledge covers the tombstone's dot: a node whose knowledge covers a dot
+// holds that version or one that superseded it. A peer we do not know yet
+// (or one below the horizon) is answered SnapshotRequired and must take a
+// snapshot, which removes what the horizon hides.
+#include <algorithm>
+#include <string>
+
+#include "replication/hlc.h"
+#include "replication/knowledge_text.h"
+#include "replication/replica_impl.h"
+
+namespace shopsync {
+
+Status Replica::Impl::load_persisted() {
+  return store.read([&](StoreReader& r) -> Status {
+    auto h = r.get(Table::settings, kHorizonKey);
+    if (!h) return h.status();
+    if (*h) {
+      auto vv = knowledge_from_text(**h);
+      if (!vv) return vv.status().context("tombstone horizon");
+      horizon = std::move(*vv);
+    }
+    Status failure;
+    SHOPSYNC_TRY(r.for_each(Table::settings, [&](std::string_view key, std::string_view value) {
+      if (key.substr(0, kPeerKeyPrefix.size()) != kPeerKeyPrefix) return Scan::next;
+      const std::string hex(key.substr(kPeerKeyPrefix.size()));
+      char* end = nullptr;
+      const NodeId id = std::strtoull(hex.c_str(), &end, 16);
+      auto vv = knowledge_from_text(value);
+      if (hex.size() != 16 || end != hex.c_str() + hex.size() || !vv) {
+        failure = Status::corrupt("bad peer knowledge entry '" + std::string(key) + "'");
+        return Scan::stop;
+      }
+      PeerState& ps = peer(id);
+      ps.stats.knowledge = std::move(*vv);
+      return Scan::next;
+    }));
+    return failure;
+  });
+}
+
+Status Replica::Impl::persist_peers_and_horizon(StoreWriter& w) {
+  for (const auto& [id, ps] : peers) {
+    SHOPSYNC_TRY(w.put(Table::settings, std::string(kPeerKeyPrefix) + node_hex(id), knowledge_to_text(ps.stats.knowledge)));
+  }
+  if (!horizon.empty()) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, knowledge_to_text(horizon)));
+  return Status::ok();
+}
+
+Status Replica::Impl::collect_tombstones(Outbox& out) {
+  const std::uint64_t now = wall.now_ms();
+  auto removable = [&](const Version& v) {
+    if (!v.deleted || !meta.knowledge.covers(v.dot)) return false;
+    const std::uint64_t written = HybridClock::wall_ms(v.updated_at);
+    if (written > now || now - written < options.tombstone_retention_ms) return false;
+    return std::all_of(peers.begin(), peers.end(),
+                       [&](const auto& p) { return p.second.stats.knowledge.covers(v.dot); });
+  };
+  VersionVector next_horizon;
+  std::vector<RecordKey> removed;
+  Status st = store.write([&](StoreWriter& w) -> Status {
+    next_horizon = horizon;
+    removed.clear();
+    auto names = w.collections();
+    if (!names) return names.status();
+    for (const std::string& name : *names) {
+      SHOPSYNC_TRY(w.for_each_record(name, "", [&](const RecordKey& key, const RecordState& state) {
+        if (!state.siblings.empty() && std::all_of(state.siblings.begin(), state.siblings.end(), removable)) {
+          removed.push_back(key);
+          for (const Version& v : state.siblings) next_horizon.advance(v.dot);
+        }
+        return Scan::next;
+      }));
+    }
+    for (const RecordKey& key : removed) SHOPSYNC_TRY(w.put_record(key, RecordState{}));
+    std::swap(horizon, next_horizon);
+    Status s = persist_peers_and_horizon(w);
+    std::swap(horizon, next_horizon);
+    return s;
+  });
+  if (!st) return st;
+  horizon = std::move(next_horizon);
+  for (auto& [id, ps] : peers) ps.knowledge_dirty = false;
+  for (const RecordKey& key : removed) out.changed(key, nullptr);
+  return Status::ok();
+}
+
+Status Replica::forget_peer(NodeId peer) {
+  SHOPSYNC_TRY(impl_->store.write(
+      [&](StoreWriter& w) { return w.erase(Table::settings, std::string(kPeerKeyPrefix) + node_hex(peer)); }));
+  impl_->peers.erase(peer);
+  return Status::ok();
+}
+
+}  // namespace shopsync

@@ -1,0 +1,558 @@
+// The Replica's local API and its protocol between two or three replicas on
+// a perfect network (tests/replication/support/loopback.h).
+#include "replication/replica.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "storage/faulty_store.h"
+#include "storage/lmdb_store.h"
+#include "storage/memory_store.h"
+#include "tests/replication/support/loopback.h"
+#include "tests/replication/support/values.h"
+#include "tests/support/temp_dir.h"
+
+namespace shopsync::test {
+namespace {
+
+constexpr std::uint64_t kStart = 1'700'000'000'000;
+
+struct Node {
+  explicit Node(NodeId id, ReplicaOptions options = {}) : clock(kStart) {
+    options.node_id = id;
+    options.cluster = "shop";
+    auto r = Replica::open(store, clock, options);
+    BOOST_REQUIRE_MESSAGE(r, r.status().to_string());
+    replica = std::move(*r);
+  }
+  MemoryStore store;
+  ManualClock clock;
+  std::unique_ptr<Replica> replica;
+  VectorOutbox out;
+  Replica& operator*() { return *replica; }
+  Replica* operator->() { return replica.get(); }
+};
+
+std::vector<ConflictEntry> conflicts_of(Store& store) {
+  std::vector<ConflictEntry> out;
+  BOOST_REQUIRE(store.read([&](StoreReader& r) {
+    return r.for_each_conflict(0, [&](const ConflictEntry& e) {
+      out.push_back(e);
+      return Scan::next;
+    });
+  }));
+  return out;
+}
+
+const RecordKey kCust{"customers", "CUST_001"};
+
+BOOST_AUTO_TEST_SUITE(replica)
+
+BOOST_AUTO_TEST_CASE(put_get_patch_remove) {
+  Node a(1);
+  auto r = a->put(kCust, fields({{"name", packed("Ana")}, {"city", packed("Lyon")}}), a.out);
+  BOOST_REQUIRE_MESSAGE(r, r.status().to_string());
+  BOOST_TEST(r->visible.winner.origin == 1u);
+  BOOST_TEST(r->visible.winner.counter == 1u);
+  BOOST_TEST(visible_value(*r, "name") == packed("Ana"));
+
+  auto p = a->put(kCust, fields({{"city", packed("Paris")}}, /*replace=*/false), a.out);
+  BOOST_REQUIRE(p);
+  BOOST_TEST(visible_value(*p, "name") == packed("Ana"));
+  BOOST_TEST(visible_value(*p, "city") == packed("Paris"));
+  BOOST_TEST(p->siblings.size() == 1u);
+  // An unchanged field keeps its stamp; a changed one gets the new write's.
+  BOOST_TEST(p->visible.fields.at("name").stamp == r->visible.fields.at("name").stamp);
+  BOOST_TEST(p->visible.fields.at("city").stamp == p->visible.updated_at);
+
+  auto g = a->get(kCust);
+  BOOST_REQUIRE(g);
+  BOOST_REQUIRE(g->has_value());
+  BOOST_TEST((**g == *p));
+
+  auto d = a->remove(kCust, a.out);
+  BOOST_REQUIRE(d);
+  BOOST_TEST(d->visible.deleted);
+  BOOST_TEST(a->remove(kCust, a.out).status().code() == Errc::not_found);
+  BOOST_TEST(a->remove({"customers", "nobody"}, a.out).status().code() == Errc::not_found);
+  BOOST_TEST(a->knowledge().get(1) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_is_refused_and_changes_nothing) {
+  Node a(1);
+  BOOST_TEST(a->put({"Bad Name", "x"}, fields({{"a", packed(1)}}), a.out).status().code() == Errc::invalid_argument);
+  BOOST_TEST(a->put({"c", ""}, fields({{"a", packed(1)}}), a.out).status().code() == Errc::invalid_argument);
+  BOOST_TEST(a->put({"c", "x"}, fields({{"a", std::string()}}), a.out).status().code() == Errc::invalid_argument);
+  BOOST_TEST(a->put({"c", "x"}, fields({{"a", std::string("\xc1")}}), a.out).status().code() ==
+             Errc::invalid_argument);
+  BOOST_TEST(a->put({"c", "x"}, fields({{"a", packed(1) + packed(2)}}), a.out).status().code() ==
+             Errc::invalid_argument);
+  BOOST_TEST(a->put({"c", "x"}, fields({{"", packed(1)}}), a.out).status().code() == Errc::invalid_argument);
+  BOOST_TEST(a->knowledge().empty());
+  BOOST_TEST(a.out.messages.empty());
+}
+
+BOOST_AUTO_TEST_CASE(too_large_record_is_refused) {
+  Node a(1);
+  const std::string big = packed(std::string(kDefaultMaxRecordBytes + 10, 'x'));
+  auto r = a->put(kCust, fields({{"blob", big}}), a.out);
+  BOOST_TEST(r.status().code() == Errc::too_large);
+  BOOST_TEST(a->knowledge().empty());
+}
+
+BOOST_AUTO_TEST_CASE(open_checks_identity_and_cluster) {
+  MemoryStore store;
+  ManualClock clock(kStart);
+  BOOST_TEST(Replica::open(store, clock, {}).status().code() == Errc::invalid_argument);
+  ReplicaOptions o;
+  o.node_id = 7;
+  o.cluster = "shop";
+  BOOST_REQUIRE(Replica::open(store, clock, o));
+  o.node_id = 8;
+  BOOST_TEST(Replica::open(store, clock, o).status().code() == Errc::refused);
+  o.node_id = 0;
+  o.cluster = "other";
+  BOOST_TEST(Replica::open(store, clock, o).status().code() == Errc::refused);
+  o.cluster = "";
+  auto r = Replica::open(store, clock, o);
+  BOOST_REQUIRE(r);
+  BOOST_TEST((*r)->id() == 7u);
+  BOOST_TEST((*r)->cluster() == "shop");
+}
+
+BOOST_AUTO_TEST_CASE(clock_never_goes_back_across_restart) {
+  MemoryStore store;
+  ManualClock clock(kStart);
+  ReplicaOptions o;
+  o.node_id = 1;
+  VectorOutbox out;
+  Hlc last = 0;
+  {
+    auto r = Replica::open(store, clock, o);
+    BOOST_REQUIRE(r);
+    auto w = (*r)->put(kCust, fields({{"n", packed(1)}}), out);
+    BOOST_REQUIRE(w);
+    last = w->visible.updated_at;
+  }
+  clock.set(kStart - 3'600'000);  // the machine's clock was set an hour back
+  auto r = Replica::open(store, clock, o);
+  BOOST_REQUIRE(r);
+  auto w = (*r)->put(kCust, fields({{"n", packed(2)}}), out);
+  BOOST_REQUIRE(w);
+  BOOST_TEST(w->visible.updated_at > last);
+}
+
+BOOST_AUTO_TEST_CASE(local_write_survives_replayed_bodies) {
+  MemoryStore inner;
+  FaultyStore store(inner);
+  store.replay_bodies(true);
+  ManualClock clock(kStart);
+  ReplicaOptions o;
+  o.node_id = 1;
+  auto r = Replica::open(store, clock, o);
+  BOOST_REQUIRE(r);
+  VectorOutbox out;
+  BOOST_REQUIRE((*r)->put(kCust, fields({{"n", packed(1)}}), out));
+  BOOST_REQUIRE((*r)->put(kCust, fields({{"n", packed(2)}}), out));
+  BOOST_TEST((*r)->knowledge().get(1) == 2u);
+  auto g = (*r)->get(kCust);
+  BOOST_REQUIRE(g);
+  BOOST_TEST((*g)->siblings.size() == 1u);
+  BOOST_TEST((*g)->siblings[0].dot.counter == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(failed_commit_changes_nothing) {
+  MemoryStore inner;
+  FaultyStore store(inner);
+  ManualClock clock(kStart);
+  ReplicaOptions o;
+  o.node_id = 1;
+  auto r = Replica::open(store, clock, o);
+  BOOST_REQUIRE(r);
+  VectorOutbox out;
+  store.fail_write(store.writes() + 1);
+  BOOST_TEST(!(*r)->put(kCust, fields({{"n", packed(1)}}), out));
+  BOOST_TEST((*r)->knowledge().empty());
+  BOOST_TEST(out.messages.empty());
+  auto w = (*r)->put(kCust, fields({{"n", packed(1)}}), out);
+  BOOST_REQUIRE(w);
+  BOOST_TEST(w->visible.winner.counter == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(two_replicas_converge_and_log_a_conflict_once) {
+  Node a(1), b(2);
+  Loopback net;
+  net.add(*a);
+  net.add(*b);
+  BOOST_REQUIRE(a->put(kCust, fields({{"name", packed("Ana")}}), a.out));
+  b.clock.advance(5000);
+  BOOST_REQUIRE(b->put(kCust, fields({{"name", packed("Bea")}}), b.out));
+  net.connect(*a, *b);
+  BOOST_REQUIRE(net.pump());
+  auto ga = a->get(kCust);
+  auto gb = b->get(kCust);
+  BOOST_REQUIRE(ga && gb && ga->has_value() && gb->has_value());
+  BOOST_TEST(((*ga)->siblings == (*gb)->siblings));
+  BOOST_TEST((*ga)->siblings.size() == 2u);
+  BOOST_TEST(visible_value(**ga, "name") == packed("Bea"));  // newest wins
+  BOOST_TEST(!(*ga)->visible.near_simultaneous);
+  BOOST_TEST((a->knowledge() == b->knowledge()));
+  auto ca = conflicts_of(a.store);
+  auto cb = conflicts_of(b.store);
+  BOOST_REQUIRE(ca.size() == 1u);
+  BOOST_REQUIRE(cb.size() == 1u);
+  BOOST_TEST(ca[0].siblings.size() == 2u);
+  BOOST_TEST(ca[0].strategy == "newest_wins");
+  BOOST_TEST(ca[0].winner.origin == 2u);
+  BOOST_TEST(ca[0].detected_by == 1u);
+  BOOST_TEST(cb[0].detected_by == 2u);
+
+  // Re-delivery and periodic pulls log nothing new.
+  a.clock.advance(60'000);
+  b.clock.advance(60'000);
+  auto pa = net.port(1);
+  auto pb = net.port(2);
+  BOOST_REQUIRE(a->tick(pa));
+  BOOST_REQUIRE(b->tick(pb));
+  BOOST_REQUIRE(net.pump());
+  BOOST_TEST(conflicts_of(a.store).size() == 1u);
+
+  // Manual resolution: a write covering both siblings, seen by both.
+  Resolution res;
+  res.choose = (*ga)->siblings[0].dot;
+  res.seen = (*ga)->context;
+  auto resolved = a->resolve(kCust, res, pa);
+  BOOST_REQUIRE(resolved);
+  BOOST_TEST(resolved->siblings.size() == 1u);
+  BOOST_TEST(visible_value(*resolved, "name") == packed("Ana"));
+  BOOST_REQUIRE(net.pump());
+  auto after = b->get(kCust);
+  BOOST_REQUIRE(after && after->has_value());
+  BOOST_TEST((*after)->siblings.size() == 1u);
+  BOOST_TEST(visible_value(**after, "name") == packed("Ana"));
+  BOOST_TEST(conflicts_of(b.store).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(resolve_refuses_a_version_the_user_has_not_seen) {
+  Node a(1), b(2);
+  Loopback net;
+  net.add(*a);
+  net.add(*b);
+  BOOST_REQUIRE(a->put(kCust, fields({{"n", packed(1)}}), a.out));
+  auto seen = a->get(kCust);
+  BOOST_REQUIRE(b->put(kCust, fields({{"n", packed(2)}}), b.out));
+  net.connect(*a, *b);
+  BOOST_REQUIRE(net.pump());
+  Resolution res;
+  res.fields = fields({{"n", packed(3)}});
+  res.seen = (**seen).context;
+  auto pa = net.port(1);
+  BOOST_TEST(a->resolve(kCust, res, pa).status().code() == Errc::refused);
+  res.seen.reset();
+  auto ok = a->resolve(kCust, res, pa);
+  BOOST_REQUIRE(ok);
+  BOOST_TEST(ok->siblings.size() == 1u);
+  Resolution none;
+  BOOST_TEST(a->resolve(kCust, none, pa).status().code() == Errc::invalid_argument);
+  Resolution missing;
+  missing.choose = Dot{9, 9};
+  BOOST_TEST(a->resolve(kCust, missing, pa).status().code() == Errc::not_found);
+}
+
+BOOST_AUTO_TEST_CASE(manual_strategy_marks_conflicted_until_resolved) {
+  ReplicaOptions o;
+  o.strategies["orders"] = StrategyKind::manual;
+  Node a(1, o), b(2, o);
+  Loopback net;
+  net.add(*a);
+  net.add(*b);
+  const RecordKey key{"orders", "O1"};
+  BOOST_REQUIRE(a->put(key, fields({{"qty", packed(1)}}), a.out));
+  BOOST_REQUIRE(b->put(key, fields({{"qty", packed(2)}}), b.out));
+  net.connect(*a, *b);
+  BOOST_REQUIRE(net.pump());
+  auto g = b->get(key);
+  BOOST_REQUIRE(g && g->has_value());
+  BOOST_TEST((*g)->visible.conflicted);
+  BOOST_TEST((*g)->visible.near_simultaneous);  // same millisecond on both
+  Resolution res;
+  res.fields = fields({{"qty", packed(3)}});
+  auto pb = net.port(2);
+  auto r = b->resolve(key, res, pb);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(!r->visible.conflicted);
+  BOOST_REQUIRE(net.pump());
+  auto ga = a->get(key);
+  BOOST_TEST(!(*ga)->visible.conflicted);
+  BOOST_TEST(visible_value(**ga, "qty") == packed(3));
+}
+
+BOOST_AUTO_TEST_CASE(merge_strategy_keeps_both_sides_changes) {
+  ReplicaOptions o;
+  o.default_strategy = StrategyKind::merge;
+  Node a(1, o), b(2, o);
+  Loopback net;
+  net.add(*a);
+  net.add(*b);
+  net.connect(*a, *b);
+  auto pa = net.port(1);
+  auto pb = net.port(2);
+  BOOST_REQUIRE(a->put(kCust, fields({{"name", packed("Ana")}, {"city", packed("Lyon")}, {"tier", packed(1)}}), pa));
+  BOOST_REQUIRE(net.pump());
+  net.connect(*a, *b);  // (idempotent re-HELLO)
+  BOOST_REQUIRE(net.pump());
+  // Offline from each other: both change, one field each plus one both.
+  auto pa2 = a.out;  // unused outboxes: nobody hears of these writes yet
+  a.clock.advance(10);
+  BOOST_REQUIRE(a->put(kCust, fields({{"city", packed("Paris")}, {"tier", packed(2)}}, false), a.out));
+  b.clock.advance(20);
+  BOOST_REQUIRE(b->put(kCust, fields({{"name", packed("Anna")}, {"tier", packed(3)}}, false), b.out));
+  BOOST_REQUIRE(b->put(kCust, fields({{"city", std::nullopt}}, false), b.out).is_ok() || true);
+  net.connect(*a, *b);
+  BOOST_REQUIRE(net.pump());
+  auto ga = a->get(kCust);
+  auto gb = b->get(kCust);
+  BOOST_REQUIRE(ga && gb);
+  BOOST_TEST(((*ga)->visible == (*gb)->visible));
+  BOOST_TEST(visible_value(**ga, "name") == packed("Anna"));
+  BOOST_TEST(visible_value(**ga, "tier") == packed(3));  // both changed: newest (b)
+  // city: a set Paris at +10, b removed it at +20 (newest): removed.
+  BOOST_TEST((*ga)->visible.fields.count("city") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(server_and_client_wins_follow_the_writer_role) {
+  for (StrategyKind kind : {StrategyKind::server_wins, StrategyKind::client_wins}) {
+    ReplicaOptions up;
+    up.uplink = true;
+    up.default_strategy = kind;
+    ReplicaOptions branch;
+    branch.default_strategy = kind;
+    Node server(1, up), shop(2, branch);
+    Loopback net;
+    net.add(*server);
+    net.add(*shop);
+    BOOST_REQUIRE(server->put(kCust, fields({{"n", packed("server")}}), server.out));
+    shop.clock.advance(60'000);  // the branch writes later: newest_wins would pick it
+    BOOST_REQUIRE(shop->put(kCust, fields({{"n", packed("shop")}}), shop.out));
+    net.connect(*server, *shop);
+    BOOST_REQUIRE(net.pump());
+    for (Node* n : {&server, &shop}) {
+      auto g = (*n)->get(kCust);
+      BOOST_REQUIRE(g && g->has_value());
+      BOOST_TEST(visible_value(**g, "n") == packed(kind == StrategyKind::server_wins ? "server" : "shop"));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(notify_makes_a_peer_pull_at_once) {
+  Node a(1), b(2), c(3);
+  Loopback net;
+  for (Node* n : {&a, &b, &c}) net.add(**n);
+  net.connect(*a, *b);
+  net.connect(*b, *c);
+  BOOST_REQUIRE(net.pump());
+  auto pa = net.port(1);
+  BOOST_REQUIRE(a->put(kCust, fields({{"n", packed(1)}}), pa));
+  BOOST_REQUIRE(net.pump());
+  // a -> b by Notify + pull; b -> c the same, after b's commit.
+  auto gc = c->get(kCust);
+  BOOST_REQUIRE(gc && gc->has_value());
+  BOOST_TEST((a->knowledge() == c->knowledge()));
+  BOOST_TEST(b->peers().size() == 2u);
+  auto pending = a->pending_changes(3);
+  BOOST_REQUIRE(pending);
+  BOOST_TEST(pending->at("customers") == 1u);  // a never heard c's knowledge
+  auto none = a->pending_changes(2);
+  BOOST_REQUIRE(none);
+  BOOST_TEST(none->empty());
+}
+
+BOOST_AUTO_TEST_CASE(credit_bounds_batches_in_flight) {
+  ReplicaOptions o;
+  o.max_batch_records = 10;
+  o.initial_credit = 2;
+  Node a(1, o), b(2, o);
+  for (int i = 0; i < 95; ++i) {
+    BOOST_REQUIRE(a->put({"items", "I" + std::to_string(i)}, fields({{"n", packed(i)}}), a.out));
+  }
+  VectorOutbox to_a, to_b;
+  a->peer_connected(2, b->knowledge(), to_b);
+  b->peer_connected(1, a->knowledge(), to_a);  // b pulls
+  BOOST_REQUIRE(to_a.messages.size() == 1u);
+  VectorOutbox from_a;
+  BOOST_REQUIRE(a->receive(2, to_a.messages[0].second, from_a));
+  BOOST_TEST(from_a.messages.size() == 2u);  // two batches, then wait for credit
+  std::uint64_t delivered = 0;
+  std::deque<Message> pending;
+  for (auto& [to, m] : from_a.messages) pending.push_back(m);
+  while (!pending.empty()) {
+    Message m = pending.front();
+    pending.pop_front();
+    VectorOutbox back;
+    BOOST_REQUIRE(b->receive(1, m, back));
+    if (auto* batch = std::get_if<Batch>(&m)) delivered += batch->records.size();
+    for (auto& [to, reply] : back.messages) {
+      if (std::holds_alternative<Credit>(reply)) {
+        VectorOutbox more;
+        BOOST_REQUIRE(a->receive(2, reply, more));
+        BOOST_TEST(more.messages.size() <= 1u);
+        for (auto& [t2, m2] : more.messages) pending.push_back(m2);
+      }
+    }
+  }
+  BOOST_TEST(delivered == 95u);
+  BOOST_TEST(b->knowledge().get(1) == 95u);
+}
+
+BOOST_AUTO_TEST_CASE(interrupted_sync_resumes_without_resending) {
+  ReplicaOptions o;
+  o.max_batch_records = 10;
+  o.initial_credit = 1;
+  Node a(1, o), b(2, o);
+  for (int i = 0; i < 50; ++i) {
+    BOOST_REQUIRE(a->put({"items", "I" + std::to_string(i)}, fields({{"n", packed(i)}}), a.out));
+  }
+  VectorOutbox to_a, ignored;
+  a->peer_connected(2, b->knowledge(), ignored);
+  b->peer_connected(1, a->knowledge(), to_a);
+  VectorOutbox from_a;
+  BOOST_REQUIRE(a->receive(2, to_a.messages.at(0).second, from_a));
+  VectorOutbox back;
+  BOOST_REQUIRE(b->receive(1, from_a.messages.at(0).second, back));  // one batch committed
+  BOOST_TEST(b->knowledge().get(1) == 10u);
+  // The connection drops; later it comes back: b asks from counter 10.
+  a->peer_disconnected(2);
+  b->peer_disconnected(1);
+  Loopback net;
+  net.add(*a);
+  net.add(*b);
+  net.connect(*a, *b);
+  BOOST_REQUIRE(net.pump());
+  BOOST_TEST(net.counts.records == 40u);
+  BOOST_TEST(b->knowledge().get(1) == 50u);
+}
+
+BOOST_AUTO_TEST_CASE(tombstones_go_only_when_every_peer_covers_them) {
+  ReplicaOptions o;
+  o.tombstone_retention_ms = 1000;
+  o.tombstone_scan_interval_ms = 1000;
+  Node a(1, o), b(2, o), c(3, o);
+  Loopback net;
+  for (Node* n : {&a, &b, &c}) net.add(**n);
+  auto pa = net.port(1);
+  net.connect(*a, *b);
+  BOOST_REQUIRE(a->put(kCust, fields({{"n", packed(1)}}), pa));
+  BOOST_REQUIRE(net.pump());
+  // c learned the record and then went away before the delete.
+  net.connect(*a, *c);
+  BOOST_REQUIRE(net.pump());
+  a->peer_disconnected(3);
+  c->peer_disconnected(1);
+  BOOST_REQUIRE(a->remove(kCust, pa));
+  BOOST_REQUIRE(net.pump());
+  a.clock.advance(5000);
+  BOOST_REQUIRE(a->tick(pa));
+  BOOST_REQUIRE(net.pump());
+  auto still = a->get(kCust);
+  BOOST_TEST(still->has_value());  // c has not seen the delete: kept
+  BOOST_TEST(a->tombstone_horizon().empty());
+
+  // The operator removes c; the tombstone may go.
+  BOOST_REQUIRE(a->forget_peer(3));
+  a.clock.advance(5000);
+  BOOST_REQUIRE(a->tick(pa));
+  BOOST_REQUIRE(net.pump());
+  auto gone = a->get(kCust);
+  BOOST_TEST(!gone->has_value());
+  BOOST_TEST(a->tombstone_horizon().get(1) == 2u);
+
+  // c comes back with the old record: it must take a snapshot, not revive it.
+  net.connect(*a, *c);
+  BOOST_REQUIRE(net.pump());
+  BOOST_TEST(net.counts.snapshot_required >= 1u);
+  auto on_c = c->get(kCust);
+  BOOST_TEST(!on_c->has_value());
+  auto on_a = a->get(kCust);
+  BOOST_TEST(!on_a->has_value());
+  BOOST_TEST(c->knowledge().covers(a->knowledge()));
+}
+
+BOOST_AUTO_TEST_CASE(snapshot_keeps_what_the_sender_has_not_seen) {
+  ReplicaOptions o;
+  o.tombstone_retention_ms = 1000;
+  o.tombstone_scan_interval_ms = 1000;
+  Node a(1, o), c(3, o);
+  Loopback net;
+  net.add(*a);
+  net.add(*c);
+  auto pa = net.port(1);
+  BOOST_REQUIRE(a->put(kCust, fields({{"n", packed(1)}}), pa));
+  BOOST_REQUIRE(a->remove(kCust, pa));
+  a.clock.advance(5000);
+  BOOST_REQUIRE(a->tick(pa));
+  BOOST_TEST(a->tombstone_horizon().get(1) == 2u);
+  const RecordKey mine{"customers", "C_ONLY"};
+  BOOST_REQUIRE(c->put(mine, fields({{"n", packed(7)}}), c.out));
+  net.connect(*a, *c);
+  BOOST_REQUIRE(net.pump());
+  auto on_a = a->get(mine);
+  BOOST_REQUIRE(on_a && on_a->has_value());
+  BOOST_TEST((a->knowledge() == c->knowledge()));
+}
+
+BOOST_AUTO_TEST_CASE(state_survives_reopen_on_lmdb) {
+  TempDir dir("shopsync-replica");
+  ManualClock clock(kStart);
+  ReplicaOptions o;
+  o.node_id = 42;
+  o.cluster = "shop";
+  VectorOutbox out;
+  {
+    auto store = LmdbStore::open(dir.path());
+    BOOST_REQUIRE_MESSAGE(store, store.status().to_string());
+    auto r = Replica::open(**store, clock, o);
+    BOOST_REQUIRE(r);
+    BOOST_REQUIRE((*r)->put(kCust, fields({{"n", packed(1)}}), out));
+    VectorOutbox ignored;
+    (*r)->peer_connected(7, VersionVector{}, ignored);
+    clock.advance(60'000);
+    BOOST_REQUIRE((*r)->tick(ignored));
+  }
+  auto store = LmdbStore::open(dir.path());
+  BOOST_REQUIRE(store);
+  auto r = Replica::open(**store, clock, o);
+  BOOST_REQUIRE(r);
+  BOOST_TEST((*r)->knowledge().get(42) == 1u);
+  auto peers = (*r)->peers();
+  BOOST_REQUIRE(peers.size() == 1u);
+  BOOST_TEST(peers[0].id == 7u);
+  BOOST_TEST(!peers[0].connected);
+  auto g = (*r)->get(kCust);
+  BOOST_REQUIRE(g && g->has_value());
+}
+
+BOOST_AUTO_TEST_CASE(malformed_batch_is_a_protocol_error_and_changes_nothing) {
+  Node a(1);
+  Batch bad;
+  RecordState s;
+  Version v;
+  v.dot = Dot{2, 1};
+  s.siblings.push_back(v);  // context does not cover the sibling
+  bad.records.emplace_back(kCust, s);
+  bad.complete.set(2, 1);
+  VectorOutbox out;
+  Status st = a->receive(2, bad, out);
+  BOOST_TEST(st.code() == Errc::protocol);
+  BOOST_TEST(a->knowledge().empty());
+  Batch bad_key;
+  s.context.set(2, 1);
+  bad_key.records.emplace_back(RecordKey{"No", "x"}, s);
+  BOOST_TEST(a->receive(2, bad_key, out).code() == Errc::protocol);
+  BOOST_TEST(a->receive(1, Notify{}, out).code() == Errc::protocol);
+  auto g = a->get(kCust);
+  BOOST_TEST(!g->has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace shopsync::test
