@@ -122,12 +122,15 @@ void pack_version(Packer& pk, const Version& v) {
   pk.pack_map(static_cast<std::uint32_t>(v.fields.size()));
   for (const auto& [name, field] : v.fields) {
     pack_string(pk, name);
+    // The stamp is stored as its distance below updated_at, modulo 2^64:
+    // usually 0 (one byte instead of nine), exact whatever the values.
+    const std::uint64_t stamp_delta = v.updated_at - field.stamp;
     if (field.removed()) {
       pk.pack_array(1);
-      pk.pack_uint64(field.stamp);
+      pk.pack_uint64(stamp_delta);
     } else {
       pk.pack_array(2);
-      pk.pack_uint64(field.stamp);
+      pk.pack_uint64(stamp_delta);
       // Already MessagePack (validated before encoding): copied as is.
       // pack_str_body writes the bytes verbatim, with no header.
       pk.pack_str_body(field.packed.data(), static_cast<std::uint32_t>(field.packed.size()));
@@ -223,10 +226,12 @@ Status read_version(MsgpackReader& in, Version& out, const DecodeLimits& limits)
     }
     std::uint32_t n = 0;
     Field field;
-    if (!in.read_array(n) || n < 1 || !in.read_uint(field.stamp)) {
+    std::uint64_t stamp_delta = 0;
+    if (!in.read_array(n) || n < 1 || !in.read_uint(stamp_delta)) {
       if (in.ok()) in.fail("field without a stamp");
       return corrupt(in, "field '" + std::string(name) + "'");
     }
+    field.stamp = out.updated_at - stamp_delta;
     if (n >= 2) {
       std::string_view value;
       if (!in.read_value(value, limits.max_value_depth)) return corrupt(in, "field '" + std::string(name) + "'");

@@ -1,0 +1,63 @@
+// shopsync-bench SUBCOMMAND [options]: dispatches to the subcommands that the
+// files of tools/bench/ register (see bench.h).
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "tools/bench/bench.h"
+
+namespace shopsync::bench {
+
+namespace {
+std::vector<Subcommand>& registry() {
+  static std::vector<Subcommand> all;  // built during static initialisation
+  return all;
+}
+}  // namespace
+
+Registration::Registration(Subcommand s) {
+  auto& all = registry();
+  all.push_back(s);
+  std::sort(all.begin(), all.end(), [](const Subcommand& a, const Subcommand& b) { return a.name < b.name; });
+}
+
+const std::vector<Subcommand>& subcommands() { return registry(); }
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+}  // namespace shopsync::bench
+
+namespace {
+
+void usage(std::FILE* out) {
+  std::fprintf(out, "usage: shopsync-bench SUBCOMMAND [options]   (SUBCOMMAND --help for its options)\n\nsubcommands:\n");
+  for (const auto& s : shopsync::bench::subcommands()) {
+    std::fprintf(out, "  %-10.*s %.*s\n", static_cast<int>(s.name.size()), s.name.data(),
+                 static_cast<int>(s.summary.size()), s.summary.data());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(stdout);
+    return 0;
+  }
+  for (const auto& s : shopsync::bench::subcommands()) {
+    if (s.name == name) return s.run(std::vector<std::string>(argv + 2, argv + argc));
+  }
+  std::fprintf(stderr, "shopsync-bench: unknown subcommand '%s'\n", name.c_str());
+  usage(stderr);
+  return 2;
+}
