@@ -1,0 +1,101 @@
+#include "tests/discovery/test_network.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <sstream>
+
+#include "tests/discovery/process.h"
+
+namespace shopsync::test {
+namespace {
+
+constexpr const char* kPrefix = "sdisc-";
+
+// Deletes namespaces of earlier runs whose process is gone.
+void remove_stale() {
+  auto list = run_command({"ip", "netns", "list"});
+  std::istringstream in(list.output);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string name = line.substr(0, line.find(' '));
+    if (name.rfind(kPrefix, 0) != 0) continue;
+    std::string rest = name.substr(std::string(kPrefix).size());
+    pid_t pid = static_cast<pid_t>(std::atol(rest.substr(0, rest.find('-')).c_str()));
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) == 0 || errno == EPERM) continue;  // its owner still runs
+    run_command({"ip", "netns", "del", name});
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> TestNetwork::unavailable() {
+  if (::geteuid() != 0) return "network namespaces need root (euid is " + std::to_string(::geteuid()) + ")";
+  std::string probe = std::string(kPrefix) + std::to_string(::getpid()) + "-check";
+  auto add = run_command({"ip", "netns", "add", probe});
+  if (add.exit_code != 0) return "cannot create a network namespace: " + add.output;
+  run_command({"ip", "netns", "del", probe});
+  return std::nullopt;
+}
+
+TestNetwork::TestNetwork(int hosts) : hosts_(hosts) {
+  static std::atomic<int> counter{0};
+  tag_ = std::string(kPrefix) + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  remove_stale();
+  try {
+    const std::string br = tag_ + "-br";
+    must({"ip", "netns", "add", br});
+    made_.push_back(br);
+    must({"ip", "-n", br, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0"});
+    must({"ip", "-n", br, "link", "set", "br0", "up"});
+    for (int i = 1; i <= hosts; ++i) {
+      const std::string h = ns(i);
+      const std::string port = "b" + std::to_string(i);
+      must({"ip", "netns", "add", h});
+      made_.push_back(h);
+      must({"ip", "netns", "exec", h, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
+            "net.ipv6.conf.default.accept_dad=0"});
+      must({"ip", "link", "add", "eth0", "netns", h, "type", "veth", "peer", "name", port, "netns", br});
+      must({"ip", "-n", br, "link", "set", port, "master", "br0", "up"});
+      must({"ip", "-n", h, "addr", "add", address(i) + "/24", "dev", "eth0"});
+      must({"ip", "-n", h, "link", "set", "eth0", "multicast", "on", "up"});
+      must({"ip", "-n", h, "link", "set", "lo", "up"});
+    }
+  } catch (...) {
+    remove_all();
+    throw;
+  }
+}
+
+TestNetwork::~TestNetwork() { remove_all(); }
+
+std::string TestNetwork::ns(int host) const { return tag_ + "-h" + std::to_string(host); }
+
+std::string TestNetwork::address(int host) const { return "198.18.0." + std::to_string(host); }
+
+std::vector<std::string> TestNetwork::exec(int host) const { return {"ip", "netns", "exec", ns(host)}; }
+
+void TestNetwork::cut(int host) { must({"ip", "-n", tag_ + "-br", "link", "set", "b" + std::to_string(host), "down"}); }
+
+void TestNetwork::restore(int host) {
+  must({"ip", "-n", tag_ + "-br", "link", "set", "b" + std::to_string(host), "up"});
+}
+
+void TestNetwork::must(const std::vector<std::string>& argv) {
+  auto r = run_command(argv);
+  if (r.exit_code != 0) {
+    std::string cmd;
+    for (const auto& a : argv) cmd += a + " ";
+    throw std::runtime_error("test network: `" + cmd + "` failed: " + r.output);
+  }
+}
+
+void TestNetwork::remove_all() noexcept {
+  for (auto it = made_.rbegin(); it != made_.rend(); ++it) run_command({"ip", "netns", "del", *it});
+  made_.clear();
+}
+
+}  // namespace shopsync::test

@@ -1,0 +1,54 @@
+// A LAN of hosts made of network namespaces for the multi-host tests:
+//
+//   <tag>-h1 eth0 198.18.0.1/24 ─┐
+//   <tag>-h2 eth0 198.18.0.2/24 ─┼─ br0 in <tag>-br (multicast snooping off)
+//   <tag>-h3 eth0 198.18.0.3/24 ─┘
+//
+// Each host also has IPv6 link-local addresses (duplicate address detection
+// off so they are usable at once) and its loopback up. Names are unique per
+// test run (pid and a counter); the destructor deletes every namespace, which
+// takes the veth pairs and the bridge with it, and the constructor first
+// removes what an earlier, killed run of this program left behind.
+// Nothing touches the root namespace's interfaces.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace shopsync::test {
+
+class TestNetwork {
+ public:
+  // Why namespaces cannot be made here (not root, no `ip`), or nullopt.
+  static std::optional<std::string> unavailable();
+
+  // Builds `hosts` hosts. Throws std::runtime_error naming the failed step
+  // (after removing whatever it had made).
+  explicit TestNetwork(int hosts);
+  ~TestNetwork();
+  TestNetwork(const TestNetwork&) = delete;
+  TestNetwork& operator=(const TestNetwork&) = delete;
+
+  int hosts() const { return hosts_; }
+  std::string ns(int host) const;             // namespace name, host is 1-based
+  std::string address(int host) const;        // "198.18.0.<host>"
+  // argv prefix that runs a command inside the host: {"ip","netns","exec",ns}
+  std::vector<std::string> exec(int host) const;
+
+  // Pulls / plugs the host's cable at the bridge: the host's eth0 loses /
+  // regains carrier.
+  void cut(int host);
+  void restore(int host);
+
+ private:
+  void must(const std::vector<std::string>& argv);
+  void remove_all() noexcept;
+
+  std::string tag_;
+  int hosts_ = 0;
+  std::vector<std::string> made_;  // namespaces created, for removal
+};
+
+}  // namespace shopsync::test
