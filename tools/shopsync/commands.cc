@@ -1,0 +1,546 @@
+#include "tools/shopsync/commands.h"
+
+#include <charconv>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "node/api/api_client.h"
+#include "tools/shopsync/exit_codes.h"
+#include "tools/shopsync/json_values.h"
+#include "tools/shopsync/render.h"
+
+namespace shopsync::cli {
+
+namespace {
+
+// Long polls ask the node to hold a watch request this long at most.
+constexpr std::uint32_t kWatchWaitMs = 25'000;
+
+struct Globals {
+  std::string api = std::string(api::kDefaultApiAddress);
+  bool json = false;
+  std::chrono::milliseconds timeout{5000};
+};
+
+// A usage error: the message and the usage line of the command concerned.
+struct UsageError {
+  std::string message;
+};
+
+struct Context {
+  Globals globals;
+  std::ostream& out;
+  std::ostream& err;
+  std::optional<api::ApiClient> client;
+
+  // The client, connected on first use. The failure is reported by the caller.
+  Result<api::ApiClient*> connect() {
+    if (!client) {
+      auto c = api::ApiClient::connect(globals.api, api::ApiClientOptions{globals.timeout});
+      if (!c) return c.status();
+      client.emplace(std::move(c).value());
+    }
+    return &*client;
+  }
+
+  int fail(const Status& s) {
+    err << "shopsync: " << s.message() << '\n';
+    return exit_code_for(s);
+  }
+
+  void emit(const json& value) { out << value.dump(2, ' ', false, json::error_handler_t::replace) << '\n'; }
+};
+
+// The words after the command, with the command's own options taken out.
+class Words {
+ public:
+  explicit Words(std::vector<std::string> words) : words_(std::move(words)) {}
+
+  // Removes `--name VALUE` / `--name=VALUE` (every occurrence when `all`).
+  std::vector<std::string> take_values(const std::string& name) {
+    std::vector<std::string> values;
+    for (std::size_t i = 0; i < words_.size();) {
+      const std::string& w = words_[i];
+      if (w == name) {
+        if (i + 1 >= words_.size()) throw UsageError{name + " needs a value"};
+        values.push_back(words_[i + 1]);
+        words_.erase(words_.begin() + static_cast<std::ptrdiff_t>(i), words_.begin() + static_cast<std::ptrdiff_t>(i + 2));
+      } else if (w.starts_with(name + "=")) {
+        values.push_back(w.substr(name.size() + 1));
+        words_.erase(words_.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        ++i;
+      }
+    }
+    return values;
+  }
+  std::optional<std::string> take_value(const std::string& name) {
+    auto values = take_values(name);
+    if (values.size() > 1) throw UsageError{name + " is given twice"};
+    if (values.empty()) return std::nullopt;
+    return values.front();
+  }
+  bool take_flag(const std::string& name) {
+    bool found = false;
+    for (std::size_t i = 0; i < words_.size();) {
+      if (words_[i] == name) {
+        found = true;
+        words_.erase(words_.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        ++i;
+      }
+    }
+    return found;
+  }
+  // The remaining words; an unknown --option is a usage error.
+  const std::vector<std::string>& positional() const {
+    for (const auto& w : words_) {
+      if (w.size() > 1 && w[0] == '-' && w != "-") throw UsageError{"unknown option " + w};
+    }
+    return words_;
+  }
+
+ private:
+  std::vector<std::string> words_;
+};
+
+std::uint32_t parse_count(const std::string& text, const std::string& what) {
+  std::uint32_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || ptr != text.data() + text.size()) throw UsageError{what + " must be a whole number: " + text};
+  return n;
+}
+
+std::chrono::milliseconds parse_seconds(const std::string& text) {
+  char* end = nullptr;
+  const double s = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(s > 0) || s > 86400) {
+    throw UsageError{"--timeout takes seconds (e.g. 5 or 0.5): " + text};
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
+}
+
+// Reads a --json argument: the JSON itself, "-" for standard input, or
+// "@FILE" for a file.
+Result<json> read_json_arg(const std::string& arg) {
+  std::string text = arg;
+  if (arg == "-") {
+    std::ostringstream buf;
+    buf << std::cin.rdbuf();
+    text = buf.str();
+  } else if (arg.starts_with("@")) {
+    std::ifstream in(arg.substr(1), std::ios::binary);
+    if (!in) return Status::invalid("reading " + arg.substr(1) + ": cannot open it");
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    text = buf.str();
+  }
+  return parse_json(text, "--json");
+}
+
+RecordKey record_key(const std::vector<std::string>& words, std::size_t at) {
+  if (words.size() < at + 2) throw UsageError{"give a COLLECTION and an ID"};
+  return RecordKey{words[at], words[at + 1]};
+}
+
+void expect_words(const std::vector<std::string>& words, std::size_t n) {
+  if (words.size() > n) throw UsageError{"unexpected argument '" + words[n] + "'"};
+}
+
+// ---- commands -------------------------------------------------------------------
+
+int cmd_put(Context& ctx, Words w) {
+  api::PutRequest request;
+  request.mode = w.take_flag("--patch") ? api::PutMode::patch : api::PutMode::replace;
+  request.unset = w.take_values("--unset");
+  auto json_arg = w.take_value("--json");
+  const auto& words = w.positional();
+  request.key = record_key(words, 0);
+  if (!request.unset.empty() && request.mode != api::PutMode::patch) throw UsageError{"--unset needs --patch"};
+  if (json_arg) {
+    expect_words(words, 2);
+    auto doc = read_json_arg(*json_arg);
+    if (!doc) return ctx.fail(doc.status());
+    auto fields = fields_from_json(*doc);
+    if (!fields) return ctx.fail(fields.status());
+    request.fields = std::move(fields).value();
+  } else {
+    for (std::size_t i = 2; i < words.size(); ++i) {
+      auto field = parse_field_arg(words[i]);
+      if (!field) throw UsageError{field.status().message()};
+      request.fields[field->name] = std::move(field->value);
+    }
+  }
+  if (request.fields.empty() && request.unset.empty()) throw UsageError{"give FIELD=TEXT, FIELD:=JSON or --json '{...}'"};
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  auto written = (*client)->put(request);
+  if (!written) return ctx.fail(written.status());
+  if (ctx.globals.json) {
+    ctx.emit(write_json(*written));
+  } else {
+    ctx.out << request.key.collection << "/" << request.key.id << " written as " << api::format_dot(written->dot) << '\n';
+  }
+  return kExitOk;
+}
+
+int cmd_get(Context& ctx, Words w) {
+  const auto& words = w.positional();
+  const RecordKey key = record_key(words, 0);
+  expect_words(words, 2);
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  auto record = (*client)->get(key);
+  if (!record) return ctx.fail(record.status());
+  if (ctx.globals.json) {
+    ctx.emit(record_json(*record));
+  } else {
+    print_record(ctx.out, *record);
+  }
+  return record->conflicted ? kExitConflict : kExitOk;
+}
+
+int cmd_rm(Context& ctx, Words w) {
+  const auto& words = w.positional();
+  const RecordKey key = record_key(words, 0);
+  expect_words(words, 2);
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  auto removed = (*client)->remove(key);
+  if (!removed) return ctx.fail(removed.status());
+  if (ctx.globals.json) {
+    ctx.emit(write_json(*removed));
+  } else {
+    ctx.out << key.collection << "/" << key.id << " deleted (" << api::format_dot(removed->dot) << ")\n";
+  }
+  return kExitOk;
+}
+
+int cmd_ls(Context& ctx, Words w) {
+  auto after = w.take_value("--after");
+  auto limit_text = w.take_value("--limit");
+  const bool all = w.take_flag("--all");
+  const auto& words = w.positional();
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  if (words.empty()) {
+    if (after || limit_text || all) throw UsageError{"--after, --limit and --all need a COLLECTION"};
+    auto list = (*client)->collections();
+    if (!list) return ctx.fail(list.status());
+    if (ctx.globals.json) {
+      ctx.emit(collections_json(*list));
+    } else {
+      print_collections(ctx.out, *list);
+    }
+    return kExitOk;
+  }
+  expect_words(words, 1);
+  if (all && limit_text) throw UsageError{"give --all or --limit, not both"};
+  std::uint64_t wanted = limit_text ? parse_count(*limit_text, "--limit") : api::kDefaultPageLimit;
+  if (wanted == 0) throw UsageError{"--limit must be at least 1"};
+  api::ListPage total;
+  api::ListRequest request{words[0], after.value_or(""), 0};
+  for (;;) {
+    const std::uint64_t left = all ? api::kMaxPageLimit : wanted - total.records.size();
+    request.limit = static_cast<std::uint32_t>(std::min<std::uint64_t>(left, api::kMaxPageLimit));
+    auto page = (*client)->list(request);
+    if (!page) return ctx.fail(page.status());
+    for (auto& r : page->records) total.records.push_back(std::move(r));
+    total.next_after = page->next_after;
+    if (!page->next_after || (!all && total.records.size() >= wanted)) break;
+    request.after = *page->next_after;
+  }
+  if (ctx.globals.json) {
+    ctx.emit(list_json(total));
+  } else {
+    print_list(ctx.out, total);
+  }
+  return kExitOk;
+}
+
+int cmd_watch(Context& ctx, Words w) {
+  auto since = w.take_value("--since");
+  const bool from_start = w.take_flag("--from-start");
+  auto count_text = w.take_value("--count");
+  const auto& words = w.positional();
+  expect_words(words, 1);
+  if (since && from_start) throw UsageError{"give --since or --from-start, not both"};
+  api::ChangesRequest request;
+  if (!words.empty()) request.collection = words[0];
+  const std::uint64_t count = count_text ? parse_count(*count_text, "--count") : 0;
+  if (since) {
+    auto cursor = api::parse_cursor(*since);
+    if (!cursor) throw UsageError{"--since takes a cursor printed by watch --json: " + *since};
+    request.since = *cursor;
+  } else {
+    request.since_now = !from_start;
+  }
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  // A first look without waiting fixes the starting point; everything written
+  // after this line is printed (the test suite relies on it).
+  request.wait_ms = 0;
+  request.limit = api::kMaxPageLimit;
+  auto first = (*client)->changes(request);
+  if (!first) return ctx.fail(first.status());
+  ctx.err << "watching " << (request.collection.empty() ? std::string("all collections") : request.collection)
+          << " on " << (*client)->address() << " from cursor '" << api::format_cursor(request.since_now ? first->cursor : request.since)
+          << "'\n";
+  ctx.err.flush();
+  std::uint64_t seen = 0;
+  api::ChangesPage page = std::move(first).value();
+  for (;;) {
+    for (const auto& c : page.changes) {
+      if (ctx.globals.json) {
+        json line = change_json(c);
+        line["cursor"] = api::format_cursor(page.cursor);
+        ctx.out << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+      } else {
+        print_change(ctx.out, c);
+      }
+      ctx.out.flush();
+      if (count != 0 && ++seen >= count) return kExitOk;
+    }
+    request.since = page.cursor;
+    request.since_now = false;
+    request.wait_ms = page.more ? 0 : kWatchWaitMs;
+    auto next = (*client)->changes(request);
+    if (!next) return ctx.fail(next.status());
+    page = std::move(next).value();
+  }
+}
+
+int cmd_status(Context& ctx, Words w) {
+  expect_words(w.positional(), 0);
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  auto status = (*client)->status();
+  if (!status) return ctx.fail(status.status());
+  if (ctx.globals.json) {
+    ctx.emit(status_json(*status));
+  } else {
+    print_status(ctx.out, *status);
+  }
+  return kExitOk;
+}
+
+int cmd_peers(Context& ctx, Words w) {
+  expect_words(w.positional(), 0);
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  auto peers = (*client)->peers();
+  if (!peers) return ctx.fail(peers.status());
+  if (ctx.globals.json) {
+    ctx.emit(peers_json(*peers));
+  } else {
+    print_peers(ctx.out, *peers);
+  }
+  return kExitOk;
+}
+
+int cmd_conflicts(Context& ctx, Words w) {
+  api::ConflictsRequest request;
+  if (auto after = w.take_value("--log-after")) request.log_after = parse_count(*after, "--log-after");
+  if (auto limit = w.take_value("--limit")) request.limit = parse_count(*limit, "--limit");
+  const auto& words = w.positional();
+  expect_words(words, 1);
+  if (!words.empty()) request.collection = words[0];
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  auto page = (*client)->conflicts(request);
+  if (!page) return ctx.fail(page.status());
+  if (ctx.globals.json) {
+    ctx.emit(conflicts_json(*page));
+  } else {
+    print_conflicts(ctx.out, *page);
+  }
+  return kExitOk;
+}
+
+int cmd_resolve(Context& ctx, Words w) {
+  auto pick = w.take_value("--pick");
+  auto json_arg = w.take_value("--json");
+  const auto& words = w.positional();
+  api::ResolveRequest request;
+  request.key = record_key(words, 0);
+  expect_words(words, 2);
+  if (pick.has_value() == json_arg.has_value()) throw UsageError{"give --pick DOT or --json '{...}'"};
+  if (pick) {
+    auto dot = api::parse_dot(*pick);
+    if (!dot) throw UsageError{"--pick takes a dot as shown by get or conflicts (NODE:COUNTER): " + *pick};
+    request.pick = *dot;
+  } else {
+    auto doc = read_json_arg(*json_arg);
+    if (!doc) return ctx.fail(doc.status());
+    auto fields = fields_from_json(*doc);
+    if (!fields) return ctx.fail(fields.status());
+    request.fields = std::move(fields).value();
+  }
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  auto written = (*client)->resolve(request);
+  if (!written) return ctx.fail(written.status());
+  if (ctx.globals.json) {
+    ctx.emit(write_json(*written));
+  } else {
+    ctx.out << request.key.collection << "/" << request.key.id << " resolved as " << api::format_dot(written->dot)
+            << '\n';
+  }
+  return kExitOk;
+}
+
+int cmd_trust(Context& ctx, Words w) {
+  auto name = w.take_value("--name");
+  const auto& words = w.positional();
+  if (words.empty()) throw UsageError{"give add KEY, ls or rm KEY"};
+  const std::string& action = words[0];
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  if (action == "ls" || action == "list") {
+    expect_words(words, 1);
+    auto keys = (*client)->trusted_keys();
+    if (!keys) return ctx.fail(keys.status());
+    if (ctx.globals.json) {
+      ctx.emit(keys_json(*keys));
+    } else {
+      print_keys(ctx.out, *keys);
+    }
+    return kExitOk;
+  }
+  if (action != "add" && action != "rm") throw UsageError{"unknown trust action '" + action + "'"};
+  if (words.size() < 2) throw UsageError{"give the KEY"};
+  expect_words(words, 2);
+  if (name && action != "add") throw UsageError{"--name goes with trust add"};
+  Status s = action == "add" ? (*client)->trust(api::TrustAddRequest{words[1], name.value_or("")})
+                             : (*client)->distrust(words[1]);
+  if (!s) return ctx.fail(s);
+  if (ctx.globals.json) {
+    ctx.emit(json{{"key", words[1]}, {"trusted", action == "add"}});
+  } else {
+    ctx.out << (action == "add" ? "trusted " : "no longer trusted: ") << words[1] << '\n';
+  }
+  return kExitOk;
+}
+
+int cmd_key(Context& ctx, Words w) {
+  expect_words(w.positional(), 0);
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  auto key = (*client)->public_key();
+  if (!key) return ctx.fail(key.status());
+  if (ctx.globals.json) {
+    ctx.emit(json{{"key", key->key}});
+  } else {
+    ctx.out << key->key << '\n';
+  }
+  return kExitOk;
+}
+
+struct Command {
+  const char* name;
+  const char* usage;
+  int (*run)(Context&, Words);
+  bool takes_json_value;  // --json after the command is the command's own option
+};
+
+constexpr Command kCommands[] = {
+    {"put", "put COLLECTION ID (FIELD=TEXT | FIELD:=JSON)... | --json '{...}'|-|@FILE  [--patch [--unset FIELD]...]",
+     cmd_put, true},
+    {"get", "get COLLECTION ID", cmd_get, false},
+    {"rm", "rm COLLECTION ID", cmd_rm, false},
+    {"ls", "ls [COLLECTION [--after ID] [--limit N | --all]]", cmd_ls, false},
+    {"watch", "watch [COLLECTION] [--since CURSOR | --from-start] [--count N]", cmd_watch, false},
+    {"status", "status", cmd_status, false},
+    {"peers", "peers", cmd_peers, false},
+    {"conflicts", "conflicts [COLLECTION] [--log-after SEQ] [--limit N]", cmd_conflicts, false},
+    {"resolve", "resolve COLLECTION ID (--pick DOT | --json '{...}'|-|@FILE)", cmd_resolve, true},
+    {"trust", "trust add KEY [--name NAME] | trust ls | trust rm KEY", cmd_trust, false},
+    {"key", "key", cmd_key, false},
+};
+
+const Command* find_command(const std::string& name) {
+  for (const auto& c : kCommands) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string usage_text() {
+  std::string text =
+      "usage: shopsync [--api ADDR] [--json] [--timeout SECONDS] COMMAND ...\n"
+      "\n"
+      "Talks to the local shopsyncd through its API (default " +
+      std::string(api::kDefaultApiAddress) +
+      ").\n"
+      "\n"
+      "commands:\n";
+  for (const auto& c : kCommands) text += "  shopsync " + std::string(c.usage) + "\n";
+  text +=
+      "\n"
+      "options (before the command; --api, --timeout and, except for put and\n"
+      "resolve, --json are also accepted after it):\n"
+      "  --api ADDR         tcp://HOST:PORT, HOST:PORT, ipc://PATH or a socket path\n"
+      "  --json             machine-readable output (JSON; one object per line for watch)\n"
+      "  --timeout SECONDS  how long to wait for the node (default 5)\n"
+      "\n"
+      "exit status: 0 ok, 1 not found, 2 usage, 3 node unreachable, 4 rejected input,\n"
+      "5 record conflicted, 6 node error, 7 answer not understood\n";
+  return text;
+}
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Context ctx{Globals{}, out, err, std::nullopt};
+  const Command* command = nullptr;
+  try {
+    std::vector<std::string> rest;
+    std::size_t i = 0;
+    auto value_of = [&](const std::string& name) -> std::string {
+      if (i + 1 >= args.size()) throw UsageError{name + " needs a value"};
+      return args[++i];
+    };
+    for (; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      const bool before_command = command == nullptr;
+      if (a == "--help" || a == "-h") {
+        out << usage_text();
+        return kExitOk;
+      } else if (a == "--api") {
+        ctx.globals.api = value_of(a);
+      } else if (a.starts_with("--api=")) {
+        ctx.globals.api = a.substr(6);
+      } else if (a == "--timeout") {
+        ctx.globals.timeout = parse_seconds(value_of(a));
+      } else if (a.starts_with("--timeout=")) {
+        ctx.globals.timeout = parse_seconds(a.substr(10));
+      } else if (a == "--json" && (before_command || !command->takes_json_value)) {
+        ctx.globals.json = true;
+      } else if (before_command) {
+        if (a.starts_with("-")) throw UsageError{"unknown option " + a};
+        command = find_command(a);
+        if (command == nullptr) throw UsageError{"unknown command '" + a + "'"};
+      } else {
+        rest.push_back(a);
+      }
+    }
+    if (command == nullptr) throw UsageError{"give a command"};
+    auto address = api::parse_api_address(ctx.globals.api);
+    if (!address) throw UsageError{address.status().message()};
+    return command->run(ctx, Words(std::move(rest)));
+  } catch (const UsageError& e) {
+    err << "shopsync: " << e.message << '\n';
+    if (command != nullptr) {
+      err << "usage: shopsync " << command->usage << '\n';
+    } else {
+      err << usage_text();
+    }
+    return kExitUsage;
+  }
+}
+
+}  // namespace shopsync::cli

@@ -1,0 +1,330 @@
+#include "tools/shopsync/render.h"
+
+#include <algorithm>
+#include <ctime>
+
+namespace shopsync::cli {
+
+namespace {
+
+using api::format_dot;
+using api::format_node_id;
+using api::hlc_millis;
+
+// A field map as JSON; a value that does not decode shows as an error note
+// instead of hiding the rest of the record.
+json fields_or_note(const api::FieldValues& fields) {
+  json out = json::object();
+  for (const auto& [name, packed] : fields) {
+    auto value = to_json(packed);
+    out[name] = value ? std::move(value).value() : json("<" + value.status().message() + ">");
+  }
+  return out;
+}
+
+std::string compact(const json& value, std::size_t max = 0) {
+  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (max > 3 && text.size() > max) text = text.substr(0, max - 3) + "...";
+  return text;
+}
+
+json sibling_json(const api::SiblingView& s) {
+  return json{{"dot", format_dot(s.dot)},
+              {"updated_at_ms", hlc_millis(s.updated_at)},
+              {"hlc", s.updated_at},
+              {"deleted", s.deleted},
+              {"uplink", s.uplink_origin},
+              {"fields", fields_or_note(s.fields)}};
+}
+
+std::string short_node(NodeId id) { return format_node_id(id); }
+
+}  // namespace
+
+std::string format_time(std::uint64_t unix_ms) {
+  if (unix_ms == 0) return "never";
+  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  char ms[8];
+  std::snprintf(ms, sizeof ms, ".%03u", static_cast<unsigned>(unix_ms % 1000));
+  return std::string(buf) + ms + "Z";
+}
+
+std::string format_duration(std::uint64_t ms) {
+  if (ms < 1000) return std::to_string(ms) + " ms";
+  const std::uint64_t s = ms / 1000;
+  if (s < 120) return std::to_string(s) + " s";
+  if (s < 7200) return std::to_string(s / 60) + " min";
+  if (s < 2 * 86400) return std::to_string(s / 3600) + " h";
+  return std::to_string(s / 86400) + " d";
+}
+
+void Table::print(std::ostream& out) const {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows_) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows_) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+  }
+}
+
+json write_json(const api::WriteResult& r) {
+  return json{{"dot", format_dot(r.dot)}, {"hlc", r.updated_at}, {"updated_at_ms", hlc_millis(r.updated_at)}};
+}
+
+json record_json(const api::RecordView& r) {
+  json out{{"collection", r.key.collection},
+           {"id", r.key.id},
+           {"fields", fields_or_note(r.fields)},
+           {"dot", format_dot(r.dot)},
+           {"hlc", r.updated_at},
+           {"updated_at_ms", hlc_millis(r.updated_at)},
+           {"deleted", r.deleted},
+           {"conflicted", r.conflicted},
+           {"sibling_count", r.sibling_count}};
+  if (!r.siblings.empty()) {
+    json siblings = json::array();
+    for (const auto& s : r.siblings) siblings.push_back(sibling_json(s));
+    out["siblings"] = std::move(siblings);
+  }
+  if (!r.strategy.empty()) out["strategy"] = r.strategy;
+  return out;
+}
+
+json list_json(const api::ListPage& page) {
+  json records = json::array();
+  for (const auto& r : page.records) records.push_back(record_json(r));
+  return json{{"records", std::move(records)}, {"next_after", page.next_after ? json(*page.next_after) : json()}};
+}
+
+json collections_json(const api::CollectionList& list) {
+  json out = json::array();
+  for (const auto& c : list.collections) out.push_back(json{{"name", c.name}, {"records", c.records}});
+  return json{{"collections", std::move(out)}};
+}
+
+json change_json(const api::Change& c) {
+  return json{{"collection", c.key.collection}, {"id", c.key.id},           {"dot", format_dot(c.dot)},
+              {"hlc", c.updated_at},            {"updated_at_ms", hlc_millis(c.updated_at)},
+              {"deleted", c.deleted}};
+}
+
+json conflicts_json(const api::ConflictsPage& page) {
+  json open = json::array();
+  for (const auto& r : page.open) open.push_back(record_json(r));
+  json log = json::array();
+  for (const auto& e : page.log) {
+    json siblings = json::array();
+    for (const auto& s : e.siblings) siblings.push_back(sibling_json(s));
+    log.push_back(json{{"seq", e.seq},
+                       {"collection", e.key.collection},
+                       {"id", e.key.id},
+                       {"strategy", e.strategy},
+                       {"winner", format_dot(e.winner)},
+                       {"near_simultaneous", e.near_simultaneous},
+                       {"detected_at_ms", hlc_millis(e.detected_at)},
+                       {"detected_by", format_node_id(e.detected_by)},
+                       {"siblings", std::move(siblings)}});
+  }
+  return json{{"open", std::move(open)}, {"log", std::move(log)}, {"last_seq", page.last_seq}};
+}
+
+json status_json(const api::NodeStatus& s) {
+  json knowledge = json::object();
+  for (const auto& [node, counter] : s.knowledge.entries()) knowledge[format_node_id(node)] = counter;
+  json pending = json::array();
+  for (const auto& p : s.pending) {
+    pending.push_back(json{{"peer", format_node_id(p.peer)},
+                           {"peer_name", p.peer_name},
+                           {"total", p.total},
+                           {"collections", p.per_collection}});
+  }
+  return json{{"node_id", format_node_id(s.node_id)},
+              {"name", s.name},
+              {"cluster", s.cluster},
+              {"role", s.role},
+              {"public_key", s.public_key},
+              {"version", s.version},
+              {"knowledge", std::move(knowledge)},
+              {"counter", s.counter},
+              {"clock_ms", hlc_millis(s.clock)},
+              {"collections", collections_json(api::CollectionList{s.collections})["collections"]},
+              {"pending", std::move(pending)},
+              {"open_conflicts", s.open_conflicts},
+              {"uptime_ms", s.uptime_ms}};
+}
+
+json peers_json(const api::PeerList& list) {
+  json out = json::array();
+  for (const auto& p : list.peers) {
+    out.push_back(json{{"node_id", format_node_id(p.node_id)},
+                       {"name", p.name},
+                       {"address", p.address},
+                       {"public_key", p.public_key},
+                       {"role", p.role},
+                       {"state", p.state},
+                       {"found_by", p.found_by},
+                       {"last_seen_ms", p.last_seen_ms},
+                       {"last_sync_ms", p.last_sync_ms},
+                       {"lag_changes", p.lag_changes},
+                       {"lag_ms", p.lag_ms},
+                       {"records_in", p.records_in},
+                       {"records_out", p.records_out},
+                       {"clock_offset_ms", p.clock_offset_ms},
+                       {"last_error", p.last_error}});
+  }
+  return json{{"peers", std::move(out)}};
+}
+
+json keys_json(const api::TrustedKeyList& list) {
+  json out = json::array();
+  for (const auto& k : list.keys) out.push_back(json{{"key", k.key}, {"name", k.name}, {"added_ms", k.added_ms}});
+  return json{{"keys", std::move(out)}};
+}
+
+void print_record(std::ostream& out, const api::RecordView& r) {
+  out << r.key.collection << "/" << r.key.id << (r.deleted ? "  (deleted)" : "") << '\n';
+  const json fields = fields_or_note(r.fields);
+  std::size_t width = 0;
+  for (auto it = fields.begin(); it != fields.end(); ++it) width = std::max(width, it.key().size());
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    out << "  " << it.key() << std::string(width - it.key().size() + 2, ' ') << compact(it.value()) << '\n';
+  }
+  out << "version " << format_dot(r.dot) << ", updated " << format_time(hlc_millis(r.updated_at)) << '\n';
+  if (r.sibling_count > 1) {
+    out << (r.conflicted ? "CONFLICT: " : "") << r.sibling_count << " concurrent versions"
+        << (r.conflicted ? " await a resolution (shopsync resolve " + r.key.collection + " " + r.key.id +
+                               " --pick DOT)"
+                         : " (the strategy chose the one shown)")
+        << '\n';
+    for (const auto& s : r.siblings) {
+      out << "  " << format_dot(s.dot) << "  " << format_time(hlc_millis(s.updated_at)) << "  "
+          << (s.deleted ? std::string("(deleted)") : compact(fields_or_note(s.fields), 100)) << '\n';
+    }
+  }
+}
+
+void print_list(std::ostream& out, const api::ListPage& page) {
+  Table table({"ID", "UPDATED", "FIELDS"});
+  for (const auto& r : page.records) {
+    table.add({r.key.id + (r.conflicted ? " (!)" : ""), format_time(hlc_millis(r.updated_at)),
+               compact(fields_or_note(r.fields), 80)});
+  }
+  table.print(out);
+  out << page.records.size() << (page.records.size() == 1 ? " record" : " records");
+  if (page.next_after) out << "; more after " << *page.next_after << " (--after " << *page.next_after << ")";
+  out << '\n';
+}
+
+void print_collections(std::ostream& out, const api::CollectionList& list) {
+  Table table({"COLLECTION", "RECORDS"});
+  for (const auto& c : list.collections) table.add({c.name, std::to_string(c.records)});
+  table.print(out);
+}
+
+void print_change(std::ostream& out, const api::Change& c) {
+  out << format_time(hlc_millis(c.updated_at)) << "  " << (c.deleted ? "delete" : "put   ") << "  "
+      << c.key.collection << "/" << c.key.id << "  " << format_dot(c.dot) << '\n';
+}
+
+void print_conflicts(std::ostream& out, const api::ConflictsPage& page) {
+  if (page.open.empty()) {
+    out << "No open conflicts.\n";
+  } else {
+    out << page.open.size() << " open conflict" << (page.open.size() == 1 ? "" : "s")
+        << " (resolve with: shopsync resolve COLLECTION ID --pick DOT | --json '{...}'):\n";
+    for (const auto& r : page.open) {
+      out << "  " << r.key.collection << "/" << r.key.id << "  strategy " << r.strategy << ", showing "
+          << format_dot(r.dot) << '\n';
+      for (const auto& s : r.siblings) {
+        out << "    " << format_dot(s.dot) << "  " << format_time(hlc_millis(s.updated_at)) << "  "
+            << (s.deleted ? std::string("(deleted)") : compact(fields_or_note(s.fields), 100)) << '\n';
+      }
+    }
+  }
+  if (page.log.empty()) return;
+  out << "\nConflict log:\n";
+  Table table({"SEQ", "RECORD", "STRATEGY", "WINNER", "SIBLINGS", "DETECTED", "BY"});
+  for (const auto& e : page.log) {
+    table.add({std::to_string(e.seq), e.key.collection + "/" + e.key.id,
+               e.strategy + (e.near_simultaneous ? " (near-simultaneous)" : ""), format_dot(e.winner),
+               std::to_string(e.siblings.size()), format_time(hlc_millis(e.detected_at)), short_node(e.detected_by)});
+  }
+  table.print(out);
+}
+
+void print_status(std::ostream& out, const api::NodeStatus& s) {
+  Table table({"node", format_node_id(s.node_id) + (s.name.empty() ? "" : "  (" + s.name + ")")});
+  table.add({"cluster", s.cluster});
+  table.add({"role", s.role.empty() ? "-" : s.role});
+  if (!s.public_key.empty()) table.add({"key", s.public_key});
+  if (!s.version.empty()) table.add({"version", s.version});
+  if (s.uptime_ms != 0) table.add({"uptime", format_duration(s.uptime_ms)});
+  table.add({"clock", format_time(hlc_millis(s.clock))});
+  std::string knowledge;
+  for (const auto& [node, counter] : s.knowledge.entries()) {
+    if (!knowledge.empty()) knowledge += ", ";
+    knowledge += format_node_id(node) + ":" + std::to_string(counter);
+  }
+  table.add({"knowledge", knowledge.empty() ? "-" : knowledge});
+  std::uint64_t total = 0;
+  std::string per;
+  for (const auto& c : s.collections) {
+    total += c.records;
+    if (!per.empty()) per += ", ";
+    per += c.name + " " + std::to_string(c.records);
+  }
+  table.add({"records", std::to_string(total) + (per.empty() ? "" : "  (" + per + ")")});
+  table.add({"conflicts", std::to_string(s.open_conflicts) + " open"});
+  for (const auto& p : s.pending) {
+    std::string detail;
+    for (const auto& [name, n] : p.per_collection) {
+      if (!detail.empty()) detail += ", ";
+      detail += name + " " + std::to_string(n);
+    }
+    table.add({"pending", "to " + format_node_id(p.peer) + (p.peer_name.empty() ? "" : " (" + p.peer_name + ")") +
+                              ": " + std::to_string(p.total) + (detail.empty() ? "" : "  (" + detail + ")")});
+  }
+  if (s.pending.empty()) table.add({"pending", "no peers known"});
+  table.print(out);
+}
+
+void print_peers(std::ostream& out, const api::PeerList& list) {
+  if (list.peers.empty()) {
+    out << "No peers known.\n";
+    return;
+  }
+  Table table({"NAME", "NODE", "STATE", "ADDRESS", "FOUND", "LAST SEEN", "LAST SYNC", "LAG", "IN", "OUT", "ERROR"});
+  for (const auto& p : list.peers) {
+    std::string lag = std::to_string(p.lag_changes);
+    if (p.lag_changes > 0) lag += " / " + format_duration(p.lag_ms);
+    table.add({p.name.empty() ? "-" : p.name, p.node_id ? format_node_id(p.node_id) : "-", p.state,
+               p.address.empty() ? "-" : p.address, p.found_by.empty() ? "-" : p.found_by,
+               format_time(p.last_seen_ms), format_time(p.last_sync_ms), lag, std::to_string(p.records_in),
+               std::to_string(p.records_out), p.last_error.empty() ? "-" : p.last_error});
+  }
+  table.print(out);
+}
+
+void print_keys(std::ostream& out, const api::TrustedKeyList& list) {
+  if (list.keys.empty()) {
+    out << "No trusted keys.\n";
+    return;
+  }
+  Table table({"KEY", "NAME", "ADDED"});
+  for (const auto& k : list.keys) table.add({k.key, k.name.empty() ? "-" : k.name, format_time(k.added_ms)});
+  table.print(out);
+}
+
+}  // namespace shopsync::cli

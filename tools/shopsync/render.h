@@ -1,0 +1,49 @@
+// How the shopsync CLI shows API answers: aligned text for people, JSON for
+// scripts (--json; the keys follow docs/local-api.md, field values as JSON).
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "node/api/api_types.h"
+#include "tools/shopsync/json_values.h"
+
+namespace shopsync::cli {
+
+// "2026-11-25 14:20:49.123Z" (UTC); "never" for 0.
+std::string format_time(std::uint64_t unix_ms);
+// "850 ms", "12 s", "4 min", "3 h", "2 d".
+std::string format_duration(std::uint64_t ms);
+
+json write_json(const api::WriteResult& r);
+json record_json(const api::RecordView& r);
+json list_json(const api::ListPage& page);
+json collections_json(const api::CollectionList& list);
+json change_json(const api::Change& c);
+json conflicts_json(const api::ConflictsPage& page);
+json status_json(const api::NodeStatus& s);
+json peers_json(const api::PeerList& list);
+json keys_json(const api::TrustedKeyList& list);
+
+void print_record(std::ostream& out, const api::RecordView& r);
+void print_list(std::ostream& out, const api::ListPage& page);
+void print_collections(std::ostream& out, const api::CollectionList& list);
+void print_change(std::ostream& out, const api::Change& c);
+void print_conflicts(std::ostream& out, const api::ConflictsPage& page);
+void print_status(std::ostream& out, const api::NodeStatus& s);
+void print_peers(std::ostream& out, const api::PeerList& list);
+void print_keys(std::ostream& out, const api::TrustedKeyList& list);
+
+// A left-aligned text table; the last column is not padded.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void print(std::ostream& out) const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+}  // namespace shopsync::cli
