@@ -43,7 +43,11 @@ class TxnView final : public StoreWriter {
       : txn_(txn), t_(t), max_key_(env.max_key_size()), max_record_bytes_(max_record_bytes) {}
 
   // Cursors must close before the transaction ends.
-  void close_cursors() { records_cursor_ = lmdb::Cursor(); }
+  void close_cursors() {
+    records_cursor_ = lmdb::Cursor();
+    changes_cursor_ = lmdb::Cursor();
+    cursors_open_ = false;
+  }
 
   Result<std::optional<RecordState>> record(const RecordKey& key) override {
     SHOPSYNC_TRY(validate_key(key));
@@ -167,10 +171,11 @@ class TxnView final : public StoreWriter {
 
   Status put_record(const RecordKey& key, const RecordState& state) override {
     SHOPSYNC_TRY(validate_key(key));
-    SHOPSYNC_TRY(validate_record_state(state).context("record " + keys::describe(key)));
     value_buf_.clear();
+    if (Status st = encode_valid_record_state(state, value_buf_); !st) {
+      return st.context("record " + keys::describe(key));
+    }
     if (!state.siblings.empty()) {
-      encode_record_state(state, value_buf_);
       if (value_buf_.size() > max_record_bytes_) {
         return Status::too_large("record " + keys::describe(key) + " encodes to " + std::to_string(value_buf_.size()) +
                                  " bytes, over the limit of " + std::to_string(max_record_bytes_));
@@ -178,48 +183,50 @@ class TxnView final : public StoreWriter {
     }
     keys::record(key_buf_, key.collection, key.id);
 
-    // One cursor finds the previous state and then overwrites or deletes it in
-    // place: no second descent of the tree.
-    if (!records_cursor_open_) {
-      auto c = lmdb::Cursor::open(txn_, t_.records);
-      if (!c) return c.status();
-      records_cursor_ = std::move(c).value();
-      records_cursor_open_ = true;
-    }
-    auto previous = records_cursor_.find(key_buf_);
-    if (!previous) return previous.status().context("reading record " + keys::describe(key));
+    SHOPSYNC_TRY(open_cursors());
+    // One cursor finds the previous state and then overwrites, inserts or
+    // deletes in place: seek() leaves it on the page where the key belongs,
+    // and LMDB's put checks the cursor's page before descending the tree
+    // again. (An exact-match lookup that misses would leave it unpositioned.)
+    auto at = records_cursor_.seek(key_buf_);
+    if (!at) return at.status().context("reading record " + keys::describe(key));
+    const bool existed = at->has_value() && (*at)->key == key_buf_;
     old_dots_.clear();
-    if (previous->has_value()) {
-      if (Status st = decode_sibling_dots((*previous)->value, old_dots_); !st) return corrupt_record(key_buf_, st);
+    if (existed) {
+      if (Status st = decode_sibling_dots((*at)->value, old_dots_); !st) return corrupt_record(key_buf_, st);
     }
 
     // The change index holds exactly the dots of live siblings: drop the ones
     // that are gone, add the new ones. Done before the record itself so that
-    // `previous` (a view into the map) is no longer needed.
+    // `at` (a view into the map) is no longer needed.
     auto has_dot = [](const std::vector<Dot>& dots, const Dot& d) {
       return std::find(dots.begin(), dots.end(), d) != dots.end();
     };
     new_dots_.clear();
     for (const auto& v : state.siblings) new_dots_.push_back(v.dot);
+    // A cursor kept on the change index makes runs of writes from one origin
+    // (consecutive counters) land next to the previous one, without a descent.
     for (const Dot& d : old_dots_) {
       if (has_dot(new_dots_, d)) continue;
-      auto erased = txn_.erase(t_.changes, keys::view(keys::change(d.origin, d.counter)));
-      if (!erased) return erased.status().context("updating the change index");
+      auto found = changes_cursor_.find(keys::view(keys::change(d.origin, d.counter)));
+      if (!found) return found.status().context("updating the change index");
+      if (found->has_value()) SHOPSYNC_TRY(changes_cursor_.erase_current().context("updating the change index"));
     }
     for (const Dot& d : new_dots_) {
       if (has_dot(old_dots_, d)) continue;
-      SHOPSYNC_TRY(txn_.put(t_.changes, keys::view(keys::change(d.origin, d.counter)), key_buf_)
+      SHOPSYNC_TRY(changes_cursor_.put(keys::view(keys::change(d.origin, d.counter)), key_buf_)
                        .context("updating the change index"));
     }
 
     if (state.siblings.empty()) {
-      if (!previous->has_value()) return Status::ok();
+      if (!existed) return Status::ok();
       // The change-index writes went to another database: this cursor still
       // sits on the record.
-      return records_cursor_.erase_current().context("erasing record " + keys::describe(key));
+      Status st = records_cursor_.erase_current();
+      return st ? st : st.context("erasing record " + keys::describe(key));
     }
-    return records_cursor_.put(key_buf_, std::string_view(value_buf_.data(), value_buf_.size()))
-        .context("writing record " + keys::describe(key));
+    Status st = records_cursor_.put(key_buf_, std::string_view(value_buf_.data(), value_buf_.size()));
+    return st ? st : st.context("writing record " + keys::describe(key));
   }
 
   Status put_node_meta(const NodeMeta& meta) override {
@@ -255,6 +262,18 @@ class TxnView final : public StoreWriter {
   }
 
  private:
+  Status open_cursors() {
+    if (cursors_open_) return Status::ok();
+    auto records = lmdb::Cursor::open(txn_, t_.records);
+    if (!records) return records.status();
+    auto changes = lmdb::Cursor::open(txn_, t_.changes);
+    if (!changes) return changes.status();
+    records_cursor_ = std::move(records).value();
+    changes_cursor_ = std::move(changes).value();
+    cursors_open_ = true;
+    return Status::ok();
+  }
+
   DecodeLimits limits() const {
     DecodeLimits l;
     l.max_bytes = std::max(l.max_bytes, max_record_bytes_ + 1);
@@ -283,8 +302,9 @@ class TxnView final : public StoreWriter {
   const LmdbStore::Tables& t_;
   std::size_t max_key_;
   std::size_t max_record_bytes_;
-  lmdb::Cursor records_cursor_;
-  bool records_cursor_open_ = false;
+  lmdb::Cursor records_cursor_;  // kept across put_record calls of one write()
+  lmdb::Cursor changes_cursor_;
+  bool cursors_open_ = false;
   std::string key_buf_;
   msgpack::sbuffer value_buf_{1024};
   std::vector<Dot> old_dots_;
@@ -355,7 +375,7 @@ Result<LmdbStore::Tables> open_tables(lmdb::Env& env, const std::filesystem::pat
   }
   // Committing (even a read transaction) makes the handles usable by every
   // later transaction of this environment.
-  SHOPSYNC_TRY(txn->commit().context("opening " + dir.string()));
+  if (Status st = txn->commit(); !st) return st.context("opening " + dir.string());
   return tables;
 }
 
@@ -395,7 +415,7 @@ Status LmdbStore::grow() {
                                        std::to_string(options_.max_map_size) + " bytes");
   }
   const std::size_t next = std::min(options_.max_map_size, info->map_size * 2);
-  SHOPSYNC_TRY(env_.set_map_size(next).context("growing the map of " + dir_.string()));
+  if (Status st = env_.set_map_size(next); !st) return st.context("growing the map of " + dir_.string());
   ++growths_;
   return Status::ok();
 }

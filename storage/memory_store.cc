@@ -97,11 +97,10 @@ class View final : public StoreWriter {
 
   Status put_record(const RecordKey& key, const RecordState& state) override {
     SHOPSYNC_TRY(validate_key(key));
-    SHOPSYNC_TRY(validate_record_state(state).context("record " + keys::describe(key)));
+    // The same checks, and the same limit as on disk: the encoded size.
+    buf_.clear();
+    if (Status st = encode_valid_record_state(state, buf_); !st) return st.context("record " + keys::describe(key));
     if (!state.siblings.empty()) {
-      // The same limit as on disk: the encoded size.
-      buf_.clear();
-      encode_record_state(state, buf_);
       if (buf_.size() > max_record_bytes_) {
         return Status::too_large("record " + keys::describe(key) + " encodes to " + std::to_string(buf_.size()) +
                                  " bytes, over the limit of " + std::to_string(max_record_bytes_));

@@ -1,6 +1,7 @@
 #include "storage/record.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace shopsync {
 
@@ -18,6 +19,15 @@ auto find_entry(Entries& entries, NodeId node) {
 bool is_valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
+    // Fast path: eight ASCII bytes at a time (most names and ids are ASCII).
+    if (s.size() - i >= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t extra = 0;
     char32_t cp = 0;

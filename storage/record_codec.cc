@@ -100,6 +100,35 @@ std::string encode_standalone(F&& pack_body) {
   return std::string(buf.data(), buf.size());
 }
 
+// Messages are built only on failure: these run for every record written.
+std::string sibling_name(std::size_t i) { return "sibling " + std::to_string(i); }
+
+Status check_dots(const RecordState& state) {
+  for (std::size_t i = 0; i < state.siblings.size(); ++i) {
+    const Dot& dot = state.siblings[i].dot;
+    if (dot.counter == 0) return Status::invalid(sibling_name(i) + " has no dot (counter 0)");
+    if (!state.context.covers(dot)) {
+      return Status::invalid(sibling_name(i) + "'s dot (" + std::to_string(dot.origin) + ", " +
+                             std::to_string(dot.counter) + ") is not covered by the record's context");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (state.siblings[j].dot == dot) {
+        return Status::invalid(sibling_name(i) + " repeats the dot of sibling " + std::to_string(j));
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Status check_field(std::size_t sibling, const std::string& name, const Field& field) {
+  if (!is_valid_utf8(name)) return Status::invalid(sibling_name(sibling) + " has a field name that is not valid UTF-8");
+  if (field.removed()) return Status::ok();
+  if (Status st = validate_packed_value(field.packed); !st) {
+    return st.context(sibling_name(sibling) + ", field '" + name + "'");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 // ---- packing ----------------------------------------------------------------
@@ -113,7 +142,13 @@ void pack_version_vector(Packer& pk, const VersionVector& vv) {
   }
 }
 
-void pack_version(Packer& pk, const Version& v) {
+namespace {
+
+// Packs one version. With `kCheck`, validates each field on the way (the
+// store's write path: one pass over the fields instead of two) and stops at
+// the first bad one; `sibling` only names it in the error.
+template <bool kCheck>
+Status pack_version_impl(Packer& pk, const Version& v, std::size_t sibling) {
   pk.pack_array(kVersionElements);
   pk.pack_uint64(v.dot.origin);
   pk.pack_uint64(v.dot.counter);
@@ -121,6 +156,7 @@ void pack_version(Packer& pk, const Version& v) {
   pk.pack_uint64((v.deleted ? kFlagDeleted : 0) | (v.uplink_origin ? kFlagUplinkOrigin : 0));
   pk.pack_map(static_cast<std::uint32_t>(v.fields.size()));
   for (const auto& [name, field] : v.fields) {
+    if constexpr (kCheck) SHOPSYNC_TRY(check_field(sibling, name, field));
     pack_string(pk, name);
     // The stamp is stored as its distance below updated_at, modulo 2^64:
     // usually 0 (one byte instead of nine), exact whatever the values.
@@ -131,11 +167,18 @@ void pack_version(Packer& pk, const Version& v) {
     } else {
       pk.pack_array(2);
       pk.pack_uint64(stamp_delta);
-      // Already MessagePack (validated before encoding): copied as is.
-      // pack_str_body writes the bytes verbatim, with no header.
+      // Already MessagePack (validated): copied as is. pack_str_body writes
+      // the bytes verbatim, with no header.
       pk.pack_str_body(field.packed.data(), static_cast<std::uint32_t>(field.packed.size()));
     }
   }
+  return Status::ok();
+}
+
+}  // namespace
+
+void pack_version(Packer& pk, const Version& v) {
+  (void)pack_version_impl<false>(pk, v, 0);
 }
 
 void pack_record_state(Packer& pk, const RecordState& state) {
@@ -366,8 +409,39 @@ Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out) {
 
 // ---- validation -------------------------------------------------------------
 
+namespace {
+
+// The common field values (scalars and strings) checked without the general
+// walk; false means "not obviously valid": the walk decides and explains.
+bool is_plain_valid_scalar(std::string_view p) {
+  const auto tag = static_cast<std::uint8_t>(p[0]);
+  if (tag <= 0x7f || tag >= 0xe0 || tag == 0xc0 || tag == 0xc2 || tag == 0xc3) return p.size() == 1;
+  switch (tag) {
+    case 0xcc: case 0xd0: return p.size() == 2;
+    case 0xcd: case 0xd1: return p.size() == 3;
+    case 0xce: case 0xd2: case 0xca: return p.size() == 5;
+    case 0xcf: case 0xd3: case 0xcb: return p.size() == 9;
+    default: break;
+  }
+  std::size_t header = 0;
+  std::size_t len = 0;
+  if ((tag & 0xe0) == 0xa0) {
+    header = 1;
+    len = tag & 0x1f;
+  } else if (tag == 0xd9 && p.size() >= 2) {
+    header = 2;
+    len = static_cast<std::uint8_t>(p[1]);
+  } else {
+    return false;
+  }
+  return p.size() == header + len && is_valid_utf8(p.substr(header));
+}
+
+}  // namespace
+
 Status validate_packed_value(std::string_view packed) {
   if (packed.empty()) return Status::invalid("field value is empty (not a MessagePack object)");
+  if (is_plain_valid_scalar(packed)) return Status::ok();
   MsgpackReader in(packed);
   std::string_view span;
   if (!in.read_value(span, kMaxValueDepth)) {
@@ -381,25 +455,23 @@ Status validate_packed_value(std::string_view packed) {
 }
 
 Status validate_record_state(const RecordState& state) {
+  SHOPSYNC_TRY(check_dots(state));
   for (std::size_t i = 0; i < state.siblings.size(); ++i) {
-    const Version& v = state.siblings[i];
-    const std::string which = "sibling " + std::to_string(i);
-    if (v.dot.counter == 0) return Status::invalid(which + " has no dot (counter 0)");
-    if (!state.context.covers(v.dot)) {
-      return Status::invalid(which + "'s dot (" + std::to_string(v.dot.origin) + ", " +
-                             std::to_string(v.dot.counter) + ") is not covered by the record's context");
-    }
-    for (std::size_t j = 0; j < i; ++j) {
-      if (state.siblings[j].dot == v.dot) return Status::invalid(which + " repeats the dot of sibling " + std::to_string(j));
-    }
-    for (const auto& [name, field] : v.fields) {
-      if (!is_valid_utf8(name)) return Status::invalid(which + " has a field name that is not valid UTF-8");
-      if (field.removed()) continue;
-      if (Status st = validate_packed_value(field.packed); !st) {
-        return st.context(which + ", field '" + name + "'");
-      }
-    }
+    for (const auto& [name, field] : state.siblings[i].fields) SHOPSYNC_TRY(check_field(i, name, field));
   }
+  return Status::ok();
+}
+
+Status encode_valid_record_state(const RecordState& state, msgpack::sbuffer& out) {
+  SHOPSYNC_TRY(check_dots(state));
+  out.write(reinterpret_cast<const char*>(&kRecordFormat), 1);
+  Packer pk(out);
+  pk.pack_array(kStateElements);
+  pk.pack_array(static_cast<std::uint32_t>(state.siblings.size()));
+  for (std::size_t i = 0; i < state.siblings.size(); ++i) {
+    SHOPSYNC_TRY(pack_version_impl<true>(pk, state.siblings[i], i));
+  }
+  pack_version_vector(pk, state.context);
   return Status::ok();
 }
 

@@ -97,4 +97,8 @@ Status validate_packed_value(std::string_view packed);
 // every sibling's dot. invalid_argument naming the sibling/field otherwise.
 Status validate_record_state(const RecordState& state);
 
+// validate_record_state and encode_record_state(state, out) in one pass over
+// the fields (the store's write path). On failure `out` is as it was.
+Status encode_valid_record_state(const RecordState& state, msgpack::sbuffer& out);
+
 }  // namespace shopsync
