@@ -1,0 +1,92 @@
+// shopsyncd's configuration: command-line flags over an optional TOML file.
+//
+// parse_config() reads argv (and the file named by --config), applies the
+// defaults documented in kUsage, and validates everything before the node
+// touches its data directory. Flags win over the file: a scalar given as a flag
+// replaces the file's; repeatable options (--peer, --strategy, --trust) add to
+// the file's lists, and a --strategy for a collection the file also names
+// replaces the file's entry. Every error names the flag, or the file and line,
+// that is wrong; main() exits with code 2 on any of them.
+//
+// docs/operations.md describes each option and the file format.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/log.h"
+#include "storage/status.h"
+
+namespace shopsync {
+
+enum class NodeRole { peer, uplink };
+std::string_view to_string(NodeRole role);
+
+// How a peer became known to this node (kept in the peers table).
+enum class PeerSource { static_peer, mdns, uplink, inbound };
+std::string_view to_string(PeerSource source);
+
+// "HOST:PORT" or "KEY@HOST:PORT" (KEY: the peer's CURVE public key in Z85,
+// 40 characters). IPv6 hosts are written in brackets: "[::1]:7460".
+struct PeerAddress {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string public_key;  // empty when not given
+  std::string endpoint() const;  // "tcp://host:port"
+  std::string to_string() const;  // as the operator wrote it (without the key)
+  bool operator==(const PeerAddress&) const = default;
+};
+
+// Parses "HOST:PORT" / "KEY@HOST:PORT". invalid_argument naming the problem.
+Result<PeerAddress> parse_peer_address(std::string_view text);
+
+// Parses a bind address "HOST:PORT", "*:PORT" or "tcp://HOST:PORT" into a
+// ZeroMQ endpoint "tcp://HOST:PORT".
+Result<std::string> parse_bind_address(std::string_view text);
+
+struct NodeConfig {
+  std::filesystem::path data_dir;           // --data; default ~/.local/share/shopsync
+  std::optional<std::string> cluster;       // --cluster; default: the pinned one, else "default"
+  std::string name;                         // --name; default: the host name
+  std::string listen = "tcp://0.0.0.0:7460";  // --listen: the sync ROUTER
+  std::string api = "tcp://127.0.0.1:7461";   // --api: the local API
+  std::string http;                         // --http: the HTTP gateway; empty = off
+  std::vector<PeerAddress> peers;           // --peer (repeatable)
+  std::optional<PeerAddress> uplink;        // --uplink
+  NodeRole role = NodeRole::peer;           // --role
+  std::map<std::string, std::string> strategies;  // --strategy COLLECTION=STRATEGY
+  std::vector<std::string> trust;           // --trust KEY (repeatable): added to the trusted keys
+  bool mdns = true;                         // --no-mdns turns it off
+  bool insecure = false;                    // --insecure: no CURVE (development only)
+  log::Level log_level = log::Level::info;  // --log-level
+
+  // Session timing.
+  std::uint32_t heartbeat_ms = 1000;        // --heartbeat-ms: idle link -> HEARTBEAT
+  std::uint32_t peer_timeout_ms = 5000;     // --peer-timeout-ms: silence -> peer dead
+  std::uint32_t max_clock_skew_ms = 5000;   // --max-clock-skew-ms: larger offsets are logged
+  std::uint32_t pull_interval_ms = 30000;   // --pull-interval-ms: periodic safety-net pulls
+
+  // Actions instead of running.
+  bool show_help = false;                   // --help
+  bool show_version = false;                // --version
+  bool print_key = false;                   // --print-key: create the identity if needed, print the public key
+};
+
+// The full --help text.
+std::string usage_text();
+
+// The default data directory: $SHOPSYNC_DATA, else $HOME/.local/share/shopsync,
+// else /var/lib/shopsync.
+std::filesystem::path default_data_dir();
+
+// argv[0] is skipped. invalid_argument naming the flag or file:line at fault.
+Result<NodeConfig> parse_config(int argc, const char* const* argv);
+
+// Strategy names the replication core accepts.
+bool is_known_strategy(std::string_view name);
+
+}  // namespace shopsync

@@ -1,0 +1,89 @@
+#include "node/daemon_backend.h"
+
+#include <algorithm>
+
+#include "node/node.h"
+#include "node/trusted_keys.h"
+
+namespace shopsync {
+
+DaemonBackend::DaemonBackend(Node& node) : ReplicaBackend(node.replica(), node.store(), node.outbox()), node_(node) {}
+
+Result<api::NodeStatus> DaemonBackend::status() {
+  auto s = ReplicaBackend::status();
+  if (!s) return s;
+  s->name = node_.config().name;
+  s->role = std::string(to_string(node_.config().role));
+  s->public_key = node_.config().insecure ? std::string() : node_.identity().public_key;
+  s->version = PROJECT_VERSION_TEXT;
+  const std::uint64_t now = SystemClock().now_ms();
+  s->uptime_ms = now > node_.started_ms() ? now - node_.started_ms() : 0;
+  const auto view = node_.peer_view();
+  for (auto& p : s->pending) {
+    for (const auto& rec : view) {
+      if (rec.node_id == p.peer) p.peer_name = rec.name;
+    }
+  }
+  return s;
+}
+
+Result<api::PeerList> DaemonBackend::peers() {
+  auto base = ReplicaBackend::peers();
+  if (!base) return base;
+  api::PeerList out;
+  for (const auto& rec : node_.peer_view()) {
+    api::PeerInfo info;
+    info.node_id = rec.node_id;
+    info.name = rec.name;
+    info.address = rec.address;
+    info.public_key = rec.public_key;
+    info.role = std::string(to_string(rec.role));
+    info.state = node_.peer_state(rec.node_id);
+    info.found_by = std::string(to_string(rec.source));
+    info.last_seen_ms = rec.last_seen_ms;
+    info.last_sync_ms = rec.last_sync_ms;
+    info.lag_changes = rec.lag_changes;
+    info.records_in = rec.records_in;
+    info.records_out = rec.records_out;
+    info.clock_offset_ms = rec.clock_offset_ms;
+    info.last_error = rec.last_error;
+    // The replica's exact per-collection count and age, when it knows the peer.
+    for (const auto& b : base->peers) {
+      if (b.node_id != rec.node_id) continue;
+      info.lag_changes = b.lag_changes;
+      info.lag_ms = b.lag_ms;
+    }
+    out.peers.push_back(std::move(info));
+  }
+  // Targets not identified yet (never connected) show as address-only rows.
+  for (auto& pending : node_.unidentified_targets()) out.peers.push_back(std::move(pending));
+  return out;
+}
+
+Result<api::TrustedKeyList> DaemonBackend::trusted_keys() {
+  api::TrustedKeyList out;
+  Status s = node_.store().read([&](StoreReader& r) -> Status {
+    auto rows = list_trusted_keys(r);
+    if (!rows) return rows.status();
+    for (auto& row : *rows) out.keys.push_back({row.key, row.name, row.added_ms});
+    return Status::ok();
+  });
+  if (!s) return s;
+  return out;
+}
+
+Status DaemonBackend::trust(const api::TrustAddRequest& request) { return node_.trust_add(request.key, request.name); }
+
+Status DaemonBackend::distrust(std::string_view key) {
+  auto removed = node_.trust_remove(std::string(key));
+  if (!removed) return removed.status();
+  if (!*removed) return Status::not_found("key " + std::string(key) + " is not trusted");
+  return Status::ok();
+}
+
+Result<api::PublicKey> DaemonBackend::public_key() {
+  if (node_.config().insecure) return Status{Errc::unavailable, "this node runs with --insecure: it has no CURVE key in use"};
+  return api::PublicKey{node_.identity().public_key};
+}
+
+}  // namespace shopsync

@@ -1,0 +1,30 @@
+// The local API backend of the daemon: ReplicaBackend's record operations plus
+// what only the node knows (name, role, key, peer addresses and states, the
+// trusted keys).
+//
+// Thread-safety: the node's loop thread only (the ApiServer calls it there).
+#pragma once
+
+#include "node/api/replica_backend.h"
+
+namespace shopsync {
+
+class Node;
+
+class DaemonBackend final : public api::ReplicaBackend {
+ public:
+  // `node` must outlive the backend.
+  explicit DaemonBackend(Node& node);
+
+  Result<api::NodeStatus> status() override;
+  Result<api::PeerList> peers() override;
+  Result<api::TrustedKeyList> trusted_keys() override;
+  Status trust(const api::TrustAddRequest& request) override;
+  Status distrust(std::string_view key) override;
+  Result<api::PublicKey> public_key() override;
+
+ private:
+  Node& node_;
+};
+
+}  // namespace shopsync

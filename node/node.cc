@@ -1,0 +1,486 @@
+// Node: start-up, the event loop and its timers. Peer links and sessions are
+// in sessions.cc.
+#include "node/node.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+#include "node/daemon_backend.h"
+#include "node/log.h"
+#include "node/node_parts.h"
+#include "node/trusted_keys.h"
+#include "node/zap_handler.h"
+
+namespace shopsync {
+
+namespace {
+
+std::string hex_id(NodeId id) { return peer_table_key(id); }
+
+NodeId random_node_id() {
+  std::random_device rd;
+  NodeId id = 0;
+  while (id == 0) id = (static_cast<NodeId>(rd()) << 32) ^ rd();
+  return id;
+}
+
+}  // namespace
+
+Node::Node(NodeConfig config, NodeIdentity identity)
+    : config_(std::move(config)),
+      identity_(std::move(identity)),
+      outbox_(std::make_unique<NodeOutbox>(*this)),
+      rng_(std::random_device{}()) {}
+
+Node::~Node() {
+  // Sockets before the context (zmq_ctx_term waits for them otherwise).
+  api_.reset();
+  links_.clear();
+  router_ = zmq::Socket();
+  zap_ = zmq::Socket();
+}
+
+Outbox& Node::outbox() { return *outbox_; }
+
+Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
+  log::set_threshold(config.log_level);
+  SHOPSYNC_TRY(ensure_data_dir(config.data_dir));
+  auto identity = load_or_create_identity(config.data_dir);
+  if (!identity) return identity.status().context("loading the node identity");
+  if (identity->created) SHOPSYNC_LOG(info, "created the CURVE key pair of this node in " << config.data_dir.string());
+
+  std::unique_ptr<Node> node(new Node(std::move(config), std::move(*identity)));
+  NodeConfig& cfg = node->config_;
+
+  auto store = LmdbStore::open(cfg.data_dir);
+  if (!store) return store.status().context("opening the store in " + cfg.data_dir.string());
+  node->store_ = std::move(*store);
+
+  std::optional<NodeMeta> meta;
+  SHOPSYNC_TRY(node->store_->read([&](StoreReader& r) -> Status {
+    auto m = r.node_meta();
+    if (!m) return m.status();
+    meta = std::move(*m);
+    return Status::ok();
+  }).context("reading the node meta"));
+
+  ReplicaOptions options;
+  if (meta && !meta->cluster.empty()) {
+    if (cfg.cluster && *cfg.cluster != meta->cluster) {
+      return Status::refused("data directory " + cfg.data_dir.string() + " belongs to cluster '" + meta->cluster +
+                             "'; refusing to start it in cluster '" + *cfg.cluster +
+                             "' (use another --data directory for another cluster)");
+    }
+    options.cluster = meta->cluster;
+  } else {
+    options.cluster = cfg.cluster.value_or("default");
+  }
+  cfg.cluster = options.cluster;
+  options.node_id = meta ? 0 : random_node_id();
+  options.uplink = cfg.role == NodeRole::uplink;
+  options.pull_interval_ms = cfg.pull_interval_ms;
+  for (const auto& [collection, name] : cfg.strategies) {
+    auto kind = parse_strategy(name);
+    if (!kind) return Status::invalid("unknown strategy '" + name + "' for collection " + collection);
+    options.strategies[collection] = *kind;
+  }
+  auto replica = Replica::open(*node->store_, node->clock_, options);
+  if (!replica) return replica.status().context("opening the replica");
+  node->replica_ = std::move(*replica);
+
+  // Keys the operator named on the command line are trusted.
+  std::vector<TrustedKeyRow> trust;
+  const std::uint64_t now = node->clock_.now_ms();
+  for (const auto& key : cfg.trust) trust.push_back({key, "--trust", now});
+  for (const auto& peer : cfg.peers) {
+    if (!peer.public_key.empty()) trust.push_back({peer.public_key, "--peer " + peer.to_string(), now});
+  }
+  if (cfg.uplink && !cfg.uplink->public_key.empty()) {
+    trust.push_back({cfg.uplink->public_key, "--uplink " + cfg.uplink->to_string(), now});
+  }
+  std::vector<std::string> skipped;
+  Status trusted = node->store_->write([&](StoreWriter& w) -> Status {
+    for (const auto& row : trust) SHOPSYNC_TRY(add_trusted_key(w, row));
+    return Status::ok();
+  });
+  if (!trusted) return trusted.context("storing the trusted keys given on the command line");
+  SHOPSYNC_TRY(node->store_->read([&](StoreReader& r) -> Status {
+    auto peers = load_peers(r, &skipped);
+    if (!peers) return peers.status();
+    for (auto& p : *peers) {
+      node->base_counts_[p.node_id] = {p.records_in, p.records_out};
+      node->known_[p.node_id] = std::move(p);
+    }
+    return Status::ok();
+  }).context("loading the peers table"));
+  for (const auto& s : skipped) SHOPSYNC_LOG(warn, "ignoring a peers table entry that does not decode: " << s);
+
+  auto signals = StopSignals::open();
+  if (!signals) return signals.status();
+  node->signals_.emplace(std::move(*signals));
+  SHOPSYNC_TRY(node->open_sockets());
+  node->add_static_targets();
+  node->started_ms_ = now;
+  if (!node->config_.api.empty()) {
+    node->backend_ = std::make_unique<DaemonBackend>(*node);
+    auto api = api::ApiServer::bind(node->ctx_->handle(), node->config_.api, *node->backend_);
+    if (!api) return api.status().context("starting the local API (--api)");
+    node->api_ = std::move(*api);
+  }
+
+  SHOPSYNC_LOG(info, "shopsyncd " << PROJECT_VERSION_TEXT << " node " << hex_id(node->replica_->id()) << " '"
+                                   << cfg.name << "' cluster '" << *cfg.cluster << "' role " << to_string(cfg.role)
+                                   << ", sync on " << node->sync_endpoint_ << ", API on " << node->api_endpoint()
+                                   << ", data in " << cfg.data_dir.string());
+  if (cfg.insecure) {
+    SHOPSYNC_LOG(warn, "**************************************************************");
+    SHOPSYNC_LOG(warn, "--insecure: the sync port has NO encryption and NO authentication.");
+    SHOPSYNC_LOG(warn, "Anyone who can reach " << node->sync_endpoint_ << " can read and change every record.");
+    SHOPSYNC_LOG(warn, "Use it for development only.");
+    SHOPSYNC_LOG(warn, "**************************************************************");
+  } else {
+    SHOPSYNC_LOG(info, "CURVE public key " << node->identity_.public_key);
+  }
+  return node;
+}
+
+Status Node::open_sockets() {
+  auto ctx = zmq::Context::create();
+  if (!ctx) return ctx.status();
+  ctx_.emplace(std::move(*ctx));
+  if (!config_.insecure) {
+    // The ZAP handler must be bound before the first CURVE client arrives.
+    auto zap = zmq::Socket::open(*ctx_, zmq::SocketType::rep);
+    if (!zap) return zap.status();
+    zap_ = std::move(*zap);
+    SHOPSYNC_TRY(zap_.bind(std::string(kZapEndpoint)).context("binding the ZAP handler"));
+  }
+  auto router = zmq::Socket::open(*ctx_, zmq::SocketType::router);
+  if (!router) return router.status();
+  router_ = std::move(*router);
+  SHOPSYNC_TRY(router_.set_max_message_size(wire::max_message_size()));
+  SHOPSYNC_TRY(router_.set_router_mandatory(true));
+  SHOPSYNC_TRY(router_.set_high_water_marks(kSendHighWater, kReceiveHighWater));
+  SHOPSYNC_TRY(router_.set_handshake_interval(static_cast<int>(config_.peer_timeout_ms)));
+  if (!config_.insecure) {
+    SHOPSYNC_TRY(router_.set_zap_domain(kZapDomain));
+    SHOPSYNC_TRY(router_.set_curve_server(identity_.secret_key));
+  }
+  SHOPSYNC_TRY(router_.bind(config_.listen).context("binding the sync port (--listen)"));
+  auto endpoint = router_.last_endpoint();
+  if (!endpoint) return endpoint.status();
+  sync_endpoint_ = *endpoint;
+  if (auto colon = sync_endpoint_.rfind(':'); colon != std::string::npos) {
+    listen_port_ = static_cast<std::uint16_t>(std::stoul(sync_endpoint_.substr(colon + 1)));
+  }
+  return Status::ok();
+}
+
+void Node::add_static_targets() {
+  auto add = [&](const PeerAddress& address, PeerSource source) {
+    auto t = std::make_unique<Target>();
+    t->id = next_id_++;
+    t->address = address;
+    t->source = source;
+    t->key = address.public_key;
+    targets_.emplace(t->id, std::move(t));
+  };
+  for (const auto& p : config_.peers) add(p, PeerSource::static_peer);
+  if (config_.uplink) add(*config_.uplink, PeerSource::uplink);
+}
+
+Status Node::run() {
+  std::vector<zmq::PollEntry> entries;
+  std::vector<std::size_t> source_begin;
+  while (!stop_requested_.load()) {
+    entries.clear();
+    entries.push_back({nullptr, signals_->fd()});
+    entries.push_back({router_.handle()});
+    const std::size_t zap_index = entries.size();
+    if (zap_.is_open()) entries.push_back({zap_.handle()});
+    const std::size_t dealers_begin = entries.size();
+    std::vector<std::uint64_t> dealer_ids;
+    for (const auto& [id, link] : links_) {
+      if (link->outbound) {
+        entries.push_back({link->dealer.handle()});
+        dealer_ids.push_back(id);
+      }
+    }
+    const std::size_t api_index = entries.size();
+    if (api_) entries.push_back({api_->socket()});
+    int timeout = next_timer_ms();
+    source_begin.clear();
+    for (auto& source : sources_) {
+      source_begin.push_back(entries.size());
+      const int t = source.prepare ? source.prepare(entries) : -1;
+      if (t >= 0) timeout = std::min(timeout, t);
+    }
+    source_begin.push_back(entries.size());
+
+    auto ready = zmq::poll(entries, std::chrono::milliseconds(timeout));
+    if (!ready) return ready.status().context("event loop");
+
+    if (entries[0].readable) {
+      while (auto sig = signals_->take()) {
+        SHOPSYNC_LOG(info, "signal " << *sig << " received: stopping");
+        stop_requested_.store(true);
+      }
+    }
+    if (zap_.is_open() && entries[zap_index].readable) handle_zap();
+    if (entries[1].readable) handle_router();
+    for (std::size_t i = 0; i < dealer_ids.size(); ++i) {
+      if (!entries[dealers_begin + i].readable) continue;
+      if (Link* link = link_by_id(dealer_ids[i])) handle_dealer(*link);
+    }
+    if (api_ && entries[api_index].readable) {
+      if (Status s = api_->on_readable(); !s) SHOPSYNC_LOG(error, "local API: " << s.to_string());
+      flush_outbox();
+    }
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+      if (sources_[i].on_ready) {
+        sources_[i].on_ready(std::span<const zmq::PollEntry>(entries).subspan(
+            source_begin[i], source_begin[i + 1] - source_begin[i]));
+      }
+    }
+    run_timers();
+    if (api_) {
+      if (records_changed_) {
+        records_changed_ = false;
+        api_->notify_changes();
+      }
+      if (auto deadline = api_->next_deadline(); deadline && *deadline <= api::ApiServer::Clock::now()) api_->on_timer();
+    }
+  }
+  // Clean stop: tell connected peers nothing more (they notice the silence or
+  // the closed TCP connection), persist what we know of them, close.
+  persist_peers(true);
+  SHOPSYNC_LOG(info, "stopped");
+  return Status::ok();
+}
+
+int Node::next_timer_ms() const {
+  // Timers are checked every turn; a short cap keeps heartbeats, redials and
+  // ticks on time without computing each deadline.
+  return kMaxPollMs;
+}
+
+void Node::run_timers() {
+  const std::uint64_t now = clock_.now_ms();
+  // Links: handshake deadlines, silence, heartbeats.
+  std::vector<std::pair<std::uint64_t, std::string>> dead;
+  for (auto& [id, link] : links_) {
+    if (!link->established) {
+      if (now - link->created_ms > config_.peer_timeout_ms) {
+        dead.emplace_back(id, link->outbound ? "no answer to HELLO within " + std::to_string(config_.peer_timeout_ms) + " ms"
+                                             : "no HELLO within " + std::to_string(config_.peer_timeout_ms) + " ms");
+      }
+      continue;
+    }
+    if (now - link->last_recv_ms > config_.peer_timeout_ms) {
+      dead.emplace_back(id, "silent for " + std::to_string(now - link->last_recv_ms) + " ms");
+      continue;
+    }
+    const bool in_use = sessions_.count(link->peer) && sessions_.at(link->peer)->link == id;
+    if (in_use && now - link->last_send_ms >= config_.heartbeat_ms) {
+      send_frame(*link, wire::Heartbeat{now});
+    }
+  }
+  for (const auto& [id, why] : dead) close_link(id, why, true);
+
+  // Peers that dialed us but should be dialed by us: make them targets.
+  for (auto it = learned_.begin(); it != learned_.end();) {
+    if (now < it->second.due_ms) {
+      ++it;
+      continue;
+    }
+    bool have_target = false;
+    for (const auto& [id, t] : targets_) have_target |= (t->peer == it->first);
+    if (!have_target) {
+      auto t = std::make_unique<Target>();
+      t->id = next_id_++;
+      t->address = it->second.address;
+      t->source = PeerSource::inbound;
+      t->peer = it->first;
+      t->key = it->second.address.public_key;
+      targets_.emplace(t->id, std::move(t));
+    }
+    it = learned_.erase(it);
+  }
+
+  // Targets: dial what should be connected and is not.
+  for (auto& [id, target] : targets_) {
+    if (!target->links.empty() || now < target->next_dial_ms) continue;
+    if (target->peer != 0) {
+      auto s = sessions_.find(target->peer);
+      if (s != sessions_.end()) {
+        const Link* l = link_by_id(s->second->link);
+        if (l && l->outbound) continue;           // already connected the way the rule wants
+        if (!prefers_outbound(target->peer)) continue;  // the peer's DEALER is the connection to keep
+      }
+    }
+    dial(*target);
+  }
+
+  if (now >= next_tick_ms_) {
+    next_tick_ms_ = now + kTickMs;
+    if (Status s = replica_->tick(outbox()); !s) SHOPSYNC_LOG(error, "replication tick failed: " << s.to_string());
+    flush_outbox();
+  }
+  if (now >= next_persist_ms_) {
+    next_persist_ms_ = now + kPersistMs;
+    persist_peers(false);
+  }
+}
+
+void Node::handle_zap() {
+  for (int i = 0; i < 64; ++i) {
+    auto msg = zap_.receive();
+    if (!msg) {
+      SHOPSYNC_LOG(error, "ZAP handler: " << msg.status().to_string());
+      return;
+    }
+    if (!msg->has_value()) return;
+    const ZapDecision d = answer_zap_request((*msg)->parts, [&](std::string_view key) { return is_trusted(key); });
+    if (!d.admitted) {
+      const std::uint64_t now = clock_.now_ms();
+      auto& last = zap_log_ms_[d.client_key + "|" + d.address];
+      if (last == 0 || now - last > kZapLogIntervalMs) {
+        last = now;
+        SHOPSYNC_LOG(warn, "refused a sync connection from " << (d.address.empty() ? "?" : d.address) << ": "
+                                                            << d.reason
+                                                            << (d.client_key.empty() ? "" : " (trust it with: shopsync trust add " + d.client_key + ")"));
+      }
+    }
+    std::vector<std::string_view> parts(d.reply.begin(), d.reply.end());
+    if (auto sent = zap_.send(parts); !sent) SHOPSYNC_LOG(error, "ZAP reply: " << sent.status().to_string());
+  }
+}
+
+bool Node::is_trusted(std::string_view key) {
+  bool trusted = false;
+  Status s = store_->read([&](StoreReader& r) -> Status {
+    auto t = is_trusted_key(r, key);
+    if (!t) return t.status();
+    trusted = *t;
+    return Status::ok();
+  });
+  if (!s) SHOPSYNC_LOG(error, "reading the trusted keys: " << s.to_string());
+  return trusted;
+}
+
+std::vector<std::string> Node::candidate_keys(const Target& target) {
+  if (!target.key.empty()) return {target.key};
+  std::vector<std::string> keys;
+  Status s = store_->read([&](StoreReader& r) -> Status {
+    auto rows = list_trusted_keys(r);
+    if (!rows) return rows.status();
+    for (const auto& row : *rows) {
+      if (row.key != identity_.public_key) keys.push_back(row.key);
+    }
+    return Status::ok();
+  });
+  if (!s) SHOPSYNC_LOG(error, "reading the trusted keys: " << s.to_string());
+  return keys;
+}
+
+void Node::persist_peers(bool all) {
+  if (all) {
+    for (const auto& [id, rec] : known_) dirty_.insert(id);
+  }
+  if (dirty_.empty()) return;
+  const auto stats = replica_->peers();
+  const VersionVector& mine = replica_->knowledge();
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (NodeId id : dirty_) {
+    auto it = known_.find(id);
+    if (it == known_.end()) continue;
+    PeerRecord& rec = it->second;
+    for (const auto& st : stats) {
+      if (st.id != id) continue;
+      auto& base = base_counts_[id];
+      rec.records_in = base.first + st.records_in;
+      rec.records_out = base.second + st.records_out;
+      if (!st.knowledge.empty()) rec.knowledge = st.knowledge;
+      if (st.last_sync_ms > rec.last_sync_ms) rec.last_sync_ms = st.last_sync_ms;
+    }
+    rec.lag_changes = changes_behind(mine, rec.knowledge);
+    rows.emplace_back(peer_table_key(id), encode_peer_record(rec));
+  }
+  dirty_.clear();
+  Status s = store_->write([&](StoreWriter& w) -> Status {
+    for (const auto& [k, v] : rows) SHOPSYNC_TRY(w.put(Table::peers, k, v));
+    return Status::ok();
+  });
+  if (!s) SHOPSYNC_LOG(error, "saving the peers table: " << s.to_string());
+}
+
+std::vector<PeerRecord> Node::peer_view() const {
+  std::vector<PeerRecord> out;
+  const auto stats = replica_->peers();
+  for (const auto& [id, rec] : known_) {
+    PeerRecord r = rec;
+    for (const auto& st : stats) {
+      if (st.id != id) continue;
+      auto base = base_counts_.count(id) ? base_counts_.at(id) : std::pair<std::uint64_t, std::uint64_t>{};
+      r.records_in = base.first + st.records_in;
+      r.records_out = base.second + st.records_out;
+      if (!st.knowledge.empty()) r.knowledge = st.knowledge;
+      r.last_sync_ms = std::max(r.last_sync_ms, st.last_sync_ms);
+    }
+    r.lag_changes = changes_behind(replica_->knowledge(), r.knowledge);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<api::PeerInfo> Node::unidentified_targets() const {
+  std::vector<api::PeerInfo> out;
+  for (const auto& [id, t] : targets_) {
+    if (t->peer != 0) continue;
+    api::PeerInfo info;
+    info.address = t->address.to_string();
+    info.public_key = t->key;
+    info.found_by = std::string(to_string(t->source));
+    info.state = t->refused ? "refused" : !t->links.empty() ? "connecting" : "backoff";
+    info.last_error = t->last_error;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::string Node::peer_state(NodeId peer) const {
+  if (sessions_.count(peer)) return "connected";
+  for (const auto& [id, t] : targets_) {
+    if (t->peer != peer) continue;
+    if (t->refused) return "refused";
+    if (!t->links.empty()) return "connecting";
+    return "backoff";
+  }
+  return "offline";
+}
+
+Status Node::trust_add(const std::string& key, const std::string& name) {
+  const std::uint64_t now = clock_.now_ms();
+  return store_->write([&](StoreWriter& w) { return add_trusted_key(w, {key, name, now}); });
+}
+
+Result<bool> Node::trust_remove(const std::string& key) {
+  bool removed = false;
+  Status s = store_->write([&](StoreWriter& w) -> Status {
+    auto r = remove_trusted_key(w, key);
+    if (!r) return r.status();
+    removed = *r;
+    return Status::ok();
+  });
+  if (!s) return s;
+  // Connections authenticated with a key no longer trusted end now.
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, link] : links_) {
+    if (link->key == key) ids.push_back(id);
+  }
+  for (auto id : ids) close_link(id, "its key is no longer trusted", true);
+  return removed;
+}
+
+}  // namespace shopsync

@@ -1,0 +1,188 @@
+// The node: one event loop that owns every socket of shopsyncd and is the only
+// writer of its store (DESIGN.md, "Node daemon").
+//
+// Node::open() prepares everything that can fail at start (data directory,
+// identity, store, replica, sockets bound), so that run() only serves. run()
+// polls, on ONE thread:
+//   - the sync ROUTER (--listen, CURVE server) and one DEALER per outbound link,
+//   - the ZAP REP socket that admits CURVE clients by the trusted-key list,
+//   - the stop signals (signalfd),
+//   - the local API socket and the discovery descriptors, when present,
+// and fires timers: heartbeats, dead-peer detection, redials with backoff and
+// jitter, Replica::tick, and persisting the peers table.
+//
+// Peers: a link is one ZeroMQ connection (an outbound DEALER, or an inbound
+// routing id on the ROUTER); a session is an identified peer (HELLO exchanged)
+// and uses one link. For each pair of nodes the connection kept is the DEALER
+// of the node with the smaller id (docs/wire-format.md, "Connections").
+//
+// Thread-safety: none; everything runs on the thread that calls run().
+// request_stop() is the exception: it may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "node/api/api_server.h"
+#include "node/api/api_types.h"
+#include "node/config.h"
+#include "node/identity.h"
+#include "node/peer_table.h"
+#include "node/signals.h"
+#include "node/wire_codec.h"
+#include "node/zmq_socket.h"
+#include "replication/clock.h"
+#include "replication/replica.h"
+#include "storage/lmdb_store.h"
+
+namespace shopsync {
+
+// A socket or descriptor that another component (the local API server, the
+// discovery responder) wants polled by the node's loop.
+struct LoopSource {
+  // Called at the start of every turn: add entries to poll and return the
+  // longest wait (ms, -1 = no deadline) before on_ready must run anyway.
+  std::function<int(std::vector<zmq::PollEntry>& entries)> prepare;
+  // Called after poll with the entries this source added (revents filled).
+  std::function<void(std::span<const zmq::PollEntry> entries)> on_ready;
+};
+
+// Notices for local consumers (the API's changes feed and long polls).
+struct NodeObserver {
+  std::function<void(const RecordKey&, const VisibleRecord*)> changed;
+  std::function<void(const ConflictEntry&)> conflict;
+};
+
+class Node {
+ public:
+  // Everything that can fail at start. Errors name the step: invalid_argument
+  // (bad config), refused (data dir of another cluster), the store's errors,
+  // unavailable (a port in use).
+  static Result<std::unique_ptr<Node>> open(NodeConfig config);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Serves until a stop signal or request_stop(); then persists the peers
+  // table and returns. Errors only for failures that make serving impossible.
+  Status run();
+  void request_stop() { stop_requested_.store(true); }
+
+  // ---- for the local API (called on the loop thread) ----
+  Replica& replica() { return *replica_; }
+  LmdbStore& store() { return *store_; }
+  const NodeConfig& config() const { return config_; }
+  const NodeIdentity& identity() const { return identity_; }
+  std::uint64_t started_ms() const { return started_ms_; }
+  // Runs a replica command whose messages go to peers: the outbox is flushed
+  // after `command` returns.
+  template <class F>
+  auto with_outbox(F&& command) {
+    auto result = command(*replica_, outbox());
+    flush_outbox();
+    return result;
+  }
+  // The live view of every peer this node knows (connected or not).
+  std::vector<PeerRecord> peer_view() const;
+  // State of each peer for display: "connected", "connecting", "backoff", "refused", "offline".
+  std::string peer_state(NodeId peer) const;
+  Status trust_add(const std::string& key, const std::string& name);
+  Result<bool> trust_remove(const std::string& key);
+
+  Outbox& outbox();
+  // Static / uplink / discovered addresses not identified yet, for `peers`.
+  std::vector<api::PeerInfo> unidentified_targets() const;
+  // The bound local API endpoint ("" when none).
+  std::string api_endpoint() const { return api_ ? api_->endpoint() : std::string(); }
+
+  void add_source(LoopSource source) { sources_.push_back(std::move(source)); }
+  void set_observer(NodeObserver observer) { observer_ = std::move(observer); }
+
+  // The bound sync endpoint (with the real port when --listen used port 0).
+  const std::string& sync_endpoint() const { return sync_endpoint_; }
+
+ private:
+  struct Link;
+  struct Target;
+  struct Session;
+  struct Learned;
+  class NodeOutbox;
+
+  Node(NodeConfig config, NodeIdentity identity);
+  Status open_sockets();
+  void add_static_targets();
+
+  // loop turns
+  void handle_zap();
+  void handle_router();
+  void handle_dealer(Link& link);
+  void handle_frame(Link& link, const std::string& bytes, const std::string& user_id, const std::string& peer_ip);
+  void handle_hello(Link& link, const wire::Hello& hello, const std::string& peer_ip);
+  void handle_error(Link& link, const wire::Error& error);
+  void run_timers();
+  int next_timer_ms() const;
+
+  // links and sessions
+  Link& new_inbound_link(const std::string& routing_id, const std::string& key);
+  void dial(Target& target);
+  void close_link(std::uint64_t link_id, const std::string& why, bool failed);
+  void establish(Link& link, const wire::Hello& hello);
+  void end_session(NodeId peer, const std::string& why);
+  enum class Sent { ok, dropped, failed };
+  Sent send_frame(Link& link, const wire::WireMessage& message);
+  void send_error(Link& link, wire::ErrorCode code, const std::string& text);
+  void flush_outbox();
+  void persist_peers(bool all);
+  Link* link_by_id(std::uint64_t id);
+  Target* target_by_id(std::uint64_t id);
+  bool prefers_outbound(NodeId peer) const { return replica_->id() < peer; }
+  wire::Hello make_hello() const;
+  std::uint64_t now_ms() { return clock_.now_ms(); }
+  std::vector<std::string> candidate_keys(const Target& target);
+  bool is_trusted(std::string_view key);
+
+  NodeConfig config_;
+  NodeIdentity identity_;
+  SystemClock clock_;
+  std::unique_ptr<LmdbStore> store_;
+  std::unique_ptr<Replica> replica_;
+  std::optional<zmq::Context> ctx_;
+  zmq::Socket router_;
+  zmq::Socket zap_;
+  std::optional<StopSignals> signals_;
+  std::string sync_endpoint_;
+  std::uint16_t listen_port_ = 0;
+
+  std::map<std::uint64_t, std::unique_ptr<Link>> links_;       // by link id
+  std::map<std::string, std::uint64_t> inbound_;               // routing id -> link id
+  std::map<std::uint64_t, std::unique_ptr<Target>> targets_;   // by target id
+  std::map<NodeId, std::unique_ptr<Session>> sessions_;        // identified peers
+  std::map<NodeId, Learned> learned_;                          // dial-back addresses not yet targets
+  std::map<NodeId, PeerRecord> known_;                         // every peer ever identified
+  std::set<NodeId> dirty_;                                     // known_ entries to persist
+  std::map<NodeId, std::pair<std::uint64_t, std::uint64_t>> base_counts_;  // records in/out before this run
+  std::map<std::string, std::uint64_t> zap_log_ms_;            // throttles "refused" log lines
+  std::uint64_t next_id_ = 1;
+
+  std::unique_ptr<NodeOutbox> outbox_;
+  std::unique_ptr<api::ApiBackend> backend_;
+  std::unique_ptr<api::ApiServer> api_;
+  bool records_changed_ = false;  // since the API server was last told
+  std::vector<LoopSource> sources_;
+  NodeObserver observer_;
+  std::mt19937_64 rng_;
+  std::atomic<bool> stop_requested_{false};
+  std::uint64_t started_ms_ = 0;
+  std::uint64_t next_tick_ms_ = 0;
+  std::uint64_t next_persist_ms_ = 0;
+};
+
+}  // namespace shopsync

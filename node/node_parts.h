@@ -1,0 +1,84 @@
+// Internal to node.cc and sessions.cc: the Node's private parts.
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "node/log.h"
+#include "node/node.h"
+
+namespace shopsync {
+
+inline constexpr int kSendHighWater = 10000;     // messages queued per peer before sends are dropped
+inline constexpr int kReceiveHighWater = 10000;
+inline constexpr int kMaxPollMs = 100;           // timers are checked at least this often
+inline constexpr std::uint64_t kTickMs = 1000;   // Replica::tick period
+inline constexpr std::uint64_t kPersistMs = 2000;  // dirty peers table rows are saved this often
+inline constexpr std::uint64_t kLearnDelayMs = 2000;  // before dialing back a peer that dialed us
+inline constexpr std::uint64_t kZapLogIntervalMs = 60'000;  // one "refused" line per key and address a minute
+
+// One ZeroMQ connection to a peer.
+struct Node::Link {
+  std::uint64_t id = 0;
+  bool outbound = false;
+  zmq::Socket dealer;        // outbound: our DEALER
+  std::string routing_id;    // inbound: the peer's routing id on our ROUTER
+  std::string key;           // outbound: the server key we pinned; inbound: the key it authenticated with
+  std::string ip;            // inbound: the peer's address
+  std::uint64_t target = 0;  // outbound: the target dialed
+  NodeId peer = 0;           // known after its HELLO
+  bool established = false;  // HELLO exchanged both ways
+  std::uint32_t version = wire::kProtocolMin;  // negotiated protocol version
+  std::uint64_t created_ms = 0;
+  std::uint64_t last_recv_ms = 0;
+  std::uint64_t last_send_ms = 0;
+  std::uint64_t hello_sent_ms = 0;
+  std::string describe() const;
+};
+
+// An address this node dials: a static peer, the uplink, one found by mDNS,
+// or one learned from an inbound HELLO (when the rule says we connect).
+struct Node::Target {
+  std::uint64_t id = 0;
+  PeerAddress address;
+  PeerSource source = PeerSource::static_peer;
+  NodeId peer = 0;            // learned from its HELLO
+  std::string key;            // given (KEY@HOST:PORT) or learned
+  unsigned failures = 0;
+  std::uint64_t next_dial_ms = 0;
+  std::set<std::uint64_t> links;  // DEALERs open now (one per candidate key)
+  std::string last_error;
+  bool refused = false;       // it refused us or we it (cluster, protocol): long backoff
+  bool warned_no_key = false;
+};
+
+// Where an identified peer that dialed us listens (from its HELLO).
+struct Node::Learned {
+  PeerAddress address;
+  std::uint64_t due_ms = 0;
+};
+
+// An identified peer and the link the conversation uses.
+struct Node::Session {
+  NodeId peer = 0;
+  std::uint64_t link = 0;
+  std::string name;
+  std::uint64_t connected_ms = 0;
+};
+
+class Node::NodeOutbox final : public Outbox {
+ public:
+  explicit NodeOutbox(Node& node) : node_(node) {}
+  void send(NodeId to, Message message) override { queue.emplace_back(to, std::move(message)); }
+  void changed(const RecordKey& key, const VisibleRecord* now) override {
+    node_.records_changed_ = true;
+    if (node_.observer_.changed) node_.observer_.changed(key, now);
+  }
+  void conflict(const ConflictEntry& entry) override;
+  std::vector<std::pair<NodeId, Message>> queue;
+
+ private:
+  Node& node_;
+};
+
+}  // namespace shopsync

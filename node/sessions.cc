@@ -1,0 +1,501 @@
+// Node: peer links (inbound routing ids on the ROUTER, outbound DEALERs),
+// the HELLO handshake, the one-connection-per-pair rule, and moving messages
+// between the wire and the Replica.
+#include <algorithm>
+#include <cstdlib>
+
+#include "node/backoff.h"
+#include "node/node.h"
+#include "node/node_parts.h"
+
+namespace shopsync {
+
+namespace {
+
+std::string hex_id(NodeId id) { return peer_table_key(id); }
+
+std::string host_for(const std::string& ip) {
+  return ip.find(':') != std::string::npos ? "[" + ip + "]" : ip;
+}
+
+}  // namespace
+
+std::string Node::Link::describe() const {
+  std::string s = outbound ? "outbound link " : "inbound link ";
+  s += std::to_string(id);
+  if (peer != 0) s += " to node " + hex_id(peer);
+  return s;
+}
+
+void Node::NodeOutbox::conflict(const ConflictEntry& entry) {
+  SHOPSYNC_LOG(info, "conflict on " << entry.key.collection << "/" << entry.key.id << ": " << entry.siblings.size()
+                                    << " concurrent versions, strategy " << entry.strategy << ", winner "
+                                    << hex_id(entry.winner.origin) << ":" << entry.winner.counter
+                                    << (entry.near_simultaneous ? " (near-simultaneous writes)" : ""));
+  if (node_.observer_.conflict) node_.observer_.conflict(entry);
+}
+
+Node::Link* Node::link_by_id(std::uint64_t id) {
+  auto it = links_.find(id);
+  return it == links_.end() ? nullptr : it->second.get();
+}
+
+Node::Target* Node::target_by_id(std::uint64_t id) {
+  auto it = targets_.find(id);
+  return it == targets_.end() ? nullptr : it->second.get();
+}
+
+wire::Hello Node::make_hello() const {
+  wire::Hello h;
+  h.cluster = *config_.cluster;
+  h.node_id = replica_->id();
+  h.name = config_.name;
+  h.role = config_.role;
+  h.knowledge = replica_->knowledge();
+  h.clock_ms = const_cast<SystemClock&>(clock_).now_ms();
+  h.listen_port = listen_port_;
+  return h;
+}
+
+// ---- links ------------------------------------------------------------------
+
+Node::Link& Node::new_inbound_link(const std::string& routing_id, const std::string& key) {
+  auto link = std::make_unique<Link>();
+  link->id = next_id_++;
+  link->routing_id = routing_id;
+  link->key = key;
+  link->created_ms = link->last_recv_ms = link->last_send_ms = now_ms();
+  Link& ref = *link;
+  inbound_[routing_id] = link->id;
+  links_.emplace(link->id, std::move(link));
+  return ref;
+}
+
+void Node::dial(Target& target) {
+  const std::uint64_t now = now_ms();
+  std::vector<std::string> keys = config_.insecure ? std::vector<std::string>{""} : candidate_keys(target);
+  if (keys.empty()) {
+    target.last_error = "no key to authenticate it with: give KEY@" + target.address.to_string() +
+                        " or trust its key (shopsync trust add KEY)";
+    if (!target.warned_no_key) {
+      SHOPSYNC_LOG(warn, "cannot connect to " << target.address.to_string() << ": " << target.last_error);
+      target.warned_no_key = true;
+    }
+    target.next_dial_ms = now + 5000;
+    return;
+  }
+  for (const auto& key : keys) {
+    auto socket = zmq::Socket::open(*ctx_, zmq::SocketType::dealer);
+    Status s = socket.status();
+    if (s) s = socket->set_max_message_size(wire::max_message_size());
+    if (s) s = socket->set_high_water_marks(kSendHighWater, kReceiveHighWater);
+    if (s) s = socket->set_reconnect_interval(100, 1000);
+    if (s) s = socket->set_handshake_interval(static_cast<int>(config_.peer_timeout_ms));
+    if (s && !config_.insecure) s = socket->set_curve_client(identity_.public_key, identity_.secret_key, key);
+    if (s) s = socket->connect(target.address.endpoint());
+    if (!s) {
+      target.last_error = s.to_string();
+      SHOPSYNC_LOG(warn, "cannot connect to " << target.address.to_string() << ": " << s.to_string());
+      target.failures++;
+      BackoffPolicy policy;
+      target.next_dial_ms = now + backoff_delay_ms(policy, target.failures, rng_);
+      return;
+    }
+    auto link = std::make_unique<Link>();
+    link->id = next_id_++;
+    link->outbound = true;
+    link->dealer = std::move(*socket);
+    link->key = key;
+    link->target = target.id;
+    link->created_ms = link->last_recv_ms = now;
+    link->hello_sent_ms = now;
+    target.links.insert(link->id);
+    Link& ref = *link;
+    links_.emplace(link->id, std::move(link));
+    SHOPSYNC_LOG(debug, "dialing " << target.address.to_string() << " (" << ref.describe() << ")");
+    // Queued by ZeroMQ until the connection (and CURVE handshake) is up.
+    send_frame(ref, make_hello());
+  }
+}
+
+void Node::close_link(std::uint64_t link_id, const std::string& why, bool failed) {
+  auto it = links_.find(link_id);
+  if (it == links_.end()) return;
+  std::unique_ptr<Link> link = std::move(it->second);
+  links_.erase(it);
+  if (link->outbound) {
+    if (Target* t = target_by_id(link->target)) {
+      t->links.erase(link_id);
+      if (failed && t->links.empty()) {
+        t->failures++;
+        t->last_error = why;
+        BackoffPolicy policy;
+        if (t->refused) policy.initial_ms = policy.max_ms;
+        t->next_dial_ms = now_ms() + backoff_delay_ms(policy, t->failures, rng_);
+        SHOPSYNC_LOG_AT(t->failures <= 1 ? log::Level::info : log::Level::debug,
+                     "connection to " << t->address.to_string() << " failed (" << why << "); retrying in "
+                                      << (t->next_dial_ms - now_ms()) << " ms");
+      }
+    }
+  } else {
+    inbound_.erase(link->routing_id);
+  }
+  if (link->peer == 0) return;
+  auto s = sessions_.find(link->peer);
+  if (s == sessions_.end() || s->second->link != link_id) return;
+  // Another established link to the same peer takes over, if there is one.
+  for (auto& [id, other] : links_) {
+    if (other->established && other->peer == link->peer) {
+      s->second->link = id;
+      replica_->peer_disconnected(link->peer);
+      replica_->peer_connected(link->peer, known_[link->peer].knowledge, outbox());
+      flush_outbox();
+      return;
+    }
+  }
+  if (failed) {
+    known_[link->peer].last_error = why;
+    dirty_.insert(link->peer);
+  }
+  end_session(link->peer, why);
+}
+
+void Node::end_session(NodeId peer, const std::string& why) {
+  auto s = sessions_.find(peer);
+  if (s == sessions_.end()) return;
+  SHOPSYNC_LOG(info, "peer " << s->second->name << " (" << hex_id(peer) << ") disconnected: " << why);
+  sessions_.erase(s);
+  replica_->peer_disconnected(peer);
+  dirty_.insert(peer);
+}
+
+// ---- receiving ----------------------------------------------------------------
+
+void Node::handle_router() {
+  // A bounded number per turn keeps the other sockets and the timers served.
+  for (int i = 0; i < 256; ++i) {
+    auto msg = router_.receive();
+    if (!msg) {
+      SHOPSYNC_LOG(error, "sync port: " << msg.status().to_string());
+      return;
+    }
+    if (!msg->has_value()) return;
+    zmq::Received& m = **msg;
+    if (m.parts.size() < 2) continue;  // no routing id: cannot answer
+    const std::string& routing_id = m.parts[0];
+    auto it = inbound_.find(routing_id);
+    Link* link = it == inbound_.end() ? nullptr : link_by_id(it->second);
+    if (link == nullptr) link = &new_inbound_link(routing_id, config_.insecure ? std::string() : m.user_id);
+    link->ip = m.peer_address;
+    if (m.parts.size() != 2) {
+      send_error(*link, wire::ErrorCode::malformed,
+                 "a frame is one message part; got " + std::to_string(m.parts.size() - 1));
+      continue;
+    }
+    handle_frame(*link, m.parts[1], m.user_id, m.peer_address);
+  }
+}
+
+void Node::handle_dealer(Link& link) {
+  const std::uint64_t id = link.id;
+  for (int i = 0; i < 256; ++i) {
+    Link* l = link_by_id(id);  // handling a frame may close the link
+    if (l == nullptr) return;
+    auto msg = l->dealer.receive();
+    if (!msg) {
+      close_link(id, msg.status().to_string(), true);
+      return;
+    }
+    if (!msg->has_value()) return;
+    zmq::Received& m = **msg;
+    if (m.parts.size() != 1) {
+      send_error(*l, wire::ErrorCode::malformed, "a frame is one message part; got " + std::to_string(m.parts.size()));
+      continue;
+    }
+    handle_frame(*l, m.parts[0], "", "");
+  }
+}
+
+void Node::handle_frame(Link& link, const std::string& bytes, const std::string& user_id, const std::string& peer_ip) {
+  (void)user_id;
+  const std::uint64_t now = now_ms();
+  link.last_recv_ms = now;
+  auto decoded = wire::decode(bytes);
+  if (auto* err = std::get_if<wire::DecodeError>(&decoded)) {
+    SHOPSYNC_LOG(warn, link.describe() << (link.ip.empty() ? "" : " from " + link.ip) << ": bad frame ("
+                                       << wire::to_string(err->code) << "): " << err->text);
+    // Never answer an ERROR with an ERROR: two confused nodes would ping-pong.
+    if (err->type != static_cast<std::uint32_t>(wire::MessageType::error)) send_error(link, err->code, err->text);
+    return;
+  }
+  auto& message = std::get<wire::Decoded>(decoded).message;
+  if (auto* hello = std::get_if<wire::Hello>(&message)) return handle_hello(link, *hello, peer_ip);
+  if (auto* error = std::get_if<wire::Error>(&message)) return handle_error(link, *error);
+  if (!link.established) {
+    send_error(link, wire::ErrorCode::not_ready, "HELLO first");
+    return;
+  }
+  const NodeId peer = link.peer;
+  PeerRecord& rec = known_[peer];
+  rec.last_seen_ms = now;
+  dirty_.insert(peer);
+  if (std::holds_alternative<wire::Heartbeat>(message)) return;
+
+  Message replication = std::visit(
+      [](auto&& m) -> Message {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, Pull> || std::is_same_v<T, Batch> || std::is_same_v<T, Credit> ||
+                      std::is_same_v<T, Notify> || std::is_same_v<T, SnapshotRequired>) {
+          return std::move(m);
+        } else {
+          return Credit{0};  // unreachable: HELLO, ERROR and HEARTBEAT are handled above
+        }
+      },
+      std::move(message));
+  const Batch* batch = std::get_if<Batch>(&replication);
+  const bool caught_up = batch != nullptr && !batch->more;
+  const std::size_t batch_records = batch ? batch->records.size() : 0;
+  Status s = replica_->receive(peer, replication, outbox());
+  flush_outbox();
+  if (!s) {
+    const bool theirs = s.code() == Errc::protocol || s.code() == Errc::invalid_argument || s.code() == Errc::corrupt;
+    SHOPSYNC_LOG(warn, "message from peer " << rec.name << " (" << hex_id(peer) << ") not applied: " << s.to_string());
+    rec.last_error = s.to_string();
+    send_error(link, theirs ? wire::ErrorCode::malformed : wire::ErrorCode::internal, s.message());
+    return;
+  }
+  if (batch != nullptr) {
+    rec.last_sync_ms = now;
+    if (caught_up) {
+      std::uint64_t in_run = 0;
+      for (const auto& st : replica_->peers()) {
+        if (st.id == peer) in_run = st.records_in;
+      }
+      SHOPSYNC_LOG_AT(batch_records > 0 ? log::Level::info : log::Level::debug, "in sync with peer " << rec.name << " (" << hex_id(peer) << "): records received from it since start: "
+                                              << in_run << " (last batch " << batch_records << ")");
+    }
+  }
+}
+
+void Node::handle_error(Link& link, const wire::Error& error) {
+  const std::string who = link.peer ? "peer " + known_[link.peer].name + " (" + hex_id(link.peer) + ")"
+                                    : link.describe() + (link.ip.empty() ? "" : " from " + link.ip);
+  const auto code = static_cast<wire::ErrorCode>(error.code);
+  SHOPSYNC_LOG(warn, who << " reports error " << wire::to_string(code) << ": " << error.text);
+  if (link.peer) {
+    known_[link.peer].last_error = "peer reported: " + error.text;
+    dirty_.insert(link.peer);
+  }
+  if (!link.established && link.outbound) {
+    // The peer refused our HELLO: it will not change its mind soon.
+    if (code == wire::ErrorCode::wrong_cluster || code == wire::ErrorCode::unsupported_version ||
+        code == wire::ErrorCode::refused) {
+      if (Target* t = target_by_id(link.target)) t->refused = true;
+    }
+    close_link(link.id, "refused by the peer: " + error.text, true);
+  }
+}
+
+void Node::handle_hello(Link& link, const wire::Hello& hello, const std::string& peer_ip) {
+  const std::string who = "node '" + hello.name + "' (" + hex_id(hello.node_id) + ") at " +
+                          (link.outbound ? (target_by_id(link.target) ? target_by_id(link.target)->address.to_string() : "?")
+                                         : (peer_ip.empty() ? "?" : peer_ip));
+  auto refuse = [&](wire::ErrorCode code, const std::string& ours, const std::string& theirs) {
+    SHOPSYNC_LOG(warn, "refused " << who << ": " << ours);
+    send_error(link, code, theirs);
+    if (link.outbound) {
+      if (Target* t = target_by_id(link.target)) t->refused = true;
+    }
+    if (known_.count(hello.node_id)) {
+      known_[hello.node_id].last_error = ours;
+      dirty_.insert(hello.node_id);
+    }
+    close_link(link.id, ours, true);
+  };
+  if (hello.cluster != *config_.cluster) {
+    return refuse(wire::ErrorCode::wrong_cluster,
+                  "it belongs to cluster '" + hello.cluster + "', this node to '" + *config_.cluster + "'",
+                  "this node belongs to cluster '" + *config_.cluster + "', not '" + hello.cluster + "'");
+  }
+  const std::uint32_t common = std::min(hello.protocol_max, wire::kProtocolMax);
+  if (common < std::max(hello.protocol_min, wire::kProtocolMin)) {
+    const std::string mine = std::to_string(wire::kProtocolMin) + ".." + std::to_string(wire::kProtocolMax);
+    const std::string theirs = std::to_string(hello.protocol_min) + ".." + std::to_string(hello.protocol_max);
+    return refuse(wire::ErrorCode::unsupported_version,
+                  "no common protocol version (it speaks " + theirs + ", this node " + mine + ")",
+                  "no common protocol version: this node speaks " + mine + ", you speak " + theirs);
+  }
+  if (hello.node_id == replica_->id()) {
+    return refuse(wire::ErrorCode::refused, "it has this node's own id (a copied data directory, or a loop to itself)",
+                  "you have this node's id " + hex_id(hello.node_id) + " (copied data directory?)");
+  }
+  if (!config_.insecure) {
+    auto s = sessions_.find(hello.node_id);
+    if (s != sessions_.end()) {
+      const Link* current = link_by_id(s->second->link);
+      if (current && current->key != link.key) {
+        return refuse(wire::ErrorCode::refused, "node id already connected with another key",
+                      "node id " + hex_id(hello.node_id) + " is connected with another key");
+      }
+    }
+  }
+  if (!link.outbound) send_frame(link, make_hello());
+  link.version = common;
+  establish(link, hello);
+}
+
+void Node::establish(Link& link, const wire::Hello& hello) {
+  const std::uint64_t now = now_ms();
+  const NodeId peer = hello.node_id;
+  link.peer = peer;
+  link.established = true;
+
+  // Clock offset: the peer's clock minus ours at the moment it wrote the HELLO
+  // (for our own dial, half the round trip later than we sent ours).
+  const std::uint64_t reference = link.outbound ? link.hello_sent_ms + (now - link.hello_sent_ms) / 2 : now;
+  const std::int64_t offset = static_cast<std::int64_t>(hello.clock_ms) - static_cast<std::int64_t>(reference);
+  if (static_cast<std::uint64_t>(std::llabs(offset)) > config_.max_clock_skew_ms) {
+    SHOPSYNC_LOG(warn, "clock of peer '" << hello.name << "' (" << hex_id(peer) << ") is " << offset
+                                         << " ms off ours (more than --max-clock-skew-ms " << config_.max_clock_skew_ms
+                                         << "): check NTP on both machines");
+  }
+
+  PeerRecord& rec = known_[peer];
+  rec.node_id = peer;
+  rec.name = hello.name;
+  if (!link.key.empty()) {
+    if (!rec.public_key.empty() && rec.public_key != link.key) {
+      SHOPSYNC_LOG(warn, "node " << hex_id(peer) << " now authenticates with key " << link.key << " (was "
+                                 << rec.public_key << ")");
+    }
+    rec.public_key = link.key;
+  }
+  rec.role = hello.role;
+  rec.last_seen_ms = now;
+  rec.clock_offset_ms = offset;
+  rec.knowledge = hello.knowledge;
+  rec.last_error.clear();
+  if (link.outbound) {
+    if (Target* t = target_by_id(link.target)) {
+      rec.address = t->address.to_string();
+      rec.source = t->source;
+      t->peer = peer;
+      t->key = link.key;
+      t->failures = 0;
+      t->refused = false;
+      t->last_error.clear();
+      // The other candidate keys of this target are wrong: drop their DEALERs.
+      std::vector<std::uint64_t> others;
+      for (auto id : t->links) {
+        if (id != link.id) others.push_back(id);
+      }
+      for (auto id : others) close_link(id, "another key answered", false);
+    }
+  } else {
+    if (hello.listen_port != 0 && !link.ip.empty()) rec.address = host_for(link.ip) + ":" + std::to_string(hello.listen_port);
+    bool have_target = false;
+    for (const auto& [id, t] : targets_) have_target |= (t->peer == peer);
+    if (!have_target) rec.source = PeerSource::inbound;
+    // The rule wants our DEALER: remember where to dial it. The target is made
+    // a little later (run_timers) so that a static peer still being identified
+    // is not dialed twice under two names.
+    if (!have_target && prefers_outbound(peer) && hello.listen_port != 0 && !link.ip.empty()) {
+      learned_[peer] = Learned{PeerAddress{host_for(link.ip), hello.listen_port, link.key}, now + kLearnDelayMs};
+    }
+  }
+  dirty_.insert(peer);
+
+  auto s = sessions_.find(peer);
+  if (s == sessions_.end()) {
+    auto session = std::make_unique<Session>();
+    session->peer = peer;
+    session->link = link.id;
+    session->name = hello.name;
+    session->connected_ms = now;
+    sessions_.emplace(peer, std::move(session));
+    SHOPSYNC_LOG(info, "connected to peer '" << hello.name << "' (" << hex_id(peer) << ", " << to_string(hello.role)
+                                             << ", " << (rec.address.empty() ? "?" : rec.address) << ", "
+                                             << (link.outbound ? "our connection" : "its connection") << ")");
+    replica_->peer_connected(peer, hello.knowledge, outbox());
+    flush_outbox();
+    return;
+  }
+  Session& session = *s->second;
+  if (session.link == link.id) {
+    // A HELLO again on the same link: the peer restarted its side of the conversation.
+    replica_->peer_disconnected(peer);
+    replica_->peer_connected(peer, hello.knowledge, outbox());
+    flush_outbox();
+    return;
+  }
+  const bool preferred = link.outbound == prefers_outbound(peer);
+  const Link* current = link_by_id(session.link);
+  const bool current_preferred = current && current->outbound == prefers_outbound(peer);
+  if (!preferred || current_preferred) {
+    // A second connection the rule does not keep. Ours: close it. Theirs: the
+    // peer closes it once it sees ours; until then it stays idle.
+    if (link.outbound) close_link(link.id, "the peer's connection is the one kept", false);
+    return;
+  }
+  const std::uint64_t old_id = session.link;
+  session.link = link.id;
+  SHOPSYNC_LOG(debug, "peer " << hex_id(peer) << ": switching to " << link.describe());
+  replica_->peer_disconnected(peer);
+  replica_->peer_connected(peer, hello.knowledge, outbox());
+  flush_outbox();
+  if (Link* old = link_by_id(old_id); old && old->outbound) close_link(old_id, "replaced by the peer's connection", false);
+}
+
+// ---- sending ----------------------------------------------------------------
+
+Node::Sent Node::send_frame(Link& link, const wire::WireMessage& message) {
+  // HELLO and ERROR always go out at version 1, which every version reads, so
+  // that nodes of any two versions can at least refuse each other clearly.
+  const auto type = wire::type_of(message);
+  const std::uint32_t version =
+      (type == wire::MessageType::hello || type == wire::MessageType::error) ? wire::kProtocolMin : link.version;
+  const std::string frame = wire::encode(message, version);
+  Result<bool> sent = false;
+  if (link.outbound) {
+    const std::string_view parts[] = {frame};
+    sent = link.dealer.send(parts);
+  } else {
+    const std::string_view parts[] = {link.routing_id, frame};
+    sent = router_.send(parts);
+  }
+  if (!sent) {
+    // The peer's connection is gone (ROUTER_MANDATORY) or the socket failed.
+    SHOPSYNC_LOG(debug, link.describe() << ": send failed: " << sent.status().to_string());
+    return Sent::failed;
+  }
+  if (!*sent) {
+    SHOPSYNC_LOG(debug, link.describe() << ": send queue full, " << wire::to_string(type) << " dropped");
+    return Sent::dropped;
+  }
+  link.last_send_ms = now_ms();
+  return Sent::ok;
+}
+
+void Node::send_error(Link& link, wire::ErrorCode code, const std::string& text) {
+  send_frame(link, wire::Error{static_cast<std::uint32_t>(code), text.substr(0, 1024)});
+}
+
+void Node::flush_outbox() {
+  auto& queue = outbox_->queue;
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    auto& [to, message] = queue[i];
+    auto s = sessions_.find(to);
+    if (s == sessions_.end()) continue;  // the core repairs lost messages with later pulls
+    Link* link = link_by_id(s->second->link);
+    if (link == nullptr) continue;
+    wire::WireMessage wm = std::visit([](auto&& m) -> wire::WireMessage { return std::move(m); }, std::move(message));
+    if (send_frame(*link, wm) == Sent::failed && !link->outbound) {
+      // ROUTER_MANDATORY: the routing id is gone.
+      const std::uint64_t id = link->id;
+      close_link(id, "connection lost", true);
+    }
+  }
+  queue.clear();
+}
+
+}  // namespace shopsync

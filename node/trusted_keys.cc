@@ -1,0 +1,71 @@
+#include "node/trusted_keys.h"
+
+#include <msgpack.hpp>
+
+#include "node/zmq_socket.h"
+
+namespace shopsync {
+
+std::string encode_trusted_key_value(const TrustedKeyRow& row) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> p(buf);
+  p.pack_array(3);
+  p.pack_uint32(1);
+  p.pack_str(static_cast<std::uint32_t>(row.name.size()));
+  p.pack_str_body(row.name.data(), static_cast<std::uint32_t>(row.name.size()));
+  p.pack_uint64(row.added_ms);
+  return std::string(buf.data(), buf.size());
+}
+
+TrustedKeyRow decode_trusted_key_row(std::string_view key, std::string_view value) {
+  TrustedKeyRow row;
+  row.key = std::string(key);
+  try {
+    std::size_t offset = 0;
+    const msgpack::unpack_limit limit(16, 16, 4096, 4096, 0, 2);
+    auto handle = msgpack::unpack(value.data(), value.size(), offset, nullptr, nullptr, limit);
+    const auto& o = handle.get();
+    if (offset == value.size() && o.type == msgpack::type::ARRAY && o.via.array.size >= 3 &&
+        o.via.array.ptr[1].type == msgpack::type::STR && o.via.array.ptr[2].type == msgpack::type::POSITIVE_INTEGER) {
+      row.name.assign(o.via.array.ptr[1].via.str.ptr, o.via.array.ptr[1].via.str.size);
+      row.added_ms = o.via.array.ptr[2].via.u64;
+    }
+  } catch (const std::exception&) {
+    // Presence grants trust; the note is only for people.
+  }
+  return row;
+}
+
+Status add_trusted_key(StoreWriter& writer, const TrustedKeyRow& row) {
+  if (!zmq::is_z85_key(row.key)) return Status::invalid("'" + row.key + "' is not a CURVE public key (40 Z85 characters)");
+  auto existing = writer.get(Table::trusted_keys, row.key);
+  if (!existing) return existing.status();
+  if (existing->has_value()) return Status::ok();
+  return writer.put(Table::trusted_keys, row.key, encode_trusted_key_value(row));
+}
+
+Result<bool> remove_trusted_key(StoreWriter& writer, std::string_view key) {
+  auto existing = writer.get(Table::trusted_keys, key);
+  if (!existing) return existing.status();
+  if (!existing->has_value()) return false;
+  SHOPSYNC_TRY(writer.erase(Table::trusted_keys, key));
+  return true;
+}
+
+Result<std::vector<TrustedKeyRow>> list_trusted_keys(StoreReader& reader) {
+  std::vector<TrustedKeyRow> out;
+  Status s = reader.for_each(Table::trusted_keys, [&](std::string_view key, std::string_view value) {
+    out.push_back(decode_trusted_key_row(key, value));
+    return Scan::next;
+  });
+  if (!s) return s;
+  return out;
+}
+
+Result<bool> is_trusted_key(StoreReader& reader, std::string_view key) {
+  auto existing = reader.get(Table::trusted_keys, key);
+  if (!existing) return existing.status();
+  return existing->has_value();
+}
+
+}  // namespace shopsync
