@@ -113,7 +113,19 @@ Result<VisibleRecord> Replica::Impl::write_local(
     version->updated_at = now;
     version->uplink_origin = options.uplink;
     next.knowledge.advance(version->dot);
-    written = supersede(current->value_or(RecordState{}), std::move(*version));
+    // A record this node does not hold may still exist elsewhere as versions
+    // it has seen and dropped (a tombstone it removed, a snapshot purge): the
+    // new version must supersede those too, or a peer still holding such a
+    // tombstone would keep it as a concurrent sibling and the two would never
+    // agree. Every dot this node's knowledge covers is one it has seen, so
+    // that knowledge is the right context for a version written from nothing.
+    RecordState base;
+    if (current->has_value()) {
+      base = **current;
+    } else {
+      base.context = meta.knowledge;
+    }
+    written = supersede(base, std::move(*version));
     SHOPSYNC_TRY(w.put_record(key, written));
     return w.put_node_meta(next);
   });

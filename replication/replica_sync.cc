@@ -231,7 +231,9 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       return Status::ok();
     }
   }
-  if (ps.answer_changed_data) notify_peers(out, from);
+  // Tell everyone, the sender included: it learns our progress (for pending
+  // counts and tombstone removal) and pulls if we hold what it lacks.
+  if (ps.answer_changed_data) notify_peers(out);
   maybe_pull(from, out);
   return Status::ok();
 }

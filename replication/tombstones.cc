@@ -63,21 +63,39 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
   };
   VersionVector next_horizon;
   std::vector<RecordKey> removed;
+  std::vector<std::pair<RecordKey, RecordState>> trimmed;
   Status st = store.write([&](StoreWriter& w) -> Status {
     next_horizon = horizon;
     removed.clear();
+    trimmed.clear();
     auto names = w.collections();
     if (!names) return names.status();
     for (const std::string& name : *names) {
       SHOPSYNC_TRY(w.for_each_record(name, "", [&](const RecordKey& key, const RecordState& state) {
-        if (!state.siblings.empty() && std::all_of(state.siblings.begin(), state.siblings.end(), removable)) {
+        RecordState kept;
+        kept.context = state.context;
+        for (const Version& v : state.siblings) {
+          if (removable(v)) {
+            next_horizon.advance(v.dot);
+          } else {
+            kept.siblings.push_back(v);
+          }
+        }
+        if (kept.siblings.empty()) {
           removed.push_back(key);
-          for (const Version& v : state.siblings) next_horizon.advance(v.dot);
+        } else if (kept.siblings.size() != state.siblings.size()) {
+          // A tombstone beside concurrent live versions: another node may
+          // already have removed it (its record held only the tombstone when
+          // it did), so keeping it here would leave the two disagreeing for
+          // good. The live versions stay; the context still covers the
+          // tombstone, so it cannot come back.
+          trimmed.emplace_back(key, std::move(kept));
         }
         return Scan::next;
       }));
     }
     for (const RecordKey& key : removed) SHOPSYNC_TRY(w.put_record(key, RecordState{}));
+    for (const auto& [key, state] : trimmed) SHOPSYNC_TRY(w.put_record(key, state));
     std::swap(horizon, next_horizon);
     Status s = persist_peers_and_horizon(w);
     std::swap(horizon, next_horizon);
@@ -87,6 +105,10 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
   horizon = std::move(next_horizon);
   for (auto& [id, ps] : peers) ps.knowledge_dirty = false;
   for (const RecordKey& key : removed) out.changed(key, nullptr);
+  for (const auto& [key, state] : trimmed) {
+    const VisibleRecord visible = make_visible(key, state);
+    out.changed(key, &visible);
+  }
   return Status::ok();
 }
 

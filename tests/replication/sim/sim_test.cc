@@ -1,0 +1,123 @@
+// The deterministic simulator's suites (tests/replication/sim/simulator.h).
+//
+// Default: 2,000 seeds over four in-memory profiles plus a few dozen on real
+// LMDB stores. SHOPSYNC_SIM_SEEDS=N runs N seeds per in-memory profile group
+// (the long mode: SHOPSYNC_SIM_SEEDS=100000). SHOPSYNC_SEED=S replays seed S
+// of a profile: SHOPSYNC_SEED=S ctest -R <profile> -V.
+#include <cstdlib>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/replication/sim/simulator.h"
+#include "tests/support/temp_dir.h"
+
+namespace shopsync::sim {
+namespace {
+
+constexpr std::uint64_t kDefaultTotalSeeds = 2000;
+constexpr std::uint64_t kMemoryProfiles = 4;
+
+std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::strtoull(v, nullptr, 0) : fallback;
+}
+
+// Runs `seeds` seeds (or the one in SHOPSYNC_SEED) of a profile; `make`
+// builds the config of one seed. Stops at the first failure, naming the seed.
+template <class Make>
+void run_profile(const std::string& profile, std::uint64_t seeds, Make make) {
+  std::uint64_t first = 1;
+  if (const char* s = std::getenv("SHOPSYNC_SEED"); s && *s) {
+    first = std::strtoull(s, nullptr, 0);
+    seeds = 1;
+  }
+  SimStats total;
+  std::uint64_t ran = 0;
+  for (std::uint64_t seed = first; seed < first + seeds; ++seed) {
+    SimConfig config = make(seed);
+    config.seed = seed;
+    SimResult r = run_simulation(config);
+    total.add(r.stats);
+    ++ran;
+    if (!r.ok) {
+      BOOST_ERROR(profile << ": seed " << seed << " (" << config.nodes << " nodes) failed: " << r.failure
+                          << "\n  replay: SHOPSYNC_SEED=" << seed << " ctest -R " << profile << " -V");
+      break;
+    }
+  }
+  BOOST_TEST_MESSAGE(profile << ": " << ran << " seeds; writes " << total.writes << ", resolutions "
+                             << total.resolutions << ", deletes " << total.deletes << "; conflict log entries "
+                             << total.conflict_entries << ", distinct conflicts " << total.distinct_conflicts
+                             << " (near-simultaneous " << total.near_simultaneous << "), left conflicted "
+                             << total.conflicted_at_end << "; messages " << total.messages << " (dropped "
+                             << total.dropped << ", duplicated " << total.duplicated << "), records sent "
+                             << total.records_sent << "; crashes " << total.crashes << ", partitions "
+                             << total.partitions << ", snapshots " << total.snapshots << ", records erased "
+                             << total.records_erased << "; invariant checks " << total.invariants_checked);
+}
+
+std::uint64_t per_profile() { return env_u64("SHOPSYNC_SIM_SEEDS", kDefaultTotalSeeds) / kMemoryProfiles; }
+
+BOOST_AUTO_TEST_SUITE(simulator)
+
+BOOST_AUTO_TEST_CASE(small_clusters) {
+  run_profile("small_clusters", per_profile(), [](std::uint64_t seed) {
+    SimConfig c;
+    c.nodes = 3;
+    c.operations = 30 + static_cast<int>(seed % 20);
+    return c;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(mixed_sizes_lossy_network) {
+  run_profile("mixed_sizes_lossy_network", per_profile(), [](std::uint64_t seed) {
+    SimConfig c;
+    c.nodes = 3 + static_cast<int>(seed % 6);  // 3..8
+    c.drop = 0.15;
+    c.duplicate = 0.10;
+    c.operations = 40;
+    return c;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(crashes_and_forgotten_peers) {
+  run_profile("crashes_and_forgotten_peers", per_profile(), [](std::uint64_t seed) {
+    SimConfig c;
+    c.nodes = 4 + static_cast<int>(seed % 3);
+    c.fault_rate = 0.3;
+    c.forget_down_peers = true;
+    c.operations = 50;
+    return c;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(late_joiner_behind_tombstone_horizon) {
+  run_profile("late_joiner_behind_tombstone_horizon", per_profile(), [](std::uint64_t seed) {
+    SimConfig c;
+    c.nodes = 3 + static_cast<int>(seed % 4);
+    c.late_joiner = true;
+    c.forget_down_peers = true;
+    c.hot_keys = 2;
+    c.operations = 40;
+    return c;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(lmdb_stores) {
+  const std::uint64_t seeds = std::max<std::uint64_t>(20, env_u64("SHOPSYNC_SIM_SEEDS", kDefaultTotalSeeds) / 100);
+  test::TempDir dir("shopsync-sim");
+  run_profile("lmdb_stores", seeds, [&](std::uint64_t seed) {
+    SimConfig c;
+    c.nodes = 3 + static_cast<int>(seed % 3);
+    c.fault_rate = 0.25;
+    c.operations = 30;
+    c.lmdb_dir = dir / ("seed" + std::to_string(seed));
+    return c;
+  });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace shopsync::sim

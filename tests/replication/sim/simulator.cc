@@ -1,0 +1,643 @@
+#include "tests/replication/sim/simulator.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "replication/replica.h"
+#include "replication/strategy.h"
+#include "storage/lmdb_store.h"
+#include "storage/memory_store.h"
+#include "tests/replication/support/values.h"
+
+namespace shopsync::sim {
+
+void SimStats::add(const SimStats& o) {
+  writes += o.writes;
+  resolutions += o.resolutions;
+  deletes += o.deletes;
+  conflict_entries += o.conflict_entries;
+  distinct_conflicts += o.distinct_conflicts;
+  near_simultaneous += o.near_simultaneous;
+  conflicted_at_end += o.conflicted_at_end;
+  messages += o.messages;
+  dropped += o.dropped;
+  duplicated += o.duplicated;
+  records_sent += o.records_sent;
+  crashes += o.crashes;
+  partitions += o.partitions;
+  snapshots += o.snapshots;
+  records_erased += o.records_erased;
+  invariants_checked += o.invariants_checked;
+}
+
+namespace {
+
+constexpr std::uint64_t kEpoch = 1'700'000'000'000;  // simulated wall time starts here
+constexpr std::uint64_t kTickMs = 1000;
+
+struct Collection {
+  const char* name;
+  StrategyKind strategy;
+};
+constexpr Collection kCollections[] = {
+    {"nw", StrategyKind::newest_wins}, {"sw", StrategyKind::server_wins}, {"cw", StrategyKind::client_wins},
+    {"mg", StrategyKind::merge},       {"mn", StrategyKind::manual},
+};
+
+using Snapshot = std::map<RecordKey, RecordState>;
+
+class SkewedClock final : public Clock {
+ public:
+  SkewedClock(const std::uint64_t& now, std::int64_t skew) : now_(now), skew_(skew) {}
+  std::uint64_t now_ms() override { return static_cast<std::uint64_t>(static_cast<std::int64_t>(now_) + skew_); }
+  void set_skew(std::int64_t s) { skew_ = s; }
+
+ private:
+  const std::uint64_t& now_;
+  std::int64_t skew_;
+};
+
+struct Envelope {
+  NodeId from;
+  NodeId to;
+  Message message;
+};
+
+class Sim;
+
+class Port final : public Outbox {
+ public:
+  Port(Sim& sim, int node) : sim_(sim), node_(node) {}
+  void send(NodeId to, Message m) override;
+  void changed(const RecordKey& key, const VisibleRecord* now) override;
+
+ private:
+  Sim& sim_;
+  int node_;
+};
+
+struct SimNode {
+  NodeId id = 0;
+  bool uplink = false;
+  bool up = true;
+  bool joined = true;
+  std::unique_ptr<SkewedClock> clock;
+  std::unique_ptr<MemoryStore> memory;
+  std::unique_ptr<LmdbStore> lmdb;
+  std::unique_ptr<Replica> replica;
+  Store& store() { return memory ? static_cast<Store&>(*memory) : static_cast<Store&>(*lmdb); }
+};
+
+// What the workload wrote, to check that nothing was silently lost.
+struct WriteRecord {
+  RecordKey key;
+  bool deleted = false;
+};
+
+class Sim {
+ public:
+  explicit Sim(const SimConfig& c) : cfg_(c), rng_(c.seed) {}
+
+  SimResult run();
+  void enqueue(int from, NodeId to, Message m);
+  void count_erased() { ++stats_.records_erased; }
+
+ private:
+  std::uint64_t uniform(std::uint64_t n) { return n == 0 ? 0 : rng_() % n; }
+  bool chance(double p) { return static_cast<double>(rng_() % 1'000'000) < p * 1'000'000.0; }
+  int index_of(NodeId id) const { return static_cast<int>(id) - 1; }
+  ReplicaOptions options_for(int i) const;
+  Status open_node(int i);
+  void crash(int i);
+  void sync_links();
+  void set_connected(int i, int j, bool on);
+  void deliver_due();
+  Status advance_to(std::uint64_t t);
+  Status workload_step();
+  Status write_op(int i);
+  Status fault_op();
+  Status heal_and_quiesce();
+  Result<Snapshot> dump(int i);
+  bool converged();
+  std::string check_invariants();
+  void fail(const std::string& what) {
+    if (failure_.empty()) failure_ = what;
+  }
+
+  SimConfig cfg_;
+  std::mt19937_64 rng_;
+  std::uint64_t now_ = kEpoch;
+  std::uint64_t next_tick_ = kEpoch + kTickMs;
+  std::vector<SimNode> nodes_;
+  std::vector<int> side_;                       // partition side per node
+  std::set<std::pair<int, int>> connected_;     // pairs (i<j) the replicas see as connected
+  std::map<std::pair<std::uint64_t, std::uint64_t>, Envelope> in_flight_;  // (deliver at, seq)
+  std::uint64_t seq_ = 0;
+  bool faults_ = true;
+  bool ticks_ = true;
+  std::uint64_t value_counter_ = 0;
+  std::map<Dot, WriteRecord> written_;
+  std::set<Dot> seen_by_write_;  // dots some local write superseded while holding them
+  // Per node, the sibling sets some local write superseded while they were a conflict.
+  std::vector<std::vector<std::pair<RecordKey, std::vector<Dot>>>> superseded_conflicts_;
+  SimStats stats_;
+  std::string failure_;
+};
+
+void Port::send(NodeId to, Message m) { sim_.enqueue(node_, to, std::move(m)); }
+void Port::changed(const RecordKey&, const VisibleRecord* now) {
+  if (now == nullptr) sim_.count_erased();
+}
+
+ReplicaOptions Sim::options_for(int i) const {
+  ReplicaOptions o;
+  o.node_id = nodes_[i].id;
+  o.cluster = "sim";
+  o.uplink = nodes_[i].uplink;
+  for (const Collection& c : kCollections) o.strategies[c.name] = c.strategy;
+  o.max_batch_records = 2;  // small batches: exercise credit, base/complete and resumption
+  o.initial_credit = 2;
+  o.max_credit = 4;
+  o.pull_interval_ms = 5000;
+  o.pull_timeout_ms = 2000;
+  o.tombstone_retention_ms = 3000;
+  o.tombstone_scan_interval_ms = 2000;
+  return o;
+}
+
+Status Sim::open_node(int i) {
+  SimNode& n = nodes_[i];
+  if (cfg_.lmdb_dir) {
+    auto store = LmdbStore::open(*cfg_.lmdb_dir / ("node" + std::to_string(i)));
+    if (!store) return store.status();
+    n.lmdb = std::move(*store);
+  } else if (!n.memory) {
+    n.memory = std::make_unique<MemoryStore>();
+  }
+  auto r = Replica::open(n.store(), *n.clock, options_for(i));
+  if (!r) return r.status();
+  n.replica = std::move(*r);
+  n.up = true;
+  return Status::ok();
+}
+
+void Sim::crash(int i) {
+  SimNode& n = nodes_[i];
+  n.replica.reset();
+  n.lmdb.reset();  // LMDB: closed and reopened; MemoryStore: what was committed stays
+  n.up = false;
+  ++stats_.crashes;
+  sync_links();
+}
+
+void Sim::enqueue(int from, NodeId to, Message m) {
+  const int j = index_of(to);
+  const auto pair = std::minmax(from, j);
+  if (j < 0 || j >= static_cast<int>(nodes_.size()) || connected_.count({pair.first, pair.second}) == 0) {
+    ++stats_.dropped;  // no connection: ZeroMQ would not deliver either
+    return;
+  }
+  if (faults_ && chance(cfg_.drop)) {
+    ++stats_.dropped;
+    return;
+  }
+  const int copies = faults_ && chance(cfg_.duplicate) ? 2 : 1;
+  if (copies == 2) ++stats_.duplicated;
+  for (int k = 0; k < copies; ++k) {
+    const std::uint64_t delay = faults_ ? 1 + uniform(cfg_.max_delay_ms) : 1;
+    in_flight_.emplace(std::make_pair(now_ + delay, seq_++), Envelope{nodes_[from].id, to, m});
+  }
+}
+
+void Sim::set_connected(int i, int j, bool on) {
+  const auto key = std::make_pair(std::min(i, j), std::max(i, j));
+  if (on) {
+    connected_.insert(key);
+    // HELLO both ways: each side learns the other's knowledge.
+    Port pi(*this, i), pj(*this, j);
+    const VersionVector ki = nodes_[i].replica->knowledge();
+    const VersionVector kj = nodes_[j].replica->knowledge();
+    nodes_[i].replica->peer_connected(nodes_[j].id, kj, pi);
+    nodes_[j].replica->peer_connected(nodes_[i].id, ki, pj);
+  } else {
+    connected_.erase(key);
+    if (nodes_[i].replica) nodes_[i].replica->peer_disconnected(nodes_[j].id);
+    if (nodes_[j].replica) nodes_[j].replica->peer_disconnected(nodes_[i].id);
+    // The connection's queued messages die with it.
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      const int a = index_of(it->second.from), b = index_of(it->second.to);
+      if ((a == i && b == j) || (a == j && b == i)) {
+        it = in_flight_.erase(it);
+        ++stats_.dropped;
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+void Sim::sync_links() {
+  const int n = static_cast<int>(nodes_.size());
+  for (int i = 0; i < n; ++i) {
+    for (int j = i + 1; j < n; ++j) {
+      const bool want = nodes_[i].up && nodes_[j].up && nodes_[i].joined && nodes_[j].joined && side_[i] == side_[j];
+      const bool have = connected_.count({i, j}) != 0;
+      if (want != have) set_connected(i, j, want);
+    }
+  }
+}
+
+void Sim::deliver_due() {
+  while (!in_flight_.empty() && in_flight_.begin()->first.first <= now_) {
+    Envelope e = std::move(in_flight_.begin()->second);
+    in_flight_.erase(in_flight_.begin());
+    ++stats_.messages;
+    if (auto* b = std::get_if<Batch>(&e.message)) stats_.records_sent += b->records.size();
+    if (std::holds_alternative<SnapshotRequired>(e.message)) ++stats_.snapshots;
+    SimNode& to = nodes_[index_of(e.to)];
+    if (!to.up) continue;
+    Port port(*this, index_of(e.to));
+    if (Status s = to.replica->receive(e.from, e.message, port); !s) {
+      fail("node " + std::to_string(e.to) + " rejected a message from " + std::to_string(e.from) + ": " +
+           s.to_string());
+    }
+  }
+}
+
+Status Sim::advance_to(std::uint64_t t) {
+  while (true) {
+    const std::uint64_t next_msg = in_flight_.empty() ? UINT64_MAX : in_flight_.begin()->first.first;
+    const std::uint64_t next = std::min(next_msg, ticks_ ? next_tick_ : UINT64_MAX);
+    if (next > t) break;
+    now_ = std::max(now_, next);
+    deliver_due();  // every message is delayed >= 1 ms, so this loop moves on
+    if (ticks_ && now_ >= next_tick_) {
+      next_tick_ += kTickMs;
+      for (int i = 0; i < static_cast<int>(nodes_.size()); ++i) {
+        if (!nodes_[i].up) continue;
+        Port port(*this, i);
+        if (Status s = nodes_[i].replica->tick(port); !s) return s;
+      }
+    }
+  }
+  now_ = std::max(now_, t);
+  return Status::ok();
+}
+
+Status Sim::write_op(int i) {
+  SimNode& n = nodes_[i];
+  const Collection& c = kCollections[uniform(std::size(kCollections))];
+  const RecordKey key{c.name, "k" + std::to_string(uniform(static_cast<std::uint64_t>(cfg_.hot_keys)))};
+  auto before = n.replica->get(key);
+  if (!before) return before.status();
+  std::vector<Dot> pre;
+  if (*before) {
+    for (const Version& v : (*before)->siblings) pre.push_back(v.dot);
+  }
+  Port port(*this, i);
+  Result<VisibleRecord> result = Status::invalid("no operation");
+  const std::uint64_t kind = uniform(100);
+  const std::string value = test::packed(++value_counter_);
+  if (*before && pre.size() > 1 && kind < 30) {
+    Resolution res;
+    res.seen = (*before)->context;
+    if (chance(0.5)) {
+      res.choose = pre[uniform(pre.size())];
+    } else {
+      res.fields = FieldUpdate{};
+      res.fields->fields["a"] = value;
+      res.fields->fields["r"] = test::packed("resolved");
+    }
+    result = n.replica->resolve(key, res, port);
+    ++stats_.resolutions;
+  } else if (*before && !(*before)->visible.deleted && kind < 45) {
+    result = n.replica->remove(key, port);
+    ++stats_.deletes;
+  } else {
+    FieldUpdate u;
+    u.replace = kind >= 70;
+    static const char* kFields[] = {"a", "b", "c"};
+    const std::uint64_t count = 1 + uniform(2);
+    for (std::uint64_t k = 0; k < count; ++k) {
+      const char* f = kFields[uniform(3)];
+      if (!u.replace && chance(0.1)) {
+        u.fields[f] = std::nullopt;
+      } else {
+        u.fields[f] = value;
+      }
+    }
+    result = n.replica->put(key, u, port);
+  }
+  if (!result) return result.status().context("local write at node " + std::to_string(n.id));
+  ++stats_.writes;
+  if (result->siblings.size() != 1) return Status::invalid("a local write left several siblings");
+  const Dot dot = result->siblings[0].dot;
+  written_[dot] = WriteRecord{key, result->siblings[0].deleted};
+  for (const Dot& d : pre) seen_by_write_.insert(d);
+  if (pre.size() > 1) superseded_conflicts_[i].emplace_back(key, pre);
+  return Status::ok();
+}
+
+Status Sim::fault_op() {
+  const int n = static_cast<int>(nodes_.size());
+  const int i = static_cast<int>(uniform(static_cast<std::uint64_t>(n)));
+  switch (uniform(6)) {
+    case 0:  // crash
+      if (nodes_[i].up && nodes_[i].joined) {
+        crash(i);
+        if (cfg_.forget_down_peers) {
+          for (int j = 0; j < n; ++j) {
+            if (j != i && nodes_[j].up) SHOPSYNC_TRY(nodes_[j].replica->forget_peer(nodes_[i].id));
+          }
+        }
+      }
+      return Status::ok();
+    case 1:  // restart
+      for (int j = 0; j < n; ++j) {
+        if (!nodes_[j].up) {
+          SHOPSYNC_TRY(open_node(j));
+          sync_links();
+          break;
+        }
+      }
+      return Status::ok();
+    case 2:  // partition in two random sides
+      for (int j = 0; j < n; ++j) side_[j] = static_cast<int>(uniform(2));
+      ++stats_.partitions;
+      sync_links();
+      return Status::ok();
+    case 3:  // heal the partition
+      std::fill(side_.begin(), side_.end(), 0);
+      sync_links();
+      return Status::ok();
+    case 4:  // a clock jumps (forwards or backwards)
+      nodes_[i].clock->set_skew(static_cast<std::int64_t>(uniform(2 * static_cast<std::uint64_t>(cfg_.max_skew_ms) + 1)) -
+                                cfg_.max_skew_ms);
+      return Status::ok();
+    default:  // isolate one node
+      side_[i] = 1 - side_[i];
+      ++stats_.partitions;
+      sync_links();
+      return Status::ok();
+  }
+}
+
+Status Sim::workload_step() {
+  SHOPSYNC_TRY(advance_to(now_ + uniform(400)));
+  if (chance(cfg_.fault_rate)) return fault_op();
+  std::vector<int> writable;
+  for (int i = 0; i < static_cast<int>(nodes_.size()); ++i) {
+    if (nodes_[i].up && nodes_[i].joined) writable.push_back(i);
+  }
+  if (writable.empty()) return Status::ok();
+  return write_op(writable[uniform(writable.size())]);
+}
+
+Result<Snapshot> Sim::dump(int i) {
+  Snapshot out;
+  Status st = nodes_[i].store().read([&](StoreReader& r) -> Status {
+    auto names = r.collections();
+    if (!names) return names.status();
+    for (const std::string& name : *names) {
+      Status s = r.for_each_record(name, "", [&](const RecordKey& k, const RecordState& v) {
+        out.emplace(k, v);
+        return Scan::next;
+      });
+      if (!s) return s;
+    }
+    return Status::ok();
+  });
+  if (!st) return st;
+  return out;
+}
+
+bool Sim::converged() {
+  if (!in_flight_.empty()) return false;
+  for (std::size_t i = 1; i < nodes_.size(); ++i) {
+    if (!(nodes_[i].replica->knowledge() == nodes_[0].replica->knowledge())) return false;
+  }
+  return true;
+}
+
+Status Sim::heal_and_quiesce() {
+  faults_ = false;
+  for (int i = 0; i < static_cast<int>(nodes_.size()); ++i) {
+    if (!nodes_[i].up) SHOPSYNC_TRY(open_node(i));
+    nodes_[i].joined = true;
+  }
+  std::fill(side_.begin(), side_.end(), 0);
+  sync_links();
+  // Run until every replica knows the same and nothing is in flight; the
+  // periodic pulls repair what the faults lost.
+  const std::uint64_t deadline = now_ + 600'000;
+  while (!converged()) {
+    if (now_ > deadline) return Status::io_error("no convergence within 600 simulated seconds after the heal");
+    SHOPSYNC_TRY(advance_to(now_ + 500));
+  }
+  // Let tombstone removal settle everywhere: past the retention, a scan and a
+  // pull interval (so every node has heard every peer's knowledge), twice.
+  const ReplicaOptions o = options_for(0);
+  SHOPSYNC_TRY(advance_to(now_ + 2 * (o.tombstone_retention_ms + o.tombstone_scan_interval_ms + o.pull_interval_ms)));
+  while (!converged()) {
+    if (now_ > deadline + 600'000) return Status::io_error("no convergence after tombstone removal");
+    SHOPSYNC_TRY(advance_to(now_ + 500));
+  }
+  return Status::ok();
+}
+
+std::string describe(const RecordKey& k) { return k.collection + "/" + k.id; }
+
+std::string describe(const RecordState& s) {
+  std::ostringstream os;
+  os << "{";
+  for (const Version& v : s.siblings) {
+    os << " " << v.dot.origin << ":" << v.dot.counter << (v.deleted ? "(del)" : "");
+  }
+  os << " | ctx";
+  for (const auto& [n, c] : s.context.entries()) os << " " << n << ":" << c;
+  os << " }";
+  return os.str();
+}
+
+std::string Sim::check_invariants() {
+  const int n = static_cast<int>(nodes_.size());
+  std::vector<Snapshot> states;
+  for (int i = 0; i < n; ++i) {
+    auto d = dump(i);
+    if (!d) return "reading node " + std::to_string(i + 1) + ": " + d.status().to_string();
+    states.push_back(std::move(*d));
+  }
+  // 1. Identical replicas: states (siblings and contexts), knowledge, visible values.
+  for (int i = 1; i < n; ++i) {
+    ++stats_.invariants_checked;
+    if (!(nodes_[i].replica->knowledge() == nodes_[0].replica->knowledge())) {
+      return "knowledge of node " + std::to_string(i + 1) + " differs from node 1";
+    }
+    // Contexts may differ where a tombstone was removed at different times
+    // (docs/replication.md, "Tombstones"); siblings and knowledge may not.
+    auto siblings_of = [](const Snapshot& s) {
+      std::map<RecordKey, std::vector<Version>> out;
+      for (const auto& [k, v] : s) out.emplace(k, v.siblings);
+      return out;
+    };
+    if (siblings_of(states[i]) != siblings_of(states[0])) {
+      for (const auto& [k, v] : states[0]) {
+        auto it = states[i].find(k);
+        if (it == states[i].end()) return describe(k) + " on node 1 " + describe(v) + " but missing on node " + std::to_string(i + 1);
+        if (it->second.siblings != v.siblings) {
+          return describe(k) + " differs: node 1 " + describe(v) + ", node " + std::to_string(i + 1) + " " +
+                 describe(it->second);
+        }
+      }
+      for (const auto& [k, v] : states[i]) {
+        if (states[0].count(k) == 0) return describe(k) + " on node " + std::to_string(i + 1) + " only " + describe(v);
+      }
+    }
+    for (const auto& [k, v] : states[0]) {
+      if (!(nodes_[i].replica->make_visible(k, v) == nodes_[0].replica->make_visible(k, v))) {
+        return describe(k) + ": the visible value differs between nodes";
+      }
+    }
+  }
+  // 2. Sibling counts bounded: one per writer at most.
+  for (const auto& [k, v] : states[0]) {
+    ++stats_.invariants_checked;
+    if (v.siblings.size() > static_cast<std::size_t>(n)) return describe(k) + " has more siblings than nodes";
+    if (v.siblings.size() > 1) ++stats_.conflicted_at_end;
+  }
+  // Conflict logs of every node.
+  std::vector<std::vector<ConflictEntry>> logs(n);
+  std::map<std::pair<RecordKey, std::vector<Dot>>, std::pair<Dot, bool>> decided;  // same winner everywhere
+  for (int i = 0; i < n; ++i) {
+    Status st = nodes_[i].store().read([&](StoreReader& r) {
+      return r.for_each_conflict(0, [&](const ConflictEntry& e) {
+        logs[i].push_back(e);
+        return Scan::next;
+      });
+    });
+    if (!st) return "reading the conflict log: " + st.to_string();
+    stats_.conflict_entries += logs[i].size();
+    for (const ConflictEntry& e : logs[i]) {
+      ++stats_.invariants_checked;
+      if (e.siblings.size() < 2) return "a conflict entry with fewer than two siblings";
+      if (e.detected_by != nodes_[i].id) return "a conflict entry names another node as detector";
+      std::vector<Dot> dots;
+      for (const Version& v : e.siblings) dots.push_back(v.dot);
+      auto [it, inserted] = decided.emplace(std::make_pair(e.key, dots), std::make_pair(e.winner, e.near_simultaneous));
+      if (inserted) {
+        ++stats_.distinct_conflicts;
+        if (e.near_simultaneous) ++stats_.near_simultaneous;
+      } else if (it->second.first != e.winner || it->second.second != e.near_simultaneous) {
+        return describe(e.key) + ": two nodes logged different winners for the same siblings";
+      }
+      const Outcome expect = choose_visible(e.siblings, *parse_strategy(e.strategy), kDefaultToleranceMs);
+      if (expect.winner != e.winner) return describe(e.key) + ": logged winner is not the strategy's";
+    }
+  }
+  auto logged = [&](int i, const RecordKey& key, const Dot& dot) {
+    return std::any_of(logs[i].begin(), logs[i].end(), [&](const ConflictEntry& e) {
+      return e.key == key && std::any_of(e.siblings.begin(), e.siblings.end(), [&](const Version& v) { return v.dot == dot; });
+    });
+  };
+  // 3. Every conflict still open is in every node's log with all its siblings.
+  for (const auto& [k, v] : states[0]) {
+    if (v.siblings.size() < 2) continue;
+    for (int i = 0; i < n; ++i) {
+      ++stats_.invariants_checked;
+      const bool found = std::any_of(logs[i].begin(), logs[i].end(), [&](const ConflictEntry& e) {
+        if (!(e.key == k)) return false;
+        return std::all_of(v.siblings.begin(), v.siblings.end(), [&](const Version& s) {
+          return std::any_of(e.siblings.begin(), e.siblings.end(), [&](const Version& x) { return x.dot == s.dot; });
+        });
+      });
+      if (!found) return describe(k) + " is conflicted but node " + std::to_string(i + 1) + " did not log it";
+    }
+  }
+  // 4. A conflict that a local write settled was logged, with every sibling, at that node.
+  for (int i = 0; i < n; ++i) {
+    for (const auto& [key, dots] : superseded_conflicts_[i]) {
+      for (const Dot& d : dots) {
+        ++stats_.invariants_checked;
+        if (!logged(i, key, d)) {
+          return describe(key) + ": node " + std::to_string(i + 1) + " superseded sibling " +
+                 std::to_string(d.origin) + ":" + std::to_string(d.counter) + " of a conflict it never logged";
+        }
+      }
+    }
+  }
+  // 5. Nothing silently lost: every write is visible (a live sibling), or was
+  // superseded by a write made while holding it, or is a removed tombstone.
+  for (const auto& [dot, w] : written_) {
+    ++stats_.invariants_checked;
+    auto it = states[0].find(w.key);
+    const bool live = it != states[0].end() &&
+                      std::any_of(it->second.siblings.begin(), it->second.siblings.end(),
+                                  [&](const Version& v) { return v.dot == dot; });
+    if (live || seen_by_write_.count(dot) != 0) continue;
+    const bool removed_tombstone =
+        w.deleted && std::any_of(nodes_.begin(), nodes_.end(),
+                                 [&](const SimNode& sn) { return sn.replica->tombstone_horizon().covers(dot); });
+    if (removed_tombstone) continue;
+    return "write " + std::to_string(dot.origin) + ":" + std::to_string(dot.counter) + " on " + describe(w.key) +
+           " was lost (not visible, not superseded by a write that saw it); now " +
+           (it == states[0].end() ? std::string("absent") : describe(it->second));
+  }
+  return "";
+}
+
+SimResult Sim::run() {
+  const int n = cfg_.nodes;
+  nodes_.resize(n);
+  side_.assign(n, 0);
+  superseded_conflicts_.resize(n);
+  for (int i = 0; i < n; ++i) {
+    SimNode& node = nodes_[i];
+    node.id = static_cast<NodeId>(i + 1);
+    node.uplink = i == 0;
+    const std::int64_t skew =
+        static_cast<std::int64_t>(uniform(2 * static_cast<std::uint64_t>(cfg_.max_skew_ms) + 1)) - cfg_.max_skew_ms;
+    node.clock = std::make_unique<SkewedClock>(now_, skew);
+    node.joined = !(cfg_.late_joiner && i == n - 1);
+    if (Status s = open_node(i); !s) return SimResult{false, "opening node: " + s.to_string(), stats_};
+  }
+  sync_links();
+  Status st;
+  for (int op = 0; op < cfg_.operations && st && failure_.empty(); ++op) st = workload_step();
+  if (st && failure_.empty()) st = heal_and_quiesce();
+  if (!st) fail(st.to_string());
+  if (failure_.empty()) {
+    std::string broken = check_invariants();
+    if (!broken.empty()) fail(broken);
+  }
+  if (failure_.empty()) {
+    // 6. No message storm: with nothing changing, the network empties, and a
+    // further pull interval costs at most a pull and an empty answer per pair
+    // and direction, carrying no record.
+    const std::uint64_t before = stats_.messages;
+    const std::uint64_t records_before = stats_.records_sent;
+    const ReplicaOptions o = options_for(0);
+    if (Status s = advance_to(now_ + o.pull_interval_ms); !s) fail(s.to_string());
+    const std::uint64_t pairs = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(n - 1);
+    ++stats_.invariants_checked;
+    if (stats_.records_sent != records_before) fail("records were sent after quiescence");
+    if (stats_.messages - before > 2 * pairs + 2 * pairs) fail("message storm after quiescence");
+    ticks_ = false;
+    if (Status s = advance_to(now_ + 10 * cfg_.max_delay_ms + 1000); !s) fail(s.to_string());
+    if (!in_flight_.empty()) fail("messages still in flight after quiescence");
+  }
+  return SimResult{failure_.empty(), failure_, stats_};
+}
+
+}  // namespace
+
+SimResult run_simulation(const SimConfig& config) {
+  Sim sim(config);
+  return sim.run();
+}
+
+}  // namespace shopsync::sim
