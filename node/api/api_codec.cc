@@ -581,7 +581,7 @@ std::string encode_error(std::optional<std::uint64_t> req_id, std::optional<Op> 
   if (op) m.str("op", to_string(*op));
   m.boolean("ok", false);
   MapOut e;
-  e.str("code", to_string(error.code()));
+  e.str("code", errc_name(error.code()));
   e.str("message", error.message());
   e.finish(m.key("error"));
   return m.finish();

@@ -109,10 +109,35 @@ std::optional<ChangeCursor> parse_cursor(std::string_view text) {
   return cursor;
 }
 
+namespace {
+
+constexpr std::array<std::pair<Errc, std::string_view>, 12> kErrcNames{{
+    {Errc::ok, "ok"},
+    {Errc::not_found, "not_found"},
+    {Errc::invalid_argument, "invalid_argument"},
+    {Errc::too_large, "too_large"},
+    {Errc::corrupt, "corrupt"},
+    {Errc::newer_schema, "newer_schema"},
+    {Errc::not_shopsync, "not_shopsync"},
+    {Errc::disk_full, "disk_full"},
+    {Errc::io_error, "io_error"},
+    {Errc::protocol, "protocol"},
+    {Errc::refused, "refused"},
+    {Errc::unavailable, "unavailable"},
+}};
+
+}  // namespace
+
+std::string_view errc_name(Errc code) {
+  for (const auto& [c, name] : kErrcNames) {
+    if (c == code) return name;
+  }
+  return "io_error";  // a code newer than this table: the closest generic one
+}
+
 std::optional<Errc> parse_errc(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(Errc::unavailable); ++i) {
-    const auto code = static_cast<Errc>(i);
-    if (to_string(code) == name) return code;
+  for (const auto& [c, n] : kErrcNames) {
+    if (n == name) return c;
   }
   return std::nullopt;
 }

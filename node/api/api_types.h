@@ -311,7 +311,9 @@ std::optional<ChangeCursor> parse_cursor(std::string_view text);
 // The wall-clock milliseconds of an HLC reading.
 inline std::uint64_t hlc_millis(Hlc hlc) { return hlc >> 16; }
 
-// Errc names as they cross the API ("not_found", ...); nullopt when unknown.
+// Errc names as they cross the API: the enumerator names ("not_found",
+// "invalid_argument", ...). parse_errc gives nullopt for an unknown name.
+std::string_view errc_name(Errc code);
 std::optional<Errc> parse_errc(std::string_view name);
 
 }  // namespace shopsync::api
