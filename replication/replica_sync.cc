@@ -15,6 +15,22 @@ namespace {
 
 std::string describe(const RecordKey& key) { return key.collection + "/" + key.id; }
 
+// `remote` without the siblings this node has already seen and dropped: a dot
+// our knowledge covers that `local` does not hold was superseded here (or is
+// superseded by a write on its way here), even when the record itself is gone
+// (its tombstone removed, a snapshot purge) and its context with it. Without
+// this, a late or duplicated batch would bring a deleted version back.
+RecordState without_known_dropped(const RecordState& remote, const RecordState& local, const VersionVector& knowledge) {
+  RecordState out;
+  out.context = remote.context;
+  for (const Version& v : remote.siblings) {
+    const bool held = std::any_of(local.siblings.begin(), local.siblings.end(),
+                                  [&](const Version& l) { return l.dot == v.dot; });
+    if (held || !knowledge.covers(v.dot)) out.siblings.push_back(v);
+  }
+  return out;
+}
+
 }  // namespace
 
 void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
@@ -137,7 +153,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       auto local = w.record(key);
       if (!local) return local.status();
       const RecordState before = local->value_or(RecordState{});
-      RecordState merged = merge_states(before, remote);
+      RecordState merged = merge_states(before, without_known_dropped(remote, before, meta.knowledge));
       if (merged == before) continue;
       SHOPSYNC_TRY(w.put_record(key, merged));
       if (merged.siblings.size() > 1 && gained_sibling(before, merged)) {

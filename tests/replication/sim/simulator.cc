@@ -1,6 +1,8 @@
 #include "tests/replication/sim/simulator.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <random>
@@ -50,6 +52,27 @@ constexpr Collection kCollections[] = {
 };
 
 using Snapshot = std::map<RecordKey, RecordState>;
+
+std::string describe(const RecordState& s) {
+  std::ostringstream os;
+  os << "{";
+  for (const Version& v : s.siblings) {
+    os << " " << v.dot.origin << ":" << v.dot.counter << (v.deleted ? "(del)" : "");
+  }
+  os << " | ctx";
+  for (const auto& [n, c] : s.context.entries()) os << " " << n << ":" << c;
+  os << " }";
+  return os.str();
+}
+
+
+std::string describe(const RecordKey& k) { return k.collection + "/" + k.id; }
+
+std::string knowledge_text(const VersionVector& vv) {
+  std::string out;
+  for (const auto& [n, c] : vv.entries()) out += " " + std::to_string(n) + ":" + std::to_string(c);
+  return "{" + out + " }";
+}
 
 class SkewedClock final : public Clock {
  public:
@@ -106,6 +129,11 @@ class Sim {
   SimResult run();
   void enqueue(int from, NodeId to, Message m);
   void count_erased() { ++stats_.records_erased; }
+  // SHOPSYNC_SIM_TRACE=<collection>/<id> prints every change of that record.
+  void trace(int node, const RecordKey& key, const VisibleRecord* now);
+  void trace_line(const std::string& line) {
+    if (!trace_key_.empty()) std::fprintf(stderr, "[t=%llu] %s\n", static_cast<unsigned long long>(now_ - kEpoch), line.c_str());
+  }
 
  private:
   std::uint64_t uniform(std::uint64_t n) { return n == 0 ? 0 : rng_() % n; }
@@ -147,11 +175,13 @@ class Sim {
   std::vector<std::vector<std::pair<RecordKey, std::vector<Dot>>>> superseded_conflicts_;
   SimStats stats_;
   std::string failure_;
+  std::string trace_key_ = std::getenv("SHOPSYNC_SIM_TRACE") ? std::getenv("SHOPSYNC_SIM_TRACE") : "";
 };
 
 void Port::send(NodeId to, Message m) { sim_.enqueue(node_, to, std::move(m)); }
-void Port::changed(const RecordKey&, const VisibleRecord* now) {
+void Port::changed(const RecordKey& key, const VisibleRecord* now) {
   if (now == nullptr) sim_.count_erased();
+  sim_.trace(node_, key, now);
 }
 
 ReplicaOptions Sim::options_for(int i) const {
@@ -192,6 +222,7 @@ void Sim::crash(int i) {
   n.lmdb.reset();  // LMDB: closed and reopened; MemoryStore: what was committed stays
   n.up = false;
   ++stats_.crashes;
+  trace_line("crash node " + std::to_string(i + 1));
   sync_links();
 }
 
@@ -216,6 +247,7 @@ void Sim::enqueue(int from, NodeId to, Message m) {
 
 void Sim::set_connected(int i, int j, bool on) {
   const auto key = std::make_pair(std::min(i, j), std::max(i, j));
+  trace_line(std::string(on ? "connect " : "disconnect ") + std::to_string(i + 1) + "-" + std::to_string(j + 1));
   if (on) {
     connected_.insert(key);
     // HELLO both ways: each side learns the other's knowledge.
@@ -259,6 +291,18 @@ void Sim::deliver_due() {
     ++stats_.messages;
     if (auto* b = std::get_if<Batch>(&e.message)) stats_.records_sent += b->records.size();
     if (std::holds_alternative<SnapshotRequired>(e.message)) ++stats_.snapshots;
+    if (!trace_key_.empty()) {
+      if (auto* b = std::get_if<Batch>(&e.message)) {
+        for (const auto& [k, v] : b->records) {
+          if (describe(k) == trace_key_) {
+            trace_line("  batch " + std::to_string(e.from) + "->" + std::to_string(e.to) + (b->snapshot ? " (snapshot) " : " ") +
+                       describe(v) + " base " + knowledge_text(b->base) + " complete " + knowledge_text(b->complete));
+          }
+        }
+      } else if (std::holds_alternative<SnapshotRequired>(e.message)) {
+        trace_line("  snapshot required " + std::to_string(e.from) + "->" + std::to_string(e.to));
+      }
+    }
     SimNode& to = nodes_[index_of(e.to)];
     if (!to.up) continue;
     Port port(*this, index_of(e.to));
@@ -353,6 +397,7 @@ Status Sim::fault_op() {
         if (cfg_.forget_down_peers) {
           for (int j = 0; j < n; ++j) {
             if (j != i && nodes_[j].up) SHOPSYNC_TRY(nodes_[j].replica->forget_peer(nodes_[i].id));
+            trace_line("node " + std::to_string(j + 1) + " forgets node " + std::to_string(i + 1));
           }
         }
       }
@@ -450,18 +495,18 @@ Status Sim::heal_and_quiesce() {
   return Status::ok();
 }
 
-std::string describe(const RecordKey& k) { return k.collection + "/" + k.id; }
 
-std::string describe(const RecordState& s) {
-  std::ostringstream os;
-  os << "{";
-  for (const Version& v : s.siblings) {
-    os << " " << v.dot.origin << ":" << v.dot.counter << (v.deleted ? "(del)" : "");
+
+
+void Sim::trace(int node, const RecordKey& key, const VisibleRecord* now) {
+  if (trace_key_.empty() || trace_key_ != key.collection + "/" + key.id) return;
+  RecordState st;
+  if (now) {
+    st.siblings = now->siblings;
+    st.context = now->context;
   }
-  os << " | ctx";
-  for (const auto& [n, c] : s.context.entries()) os << " " << n << ":" << c;
-  os << " }";
-  return os.str();
+  trace_line("node " + std::to_string(node + 1) + " " + (now ? describe(st) : std::string("erased")) +
+             " knowledge " + knowledge_text(nodes_[node].replica ? nodes_[node].replica->knowledge() : VersionVector{}));
 }
 
 std::string Sim::check_invariants() {
