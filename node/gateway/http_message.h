@@ -1,0 +1,44 @@
+// The HTTP/1.1 values the gateway handles: one parsed request and one response.
+// Plain value types; the parser is http_parser.h, the server http_server.h.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace shopsync::gateway {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ... (case-sensitive, as RFC 9110 says)
+  std::string target;  // as sent: "/v1/customers?after=C1&limit=10"
+  std::string path;    // percent-decoded path part of target: "/v1/customers"
+  std::vector<std::string> segments;  // path split on '/', each percent-decoded
+  std::map<std::string, std::string, std::less<>> query;  // decoded; the last of repeated names wins
+  int minor_version = 1;  // HTTP/1.<minor>
+  // Header names lower-cased, values with surrounding blanks removed, in order.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool keep_alive = true;  // HTTP/1.1 default, "Connection: close" / HTTP/1.0 rules applied
+
+  // The first header of that (lower-case) name.
+  std::optional<std::string_view> header(std::string_view lower_name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  bool close = false;  // close the connection after sending
+
+  // "HTTP/1.1 <status> <reason>\r\n...\r\n\r\n<body>"; `keep_alive` false adds
+  // "Connection: close".
+  std::string serialize(bool keep_alive) const;
+};
+
+std::string_view reason_phrase(int status);
+
+}  // namespace shopsync::gateway

@@ -1,0 +1,181 @@
+// /metrics in the Prometheus text exposition format, version 0.0.4.
+#include <cstdio>
+#include <sstream>
+
+#include "node/gateway/gateway.h"
+#include "node/gateway/gateway_metrics.h"
+#include "replication/knowledge_text.h"
+
+namespace shopsync::gateway {
+
+namespace {
+
+std::string label_value(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+class Exposition {
+ public:
+  void family(const char* name, const char* type, const char* help) {
+    out_ << "# HELP " << name << ' ' << help << '\n' << "# TYPE " << name << ' ' << type << '\n';
+  }
+  void sample(std::string_view name, std::initializer_list<std::pair<const char*, std::string>> labels, double value) {
+    out_ << name;
+    if (labels.size() > 0) {
+      out_ << '{';
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        out_ << (first ? "" : ",") << k << "=\"" << label_value(v) << '"';
+        first = false;
+      }
+      out_ << '}';
+    }
+    out_ << ' ' << number(value) << '\n';
+  }
+  std::string str() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
+}  // namespace
+
+std::vector<PeerSummary> Gateway::peer_summaries() const {
+  if (hooks_.peers) return hooks_.peers();
+  std::vector<PeerSummary> out;
+  for (const auto& p : replica_.peers()) {
+    out.push_back({p.id, "", "peer", p.connected ? "connected" : "disconnected", p.last_sync_ms});
+  }
+  return out;
+}
+
+HttpResponse Gateway::metrics() {
+  Exposition e;
+  e.family("shopsync_node_info", "gauge", "This node: id, cluster, role and name (value 1).");
+  e.sample("shopsync_node_info",
+           {{"node_id", node_hex(replica_.id())}, {"cluster", replica_.cluster()}, {"role", options_.role},
+            {"name", options_.node_name}},
+           1);
+
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counts;  // live, conflicted
+  std::uint64_t log_entries = 0;
+  std::uint64_t counter = 0;
+  Status s = store_.read([&](StoreReader& r) -> Status {
+    auto names = r.collections();
+    if (!names) return names.status();
+    for (const auto& name : *names) {
+      auto& c = counts[name];
+      SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey& key, const RecordState& st) {
+        if (st.siblings.size() > 1) ++c.second;
+        if (!replica_.make_visible(key, st).visible.deleted) ++c.first;
+        return Scan::next;
+      }));
+    }
+    auto meta = r.node_meta();
+    if (meta && meta->has_value()) counter = (*meta)->counter;
+    return r.for_each_conflict(0, [&](const ConflictEntry&) {
+      ++log_entries;
+      return Scan::next;
+    });
+  });
+  if (!s) return json_error(500, "storage", s.to_string());
+
+  e.family("shopsync_records", "gauge", "Live (not deleted) records per collection.");
+  for (const auto& [name, c] : counts) e.sample("shopsync_records", {{"collection", name}}, static_cast<double>(c.first));
+  e.family("shopsync_records_conflicted", "gauge", "Records holding more than one sibling, per collection.");
+  for (const auto& [name, c] : counts) {
+    e.sample("shopsync_records_conflicted", {{"collection", name}}, static_cast<double>(c.second));
+  }
+  e.family("shopsync_conflicts_total", "counter", "Entries in the conflict log (conflicts detected, all time).");
+  e.sample("shopsync_conflicts_total", {}, static_cast<double>(log_entries));
+  e.family("shopsync_node_writes_total", "counter", "Writes made at this node (its dot counter).");
+  e.sample("shopsync_node_writes_total", {}, static_cast<double>(counter));
+
+  const auto peers = peer_summaries();
+  const auto stats = replica_.peers();
+  std::uint64_t connected = 0;
+  for (const auto& p : peers) connected += p.state == "connected";
+  e.family("shopsync_peers", "gauge", "Known peers by link state.");
+  e.sample("shopsync_peers", {{"state", "connected"}}, static_cast<double>(connected));
+  e.sample("shopsync_peers", {{"state", "not_connected"}}, static_cast<double>(peers.size() - connected));
+  e.family("shopsync_peer_lag_changes", "gauge", "Changes this node holds that the peer's knowledge lacks.");
+  for (const auto& p : peers) {
+    auto pending = replica_.pending_changes(p.id);
+    std::uint64_t total = 0;
+    if (pending) {
+      for (const auto& [c, n] : *pending) total += n;
+    }
+    e.sample("shopsync_peer_lag_changes", {{"peer", node_hex(p.id)}, {"role", p.role}}, static_cast<double>(total));
+  }
+  e.family("shopsync_peer_last_sync_timestamp_seconds", "gauge", "Unix time of the last successful sync with the peer (0: never).");
+  for (const auto& p : peers) {
+    e.sample("shopsync_peer_last_sync_timestamp_seconds", {{"peer", node_hex(p.id)}, {"role", p.role}},
+             static_cast<double>(p.last_sync_ms) / 1000.0);
+  }
+  e.family("shopsync_peer_records_received_total", "counter", "Records received from the peer since start.");
+  for (const auto& p : stats) e.sample("shopsync_peer_records_received_total", {{"peer", node_hex(p.id)}}, static_cast<double>(p.records_in));
+  e.family("shopsync_peer_records_sent_total", "counter", "Records sent to the peer since start.");
+  for (const auto& p : stats) e.sample("shopsync_peer_records_sent_total", {{"peer", node_hex(p.id)}}, static_cast<double>(p.records_out));
+
+  const HttpServerStats& h = server_->stats();
+  e.family("shopsync_http_requests_total", "counter", "HTTP requests answered by the gateway, by route and status.");
+  for (const auto& [k, n] : metrics_->requests) {
+    e.sample("shopsync_http_requests_total", {{"route", k.first}, {"code", std::to_string(k.second)}}, static_cast<double>(n));
+  }
+  e.family("shopsync_http_request_duration_seconds", "histogram", "Time to answer a request, by route (sync_* are the sync durations).");
+  for (const auto& [route, hist] : metrics_->durations) {
+    for (std::size_t i = 0; i < kDurationBuckets.size(); ++i) {
+      e.sample("shopsync_http_request_duration_seconds_bucket", {{"route", route}, {"le", number(kDurationBuckets[i])}},
+               static_cast<double>(hist.buckets[i]));
+    }
+    e.sample("shopsync_http_request_duration_seconds_bucket", {{"route", route}, {"le", "+Inf"}}, static_cast<double>(hist.count));
+    e.sample("shopsync_http_request_duration_seconds_sum", {{"route", route}}, hist.sum);
+    e.sample("shopsync_http_request_duration_seconds_count", {{"route", route}}, static_cast<double>(hist.count));
+  }
+  e.family("shopsync_http_malformed_requests_total", "counter", "Requests refused by the HTTP parser (4xx before routing).");
+  e.sample("shopsync_http_malformed_requests_total", {}, static_cast<double>(h.malformed));
+  e.family("shopsync_http_unauthorized_total", "counter", "Requests refused for a missing or unknown token.");
+  e.sample("shopsync_http_unauthorized_total", {}, static_cast<double>(metrics_->unauthorized));
+  e.family("shopsync_http_received_bytes_total", "counter", "Bytes received on HTTP connections.");
+  e.sample("shopsync_http_received_bytes_total", {}, static_cast<double>(h.bytes_in));
+  e.family("shopsync_http_sent_bytes_total", "counter", "Bytes sent on HTTP connections.");
+  e.sample("shopsync_http_sent_bytes_total", {}, static_cast<double>(h.bytes_out));
+  e.family("shopsync_http_connections_open", "gauge", "HTTP connections open now.");
+  e.sample("shopsync_http_connections_open", {}, static_cast<double>(h.open_connections));
+
+  e.family("shopsync_sync_pushed_records_total", "counter", "Records received in /api/sync pushes.");
+  e.sample("shopsync_sync_pushed_records_total", {}, static_cast<double>(metrics_->pushed_records));
+  e.family("shopsync_sync_pulled_records_total", "counter", "Records sent in /api/sync pulls.");
+  e.sample("shopsync_sync_pulled_records_total", {}, static_cast<double>(metrics_->pulled_records));
+  e.family("shopsync_sync_push_errors_total", "counter", "Pushed records refused (reported in \"errors\").");
+  e.sample("shopsync_sync_push_errors_total", {}, static_cast<double>(metrics_->push_errors));
+  e.family("shopsync_sync_push_conflicts_total", "counter", "Pushed records that met a change made since the device last pulled.");
+  for (const auto& [k, n] : metrics_->push_conflicts) {
+    e.sample("shopsync_sync_push_conflicts_total", {{"strategy", k.first}, {"winner", k.second}}, static_cast<double>(n));
+  }
+
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = e.str();
+  return r;
+}
+
+}  // namespace shopsync::gateway

@@ -1,0 +1,192 @@
+// REST access to records for applications (docs/http-gateway.md, "REST").
+#include <charconv>
+
+#include "node/gateway/gateway.h"
+#include "replication/hlc.h"
+#include "replication/knowledge_text.h"
+
+namespace shopsync::gateway {
+
+namespace {
+
+HttpResponse ok_json(const json& body, int status = 200) {
+  HttpResponse r;
+  r.status = status;
+  r.body = dump_json(body);
+  return r;
+}
+
+HttpResponse from_status(const Status& s) {
+  switch (s.code()) {
+    case Errc::invalid_argument: return json_error(400, "invalid_argument", s.message());
+    case Errc::not_found: return json_error(404, "not_found", s.message());
+    case Errc::too_large: return json_error(413, "too_large", s.message());
+    case Errc::refused: return json_error(409, "refused", s.message());
+    default: return json_error(500, std::string(to_string(s.code())), s.message());
+  }
+}
+
+std::string dot_text(const Dot& d) { return node_hex(d.origin) + ":" + std::to_string(d.counter); }
+
+json view(const VisibleRecord& r) {
+  json out = {{"collection", r.key.collection},
+              {"id", r.key.id},
+              {"fields", fields_to_json(r.visible.fields)},
+              {"updated_at", format_iso8601(HybridClock::wall_ms(r.visible.updated_at))},
+              {"hlc", r.visible.updated_at},
+              {"dot", dot_text(r.visible.winner)},
+              {"deleted", r.visible.deleted},
+              {"conflicted", r.visible.conflicted},
+              {"strategy", std::string(to_string(r.strategy))},
+              {"siblingCount", r.siblings.size()}};
+  if (r.siblings.size() > 1) {
+    json siblings = json::array();
+    for (const auto& v : r.siblings) {
+      siblings.push_back({{"dot", dot_text(v.dot)},
+                          {"updated_at", format_iso8601(HybridClock::wall_ms(v.updated_at))},
+                          {"deleted", v.deleted},
+                          {"uplinkOrigin", v.uplink_origin},
+                          {"fields", fields_to_json(v.fields)}});
+    }
+    out["siblings"] = std::move(siblings);
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse Gateway::rest(const HttpRequest& request) {
+  const auto& seg = request.segments;
+  auto not_allowed = [&](const char* allow) {
+    HttpResponse r = json_error(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  };
+  // Which collections hold records (a GET of another is 404).
+  auto known_collection = [&](const std::string& name) -> Result<bool> {
+    bool found = false;
+    Status s = store_.read([&](StoreReader& r) -> Status {
+      auto names = r.collections();
+      if (!names) return names.status();
+      found = std::find(names->begin(), names->end(), name) != names->end();
+      return Status::ok();
+    });
+    if (!s) return s;
+    return found;
+  };
+
+  if (seg.size() == 1) {  // GET /v1
+    if (request.method != "GET") return not_allowed("GET");
+    json collections = json::array();
+    Status s = store_.read([&](StoreReader& r) -> Status {
+      auto names = r.collections();
+      if (!names) return names.status();
+      for (const auto& name : *names) {
+        std::uint64_t live = 0;
+        SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey& key, const RecordState& st) {
+          if (!replica_.make_visible(key, st).visible.deleted) ++live;
+          return Scan::next;
+        }));
+        collections.push_back({{"name", name}, {"records", live},
+                               {"strategy", std::string(to_string(replica_.strategy_for(name)))}});
+      }
+      return Status::ok();
+    });
+    if (!s) return from_status(s);
+    return ok_json({{"success", true}, {"collections", std::move(collections)}});
+  }
+
+  const std::string& collection = seg[1];
+  if (Status s = validate_collection_name(collection); !s) return json_error(400, "bad_collection", s.message());
+
+  if (seg.size() == 2) {  // GET /v1/{collection}?after=ID&limit=N
+    if (request.method != "GET") return not_allowed("GET");
+    auto known = known_collection(collection);
+    if (!known) return from_status(known.status());
+    if (!*known) return json_error(404, "unknown_collection", "no collection named '" + collection + "'");
+    std::size_t limit = 100;
+    if (auto it = request.query.find("limit"); it != request.query.end()) {
+      const auto& t = it->second;
+      std::size_t n = 0;
+      const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+      if (t.empty() || ec != std::errc() || ptr != t.data() + t.size() || n == 0 || n > 1000) {
+        return json_error(400, "bad_limit", "limit must be an integer from 1 to 1000");
+      }
+      limit = n;
+    }
+    std::string after;
+    if (auto it = request.query.find("after"); it != request.query.end()) {
+      after = it->second;
+      if (Status s = validate_record_id(after); !s) return json_error(400, "bad_id", "after: " + s.message());
+    }
+    json records = json::array();
+    std::optional<std::string> next;
+    std::string last;
+    Status s = store_.read([&](StoreReader& r) -> Status {
+      return r.for_each_record(collection, after, [&](const RecordKey& key, const RecordState& st) {
+        VisibleRecord v = replica_.make_visible(key, st);
+        if (v.visible.deleted && !v.visible.conflicted) return Scan::next;
+        if (records.size() == limit) {
+          next = last;
+          return Scan::stop;
+        }
+        records.push_back(view(v));
+        last = key.id;
+        return Scan::next;
+      });
+    });
+    if (!s) return from_status(s);
+    return ok_json({{"success", true},
+                    {"collection", collection},
+                    {"records", std::move(records)},
+                    {"next", next ? json(*next) : json(nullptr)}});
+  }
+
+  if (seg.size() != 3) return json_error(404, "no_route", "no such endpoint: " + request.path);
+  RecordKey key{collection, seg[2]};
+  if (Status s = validate_record_id(key.id); !s) return json_error(400, "bad_id", s.message());
+
+  if (request.method == "GET") {
+    auto known = known_collection(collection);
+    if (!known) return from_status(known.status());
+    if (!*known) return json_error(404, "unknown_collection", "no collection named '" + collection + "'");
+    auto got = replica_.get(key);
+    if (!got) return from_status(got.status());
+    if (!got->has_value() || ((*got)->visible.deleted && !(*got)->visible.conflicted)) {
+      return json_error(404, "not_found", collection + "/" + key.id + ": no such record");
+    }
+    return ok_json({{"success", true}, {"record", view(**got)}});
+  }
+  if (request.method == "PUT") {
+    if (request.body.empty()) return json_error(400, "bad_body", "the body must be a JSON object of fields");
+    auto doc = parse_json(request.body);
+    if (!doc) return json_error(400, "malformed_json", doc.status().message());
+    if (!doc->is_object()) return json_error(400, "bad_body", "the body must be a JSON object of fields");
+    FieldUpdate update;
+    auto patch = request.query.find("patch");
+    update.replace = patch == request.query.end() || patch->second == "0" || patch->second == "false";
+    for (auto it = doc->begin(); it != doc->end(); ++it) {
+      if (it.key().empty()) return json_error(400, "bad_field", "field names must not be empty");
+      // In a patch, null removes the field.
+      if (!update.replace && it->is_null()) {
+        update.fields[it.key()] = std::nullopt;
+      } else {
+        update.fields[it.key()] = pack_value(it.value());
+      }
+    }
+    auto existed = replica_.get(key);
+    if (!existed) return from_status(existed.status());
+    const bool created = !existed->has_value() || (*existed)->visible.deleted;
+    auto written = replica_.put(key, update, outbox_);
+    if (!written) return from_status(written.status());
+    return ok_json({{"success", true}, {"created", created}, {"record", view(*written)}}, created ? 201 : 200);
+  }
+  if (request.method == "DELETE") {
+    auto removed = replica_.remove(key, outbox_);
+    if (!removed) return from_status(removed.status());
+    return ok_json({{"success", true}, {"deleted", true}, {"collection", collection}, {"id", key.id}});
+  }
+  return not_allowed("GET, PUT, DELETE");
+}
+
+}  // namespace shopsync::gateway

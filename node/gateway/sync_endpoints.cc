@@ -1,0 +1,712 @@
+// The original system's sync endpoints (docs/http-gateway.md, "Sync").
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "node/gateway/gateway.h"
+#include "node/gateway/gateway_metrics.h"
+#include "replication/hlc.h"
+#include "replication/knowledge_text.h"
+
+namespace shopsync::gateway {
+
+namespace {
+
+// Fields of the original client's own bookkeeping: never stored, never
+// replicated (docs/http-gateway.md, "Records").
+bool is_bookkeeping(std::string_view name) {
+  return name == "updated_at" || name == "sync_status" || name == "last_synced_at" || name == "_deleted";
+}
+
+std::uint64_t wall_ms(Hlc hlc) { return HybridClock::wall_ms(hlc); }
+
+Hlc newest_hlc(const std::vector<Version>& siblings) {
+  Hlc newest = 0;
+  for (const auto& v : siblings) newest = std::max(newest, v.updated_at);
+  return newest;
+}
+
+int http_status_for(const Status& s) {
+  switch (s.code()) {
+    case Errc::invalid_argument: return 400;
+    case Errc::not_found: return 404;
+    case Errc::too_large: return 413;
+    case Errc::refused: return 409;
+    default: return 500;
+  }
+}
+
+HttpResponse error_response(const Status& s) {
+  const int status = http_status_for(s);
+  return json_error(status, status == 500 ? std::string(to_string(s.code())) : std::string(to_string(s.code())),
+                    s.message());
+}
+
+HttpResponse ok_json(const json& body) {
+  HttpResponse r;
+  r.body = dump_json(body);
+  return r;
+}
+
+Result<json> body_object(const HttpRequest& request) {
+  if (request.body.empty()) return Status::invalid("the request body must be a JSON object (it is empty)");
+  auto doc = parse_json(request.body);
+  if (!doc) return doc.status();
+  if (!doc->is_object()) return Status::invalid("the request body must be a JSON object");
+  return doc;
+}
+
+Result<std::string> device_of(const json& req) {
+  auto it = req.find("deviceId");
+  if (it == req.end()) return Status::invalid("deviceId is required");
+  if (!it->is_string()) return Status::invalid("deviceId must be a string");
+  std::string device = it->get<std::string>();
+  SHOPSYNC_TRY(validate_device_id(device));
+  return device;
+}
+
+// A record id given as a string or an integer.
+Result<std::string> id_value(const json& v, std::string_view what) {
+  std::string id;
+  if (v.is_string()) {
+    id = v.get<std::string>();
+  } else if (v.is_number_unsigned()) {
+    id = std::to_string(v.get<std::uint64_t>());
+  } else if (v.is_number_integer()) {
+    id = std::to_string(v.get<std::int64_t>());
+  } else {
+    return Status::invalid(std::string(what) + " must be a string or an integer");
+  }
+  if (Status s = validate_record_id(id); !s) return Status::invalid(std::string(what) + ": " + s.message());
+  return id;
+}
+
+// A timestamp given as ISO-8601 text or as Unix milliseconds.
+Result<std::uint64_t> time_value(const json& v, std::string_view what) {
+  if (v.is_string()) {
+    if (auto ms = parse_iso8601(v.get<std::string>())) return *ms;
+    return Status::invalid(std::string(what) + " '" + v.get<std::string>() + "' is not an ISO-8601 date-time");
+  }
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+  return Status::invalid(std::string(what) + " must be an ISO-8601 string");
+}
+
+struct PullCursor {
+  std::uint64_t start_ms = 0;
+  RecordKey after;
+};
+
+std::string format_cursor(const PullCursor& c) {
+  return std::to_string(c.start_ms) + ":" + c.after.collection + ":" + c.after.id;
+}
+
+std::optional<PullCursor> parse_cursor(std::string_view text) {
+  PullCursor c;
+  const auto a = text.find(':');
+  if (a == std::string_view::npos) return std::nullopt;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + a, c.start_ms);
+  if (ec != std::errc() || ptr != text.data() + a) return std::nullopt;
+  const auto b = text.find(':', a + 1);
+  if (b == std::string_view::npos) return std::nullopt;
+  c.after.collection = std::string(text.substr(a + 1, b - a - 1));
+  c.after.id = std::string(text.substr(b + 1));
+  if (!validate_key(c.after)) return std::nullopt;
+  return c;
+}
+
+}  // namespace
+
+json Gateway::record_json(const VisibleRecord& record) const {
+  json out = fields_to_json(record.visible.fields);
+  const std::string idf = id_field(record.key.collection);
+  if (!out.contains(idf)) out[idf] = record.key.id;
+  out["updated_at"] = format_iso8601(wall_ms(record.visible.updated_at));
+  if (record.visible.deleted) out["_deleted"] = true;
+  if (record.siblings.size() > 1 && record.visible.conflicted) out["_conflicted"] = true;
+  return out;
+}
+
+// ---- pull -----------------------------------------------------------------
+
+Result<json> Gateway::do_pull(std::string_view device, const json& req) {
+  std::uint64_t since_ms = 0;
+  bool everything = true;  // no lastSyncTimestamp: the device wants every live record
+  if (auto it = req.find("lastSyncTimestamp"); it != req.end() && !it->is_null()) {
+    auto t = time_value(*it, "lastSyncTimestamp");
+    if (!t) return t.status();
+    since_ms = *t;
+    everything = false;
+  }
+  std::optional<PullCursor> cursor;
+  if (auto it = req.find("cursor"); it != req.end() && !it->is_null()) {
+    if (!it->is_string()) return Status::invalid("cursor must be the string a previous pull returned");
+    cursor = parse_cursor(it->get<std::string>());
+    if (!cursor) return Status::invalid("cursor is not one a pull returned");
+  }
+  std::size_t limit = options_.max_pull_records;
+  if (auto it = req.find("limit"); it != req.end() && !it->is_null()) {
+    if (!it->is_number_unsigned() || it->get<std::uint64_t>() == 0) return Status::invalid("limit must be a positive integer");
+    limit = std::min<std::size_t>(limit, it->get<std::uint64_t>());
+  }
+  const std::uint64_t now = now_ms();
+  const std::uint64_t start_ms = cursor ? cursor->start_ms : now;
+
+  json changes = json::object();
+  for (const auto& c : kSeedCollections) changes[c] = json::array();
+  json conflicts = json::array();
+  struct Sent {
+    RecordKey key;
+    SeenVersion seen;
+  };
+  std::vector<Sent> sent;
+  bool has_more = false;
+  RecordKey last;
+  std::optional<DeviceState> device_state;
+  VersionVector knowledge_now;
+
+  Status scanned = store_.read([&](StoreReader& r) -> Status {
+    auto d = load_device(r, device);
+    if (!d) return d.status();
+    device_state = std::move(*d);
+    auto meta = r.node_meta();
+    if (!meta) return meta.status();
+    if (meta->has_value()) knowledge_now = (*meta)->knowledge;
+    const std::optional<VersionVector> known =
+        device_state && !everything ? device_state->pulled_knowledge : std::nullopt;
+    std::set<RecordKey> resend;
+    if (device_state) resend.insert(device_state->resend.begin(), device_state->resend.end());
+    auto names = r.collections();
+    if (!names) return names.status();
+    for (const auto& name : *names) changes.emplace(name, json::array());
+    for (const auto& name : *names) {
+      if (has_more) break;
+      if (cursor && name < cursor->after.collection) continue;
+      const std::string after = cursor && name == cursor->after.collection ? cursor->after.id : std::string();
+      Status inner = Status::ok();
+      SHOPSYNC_TRY(r.for_each_record(name, after, [&](const RecordKey& key, const RecordState& state) {
+        const Hlc newest = newest_hlc(state.siblings);
+        const bool forced = resend.count(key) > 0;
+        const bool by_time = everything || wall_ms(newest) > since_ms;
+        bool by_knowledge = false;
+        if (known) {
+          for (const auto& v : state.siblings) by_knowledge |= !known->covers(v.dot);
+        }
+        if (!forced && !by_time && !by_knowledge) return Scan::next;
+        VisibleRecord visible = replica_.make_visible(key, state);
+        if (everything && visible.visible.deleted && !forced) return Scan::next;
+        if (!everything && !forced) {
+          auto seen = load_seen(r, device, key);
+          if (!seen) {
+            inner = seen.status();
+            return Scan::stop;
+          }
+          if (seen->has_value() && (*seen)->context.covers(state.context)) return Scan::next;  // it has this one
+        }
+        if (sent.size() >= limit) {
+          has_more = true;
+          return Scan::stop;
+        }
+        changes[key.collection].push_back(record_json(visible));
+        if (visible.siblings.size() > 1) {
+          conflicts.push_back({{"entityType", key.collection},
+                               {"entityId", key.id},
+                               {"uniqueId", key.id},
+                               {"resolution", std::string(to_string(visible.strategy))},
+                               {"siblings", visible.siblings.size()},
+                               {"pendingResolution", visible.visible.conflicted}});
+        }
+        sent.push_back({key, SeenVersion{state.context, newest}});
+        last = key;
+        return Scan::next;
+      }));
+      SHOPSYNC_TRY(inner);
+    }
+    return Status::ok();
+  });
+  if (!scanned) return scanned;
+
+  DeviceState d = device_state.value_or(DeviceState{});
+  if (d.first_seen_ms == 0) d.first_seen_ms = now;
+  if (!cursor || !d.paging_knowledge) d.paging_knowledge = knowledge_now;
+  if (!has_more) {
+    d.pulled_knowledge = d.paging_knowledge;
+    d.paging_knowledge.reset();
+    d.last_pull_ms = now;
+    d.last_sync_ms = now;
+    ++d.pulls;
+    d.resend.clear();
+  }
+  Status saved = store_.write([&](StoreWriter& w) -> Status {
+    for (const auto& s : sent) SHOPSYNC_TRY(save_seen(w, device, s.key, s.seen));
+    return save_device(w, device, d);
+  });
+  if (!saved) return saved;
+  metrics_->pulled_records += sent.size();
+
+  json out = {{"success", true},
+              {"changes", std::move(changes)},
+              {"timestamp", format_iso8601(start_ms)},
+              {"conflicts", std::move(conflicts)},
+              {"deviceId", std::string(device)},
+              {"count", sent.size()},
+              {"hasMore", has_more},
+              {"cursor", has_more ? json(format_cursor({start_ms, last})) : json(nullptr)}};
+  return out;
+}
+
+HttpResponse Gateway::sync_pull(const HttpRequest& request) {
+  auto req = body_object(request);
+  if (!req) return error_response(req.status());
+  auto device = device_of(*req);
+  if (!device) return error_response(device.status());
+  auto out = do_pull(*device, *req);
+  if (!out) return error_response(out.status());
+  return ok_json(*out);
+}
+
+// ---- push -----------------------------------------------------------------
+
+namespace {
+
+struct PushedRecord {
+  RecordKey key;
+  std::uint64_t client_ms = 0;
+  bool deleted = false;
+  json fields = json::object();  // without bookkeeping fields
+};
+
+// One element of changes[collection]. invalid_argument naming the problem.
+Result<PushedRecord> read_pushed(const std::string& collection, const json& item, std::uint64_t now) {
+  if (!item.is_object()) return Status::invalid("each change must be a JSON object");
+  PushedRecord p;
+  p.key.collection = collection;
+  const std::string idf = Gateway::id_field(collection);
+  auto id_it = item.find(idf);
+  const char* id_name = idf.c_str();
+  if (id_it == item.end() || id_it->is_null()) {
+    id_it = item.find("id");
+    id_name = "id";
+  }
+  if (id_it == item.end() || id_it->is_null()) return Status::invalid("missing " + idf + " (or id)");
+  auto id = id_value(*id_it, id_name);
+  if (!id) return id.status();
+  p.key.id = *id;
+  p.client_ms = now;
+  if (auto t = item.find("updated_at"); t != item.end() && !t->is_null()) {
+    auto ms = time_value(*t, "updated_at");
+    if (!ms) return ms.status();
+    p.client_ms = *ms;
+  }
+  if (auto d = item.find("_deleted"); d != item.end() && !d->is_null()) {
+    if (!d->is_boolean()) return Status::invalid("_deleted must be true or false");
+    p.deleted = d->get<bool>();
+  }
+  for (auto it = item.begin(); it != item.end(); ++it) {
+    if (is_bookkeeping(it.key())) continue;
+    if (it.key().empty()) return Status::invalid("field names must not be empty");
+    p.fields[it.key()] = it.value();
+  }
+  return p;
+}
+
+FieldUpdate replace_with(const json& fields) {
+  FieldUpdate u;
+  u.replace = true;
+  for (auto it = fields.begin(); it != fields.end(); ++it) u.fields[it.key()] = pack_value(it.value());
+  return u;
+}
+
+}  // namespace
+
+Result<json> Gateway::do_push(std::string_view device, const json& req) {
+  json applied = json::array(), conflicts = json::array(), errors = json::array();
+  auto changes_it = req.find("changes");
+  if (changes_it == req.end() || changes_it->is_null()) return Status::invalid("changes is required");
+  const json& changes = *changes_it;
+  if (!changes.is_object()) return Status::invalid("changes must be an object of collection -> array of records");
+  // The shape of the whole request is checked before anything is written.
+  for (auto it = changes.begin(); it != changes.end(); ++it) {
+    if (Status s = validate_collection_name(it.key()); !s) return Status::invalid("changes: " + s.message());
+    if (!it->is_array()) return Status::invalid("changes." + it.key() + " must be an array");
+  }
+  const std::uint64_t now = now_ms();
+  std::vector<std::pair<RecordKey, SeenVersion>> seen_updates;
+  std::vector<RecordKey> resend;
+  std::set<RecordKey> settled;  // resolved in the device's favour: no longer to resend
+
+  for (auto cit = changes.begin(); cit != changes.end(); ++cit) {
+    const std::string& collection = cit.key();
+    const StrategyKind strategy = replica_.strategy_for(collection);
+    std::size_t index = 0;
+    for (const json& item : *cit) {
+      const std::size_t at = index++;
+      auto fail = [&](const std::string& id, const Status& s) {
+        ++metrics_->push_errors;
+        json e = {{"entityType", collection}, {"index", at}, {"error", s.message()}, {"code", std::string(to_string(s.code()))}};
+        if (!id.empty()) {
+          e["entityId"] = id;
+          e["uniqueId"] = id;
+        }
+        errors.push_back(std::move(e));
+      };
+      auto pushed = read_pushed(collection, item, now);
+      if (!pushed) {
+        fail("", pushed.status());
+        continue;
+      }
+      const PushedRecord& p = *pushed;
+      ++metrics_->pushed_records;
+      auto current_r = replica_.get(p.key);
+      if (!current_r) {
+        fail(p.key.id, current_r.status());
+        continue;
+      }
+      const std::optional<VisibleRecord>& current = *current_r;
+      std::optional<SeenVersion> seen;
+      Status read = store_.read([&](StoreReader& r) -> Status {
+        auto s = load_seen(r, device, p.key);
+        if (!s) return s.status();
+        seen = std::move(*s);
+        return Status::ok();
+      });
+      if (!read) {
+        fail(p.key.id, read);
+        continue;
+      }
+      const bool live = current && !current->visible.deleted;
+      const bool same = live && !p.deleted && fields_to_json(current->visible.fields) == p.fields;
+      // Changed on the node since the device last saw it. A tombstone the
+      // device never saw is treated as absent (its push re-creates the record).
+      const bool unseen_change =
+          current && (live || seen) && (!seen || !seen->context.covers(current->context));
+      auto applied_entry = [&](const char* action) {
+        json a = {{"entityType", collection}, {"entityId", p.key.id}, {"action", action}, {"uniqueId", p.key.id}};
+        applied.push_back(std::move(a));
+      };
+      auto remember = [&](const VisibleRecord& now_visible) {
+        Hlc newest = newest_hlc(now_visible.siblings);
+        seen_updates.emplace_back(p.key, SeenVersion{now_visible.context, newest});
+      };
+      auto write_client = [&]() -> Result<VisibleRecord> {
+        if (p.deleted) return replica_.remove(p.key, outbox_);
+        return replica_.put(p.key, replace_with(p.fields), outbox_);
+      };
+
+      if (same || (p.deleted && !live)) {
+        if (current) remember(*current);
+        settled.insert(p.key);
+        applied_entry(p.deleted ? "DELETE" : "UPDATE");
+        continue;
+      }
+      if (!unseen_change) {
+        auto written = write_client();
+        if (!written) {
+          fail(p.key.id, written.status());
+          continue;
+        }
+        remember(*written);
+        settled.insert(p.key);
+        applied_entry(p.deleted ? "DELETE" : live ? "UPDATE" : "CREATE");
+        continue;
+      }
+
+      // A conflict: the node's version changed since the device last saw it.
+      const std::uint64_t server_ms = wall_ms(current->visible.updated_at);
+      const std::uint64_t diff = server_ms > p.client_ms ? server_ms - p.client_ms : p.client_ms - server_ms;
+      std::string winner = "server";
+      bool near = false;
+      FieldUpdate merge_update;
+      merge_update.replace = false;
+      switch (strategy) {
+        case StrategyKind::server_wins:
+        case StrategyKind::manual:
+          winner = "server";
+          break;
+        case StrategyKind::client_wins:
+          winner = "client";
+          break;
+        case StrategyKind::newest_wins:
+          near = diff <= kDefaultToleranceMs;
+          winner = p.client_ms > server_ms ? "client" : "server";
+          break;
+        case StrategyKind::merge: {
+          if (p.deleted || !live) {  // nothing to merge field by field: newest wins
+            winner = p.client_ms > server_ms ? "client" : "server";
+            break;
+          }
+          const Hlc seen_hlc = seen ? seen->updated_at : 0;
+          const Fields& server = current->visible.fields;
+          for (auto it = p.fields.begin(); it != p.fields.end(); ++it) {
+            auto sf = server.find(it.key());
+            if (sf != server.end() && !sf->second.removed() && unpack_value(sf->second.packed) == it.value()) continue;
+            const bool server_changed = sf != server.end() && sf->second.stamp > seen_hlc;
+            if (!server_changed || p.client_ms > wall_ms(sf->second.stamp)) {
+              merge_update.fields[it.key()] = pack_value(it.value());
+            }
+          }
+          if (seen) {  // fields the device removed, that the node left alone
+            for (const auto& [name, field] : server) {
+              if (field.removed() || is_bookkeeping(name) || p.fields.contains(name)) continue;
+              if (field.stamp <= seen_hlc) merge_update.fields[name] = std::nullopt;
+            }
+          }
+          winner = "merged";
+          break;
+        }
+      }
+      json conflict = {{"entityType", collection},
+                       {"entityId", p.key.id},
+                       {"uniqueId", p.key.id},
+                       {"resolution", std::string(to_string(strategy))},
+                       {"winner", winner},
+                       {"serverUpdatedAt", format_iso8601(server_ms)},
+                       {"clientUpdatedAt", format_iso8601(p.client_ms)},
+                       {"serverVersion", record_json(*current)}};
+      if (strategy == StrategyKind::newest_wins) conflict["nearSimultaneous"] = near;
+      if (strategy == StrategyKind::manual) conflict["requiresResolution"] = true;
+      ++metrics_->push_conflicts[{std::string(to_string(strategy)), winner}];
+      if (winner == "server") {
+        resend.push_back(p.key);  // the device holds the losing version
+      } else {
+        auto written = winner == "client" ? write_client()
+                       : merge_update.fields.empty() ? Result<VisibleRecord>(*current)
+                                                     : replica_.put(p.key, merge_update, outbox_);
+        if (!written) {
+          fail(p.key.id, written.status());
+          continue;
+        }
+        if (winner == "client") {
+          remember(*written);
+          settled.insert(p.key);
+        } else {
+          conflict["mergedVersion"] = record_json(*written);
+          resend.push_back(p.key);  // the device must take the merged value
+        }
+        applied_entry("UPDATE");
+      }
+      conflicts.push_back(std::move(conflict));
+    }
+  }
+
+  Status saved = store_.write([&](StoreWriter& w) -> Status {
+    auto d = load_device(w, device);
+    if (!d) return d.status();
+    DeviceState state = d->value_or(DeviceState{});
+    if (state.first_seen_ms == 0) state.first_seen_ms = now;
+    state.last_push_ms = now;
+    state.last_sync_ms = now;
+    ++state.pushes;
+    std::erase_if(state.resend, [&](const RecordKey& k) { return settled.count(k) > 0; });
+    for (const auto& k : resend) {
+      if (std::find(state.resend.begin(), state.resend.end(), k) == state.resend.end()) state.resend.push_back(k);
+    }
+    for (const auto& [key, seen] : seen_updates) SHOPSYNC_TRY(save_seen(w, device, key, seen));
+    return save_device(w, device, state);
+  });
+  if (!saved) return saved;
+
+  json out = {{"success", errors.empty()},
+              {"applied", std::move(applied)},
+              {"conflicts", std::move(conflicts)},
+              {"errors", std::move(errors)}};
+  return out;
+}
+
+HttpResponse Gateway::sync_push(const HttpRequest& request) {
+  auto req = body_object(request);
+  if (!req) return error_response(req.status());
+  auto device = device_of(*req);
+  if (!device) return error_response(device.status());
+  auto out = do_push(*device, *req);
+  if (!out) return error_response(out.status());
+  (*out)["deviceId"] = *device;
+  return ok_json(*out);
+}
+
+HttpResponse Gateway::sync_full(const HttpRequest& request) {
+  auto req = body_object(request);
+  if (!req) return error_response(req.status());
+  auto device = device_of(*req);
+  if (!device) return error_response(device.status());
+  json pushed = {{"success", true}, {"applied", json::array()}, {"conflicts", json::array()}, {"errors", json::array()}};
+  if (auto it = req->find("changes"); it != req->end() && !it->is_null()) {
+    auto out = do_push(*device, *req);
+    if (!out) return error_response(out.status());
+    pushed = std::move(*out);
+  }
+  auto pulled = do_pull(*device, *req);
+  if (!pulled) return error_response(pulled.status());
+  json conflicts = pushed["conflicts"];
+  for (auto& c : (*pulled)["conflicts"]) conflicts.push_back(c);
+  json out = {{"success", pushed["success"]},
+              {"deviceId", *device},
+              {"applied", pushed["applied"]},
+              {"errors", pushed["errors"]},
+              {"conflicts", std::move(conflicts)},
+              {"changes", (*pulled)["changes"]},
+              {"timestamp", (*pulled)["timestamp"]},
+              {"count", (*pulled)["count"]},
+              {"hasMore", (*pulled)["hasMore"]},
+              {"cursor", (*pulled)["cursor"]}};
+  return ok_json(out);
+}
+
+// ---- resolve-conflict -----------------------------------------------------
+
+HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
+  auto req = body_object(request);
+  if (!req) return error_response(req.status());
+  auto device = device_of(*req);
+  if (!device) return error_response(device.status());
+  auto type = req->find("entityType");
+  if (type == req->end() || !type->is_string()) return error_response(Status::invalid("entityType must be a collection name"));
+  RecordKey key;
+  key.collection = type->get<std::string>();
+  if (Status s = validate_collection_name(key.collection); !s) return error_response(Status::invalid("entityType: " + s.message()));
+  auto id_it = req->find("uniqueId");
+  const char* id_name = "uniqueId";
+  if (id_it == req->end()) {
+    id_it = req->find("entityId");
+    id_name = "entityId";
+  }
+  if (id_it == req->end()) return error_response(Status::invalid("uniqueId (or entityId) is required"));
+  auto id = id_value(*id_it, id_name);
+  if (!id) return error_response(id.status());
+  key.id = *id;
+  auto res_it = req->find("resolution");
+  if (res_it == req->end() || !res_it->is_string()) {
+    return error_response(Status::invalid("resolution must be \"server\" (keep the node's version) or \"client\" (write data)"));
+  }
+  const std::string resolution = res_it->get<std::string>();
+  const bool keep_server = resolution == "server" || resolution == "server_wins" || resolution == "use_server";
+  const bool use_data = resolution == "client" || resolution == "client_wins" || resolution == "use_client" ||
+                        resolution == "merge" || resolution == "custom";
+  if (!keep_server && !use_data) {
+    return error_response(Status::invalid("resolution '" + resolution + "' is not one of server, client, merge, custom"));
+  }
+  auto current = replica_.get(key);
+  if (!current) return error_response(current.status());
+
+  std::optional<VisibleRecord> result;
+  if (keep_server) {
+    if (!current->has_value()) return error_response(Status::not_found(key.collection + "/" + key.id + ": no such record"));
+    result = **current;
+  } else {
+    auto data = req->find("data");
+    if (data == req->end() || !data->is_object()) return error_response(Status::invalid("data must be the record's fields (an object)"));
+    json fields = json::object();
+    for (auto it = data->begin(); it != data->end(); ++it) {
+      if (!is_bookkeeping(it.key())) fields[it.key()] = it.value();
+    }
+    Result<VisibleRecord> written = Status::invalid("unset");
+    if (current->has_value()) {
+      Resolution r;
+      r.fields = replace_with(fields);
+      written = replica_.resolve(key, r, outbox_);
+    } else {
+      written = replica_.put(key, replace_with(fields), outbox_);
+    }
+    if (!written) return error_response(written.status());
+    result = std::move(*written);
+  }
+  const std::uint64_t now = now_ms();
+  Status saved = store_.write([&](StoreWriter& w) -> Status {
+    auto d = load_device(w, *device);
+    if (!d) return d.status();
+    DeviceState state = d->value_or(DeviceState{});
+    if (state.first_seen_ms == 0) state.first_seen_ms = now;
+    std::erase(state.resend, key);
+    SHOPSYNC_TRY(save_seen(w, *device, key, SeenVersion{result->context, newest_hlc(result->siblings)}));
+    return save_device(w, *device, state);
+  });
+  if (!saved) return error_response(saved);
+  json out = {{"success", true},
+              {"deviceId", *device},
+              {"resolved",
+               {{"entityType", key.collection},
+                {"entityId", key.id},
+                {"uniqueId", key.id},
+                {"resolution", keep_server ? "server" : resolution},
+                {"record", record_json(*result)}}}};
+  return ok_json(out);
+}
+
+// ---- status ---------------------------------------------------------------
+
+HttpResponse Gateway::sync_status(std::string_view device) {
+  if (Status s = validate_device_id(device); !s) return error_response(s);
+  std::optional<DeviceState> state;
+  std::map<std::string, std::uint64_t> pending;
+  std::uint64_t pending_total = 0;
+  Status read = store_.read([&](StoreReader& r) -> Status {
+    auto d = load_device(r, device);
+    if (!d) return d.status();
+    state = std::move(*d);
+    const std::optional<VersionVector> known = state ? state->pulled_knowledge : std::nullopt;
+    std::set<RecordKey> resend;
+    if (state) resend.insert(state->resend.begin(), state->resend.end());
+    auto names = r.collections();
+    if (!names) return names.status();
+    Status inner = Status::ok();
+    for (const auto& name : *names) {
+      SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey& key, const RecordState& st) {
+        bool wanted = resend.count(key) > 0;
+        if (!wanted && !known) {
+          wanted = std::any_of(st.siblings.begin(), st.siblings.end(), [](const Version& v) { return !v.deleted; });
+        } else if (!wanted) {
+          for (const auto& v : st.siblings) wanted |= !known->covers(v.dot);
+          if (wanted) {
+            auto seen = load_seen(r, device, key);
+            if (!seen) {
+              inner = seen.status();
+              return Scan::stop;
+            }
+            if (seen->has_value() && (*seen)->context.covers(st.context)) wanted = false;
+          }
+        }
+        if (wanted) {
+          ++pending[key.collection];
+          ++pending_total;
+        }
+        return Scan::next;
+      }));
+      SHOPSYNC_TRY(inner);
+    }
+    return Status::ok();
+  });
+  if (!read) return error_response(read);
+  auto iso_or_null = [](std::uint64_t ms) { return ms == 0 ? json(nullptr) : json(format_iso8601(ms)); };
+  json peers = json::array();
+  for (const auto& p : peer_summaries()) {
+    json entry = {{"nodeId", node_hex(p.id)},
+                  {"name", p.name},
+                  {"role", p.role},
+                  {"state", p.state},
+                  {"lastSync", iso_or_null(p.last_sync_ms)}};
+    auto counts = replica_.pending_changes(p.id);
+    if (counts) {
+      std::uint64_t total = 0;
+      for (const auto& [c, n] : *counts) total += n;
+      entry["pendingChanges"] = total;
+      entry["pendingByCollection"] = *counts;
+    }
+    peers.push_back(std::move(entry));
+  }
+  json out = {{"success", true},
+              {"deviceId", std::string(device)},
+              {"known", state.has_value()},
+              {"lastSyncTimestamp", iso_or_null(state ? state->last_sync_ms : 0)},
+              {"lastPullTimestamp", iso_or_null(state ? state->last_pull_ms : 0)},
+              {"lastPushTimestamp", iso_or_null(state ? state->last_push_ms : 0)},
+              {"pulls", state ? state->pulls : 0},
+              {"pushes", state ? state->pushes : 0},
+              {"pendingCount", pending_total},
+              {"pendingByCollection", pending},
+              {"unresolvedConflicts", state ? state->resend.size() : 0},
+              {"node", {{"nodeId", node_hex(replica_.id())}, {"name", options_.node_name}, {"role", options_.role},
+                        {"cluster", replica_.cluster()}}},
+              {"peers", std::move(peers)}};
+  return ok_json(out);
+}
+
+}  // namespace shopsync::gateway
