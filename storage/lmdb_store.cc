@@ -398,7 +398,9 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::filesystem::path& 
   if (!cleared) return cleared.status();
   auto tables = open_tables(*env, dir, options.read_only);
   if (!tables) return tables.status();
-  return std::unique_ptr<LmdbStore>(new LmdbStore(dir, options, std::move(env).value(), *tables));
+  std::unique_ptr<LmdbStore> store(new LmdbStore(dir, options, std::move(env).value(), *tables));
+  store->stale_readers_cleared_ = *cleared;
+  return store;
 }
 
 Status LmdbStore::adopt_new_map_size() {

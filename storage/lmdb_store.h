@@ -81,6 +81,8 @@ class LmdbStore final : public Store {
   const StoreOptions& options() const { return options_; }
   // How many times this process grew the map (for tests and the inspector).
   std::uint64_t map_growths() const { return growths_; }
+  // Reader slots of dead processes released at open (worth a log line).
+  int stale_readers_cleared() const { return stale_readers_cleared_; }
 
   // The handles of the named databases (for the format's own tools).
   struct Tables {
@@ -99,6 +101,7 @@ class LmdbStore final : public Store {
   std::mutex write_mutex_;          // one write() at a time
   std::shared_mutex map_mutex_;     // shared: a transaction is live; unique: resizing
   std::uint64_t growths_ = 0;
+  int stale_readers_cleared_ = 0;
 };
 
 }  // namespace shopsync

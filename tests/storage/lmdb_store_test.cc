@@ -293,6 +293,24 @@ BOOST_AUTO_TEST_CASE(another_process_reads_consistent_snapshots_during_writes) {
   BOOST_TEST(store->map_growths() > 0u);
 }
 
+BOOST_AUTO_TEST_CASE(the_reader_slot_of_a_killed_process_is_cleared_at_open) {
+  test::TempDir dir;
+  open_store(dir / "s").reset();
+  // Two readers; one is killed while the other keeps the environment open (if
+  // no process had it open, LMDB would reset the whole reader table anyway).
+  test::ChildProcess killed({SHOPSYNC_STORAGE_HELPER, "hold-read", (dir / "s").string()});
+  test::ChildProcess alive({SHOPSYNC_STORAGE_HELPER, "hold-read", (dir / "s").string()});
+  for (auto* child : {&killed, &alive}) {
+    auto line = child->read_line(std::chrono::seconds(30));
+    BOOST_REQUIRE_MESSAGE(line == std::string("reading"), "child said: " << line.value_or("(nothing)"));
+  }
+  killed.kill_now();
+  BOOST_REQUIRE_EQUAL(killed.wait(), 128 + 9);
+  auto store = open_store(dir / "s");
+  BOOST_TEST(store->stale_readers_cleared() == 1);
+  BOOST_REQUIRE(store->write([](StoreWriter& w) { return w.put(Table::settings, "k", "v"); }));
+}
+
 BOOST_AUTO_TEST_CASE(a_read_only_store_refuses_writes) {
   test::TempDir dir;
   open_store(dir / "s").reset();

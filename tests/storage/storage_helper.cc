@@ -7,6 +7,9 @@
 //       opens DIR read-only (waiting for it to exist) and checks snapshot after
 //       snapshot until it sees LAST_BATCH; prints "snapshots <n> batches <seen>".
 //       Exit 0: every snapshot consistent; 1: one was not (printed); 2: timeout.
+//   storage_helper hold-read DIR
+//       opens DIR read-only, prints "reading" from inside a read transaction
+//       and waits there (at most 60 s) to be killed.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -89,6 +92,23 @@ int read_batches(const char* dir, std::uint64_t last, int seconds) {
   return 2;
 }
 
+int hold_read(const char* dir) {
+  StoreOptions o;
+  o.read_only = true;
+  auto store = LmdbStore::open(dir, o);
+  if (!store) {
+    std::printf("error %s\n", store.status().to_string().c_str());
+    return 1;
+  }
+  Status st = (*store)->read([](StoreReader&) {
+    std::printf("reading\n");
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::seconds(60));
+    return Status::ok();
+  });
+  return st ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -98,6 +118,7 @@ int main(int argc, char** argv) {
   if (argc == 5 && std::string(argv[1]) == "read") {
     return read_batches(argv[2], std::strtoull(argv[3], nullptr, 10), std::atoi(argv[4]));
   }
-  std::fprintf(stderr, "usage: storage_helper write DIR FIRST_BATCH MAP_BYTES | read DIR LAST_BATCH SECONDS\n");
+  if (argc == 3 && std::string(argv[1]) == "hold-read") return hold_read(argv[2]);
+  std::fprintf(stderr, "usage: storage_helper write DIR FIRST_BATCH MAP_BYTES | read DIR LAST_BATCH SECONDS | hold-read DIR\n");
   return 64;
 }
