@@ -55,7 +55,12 @@ struct Notify {
 };
 
 // "Your knowledge is older than my tombstone horizon: start from a snapshot."
+// Added by the replication core (appended on the wire): `horizon`, the
+// sender's tombstone horizon (the dots of the tombstones it removed); the
+// puller adopts it when the snapshot completes, so that it in turn sends
+// SnapshotRequired to peers still below it.
 struct SnapshotRequired {
+  VersionVector horizon;
   bool operator==(const SnapshotRequired&) const = default;
 };
 

@@ -26,6 +26,7 @@ struct IncomingSnapshot {
   VersionVector progress;       // `complete` of the last batch applied in sequence
   std::set<RecordKey> keys;     // every key the sender has sent so far
   bool broken = false;          // a batch was missed: restart at the end
+  VersionVector horizon;        // the sender's tombstone horizon, adopted at the end
 };
 
 struct PeerState {
@@ -70,7 +71,7 @@ struct Replica::Impl {
   Status on_batch(NodeId from, const Batch& batch, Outbox& out);
   Status on_credit(NodeId from, const Credit& credit, Outbox& out);
   Status on_notify(NodeId from, const Notify& notify, Outbox& out);
-  Status on_snapshot_required(NodeId from, Outbox& out);
+  Status on_snapshot_required(NodeId from, const SnapshotRequired& required, Outbox& out);
 
   // Tombstones and persisted peer knowledge (tombstones.cc).
   Status load_persisted();

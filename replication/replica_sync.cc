@@ -6,6 +6,7 @@
 #include <string>
 
 #include "replication/conflict_log.h"
+#include "replication/knowledge_text.h"
 #include "replication/replica_impl.h"
 #include "replication/sibling_set.h"
 
@@ -86,7 +87,7 @@ Status Replica::Impl::on_pull(NodeId from, const Pull& pull, Outbox& out) {
     // We removed tombstones the puller has not seen: a delta would leave it
     // holding the versions they deleted. It must take a snapshot.
     ps.answer.reset();
-    out.send(from, SnapshotRequired{});
+    out.send(from, SnapshotRequired{horizon});
     return Status::ok();
   }
   // A new Pull replaces any answer in progress: its knowledge says what the
@@ -113,11 +114,15 @@ Status Replica::Impl::on_notify(NodeId from, const Notify& notify, Outbox& out) 
   return Status::ok();
 }
 
-Status Replica::Impl::on_snapshot_required(NodeId from, Outbox& out) {
+Status Replica::Impl::on_snapshot_required(NodeId from, const SnapshotRequired& required, Outbox& out) {
   PeerState& ps = peer(from);
   if (!ps.stats.connected) return Status::ok();
-  if (ps.snapshot && ps.stats.pull_in_flight) return Status::ok();  // already taking one
+  if (ps.snapshot && ps.stats.pull_in_flight) {  // already taking one
+    ps.snapshot->horizon.join(required.horizon);
+    return Status::ok();
+  }
   ps.snapshot = IncomingSnapshot{};
+  ps.snapshot->horizon = required.horizon;
   ps.stats.snapshot_in_progress = true;
   send_pull(from, true, out);
   return Status::ok();
@@ -145,8 +150,10 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   NodeMeta next;
   std::vector<std::pair<RecordKey, std::optional<RecordState>>> changed;
   std::vector<ConflictEntry> conflicts;
+  VersionVector next_horizon;
   Status st = store.write([&](StoreWriter& w) -> Status {
     next = meta;
+    next_horizon = horizon;
     changed.clear();
     conflicts.clear();
     for (const auto& [key, remote] : batch.records) {
@@ -199,6 +206,11 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
         changed.emplace_back(key, state.siblings.empty() ? std::nullopt : std::optional<RecordState>(state));
       }
       next.knowledge.join(batch.complete);
+      // We now lack the tombstones the sender removed, exactly as if we had
+      // removed them ourselves: adopt its horizon, so that a peer still
+      // holding what they deleted is sent to a snapshot by us too.
+      next_horizon.join(ps.snapshot->horizon);
+      if (next_horizon != horizon) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, knowledge_to_text(next_horizon)));
     }
     next.clock = std::max(meta.clock, hlc.last());
     if (next != meta) SHOPSYNC_TRY(w.put_node_meta(next));
@@ -208,6 +220,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
 
   const bool knowledge_grew = next.knowledge != meta.knowledge;
   meta = std::move(next);
+  horizon = std::move(next_horizon);
   ps.last_progress_ms = wall.now_ms();
   ps.stats.records_in += batch.records.size();
   ++ps.stats.batches_in;
@@ -288,7 +301,7 @@ Status Replica::receive(NodeId from, const Message& message, Outbox& out) {
         if constexpr (std::is_same_v<T, Batch>) return impl_->on_batch(from, m, out);
         if constexpr (std::is_same_v<T, Credit>) return impl_->on_credit(from, m, out);
         if constexpr (std::is_same_v<T, Notify>) return impl_->on_notify(from, m, out);
-        if constexpr (std::is_same_v<T, SnapshotRequired>) return impl_->on_snapshot_required(from, out);
+        if constexpr (std::is_same_v<T, SnapshotRequired>) return impl_->on_snapshot_required(from, m, out);
         return Status::ok();
       },
       message);

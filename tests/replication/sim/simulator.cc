@@ -396,7 +396,8 @@ Status Sim::fault_op() {
         crash(i);
         if (cfg_.forget_down_peers) {
           for (int j = 0; j < n; ++j) {
-            if (j != i && nodes_[j].up) SHOPSYNC_TRY(nodes_[j].replica->forget_peer(nodes_[i].id));
+            if (j == i || !nodes_[j].up) continue;
+            SHOPSYNC_TRY(nodes_[j].replica->forget_peer(nodes_[i].id));
             trace_line("node " + std::to_string(j + 1) + " forgets node " + std::to_string(i + 1));
           }
         }
