@@ -22,7 +22,7 @@ HttpResponse from_status(const Status& s) {
     case Errc::not_found: return json_error(404, "not_found", s.message());
     case Errc::too_large: return json_error(413, "too_large", s.message());
     case Errc::refused: return json_error(409, "refused", s.message());
-    default: return json_error(500, std::string(to_string(s.code())), s.message());
+    default: return json_error(500, "internal", s.to_string());
   }
 }
 

@@ -36,11 +36,16 @@ int http_status_for(const Status& s) {
   }
 }
 
-HttpResponse error_response(const Status& s) {
-  const int status = http_status_for(s);
-  return json_error(status, status == 500 ? std::string(to_string(s.code())) : std::string(to_string(s.code())),
-                    s.message());
+// "invalid_argument", "not_found", ...: the Errc name as an identifier.
+std::string code_name(Errc code) {
+  std::string name(to_string(code));
+  for (char& c : name) {
+    if (c == ' ' || c == '-') c = '_';
+  }
+  return name;
 }
+
+HttpResponse error_response(const Status& s) { return json_error(http_status_for(s), code_name(s.code()), s.message()); }
 
 HttpResponse ok_json(const json& body) {
   HttpResponse r;
@@ -342,7 +347,7 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
       const std::size_t at = index++;
       auto fail = [&](const std::string& id, const Status& s) {
         ++metrics_->push_errors;
-        json e = {{"entityType", collection}, {"index", at}, {"error", s.message()}, {"code", std::string(to_string(s.code()))}};
+        json e = {{"entityType", collection}, {"index", at}, {"error", s.message()}, {"code", code_name(s.code())}};
         if (!id.empty()) {
           e["entityId"] = id;
           e["uniqueId"] = id;

@@ -1,0 +1,158 @@
+#include "tests/gateway/gateway_harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <cstring>
+
+#include "node/gateway/tokens.h"
+
+extern char** environ;
+
+namespace shopsync::test {
+
+GatewayHarness::GatewayHarness(ReplicaOptions options, gateway::GatewayOptions gw) {
+  auto s = LmdbStore::open(dir / "store");
+  BOOST_REQUIRE_MESSAGE(s, s.status().to_string());
+  store = std::move(*s);
+  if (options.node_id == 0) options.node_id = 0x1111;
+  if (options.cluster.empty()) options.cluster = "shop";
+  auto r = Replica::open(*store, clock, options);
+  BOOST_REQUIRE_MESSAGE(r, r.status().to_string());
+  replica = std::move(*r);
+  auto t = gateway::create_token(*store, "tests", clock.now_ms());
+  BOOST_REQUIRE_MESSAGE(t, t.status().to_string());
+  token = *t;
+  if (gw.node_name.empty()) gw.node_name = "test-node";
+  auto g = gateway::Gateway::bind(nullptr, "127.0.0.1:0", *replica, *store, outbox, gw);
+  BOOST_REQUIRE_MESSAGE(g, g.status().to_string());
+  gateway = std::move(*g);
+  port = gateway->port();
+  BOOST_TEST_MESSAGE("gateway on " << gateway->endpoint());
+}
+
+GatewayHarness::~GatewayHarness() { stop(); }
+
+void GatewayHarness::start() {
+  if (running_.exchange(true)) return;
+  loop_ = std::thread([this] {
+    while (running_.load()) {
+      zmq_pollitem_t item{gateway->socket(), 0, ZMQ_POLLIN, 0};
+      if (zmq_poll(&item, 1, 50) > 0) {
+        if (Status s = gateway->on_readable(); !s) BOOST_TEST_MESSAGE("gateway: " << s.to_string());
+      }
+      outbox.messages.clear();  // no peers here
+      if (auto d = gateway->next_deadline(); d && *d <= gateway::HttpServer::Clock::now()) gateway->on_timer();
+    }
+  });
+}
+
+void GatewayHarness::stop() {
+  if (!running_.exchange(false)) return;
+  loop_.join();
+}
+
+HttpAnswer raw_http(std::uint16_t port, const std::string& raw) {
+  HttpAnswer answer;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return answer;
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return answer;
+  }
+  std::size_t sent = 0;
+  while (sent < raw.size()) {
+    const ssize_t n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string in;
+  char buf[65536];
+  for (int i = 0; i < 100000; ++i) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  const auto end = in.find("\r\n\r\n");
+  if (in.size() < 12 || end == std::string::npos) return answer;
+  answer.status = std::atoi(in.substr(9, 3).c_str());
+  answer.head = in.substr(0, end);
+  answer.body = in.substr(end + 4);
+  return answer;
+}
+
+HttpAnswer http_get(std::uint16_t port, const std::string& path, const std::string& token) {
+  std::string raw = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!token.empty()) raw += "Authorization: Bearer " + token + "\r\n";
+  raw += "\r\n";
+  return raw_http(port, raw);
+}
+
+int run_python(const std::string& script, const std::vector<std::string>& args, std::string& output) {
+  int pipefd[2];
+  if (::pipe(pipefd) != 0) return -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 2);
+  posix_spawn_file_actions_addclose(&actions, pipefd[0]);
+  std::vector<std::string> argv_s = {"/usr/bin/python3", script};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipefd[1]);
+  if (rc != 0) {
+    ::close(pipefd[0]);
+    return -1;
+  }
+  char buf[4096];
+  while (true) {
+    const ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+    if (n <= 0) break;
+    output.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(pipefd[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+StoreSnapshot snapshot(Store& store) {
+  StoreSnapshot snap;
+  BOOST_REQUIRE(store.read([&](StoreReader& r) -> Status {
+    auto names = r.collections();
+    if (!names) return names.status();
+    for (const auto& name : *names) {
+      Status s = r.for_each_record(name, "", [&](const RecordKey& key, const RecordState& state) {
+        snap.records.emplace(key, state);
+        return Scan::next;
+      });
+      if (!s) return s;
+    }
+    return r.for_each(Table::settings, [&](std::string_view k, std::string_view v) {
+      snap.settings.emplace(std::string(k), std::string(v));
+      return Scan::next;
+    });
+  }));
+  return snap;
+}
+
+}  // namespace shopsync::test

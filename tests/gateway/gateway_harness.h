@@ -1,0 +1,67 @@
+// A gateway over a real Replica and LmdbStore, serving real sockets from a
+// loop thread of its own (the daemon's loop, in miniature), and the helpers
+// the HTTP tests share: a blocking HTTP client, running python3 clients, and
+// snapshots of everything a store holds.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "node/gateway/gateway.h"
+#include "replication/clock.h"
+#include "replication/replica.h"
+#include "storage/lmdb_store.h"
+#include "tests/support/temp_dir.h"
+
+namespace shopsync::test {
+
+struct GatewayHarness {
+  explicit GatewayHarness(ReplicaOptions options = {}, gateway::GatewayOptions gw = {});
+  ~GatewayHarness();
+
+  // Starts / stops the loop thread. While it runs, only it touches the
+  // replica (tests read the store, which is safe from any thread).
+  void start();
+  void stop();
+
+  TempDir dir{"shopsync-gw"};
+  std::unique_ptr<LmdbStore> store;
+  SystemClock clock;
+  std::unique_ptr<Replica> replica;
+  VectorOutbox outbox;
+  std::unique_ptr<gateway::Gateway> gateway;
+  std::string token;  // a valid Bearer token
+  std::uint16_t port = 0;
+
+ private:
+  std::atomic<bool> running_{false};
+  std::thread loop_;
+};
+
+struct HttpAnswer {
+  int status = 0;
+  std::string head;
+  std::string body;
+};
+
+// Sends `raw` bytes to 127.0.0.1:port, reads until the server closes (send
+// "Connection: close"), parses the status line. status 0 if nothing came back.
+HttpAnswer raw_http(std::uint16_t port, const std::string& raw);
+HttpAnswer http_get(std::uint16_t port, const std::string& path, const std::string& token = "");
+
+// Runs /usr/bin/python3 SCRIPT ARGS...; returns its exit status, output in `output`.
+int run_python(const std::string& script, const std::vector<std::string>& args, std::string& output);
+
+// Every record state and settings entry of a store, for "nothing changed" checks.
+struct StoreSnapshot {
+  std::map<RecordKey, RecordState> records;
+  std::map<std::string, std::string> settings;
+  bool operator==(const StoreSnapshot&) const = default;
+};
+StoreSnapshot snapshot(Store& store);
+
+}  // namespace shopsync::test

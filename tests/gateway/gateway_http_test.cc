@@ -1,0 +1,86 @@
+// The HTTP gateway over a real Replica and LmdbStore with real sockets, driven
+// by real HTTP clients: python3's http.client replaying the seed document's
+// requests, and raw sockets for what a library would not send.
+#include <boost/test/unit_test.hpp>
+
+#include "node/gateway/tokens.h"
+#include "tests/gateway/gateway_harness.h"
+#include "tests/gateway/prometheus_text.h"
+
+namespace shopsync::test {
+namespace {
+
+const std::string kClient = SHOPSYNC_GATEWAY_TEST_DIR "/seed_client.py";
+
+BOOST_AUTO_TEST_SUITE(gateway_http)
+
+BOOST_AUTO_TEST_CASE(seed_requests_with_a_token) {
+  GatewayHarness h;
+  h.start();
+  std::string output;
+  const int rc = run_python(kClient, {std::to_string(h.port), h.token, "seed"}, output);
+  BOOST_TEST_MESSAGE(output);
+  BOOST_TEST(rc == 0, "python client failed:\n" << output);
+}
+
+BOOST_AUTO_TEST_CASE(refused_requests_change_nothing) {
+  GatewayHarness h;
+  // Something stored to protect.
+  auto put = h.replica->put({"customers", "CUST_001"}, FieldUpdate{{{"name", std::string("\xa3" "Ana")}}, true}, h.outbox);
+  BOOST_REQUIRE(put);
+  const StoreSnapshot before = snapshot(*h.store);
+  h.start();
+  std::string output;
+  const int rc = run_python(kClient, {std::to_string(h.port), h.token, "errors"}, output);
+  BOOST_TEST_MESSAGE(output);
+  BOOST_TEST(rc == 0, "python client failed:\n" << output);
+  h.stop();
+  BOOST_TEST((snapshot(*h.store) == before), "a refused request changed the store");
+}
+
+BOOST_AUTO_TEST_CASE(revoked_token_is_refused) {
+  GatewayHarness h;
+  h.start();
+  BOOST_TEST(http_get(h.port, "/v1", h.token).status == 200);
+  BOOST_REQUIRE(gateway::revoke_token(*h.store, "tests"));
+  const auto after = http_get(h.port, "/v1", h.token);
+  BOOST_TEST(after.status == 401);
+  BOOST_TEST(after.body.find("revoked") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_parse_as_prometheus_text) {
+  GatewayHarness h;
+  auto put = h.replica->put({"customers", "C1"}, FieldUpdate{{{"name", std::string("\xa1" "A")}}, true}, h.outbox);
+  BOOST_REQUIRE(put);
+  h.start();
+  // Some traffic first, so that every family has samples.
+  BOOST_TEST(http_get(h.port, "/v1/customers/C1", h.token).status == 200);
+  BOOST_TEST(http_get(h.port, "/v1/customers/C1").status == 401);
+  const auto answer = http_get(h.port, "/metrics");
+  BOOST_REQUIRE(answer.status == 200);
+  BOOST_TEST(answer.head.find("text/plain; version=0.0.4") != std::string::npos);
+  auto parsed = parse_prometheus_text(answer.body);
+  BOOST_REQUIRE_MESSAGE(parsed.error.empty(), parsed.error << "\n" << answer.body);
+  BOOST_TEST(parsed.value("shopsync_records", {{"collection", "customers"}}) == 1.0);
+  BOOST_TEST(parsed.value("shopsync_http_requests_total", {{"route", "rest_record"}, {"code", "200"}}) == 1.0);
+  BOOST_TEST(parsed.value("shopsync_http_unauthorized_total", {}) == 1.0);
+  BOOST_TEST(parsed.families.count("shopsync_http_request_duration_seconds") == 1u);
+  BOOST_TEST(parsed.families.count("shopsync_peers") == 1u);
+  BOOST_TEST(parsed.families.count("shopsync_conflicts_total") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(keep_alive_and_pipelining) {
+  GatewayHarness h;
+  h.start();
+  const std::string one = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  const auto answer = raw_http(h.port, one + one + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  BOOST_TEST(answer.status == 200);
+  std::size_t count = 0;
+  for (auto pos = answer.body.find("HTTP/1.1 200"); pos != std::string::npos; pos = answer.body.find("HTTP/1.1 200", pos + 1)) ++count;
+  BOOST_TEST(count == 2u);  // the first answer's head is in answer.head
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace shopsync::test

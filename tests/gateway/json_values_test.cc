@@ -1,0 +1,58 @@
+// JSON <-> packed field values and ISO-8601 times.
+#include "node/gateway/json_values.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "node/gateway/gateway.h"
+
+namespace shopsync::gateway {
+namespace {
+
+BOOST_AUTO_TEST_SUITE(json_values)
+
+BOOST_AUTO_TEST_CASE(every_json_type_round_trips_through_messagepack) {
+  const auto doc = parse_json(R"({"s":"caf\u00e9","i":-42,"u":18446744073709551615,"f":12.5,"b":true,"n":null,
+                                  "a":[1,"x",[2]],"o":{"k":{"deep":[]}}})");
+  BOOST_REQUIRE(doc);
+  for (auto it = doc->begin(); it != doc->end(); ++it) {
+    BOOST_TEST(unpack_value(pack_value(it.value())) == it.value(), it.key());
+  }
+  BOOST_TEST(pack_value(json("Ana")) == std::string("\xa3" "Ana"));  // what storage's codec calls a packed string
+}
+
+BOOST_AUTO_TEST_CASE(bad_json_is_an_error_naming_it) {
+  BOOST_TEST(parse_json("{\"a\":").status().message().find("malformed JSON") != std::string::npos);
+  BOOST_TEST(parse_json(std::string(1000, '[')).status().message().find("nested") != std::string::npos);
+  BOOST_TEST(!parse_json("\"\xff\""));  // invalid UTF-8
+  BOOST_TEST(unpack_value(std::string("\xc1")).is_null());  // never-used MessagePack byte
+  BOOST_TEST(unpack_value(std::string("\xc4\x02\x01\x02")) == json("AQI="));  // binary -> base64
+}
+
+BOOST_AUTO_TEST_CASE(iso8601) {
+  BOOST_TEST(*parse_iso8601("1970-01-01T00:00:00Z") == 0u);
+  BOOST_TEST(*parse_iso8601("2025-01-15T11:00:00Z") == 1736938800000u);
+  BOOST_TEST(*parse_iso8601("2025-01-15T11:00:00.123Z") == 1736938800123u);
+  BOOST_TEST(*parse_iso8601("2025-01-15T12:00:00+01:00") == 1736938800000u);
+  BOOST_TEST(*parse_iso8601("2025-01-15") == 1736899200000u);
+  BOOST_TEST(format_iso8601(1736938800123u) == "2025-01-15T11:00:00.123Z");
+  BOOST_TEST(*parse_iso8601(format_iso8601(1760788800000u)) == 1760788800000u);
+  for (const char* bad : {"", "yesterday", "2025-13-01T00:00:00Z", "2025-02-30T00:00:00Z", "2025-01-15T11:00:00",
+                          "2025-01-15T25:00:00Z", "1969-12-31T23:59:59Z", "2025-01-15T11:00:00Zjunk"}) {
+    BOOST_TEST(!parse_iso8601(bad).has_value(), bad);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(id_fields) {
+  BOOST_TEST(Gateway::id_field("customers") == "customer_id");
+  BOOST_TEST(Gateway::id_field("orders") == "order_id");
+  BOOST_TEST(Gateway::id_field("payments") == "payment_id");
+  BOOST_TEST(Gateway::id_field("projects") == "project_id");
+  BOOST_TEST(Gateway::id_field("categories") == "category_id");
+  BOOST_TEST(Gateway::id_field("addresses") == "address_id");
+  BOOST_TEST(Gateway::id_field("stock") == "stock_id");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace shopsync::gateway
