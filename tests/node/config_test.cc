@@ -1,0 +1,134 @@
+// shopsyncd's flags and config file: defaults, precedence, and errors that
+// name the flag or the file line at fault.
+#include <fstream>
+
+#include <boost/test/unit_test.hpp>
+
+#include "node/config.h"
+#include "tests/support/temp_dir.h"
+
+namespace shopsync {
+namespace {
+
+Result<NodeConfig> parse(std::vector<std::string> args) {
+  std::vector<const char*> argv{"shopsyncd"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return parse_config(static_cast<int>(argv.size()), argv.data());
+}
+
+constexpr const char* kKey = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+
+BOOST_AUTO_TEST_SUITE(config)
+
+BOOST_AUTO_TEST_CASE(defaults_need_no_flags) {
+  auto c = parse({});
+  BOOST_REQUIRE(c.is_ok());
+  BOOST_TEST(c->listen == "tcp://0.0.0.0:7460");
+  BOOST_TEST(c->api == "tcp://127.0.0.1:7461");
+  BOOST_TEST(!c->cluster.has_value());  // the pinned one, else "default"
+  BOOST_TEST(!c->name.empty());
+  BOOST_TEST(c->mdns);
+  BOOST_TEST(!c->insecure);
+  BOOST_TEST(c->http.empty());
+  BOOST_TEST(!c->data_dir.empty());
+}
+
+BOOST_AUTO_TEST_CASE(flags_are_read_in_both_forms) {
+  auto c = parse({"--data", "/tmp/x", "--cluster=acme", "--name", "till 1", "--listen", "127.0.0.1:9000",
+                  "--api", "*:9001", "--http", "127.0.0.1:8080", "--peer", "10.0.0.2:7460", "--peer",
+                  std::string(kKey) + "@[::1]:7460", "--uplink", "cloud.example.com:7460", "--role", "uplink",
+                  "--strategy", "orders=merge", "--no-mdns", "--insecure", "--log-level", "debug"});
+  BOOST_REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
+  BOOST_TEST(c->data_dir.string() == "/tmp/x");
+  BOOST_TEST(*c->cluster == "acme");
+  BOOST_TEST(c->name == "till 1");
+  BOOST_TEST(c->listen == "tcp://127.0.0.1:9000");
+  BOOST_TEST(c->api == "tcp://0.0.0.0:9001");
+  BOOST_TEST(c->http == "tcp://127.0.0.1:8080");
+  BOOST_REQUIRE(c->peers.size() == 2u);
+  BOOST_TEST(c->peers[0].endpoint() == "tcp://10.0.0.2:7460");
+  BOOST_TEST(c->peers[1].public_key == kKey);
+  BOOST_TEST(c->peers[1].host == "[::1]");
+  BOOST_TEST(c->uplink->host == "cloud.example.com");
+  BOOST_TEST((c->role == NodeRole::uplink));
+  BOOST_TEST(c->strategies.at("orders") == "merge");
+  BOOST_TEST(!c->mdns);
+  BOOST_TEST(c->insecure);
+  BOOST_TEST((c->log_level == log::Level::debug));
+}
+
+BOOST_AUTO_TEST_CASE(bad_flags_are_named) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--bogus"}, {"--listen", "nohost"}, {"--peer", "host:99999"}, {"--role", "king"},
+           {"--strategy", "orders=fastest"}, {"--strategy", "Orders=merge"}, {"--log-level", "loud"},
+           {"--cluster", "a b"}, {"--data"}, {"--heartbeat-ms", "x"}, {"--insecure=yes"}, {"stray"}}) {
+    auto c = parse(args);
+    BOOST_REQUIRE_MESSAGE(!c.is_ok(), "accepted " << args[0]);
+    BOOST_TEST(c.status().message().find(args[0].substr(0, args[0].find('='))) != std::string::npos,
+               c.status().message());
+  }
+  auto timing = parse({"--heartbeat-ms", "5000", "--peer-timeout-ms", "1000"});
+  BOOST_TEST(!timing.is_ok());
+}
+
+BOOST_AUTO_TEST_CASE(file_is_read_and_flags_win) {
+  test::TempDir dir;
+  const auto path = (dir / "shopsync.toml").string();
+  std::ofstream(path) << "# a node of the Lyon shop\n"
+                         "cluster = \"acme\"\n"
+                         "name = \"lyon-1\"\n"
+                         "listen = \"127.0.0.1:7000\"\n"
+                         "peers = [\"10.0.0.2:7460\"]\n"
+                         "mdns = false\n"
+                         "heartbeat-ms = 500\n"
+                         "[strategies]\n"
+                         "orders = \"merge\"\n"
+                         "customers = \"server_wins\"\n";
+  auto c = parse({"--config", path, "--name", "lyon-2", "--peer", "10.0.0.3:7460", "--strategy", "orders=manual"});
+  BOOST_REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
+  BOOST_TEST(*c->cluster == "acme");
+  BOOST_TEST(c->name == "lyon-2");  // the flag wins
+  BOOST_TEST(c->listen == "tcp://127.0.0.1:7000");
+  BOOST_TEST(c->peers.size() == 2u);  // lists add up
+  BOOST_TEST(!c->mdns);
+  BOOST_TEST(c->heartbeat_ms == 500u);
+  BOOST_TEST(c->strategies.at("orders") == "manual");
+  BOOST_TEST(c->strategies.at("customers") == "server_wins");
+}
+
+BOOST_AUTO_TEST_CASE(file_errors_name_the_line) {
+  test::TempDir dir;
+  const auto path = (dir / "bad.toml").string();
+  std::ofstream(path) << "cluster = \"acme\"\n\nlisten = 7460\n";
+  auto c = parse({"--config", path});
+  BOOST_REQUIRE(!c.is_ok());
+  BOOST_TEST(c.status().message().find("bad.toml:3") != std::string::npos, c.status().message());
+
+  std::ofstream(path) << "cluster = \"acme\"\nunknown_thing = 1\n";
+  c = parse({"--config", path});
+  BOOST_REQUIRE(!c.is_ok());
+  BOOST_TEST(c.status().message().find(":2") != std::string::npos, c.status().message());
+
+  std::ofstream(path) << "cluster = \"acme\n";
+  c = parse({"--config", path});
+  BOOST_REQUIRE(!c.is_ok());
+  BOOST_TEST(c.status().message().find("not valid TOML") != std::string::npos, c.status().message());
+
+  c = parse({"--config", (dir / "missing.toml").string()});
+  BOOST_TEST(!c.is_ok());
+}
+
+BOOST_AUTO_TEST_CASE(help_documents_every_option) {
+  const std::string help = usage_text();
+  for (const char* flag : {"--config", "--data", "--cluster", "--name", "--listen", "--api", "--http", "--peer",
+                           "--uplink", "--role", "--strategy", "--trust", "--no-mdns", "--insecure", "--log-level",
+                           "--heartbeat-ms", "--peer-timeout-ms", "--max-clock-skew-ms", "--pull-interval-ms",
+                           "--print-key", "--help"}) {
+    BOOST_TEST(help.find(flag) != std::string::npos, flag);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace shopsync

@@ -1,0 +1,191 @@
+#include "tests/node/support/node_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+
+extern char** environ;
+
+namespace shopsync::test {
+
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  BOOST_REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log_path) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  BOOST_REQUIRE_MESSAGE(rc == 0, "cannot start " << args[0]);
+  return pid;
+}
+
+int wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r < 0) return -1;
+    if (std::chrono::steady_clock::now() > deadline) return -2;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace
+
+std::string node_public_key(const std::filesystem::path& data_dir) {
+  const auto out = data_dir.parent_path() / (data_dir.filename().string() + ".key.out");
+  const pid_t pid = spawn({SHOPSYNCD_PATH, "--data", data_dir.string(), "--print-key"}, out);
+  BOOST_REQUIRE(wait_exit(pid, std::chrono::seconds(10)) == 0);
+  std::ifstream in(data_dir / "curve.public");
+  std::string key;
+  std::getline(in, key);
+  BOOST_REQUIRE(key.size() == 40);
+  return key;
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+NodeProcess::NodeProcess(Options options) : options_(std::move(options)) {
+  sync_port_ = free_port();
+  api_port_ = free_port();
+  public_key_ = node_public_key(options_.data_dir);
+  log_path_ = options_.data_dir.parent_path() / (options_.data_dir.filename().string() + ".log");
+}
+
+NodeProcess::~NodeProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    wait_exit(pid_, std::chrono::seconds(10));
+  }
+}
+
+std::vector<std::string> NodeProcess::arguments() const {
+  std::vector<std::string> args = {SHOPSYNCD_PATH,
+                                   "--data", options_.data_dir.string(),
+                                   "--name", options_.name,
+                                   "--cluster", options_.cluster,
+                                   "--listen", sync_address(),
+                                   "--api", "127.0.0.1:" + std::to_string(api_port_),
+                                   "--no-mdns",
+                                   "--heartbeat-ms", "300",
+                                   "--peer-timeout-ms", "2000"};
+  for (const auto& p : options_.peers) args.insert(args.end(), {"--peer", p});
+  for (const auto& k : options_.trust) args.insert(args.end(), {"--trust", k});
+  if (options_.insecure) args.push_back("--insecure");
+  args.insert(args.end(), options_.extra.begin(), options_.extra.end());
+  return args;
+}
+
+int NodeProcess::run_expecting_exit(std::chrono::milliseconds timeout) {
+  BOOST_REQUIRE(pid_ < 0);
+  const pid_t pid = spawn(arguments(), log_path_);
+  int rc = wait_exit(pid, timeout);
+  if (rc == -2) {
+    ::kill(pid, SIGKILL);
+    wait_exit(pid, std::chrono::seconds(10));
+  }
+  return rc;
+}
+
+void NodeProcess::start() {
+  BOOST_REQUIRE(pid_ < 0);
+  pid_ = spawn(arguments(), log_path_);
+  api_.reset();
+  auto client = api::ApiClient::connect("127.0.0.1:" + std::to_string(api_port_), {std::chrono::milliseconds(2000)});
+  BOOST_REQUIRE(client.is_ok());
+  api_.emplace(std::move(*client));
+  const bool up = wait_until([&] { return running() && api_->status().is_ok(); }, std::chrono::seconds(20));
+  BOOST_REQUIRE_MESSAGE(up, options_.name << " did not start; its log:\n" << log());
+}
+
+int NodeProcess::stop() {
+  if (pid_ < 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int rc = wait_exit(pid_, std::chrono::seconds(15));
+  if (rc == -2) {
+    ::kill(pid_, SIGKILL);
+    rc = wait_exit(pid_, std::chrono::seconds(10));
+  }
+  pid_ = -1;
+  api_.reset();
+  return rc;
+}
+
+void NodeProcess::kill9() {
+  if (pid_ < 0) return;
+  ::kill(pid_, SIGKILL);
+  wait_exit(pid_, std::chrono::seconds(10));
+  pid_ = -1;
+  api_.reset();
+}
+
+bool NodeProcess::running() {
+  if (pid_ < 0) return false;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+std::string NodeProcess::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::size_t NodeProcess::log_count(const std::string& needle) const {
+  const std::string text = log();
+  std::size_t n = 0;
+  for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+api::ApiClient& NodeProcess::api() {
+  BOOST_REQUIRE(api_.has_value());
+  return *api_;
+}
+
+}  // namespace shopsync::test

@@ -1,0 +1,80 @@
+// A real shopsyncd process for tests: started with its own data directory and
+// ports on loopback, its log captured in a file, stopped (SIGTERM) or killed
+// (SIGKILL) by its pid only, and a local API client to drive it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/api/api_client.h"
+
+namespace shopsync::test {
+
+// A port on 127.0.0.1 that was free a moment ago.
+std::uint16_t free_port();
+
+// Runs `shopsyncd --data DIR --print-key` and returns the key.
+std::string node_public_key(const std::filesystem::path& data_dir);
+
+// Polls `done` every 20 ms until it returns true or `timeout` passes.
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
+class NodeProcess {
+ public:
+  struct Options {
+    std::filesystem::path data_dir;
+    std::string name;
+    std::string cluster = "test";
+    std::vector<std::string> peers;  // "KEY@127.0.0.1:PORT"
+    std::vector<std::string> trust;
+    std::vector<std::string> extra;  // more flags
+    bool insecure = false;
+  };
+
+  explicit NodeProcess(Options options);
+  ~NodeProcess();  // kills the process if it still runs
+  NodeProcess(const NodeProcess&) = delete;
+  NodeProcess& operator=(const NodeProcess&) = delete;
+
+  // Starts shopsyncd and waits until its API answers (fails the test otherwise).
+  void start();
+  // Runs shopsyncd and waits for it to exit by itself (a start that must
+  // fail). Returns its exit code, or -2 when it was still running at `timeout`
+  // (it is then killed).
+  int run_expecting_exit(std::chrono::milliseconds timeout);
+  // SIGTERM, then waits for the exit (SIGKILL after 15 s). Returns the exit code.
+  int stop();
+  // SIGKILL, no cleanup of any kind.
+  void kill9();
+  bool running();
+
+  std::uint16_t sync_port() const { return sync_port_; }
+  std::uint16_t api_port() const { return api_port_; }
+  std::string sync_address() const { return "127.0.0.1:" + std::to_string(sync_port_); }
+  const std::string& public_key() const { return public_key_; }
+  // "KEY@127.0.0.1:PORT", for another node's --peer.
+  std::string peer_spec() const { return public_key_ + "@" + sync_address(); }
+  Options& options() { return options_; }
+  std::string log() const;  // everything the process wrote so far (all runs)
+  std::size_t log_count(const std::string& needle) const;
+  api::ApiClient& api();
+
+ private:
+  std::vector<std::string> arguments() const;
+
+  Options options_;
+  std::uint16_t sync_port_ = 0;
+  std::uint16_t api_port_ = 0;
+  std::string public_key_;
+  std::filesystem::path log_path_;
+  pid_t pid_ = -1;
+  std::optional<api::ApiClient> api_;
+};
+
+}  // namespace shopsync::test

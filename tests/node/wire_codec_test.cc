@@ -1,0 +1,246 @@
+// The sync protocol's frames: every message round-trips, and hostile bytes of
+// every kind come back as a DecodeError (never a crash, never a half-decoded
+// message).
+#include <random>
+
+#include <boost/test/unit_test.hpp>
+#include <msgpack.hpp>
+
+#include "node/wire_codec.h"
+#include "tests/support/temp_dir.h"
+
+namespace shopsync::wire {
+namespace {
+
+std::string pack_field(std::string_view s) {
+  msgpack::sbuffer b;
+  msgpack::packer<msgpack::sbuffer>(b).pack(std::string(s));
+  return {b.data(), b.size()};
+}
+
+RecordState sample_state(NodeId node, std::uint64_t counter, const std::string& value) {
+  Version v;
+  v.dot = {node, counter};
+  v.updated_at = (1700000000000ull << 16) + counter;
+  v.fields.emplace("name", Field{pack_field(value), v.updated_at});
+  v.fields.emplace("city", Field{pack_field("Lyon"), v.updated_at});
+  RecordState s;
+  s.siblings.push_back(v);
+  s.context.advance(v.dot);
+  return s;
+}
+
+Batch sample_batch(std::size_t n) {
+  Batch b;
+  for (std::size_t i = 0; i < n; ++i) {
+    b.records.emplace_back(RecordKey{"customers", "CUST_" + std::to_string(i)}, sample_state(7, i + 1, "customer number " + std::to_string(i)));
+  }
+  b.complete.set(7, n);
+  b.base.set(7, 0);
+  b.more = true;
+  return b;
+}
+
+Decoded ok(DecodeResult r) {
+  if (auto* e = std::get_if<DecodeError>(&r)) BOOST_FAIL("decode failed: " << e->text);
+  return std::get<Decoded>(r);
+}
+
+DecodeError failed(DecodeResult r) {
+  BOOST_REQUIRE_MESSAGE(std::holds_alternative<DecodeError>(r), "hostile bytes decoded as a message");
+  return std::get<DecodeError>(r);
+}
+
+// A frame assembled by hand: [version, type, flags, body bytes].
+std::string raw_frame(std::uint64_t version, std::uint64_t type, std::uint64_t flags, const std::string& body,
+                      int extra_fields = 0) {
+  msgpack::sbuffer b;
+  msgpack::packer<msgpack::sbuffer> p(b);
+  p.pack_array(4 + extra_fields);
+  p.pack_uint64(version);
+  p.pack_uint64(type);
+  p.pack_uint64(flags);
+  p.pack_bin(static_cast<std::uint32_t>(body.size()));
+  p.pack_bin_body(body.data(), static_cast<std::uint32_t>(body.size()));
+  for (int i = 0; i < extra_fields; ++i) p.pack_uint64(42);
+  return {b.data(), b.size()};
+}
+
+template <class F>
+std::string packed(F&& fill) {
+  msgpack::sbuffer b;
+  msgpack::packer<msgpack::sbuffer> p(b);
+  fill(p);
+  return {b.data(), b.size()};
+}
+
+BOOST_AUTO_TEST_SUITE(wire_codec)
+
+BOOST_AUTO_TEST_CASE(every_message_round_trips) {
+  Hello hello;
+  hello.cluster = "acme";
+  hello.node_id = 0x1234567890abcdefull;
+  hello.name = "till-1";
+  hello.role = NodeRole::uplink;
+  hello.knowledge.set(5, 10);
+  hello.knowledge.set(9, 3);
+  hello.clock_ms = 1700000000123ull;
+  hello.listen_port = 7460;
+  Pull pull{hello.knowledge, 4, true};
+  const std::vector<WireMessage> messages = {
+      hello,          Heartbeat{99}, Error{3, "no common protocol version"}, pull, sample_batch(3),
+      Credit{1},      Notify{hello.knowledge}, SnapshotRequired{}};
+  for (const auto& m : messages) {
+    const Decoded d = ok(decode(encode(m)));
+    BOOST_TEST(d.version == kProtocolMax);
+    BOOST_TEST((d.message == m), "round trip of " << to_string(type_of(m)));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(large_batches_are_compressed_small_ones_are_not) {
+  const std::string big = encode(sample_batch(500));
+  const std::string small = encode(Credit{1});
+  auto flags_of = [](const std::string& frame) {
+    auto h = msgpack::unpack(frame.data(), frame.size());
+    return h.get().via.array.ptr[2].as<std::uint32_t>();
+  };
+  BOOST_TEST(flags_of(big) == kFlagZstd);
+  BOOST_TEST(flags_of(small) == 0u);
+  BOOST_TEST((ok(decode(big)).message == WireMessage(sample_batch(500))));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_type_and_version_are_named) {
+  const std::string body = packed([](auto& p) { p.pack_array(0); });
+  const DecodeError unknown = failed(decode(raw_frame(1, 99, 0, body)));
+  BOOST_TEST((unknown.code == ErrorCode::unknown_type));
+  BOOST_TEST(unknown.type == 99u);
+  BOOST_TEST((failed(decode(raw_frame(7, 1, 0, body))).code == ErrorCode::unsupported_version));
+  BOOST_TEST((failed(decode(raw_frame(0, 1, 0, body))).code == ErrorCode::unsupported_version));
+  BOOST_TEST((failed(decode(raw_frame(1, 4, 8, packed([](auto& p) { p.pack_array(1); p.pack_uint32(1); })))).code ==
+              ErrorCode::malformed));  // unknown flag
+}
+
+BOOST_AUTO_TEST_CASE(trailing_fields_are_ignored_missing_ones_refused) {
+  // A CREDIT body from a newer node with two more fields; a frame with one more header field.
+  const std::string newer = packed([](auto& p) {
+    p.pack_array(3);
+    p.pack_uint32(5);
+    p.pack(std::string("future"));
+    p.pack_array(0);
+  });
+  BOOST_TEST((ok(decode(raw_frame(1, 4, 0, newer, 1))).message == WireMessage(Credit{5})));
+  const std::string short_body = packed([](auto& p) { p.pack_array(1); p.pack_uint32(5); });
+  BOOST_TEST((failed(decode(raw_frame(1, 2, 0, short_body))).code == ErrorCode::malformed));  // PULL needs 2
+  const std::string wrong_type = packed([](auto& p) { p.pack_array(1); p.pack(std::string("x")); });
+  BOOST_TEST((failed(decode(raw_frame(1, 4, 0, wrong_type))).code == ErrorCode::malformed));
+}
+
+BOOST_AUTO_TEST_CASE(trailing_bytes_are_refused) {
+  std::string frame = encode(Credit{1});
+  BOOST_TEST((failed(decode(frame + '\x01')).code == ErrorCode::malformed));
+  const std::string body = packed([](auto& p) { p.pack_array(1); p.pack_uint32(1); }) + '\xc0';
+  BOOST_TEST((failed(decode(raw_frame(1, 4, 0, body))).code == ErrorCode::malformed));
+}
+
+BOOST_AUTO_TEST_CASE(every_truncation_is_refused) {
+  for (const auto& frame : {encode(sample_batch(20)), encode(sample_batch(1)), encode(Hello{})}) {
+    for (std::size_t n = 0; n < frame.size(); ++n) {
+      const auto r = decode(std::string_view(frame).substr(0, n));
+      BOOST_REQUIRE_MESSAGE(std::holds_alternative<DecodeError>(r), "truncated at " << n << " of " << frame.size());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(oversized_frames_and_bodies_are_refused) {
+  WireLimits limits;
+  limits.max_frame_bytes = 1024;
+  BOOST_TEST((failed(decode(encode(sample_batch(200)), limits)).code == ErrorCode::too_large));
+  // A body declaring more elements than allowed.
+  WireLimits few;
+  few.max_elements = 10;
+  BOOST_TEST((failed(decode(encode(sample_batch(50)), few)).code == ErrorCode::too_large));
+  // A zstd body that claims to inflate beyond the limit.
+  WireLimits small_body;
+  small_body.max_body_bytes = 1000;
+  BOOST_TEST((failed(decode(encode(sample_batch(500)), small_body)).code == ErrorCode::too_large));
+}
+
+BOOST_AUTO_TEST_CASE(deep_nesting_is_refused) {
+  const std::string deep = packed([](auto& p) {
+    for (int i = 0; i < 100; ++i) p.pack_array(1);
+    p.pack_uint32(1);
+  });
+  const DecodeError e = failed(decode(raw_frame(1, 4, 0, deep)));
+  BOOST_TEST((e.code == ErrorCode::too_large || e.code == ErrorCode::malformed));
+  // Deep nesting in the header itself.
+  const std::string deep_header = packed([](auto& p) {
+    for (int i = 0; i < 100; ++i) p.pack_array(1);
+    p.pack_uint32(1);
+  });
+  failed(decode(deep_header));
+}
+
+BOOST_AUTO_TEST_CASE(bad_record_inside_a_batch_is_refused) {
+  // A record whose key breaks the data model, and one whose state is garbage.
+  const std::string bad_key = packed([](auto& p) {
+    p.pack_array(3);
+    p.pack_array(1);
+    p.pack_array(3);
+    p.pack(std::string("Not A Collection"));
+    p.pack(std::string("id"));
+    p.pack_bin(3);
+    p.pack_bin_body("\x01\x90\x90", 3);
+    p.pack_map(0);
+    p.pack_false();
+  });
+  BOOST_TEST((failed(decode(raw_frame(1, 3, 0, bad_key))).code == ErrorCode::malformed));
+  const std::string bad_state = packed([](auto& p) {
+    p.pack_array(3);
+    p.pack_array(1);
+    p.pack_array(3);
+    p.pack(std::string("customers"));
+    p.pack(std::string("C1"));
+    p.pack_bin(4);
+    p.pack_bin_body("\x01\xde\xad\xbe", 4);
+    p.pack_map(0);
+    p.pack_false();
+  });
+  BOOST_TEST((failed(decode(raw_frame(1, 3, 0, bad_state))).code == ErrorCode::malformed));
+}
+
+BOOST_AUTO_TEST_CASE(compressed_garbage_is_refused) {
+  BOOST_TEST((failed(decode(raw_frame(1, 3, kFlagZstd, "not zstd at all"))).code == ErrorCode::malformed));
+}
+
+BOOST_AUTO_TEST_CASE(random_bytes_and_mutations_never_crash) {
+  std::mt19937_64 rng(test::test_seed());
+  const std::string valid = encode(sample_batch(10));
+  int decoded = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string bytes;
+    if (i % 2 == 0) {
+      bytes.resize(rng() % 300);
+      for (auto& c : bytes) c = static_cast<char>(rng());
+    } else {
+      bytes = valid;
+      for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    }
+    const auto r = decode(bytes);
+    if (std::holds_alternative<Decoded>(r)) ++decoded;
+  }
+  BOOST_TEST_MESSAGE(decoded << " of 3000 random inputs happened to decode");
+  BOOST_TEST(decoded < 3000);
+}
+
+BOOST_AUTO_TEST_CASE(hello_with_zero_node_id_or_unknown_role_is_refused) {
+  Hello h;
+  h.cluster = "c";
+  h.name = "n";
+  h.node_id = 0;
+  BOOST_TEST((failed(decode(encode(h))).code == ErrorCode::malformed));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace shopsync::wire
