@@ -263,6 +263,15 @@ Status Cursor::put(std::string_view key, std::string_view value) {
   return txn_->check(::mdb_cursor_put(cursor_, &k, &v, 0), "writing");
 }
 
+Result<std::optional<std::string_view>> Cursor::put_new(std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  const int rc = ::mdb_cursor_put(cursor_, &k, &v, MDB_NOOVERWRITE);
+  if (rc == MDB_KEYEXIST) return std::optional<std::string_view>(to_view(v));  // LMDB returns the existing value
+  if (rc != 0) return txn_->check(rc, "writing");
+  return std::optional<std::string_view>();
+}
+
 Result<char*> Cursor::reserve(std::string_view key, std::size_t size) {
   MDB_val k = to_val(key);
   MDB_val v{size, nullptr};

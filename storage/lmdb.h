@@ -169,6 +169,9 @@ class Cursor {
 
   // Puts key/value and leaves the cursor on it.
   Status put(std::string_view key, std::string_view value);
+  // Puts key/value only if the key is absent (MDB_NOOVERWRITE). Returns
+  // nullopt when it was put, or the value already there (nothing changed).
+  Result<std::optional<std::string_view>> put_new(std::string_view key, std::string_view value);
   // Like Txn::reserve, through the cursor (no second tree descent when the
   // cursor already sits on `key`).
   Result<char*> reserve(std::string_view key, std::size_t size);

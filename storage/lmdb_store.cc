@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "storage/body_scope.h"
 #include "storage/key_codec.h"
 #include "storage/record_codec.h"
 
@@ -206,16 +207,38 @@ class TxnView final : public StoreWriter {
     for (const auto& v : state.siblings) new_dots_.push_back(v.dot);
     // A cursor kept on the change index makes runs of writes from one origin
     // (consecutive counters) land next to the previous one, without a descent.
+    // New entries first: a clash is found before anything is removed, so an
+    // error leaves the store as it was.
+    for (std::size_t i = 0; i < new_dots_.size(); ++i) {
+      const Dot& d = new_dots_[i];
+      if (has_dot(old_dots_, d)) continue;
+      auto clash = changes_cursor_.put_new(keys::view(keys::change(d.origin, d.counter)), key_buf_);
+      if (!clash) return clash.status().context("updating the change index");
+      if (clash->has_value() && **clash != key_buf_) {
+        // A dot names one write, so one record: a second record claiming it
+        // would corrupt the index.
+        RecordKey owner;
+        keys::split_record(**clash, owner);
+        Status refused = Status::invalid("record " + keys::describe(key) + ": dot (" + std::to_string(d.origin) +
+                                         ", " + std::to_string(d.counter) + ") already belongs to record " +
+                                         keys::describe(owner));
+        for (std::size_t j = 0; j < i; ++j) {  // take back what this call added
+          if (has_dot(old_dots_, new_dots_[j])) continue;
+          auto added = changes_cursor_.find(keys::view(keys::change(new_dots_[j].origin, new_dots_[j].counter)));
+          if (!added) return added.status();
+          if (added->has_value()) SHOPSYNC_TRY(changes_cursor_.erase_current());
+        }
+        return refused;
+      }
+    }
     for (const Dot& d : old_dots_) {
       if (has_dot(new_dots_, d)) continue;
       auto found = changes_cursor_.find(keys::view(keys::change(d.origin, d.counter)));
       if (!found) return found.status().context("updating the change index");
-      if (found->has_value()) SHOPSYNC_TRY(changes_cursor_.erase_current().context("updating the change index"));
-    }
-    for (const Dot& d : new_dots_) {
-      if (has_dot(old_dots_, d)) continue;
-      SHOPSYNC_TRY(changes_cursor_.put(keys::view(keys::change(d.origin, d.counter)), key_buf_)
-                       .context("updating the change index"));
+      // Only this record's own entry goes.
+      if (found->has_value() && (*found)->value == key_buf_) {
+        SHOPSYNC_TRY(changes_cursor_.erase_current().context("updating the change index"));
+      }
     }
 
     if (state.siblings.empty()) {
@@ -423,12 +446,21 @@ Status LmdbStore::grow() {
 }
 
 Status LmdbStore::read(const std::function<Status(StoreReader&)>& body) {
+  const auto active = BodyScope::active(this);
+  if (active == BodyScope::Kind::write) {
+    return Status::invalid("read() called inside a write() body of the same store: use the StoreWriter");
+  }
+  const bool nested = active.has_value();  // this thread already holds map_mutex_ shared
   for (;;) {
-    std::shared_lock lock(map_mutex_);
+    std::shared_lock lock(map_mutex_, std::defer_lock);
+    if (!nested) lock.lock();
     bool resized = false;
     auto txn = lmdb::Txn::begin(env_, lmdb::TxnMode::read, &resized);
     if (!txn) {
       if (!resized) return txn.status();
+      if (nested) {
+        return Status::io_error("another process grew the map while a read of this thread was open; retry");
+      }
       // Another process (the daemon, for a read-only inspector) grew the map.
       lock.unlock();
       SHOPSYNC_TRY(adopt_new_map_size());
@@ -436,6 +468,7 @@ Status LmdbStore::read(const std::function<Status(StoreReader&)>& body) {
     }
     Status st;
     {
+      BodyScope scope(this, BodyScope::Kind::read);
       TxnView view(*txn, tables_, env_, options_.max_record_bytes);
       st = body(view);
     }
@@ -446,6 +479,9 @@ Status LmdbStore::read(const std::function<Status(StoreReader&)>& body) {
 
 Status LmdbStore::write(const std::function<Status(StoreWriter&)>& body) {
   if (options_.read_only) return Status::invalid("the store at " + dir_.string() + " is open read-only");
+  if (BodyScope::active(this)) {
+    return Status::invalid("write() called inside a read() or write() body of the same store");
+  }
   std::lock_guard writer(write_mutex_);
   for (;;) {
     std::shared_lock lock(map_mutex_);
@@ -459,6 +495,7 @@ Status LmdbStore::write(const std::function<Status(StoreWriter&)>& body) {
     }
     Status st;
     {
+      BodyScope scope(this, BodyScope::Kind::write);
       TxnView view(*txn, tables_, env_, options_.max_record_bytes);
       st = body(view);
       view.close_cursors();

@@ -17,9 +17,10 @@
 //     decode: corrupt, naming its key. Nothing crashes.
 //
 // Thread-safety: read() from any thread; write() from one thread at a time
-// (serialised inside anyway). A body must not call read() or write() of the
-// same store (the map cannot grow while a body of this process holds a
-// transaction). LMDB forbids opening the same directory twice in one process:
+// (serialised inside anyway). write() inside any body of the same store, and
+// read() inside a write() body, return invalid_argument (the map cannot grow
+// while a body of this thread holds a transaction; and a nested read would not
+// see the body's own changes: use the StoreWriter). LMDB forbids opening the same directory twice in one process:
 // open each store directory once per process.
 #pragma once
 

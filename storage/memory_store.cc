@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "storage/body_scope.h"
 #include "storage/key_codec.h"
 #include "storage/record_codec.h"
 
@@ -112,9 +113,20 @@ class View final : public StoreWriter {
     auto has_dot = [](const std::vector<Version>& siblings, const Dot& d) {
       return std::any_of(siblings.begin(), siblings.end(), [&](const Version& v) { return v.dot == d; });
     };
+    for (const auto& v : state.siblings) {
+      if (before && has_dot(before->siblings, v.dot)) continue;
+      if (auto owner = d_.changes.find(v.dot); owner != d_.changes.end() && owner->second != key) {
+        return Status::invalid("record " + keys::describe(key) + ": dot (" + std::to_string(v.dot.origin) + ", " +
+                               std::to_string(v.dot.counter) + ") already belongs to record " +
+                               keys::describe(owner->second));
+      }
+    }
     if (before) {
       for (const auto& v : before->siblings) {
-        if (!has_dot(state.siblings, v.dot)) set_change(v.dot, std::nullopt);
+        if (has_dot(state.siblings, v.dot)) continue;
+        if (auto owner = d_.changes.find(v.dot); owner != d_.changes.end() && owner->second == key) {
+          set_change(v.dot, std::nullopt);
+        }
       }
     }
     for (const auto& v : state.siblings) {
@@ -210,20 +222,24 @@ class View final : public StoreWriter {
 }  // namespace
 
 Status MemoryStore::read(const std::function<Status(StoreReader&)>& body) {
-  if (writer_.load() == std::this_thread::get_id()) {
-    return Status::invalid("MemoryStore::read() called from inside a write() body; use the writer");
+  const auto active = BodyScope::active(this);
+  if (active == BodyScope::Kind::write) {
+    return Status::invalid("read() called inside a write() body of the same store: use the StoreWriter");
   }
-  std::shared_lock lock(mutex_);
+  // A nested read on this thread already holds the shared lock.
+  std::shared_lock lock(mutex_, std::defer_lock);
+  if (!active) lock.lock();
+  BodyScope scope(this, BodyScope::Kind::read);
   View view(data_, nullptr, max_record_bytes_);
   return body(view);
 }
 
 Status MemoryStore::write(const std::function<Status(StoreWriter&)>& body) {
-  if (writer_.load() == std::this_thread::get_id()) {
-    return Status::invalid("MemoryStore::write() called from inside a write() body");
+  if (BodyScope::active(this)) {
+    return Status::invalid("write() called inside a read() or write() body of the same store");
   }
   std::unique_lock lock(mutex_);
-  writer_.store(std::this_thread::get_id());
+  BodyScope scope(this, BodyScope::Kind::write);
   Undo undo;
   Status st;
   try {
@@ -231,14 +247,12 @@ Status MemoryStore::write(const std::function<Status(StoreWriter&)>& body) {
     st = body(view);
   } catch (...) {
     for (auto it = undo.rbegin(); it != undo.rend(); ++it) (*it)(data_);
-    writer_.store(std::thread::id());
     throw;
   }
   if (!st) {
     // Roll back, newest change first.
     for (auto it = undo.rbegin(); it != undo.rend(); ++it) (*it)(data_);
   }
-  writer_.store(std::thread::id());
   return st;
 }
 

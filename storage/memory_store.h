@@ -8,19 +8,17 @@
 // runs, so a reader never sees a half-applied write. (LMDB readers do not wait
 // for the writer; here they do. Results are the same, timing is not.)
 //
-// Thread-safety: as Store. A body must not call read() or write() of the same
-// store: read() from inside a write() body on the same thread returns
-// invalid_argument instead of deadlocking.
+// Thread-safety: as Store. Re-entry is refused as in LmdbStore: write() inside
+// any body of the same store, or read() inside a write() body, returns
+// invalid_argument (storage/body_scope.h).
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <map>
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <thread>
 
 #include "storage/store.h"
 
@@ -45,8 +43,7 @@ class MemoryStore final : public Store {
  private:
   std::size_t max_record_bytes_;
   Data data_;
-  std::shared_mutex mutex_;
-  std::atomic<std::thread::id> writer_{};  // the thread inside write(), if any
+  std::shared_mutex mutex_;  // shared: a read() body runs; unique: a write() body runs
 };
 
 }  // namespace shopsync

@@ -8,6 +8,9 @@
 //
 // Thread-safety: a Store may be read from any thread; write() must be called
 // from one thread at a time (the node's event loop is the only writer).
+// Bodies must not re-enter their store: write() inside a read() or write()
+// body, or read() inside a write() body, returns invalid_argument (a body's
+// writer is also a reader). Nested read()s are allowed.
 #pragma once
 
 #include <cstdint>

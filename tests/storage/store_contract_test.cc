@@ -256,8 +256,9 @@ STORE_CONTRACT(bad_keys_get_invalid_argument) {
       BOOST_TEST(st.message().find("record id") != std::string::npos);
     }
   }
-  BOOST_TEST(put(store, {"customers", std::string(256, 'x')}, s).is_ok());
-  BOOST_TEST(put(store, {"customers", "東京-ÅÖ"}, s).is_ok());
+  // (Each record needs its own dot: a dot names one write.)
+  BOOST_TEST(put(store, {"customers", std::string(256, 'x')}, test::simple_state({kA, 2}, "x")).is_ok());
+  BOOST_TEST(put(store, {"customers", "東京-ÅÖ"}, test::simple_state({kA, 3}, "x")).is_ok());
   // Reading with a bad key is refused the same way.
   BOOST_TEST((store.read([](StoreReader& r) { return r.record({"Bad", "x"}).status(); }).code() ==
               Errc::invalid_argument));
@@ -291,6 +292,43 @@ STORE_CONTRACT(oversized_records_and_malformed_fields_are_refused_and_change_not
 
   BOOST_TEST((get(store, key) == before));
   BOOST_TEST((changes(store, kA) == Changes{{1, key}, {2, {"projects", "P2"}}}));
+}
+
+STORE_CONTRACT(a_dot_belongs_to_one_record) {
+  BOOST_REQUIRE(put(store, {"orders", "A"}, test::simple_state({kA, 1}, "a")));
+  RecordState b = test::simple_state({kA, 2}, "b");
+  b.siblings.push_back(test::simple_state({kA, 1}, "stolen").siblings[0]);
+  Status st = store.write([&](StoreWriter& w) {
+    Status refused = w.put_record({"orders", "B"}, b);
+    BOOST_TEST((refused.code() == Errc::invalid_argument));
+    BOOST_TEST(refused.message().find("orders/A") != std::string::npos, refused.to_string());
+    return Status::ok();  // commit anyway: the refused put changed nothing
+  });
+  BOOST_REQUIRE(st);
+  BOOST_TEST((changes(store, kA) == Changes{{1, {"orders", "A"}}}));
+  BOOST_TEST(!get(store, {"orders", "B"}).has_value());
+}
+
+STORE_CONTRACT(re_entering_the_store_from_a_body_is_refused) {
+  Status inner;
+  BOOST_REQUIRE(store.read([&](StoreReader&) {
+    inner = store.write([](StoreWriter&) { return Status::ok(); });
+    return Status::ok();
+  }));
+  BOOST_TEST((inner.code() == Errc::invalid_argument));
+  BOOST_REQUIRE(store.write([&](StoreWriter& w) {
+    SHOPSYNC_TRY(w.put(Table::settings, "k", "v"));
+    inner = store.read([](StoreReader&) { return Status::ok(); });
+    return Status::ok();
+  }));
+  BOOST_TEST((inner.code() == Errc::invalid_argument));
+  // Nested reads are fine and see the committed state.
+  BOOST_REQUIRE(store.read([&](StoreReader&) {
+    return store.read([](StoreReader& r) {
+      BOOST_TEST((**r.get(Table::settings, "k") == "v"));
+      return Status::ok();
+    });
+  }));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
