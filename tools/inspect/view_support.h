@@ -1,0 +1,45 @@
+// Internal to tools/inspect: helpers the view files share (not a public header).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "node/api/api_client.h"
+#include "storage/store.h"
+#include "tools/inspect/views.h"
+
+namespace shopsync::inspect::detail {
+
+// Settings keys the replication core persists (replication/replica.h).
+inline constexpr std::string_view kPeerKnowledgePrefix = "replication/peer/";
+inline constexpr std::string_view kHorizonKey = "replication/horizon";
+
+// The persisted knowledge of each peer the replica knows (Table::settings).
+Result<std::map<NodeId, VersionVector>> peer_knowledge(StoreReader& r);
+// The tombstone horizon (empty when none was ever persisted).
+Result<VersionVector> tombstone_horizon(StoreReader& r);
+
+// Walks the whole conflict log, oldest first.
+Status for_each_logged(StoreReader& r, const std::function<void(const ConflictEntry&)>& visit);
+// Teaches `book` the strategy of every collection named in the log.
+Status learn_strategies(StoreReader& r, StrategyBook& book);
+
+// A record is a tombstone when every sibling is a delete.
+bool is_tombstone(const RecordState& state);
+
+// The API's sibling shape as a storage Version (fields unstamped).
+Version to_version(const api::SiblingView& s);
+json api_fields_json(const api::FieldValues& fields);
+
+// The whole conflict log of a node through its API, oldest first.
+Result<std::vector<api::ConflictLogEntry>> api_conflict_log(api::ApiClient& client);
+
+// The current state of every record named in the log, as the node shows it
+// (nullopt: unknown or deleted and settled). A record with sibling_count > 1
+// is an open conflict.
+using LoggedRecords = std::map<RecordKey, std::optional<api::RecordView>>;
+Result<LoggedRecords> api_logged_records(api::ApiClient& client, const std::vector<api::ConflictLogEntry>& log);
+
+}  // namespace shopsync::inspect::detail
