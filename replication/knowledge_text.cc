@@ -27,6 +27,9 @@ Result<VersionVector> knowledge_from_text(std::string_view text) {
   while (!text.empty()) {
     const auto comma = text.find(',');
     const std::string_view entry = text.substr(0, comma);
+    if (comma != std::string_view::npos && comma + 1 == text.size()) {
+      return Status::corrupt("knowledge text ends with ','");
+    }
     text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
     const auto colon = entry.find(':');
     NodeId node = 0;
