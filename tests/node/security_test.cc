@@ -3,6 +3,8 @@
 // its real peers through all of it.
 #include <random>
 
+#include <thread>
+
 #include <msgpack.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -98,10 +100,10 @@ BOOST_AUTO_TEST_CASE(a_node_of_another_cluster_is_refused) {
 
 // A raw CURVE client with a trusted key, speaking frames by hand.
 struct RawClient {
-  zmq::Context ctx = *zmq::Context::create();
+  zmq::Context ctx = std::move(zmq::Context::create().value());
   zmq::Socket sock;
   RawClient(const NodeProcess& node, const zmq::CurveKeyPair& keys) {
-    sock = *zmq::Socket::open(ctx, zmq::SocketType::dealer);
+    sock = std::move(zmq::Socket::open(ctx, zmq::SocketType::dealer).value());
     BOOST_REQUIRE(sock.set_curve_client(keys.public_key, keys.secret_key, node.public_key()).is_ok());
     BOOST_REQUIRE(sock.connect("tcp://" + node.sync_address()).is_ok());
   }

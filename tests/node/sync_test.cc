@@ -1,6 +1,8 @@
 // Real shopsyncd processes on loopback, talking CURVE to each other through
 // static peers: records cross, conflicts converge, a stopped node catches up,
 // and a node killed in the middle of a large initial sync resumes where it was.
+#include <thread>
+
 #include <msgpack.hpp>
 
 #include <boost/test/unit_test.hpp>
