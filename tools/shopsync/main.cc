@@ -4,9 +4,14 @@
 #include <vector>
 
 #include "tools/shopsync/commands.h"
+#include "tools/shopsync/token_command.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // `shopsync token ...` opens the data directory's store itself (token_command.h).
+  if (!args.empty() && args[0] == "token") {
+    return shopsync::cli::run_token_command({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  }
   const int code = shopsync::cli::run(args, std::cout, std::cerr);
   std::cout.flush();
   return code;

@@ -1,0 +1,124 @@
+#include "tools/shopsync/token_command.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "node/gateway/json_values.h"
+#include "node/gateway/tokens.h"
+#include "storage/lmdb_store.h"
+#include "tools/shopsync/exit_codes.h"
+
+namespace shopsync::cli {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: shopsync token [--data DIR] [--json] create NAME | ls | revoke NAME\n"
+    "  create NAME   make a Bearer token for the HTTP gateway; it is printed once, store it now\n"
+    "  ls            the tokens' names and creation times (never the secrets)\n"
+    "  revoke NAME   the token stops working at once\n"
+    "  --data DIR    the node's data directory (default $SHOPSYNC_DATA, else ~/.local/share/shopsync)\n";
+
+std::filesystem::path default_data_dir() {
+  if (const char* d = std::getenv("SHOPSYNC_DATA"); d && *d) return d;
+  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".local/share/shopsync";
+  return "/var/lib/shopsync";
+}
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+}  // namespace
+
+int run_token_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::filesystem::path data = default_data_dir();
+  bool json_output = false;
+  std::vector<std::string> words;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--data" && i + 1 < args.size()) {
+      data = args[++i];
+    } else if (args[i].starts_with("--data=")) {
+      data = args[i].substr(7);
+    } else if (args[i] == "--json") {
+      json_output = true;
+    } else if (args[i] == "--help" || args[i] == "-h") {
+      out << kUsage;
+      return kExitOk;
+    } else if (args[i].starts_with("-")) {
+      err << "shopsync token: unknown option " << args[i] << '\n' << kUsage;
+      return kExitUsage;
+    } else {
+      words.push_back(args[i]);
+    }
+  }
+  const bool ok_shape = (words.size() == 2 && (words[0] == "create" || words[0] == "revoke" || words[0] == "rm")) ||
+                        (words.size() == 1 && (words[0] == "ls" || words[0] == "list"));
+  if (!ok_shape) {
+    err << "shopsync token: give one of create NAME, ls, revoke NAME\n" << kUsage;
+    return kExitUsage;
+  }
+  if (words.size() == 2) {
+    if (Status s = gateway::validate_token_name(words[1]); !s) {
+      err << "shopsync token: " << s.message() << '\n';
+      return kExitUsage;
+    }
+  }
+  if (!std::filesystem::exists(data / "data.mdb")) {
+    err << "shopsync token: no node store in " << data.string()
+        << " (start shopsyncd once with --data " << data.string() << ", or pass --data DIR)\n";
+    return kExitNotFound;
+  }
+  auto store = LmdbStore::open(data);
+  if (!store) {
+    err << "shopsync token: opening the store in " << data.string() << ": " << store.status().to_string() << '\n';
+    return exit_code_for(store.status());
+  }
+  if (words[0] == "create") {
+    auto secret = gateway::create_token(**store, words[1], now_ms());
+    if (!secret) {
+      err << "shopsync token: creating '" << words[1] << "': " << secret.status().message() << '\n';
+      return exit_code_for(secret.status());
+    }
+    if (json_output) {
+      out << nlohmann::json{{"name", words[1]}, {"token", *secret}}.dump() << '\n';
+    } else {
+      out << *secret << '\n';
+      err << "token '" << words[1] << "' created; it is not shown again. Use it as: Authorization: Bearer <token>\n";
+    }
+    return kExitOk;
+  }
+  if (words[0] == "revoke" || words[0] == "rm") {
+    if (Status s = gateway::revoke_token(**store, words[1]); !s) {
+      err << "shopsync token: revoking '" << words[1] << "': " << s.message() << '\n';
+      return exit_code_for(s);
+    }
+    if (json_output) {
+      out << nlohmann::json{{"name", words[1]}, {"revoked", true}}.dump() << '\n';
+    } else {
+      out << "revoked " << words[1] << '\n';
+    }
+    return kExitOk;
+  }
+  auto tokens = gateway::list_tokens(**store);
+  if (!tokens) {
+    err << "shopsync token: listing: " << tokens.status().to_string() << '\n';
+    return exit_code_for(tokens.status());
+  }
+  if (json_output) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& t : *tokens) list.push_back({{"name", t.name}, {"created", gateway::format_iso8601(t.created_ms)}});
+    out << list.dump() << '\n';
+  } else {
+    for (const auto& t : *tokens) out << t.name << '\t' << gateway::format_iso8601(t.created_ms) << '\n';
+  }
+  return kExitOk;
+}
+
+}  // namespace shopsync::cli
