@@ -1,6 +1,7 @@
 // A small text form of a version vector, for values the core keeps in the
 // store's settings table: "<node hex>:<counter decimal>" entries joined by ','
-// in node order ("" for the empty vector). Example: "1a2b:17,ff00:3".
+// in node order ("" for the empty vector), the node as 16 hex digits.
+// Example: "0000000000001a2b:17,000000000000ff00:3".
 #pragma once
 
 #include <string>
