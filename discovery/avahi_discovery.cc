@@ -83,6 +83,15 @@ struct PathKey {
   auto operator<=>(const PathKey&) const = default;
 };
 
+// The longest prefix of `s` of at most `max` bytes that does not split a
+// UTF-8 sequence (DNS labels are limited to 63 bytes).
+std::string utf8_prefix(const std::string& s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
 bool same_data(const PeerEvent& a, const PeerEvent& b) {
   return std::tie(a.node_id, a.cluster, a.role, a.public_key, a.protocol, a.name, a.host_name, a.address, a.port) ==
          std::tie(b.node_id, b.cluster, b.role, b.public_key, b.protocol, b.name, b.host_name, b.address, b.port);
@@ -114,6 +123,7 @@ struct Discovery::Impl {
   bool publishing_addresses = true;
   bool stopped = false;
   std::uint64_t name_conflicts = 0;
+  std::uint64_t service_conflicts = 0;
   std::uint64_t mdns_reads = 0;
   std::map<PathKey, std::unique_ptr<Path>> paths;
   std::map<int, std::uint64_t> answers_by_interface;
@@ -123,6 +133,38 @@ struct Discovery::Impl {
   ~Impl() { shut_down(false); }
 
   void log(const std::string& text) { log_to_sink(AVAHI_LOG_INFO, text.c_str()); }
+
+  // Six hex digits of our node id: distinct between the nodes of a LAN in
+  // practice, and stable across restarts.
+  std::string node_suffix() const { return node_id_to_hex(announcement.node_id).substr(10); }
+
+  std::string unique_host_name(const std::string& current) const {
+    std::string base = options.host_name.empty() ? current : options.host_name;
+    std::string suffix = "-" + node_suffix();
+    if (current.size() >= suffix.size() && current.compare(current.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      // Already ours and still taken: fall back to avahi's counter.
+      char* alt = avahi_alternative_host_name(current.c_str());
+      std::string out = alt;
+      avahi_free(alt);
+      return out;
+    }
+    return utf8_prefix(base, 63 - suffix.size()) + suffix;
+  }
+
+  std::string alternative_service_name() const {
+    std::string base = published_name;
+    if (service_conflicts >= 2) {
+      std::string suffix = " #" + node_suffix();
+      base = announcement.name;
+      base = utf8_prefix(base, 63 - suffix.size());
+      if (published_name != base + suffix) return base + suffix;
+      base = published_name;
+    }
+    char* alt = avahi_alternative_service_name(base.c_str());
+    std::string out = alt;
+    avahi_free(alt);
+    return out;
+  }
 
   // ---- publishing ----------------------------------------------------------
 
@@ -200,15 +242,17 @@ struct Discovery::Impl {
         self->publish(s);
         break;
       case AVAHI_SERVER_COLLISION: {
-        // Another host owns our host name: take "<name>-2" and so on. The
-        // server re-probes it and comes back through REGISTERING and RUNNING,
-        // where our records are re-added pointing at the new name.
-        char* alt = avahi_alternative_host_name(avahi_server_get_host_name(s));
+        // Another host owns our host name. Avahi compares the records of a
+        // simultaneous probe one by one, so two hosts whose A and AAAA records
+        // order differently can both lose; were both to take the same next
+        // name ("-2", "-3", ...) they would collide forever in lockstep. So
+        // the new name carries our node id, which no other node has.
+        const char* current = avahi_server_get_host_name(s);
+        std::string alt = self->unique_host_name(current);
         ++self->name_conflicts;
-        self->log(std::string("host name conflict, renaming to ") + alt);
+        self->log("host name conflict for \"" + std::string(current) + "\", renaming to \"" + alt + "\"");
         self->state = "renaming";
-        avahi_server_set_host_name(s, alt);
-        avahi_free(alt);
+        avahi_server_set_host_name(s, alt.c_str());
         break;
       }
       case AVAHI_SERVER_REGISTERING:
@@ -230,12 +274,14 @@ struct Discovery::Impl {
         self->state = "announced";
         break;
       case AVAHI_ENTRY_GROUP_COLLISION: {
-        // Another host announces a service of this name with other data.
-        char* alt = avahi_alternative_service_name(self->published_name.c_str());
+        // Another host announces a service of this name with other data. The
+        // first time take avahi's usual "<name> #2"; should that collide too
+        // (both sides lost the tie-break and renamed alike), use our node id.
         ++self->name_conflicts;
+        ++self->service_conflicts;
+        std::string alt = self->alternative_service_name();
         self->log("service name conflict for \"" + self->published_name + "\", renaming to \"" + alt + "\"");
         self->published_name = alt;
-        avahi_free(alt);
         self->publish(s);
         break;
       }
@@ -312,7 +358,7 @@ struct Discovery::Impl {
   }
 
   static void on_browse(AvahiSServiceBrowser*, AvahiIfIndex interface, AvahiProtocol protocol, AvahiBrowserEvent event,
-                        const char* name, const char* type, const char* domain, AvahiLookupResultFlags flags,
+                        const char* name, const char* type, const char* domain, AvahiLookupResultFlags,
                         void* userdata) {
     auto* self = static_cast<Impl*>(userdata);
     if (event == AVAHI_BROWSER_FAILURE) {
@@ -328,8 +374,10 @@ struct Discovery::Impl {
       return;
     }
     if (it != self->paths.end()) return;
-    // Our own service, seen through our own responder.
-    if ((flags & AVAHI_LOOKUP_RESULT_LOCAL) && key.name == self->published_name) return;
+    // Even a name we publish ourselves is resolved: while two hosts contend
+    // for one instance name, the PTR record of the other host's service is
+    // identical to ours (and flagged local); it becomes theirs when we rename.
+    // Our own records are recognised by the node id in the TXT.
     if (self->paths.size() >= kMaxPaths) {
       self->refuse(key, RefusalReason::too_many, "more than " + std::to_string(kMaxPaths) + " services on the LAN");
       return;

@@ -12,6 +12,7 @@
 // (goodbye). Exit codes: 0 clean stop, 2 bad usage, 1 discovery failed to start.
 #include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <chrono>
@@ -172,6 +173,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "discovery_probe: unknown argument %s\n%s", f.c_str(), kUsage);
       return 2;
     }
+  }
+  if (verbose) {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    std::fprintf(stderr, "probe %d: starting discovery at monotonic %lld ms\n", static_cast<int>(getpid()),
+                 static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000);
   }
   if (verbose) opt.log = [](std::string_view line) { std::fprintf(stderr, "avahi: %.*s\n", static_cast<int>(line.size()), line.data()); };
 

@@ -44,10 +44,21 @@ bool wait_all_found(const std::vector<std::unique_ptr<ChildProcess>>& probes, co
 std::string transcripts(const std::vector<std::unique_ptr<ChildProcess>>& probes) {
   std::string out;
   for (std::size_t i = 1; i < probes.size(); ++i) {
-    if (probes[i]) out += "=== host " + std::to_string(i) + "\n" + probes[i]->transcript();
+    if (probes[i]) out += "=== host " + std::to_string(i) + " pid " + std::to_string(probes[i]->pid()) + "\n" + probes[i]->transcript();
   }
   return out;
 }
+
+// Boost.Test builds an assertion's message even when it passes (and possibly
+// before evaluating the condition): transcripts are made only on failure.
+#define REQUIRE_OR_DUMP(cond, probes)                                        \
+  do {                                                                       \
+    if (!(cond)) BOOST_FAIL(#cond << " failed\n" << transcripts(probes)); \
+  } while (false)
+#define CHECK_OR_DUMP(cond, what, probes)                                          \
+  do {                                                                             \
+    if (!(cond)) BOOST_ERROR(#cond << ": " << what << "\n" << transcripts(probes)); \
+  } while (false)
 
 // Time (ms since that probe started) at which probe `me` had found every other
 // host of `hosts` over IPv4.
@@ -75,7 +86,7 @@ BOOST_AUTO_TEST_CASE(three_hosts_discover_each_other_on_the_link_they_share) {
   std::vector<std::unique_ptr<ChildProcess>> probes(4);
   for (int h = 1; h <= 3; ++h) probes[h] = start_probe(net, h, ProbeSpec("shop" + std::to_string(h), node_of(h)), dir);
 
-  BOOST_REQUIRE_MESSAGE(wait_all_found(probes, {1, 2, 3}, kFindTimeout), transcripts(probes));
+  REQUIRE_OR_DUMP(wait_all_found(probes, {1, 2, 3}, kFindTimeout), probes);
   for (int me = 1; me <= 3; ++me) {
     const auto& lines = probes[me]->lines();
     for (int other = 1; other <= 3; ++other) {
@@ -112,10 +123,10 @@ BOOST_AUTO_TEST_CASE(a_late_joiner_finds_the_running_peers_at_once) {
   TestNetwork net(3);
   std::vector<std::unique_ptr<ChildProcess>> probes(4);
   for (int h = 1; h <= 2; ++h) probes[h] = start_probe(net, h, ProbeSpec("shop" + std::to_string(h), node_of(h)), dir);
-  BOOST_REQUIRE_MESSAGE(wait_all_found(probes, {1, 2}, kFindTimeout), transcripts(probes));
+  REQUIRE_OR_DUMP(wait_all_found(probes, {1, 2}, kFindTimeout), probes);
 
   probes[3] = start_probe(net, 3, ProbeSpec("shop3", node_of(3)), dir);
-  BOOST_REQUIRE_MESSAGE(wait_all_found(probes, {1, 2, 3}, kFindTimeout), transcripts(probes));
+  REQUIRE_OR_DUMP(wait_all_found(probes, {1, 2, 3}, kFindTimeout), probes);
   BOOST_TEST_MESSAGE("late joiner: host 3 found both running peers "
                      << time_to_find_all(*probes[3], 3, {1, 2, 3}) << " ms after it started; it was announced at "
                      << first_time(probes[3]->lines(), "announced").value_or(-1) << " ms");
@@ -128,7 +139,7 @@ BOOST_AUTO_TEST_CASE(a_cut_link_makes_the_peer_lost_and_restoring_it_brings_it_b
   // A short TTL so that expiry (no goodbye: the cable is pulled) is quick.
   for (int h = 1; h <= 3; ++h)
     probes[h] = start_probe(net, h, ProbeSpec("shop" + std::to_string(h), node_of(h)).with_ttl(3), dir);
-  BOOST_REQUIRE_MESSAGE(wait_all_found(probes, {1, 2, 3}, kFindTimeout), transcripts(probes));
+  REQUIRE_OR_DUMP(wait_all_found(probes, {1, 2, 3}, kFindTimeout), probes);
 
   auto cut_at = std::chrono::steady_clock::now();
   net.cut(3);
@@ -136,7 +147,7 @@ BOOST_AUTO_TEST_CASE(a_cut_link_makes_the_peer_lost_and_restoring_it_brings_it_b
   for (int h = 1; h <= 2; ++h) {
     bool lost = probes[h]->wait_for(
         [](const Lines& l) { return !path_up(l, node_of(3), "ipv4") && !path_up(l, node_of(3), "ipv6"); }, 30s);
-    BOOST_REQUIRE_MESSAGE(lost, "host " << h << " never lost host 3\n" << transcripts(probes));
+    CHECK_OR_DUMP(lost, "host " << h << " never lost host 3", probes);
     BOOST_TEST(path_up(probes[h]->lines(), node_of(3 - h), "ipv4"));  // the other peer stays
   }
   BOOST_TEST_MESSAGE("cut host 3: peers reported it lost after "
@@ -144,11 +155,11 @@ BOOST_AUTO_TEST_CASE(a_cut_link_makes_the_peer_lost_and_restoring_it_brings_it_b
                      << " ms (record TTL 3 s)");
   bool isolated = probes[3]->wait_for(
       [](const Lines& l) { return !path_up(l, node_of(1), "ipv4") && !path_up(l, node_of(2), "ipv4"); }, 30s);
-  BOOST_REQUIRE_MESSAGE(isolated, transcripts(probes));
+  REQUIRE_OR_DUMP(isolated, probes);
 
   auto restored_at = std::chrono::steady_clock::now();
   net.restore(3);
-  BOOST_REQUIRE_MESSAGE(wait_all_found(probes, {1, 2, 3}, kFindTimeout), transcripts(probes));
+  REQUIRE_OR_DUMP(wait_all_found(probes, {1, 2, 3}, kFindTimeout), probes);
   BOOST_TEST_MESSAGE("restored host 3: all paths back after "
                      << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - restored_at).count()
                      << " ms");
@@ -165,14 +176,14 @@ BOOST_AUTO_TEST_CASE(a_clean_stop_is_seen_at_once_through_the_goodbye) {
   std::vector<std::unique_ptr<ChildProcess>> probes(3);
   // TTL 120 s: losing the peer within the wait below can only come from the goodbye.
   for (int h = 1; h <= 2; ++h) probes[h] = start_probe(net, h, ProbeSpec("shop" + std::to_string(h), node_of(h)), dir);
-  BOOST_REQUIRE_MESSAGE(wait_all_found(probes, {1, 2}, kFindTimeout), transcripts(probes));
+  REQUIRE_OR_DUMP(wait_all_found(probes, {1, 2}, kFindTimeout), probes);
 
   auto stop_at = std::chrono::steady_clock::now();
   BOOST_TEST(probes[2]->terminate() == 0);
   BOOST_TEST(first_time(probes[2]->lines(), "stopped").has_value());
   bool lost = probes[1]->wait_for(
       [](const Lines& l) { return !path_up(l, node_of(2), "ipv4") && !path_up(l, node_of(2), "ipv6"); }, 20s);
-  BOOST_REQUIRE_MESSAGE(lost, transcripts(probes));
+  REQUIRE_OR_DUMP(lost, probes);
   BOOST_TEST_MESSAGE("goodbye: peer reported lost "
                      << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stop_at).count()
                      << " ms after SIGTERM (record TTL 120 s)");
@@ -185,7 +196,7 @@ BOOST_AUTO_TEST_CASE(nodes_of_another_cluster_are_refused_and_reported) {
   probes[1] = start_probe(net, 1, ProbeSpec("shop1", node_of(1)), dir);
   probes[2] = start_probe(net, 2, ProbeSpec("intruder", node_of(2)).with_cluster("other-business"), dir);
   probes[3] = start_probe(net, 3, ProbeSpec("shop3", node_of(3)), dir);
-  BOOST_REQUIRE_MESSAGE(wait_all_found(probes, {1, 3}, kFindTimeout), transcripts(probes));
+  REQUIRE_OR_DUMP(wait_all_found(probes, {1, 3}, kFindTimeout), probes);
 
   auto diag = diagnostics_until(
       *probes[1],
@@ -196,7 +207,7 @@ BOOST_AUTO_TEST_CASE(nodes_of_another_cluster_are_refused_and_reported) {
         return false;
       },
       kFindTimeout);
-  BOOST_REQUIRE_MESSAGE(diag, transcripts(probes));
+  REQUIRE_OR_DUMP(diag.has_value(), probes);
   bool refused = false;
   for (const auto& r : (*diag)["refused"]) {
     if (r["name"] == "intruder" && r["reason"] == "other_cluster") {
@@ -225,7 +236,7 @@ BOOST_AUTO_TEST_CASE(a_service_name_conflict_is_resolved_by_renaming) {
   TestNetwork net(2);
   std::vector<std::unique_ptr<ChildProcess>> probes(3);
   for (int h = 1; h <= 2; ++h) probes[h] = start_probe(net, h, ProbeSpec("till", node_of(h)), dir);
-  BOOST_REQUIRE_MESSAGE(wait_all_found(probes, {1, 2}, kFindTimeout), transcripts(probes));
+  REQUIRE_OR_DUMP(wait_all_found(probes, {1, 2}, kFindTimeout), probes);
 
   // Each found the other under the name the other ended up with: one kept
   // "till", the other renamed itself.
@@ -243,7 +254,7 @@ BOOST_AUTO_TEST_CASE(a_host_name_conflict_is_resolved_by_renaming) {
   // Two machines cloned from one image: same host name, different addresses.
   for (int h = 1; h <= 2; ++h)
     probes[h] = start_probe(net, h, ProbeSpec("shop" + std::to_string(h), node_of(h)).with_host_name("clone"), dir);
-  BOOST_REQUIRE_MESSAGE(wait_all_found(probes, {1, 2}, kFindTimeout), transcripts(probes));
+  REQUIRE_OR_DUMP(wait_all_found(probes, {1, 2}, kFindTimeout), probes);
   // Until the loser of the conflict has renamed itself, its SRV names a host
   // that resolves to the winner; then `found` is repeated with the right address.
   for (int h = 1; h <= 2; ++h) {
@@ -254,7 +265,7 @@ BOOST_AUTO_TEST_CASE(a_host_name_conflict_is_resolved_by_renaming) {
           return v4 && (*v4)["address"] == want && path_up(l, node_of(3 - h), "ipv4");
         },
         kFindTimeout);
-    BOOST_TEST(right, "host " << h << " never saw host " << 3 - h << " at " << want << "\n" << transcripts(probes));
+    CHECK_OR_DUMP(right, "host " << h << " never saw host " << 3 - h << " at " << want, probes);
   }
   std::string h1 = last_found(probes[2]->lines(), node_of(1), "ipv4")->at("host");
   std::string h2 = last_found(probes[1]->lines(), node_of(2), "ipv4")->at("host");

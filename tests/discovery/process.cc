@@ -1,6 +1,7 @@
 #include "tests/discovery/process.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -110,9 +111,13 @@ void ChildProcess::pump() {
   char buf[8192];
   for (;;) {
     ssize_t n = ::read(out_fd_, buf, sizeof buf);
-    if (n <= 0) break;
+    if (n <= 0) {
+      last_read_ = n < 0 ? -errno : 0;
+      break;
+    }
     partial_.append(buf, static_cast<std::size_t>(n));
   }
+  ++pumps_;
   std::size_t nl;
   while ((nl = partial_.find('\n')) != std::string::npos) {
     std::string line = partial_.substr(0, nl);
@@ -173,7 +178,9 @@ int ChildProcess::terminate(std::chrono::milliseconds grace) {
 
 std::string ChildProcess::transcript() const {
   std::ostringstream out;
-  out << "--- stdout:\n";
+  int pending = -1;
+  ::ioctl(out_fd_, FIONREAD, &pending);
+  out << "--- stdout (fd " << out_fd_ << ", " << pending << " bytes unread, " << lines_.size() << " lines, " << pumps_ << " pumps, last read " << last_read_ << "):\n";
   for (const auto& l : lines_) out << l.dump() << "\n";
   out << partial_;
   std::ifstream err(stderr_file_);

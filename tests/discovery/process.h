@@ -57,6 +57,8 @@ class ChildProcess {
   int exit_code_ = -1;
   bool reaped_ = false;
   std::string partial_;
+  int last_read_ = 0;
+  long pumps_ = 0;
   std::vector<nlohmann::json> lines_;
   std::filesystem::path stderr_file_;
 };

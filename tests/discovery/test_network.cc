@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 
@@ -85,7 +87,14 @@ void TestNetwork::restore(int host) {
 }
 
 void TestNetwork::must(const std::vector<std::string>& argv) {
+  auto t0 = std::chrono::steady_clock::now();
   auto r = run_command(argv);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  if (took > 1000) {
+    std::string cmd;
+    for (const auto& a : argv) cmd += a + " ";
+    std::fprintf(stderr, "test network: `%s` took %lld ms\n", cmd.c_str(), static_cast<long long>(took));
+  }
   if (r.exit_code != 0) {
     std::string cmd;
     for (const auto& a : argv) cmd += a + " ";
