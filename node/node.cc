@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "node/daemon_backend.h"
+#include "node/gateway/gateway.h"
 #include "node/log.h"
 #include "node/node_parts.h"
 #include "node/trusted_keys.h"
@@ -127,6 +128,42 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     auto api = api::ApiServer::bind(node->ctx_->handle(), node->config_.api, *node->backend_);
     if (!api) return api.status().context("starting the local API (--api)");
     node->api_ = std::move(*api);
+  }
+  if (!node->config_.http.empty()) {
+    // The HTTP gateway (node/gateway/gateway.h), polled as a loop source; it
+    // lives in the source's closures, destroyed before the replica and store.
+    gateway::GatewayOptions gw_options;
+    gw_options.node_name = cfg.name;
+    gw_options.role = std::string(to_string(cfg.role));
+    gateway::GatewayHooks hooks;
+    Node* self = node.get();
+    hooks.peers = [self] {
+      std::vector<gateway::PeerSummary> out;
+      for (const auto& p : self->peer_view()) {
+        out.push_back({p.node_id, p.name, std::string(to_string(p.role)), self->peer_state(p.node_id), p.last_sync_ms});
+      }
+      return out;
+    };
+    auto gw = gateway::Gateway::bind(node->ctx_->handle(), node->config_.http, *node->replica_, *node->store_,
+                                     node->outbox(), std::move(gw_options), std::move(hooks));
+    if (!gw) return gw.status().context("starting the HTTP gateway (--http)");
+    std::shared_ptr<gateway::Gateway> g = std::move(*gw);
+    SHOPSYNC_LOG(info, "HTTP gateway on " << g->endpoint());
+    node->add_source(LoopSource{
+        [g](std::vector<zmq::PollEntry>& entries) {
+          entries.push_back({g->socket()});
+          auto deadline = g->next_deadline();
+          if (!deadline) return -1;
+          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - gateway::HttpServer::Clock::now());
+          return static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 60'000));
+        },
+        [self, g](std::span<const zmq::PollEntry> entries) {
+          if (!entries.empty() && entries[0].readable) {
+            if (Status s = g->on_readable(); !s) SHOPSYNC_LOG(error, "HTTP gateway: " << s.to_string());
+            self->flush_outbox();  // NOTIFY peers of writes made through HTTP at once
+          }
+          if (auto d = g->next_deadline(); d && *d <= gateway::HttpServer::Clock::now()) g->on_timer();
+        }});
   }
 
   SHOPSYNC_LOG(info, "shopsyncd " << PROJECT_VERSION_TEXT << " node " << hex_id(node->replica_->id()) << " '"
