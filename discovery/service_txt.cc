@@ -112,14 +112,15 @@ Result<ServiceTxt> decode_txt(const std::vector<std::string_view>& entries) {
       }
     }
   }
-  for (std::size_t k = 0; k < std::size(kKeys); ++k) {
-    if (!values[k]) return Status::corrupt("TXT lacks the key \"" + std::string(kKeys[k]) + "\"");
-  }
-
+  // The version first: a later txtvers may well have other keys.
+  if (!values[0]) return Status::corrupt("TXT lacks the key \"txtvers\"");
   auto txtvers = parse_decimal32(*values[0]);
   if (!txtvers) return Status::corrupt("txtvers: not a number: \"" + printable(*values[0]) + "\"");
   if (*txtvers != kTxtVersion)
     return Status::protocol("txtvers=" + std::to_string(*txtvers) + " is not supported (this node reads 1)");
+  for (std::size_t k = 1; k < std::size(kKeys); ++k) {
+    if (!values[k]) return Status::corrupt("TXT lacks the key \"" + std::string(kKeys[k]) + "\"");
+  }
 
   ServiceTxt out;
   auto proto = parse_decimal32(*values[1]);

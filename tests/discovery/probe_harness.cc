@@ -28,10 +28,13 @@ std::unique_ptr<ChildProcess> start_probe(const TestNetwork& net, int host, cons
                                    "--name", spec.name,
                                    "--node", spec.node,
                                    "--cluster", spec.cluster,
-                                   "--host-name", spec.host_name.empty() ? "host" + std::to_string(host) : spec.host_name,
                                    "--ttl", std::to_string(spec.ttl),
                                    "--seconds", std::to_string(spec.seconds),
                                    "--verbose"};
+  if (spec.host_name != "system") {
+    args.push_back("--host-name");
+    args.push_back(spec.host_name.empty() ? "host" + std::to_string(host) : spec.host_name);
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), spec.extra.begin(), spec.extra.end());
   auto p = std::make_unique<ChildProcess>(argv, dir / ("probe-" + spec.name + "-h" + std::to_string(host) + ".err"));

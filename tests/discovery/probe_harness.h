@@ -30,7 +30,7 @@ struct ProbeSpec {
   std::string name;
   std::string node;               // 16 hex digits
   std::string cluster = "test";
-  std::string host_name;          // empty: "host<N>"
+  std::string host_name;          // empty: "host<N>"; "system": the machine's (no --host-name)
   int ttl = 120;
   int seconds = 90;               // the probe's own bound
   std::vector<std::string> extra;
