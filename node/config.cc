@@ -190,7 +190,8 @@ Status load_file(NodeConfig& config, const std::string& path) {
   try {
     for (const auto& [key, value] : root.as_table()) {
       const std::string where = line_of(value) + ": ";
-      auto fail = [&](const std::string& why) { return Status::invalid(where + "'" + key + "' " + why); };
+      // `&key = key`: clang 14 cannot capture a structured binding (fuzz build).
+      auto fail = [&, &key = key](const std::string& why) { return Status::invalid(where + "'" + key + "' " + why); };
       if (key == "peers" || key == "trust") {
         if (!value.is_array()) return fail("must be an array of strings");
         for (const auto& item : value.as_array()) {
