@@ -147,7 +147,14 @@ std::string ApiServer::answer_changes(const std::vector<std::string>& envelope, 
   auto page = backend_.changes(changes);
   if (!page) return error_reply(request.req_id, Op::changes, page.status());
   const bool nothing = page->changes.empty() && !page->more;
-  if (nothing && changes.wait_ms > 0 && parked_.size() < options_.max_parked) {
+  if (nothing && changes.wait_ms > 0 && parked_.size() >= options_.max_parked) {
+    // Answering an empty page at once would make the client ask again at
+    // once, in a loop: tell it to back off instead.
+    return error_reply(request.req_id, Op::changes,
+                       Status(Errc::unavailable, "the node already holds " + std::to_string(parked_.size()) +
+                                                     " waiting changes requests; try again later"));
+  }
+  if (nothing && changes.wait_ms > 0) {
     ChangesRequest later = changes;
     later.since = page->cursor;  // "now" is fixed at the first look
     later.since_now = false;

@@ -39,8 +39,8 @@ namespace shopsync::api {
 struct ApiServerOptions {
   // Largest request accepted (ZMQ_MAXMSGSIZE). A record is at most 1 MiB encoded.
   std::int64_t max_request_bytes = 8 << 20;
-  // Long polls held at once; beyond, a changes request is answered at once
-  // (empty), and the client simply asks again.
+  // Long polls held at once; beyond, a waiting changes request is answered
+  // with `unavailable` (the client backs off and asks again).
   std::size_t max_parked = 1024;
   // Requests handled per on_readable() call, so that sync traffic is not
   // starved by a busy client (the socket stays readable; the loop comes back).

@@ -147,8 +147,19 @@ Result<ListPage> ReplicaBackend::list(const ListRequest& request) {
   return page;
 }
 
-Result<CollectionList> ReplicaBackend::collections() {
+Result<std::vector<CollectionCount>> ReplicaBackend::record_counts() {
+  // Counting scans every record: reuse the last count while nothing was
+  // written or received (the knowledge did not move).
+  if (counts_cache_ && counts_cache_->first == replica_.knowledge()) return counts_cache_->second;
+  const VersionVector knowledge = replica_.knowledge();
   auto counts = count_collections(store_, replica_);
+  if (!counts) return counts.status();
+  counts_cache_.emplace(knowledge, *counts);
+  return counts;
+}
+
+Result<CollectionList> ReplicaBackend::collections() {
+  auto counts = record_counts();
   if (!counts) return counts.status();
   return CollectionList{std::move(counts).value()};
 }
@@ -233,38 +244,45 @@ Result<ChangesPage> ReplicaBackend::changes(const ChangesRequest& request) {
   return page;
 }
 
+// Open conflicts: every conflicted record is in the log, so each logged key's
+// current state is looked at once. `visit` returns false to stop.
+Status ReplicaBackend::for_each_open_conflict(StoreReader& reader, std::string_view collection,
+                                              const std::function<bool(const VisibleRecord&)>& visit) {
+  std::set<RecordKey> seen;
+  std::vector<RecordKey> keys;
+  SHOPSYNC_TRY(reader.for_each_conflict(0, [&](const ConflictEntry& e) {
+    if ((collection.empty() || e.key.collection == collection) && seen.insert(e.key).second) keys.push_back(e.key);
+    return Scan::next;
+  }));
+  for (const auto& key : keys) {
+    auto state = reader.record(key);
+    if (!state) return state.status();
+    if (!state->has_value() || (*state)->siblings.size() < 2) continue;
+    VisibleRecord record = replica_.make_visible(key, **state);
+    if (record.visible.conflicted && !visit(record)) break;
+  }
+  return Status::ok();
+}
+
 Result<ConflictsPage> ReplicaBackend::conflicts(const ConflictsRequest& request) {
   ConflictsPage page;
   page.last_seq = request.log_after;
   const std::uint32_t limit = std::clamp<std::uint32_t>(request.limit, 1, kMaxPageLimit);
-  auto wanted = [&](const RecordKey& key) { return request.collection.empty() || key.collection == request.collection; };
   Status s = store_.read([&](StoreReader& reader) -> Status {
-    // Open conflicts: every conflicted record is in the log; look at the
-    // current state of each logged key once.
-    std::set<RecordKey> seen;
-    std::vector<RecordKey> keys;
-    SHOPSYNC_TRY(reader.for_each_conflict(0, [&](const ConflictEntry& e) {
-      if (wanted(e.key) && seen.insert(e.key).second) keys.push_back(e.key);
-      return Scan::next;
-    }));
     std::size_t bytes = 0;
-    for (const auto& key : keys) {
-      if (page.open.size() >= limit || bytes >= kMaxPageBytes) break;
-      auto state = reader.record(key);
-      if (!state) return state.status();
-      if (!state->has_value() || (*state)->siblings.empty()) continue;
-      VisibleRecord record = replica_.make_visible(key, **state);
-      if (!record.visible.conflicted) continue;
+    SHOPSYNC_TRY(for_each_open_conflict(reader, request.collection, [&](const VisibleRecord& record) {
+      if (page.open.size() >= limit || bytes >= kMaxPageBytes) return false;
       RecordView view = to_record_view(record);
       view.strategy = std::string(to_string(record.strategy));
       for (const auto& sib : view.siblings) bytes += field_bytes(sib.fields);
       page.open.push_back(std::move(view));
-    }
+      return true;
+    }));
     bytes = 0;
     return reader.for_each_conflict(request.log_after, [&](const ConflictEntry& e) {
       if (page.log.size() >= limit || bytes >= kMaxPageBytes) return Scan::stop;
       page.last_seq = e.seq;
-      if (!wanted(e.key)) return Scan::next;
+      if (!request.collection.empty() && e.key.collection != request.collection) return Scan::next;
       ConflictLogEntry entry{e.seq, e.key, e.strategy, e.winner, e.near_simultaneous, e.detected_at, e.detected_by, {}};
       for (const auto& v : e.siblings) {
         entry.siblings.push_back(to_sibling(v));
@@ -317,11 +335,15 @@ Result<Hlc> ReplicaBackend::oldest_change_after(const VersionVector& known) {
 }
 
 Result<std::uint64_t> ReplicaBackend::count_open_conflicts() {
-  ConflictsRequest all;
-  all.limit = kMaxPageLimit;
-  auto page = conflicts(all);
-  if (!page) return page.status();
-  return static_cast<std::uint64_t>(page->open.size());
+  std::uint64_t n = 0;
+  Status s = store_.read([&](StoreReader& reader) {
+    return for_each_open_conflict(reader, "", [&](const VisibleRecord&) {
+      ++n;
+      return true;
+    });
+  });
+  if (!s) return s.context("counting open conflicts");
+  return n;
 }
 
 Result<NodeStatus> ReplicaBackend::status() {
@@ -331,7 +353,7 @@ Result<NodeStatus> ReplicaBackend::status() {
   s.knowledge = replica_.knowledge();
   s.counter = s.knowledge.get(s.node_id);
   s.clock = replica_.clock();
-  auto counts = count_collections(store_, replica_);
+  auto counts = record_counts();
   if (!counts) return counts.status();
   s.collections = std::move(counts).value();
   for (const auto& peer : replica_.peers()) {

@@ -18,12 +18,16 @@
 // skipped while the origins' writes arrive in counter order (DESIGN.md).
 //
 // Costs: status() and collections() count records by scanning the store
-// (O(records)); conflicts() scans the conflict log for open ones.
+// (O(records)) the first time after the knowledge moved; conflicts() and
+// status() scan the conflict log for open ones.
 //
 // Thread-safety: like the Replica, one thread (the node's loop).
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "node/api/api_backend.h"
@@ -64,13 +68,17 @@ class ReplicaBackend : public ApiBackend {
   Store& store() { return store_; }
 
  private:
+  Result<std::vector<CollectionCount>> record_counts();
   Result<std::uint64_t> count_open_conflicts();
+  Status for_each_open_conflict(StoreReader& reader, std::string_view collection,
+                                const std::function<bool(const VisibleRecord&)>& visit);
   // The HLC of the oldest live version that `known` does not cover (0: none).
   Result<Hlc> oldest_change_after(const VersionVector& known);
 
   Replica& replica_;
   Store& store_;
   Outbox& outbox_;
+  std::optional<std::pair<VersionVector, std::vector<CollectionCount>>> counts_cache_;
 };
 
 // A record as the API shows it. Siblings are listed when there are several.

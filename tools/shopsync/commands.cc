@@ -7,6 +7,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "node/api/api_client.h"
 #include "tools/shopsync/exit_codes.h"
@@ -60,7 +61,7 @@ class Words {
  public:
   explicit Words(std::vector<std::string> words) : words_(std::move(words)) {}
 
-  // Removes `--name VALUE` / `--name=VALUE` (every occurrence when `all`).
+  // Removes every `--name VALUE` / `--name=VALUE` and returns the values.
   std::vector<std::string> take_values(const std::string& name) {
     std::vector<std::string> values;
     for (std::size_t i = 0; i < words_.size();) {
@@ -309,6 +310,15 @@ int cmd_watch(Context& ctx, Words w) {
     request.since_now = false;
     request.wait_ms = page.more ? 0 : kWatchWaitMs;
     auto next = (*client)->changes(request);
+    if (!next && next.status().code() == Errc::unavailable) {
+      // The node went away (restart, upgrade): keep the cursor and ask again;
+      // ZeroMQ reconnects by itself. Only the first look above fails hard.
+      ctx.err << "shopsync: " << next.status().message() << "; still watching\n";
+      ctx.err.flush();
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      page = api::ChangesPage{{}, request.since, false};
+      continue;
+    }
     if (!next) return ctx.fail(next.status());
     page = std::move(next).value();
   }

@@ -1,0 +1,122 @@
+// The shopsync CLI against real shopsyncd processes on loopback (two nodes
+// with static peers and CURVE): what one node's CLI writes, the other's shows,
+// watches and reports in status and peers.
+#include <boost/test/unit_test.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/node/support/node_process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/tools/child.h"
+
+namespace shopsync::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr std::chrono::milliseconds kWait{30'000};
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string api_of(NodeProcess& node) { return "127.0.0.1:" + std::to_string(node.api_port()); }
+
+ChildResult cli(NodeProcess& node, std::vector<std::string> args) {
+  std::vector<std::string> argv = {SHOPSYNC_CLI, "--api", api_of(node)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildResult r = run_child(argv, kWait);
+  BOOST_TEST(!r.timed_out);
+  return r;
+}
+
+json cli_json(NodeProcess& node, std::vector<std::string> args) {
+  args.insert(args.begin(), "--json");
+  ChildResult r = cli(node, args);
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "exit " << r.exit_code << ": " << r.err);
+  return json::parse(r.out);
+}
+
+struct Pair {
+  TempDir dir{"shopsync-cli-daemon"};
+  std::unique_ptr<NodeProcess> a, b;
+
+  Pair() {
+    NodeProcess::Options oa;
+    oa.data_dir = dir / "a";
+    oa.name = "a";
+    NodeProcess::Options ob;
+    ob.data_dir = dir / "b";
+    ob.name = "b";
+    a = std::make_unique<NodeProcess>(oa);
+    b = std::make_unique<NodeProcess>(ob);
+    a->options().peers = {b->peer_spec()};
+    b->options().peers = {a->peer_spec()};
+    a->start();
+    b->start();
+  }
+  ~Pair() {
+    BOOST_TEST(a->stop() == 0);
+    BOOST_TEST(b->stop() == 0);
+  }
+};
+
+BOOST_AUTO_TEST_SUITE(shopsync_cli_daemon)
+
+BOOST_AUTO_TEST_CASE(a_write_on_one_node_is_read_and_watched_on_the_other) {
+  Pair p;
+  // Watch on b from now, then write on a.
+  Child watch({SHOPSYNC_CLI, "--api", api_of(*p.b), "--json", "watch", "customers", "--count", "1"});
+  BOOST_REQUIRE(!watch.wait_for_line(true, "watching customers", kWait).empty());
+  auto put = cli(*p.a, {"put", "customers", "CUST_001", "name=Ada Lovelace", "age:=36"});
+  BOOST_REQUIRE_MESSAGE(put.exit_code == 0, put.err);
+
+  ChildResult seen = watch.finish(kWait);
+  BOOST_TEST(seen.exit_code == 0);
+  json change = json::parse(seen.out);
+  BOOST_TEST(change["id"] == "CUST_001");
+  BOOST_TEST(change["dot"].get<std::string>() == cli_json(*p.a, {"get", "customers", "CUST_001"})["dot"]);
+
+  auto got = cli(*p.b, {"get", "customers", "CUST_001"});
+  BOOST_TEST(got.exit_code == 0);
+  BOOST_TEST(contains(got.out, "name  \"Ada Lovelace\""));
+
+  // b deletes; a sees it gone (exit 1).
+  BOOST_TEST(cli(*p.b, {"rm", "customers", "CUST_001"}).exit_code == 0);
+  BOOST_TEST(wait_until([&] { return cli(*p.a, {"get", "customers", "CUST_001"}).exit_code == 1; }, 15s));
+}
+
+BOOST_AUTO_TEST_CASE(status_peers_and_key_show_the_other_node) {
+  Pair p;
+  BOOST_TEST(cli(*p.a, {"put", "orders", "O1", "total:=12"}).exit_code == 0);
+  BOOST_REQUIRE(wait_until([&] { return cli(*p.b, {"get", "orders", "O1"}).exit_code == 0; }, 15s));
+
+  json peers = cli_json(*p.b, {"peers"});
+  BOOST_REQUIRE(peers["peers"].size() == 1u);
+  BOOST_TEST(peers["peers"][0]["name"] == "a");
+  BOOST_TEST(peers["peers"][0]["public_key"] == p.a->public_key());
+  BOOST_TEST(wait_until([&] { return cli_json(*p.b, {"peers"})["peers"][0]["state"] == "connected"; }, 15s));
+  auto text = cli(*p.b, {"peers"});
+  BOOST_TEST(contains(text.out, "NAME"));
+  BOOST_TEST(contains(text.out, "connected"));
+
+  json status = cli_json(*p.a, {"status"});
+  BOOST_TEST(status["name"] == "a");
+  BOOST_TEST(status["cluster"] == "test");
+  BOOST_TEST(status["public_key"] == p.a->public_key());
+  BOOST_TEST(status["collections"][0]["name"] == "orders");
+  auto human = cli(*p.a, {"status"});
+  BOOST_TEST(human.exit_code == 0);
+  BOOST_TEST(contains(human.out, "1  (orders 1)"));
+
+  auto key = cli(*p.a, {"key"});
+  BOOST_TEST(key.out == p.a->public_key() + "\n");
+  json keys = cli_json(*p.a, {"trust", "ls"});
+  bool trusts_b = false;
+  for (const auto& k : keys["keys"]) trusts_b = trusts_b || k["key"] == p.b->public_key();
+  BOOST_TEST(trusts_b);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace shopsync::test
