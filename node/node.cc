@@ -6,6 +6,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "discovery/discovery.h"
 #include "node/daemon_backend.h"
 #include "node/gateway/gateway.h"
 #include "node/log.h"
@@ -35,6 +36,8 @@ Node::Node(NodeConfig config, NodeIdentity identity)
       rng_(std::random_device{}()) {}
 
 Node::~Node() {
+  sources_.clear();
+  mdns_.reset();
   // Sockets before the context (zmq_ctx_term waits for them otherwise).
   api_.reset();
   links_.clear();
@@ -129,6 +132,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     if (!api) return api.status().context("starting the local API (--api)");
     node->api_ = std::move(*api);
   }
+  node->start_mdns();
   if (!node->config_.http.empty()) {
     // The HTTP gateway (node/gateway/gateway.h), polled as a loop source; it
     // lives in the source's closures, destroyed before the replica and store.
@@ -291,6 +295,7 @@ Status Node::run() {
   }
   // Clean stop: tell connected peers nothing more (they notice the silence or
   // the closed TCP connection), persist what we know of them, close.
+  stop_mdns();
   persist_peers(true);
   SHOPSYNC_LOG(info, "stopped");
   return Status::ok();

@@ -45,6 +45,10 @@
 
 namespace shopsync {
 
+namespace discovery {
+struct PeerEvent;
+}
+
 // A socket or descriptor that another component (the local API server, the
 // discovery responder) wants polled by the node's loop.
 struct LoopSource {
@@ -114,11 +118,15 @@ class Node {
   struct Target;
   struct Session;
   struct Learned;
+  struct Mdns;
   class NodeOutbox;
 
   Node(NodeConfig config, NodeIdentity identity);
   Status open_sockets();
   void add_static_targets();
+  void start_mdns();
+  void stop_mdns();
+  void on_peer_event(const discovery::PeerEvent& event);
 
   // loop turns
   void handle_zap();
@@ -176,6 +184,7 @@ class Node {
   std::unique_ptr<api::ApiBackend> backend_;
   std::unique_ptr<api::ApiServer> api_;
   bool records_changed_ = false;  // since the API server was last told
+  std::unique_ptr<Mdns> mdns_;
   std::vector<LoopSource> sources_;
   NodeObserver observer_;
   std::mt19937_64 rng_;

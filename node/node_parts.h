@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include "discovery/discovery.h"
 #include "node/log.h"
 #include "node/node.h"
 
@@ -64,6 +65,15 @@ struct Node::Session {
   std::uint64_t link = 0;
   std::string name;
   std::uint64_t connected_ms = 0;
+};
+
+// The mDNS side of the node (mdns.cc).
+struct Node::Mdns {
+  std::unique_ptr<discovery::Discovery> discovery;
+  std::vector<discovery::PeerEvent> events;  // delivered by dispatch(), handled after it
+  // Live paths per node id: (interface index, family).
+  std::map<NodeId, std::set<std::pair<int, int>>> paths;
+  std::set<std::string> warned_keys;
 };
 
 class Node::NodeOutbox final : public Outbox {
