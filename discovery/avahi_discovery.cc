@@ -65,7 +65,9 @@ std::function<void(std::string_view)>* g_log_sink = nullptr;
 void log_to_sink(AvahiLogLevel level, const char* text) {
   if (g_log_sink && *g_log_sink) {
     (*g_log_sink)(text);
-  } else if (level <= AVAHI_LOG_WARN) {
+  } else if (level <= AVAHI_LOG_WARN && !std::string_view(text).starts_with("*** WARNING: Detected another")) {
+    // (Sharing UDP 5353 with another responder is what coexisting means;
+    // diagnostics() says so as publishing_addresses == false.)
     std::fprintf(stderr, "discovery: %s\n", text);
   }
 }
