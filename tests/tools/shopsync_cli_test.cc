@@ -49,9 +49,10 @@ struct Host {
     return r;
   }
 
-  json cli_json(std::vector<std::string> args, int expected_exit = 0) {
-    args.insert(args.begin(), "--json");
-    ChildResult r = cli(args);
+  json cli_json(const std::vector<std::string>& args, int expected_exit = 0) {
+    std::vector<std::string> all{"--json"};
+    all.insert(all.end(), args.begin(), args.end());
+    ChildResult r = cli(std::move(all));
     BOOST_TEST(r.exit_code == expected_exit);
     try {
       return json::parse(r.out);
