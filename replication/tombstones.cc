@@ -75,13 +75,17 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
         RecordState kept;
         kept.context = state.context;
         for (const Version& v : state.siblings) {
-          if (removable(v)) {
-            next_horizon.advance(v.dot);
-          } else {
+          if (!removable(v)) {
             kept.siblings.push_back(v);
           }
         }
         if (kept.siblings.empty()) {
+          // Erasing the record forgets its context. That is safe only once
+          // our knowledge covers the whole context: then any old version of
+          // it that a late or stale batch brings is recognised as seen and
+          // dropped (replica_sync.cc, without_known_dropped).
+          if (!meta.knowledge.covers(state.context)) return Scan::next;
+          for (const Version& v : state.siblings) next_horizon.advance(v.dot);
           removed.push_back(key);
         } else if (kept.siblings.size() != state.siblings.size()) {
           // A tombstone beside concurrent live versions: another node may
@@ -89,6 +93,9 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
           // it did), so keeping it here would leave the two disagreeing for
           // good. The live versions stay; the context still covers the
           // tombstone, so it cannot come back.
+          for (const Version& v : state.siblings) {
+            if (removable(v)) next_horizon.advance(v.dot);
+          }
           trimmed.emplace_back(key, std::move(kept));
         }
         return Scan::next;

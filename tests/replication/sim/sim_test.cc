@@ -58,7 +58,7 @@ void run_profile(const std::string& profile, std::uint64_t seeds, Make make) {
                              << total.dropped << ", duplicated " << total.duplicated << "), records sent "
                              << total.records_sent << "; crashes " << total.crashes << ", partitions "
                              << total.partitions << ", snapshots " << total.snapshots << ", records erased "
-                             << total.records_erased << "; invariant checks " << total.invariants_checked);
+                             << total.records_erased << ", failed commits " << total.store_faults << "; invariant checks " << total.invariants_checked);
   BOOST_TEST(all_ok);
   BOOST_TEST(ran == seeds);
 }
@@ -93,6 +93,7 @@ BOOST_AUTO_TEST_CASE(crashes_and_forgotten_peers) {
     c.nodes = 4 + static_cast<int>(seed % 3);
     c.fault_rate = 0.3;
     c.forget_down_peers = true;
+    c.store_faults = 0.05;
     c.operations = 50;
     return c;
   });

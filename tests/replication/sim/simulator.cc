@@ -12,6 +12,7 @@
 
 #include "replication/replica.h"
 #include "replication/strategy.h"
+#include "storage/faulty_store.h"
 #include "storage/lmdb_store.h"
 #include "storage/memory_store.h"
 #include "tests/replication/support/values.h"
@@ -34,6 +35,7 @@ void SimStats::add(const SimStats& o) {
   partitions += o.partitions;
   snapshots += o.snapshots;
   records_erased += o.records_erased;
+  store_faults += o.store_faults;
   invariants_checked += o.invariants_checked;
 }
 
@@ -111,9 +113,11 @@ struct SimNode {
   bool joined = true;
   std::unique_ptr<SkewedClock> clock;
   std::unique_ptr<MemoryStore> memory;
+  std::unique_ptr<FaultyStore> faulty;  // wraps the store when the config injects store faults
   std::unique_ptr<LmdbStore> lmdb;
   std::unique_ptr<Replica> replica;
-  Store& store() { return memory ? static_cast<Store&>(*memory) : static_cast<Store&>(*lmdb); }
+  Store& inner() { return memory ? static_cast<Store&>(*memory) : static_cast<Store&>(*lmdb); }
+  Store& store() { return faulty ? static_cast<Store&>(*faulty) : inner(); }
 };
 
 // What the workload wrote, to check that nothing was silently lost.
@@ -129,6 +133,15 @@ class Sim {
   SimResult run();
   void enqueue(int from, NodeId to, Message m);
   void count_erased() { ++stats_.records_erased; }
+  // With probability store_faults, the node's next write fails at commit.
+  void arm_store_fault(SimNode& n) {
+    if (n.faulty && faults_ && chance(cfg_.store_faults)) {
+      n.faulty->fail_write(n.faulty->writes() + 1, Status::io_error(kInjected));
+      ++stats_.store_faults;
+    }
+  }
+  static bool injected(const Status& s) { return s.message().find(kInjected) != std::string::npos; }
+  static constexpr const char* kInjected = "injected commit failure (simulator)";
   // SHOPSYNC_SIM_TRACE=<collection>/<id> prints every change of that record.
   void trace(int node, const RecordKey& key, const VisibleRecord* now);
   void trace_line(const std::string& line) {
@@ -209,6 +222,10 @@ Status Sim::open_node(int i) {
   } else if (!n.memory) {
     n.memory = std::make_unique<MemoryStore>();
   }
+  if (cfg_.store_faults > 0) {
+    n.faulty = std::make_unique<FaultyStore>(n.inner());
+    n.faulty->replay_bodies(true);  // every body runs twice, as after a map growth
+  }
   auto r = Replica::open(n.store(), *n.clock, options_for(i));
   if (!r) return r.status();
   n.replica = std::move(*r);
@@ -219,6 +236,7 @@ Status Sim::open_node(int i) {
 void Sim::crash(int i) {
   SimNode& n = nodes_[i];
   n.replica.reset();
+  n.faulty.reset();
   n.lmdb.reset();  // LMDB: closed and reopened; MemoryStore: what was committed stays
   n.up = false;
   ++stats_.crashes;
@@ -306,7 +324,8 @@ void Sim::deliver_due() {
     SimNode& to = nodes_[index_of(e.to)];
     if (!to.up) continue;
     Port port(*this, index_of(e.to));
-    if (Status s = to.replica->receive(e.from, e.message, port); !s) {
+    arm_store_fault(to);
+    if (Status s = to.replica->receive(e.from, e.message, port); !s && !injected(s)) {
       fail("node " + std::to_string(e.to) + " rejected a message from " + std::to_string(e.from) + ": " +
            s.to_string());
     }
@@ -325,7 +344,8 @@ Status Sim::advance_to(std::uint64_t t) {
       for (int i = 0; i < static_cast<int>(nodes_.size()); ++i) {
         if (!nodes_[i].up) continue;
         Port port(*this, i);
-        if (Status s = nodes_[i].replica->tick(port); !s) return s;
+        arm_store_fault(nodes_[i]);
+        if (Status s = nodes_[i].replica->tick(port); !s && !injected(s)) return s;
       }
     }
   }
@@ -344,6 +364,7 @@ Status Sim::write_op(int i) {
     for (const Version& v : (*before)->siblings) pre.push_back(v.dot);
   }
   Port port(*this, i);
+  arm_store_fault(n);
   Result<VisibleRecord> result = Status::invalid("no operation");
   const std::uint64_t kind = uniform(100);
   const std::string value = test::packed(++value_counter_);
@@ -377,6 +398,7 @@ Status Sim::write_op(int i) {
     }
     result = n.replica->put(key, u, port);
   }
+  if (!result && injected(result.status())) return Status::ok();  // the write did not happen
   if (!result) return result.status().context("local write at node " + std::to_string(n.id));
   ++stats_.writes;
   if (result->siblings.size() != 1) return Status::invalid("a local write left several siblings");
@@ -397,7 +419,9 @@ Status Sim::fault_op() {
         if (cfg_.forget_down_peers) {
           for (int j = 0; j < n; ++j) {
             if (j == i || !nodes_[j].up) continue;
-            SHOPSYNC_TRY(nodes_[j].replica->forget_peer(nodes_[i].id));
+            Status forgot = nodes_[j].replica->forget_peer(nodes_[i].id);
+            if (!forgot && injected(forgot)) forgot = nodes_[j].replica->forget_peer(nodes_[i].id);  // the operator retries
+            SHOPSYNC_TRY(forgot);
             trace_line("node " + std::to_string(j + 1) + " forgets node " + std::to_string(i + 1));
           }
         }

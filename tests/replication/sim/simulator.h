@@ -33,6 +33,9 @@ struct SimConfig {
   std::int64_t max_skew_ms = 3000;
   bool late_joiner = false;   // the last node joins only at the heal, after others removed tombstones
   bool forget_down_peers = false;  // nodes forget a crashed peer (operator), letting tombstones go
+  // Wrap each store in a FaultyStore that runs every write body twice (as a
+  // map growth does) and fails this share of commits.
+  double store_faults = 0;
   // Store each node on LMDB in this directory (MemoryStore when empty).
   std::optional<std::filesystem::path> lmdb_dir;
 };
@@ -53,6 +56,7 @@ struct SimStats {
   std::uint64_t partitions = 0;
   std::uint64_t snapshots = 0;           // SnapshotRequired answers
   std::uint64_t records_erased = 0;      // by tombstone removal or snapshot purge, all nodes
+  std::uint64_t store_faults = 0;         // commits failed on purpose
   std::uint64_t invariants_checked = 0;
 
   void add(const SimStats& o);
