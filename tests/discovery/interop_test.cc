@@ -35,7 +35,7 @@ std::string dump(std::initializer_list<ChildProcess*> children) {
 std::optional<nlohmann::json> last_about(const Lines& lines, const std::string& name) {
   std::optional<nlohmann::json> out;
   for (const auto& l : lines) {
-    if (l.value("name", "") == name + "._shopsync._tcp.local.") out = l;
+    if (str(l, "name") == name + "._shopsync._tcp.local.") out = l;
   }
   return out;
 }
@@ -88,6 +88,50 @@ BOOST_AUTO_TEST_CASE(python_zeroconf_sees_our_service_and_its_goodbye) {
   BOOST_TEST_MESSAGE("python-zeroconf removed the service "
                      << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stop_at).count()
                      << " ms after SIGTERM");
+}
+
+BOOST_AUTO_TEST_CASE(avahi_browse_sees_our_service_and_its_goodbye) {
+  TempDir dir("discovery-interop");
+  TestNetwork net(2);
+  const auto conf = dir / "avahi-daemon.conf";
+  {
+    std::ofstream out(conf);
+    out << "[server]\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=eth0\nenable-dbus=yes\n"
+           "[wide-area]\nenable-wide-area=no\n[publish]\npublish-hinfo=no\npublish-workstation=no\n";
+  }
+  std::vector<std::string> argv = net.exec(2);
+  argv.insert(argv.end(), {"unshare", "-m", "--propagation", "private", AVAHI_BROWSE_SCRIPT, conf.string()});
+  ChildProcess browser(argv, dir / "avahi-browse.err");
+  BOOST_REQUIRE(browser.started());
+  REQUIRE_OR_DUMP(browser.wait_for([](const Lines& l) { return !l.empty(); }, kTimeout), &browser);
+
+  auto probe = start_probe(net, 1, ProbeSpec("shop1", node_of(1)).with_args({"--port", "7463"}), dir);
+  // "=;eth0;IPv4;shop1;_shopsync._tcp;local;host1.local;198.18.0.1;7463;"role=peer" ..."
+  auto resolved = [](const Lines& lines) -> std::optional<std::string> {
+    for (const auto& l : lines) {
+      std::string raw = str(l, "raw");
+      if (raw.rfind("=;eth0;IPv4;shop1;_shopsync._tcp;local;", 0) == 0) return raw;
+    }
+    return std::nullopt;
+  };
+  REQUIRE_OR_DUMP(browser.wait_for([&](const Lines& l) { return resolved(l).has_value(); }, kTimeout), &browser,
+                  probe.get());
+  std::string line = *resolved(browser.lines());
+  BOOST_TEST(line.find(";host1.local;" + net.address(1) + ";7463;") != std::string::npos, line);
+  for (const std::string entry : {"txtvers=1", "proto=1", "cluster=test", "role=peer"})
+    BOOST_TEST(line.find("\"" + entry + "\"") != std::string::npos, entry);
+  BOOST_TEST(line.find("\"node=" + node_of(1) + "\"") != std::string::npos);
+  BOOST_TEST(line.find("\"key=" + kKey + "\"") != std::string::npos);
+
+  BOOST_TEST(probe->terminate() == 0);
+  auto removed = [](const Lines& lines) {
+    for (const auto& l : lines) {
+      if (str(l, "raw").rfind("-;eth0;IPv4;shop1;", 0) == 0) return true;
+    }
+    return false;
+  };
+  REQUIRE_OR_DUMP(browser.wait_for(removed, kTimeout), &browser, probe.get());
+  browser.terminate();
 }
 
 BOOST_AUTO_TEST_CASE(we_find_a_node_published_by_python_zeroconf) {
@@ -148,7 +192,7 @@ BOOST_AUTO_TEST_CASE(malformed_announcements_are_refused_without_harm) {
   }
   // Neither was reported as a peer, and the probe still runs.
   for (const auto& l : probe->lines()) {
-    if (l.value("event", "") == "found") BOOST_TEST(l.value("node", "") == node_of(3));
+    if (str(l, "event") == "found") BOOST_TEST(str(l, "node") == node_of(3));
   }
   BOOST_TEST(probe->running());
 }

@@ -67,7 +67,7 @@ long time_to_find_all(const ChildProcess& p, int me, const std::vector<int>& hos
   for (int other : hosts) {
     if (other == me) continue;
     for (const auto& l : p.lines()) {
-      if (l.value("event", "") == "found" && l.value("node", "") == node_of(other) && l.value("family", "") == "ipv4") {
+      if (str(l, "event") == "found" && str(l, "node") == node_of(other) && str(l, "family") == "ipv4") {
         worst = std::max(worst, l.value("t_ms", 0L));
         break;
       }
@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(three_hosts_discover_each_other_on_the_link_they_share) {
     }
     // Never itself.
     for (const auto& l : lines) {
-      if (l.value("event", "") == "found" || l.value("event", "") == "lost") BOOST_TEST(l.value("node", "") != node_of(me));
+      if (str(l, "event") == "found" || str(l, "event") == "lost") BOOST_TEST(str(l, "node") != node_of(me));
     }
     BOOST_TEST_MESSAGE("cold start: host " << me << " found both peers " << time_to_find_all(*probes[me], me, {1, 2, 3})
                                            << " ms after it started");
@@ -218,10 +218,10 @@ BOOST_AUTO_TEST_CASE(nodes_of_another_cluster_are_refused_and_reported) {
   }
   BOOST_TEST(refused, diag->dump());
   for (int h : {1, 3}) {
-    for (const auto& l : probes[h]->lines()) BOOST_TEST(l.value("node", "") != node_of(2));
+    for (const auto& l : probes[h]->lines()) BOOST_TEST(str(l, "node") != node_of(2));
   }
   // The intruder, in its own cluster, sees nobody either.
-  for (const auto& l : probes[2]->lines()) BOOST_TEST(l.value("event", "") != "found");
+  for (const auto& l : probes[2]->lines()) BOOST_TEST(str(l, "event") != "found");
   // Diagnostics say where multicast arrives.
   BOOST_REQUIRE(!(*diag)["interfaces"].empty());
   const auto& eth0 = (*diag)["interfaces"][0];

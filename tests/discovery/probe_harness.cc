@@ -15,6 +15,13 @@ boost::test_tools::assertion_result network_namespaces_available(boost::unit_tes
   return true;
 }
 
+std::string str(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return "";
+  return *it->get_ptr<const std::string*>();
+}
+
 std::string node_of(int host) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016x", 0xa0 + host);
@@ -56,9 +63,9 @@ std::unique_ptr<ChildProcess> start_zeroconf(const TestNetwork& net, int host, c
 bool path_up(const std::vector<nlohmann::json>& lines, const std::string& node, const std::string& family) {
   bool up = false;
   for (const auto& l : lines) {
-    if (l.value("node", "") != node || l.value("family", "") != family) continue;
-    if (l.value("event", "") == "found") up = true;
-    if (l.value("event", "") == "lost") up = false;
+    if (str(l, "node") != node || str(l, "family") != family) continue;
+    if (str(l, "event") == "found") up = true;
+    if (str(l, "event") == "lost") up = false;
   }
   return up;
 }
@@ -67,7 +74,7 @@ std::optional<nlohmann::json> last_found(const std::vector<nlohmann::json>& line
                                          const std::string& family) {
   std::optional<nlohmann::json> out;
   for (const auto& l : lines) {
-    if (l.value("event", "") == "found" && l.value("node", "") == node && l.value("family", "") == family) out = l;
+    if (str(l, "event") == "found" && str(l, "node") == node && str(l, "family") == family) out = l;
   }
   return out;
 }
@@ -75,7 +82,7 @@ std::optional<nlohmann::json> last_found(const std::vector<nlohmann::json>& line
 std::optional<long> first_time(const std::vector<nlohmann::json>& lines, const std::string& event,
                                const std::string& node) {
   for (const auto& l : lines) {
-    if (l.value("event", "") == event && (node.empty() || l.value("node", "") == node)) return l.value("t_ms", 0L);
+    if (str(l, "event") == event && (node.empty() || str(l, "node") == node)) return l.value("t_ms", 0L);
   }
   return std::nullopt;
 }

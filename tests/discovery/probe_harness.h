@@ -42,6 +42,10 @@ std::unique_ptr<ChildProcess> start_probe(const TestNetwork& net, int host, cons
 std::unique_ptr<ChildProcess> start_zeroconf(const TestNetwork& net, int host, const std::vector<std::string>& args,
                                              const TempDir& dir, const std::string& log_name);
 
+// The string at `key` of a JSON object, or "" (JSON from children is untrusted
+// too: a missing or non-string field is just "").
+std::string str(const nlohmann::json& j, const char* key);
+
 // The node id of host N's probe in these tests.
 std::string node_of(int host);
 

@@ -186,6 +186,11 @@ Result<Options> parse_options(int argc, const char* const* argv) {
   }
   if (o.apis.size() > 1) return Status::invalid("--api given more than once (only diff compares two nodes)");
   if (!o.apis.empty() && !before.empty()) return Status::invalid("give a DATA_DIR or --api, not both");
+  // "shopsync-inspect summary DIR" reads as well as "shopsync-inspect DIR summary".
+  if (before.empty() && o.apis.empty() && o.view != View::record && after.size() == 1) {
+    before.push_back(after.front());
+    after.clear();
+  }
   o.data_dirs = before;
   if (o.view == View::record) {
     if (after.size() != 2) return Status::invalid("record wants COLLECTION ID");
