@@ -172,8 +172,11 @@ void Node::end_session(NodeId peer, const std::string& why) {
 // ---- receiving ----------------------------------------------------------------
 
 void Node::handle_router() {
-  // A bounded number per turn keeps the other sockets and the timers served.
-  for (int i = 0; i < 256; ++i) {
+  // A bounded time per turn keeps the other sockets (the local API), the
+  // timers and the other peers served while a big sync streams in: a batch
+  // costs a commit, and a peer refills the socket as fast as we drain it.
+  const std::uint64_t start = now_ms();
+  for (int i = 0; i < 256 && now_ms() - start < kTurnBudgetMs; ++i) {
     auto msg = router_.receive();
     if (!msg) {
       SHOPSYNC_LOG(error, "sync port: " << msg.status().to_string());
@@ -198,7 +201,8 @@ void Node::handle_router() {
 
 void Node::handle_dealer(Link& link) {
   const std::uint64_t id = link.id;
-  for (int i = 0; i < 256; ++i) {
+  const std::uint64_t start = now_ms();
+  for (int i = 0; i < 256 && now_ms() - start < kTurnBudgetMs; ++i) {
     Link* l = link_by_id(id);  // handling a frame may close the link
     if (l == nullptr) return;
     auto msg = l->dealer.receive();

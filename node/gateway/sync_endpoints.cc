@@ -368,15 +368,22 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
       }
       const std::optional<VisibleRecord>& current = *current_r;
       std::optional<SeenVersion> seen;
-      Status read = store_.read([&](StoreReader& r) -> Status {
-        auto s = load_seen(r, device, p.key);
-        if (!s) return s.status();
-        seen = std::move(*s);
-        return Status::ok();
-      });
-      if (!read) {
-        fail(p.key.id, read);
-        continue;
+      // The same record earlier in this push: what the device was given then.
+      auto earlier = std::find_if(seen_updates.rbegin(), seen_updates.rend(),
+                                  [&](const auto& entry) { return entry.first == p.key; });
+      if (earlier != seen_updates.rend()) {
+        seen = earlier->second;
+      } else {
+        Status read = store_.read([&](StoreReader& r) -> Status {
+          auto s = load_seen(r, device, p.key);
+          if (!s) return s.status();
+          seen = std::move(*s);
+          return Status::ok();
+        });
+        if (!read) {
+          fail(p.key.id, read);
+          continue;
+        }
       }
       const bool live = current && !current->visible.deleted;
       const bool same = live && !p.deleted && fields_to_json(current->visible.fields) == p.fields;
