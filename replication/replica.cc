@@ -96,6 +96,16 @@ Result<VisibleRecord> Replica::Impl::write_local(
     const RecordKey& key, Outbox& out,
     const std::function<Result<Version>(const std::optional<RecordState>&, Hlc now)>& make) {
   SHOPSYNC_TRY(validate_key(key));
+  // A peer knows writes of ours that this store does not (a data directory
+  // restored from an old backup, or lost): taking the next counter now would
+  // give a new write a dot that already names another. Catch up first.
+  const std::uint64_t own = std::max(meta.counter, meta.knowledge.get(meta.node_id));
+  for (const auto& [id, ps] : peers) {
+    if (ps.stats.knowledge.get(meta.node_id) > own) {
+      return Status(Errc::unavailable, "peer " + std::to_string(id) + " knows writes of this node that its store lacks;"
+                                       " writes resume once they are synced back");
+    }
+  }
   // Read before the write: the clock reading and the counter must be the same
   // whichever number of times the store runs the body.
   const Hlc now = hlc.now();
@@ -107,7 +117,7 @@ Result<VisibleRecord> Replica::Impl::write_local(
     auto version = make(*current, now);
     if (!version) return version.status();
     next = meta;
-    next.counter = meta.counter + 1;
+    next.counter = own + 1;
     next.clock = std::max(meta.clock, now);
     version->dot = Dot{meta.node_id, next.counter};
     version->updated_at = now;

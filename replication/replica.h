@@ -144,7 +144,9 @@ class Replica {
 
   // ---- local API: each is one Store::write; Notify goes to connected peers.
   // Errors: invalid_argument (bad key, bad or empty packed value), too_large
-  // (record over the size limit), the store's errors. Nothing changes on error.
+  // (record over the size limit), unavailable (a peer knows writes of this
+  // node that its store lacks, e.g. after restoring an old backup: they are
+  // pulled back first), the store's errors. Nothing changes on error.
   Result<VisibleRecord> put(const RecordKey& key, const FieldUpdate& update, Outbox& out);
   // Writes a tombstone. not_found when the record is unknown or already deleted.
   Result<VisibleRecord> remove(const RecordKey& key, Outbox& out);
