@@ -31,11 +31,12 @@ struct Fixture {
   std::unique_ptr<ServingNode> serving;
   std::optional<ApiClient> client;
 
-  explicit Fixture(TestNodeOptions options = {}, const std::string& address = "tcp://127.0.0.1:0") {
+  explicit Fixture(TestNodeOptions options = {}, const std::string& address = "tcp://127.0.0.1:0",
+                   ApiServerOptions server_options = {}) {
     auto n = TestNode::open(dir / "node", options);
     BOOST_REQUIRE_MESSAGE(n, n.status().to_string());
     node = std::move(n).value();
-    auto s = ServingNode::start(*node, address);
+    auto s = ServingNode::start(*node, address, server_options);
     BOOST_REQUIRE_MESSAGE(s, s.status().to_string());
     serving = std::move(s).value();
     client.emplace(connect());
@@ -220,6 +221,32 @@ BOOST_AUTO_TEST_CASE(a_parked_watch_is_answered_by_a_write) {
   BOOST_REQUIRE(quiet);
   BOOST_TEST(quiet->changes.empty());
   BOOST_TEST((quiet->cursor == page->cursor));
+}
+
+BOOST_AUTO_TEST_CASE(waiting_requests_beyond_the_cap_are_told_to_back_off) {
+  ApiServerOptions options;
+  options.max_parked = 1;
+  Fixture f(TestNodeOptions{}, "tcp://127.0.0.1:0", options);
+  ApiClient first = f.connect();
+  ChangesRequest wait;
+  wait.since_now = true;
+  wait.wait_ms = 30'000;
+  auto parked = std::async(std::launch::async, [&] { return first.changes(wait); });
+  for (int i = 0; i < 2000; ++i) {
+    std::size_t n = 0;
+    f.serving->run([&](ApiServer& server, TestNode&) { n = server.stats().parked; });
+    if (n == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto refused = f.api().changes(wait);
+  BOOST_TEST((refused.status().code() == Errc::unavailable));
+  // A request that does not wait is still answered, and a write wakes the first.
+  ChangesRequest look;
+  BOOST_TEST(f.api().changes(look).is_ok());
+  f.put("customers", "C1", {{"n", uint8(1)}});
+  auto woken = parked.get();
+  BOOST_REQUIRE_MESSAGE(woken, woken.status().to_string());
+  BOOST_TEST(woken->changes.size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(conflicts_are_listed_and_resolved_by_pick_or_by_fields) {

@@ -113,8 +113,9 @@ Status serve(api::ApiServer& server, const std::atomic<bool>& stop, const std::f
   return Status::ok();
 }
 
-Result<std::unique_ptr<ServingNode>> ServingNode::start(TestNode& node, const std::string& address) {
-  auto server = api::ApiServer::bind(nullptr, address, node.backend());
+Result<std::unique_ptr<ServingNode>> ServingNode::start(TestNode& node, const std::string& address,
+                                                       api::ApiServerOptions options) {
+  auto server = api::ApiServer::bind(nullptr, address, node.backend(), options);
   if (!server) return server.status();
   return std::unique_ptr<ServingNode>(new ServingNode(node, std::move(server).value()));
 }

@@ -82,7 +82,8 @@ Status serve(api::ApiServer& server, const std::atomic<bool>& stop, const std::f
 class ServingNode {
  public:
   // `address` e.g. "tcp://127.0.0.1:0" (a free port) or "ipc://...".
-  static Result<std::unique_ptr<ServingNode>> start(TestNode& node, const std::string& address);
+  static Result<std::unique_ptr<ServingNode>> start(TestNode& node, const std::string& address,
+                                                    api::ApiServerOptions options = {});
   ~ServingNode();
 
   const std::string& endpoint() const { return endpoint_; }
