@@ -121,6 +121,7 @@ struct Discovery::Impl {
   AvahiSEntryGroup* group = nullptr;
   AvahiSServiceBrowser* browser = nullptr;
   std::string published_name;
+  std::string records_host;  // the host name our SRV record names now
   std::string state = "starting";
   bool publishing_addresses = true;
   bool stopped = false;
@@ -229,6 +230,7 @@ struct Discovery::Impl {
       return;
     }
     avahi_s_entry_group_reset(group);
+    records_host = avahi_server_get_host_name_fqdn(s);
     if (Status st = add_records(s); !st) {
       state = "failed: " + st.message();
       log(state);
@@ -241,7 +243,12 @@ struct Discovery::Impl {
     auto* self = static_cast<Impl*>(userdata);
     switch (st) {
       case AVAHI_SERVER_RUNNING:
-        self->publish(s);
+        // Usually our records went in at start, while the host name was
+        // still being probed (both probes then run at once, which halves the
+        // time to be announced); here only if they are missing or stale.
+        if (!self->group || avahi_s_entry_group_is_empty(self->group) ||
+            self->records_host != avahi_server_get_host_name_fqdn(s))
+          self->publish(s);
         break;
       case AVAHI_SERVER_COLLISION: {
         // Another host owns our host name. Avahi compares the records of a
@@ -258,7 +265,9 @@ struct Discovery::Impl {
         break;
       }
       case AVAHI_SERVER_REGISTERING:
-        if (self->group) avahi_s_entry_group_reset(self->group);
+        // After a host rename: our SRV must point at the new name.
+        if (self->group && !self->records_host.empty() && self->records_host != avahi_server_get_host_name_fqdn(s))
+          self->publish(s);
         break;
       case AVAHI_SERVER_FAILURE:
         self->state = std::string("failed: ") + avahi_strerror(avahi_server_errno(s));
@@ -572,7 +581,12 @@ Result<std::unique_ptr<Discovery>> Discovery::start(Announcement announcement, D
                                              AvahiLookupFlags{}, &Impl::on_browse, raw);
   if (!raw->browser)
     return Status::io_error(std::string("browsing for ") + type + ": " + avahi_strerror(avahi_server_errno(server)));
-  if (raw->state == "starting") raw->state = "registering host name";
+  // Publish now rather than when the host name is established: avahi probes
+  // the host's and the service's records side by side. Should the host name
+  // turn out to be taken, the records are re-added for the new one.
+  AvahiServerState st = avahi_server_get_state(server);
+  if (!raw->group && (st == AVAHI_SERVER_REGISTERING || st == AVAHI_SERVER_RUNNING)) raw->publish(server);
+  if (raw->state.starts_with("failed")) return Status::io_error("publishing the service: " + raw->state);
   return std::unique_ptr<Discovery>(new Discovery(std::move(impl)));
 }
 

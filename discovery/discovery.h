@@ -117,7 +117,7 @@ class Discovery {
   // The instance name actually published: the announced one, or "<name> #2" and
   // so on after a conflict with another host's service of the same name.
   std::string published_name() const;
-  // Where publishing stands: "registering host name", "probing", "announced",
+  // Where publishing stands: "starting", "probing", "announced",
   // "renaming", "failed: <why>", "stopped". Cheap; diagnostics() is not.
   std::string state() const;
   // Every path currently known to reach a peer (kind == found).
