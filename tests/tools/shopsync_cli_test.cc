@@ -123,6 +123,9 @@ BOOST_AUTO_TEST_CASE(exit_codes_tell_usage_rejection_and_unreachable_apart) {
   BOOST_TEST(host.cli({"put", "customers", "C1", "novalue"}).exit_code == 2);
   BOOST_TEST(host.cli({"put", "customers", "C1", "n:=not json"}).exit_code == 2);
   BOOST_TEST(host.cli({"resolve", "customers", "C1"}).exit_code == 2);
+  BOOST_TEST(host.cli({"put", "customers", "C1", "--json", "[1,2]"}).exit_code == 2);
+  BOOST_TEST(host.cli({"put", "customers", "C1", "--json", "{broken"}).exit_code == 2);
+  BOOST_TEST(host.cli({"put", "customers", "C1", "--json", "@/nonexistent/file.json"}).exit_code == 2);
   BOOST_TEST(host.cli({"get", "customers", "C1", "--bogus"}).exit_code == 2);
   // The node refuses what breaks the data model.
   auto bad = host.cli({"put", "Bad-Name", "C1", "a=1"});

@@ -165,9 +165,9 @@ int cmd_put(Context& ctx, Words w) {
   if (json_arg) {
     expect_words(words, 2);
     auto doc = read_json_arg(*json_arg);
-    if (!doc) return ctx.fail(doc.status());
+    if (!doc) throw UsageError{doc.status().message()};  // nothing was sent
     auto fields = fields_from_json(*doc);
-    if (!fields) return ctx.fail(fields.status());
+    if (!fields) throw UsageError{fields.status().message()};
     request.fields = std::move(fields).value();
   } else {
     for (std::size_t i = 2; i < words.size(); ++i) {
@@ -385,9 +385,9 @@ int cmd_resolve(Context& ctx, Words w) {
     request.pick = *dot;
   } else {
     auto doc = read_json_arg(*json_arg);
-    if (!doc) return ctx.fail(doc.status());
+    if (!doc) throw UsageError{doc.status().message()};  // nothing was sent
     auto fields = fields_from_json(*doc);
-    if (!fields) return ctx.fail(fields.status());
+    if (!fields) throw UsageError{fields.status().message()};
     request.fields = std::move(fields).value();
   }
   auto client = ctx.connect();
