@@ -17,17 +17,16 @@ auto find_entry(Entries& entries, NodeId node) {
 }  // namespace
 
 bool is_valid_utf8(std::string_view s) {
+  // Fast path: the ASCII prefix (usually all of it), eight bytes at a time.
   std::size_t i = 0;
+  for (; s.size() - i >= 8; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    if ((word & 0x8080808080808080ULL) != 0) break;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  // The rest, code point by code point.
   while (i < s.size()) {
-    // Fast path: eight ASCII bytes at a time (most names and ids are ASCII).
-    if (s.size() - i >= 8) {
-      std::uint64_t word;
-      std::memcpy(&word, s.data() + i, 8);
-      if ((word & 0x8080808080808080ULL) == 0) {
-        i += 8;
-        continue;
-      }
-    }
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t extra = 0;
     char32_t cp = 0;
