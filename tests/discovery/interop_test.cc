@@ -50,6 +50,16 @@ std::vector<std::string> good_txt(const std::string& node, const std::string& ro
           "--txt", "key=" + kKey, "--txt", "role=" + role};
 }
 
+// The interop tests need Debian's avahi-daemon, avahi-utils, dbus and
+// python3-zeroconf (tools/dev/install-deps installs them): missing ones are a
+// failure with a clear message, not a skip.
+void require_tools() {
+  for (const char* path : {"/usr/sbin/avahi-daemon", "/usr/bin/avahi-browse", "/usr/bin/dbus-daemon", "/usr/bin/python3"})
+    BOOST_REQUIRE_MESSAGE(::access(path, X_OK) == 0, path << " is missing: run tools/dev/install-deps");
+  auto zc = run_command({"/usr/bin/python3", "-c", "import zeroconf"});
+  BOOST_REQUIRE_MESSAGE(zc.exit_code == 0, "python3-zeroconf is missing: run tools/dev/install-deps\n" << zc.output);
+}
+
 bool refused_for(const nlohmann::json& diag, const std::string& name, const std::string& reason) {
   for (const auto& r : diag["refused"]) {
     if (r["name"] == name && r["reason"] == reason) return true;
@@ -62,6 +72,7 @@ bool refused_for(const nlohmann::json& diag, const std::string& name, const std:
 BOOST_AUTO_TEST_SUITE(interop, *boost::unit_test::precondition(network_namespaces_available))
 
 BOOST_AUTO_TEST_CASE(python_zeroconf_sees_our_service_and_its_goodbye) {
+  require_tools();
   TempDir dir("discovery-interop");
   TestNetwork net(2);
   auto browser = start_zeroconf(net, 2, {"browse", "--ip", net.address(2), "--seconds", "60"}, dir, "browser");
@@ -91,6 +102,7 @@ BOOST_AUTO_TEST_CASE(python_zeroconf_sees_our_service_and_its_goodbye) {
 }
 
 BOOST_AUTO_TEST_CASE(avahi_browse_sees_our_service_and_its_goodbye) {
+  require_tools();
   TempDir dir("discovery-interop");
   TestNetwork net(2);
   const auto conf = dir / "avahi-daemon.conf";
@@ -135,6 +147,7 @@ BOOST_AUTO_TEST_CASE(avahi_browse_sees_our_service_and_its_goodbye) {
 }
 
 BOOST_AUTO_TEST_CASE(we_find_a_node_published_by_python_zeroconf) {
+  require_tools();
   TempDir dir("discovery-interop");
   TestNetwork net(2);
   std::vector<std::string> args = {"publish", "--ip", net.address(2), "--name", "zc node", "--host", "zchost",
@@ -160,6 +173,7 @@ BOOST_AUTO_TEST_CASE(we_find_a_node_published_by_python_zeroconf) {
 }
 
 BOOST_AUTO_TEST_CASE(malformed_announcements_are_refused_without_harm) {
+  require_tools();
   TempDir dir("discovery-interop");
   TestNetwork net(3);
   auto publish = [&](const std::string& name, std::vector<std::string> txt) {
@@ -198,6 +212,7 @@ BOOST_AUTO_TEST_CASE(malformed_announcements_are_refused_without_harm) {
 }
 
 BOOST_AUTO_TEST_CASE(coexists_with_an_avahi_daemon_holding_udp_5353) {
+  require_tools();
   TempDir dir("discovery-interop");
   TestNetwork net(3);
   const auto conf = dir / "avahi-daemon.conf";
