@@ -284,4 +284,33 @@ BOOST_AUTO_TEST_CASE(a_host_name_conflict_is_resolved_by_renaming) {
                                                        << time_to_find_all(*probes[1], 1, {1, 2}) << " ms");
 }
 
+// What the node's loopback tests rely on: two nodes on one host, discovery
+// restricted to `lo`, nothing sent on any other interface. The second node
+// finds UDP 5353 taken by the first and coexists with it.
+BOOST_AUTO_TEST_CASE(two_nodes_on_one_host_find_each_other_over_loopback) {
+  TempDir dir("discovery-multihost");
+  TestNetwork net(1);
+  std::vector<std::unique_ptr<ChildProcess>> probes(3);
+  probes[1] = start_probe(net, 1,
+                          ProbeSpec("a", node_of(1)).with_host_name("system").with_args({"--interface", "lo", "--port", "7001"}),
+                          dir);
+  REQUIRE_OR_DUMP(probes[1]->wait_for([](const Lines& l) { return first_time(l, "started").has_value(); }, kFindTimeout),
+                  probes);
+  probes[2] = start_probe(net, 1,
+                          ProbeSpec("b", node_of(2)).with_host_name("system").with_args({"--interface", "lo", "--port", "7002"}),
+                          dir);
+  REQUIRE_OR_DUMP(probes[1]->wait_for([](const Lines& l) { return path_up(l, node_of(2), "ipv4"); }, kFindTimeout), probes);
+  REQUIRE_OR_DUMP(probes[2]->wait_for([](const Lines& l) { return path_up(l, node_of(1), "ipv4"); }, kFindTimeout), probes);
+  BOOST_TEST(probes[1]->lines().front()["publishing_addresses"].get<bool>());
+  BOOST_TEST(!probes[2]->lines().front()["publishing_addresses"].get<bool>());
+  for (int h = 1; h <= 2; ++h) {
+    auto found = *last_found(probes[h]->lines(), node_of(3 - h), "ipv4");
+    BOOST_TEST(found["endpoint"].get<std::string>() == "tcp://127.0.0.1:700" + std::to_string(3 - h));
+    BOOST_TEST(found["interface"].get<std::string>() == "lo");
+  }
+  BOOST_TEST(probes[2]->terminate() == 0);
+  REQUIRE_OR_DUMP(probes[1]->wait_for([](const Lines& l) { return !path_up(l, node_of(2), "ipv4"); }, kFindTimeout),
+                  probes);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
