@@ -14,6 +14,15 @@ namespace {
 
 std::string hex_id(NodeId id) { return peer_table_key(id); }
 
+std::string vv_text(const VersionVector& vv) {
+  std::string out = "{";
+  for (const auto& [node, counter] : vv.entries()) {
+    if (out.size() > 1) out += ",";
+    out += hex_id(node) + ":" + std::to_string(counter);
+  }
+  return out + "}";
+}
+
 std::string host_for(const std::string& ip) {
   return ip.find(':') != std::string::npos ? "[" + ip + "]" : ip;
 }
@@ -259,6 +268,10 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
   const Batch* batch = std::get_if<Batch>(&replication);
   const bool caught_up = batch != nullptr && !batch->more;
   const std::size_t batch_records = batch ? batch->records.size() : 0;
+  if (batch) {
+    SHOPSYNC_LOG(debug, "batch from " << rec.name << ": " << batch_records << " records, base " << vv_text(batch->base)
+                                      << " complete " << vv_text(batch->complete) << (batch->more ? ", more" : ""));
+  }
   Status s = replica_->receive(peer, replication, outbox());
   flush_outbox();
   if (!s) {
@@ -285,10 +298,23 @@ void Node::handle_error(Link& link, const wire::Error& error) {
   const std::string who = link.peer ? "peer " + known_[link.peer].name + " (" + hex_id(link.peer) + ")"
                                     : link.describe() + (link.ip.empty() ? "" : " from " + link.ip);
   const auto code = static_cast<wire::ErrorCode>(error.code);
-  SHOPSYNC_LOG(warn, who << " reports error " << wire::to_string(code) << ": " << error.text);
+  SHOPSYNC_LOG_AT(code == wire::ErrorCode::not_ready && link.established ? log::Level::debug : log::Level::warn,
+                  who << " reports error " << wire::to_string(code) << ": " << error.text);
   if (link.peer) {
     known_[link.peer].last_error = "peer reported: " + error.text;
     dirty_.insert(link.peer);
+  }
+  if (link.established && link.outbound && code == wire::ErrorCode::not_ready) {
+    // ZeroMQ reconnected our DEALER on its own to a peer that restarted: the
+    // new process never saw our HELLO. Say it again (once a second at most:
+    // every frame already in flight draws the same answer).
+    const std::uint64_t now = now_ms();
+    if (now - link.hello_sent_ms >= 1000) {
+      SHOPSYNC_LOG(info, who << " does not know this connection (it restarted?): saying HELLO again");
+      link.hello_sent_ms = now;
+      send_frame(link, make_hello());
+    }
+    return;
   }
   if (!link.established && link.outbound) {
     // The peer refused our HELLO: it will not change its mind soon.
@@ -433,21 +459,29 @@ void Node::establish(Link& link, const wire::Hello& hello) {
     return;
   }
   const bool preferred = link.outbound == prefers_outbound(peer);
-  const Link* current = link_by_id(session.link);
-  const bool current_preferred = current && current->outbound == prefers_outbound(peer);
-  if (!preferred || current_preferred) {
+  if (!preferred) {
     // A second connection the rule does not keep. Ours: close it. Theirs: the
     // peer closes it once it sees ours; until then it stays idle.
     if (link.outbound) close_link(link.id, "the peer's connection is the one kept", false);
     return;
   }
+  // The connection the rule keeps, and the newest: a peer that restarted (or
+  // lost its connection) says HELLO on a new one while the old one may not
+  // have failed yet here. The conversation restarts on the new link.
   const std::uint64_t old_id = session.link;
   session.link = link.id;
   SHOPSYNC_LOG(debug, "peer " << hex_id(peer) << ": switching to " << link.describe());
+  if (Link* old = link_by_id(old_id)) {
+    if (old->outbound) {
+      close_link(old_id, "replaced by a newer connection", false);
+    } else {
+      inbound_.erase(old->routing_id);
+      links_.erase(old_id);
+    }
+  }
   replica_->peer_disconnected(peer);
   replica_->peer_connected(peer, hello.knowledge, outbox());
   flush_outbox();
-  if (Link* old = link_by_id(old_id); old && old->outbound) close_link(old_id, "replaced by the peer's connection", false);
 }
 
 // ---- sending ----------------------------------------------------------------
@@ -485,7 +519,10 @@ void Node::send_error(Link& link, wire::ErrorCode code, const std::string& text)
 }
 
 void Node::flush_outbox() {
-  auto& queue = outbox_->queue;
+  // Taken out first: closing a link below may run the replica again, which
+  // queues (and flushes) messages of its own.
+  std::vector<std::pair<NodeId, Message>> queue;
+  queue.swap(outbox_->queue);
   for (std::size_t i = 0; i < queue.size(); ++i) {
     auto& [to, message] = queue[i];
     auto s = sessions_.find(to);
@@ -499,7 +536,6 @@ void Node::flush_outbox() {
       close_link(id, "connection lost", true);
     }
   }
-  queue.clear();
 }
 
 }  // namespace shopsync
