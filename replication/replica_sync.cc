@@ -92,7 +92,7 @@ Status Replica::Impl::on_pull(NodeId from, const Pull& pull, Outbox& out) {
   }
   // A new Pull replaces any answer in progress: its knowledge says what the
   // puller has committed since, so nothing committed is sent again.
-  ps.answer = OutgoingAnswer{DeltaCursor(pull.knowledge, meta.knowledge, pull.snapshot),
+  ps.answer = OutgoingAnswer{DeltaCursor(pull.snapshot ? VersionVector{} : pull.knowledge, meta.knowledge, pull.snapshot),
                              std::min(pull.credit, options.max_credit)};
   SHOPSYNC_TRY(pump(from, out));
   maybe_pull(from, out);
@@ -270,6 +270,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
 // ---- Replica entry points
 
 void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, Outbox& out) {
+  if (peer == impl_->meta.node_id) return;  // a node never syncs with itself
   PeerState& ps = impl_->peer(peer);
   ps.stats.connected = true;
   ps.stats.knowledge.join(their_knowledge);
