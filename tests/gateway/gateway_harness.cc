@@ -103,6 +103,12 @@ HttpAnswer http_get(std::uint16_t port, const std::string& path, const std::stri
 }
 
 int run_python(const std::string& script, const std::vector<std::string>& args, std::string& output) {
+  std::vector<std::string> argv = {"/usr/bin/python3", script};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_program(argv, output);
+}
+
+int run_program(const std::vector<std::string>& argv_s, std::string& output) {
   int pipefd[2];
   if (::pipe(pipefd) != 0) return -1;
   posix_spawn_file_actions_t actions;
@@ -110,10 +116,9 @@ int run_python(const std::string& script, const std::vector<std::string>& args, 
   posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
   posix_spawn_file_actions_adddup2(&actions, pipefd[1], 2);
   posix_spawn_file_actions_addclose(&actions, pipefd[0]);
-  std::vector<std::string> argv_s = {"/usr/bin/python3", script};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<std::string> copy = argv_s;
   std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
+  for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);

@@ -53,7 +53,9 @@ struct HttpAnswer {
 HttpAnswer raw_http(std::uint16_t port, const std::string& raw);
 HttpAnswer http_get(std::uint16_t port, const std::string& path, const std::string& token = "");
 
-// Runs /usr/bin/python3 SCRIPT ARGS...; returns its exit status, output in `output`.
+// Runs ARGV[0] with its arguments; returns its exit status, stdout and stderr in `output`.
+int run_program(const std::vector<std::string>& argv, std::string& output);
+// Runs /usr/bin/python3 SCRIPT ARGS...
 int run_python(const std::string& script, const std::vector<std::string>& args, std::string& output);
 
 // Every record state and settings entry of a store, for "nothing changed" checks.
