@@ -418,6 +418,10 @@ struct Discovery::Impl {
       }
       return;
     }
+    if (!a) {  // avahi resolves the address too (we never pass NO_ADDRESS); be safe anyway
+      self.refuse(p.key, RefusalReason::unresolved, "no address for the SRV target");
+      return;
+    }
     p.retry_seconds = 1;
 
     // The TXT strings as avahi parsed them from the packet: untrusted.
@@ -436,7 +440,10 @@ struct Discovery::Impl {
       self.report_lost(p);
       return;
     }
-    if (decoded->node_id == self.announcement.node_id) return;  // ourselves, another way round
+    if (decoded->node_id == self.announcement.node_id) {  // ourselves, another way round
+      self.report_lost(p);  // (the name was a peer's until it became ours)
+      return;
+    }
     if (decoded->cluster != self.announcement.cluster) {
       self.refuse(p.key, RefusalReason::other_cluster, "cluster \"" + decoded->cluster + "\"");
       self.report_lost(p);
@@ -453,9 +460,9 @@ struct Discovery::Impl {
     e.name = name ? name : "";
     e.host_name = host_name ? host_name : "";
     char addr[AVAHI_ADDRESS_STR_MAX] = {};
-    if (a) avahi_address_snprint(addr, sizeof addr, a);
+    avahi_address_snprint(addr, sizeof addr, a);
     e.address = addr;
-    e.family = (a && a->proto == AVAHI_PROTO_INET6) ? IpFamily::ipv6 : IpFamily::ipv4;
+    e.family = a->proto == AVAHI_PROTO_INET6 ? IpFamily::ipv6 : IpFamily::ipv4;
     e.port = port;
     e.interface_index = interface;
     e.interface_name = interface_name_of(interface);

@@ -47,7 +47,7 @@ struct DiscoveryDiagnostics {
   bool publishing_addresses = false;  // false: coexisting with another responder on this host
   std::string state;  // "starting", "probing", "announced", "renaming", "failed: ...", "stopped"
   std::uint64_t name_conflicts = 0;  // service or host name conflicts resolved by renaming
-  std::uint64_t mdns_reads = 0;      // times an mDNS socket was readable (all interfaces)
+  std::uint64_t mdns_reads = 0;      // times one of the responder's sockets was readable
   std::vector<InterfaceDiagnostics> interfaces;
   std::vector<PeerEvent> peers;      // current paths
   std::vector<Refusal> refused;      // at most 64, newest kept
