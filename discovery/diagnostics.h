@@ -22,6 +22,12 @@ struct InterfaceDiagnostics {
   // (browse and resolve results): proof that multicast from others arrives.
   std::uint64_t answers_received = 0;
   std::uint64_t peers_seen = 0;  // paths to accepted peers currently known here
+  // The kernel's IPv6 multicast counters for the interface, all programs
+  // together (/proc/net/dev_snmp6): whether multicast moves on this link at
+  // all. (Linux keeps no per-interface IPv4 multicast counters that every
+  // driver fills in.)
+  std::uint64_t kernel_ipv6_multicast_sent = 0;
+  std::uint64_t kernel_ipv6_multicast_received = 0;
 };
 
 enum class RefusalReason {

@@ -93,6 +93,18 @@ std::vector<std::string> mdns_groups_from_igmp6(const std::string& text) {
   return out;
 }
 
+std::pair<std::uint64_t, std::uint64_t> ipv6_multicast_from_dev_snmp6(const std::string& text) {
+  std::uint64_t in_pkts = 0, out_pkts = 0;
+  std::istringstream in(text);
+  std::string key;
+  std::uint64_t value = 0;
+  while (in >> key >> value) {
+    if (key == "Ip6InMcastPkts") in_pkts = value;
+    if (key == "Ip6OutMcastPkts") out_pkts = value;
+  }
+  return {in_pkts, out_pkts};
+}
+
 std::vector<InterfaceDiagnostics> list_mdns_interfaces(const std::vector<std::string>& allow,
                                                        const std::vector<std::string>& deny) {
   std::map<std::string, InterfaceDiagnostics> by_name;
@@ -125,6 +137,10 @@ std::vector<InterfaceDiagnostics> list_mdns_interfaces(const std::vector<std::st
   for (auto& [name, d] : by_name) {
     d.joined_ipv4 = contains(v4, name);
     d.joined_ipv6 = contains(v6, name);
+    // The interface name comes from the kernel (getifaddrs), not from input.
+    auto [in6, out6] = ipv6_multicast_from_dev_snmp6(read_file(("/proc/net/dev_snmp6/" + name).c_str()));
+    d.kernel_ipv6_multicast_received = in6;
+    d.kernel_ipv6_multicast_sent = out6;
     out.push_back(std::move(d));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.index < b.index; });

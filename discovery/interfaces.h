@@ -3,7 +3,9 @@
 // does its own interface tracking).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "discovery/diagnostics.h"
@@ -21,6 +23,10 @@ std::vector<InterfaceDiagnostics> list_mdns_interfaces(const std::vector<std::st
 // interfaces where 224.0.0.251 resp. ff02::fb is joined. Exposed for tests.
 std::vector<std::string> mdns_groups_from_igmp(const std::string& proc_net_igmp);
 std::vector<std::string> mdns_groups_from_igmp6(const std::string& proc_net_igmp6);
+
+// Parser of one /proc/net/dev_snmp6/<interface> file: IPv6 multicast packets
+// in and out. Missing or malformed entries read as 0. Exposed for tests.
+std::pair<std::uint64_t, std::uint64_t> ipv6_multicast_from_dev_snmp6(const std::string& dev_snmp6);
 
 // True when something on this host already has UDP port 5353 bound (an
 // avahi-daemon or another node): found by trying to bind it without

@@ -86,6 +86,8 @@ nlohmann::json to_json(const DiscoveryDiagnostics& d) {
                                {"joined_ipv4", i.joined_ipv4},
                                {"joined_ipv6", i.joined_ipv6},
                                {"answers_received", i.answers_received},
+                               {"kernel_ipv6_multicast_sent", i.kernel_ipv6_multicast_sent},
+                               {"kernel_ipv6_multicast_received", i.kernel_ipv6_multicast_received},
                                {"peers_seen", i.peers_seen}});
   }
   j["peers"] = nlohmann::json::array();

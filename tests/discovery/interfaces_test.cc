@@ -31,10 +31,17 @@ BOOST_AUTO_TEST_CASE(igmp6_lists_interfaces_with_the_mdns_group) {
   BOOST_TEST(got == (std::vector<std::string>{"eth0"}), boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(kernel_ipv6_multicast_counters_are_read) {
+  auto [in6, out6] = ipv6_multicast_from_dev_snmp6("Ip6InReceives 5\nIp6InMcastPkts\t87\nIp6OutMcastPkts \t103\n");
+  BOOST_TEST(in6 == 87u);
+  BOOST_TEST(out6 == 103u);
+}
+
 BOOST_AUTO_TEST_CASE(garbage_is_not_a_crash) {
   BOOST_TEST(mdns_groups_from_igmp("").empty());
   BOOST_TEST(mdns_groups_from_igmp("\t\t\tFB0000E0\n").empty());  // a group before any device
   BOOST_TEST(mdns_groups_from_igmp6("x y\n\n").empty());
+  BOOST_TEST(ipv6_multicast_from_dev_snmp6("Ip6InMcastPkts notanumber\n").first == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(loopback_only_when_asked_for) {

@@ -239,6 +239,7 @@ BOOST_AUTO_TEST_CASE(nodes_of_another_cluster_are_refused_and_reported) {
   BOOST_TEST(eth0["joined_ipv4"].get<bool>());
   BOOST_TEST(eth0["answers_received"].get<long>() > 0);
   BOOST_TEST(eth0["peers_seen"].get<long>() == 2);  // host 3 over IPv4 and IPv6
+  BOOST_TEST(eth0["kernel_ipv6_multicast_sent"].get<long>() > 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_service_name_conflict_is_resolved_by_renaming) {
