@@ -193,6 +193,34 @@ BOOST_AUTO_TEST_CASE(merge_takes_each_side_s_field) {
   BOOST_TEST(v["phone"] == "555-1234");
 }
 
+// Several uplinks of one cluster peer with each other (multi-master): a
+// branch on each, records and conflicts cross both uplinks, and server_wins
+// treats a write at either uplink as the server's.
+BOOST_AUTO_TEST_CASE(two_uplinks_peered_relay_between_their_branches) {
+  TempDir dir{"shopsync-uplinks"};
+  SyncNode a{dir, "branch-a", 0xA, false};
+  SyncNode b{dir, "branch-b", 0xB, false};
+  SyncNode u1{dir, "uplink-1", 0xC1, true};
+  SyncNode u2{dir, "uplink-2", 0xC2, true};
+  Net net;
+  for (auto* n : {&a, &b, &u1, &u2}) net.nodes[n->replica->id()] = n->replica.get();
+  net.link(*a.replica, *u1.replica);
+  net.link(*u1.replica, *u2.replica);
+  net.link(*b.replica, *u2.replica);
+  net.pump();
+
+  a.put(net, "customers", "CUST_001", {{"name", "ABC Company"}});
+  net.pump();
+  BOOST_TEST(b.fields("customers", "CUST_001")["name"] == "ABC Company");
+
+  // server_wins: a branch's later write loses to the write at either uplink.
+  u2.put(net, "c_server", "S", {{"v", "uplink 2"}});
+  a.clock.advance(5000);
+  a.put(net, "c_server", "S", {{"v", "branch A, later"}});
+  net.pump();
+  for (auto* n : {&a, &b, &u1, &u2}) BOOST_TEST(n->fields("c_server", "S")["v"] == "uplink 2");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
