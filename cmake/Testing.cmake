@@ -22,5 +22,11 @@ function(shopsync_add_test name)
       -P ${SHOPSYNC_DISCOVER_SCRIPT}
     BYPRODUCTS ${list_file}
     VERBATIM)
-  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${list_file})
+  # CTest reads the list through a guard, so a tree where this executable was
+  # not built yet still runs the other tests.
+  set(guard_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_include.cmake)
+  file(WRITE ${guard_file}
+    "if(EXISTS [=[${list_file}]=])\n  include([=[${list_file}]=])\nelse()\n"
+    "  add_test([=[${name}/NOT_BUILT]=] ${CMAKE_COMMAND} -E false)\nendif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${guard_file})
 endfunction()
