@@ -141,6 +141,14 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     SHOPSYNC_TRY(apply_strategy(config, value));
   } else if (name == "trust") {
     SHOPSYNC_TRY(apply_trust(config, value));
+  } else if (name == "durability") {
+    if (value == "commit") {
+      config.sync_each_commit = true;
+    } else if (value == "interval") {
+      config.sync_each_commit = false;
+    } else {
+      return Status::invalid("durability '" + value + "' is neither 'commit' nor 'interval'");
+    }
   } else if (name == "log-level") {
     auto level = log::parse_level(value);
     if (!level) return Status::invalid("log level '" + value + "' is not debug, info, warn or error");
@@ -164,7 +172,7 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
 bool takes_value(std::string_view name) {
   static constexpr std::string_view kNames[] = {
       "config", "data",     "cluster",  "name",      "listen",       "api",             "http",
-      "peer",   "uplink",   "role",     "strategy",  "trust",        "log-level",       "heartbeat-ms",
+      "peer",   "uplink",   "role",     "strategy",  "trust",        "log-level",       "heartbeat-ms", "durability",
       "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms"};
   for (auto n : kNames) {
     if (n == name) return true;
@@ -217,7 +225,7 @@ Status load_file(NodeConfig& config, const std::string& path) {
         Status s = apply_setting(config, key, std::to_string(value.as_integer()));
         if (!s) return fail(s.message());
       } else if (key == "data" || key == "cluster" || key == "name" || key == "listen" || key == "api" ||
-                 key == "http" || key == "uplink" || key == "role" || key == "log-level") {
+                 key == "http" || key == "uplink" || key == "role" || key == "log-level" || key == "durability") {
         if (!value.is_string()) return fail("must be a string");
         Status s = apply_setting(config, key, value.as_string().str);
         if (!s) return fail(s.message());
@@ -308,6 +316,10 @@ Options (flags win over the config file; defaults in brackets):
   --no-mdns                do not announce or browse on mDNS [mDNS on]
   --insecure               no CURVE encryption or authentication: development only [off]
   --log-level LEVEL        debug, info, warn or error [info]
+  --durability MODE        commit: fsync every commit, survives power loss;
+                           interval: commits reach the OS at once (a crash or
+                           kill -9 of the node loses nothing) and the disk every
+                           second (a power cut may undo the last second) [commit]
   --heartbeat-ms N         heartbeat on an idle peer link every N ms [1000]
   --peer-timeout-ms N      a peer silent for N ms is dead and reconnected [5000]
   --max-clock-skew-ms N    warn about peers whose clock is further off [5000]

@@ -63,6 +63,10 @@ struct NodeConfig {
   bool mdns = true;                         // --no-mdns turns it off
   bool insecure = false;                    // --insecure: no CURVE (development only)
   log::Level log_level = log::Level::info;  // --log-level
+  // --durability: "commit" fsyncs every commit (survives power loss);
+  // "interval" commits to the OS and flushes to disk every second (survives a
+  // crash or kill -9 of the node; a power cut may undo the last second).
+  bool sync_each_commit = true;
 
   // Session timing.
   std::uint32_t heartbeat_ms = 1000;        // --heartbeat-ms: idle link -> HEARTBEAT

@@ -57,7 +57,9 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   std::unique_ptr<Node> node(new Node(std::move(config), std::move(*identity)));
   NodeConfig& cfg = node->config_;
 
-  auto store = LmdbStore::open(cfg.data_dir);
+  StoreOptions store_options;
+  store_options.sync_each_commit = cfg.sync_each_commit;
+  auto store = LmdbStore::open(cfg.data_dir, store_options);
   if (!store) return store.status().context("opening the store in " + cfg.data_dir.string());
   node->store_ = std::move(*store);
 
@@ -174,6 +176,9 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
                                    << cfg.name << "' cluster '" << *cfg.cluster << "' role " << to_string(cfg.role)
                                    << ", sync on " << node->sync_endpoint_ << ", API on " << node->api_endpoint()
                                    << ", data in " << cfg.data_dir.string());
+  if (!cfg.sync_each_commit) {
+    SHOPSYNC_LOG(info, "--durability interval: commits are flushed to disk every " << kFlushMs << " ms");
+  }
   if (cfg.insecure) {
     SHOPSYNC_LOG(warn, "**************************************************************");
     SHOPSYNC_LOG(warn, "--insecure: the sync port has NO encryption and NO authentication.");
@@ -297,6 +302,7 @@ Status Node::run() {
   // the closed TCP connection), persist what we know of them, close.
   stop_mdns();
   persist_peers(true);
+  if (Status s = store_->flush(); !s) SHOPSYNC_LOG(error, "flushing the store to disk: " << s.to_string());
   SHOPSYNC_LOG(info, "stopped");
   return Status::ok();
 }
@@ -372,6 +378,10 @@ void Node::run_timers() {
   if (now >= next_persist_ms_) {
     next_persist_ms_ = now + kPersistMs;
     persist_peers(false);
+  }
+  if (!config_.sync_each_commit && now >= next_flush_ms_) {
+    next_flush_ms_ = now + kFlushMs;
+    if (Status s = store_->flush(); !s) SHOPSYNC_LOG(error, "flushing the store to disk: " << s.to_string());
   }
 }
 

@@ -192,6 +192,7 @@ class Node {
   std::uint64_t started_ms_ = 0;
   std::uint64_t next_tick_ms_ = 0;
   std::uint64_t next_persist_ms_ = 0;
+  std::uint64_t next_flush_ms_ = 0;
 };
 
 }  // namespace shopsync

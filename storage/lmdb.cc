@@ -67,10 +67,16 @@ Result<Env> Env::open(const std::filesystem::path& dir, const EnvOptions& option
   // reader may start in one thread and end in another, and many may coexist.
   unsigned flags = MDB_NOTLS;
   if (options.read_only) flags |= MDB_RDONLY;
+  if (!options.sync_each_commit) flags |= MDB_NOSYNC;
   if (int rc = ::mdb_env_open(raw, dir.c_str(), flags, 0640); rc != 0) {
     return translate(rc, "opening the LMDB environment at " + dir.string());
   }
   return env;
+}
+
+Status Env::sync() {
+  if (int rc = ::mdb_env_sync(env_, 1); rc != 0) return translate(rc, "flushing the LMDB environment");
+  return Status::ok();
 }
 
 Env& Env::operator=(Env&& other) noexcept {

@@ -42,6 +42,10 @@ struct EnvOptions {
   unsigned max_dbs = 16;             // named databases
   unsigned max_readers = 126;        // LMDB's default
   bool read_only = false;            // MDB_RDONLY: no write Txn, dir must exist
+  // false: MDB_NOSYNC, commits reach the OS but are not fsynced (call
+  // Env::sync() to flush). A crash of the process loses nothing committed; a
+  // crash of the OS may undo the last transactions.
+  bool sync_each_commit = true;
 };
 
 struct EnvInfo {
@@ -85,6 +89,8 @@ class Env {
   // Releases reader slots of processes that died; returns how many.
   Result<int> clear_stale_readers();
   Result<EnvInfo> info() const;
+  // Flushes committed transactions to disk (mdb_env_sync, forced).
+  Status sync();
   // LMDB's largest key (511 bytes by default).
   std::size_t max_key_size() const;
 

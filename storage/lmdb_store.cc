@@ -409,10 +409,17 @@ LmdbStore::LmdbStore(std::filesystem::path dir, StoreOptions options, lmdb::Env 
 
 LmdbStore::~LmdbStore() = default;
 
+Status LmdbStore::flush() {
+  if (options_.read_only) return Status::ok();
+  std::shared_lock lock(map_mutex_);
+  return env_.sync();
+}
+
 Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::filesystem::path& dir, StoreOptions options) {
   lmdb::EnvOptions eo;
   eo.map_size = options.initial_map_size;
   eo.read_only = options.read_only;
+  eo.sync_each_commit = options.sync_each_commit;
   auto env = lmdb::Env::open(dir, eo);
   if (!env) return env.status();
   // Reader slots left by processes that died (kill -9) would pin old pages

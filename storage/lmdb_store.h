@@ -51,6 +51,11 @@ struct StoreOptions {
   // Open for reading only (the inspector, while the daemon runs). write()
   // then fails with invalid_argument. The store must exist.
   bool read_only = false;
+  // false: write() commits without fsync (LMDB's MDB_NOSYNC): what is committed
+  // survives a crash or kill of the process, and flush() (the node calls it
+  // every second) puts it on disk; an OS crash or power cut may undo the
+  // transactions since the last flush. true: every commit is fsynced.
+  bool sync_each_commit = true;
 };
 
 struct TableStats {
@@ -78,6 +83,8 @@ class LmdbStore final : public Store {
   Status write(const std::function<Status(StoreWriter&)>& body) override;
 
   Result<StoreStats> stats();
+  // Flushes committed transactions to disk (a no-op cost when sync_each_commit).
+  Status flush();
   const std::filesystem::path& dir() const { return dir_; }
   const StoreOptions& options() const { return options_; }
   // How many times this process grew the map (for tests and the inspector).

@@ -55,13 +55,15 @@ BOOST_AUTO_TEST_CASE(flags_are_read_in_both_forms) {
   BOOST_TEST(!c->mdns);
   BOOST_TEST(c->insecure);
   BOOST_TEST((c->log_level == log::Level::debug));
+  BOOST_TEST(c->sync_each_commit);
+  BOOST_TEST(!parse({"--durability", "interval"})->sync_each_commit);
 }
 
 BOOST_AUTO_TEST_CASE(bad_flags_are_named) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--bogus"}, {"--listen", "nohost"}, {"--peer", "host:99999"}, {"--role", "king"},
            {"--strategy", "orders=fastest"}, {"--strategy", "Orders=merge"}, {"--log-level", "loud"},
-           {"--cluster", "a b"}, {"--data"}, {"--heartbeat-ms", "x"}, {"--insecure=yes"}, {"stray"}}) {
+           {"--cluster", "a b"}, {"--data"}, {"--durability", "sometimes"}, {"--heartbeat-ms", "x"}, {"--insecure=yes"}, {"stray"}}) {
     auto c = parse(args);
     BOOST_REQUIRE_MESSAGE(!c.is_ok(), "accepted " << args[0]);
     BOOST_TEST(c.status().message().find(args[0].substr(0, args[0].find('='))) != std::string::npos,
@@ -123,7 +125,7 @@ BOOST_AUTO_TEST_CASE(help_documents_every_option) {
   for (const char* flag : {"--config", "--data", "--cluster", "--name", "--listen", "--api", "--http", "--peer",
                            "--uplink", "--role", "--strategy", "--trust", "--no-mdns", "--insecure", "--log-level",
                            "--heartbeat-ms", "--peer-timeout-ms", "--max-clock-skew-ms", "--pull-interval-ms",
-                           "--print-key", "--help"}) {
+                           "--print-key", "--help", "--durability"}) {
     BOOST_TEST(help.find(flag) != std::string::npos, flag);
   }
 }

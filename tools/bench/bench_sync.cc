@@ -51,6 +51,7 @@ struct Options {
   std::size_t payload_bytes = 64;
   std::string shopsyncd;
   std::uint16_t base_port = 17600;
+  std::string durability = "commit";
   bool keep = false;
 };
 
@@ -75,6 +76,8 @@ std::optional<Options> parse(const std::vector<std::string>& args) {
       o.shopsyncd = *v;
     } else if (a == "--base-port" && (v = value())) {
       o.base_port = static_cast<std::uint16_t>(std::stoul(*v));
+    } else if (a == "--durability" && (v = value())) {
+      o.durability = *v;
     } else if (a == "--keep") {
       o.keep = true;
     } else {
@@ -88,13 +91,14 @@ std::optional<Options> parse(const std::vector<std::string>& args) {
 void usage() {
   std::printf(
       "usage: shopsync-bench sync [--records N] [--runs R] [--latency-samples N] [--payload-bytes N]\n"
-      "                           [--shopsyncd PATH] [--base-port P] [--keep]\n"
+      "                           [--shopsyncd PATH] [--base-port P] [--durability commit|interval] [--keep]\n"
       "  --records N          records of the initial sync [1000000]\n"
       "  --runs R             repeat and print medians [1]\n"
       "  --latency-samples N  writes timed for write-to-visible latency [1000]\n"
       "  --payload-bytes N    size of each record's payload field [64]\n"
       "  --shopsyncd PATH     the daemon [next to this build: ../../node/shopsyncd]\n"
       "  --base-port P        ports P..P+3 on 127.0.0.1 [17600]\n"
+      "  --durability MODE    the nodes' --durability [commit]\n"
       "  --keep               keep the data directories\n");
 }
 
@@ -217,7 +221,8 @@ RunResult run_once(const Options& o, std::size_t run) {
   auto common = [&](const fs::path& data, const std::string& name, const std::string& sync, const std::string& api,
                     const std::string& peer) {
     return std::vector<std::string>{"--data", data.string(), "--name", name, "--cluster", "bench", "--listen", sync,
-                                    "--api", api, "--peer", peer, "--no-mdns", "--log-level", "warn"};
+                                    "--api", api, "--peer", peer, "--no-mdns", "--log-level", "warn",
+                                    "--durability", o.durability};
   };
   Daemon a(exe, common(a_dir, "a", a_sync, a_api, kb->public_key + "@" + b_sync), dir / "a.log");
   auto ca = api::ApiClient::connect(a_api);
