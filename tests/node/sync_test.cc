@@ -115,6 +115,26 @@ BOOST_AUTO_TEST_CASE(two_nodes_replicate_both_ways) {
   BOOST_TEST(b.stop() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_dead_peer_is_noticed_and_the_pair_reconnects) {
+  Cluster c;
+  auto& a = c.add("a");
+  auto& b = c.add("b");
+  c.mesh();
+  c.start_all();
+  auto state_at_a = [&] {
+    auto peers = a.api().peers();
+    return peers && peers->peers.size() == 1 ? peers->peers[0].state : std::string("none");
+  };
+  BOOST_REQUIRE(wait_until([&] { return state_at_a() == "connected"; }, 15s));
+  b.kill9();
+  // Heartbeats stop: a notices within the peer timeout (2 s in these tests).
+  BOOST_REQUIRE_MESSAGE(wait_until([&] { return state_at_a() != "connected"; }, 10s), a.log());
+  b.start();
+  BOOST_REQUIRE_MESSAGE(wait_until([&] { return state_at_a() == "connected"; }, 15s), a.log());
+  put(a, "customers", "AFTER_RESTART", "reconnected");
+  BOOST_TEST(wait_until([&] { return has_name(b, "customers", "AFTER_RESTART", "reconnected"); }, 15s));
+}
+
 BOOST_AUTO_TEST_CASE(three_nodes_replicate) {
   Cluster c;
   auto& a = c.add("a");
