@@ -27,6 +27,13 @@ struct IncomingSnapshot {
   std::set<RecordKey> keys;     // every key the sender has sent so far
   bool broken = false;          // a batch was missed: restart at the end
   VersionVector horizon;        // the sender's tombstone horizon, adopted at the end
+
+  // Starts over (a batch was missed or the answer stalled); the horizon stays.
+  void restart() {
+    progress = VersionVector{};
+    keys.clear();
+    broken = false;
+  }
 };
 
 struct PeerState {

@@ -255,7 +255,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       ps.snapshot.reset();
       ps.stats.snapshot_in_progress = false;
     } else {
-      ps.snapshot = IncomingSnapshot{};  // a batch was missed: take it again
+      ps.snapshot->restart();  // a batch was missed: take it again
       send_pull(from, true, out);
       return Status::ok();
     }
@@ -317,7 +317,7 @@ Status Replica::tick(Outbox& out) {
       if (now - std::min(now, ps.last_progress_ms) >= im.options.pull_timeout_ms) {
         // The answer stalled (a lost batch or credit): ask again from what we
         // have committed. A snapshot starts over.
-        if (ps.snapshot) ps.snapshot = IncomingSnapshot{};
+        if (ps.snapshot) ps.snapshot->restart();
         im.send_pull(id, ps.snapshot.has_value(), out);
       }
     } else if (now - std::min(now, ps.last_pull_ms) >= im.options.pull_interval_ms &&
