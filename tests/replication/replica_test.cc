@@ -499,6 +499,49 @@ BOOST_AUTO_TEST_CASE(snapshot_keeps_what_the_sender_has_not_seen) {
   BOOST_TEST((a->knowledge() == c->knowledge()));
 }
 
+BOOST_AUTO_TEST_CASE(a_snapshot_passes_the_horizon_on) {
+  ReplicaOptions o;
+  o.tombstone_retention_ms = 1000;
+  o.tombstone_scan_interval_ms = 1000;
+  Node a(1, o), b(2, o), c(3, o);
+  // b and c both hold the record; then a deletes it and removes the tombstone
+  // (it knows neither of them).
+  {
+    Loopback net;
+    for (Node* n : {&a, &b, &c}) net.add(**n);
+    auto pa = net.port(1);
+    BOOST_REQUIRE(a->put(kCust, fields({{"n", packed(1)}}), pa));
+    net.connect(*a, *b);
+    net.connect(*a, *c);
+    BOOST_REQUIRE(net.pump());
+    for (Node* n : {&b, &c}) {
+      a->peer_disconnected((*n)->id());
+      (*n)->peer_disconnected(1);
+      BOOST_REQUIRE(a->forget_peer((*n)->id()));
+    }
+  }
+  BOOST_REQUIRE(a->remove(kCust, a.out));
+  a.clock.advance(5000);
+  BOOST_REQUIRE(a->tick(a.out));
+  BOOST_TEST(!a->tombstone_horizon().empty());
+  // b meets a: snapshot, the record goes, and b takes a's horizon.
+  Loopback net;
+  for (Node* n : {&a, &b, &c}) net.add(**n);
+  net.connect(*a, *b);
+  BOOST_REQUIRE(net.pump());
+  BOOST_TEST(!(*b->get(kCust)).has_value());
+  BOOST_TEST((b->tombstone_horizon() == a->tombstone_horizon()));
+  // c, still holding the record, only meets b: b sends it to a snapshot too.
+  a->peer_disconnected(2);
+  b->peer_disconnected(1);
+  net.counts = {};
+  net.connect(*b, *c);
+  BOOST_REQUIRE(net.pump());
+  BOOST_TEST(net.counts.snapshot_required >= 1u);
+  BOOST_TEST(!(*c->get(kCust)).has_value());
+  BOOST_TEST(!(*b->get(kCust)).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(state_survives_reopen_on_lmdb) {
   TempDir dir("shopsync-replica");
   ManualClock clock(kStart);
