@@ -382,6 +382,10 @@ BOOST_AUTO_TEST_CASE(acknowledged_writes_survive_kills_partitions_and_bad_links)
   std::set<Dot> logged;
   for (const auto& v : views) logged.insert(v.logged_losers.begin(), v.logged_losers.end());
   const LedgerReport report = ledger.check(views[0], logged);
+  std::uint32_t most_siblings = 0;
+  for (const auto& [key, r] : views[0].records) most_siblings = std::max(most_siblings, r.sibling_count);
+  // Concurrent versions come from different nodes: never more siblings than nodes.
+  BOOST_TEST(most_siblings <= static_cast<std::uint32_t>(kNodes), "a record has " << most_siblings << " siblings");
   for (const auto& p : report.problems) BOOST_TEST_MESSAGE("problem: " << p);
 
   std::ostringstream faults;
@@ -392,7 +396,9 @@ BOOST_AUTO_TEST_CASE(acknowledged_writes_survive_kills_partitions_and_bad_links)
                                 << report.records_checked << " records checked, " << report.lost << " lost, "
                                 << report.wrong << " wrong; hot writes: " << report.hot_visible << " visible, "
                                 << report.hot_sibling << " siblings, " << report.hot_logged << " logged losers, "
-                                << report.hot_superseded << " superseded");
+                                << report.hot_superseded << " superseded by their node, "
+                                << report.hot_superseded_elsewhere << " by another node; at most " << most_siblings
+                                << " siblings per record");
   for (const auto& [i, m] : memory) {
     BOOST_TEST_MESSAGE("n" << i << " memory: RSS " << m.start_kib << " KiB at start, " << m.end_kib
                            << " KiB at the end (peak " << m.peak_kib << "), fds " << m.start_fds << " -> "

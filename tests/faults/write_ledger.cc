@@ -124,8 +124,12 @@ LedgerReport WriteLedger::check(const NodeView& view, const std::set<Dot>& logge
           ++r.hot_sibling;
         } else if (logged.count(a->dot) != 0) {
           ++r.hot_logged;
+        } else if (std::any_of(list.begin(), list.end(), [&](const Attempt* b) {
+                     return b->acked && b->node == a->node && b->updated_at > a->updated_at;
+                   })) {
+          ++r.hot_superseded;  // by its own node's later write: certainly in its causal past
         } else if (a->updated_at < newest_acked) {
-          ++r.hot_superseded;
+          ++r.hot_superseded_elsewhere;
         } else {
           problem(r.lost, show(key) + ": newest acknowledged write (dot " + std::to_string(a->dot.origin) + ":" +
                               std::to_string(a->dot.counter) + ") is neither visible nor a logged loser");

@@ -52,7 +52,9 @@ struct LedgerReport {
   std::uint64_t records_checked = 0;  // keys of items + owned, acknowledged hot writes
   std::uint64_t lost = 0;             // acknowledged writes not accounted for
   std::uint64_t wrong = 0;            // a value or a presence no write explains
-  std::uint64_t hot_visible = 0, hot_sibling = 0, hot_logged = 0, hot_superseded = 0;
+  std::uint64_t hot_visible = 0, hot_sibling = 0, hot_logged = 0;
+  std::uint64_t hot_superseded = 0;            // by a later write of the same node
+  std::uint64_t hot_superseded_elsewhere = 0;  // by a later write of another node that had seen it
   std::vector<std::string> problems;  // the first few, for the log
 };
 
