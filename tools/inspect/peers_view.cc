@@ -1,7 +1,6 @@
 // The peers view: every peer this node has seen, how far behind it is, and
 // whether it is putting the tombstone horizon at risk.
 #include <algorithm>
-#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -85,7 +84,7 @@ void judge(json& p, std::uint64_t now, std::uint64_t retention_ms) {
     warnings.push_back("its knowledge is below this node's tombstone horizon: it must take a snapshot when it returns");
   }
   const std::int64_t offset = p.value("clock_offset_ms", std::int64_t{0});
-  if (std::llabs(offset) > kClockSkewWarnMs) {
+  if (offset > kClockSkewWarnMs || offset < -kClockSkewWarnMs) {
     warnings.push_back("clock offset " + std::to_string(offset) + " ms is beyond " +
                        std::to_string(kClockSkewWarnMs) + " ms");
   }

@@ -108,9 +108,13 @@ std::string format_duration(std::uint64_t ms) {
   if (ms < 1000) return std::to_string(ms) + "ms";
   const std::uint64_t s = ms / 1000;
   if (s < 60) return std::to_string(s) + "s";
-  if (s < 3600) return std::to_string(s / 60) + "m " + std::to_string(s % 60) + "s";
-  if (s < 86400) return std::to_string(s / 3600) + "h " + std::to_string(s % 3600 / 60) + "m";
-  return std::to_string(s / 86400) + "d " + std::to_string(s % 86400 / 3600) + "h";
+  // "<big><unit> <small><unit>", the small part left out when it is zero.
+  auto two = [](std::uint64_t big, const char* bu, std::uint64_t small, const char* su) {
+    return std::to_string(big) + bu + (small ? " " + std::to_string(small) + su : std::string());
+  };
+  if (s < 3600) return two(s / 60, "m", s % 60, "s");
+  if (s < 86400) return two(s / 3600, "h", s % 3600 / 60, "m");
+  return two(s / 86400, "d", s % 86400 / 3600, "h");
 }
 
 std::string format_ago(std::uint64_t now, std::uint64_t then) {

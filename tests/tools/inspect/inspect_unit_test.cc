@@ -8,9 +8,11 @@
 namespace shopsync::inspect {
 namespace {
 
-Result<Options> parse(std::vector<const char*> args) {
-  args.insert(args.begin(), "shopsync-inspect");
-  return parse_options(static_cast<int>(args.size()), args.data());
+Result<Options> parse(std::initializer_list<const char*> args) {
+  const char* argv[16] = {"shopsync-inspect"};
+  int argc = 1;
+  for (const char* a : args) argv[argc++] = a;  // tests pass at most 15
+  return parse_options(argc, argv);
 }
 
 BOOST_AUTO_TEST_SUITE(inspect_unit)
@@ -44,6 +46,7 @@ BOOST_AUTO_TEST_CASE(values_and_progress) {
   BOOST_TEST(format_duration(999) == "999ms");
   BOOST_TEST(format_duration(3'723'000) == "1h 2m");
   BOOST_TEST(format_duration(2 * 86'400'000ull + 3'600'000) == "2d 1h");
+  BOOST_TEST(format_duration(7 * 86'400'000ull) == "7d");
   BOOST_TEST(packed_to_json(std::string("\xa3" "Ana", 4)) == "Ana");
   BOOST_TEST(packed_to_json(std::string("\xc4\x02\x01\x02", 4))["$binary"] == "AQI=");
   BOOST_TEST(packed_to_json(std::string("\xc1", 1)).contains("$undecodable"));
