@@ -92,6 +92,18 @@ void judge(json& p, std::uint64_t now, std::uint64_t retention_ms) {
   p["warnings"] = warnings;
 }
 
+// How much of what `theirs` knows this node already covers, in percent: the
+// progress of pulling from that peer (an initial sync shows it rising).
+double sync_progress(const VersionVector& ours, const VersionVector& theirs) {
+  std::uint64_t total = 0, covered = 0;
+  for (const auto& [node, counter] : theirs.entries()) {
+    total += counter;
+    covered += std::min(counter, ours.get(node));
+  }
+  if (total == 0) return 100.0;
+  return static_cast<double>(covered * 1000 / total) / 10.0;
+}
+
 json ago(std::uint64_t now, std::uint64_t then) {
   if (then == 0) return nullptr;
   return then > now ? std::int64_t{0} : static_cast<std::int64_t>(now - then);
@@ -172,6 +184,8 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
                   {"records_out", p.records_out},
                   {"last_error", p.last_error},
                   {"knowledge", vv_json(p.knowledge)},
+                  {"we_lack_changes", changes_behind(p.knowledge, ours)},
+                  {"sync_progress_percent", sync_progress(ours, p.knowledge)},
                   {"behind_horizon", !horizon->empty() && !p.knowledge.covers(*horizon)},
                   {"tombstones_held_back", held[id]}};
       rows.push_back(std::move(row));
@@ -206,6 +220,8 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
                     {"records_out", p.records_out},
                     {"last_error", p.last_error},
                     {"knowledge", nullptr},
+                    {"we_lack_changes", nullptr},
+                    {"sync_progress_percent", nullptr},
                     {"behind_horizon", nullptr},
                     {"tombstones_held_back", nullptr}});
   }

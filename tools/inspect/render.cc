@@ -128,6 +128,15 @@ Lines peers(const json& d) {
                   "  " + (str(p["last_error"]).empty() ? "-" : str(p["last_error"])));
     if (!p["address"].is_null() && !str(p["address"]).empty()) out.push_back("    address " + str(p["address"]));
     if (p["knowledge"].is_object()) out.push_back("    knows   " + vv_text(p["knowledge"]));
+    if (p["we_lack_changes"].is_number() && p["we_lack_changes"].get<std::uint64_t>() > 0) {
+      const double pct = p.value("sync_progress_percent", 0.0);
+      const int filled = static_cast<int>(pct / 5);
+      char num[16];
+      std::snprintf(num, sizeof num, "%.1f%%", pct);
+      out.push_back("    pulling [" + std::string(static_cast<std::size_t>(filled), '#') +
+                    std::string(static_cast<std::size_t>(20 - filled), '.') + "] " + num + " of what it knows; up to " +
+                    str(p["we_lack_changes"]) + " change(s) to go");
+    }
   }
   if (d["peers"].empty()) out.push_back("(no peer seen yet)");
   if (!d["warnings"].empty()) out.emplace_back();

@@ -90,12 +90,17 @@ BOOST_AUTO_TEST_CASE(peers_show_lag_and_warn_when_the_tombstone_horizon_is_at_ri
   BOOST_TEST((*b)["lag_changes"] == 1);
   BOOST_TEST((*b)["lag_ms"].get<std::uint64_t>() >= 60'000u);
   BOOST_TEST((*b)["tombstones_held_back"] == 0);
+  // B knows of its own O3, which A has not pulled yet.
+  BOOST_TEST((*b)["we_lack_changes"] == 1);
+  BOOST_TEST((*b)["sync_progress_percent"].get<double>() < 100.0);
   BOOST_TEST((*b)["horizon_at_risk"] == true);  // not seen for 6 of the 7 days
   BOOST_TEST((*b)["warnings"].dump().find("more than half the tombstone retention") != std::string::npos);
 
   BOOST_TEST((*c)["found_by"] == "mdns");
   BOOST_TEST((*c)["last_error"] == "connection refused");
   BOOST_TEST((*c)["tombstones_held_back"] == 1);  // C3's 10-day-old tombstone waits for C
+  BOOST_TEST((*c)["we_lack_changes"] == 0);
+  BOOST_TEST((*c)["sync_progress_percent"] == 100.0);
   BOOST_TEST((*c)["horizon_at_risk"] == true);
   BOOST_TEST((*c)["lag_changes"].get<std::uint64_t>() >= 6u);  // every live version A holds
   const std::string cw = (*c)["warnings"].dump();
@@ -115,6 +120,7 @@ BOOST_AUTO_TEST_CASE(peers_show_lag_and_warn_when_the_tombstone_horizon_is_at_ri
   BOOST_TEST(text.exit_code == 0);
   BOOST_TEST(text.out.find("shop-b") != std::string::npos);
   BOOST_TEST(text.out.find("! shop-c") != std::string::npos);
+  BOOST_TEST(text.out.find("pulling [") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(record_shows_visible_value_siblings_vector_and_history) {
@@ -208,6 +214,7 @@ BOOST_AUTO_TEST_CASE(diff_names_the_records_that_differ_and_the_dots_each_side_l
   auto text = inspect({"diff", f.dir_a.string(), f.dir_b.string()});
   BOOST_TEST(text.exit_code == kExitDiffers);
   BOOST_TEST(text.out.find("A lacks 1 dot(s):") != std::string::npos);
+  BOOST_TEST(text.err.empty());  // no progress bar when stderr is not a terminal
 
   // Once they sync, the same two directories are identical.
   f.sync();
