@@ -92,59 +92,112 @@ void Replica::Impl::notify_peers(Outbox& out, std::optional<NodeId> except) {
   }
 }
 
-Result<VisibleRecord> Replica::Impl::write_local(
-    const RecordKey& key, Outbox& out,
-    const std::function<Result<Version>(const std::optional<RecordState>&, Hlc now)>& make) {
-  SHOPSYNC_TRY(validate_key(key));
-  // A peer knows writes of ours that this store does not (a data directory
-  // restored from an old backup, or lost): taking the next counter now would
-  // give a new write a dot that already names another. Catch up first.
-  const std::uint64_t own = std::max(meta.counter, meta.knowledge.get(meta.node_id));
-  for (const auto& [id, ps] : peers) {
-    if (ps.stats.knowledge.get(meta.node_id) > own) {
-      return Status(Errc::unavailable, "peer " + std::to_string(id) + " knows writes of this node that its store lacks;"
-                                       " writes resume once they are synced back");
-    }
+Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std::vector<LocalStep>& steps,
+                                                                            Outbox& out) {
+  std::vector<Result<VisibleRecord>> results;
+  results.reserve(steps.size());
+  std::size_t valid = 0;
+  for (LocalStep& step : steps) {
+    if (step.precheck) step.precheck = validate_key(step.key);
+    if (step.precheck) ++valid;
   }
-  // Read before the write: the clock reading and the counter must be the same
-  // whichever number of times the store runs the body.
-  const Hlc now = hlc.now();
-  NodeMeta next;
-  RecordState written;
-  Status st = store.write([&](StoreWriter& w) -> Status {
-    auto current = w.record(key);
-    if (!current) return current.status();
-    auto version = make(*current, now);
-    if (!version) return version.status();
-    next = meta;
-    next.counter = own + 1;
-    next.clock = std::max(meta.clock, now);
-    version->dot = Dot{meta.node_id, next.counter};
-    version->updated_at = now;
-    version->uplink_origin = options.uplink;
-    next.knowledge.advance(version->dot);
-    // A record this node does not hold may still exist elsewhere as versions
-    // it has seen and dropped (a tombstone it removed, a snapshot purge): the
-    // new version must supersede those too, or a peer still holding such a
-    // tombstone would keep it as a concurrent sibling and the two would never
-    // agree. Every dot this node's knowledge covers is one it has seen, so
-    // that knowledge is the right context for a version written from nothing.
-    RecordState base;
-    if (current->has_value()) {
-      base = **current;
-    } else {
-      base.context = meta.knowledge;
+  if (valid > 0) {
+    // A peer knows writes of ours that this store does not (a data directory
+    // restored from an old backup, or lost): taking the next counter now would
+    // give a new write a dot that already names another. Catch up first.
+    const std::uint64_t own = std::max(meta.counter, meta.knowledge.get(meta.node_id));
+    for (const auto& [id, ps] : peers) {
+      if (ps.stats.knowledge.get(meta.node_id) > own) {
+        return Status(Errc::unavailable, "peer " + std::to_string(id) + " knows writes of this node that its store lacks;"
+                                         " writes resume once they are synced back");
+      }
     }
-    written = supersede(base, std::move(*version));
-    SHOPSYNC_TRY(w.put_record(key, written));
-    return w.put_node_meta(next);
-  });
-  if (!st) return st;
-  meta = std::move(next);
-  VisibleRecord visible = make_visible(key, written);
-  out.changed(key, &visible);
-  notify_peers(out);
-  return visible;
+    // Read before the write: the clock readings and the counters must be the
+    // same whichever number of times the store runs the body. One reading per
+    // step, so a key written twice in a batch gets increasing stamps.
+    std::vector<Hlc> nows(steps.size(), 0);
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      if (steps[i].precheck) nows[i] = hlc.now();
+    }
+    NodeMeta next;
+    std::vector<std::optional<RecordState>> written;
+    std::vector<Status> errors;
+    Status st = store.write([&](StoreWriter& w) -> Status {
+      // The body may run more than once: start from scratch each time.
+      next = meta;
+      next.counter = own;
+      written.assign(steps.size(), std::nullopt);
+      errors.assign(steps.size(), Status::ok());
+      for (std::size_t i = 0; i < steps.size(); ++i) {
+        const LocalStep& step = steps[i];
+        if (!step.precheck) continue;
+        auto current = w.record(step.key);
+        if (!current) return current.status();
+        auto version = step.make(*current, nows[i]);
+        if (!version) {
+          errors[i] = version.status();
+          continue;
+        }
+        const Dot dot{meta.node_id, next.counter + 1};
+        version->dot = dot;
+        version->updated_at = nows[i];
+        version->uplink_origin = options.uplink;
+        // A record this node does not hold may still exist elsewhere as
+        // versions it has seen and dropped (a tombstone it removed, a snapshot
+        // purge): the new version must supersede those too, or a peer still
+        // holding such a tombstone would keep it as a concurrent sibling and
+        // the two would never agree. Every dot this node's knowledge covers is
+        // one it has seen, so that knowledge is the right context for a
+        // version written from nothing.
+        RecordState base;
+        if (current->has_value()) {
+          base = **current;
+        } else {
+          base.context = next.knowledge;
+        }
+        RecordState state = supersede(base, std::move(*version));
+        // The store leaves itself unchanged when it refuses one record: that
+        // record alone fails.
+        if (Status put = w.put_record(step.key, state); !put) {
+          if (put.code() != Errc::too_large && put.code() != Errc::invalid_argument) return put;
+          errors[i] = put;
+          continue;
+        }
+        next.counter = dot.counter;
+        next.clock = std::max(next.clock, nows[i]);
+        next.knowledge.advance(dot);
+        written[i] = std::move(state);
+      }
+      if (next == meta) return Status::ok();  // nothing applied
+      return w.put_node_meta(next);
+    });
+    if (!st) return st;
+    const bool changed = !(next == meta);
+    meta = std::move(next);
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      if (!steps[i].precheck) {
+        results.emplace_back(steps[i].precheck);
+      } else if (!errors[i]) {
+        results.emplace_back(errors[i]);
+      } else {
+        VisibleRecord visible = make_visible(steps[i].key, *written[i]);
+        out.changed(steps[i].key, &visible);
+        results.emplace_back(std::move(visible));
+      }
+    }
+    if (changed) notify_peers(out);
+    return results;
+  }
+  for (const LocalStep& step : steps) results.emplace_back(step.precheck);
+  return results;
+}
+
+Result<VisibleRecord> Replica::Impl::write_local(const RecordKey& key, Outbox& out, MakeVersion make) {
+  std::vector<LocalStep> steps;
+  steps.push_back(LocalStep{key, std::move(make)});
+  auto results = write_local_batch(steps, out);
+  if (!results) return results.status();
+  return std::move(results->front());
 }
 
 // ---- Replica
@@ -189,29 +242,55 @@ Result<std::unique_ptr<Replica>> Replica::open(Store& store, Clock& clock, Repli
   return std::unique_ptr<Replica>(new Replica(std::move(impl)));
 }
 
-Result<VisibleRecord> Replica::put(const RecordKey& key, const FieldUpdate& update, Outbox& out) {
-  SHOPSYNC_TRY(validate_update(update));
-  const StrategyKind kind = impl_->strategy_for(key.collection);
-  const std::uint64_t tolerance = impl_->options.tolerance_ms;
-  return impl_->write_local(key, out, [&](const std::optional<RecordState>& current, Hlc now) -> Result<Version> {
+namespace {
+
+// The versions of put() and remove(), shared with apply_local_writes().
+Replica::Impl::MakeVersion make_put(const FieldUpdate& update, StrategyKind kind, std::uint64_t tolerance) {
+  return [&update, kind, tolerance](const std::optional<RecordState>& current, Hlc now) -> Result<Version> {
     Version v;
     const Fields base = current ? base_fields(current->siblings, kind, tolerance) : Fields{};
     v.fields = apply_update(base, update, now);
     return v;
-  });
+  };
 }
 
-Result<VisibleRecord> Replica::remove(const RecordKey& key, Outbox& out) {
-  const StrategyKind kind = impl_->strategy_for(key.collection);
-  const std::uint64_t tolerance = impl_->options.tolerance_ms;
-  return impl_->write_local(key, out, [&](const std::optional<RecordState>& current, Hlc) -> Result<Version> {
+Replica::Impl::MakeVersion make_remove(const RecordKey& key, StrategyKind kind, std::uint64_t tolerance) {
+  return [&key, kind, tolerance](const std::optional<RecordState>& current, Hlc) -> Result<Version> {
     if (!current || current->siblings.empty() || choose_visible(current->siblings, kind, tolerance).deleted) {
       return Status::not_found("no record " + key.collection + "/" + key.id + " to delete");
     }
     Version v;
     v.deleted = true;
     return v;
-  });
+  };
+}
+
+}  // namespace
+
+Result<VisibleRecord> Replica::put(const RecordKey& key, const FieldUpdate& update, Outbox& out) {
+  SHOPSYNC_TRY(validate_update(update));
+  return impl_->write_local(key, out,
+                            make_put(update, impl_->strategy_for(key.collection), impl_->options.tolerance_ms));
+}
+
+Result<VisibleRecord> Replica::remove(const RecordKey& key, Outbox& out) {
+  return impl_->write_local(key, out,
+                            make_remove(key, impl_->strategy_for(key.collection), impl_->options.tolerance_ms));
+}
+
+Result<std::vector<Result<VisibleRecord>>> Replica::apply_local_writes(const std::vector<LocalWrite>& writes,
+                                                                       Outbox& out) {
+  std::vector<Impl::LocalStep> steps;
+  steps.reserve(writes.size());
+  for (const LocalWrite& write : writes) {
+    const StrategyKind kind = impl_->strategy_for(write.key.collection);
+    const std::uint64_t tolerance = impl_->options.tolerance_ms;
+    Impl::LocalStep step{write.key, write.remove ? make_remove(write.key, kind, tolerance)
+                                                 : make_put(write.update, kind, tolerance)};
+    if (!write.remove) step.precheck = validate_update(write.update);
+    steps.push_back(std::move(step));
+  }
+  return impl_->write_local_batch(steps, out);
 }
 
 Result<VisibleRecord> Replica::resolve(const RecordKey& key, const Resolution& resolution, Outbox& out) {

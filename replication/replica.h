@@ -94,6 +94,15 @@ struct FieldUpdate {
   bool replace = true;
 };
 
+// One local write of a batch (Replica::apply_local_writes): a put of `update`
+// (whole record or field patch, as FieldUpdate::replace says) or, when
+// `remove` is true, a tombstone (`update` is then ignored).
+struct LocalWrite {
+  RecordKey key;
+  FieldUpdate update;
+  bool remove = false;
+};
+
 // How a conflicted record is resolved by hand: choose one sibling, or supply
 // the merged fields (a whole-record replacement).
 struct Resolution {
@@ -150,6 +159,17 @@ class Replica {
   Result<VisibleRecord> put(const RecordKey& key, const FieldUpdate& update, Outbox& out);
   // Writes a tombstone. not_found when the record is unknown or already deleted.
   Result<VisibleRecord> remove(const RecordKey& key, Outbox& out);
+  // Many local writes in ONE Store::write (one commit, one fsync) and one
+  // Notify to connected peers after it. Each write is exactly what put() or
+  // remove() would do, in order (a key written twice sees its earlier write).
+  // Errors are per record: the answer holds one result per write, in order;
+  // a write with a bad key or value (invalid_argument, found before the
+  // transaction), too large (too_large) or nothing to remove (not_found) gets
+  // its own error and the others still apply. The outer Result fails only for
+  // what concerns the whole batch: unavailable (as put()) and the store's
+  // errors; then nothing of the batch is applied. put()/remove() are this
+  // with a batch of one.
+  Result<std::vector<Result<VisibleRecord>>> apply_local_writes(const std::vector<LocalWrite>& writes, Outbox& out);
   // A local write whose context covers every sibling. not_found (unknown
   // record or no sibling with the chosen dot), refused (`seen` guard),
   // invalid_argument (neither choose nor fields).

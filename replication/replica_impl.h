@@ -65,9 +65,18 @@ struct Replica::Impl {
   VisibleRecord make_visible(const RecordKey& key, const RecordState& state) const;
   PeerState& peer(NodeId id);
 
-  // Local writes (replica.cc).
-  Result<VisibleRecord> write_local(const RecordKey& key, Outbox& out,
-                                    const std::function<Result<Version>(const std::optional<RecordState>&, Hlc now)>& make);
+  // Local writes (replica.cc). `make` builds the new version from the
+  // record's current state (inside the transaction) and the write's HLC.
+  using MakeVersion = std::function<Result<Version>(const std::optional<RecordState>&, Hlc now)>;
+  struct LocalStep {
+    RecordKey key;
+    MakeVersion make;
+    Status precheck = Status::ok();  // not ok: the step is skipped with this error
+  };
+  // All steps in one Store::write, one result per step (see
+  // Replica::apply_local_writes); write_local is a batch of one.
+  Result<std::vector<Result<VisibleRecord>>> write_local_batch(std::vector<LocalStep>& steps, Outbox& out);
+  Result<VisibleRecord> write_local(const RecordKey& key, Outbox& out, MakeVersion make);
   void notify_peers(Outbox& out, std::optional<NodeId> except = std::nullopt);
 
   // Sync (replica_sync.cc).
