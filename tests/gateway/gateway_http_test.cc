@@ -24,6 +24,17 @@ BOOST_AUTO_TEST_CASE(seed_requests_with_a_token) {
   BOOST_TEST(rc == 0, "python client failed:\n" << output);
 }
 
+// One push of 1000 records (docs/http-gateway.md): all applied, in order, with
+// one bad record reported alone. The script prints the push's wall time.
+BOOST_AUTO_TEST_CASE(bulk_push_applies_every_good_record) {
+  GatewayHarness h;
+  h.start();
+  std::string output;
+  const int rc = run_python(kClient, {std::to_string(h.port), h.token, "bulk"}, output);
+  BOOST_TEST_MESSAGE(output);
+  BOOST_TEST(rc == 0, "python client failed:\n" << output);
+}
+
 BOOST_AUTO_TEST_CASE(refused_requests_change_nothing) {
   GatewayHarness h;
   // Something stored to protect.

@@ -8,6 +8,9 @@ SCENARIO: seed    the seed document's example requests, in order (pull, push
           errors  refused requests (no token, malformed JSON, wrong types,
                   oversized body, unknown collection, bad ids) -- the caller
                   checks that the store did not change
+          bulk    one push of 1000 records plus a bad one and a repeated key:
+                  every good one applied in order, the bad one reported alone;
+                  prints the push's wall time (informative, never checked)
 Exits 0 when every check passed; prints what it did and, on failure, why.
 """
 import datetime
@@ -15,6 +18,7 @@ import http.client
 import json
 import socket
 import sys
+import time
 
 PORT = int(sys.argv[1])
 TOKEN = sys.argv[2]
@@ -285,10 +289,38 @@ def errors():
     print("error scenario: all checks passed")
 
 
+def bulk():
+    records = [{"customer_id": "BULK_%04d" % i, "name": "Customer %d" % i, "n": i} for i in range(1000)]
+    records.insert(500, {"name": "no id"})
+    records.append({"customer_id": "BULK_0007", "name": "again", "n": 7})
+    started = time.monotonic()
+    status, doc = request("POST", "/api/sync/push", {"deviceId": "bulk_device", "changes": {"customers": records}})
+    elapsed = time.monotonic() - started
+    check(status == 200, "bulk push: 200")
+    check(doc["success"] is False and len(doc["errors"]) == 1, "bulk push: exactly one error")
+    check(doc["errors"][0]["index"] == 500 and doc["errors"][0]["code"] == "invalid_argument",
+          "bulk push: the record without an id is reported alone, at its index")
+    expected = [("BULK_%04d" % i, "CREATE") for i in range(1000)] + [("BULK_0007", "UPDATE")]
+    check([(a["entityId"], a["action"]) for a in doc["applied"]] == expected,
+          "bulk push: every good record applied, in order")
+    check(doc["conflicts"] == [], "bulk push: no conflicts")
+    status, doc = request("GET", "/v1/customers/BULK_0999")
+    check(status == 200 and doc["record"]["fields"]["n"] == 999, "bulk push: the last record is stored")
+    status, doc = request("GET", "/v1/customers/BULK_0007")
+    check(status == 200 and doc["record"]["fields"]["name"] == "again", "bulk push: a repeated key takes its last value")
+    # The device's own push is not echoed back to it.
+    status, doc = request("POST", "/api/sync/pull", {"deviceId": "bulk_device", "lastSyncTimestamp": None})
+    check(status == 200, "bulk pull: 200")
+    print("bulk push of %d records: %.3f s" % (len(records), elapsed))
+    print("bulk scenario: all checks passed")
+
+
 if SCENARIO == "seed":
     seed()
 elif SCENARIO == "errors":
     errors()
+elif SCENARIO == "bulk":
+    bulk()
 else:
     print("unknown scenario " + SCENARIO)
     sys.exit(2)
