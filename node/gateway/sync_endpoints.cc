@@ -1,6 +1,8 @@
 // The original system's sync endpoints (docs/http-gateway.md, "Sync").
 #include <algorithm>
 #include <charconv>
+#include <functional>
+#include <optional>
 #include <set>
 
 #include "node/gateway/gateway.h"
@@ -339,13 +341,48 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
   std::vector<RecordKey> resend;
   std::set<RecordKey> settled;  // resolved in the device's favour: no longer to resend
 
+  // Each record is decided against the node's state, and its write (if any)
+  // joins one Replica::apply_local_writes: one transaction for the push, not
+  // one per record. What a record adds to the answer is done once its write's
+  // result is known (its `finish`), in request order. A key already waiting
+  // flushes the batch first, so a record pushed twice is decided against what
+  // its earlier step left (its write and what the device was given). A write that fails is reported for that
+  // record alone, as before.
+  struct Step {
+    std::optional<LocalWrite> write;
+    std::function<void(const Result<VisibleRecord>*)> finish;  // null: no write
+  };
+  std::vector<Step> steps;
+  std::set<RecordKey> pending_keys;  // keys of the steps not yet finished
+  auto flush = [&]() {
+    std::vector<LocalWrite> writes;
+    for (Step& step : steps) {
+      if (step.write) writes.push_back(std::move(*step.write));
+    }
+    Result<std::vector<Result<VisibleRecord>>> results = std::vector<Result<VisibleRecord>>{};
+    if (!writes.empty()) results = replica_.apply_local_writes(writes, outbox_);
+    std::size_t next = 0;
+    for (Step& step : steps) {
+      if (!step.write) {
+        step.finish(nullptr);
+      } else if (results) {
+        step.finish(&(*results)[next++]);
+      } else {  // the whole batch failed: every write of it fails alike
+        const Result<VisibleRecord> failed(results.status());
+        step.finish(&failed);
+      }
+    }
+    steps.clear();
+    pending_keys.clear();
+  };
+
   for (auto cit = changes.begin(); cit != changes.end(); ++cit) {
-    const std::string& collection = cit.key();
+    const std::string collection = cit.key();
     const StrategyKind strategy = replica_.strategy_for(collection);
     std::size_t index = 0;
     for (const json& item : *cit) {
       const std::size_t at = index++;
-      auto fail = [&](const std::string& id, const Status& s) {
+      auto fail = [this, &errors, collection, at](const std::string& id, const Status& s) {
         ++metrics_->push_errors;
         json e = {{"entityType", collection}, {"index", at}, {"error", s.message()}, {"code", code_name(s.code())}};
         if (!id.empty()) {
@@ -356,14 +393,18 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
       };
       auto pushed = read_pushed(collection, item, now);
       if (!pushed) {
-        fail("", pushed.status());
+        steps.push_back({std::nullopt, [fail, st = pushed.status()](const Result<VisibleRecord>*) { fail("", st); }});
         continue;
       }
       const PushedRecord& p = *pushed;
       ++metrics_->pushed_records;
+      if (pending_keys.count(p.key) > 0) flush();
+      pending_keys.insert(p.key);
       auto current_r = replica_.get(p.key);
       if (!current_r) {
-        fail(p.key.id, current_r.status());
+        steps.push_back({std::nullopt, [fail, id = p.key.id, st = current_r.status()](const Result<VisibleRecord>*) {
+                           fail(id, st);
+                         }});
         continue;
       }
       const std::optional<VisibleRecord>& current = *current_r;
@@ -381,7 +422,7 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
           return Status::ok();
         });
         if (!read) {
-          fail(p.key.id, read);
+          steps.push_back({std::nullopt, [fail, id = p.key.id, read](const Result<VisibleRecord>*) { fail(id, read); }});
           continue;
         }
       }
@@ -391,34 +432,35 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
       // device never saw is treated as absent (its push re-creates the record).
       const bool unseen_change =
           current && (live || seen) && (!seen || !seen->context.covers(current->context));
-      auto applied_entry = [&](const char* action) {
-        json a = {{"entityType", collection}, {"entityId", p.key.id}, {"action", action}, {"uniqueId", p.key.id}};
+      auto applied_entry = [&applied, collection, key = p.key](const char* action) {
+        json a = {{"entityType", collection}, {"entityId", key.id}, {"action", action}, {"uniqueId", key.id}};
         applied.push_back(std::move(a));
       };
-      auto remember = [&](const VisibleRecord& now_visible) {
+      auto remember = [&seen_updates, key = p.key](const VisibleRecord& now_visible) {
         Hlc newest = newest_hlc(now_visible.siblings);
-        seen_updates.emplace_back(p.key, SeenVersion{now_visible.context, newest});
+        seen_updates.emplace_back(key, SeenVersion{now_visible.context, newest});
       };
-      auto write_client = [&]() -> Result<VisibleRecord> {
-        if (p.deleted) return replica_.remove(p.key, outbox_);
-        return replica_.put(p.key, replace_with(p.fields), outbox_);
-      };
+      const LocalWrite client_write{p.key, replace_with(p.fields), p.deleted};
 
       if (same || (p.deleted && !live)) {
-        if (current) remember(*current);
-        settled.insert(p.key);
-        applied_entry(p.deleted ? "DELETE" : "UPDATE");
+        steps.push_back({std::nullopt, [=, &settled, key = p.key, deleted = p.deleted](const Result<VisibleRecord>*) {
+                           if (current) remember(*current);
+                           settled.insert(key);
+                           applied_entry(deleted ? "DELETE" : "UPDATE");
+                         }});
         continue;
       }
       if (!unseen_change) {
-        auto written = write_client();
-        if (!written) {
-          fail(p.key.id, written.status());
-          continue;
-        }
-        remember(*written);
-        settled.insert(p.key);
-        applied_entry(p.deleted ? "DELETE" : live ? "UPDATE" : "CREATE");
+        const char* action = p.deleted ? "DELETE" : live ? "UPDATE" : "CREATE";
+        steps.push_back({client_write, [=, &settled, key = p.key](const Result<VisibleRecord>* written) {
+                           if (!*written) {
+                             fail(key.id, written->status());
+                             return;
+                           }
+                           remember(**written);
+                           settled.insert(key);
+                           applied_entry(action);
+                         }});
         continue;
       }
 
@@ -477,28 +519,36 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
       if (strategy == StrategyKind::newest_wins) conflict["nearSimultaneous"] = near;
       if (strategy == StrategyKind::manual) conflict["requiresResolution"] = true;
       ++metrics_->push_conflicts[{std::string(to_string(strategy)), winner}];
-      if (winner == "server") {
-        resend.push_back(p.key);  // the device holds the losing version
-      } else {
-        auto written = winner == "client" ? write_client()
-                       : merge_update.fields.empty() ? Result<VisibleRecord>(*current)
-                                                     : replica_.put(p.key, merge_update, outbox_);
-        if (!written) {
-          fail(p.key.id, written.status());
-          continue;
-        }
-        if (winner == "client") {
-          remember(*written);
-          settled.insert(p.key);
+      auto finish_conflict = [=, this, &settled, &resend, &conflicts, key = p.key](const Result<VisibleRecord>* written) mutable {
+        if (winner == "server") {
+          resend.push_back(key);  // the device holds the losing version
         } else {
-          conflict["mergedVersion"] = record_json(*written);
-          resend.push_back(p.key);  // the device must take the merged value
+          if (!*written) {
+            fail(key.id, written->status());
+            return;
+          }
+          if (winner == "client") {
+            remember(**written);
+            settled.insert(key);
+          } else {
+            conflict["mergedVersion"] = record_json(**written);
+            resend.push_back(key);  // the device must take the merged value
+          }
+          applied_entry("UPDATE");
         }
-        applied_entry("UPDATE");
+        conflicts.push_back(std::move(conflict));
+      };
+      if (winner == "server") {
+        steps.push_back({std::nullopt, finish_conflict});
+      } else if (winner == "merged" && merge_update.fields.empty()) {  // nothing to write: the node's value stands
+        steps.push_back({std::nullopt, [finish_conflict, unchanged = Result<VisibleRecord>(*current)](
+                                           const Result<VisibleRecord>*) mutable { finish_conflict(&unchanged); }});
+      } else {
+        steps.push_back({winner == "client" ? client_write : LocalWrite{p.key, merge_update, false}, finish_conflict});
       }
-      conflicts.push_back(std::move(conflict));
     }
   }
+  flush();
 
   Status saved = store_.write([&](StoreWriter& w) -> Status {
     auto d = load_device(w, device);
