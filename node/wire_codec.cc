@@ -94,7 +94,10 @@ struct BodyEncoder {
     p.pack_array(1);
     pack_vv(p, m.knowledge);
   }
-  void operator()(const SnapshotRequired&) { p.pack_array(0); }
+  void operator()(const SnapshotRequired& m) {
+    p.pack_array(1);
+    pack_vv(p, m.horizon);
+  }
 };
 
 struct ZstdContexts {
@@ -280,8 +283,12 @@ WireMessage decode_body(MessageType type, const msgpack::object& body) {
       return Notify{as_vv(f.at(0), "NOTIFY knowledge")};
     }
     case MessageType::snapshot_required: {
+      // The horizon was appended in 0.1 (bodies only grow): an older peer's
+      // empty body still decodes, with an empty horizon.
       const Fields f(body, 0, "SNAPSHOT_REQUIRED");
-      return SnapshotRequired{};
+      SnapshotRequired m;
+      if (f.has(0)) m.horizon = as_vv(f.at(0), "SNAPSHOT_REQUIRED horizon");
+      return m;
     }
   }
   bad("unknown message type");

@@ -89,7 +89,7 @@ BOOST_AUTO_TEST_CASE(every_message_round_trips) {
   Pull pull{hello.knowledge, 4, true};
   const std::vector<WireMessage> messages = {
       hello,          Heartbeat{99}, Error{3, "no common protocol version"}, pull, sample_batch(3),
-      Credit{1},      Notify{hello.knowledge}, SnapshotRequired{}};
+      Credit{1},      Notify{hello.knowledge}, SnapshotRequired{hello.knowledge}, SnapshotRequired{}};
   for (const auto& m : messages) {
     const Decoded d = ok(decode(encode(m)));
     BOOST_TEST(d.version == kProtocolMax);
