@@ -50,12 +50,15 @@ Outbox& Node::outbox() { return *outbox_; }
 Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   log::set_threshold(config.log_level);
   SHOPSYNC_TRY(ensure_data_dir(config.data_dir));
+  auto lock = DataDirLock::acquire(config.data_dir);
+  if (!lock) return lock.status();
   auto identity = load_or_create_identity(config.data_dir);
   if (!identity) return identity.status().context("loading the node identity");
   if (identity->created) SHOPSYNC_LOG(info, "created the CURVE key pair of this node in " << config.data_dir.string());
 
   std::unique_ptr<Node> node(new Node(std::move(config), std::move(*identity)));
   NodeConfig& cfg = node->config_;
+  node->data_dir_lock_.emplace(std::move(*lock));
 
   StoreOptions store_options;
   store_options.sync_each_commit = cfg.sync_each_commit;

@@ -34,6 +34,7 @@
 #include "node/api/api_server.h"
 #include "node/api/api_types.h"
 #include "node/config.h"
+#include "node/data_dir_lock.h"
 #include "node/identity.h"
 #include "node/peer_table.h"
 #include "node/signals.h"
@@ -158,6 +159,7 @@ class Node {
   bool is_trusted(std::string_view key);
 
   NodeConfig config_;
+  std::optional<DataDirLock> data_dir_lock_;  // released last: after the store is closed
   NodeIdentity identity_;
   SystemClock clock_;
   std::unique_ptr<LmdbStore> store_;

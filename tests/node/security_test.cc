@@ -72,6 +72,22 @@ BOOST_AUTO_TEST_CASE(a_strangers_key_is_refused) {
   BOOST_TEST(wait_until([&] { return a.api().get({"customers", "AFTER"}).is_ok(); }, 15s));
 }
 
+BOOST_AUTO_TEST_CASE(a_second_daemon_on_the_same_data_dir_is_refused) {
+  TempDir dir("shopsync-node");
+  NodeProcess first(options(dir, "a"));
+  first.start();
+  put(first, "customers", "C1", "kept");
+  NodeProcess second(options(dir, "a"));
+  BOOST_TEST(second.run_expecting_exit(10s) == 1);
+  BOOST_TEST(second.log().find("is in use by another shopsyncd") != std::string::npos, second.log());
+  // The first one is untouched and keeps serving.
+  BOOST_TEST(first.api().get({"customers", "C1"}).is_ok());
+  BOOST_TEST(first.stop() == 0);
+  // Once it has stopped, the directory starts again with everything in it.
+  second.start();
+  BOOST_TEST(second.api().get({"customers", "C1"}).is_ok());
+}
+
 BOOST_AUTO_TEST_CASE(a_node_of_another_cluster_is_refused) {
   TempDir dir("shopsync-node");
   NodeProcess a(options(dir, "a", "lyon"));

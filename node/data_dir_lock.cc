@@ -1,0 +1,49 @@
+#include "node/data_dir_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace shopsync {
+
+Result<DataDirLock> DataDirLock::acquire(const std::filesystem::path& data_dir) {
+  const std::string path = (data_dir / "shopsyncd.lock").string();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::io_error("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char owner[32] = {};
+    const ssize_t n = ::pread(fd, owner, sizeof owner - 1, 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) return Status::io_error("cannot lock " + path + ": " + std::strerror(err));
+    std::string pid = n > 0 ? std::string(owner, static_cast<std::size_t>(n)) : "unknown";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Status::refused("data directory " + data_dir.string() + " is in use by another shopsyncd (pid " + pid +
+                           "); stop it first or give another --data");
+  }
+  // The pid is only for the message above; the lock itself is what counts.
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // Not fatal: the lock is held; only the message of a second daemon is poorer.
+  }
+  return DataDirLock(fd);
+}
+
+DataDirLock& DataDirLock::operator=(DataDirLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+DataDirLock::~DataDirLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace shopsync
