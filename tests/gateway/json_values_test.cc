@@ -28,6 +28,37 @@ BOOST_AUTO_TEST_CASE(bad_json_is_an_error_naming_it) {
   BOOST_TEST(unpack_value(std::string("\xc4\x02\x01\x02")) == json("AQI="));  // binary -> base64
 }
 
+// The shared implementation (node/api/json_values.h) behind the gateway, the
+// CLI and the inspector: each convention stays what its users rely on.
+BOOST_AUTO_TEST_CASE(binary_forms_of_the_shared_json_values) {
+  namespace jv = ::shopsync::json_values;
+  const std::string bin("\xc4\x02\x01\x02", 4);
+  const json tagged = json::parse(R"({"$binary":"AQI="})");
+  // Gateway: a browser's {"$binary": ...} object is just a map; binary reads as a base64 string.
+  BOOST_TEST(unpack_value(pack_value(tagged)) == tagged);
+  // CLI / inspector: the tagged object is binary, both ways, also nested.
+  BOOST_TEST(jv::json_to_packed(tagged, jv::BinaryForm::tagged_object) == bin);
+  BOOST_TEST(*jv::decode_packed(bin, jv::BinaryForm::tagged_object) == tagged);
+  const json nested = json::parse(R"({"a":[{"$binary":""},{"$binary":"not base64!"}]})");
+  BOOST_TEST(*jv::decode_packed(jv::json_to_packed(nested, jv::BinaryForm::tagged_object),
+                                jv::BinaryForm::tagged_object) == nested);
+  // Undecodable bytes: an error, null (gateway) or {"$undecodable": hex} (inspector).
+  BOOST_TEST((jv::decode_packed("\xc1", jv::BinaryForm::tagged_object).status().code() == Errc::corrupt));
+  BOOST_TEST(jv::packed_to_json("\xc1", {jv::BinaryForm::tagged_object, jv::Undecodable::hex_object}) ==
+             json::parse(R"({"$undecodable":"c1"})"));
+  // Strict base64.
+  BOOST_TEST(*jv::base64_decode("AAEC/w==") == std::string("\x00\x01\x02\xff", 4));
+  BOOST_TEST(jv::base64_encode(std::string("\x00\x01\x02\xff", 4)) == "AAEC/w==");
+  for (const char* bad : {"A", "AQI", "A=QI", "AQ=I", "AQI*", "AQ==AQ=="}) {
+    BOOST_TEST(!jv::base64_decode(bad).has_value(), bad);
+  }
+  // Parsing: a subject names the input; the depth limit can be lifted (CLI).
+  BOOST_TEST(jv::parse_json("{", jv::kMaxJsonDepth, "--json").status().message().find("--json is not valid JSON") == 0u);
+  const std::string deep = std::string(100, '[') + std::string(100, ']');
+  BOOST_TEST(!jv::parse_json(deep));
+  BOOST_TEST(jv::parse_json(deep, jv::kNoDepthLimit).is_ok());
+}
+
 BOOST_AUTO_TEST_CASE(iso8601) {
   BOOST_TEST(*parse_iso8601("1970-01-01T00:00:00Z") == 0u);
   BOOST_TEST(*parse_iso8601("2025-01-15T11:00:00Z") == 1736938800000u);

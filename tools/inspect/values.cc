@@ -1,9 +1,9 @@
 #include "tools/inspect/values.h"
 
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 
+#include "node/api/iso8601.h"
+#include "node/api/json_values.h"
 #include "replication/hlc.h"
 #include "replication/knowledge_text.h"
 
@@ -11,79 +11,16 @@ namespace shopsync::inspect {
 
 namespace {
 
-std::string base64(const std::vector<std::uint8_t>& bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const std::uint32_t n = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i < bytes.size()) {
-    std::uint32_t n = std::uint32_t{bytes[i]} << 16;
-    if (i + 1 < bytes.size()) n |= std::uint32_t{bytes[i + 1]} << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
-// nlohmann keeps MessagePack bin as a json binary; show it as {"$binary": ...}.
-void replace_binary(json& v) {
-  if (v.is_binary()) {
-    v = json{{"$binary", base64(v.get_binary())}};
-  } else if (v.is_array() || v.is_object()) {
-    for (auto& child : v) replace_binary(child);
-  }
-}
+// docs/inspector.md: binary as {"$binary": ...}, bytes that do not decode as {"$undecodable": ...}.
+constexpr json_values::ValueForm kForm{json_values::BinaryForm::tagged_object, json_values::Undecodable::hex_object};
 
 }  // namespace
 
-json packed_to_json(std::string_view packed) {
-  json v;
-  try {
-    v = json::from_msgpack(packed.begin(), packed.end(), /*strict=*/true, /*allow_exceptions=*/false);
-  } catch (const std::exception&) {
-    v = json(json::value_t::discarded);
-  }
-  if (v.is_discarded()) return json{{"$undecodable", hex(packed)}};
-  replace_binary(v);
-  return v;
-}
+json packed_to_json(std::string_view packed) { return json_values::packed_to_json(packed, kForm); }
 
-json fields_to_json(const Fields& fields) {
-  json out = json::object();
-  for (const auto& [name, field] : fields) {
-    if (!field.removed()) out[name] = packed_to_json(field.packed);
-  }
-  return out;
-}
+json fields_to_json(const Fields& fields) { return json_values::fields_to_json(fields, kForm); }
 
-std::string iso_time(std::uint64_t unix_ms) {
-  if (unix_ms == 0) return "";
-  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(unix_ms % 1000));
-  return buf;
-}
+std::string iso_time(std::uint64_t unix_ms) { return unix_ms == 0 ? "" : json_values::format_iso8601(unix_ms); }
 
 json hlc_json(Hlc hlc) {
   return json{{"hlc", hlc}, {"time", iso_time(HybridClock::wall_ms(hlc))}, {"logical", HybridClock::logical(hlc)}};
@@ -123,13 +60,7 @@ std::string format_ago(std::uint64_t now, std::uint64_t then) {
   return format_duration(now - then) + " ago";
 }
 
-std::string dump(const json& value, int indent) {
-  try {
-    return value.dump(indent, ' ', false, json::error_handler_t::replace);
-  } catch (const std::exception& e) {
-    return std::string("{\"error\":\"cannot serialize: ") + e.what() + "\"}";
-  }
-}
+std::string dump(const json& value, int indent) { return json_values::dump_json(value, indent); }
 
 std::uint64_t now_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -3,9 +3,10 @@
 // A field value crosses the local API as the MessagePack encoding of one value
 // (api::PackedValue). In JSON: nil -> null, bool, integers, floats, strings,
 // arrays and maps as themselves; binary as {"$binary": "<base64>"} (and that
-// object, with exactly that one key, is read back as binary).
+// object, with exactly that one key, is read back as binary): the shared
+// implementation (node/api/json_values.h) with BinaryForm::tagged_object.
 //
-// Pure functions; nothing throws (nlohmann's exceptions are caught here).
+// Pure functions; nothing throws (nlohmann's exceptions are caught there).
 #pragma once
 
 #include <string>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/api/api_types.h"
+#include "node/api/json_values.h"
 #include "storage/status.h"
 
 namespace shopsync::cli {
@@ -30,7 +32,8 @@ Result<json> fields_to_json(const api::FieldValues& fields);
 // invalid_argument unless `object` is a JSON object.
 Result<api::FieldValues> fields_from_json(const json& object);
 
-// Parses JSON text; invalid_argument naming `what` and the position on error.
+// Parses JSON text (no depth limit); invalid_argument naming `what` and the
+// position on error.
 Result<json> parse_json(std::string_view text, std::string_view what);
 
 // One FIELD=VALUE argument: "name=Ada" sets the string "Ada"; "age:=36" sets
@@ -40,8 +43,5 @@ struct FieldArg {
   api::PackedValue value;
 };
 Result<FieldArg> parse_field_arg(std::string_view arg);
-
-std::string base64_encode(std::string_view bytes);
-std::optional<std::string> base64_decode(std::string_view text);
 
 }  // namespace shopsync::cli

@@ -1,81 +1,11 @@
-#include "node/gateway/json_values.h"
+#include "node/api/iso8601.h"
 
 #include <array>
-#include <charconv>
 #include <cstdio>
-#include <vector>
 
-namespace shopsync::gateway {
+namespace shopsync::json_values {
 
 namespace {
-
-// Nesting depth of JSON text, ignoring brackets inside strings. A cheap scan
-// that lets the recursive parser see only input it can handle.
-int max_depth(std::string_view text) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
-std::string base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                       static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i < bytes.size()) {
-    unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-json replace_unrepresentable(const json& v) {
-  if (v.is_binary()) {
-    const auto& bin = v.get_binary();
-    return base64(std::string_view(reinterpret_cast<const char*>(bin.data()), bin.size()));
-  }
-  if (v.is_array()) {
-    json out = json::array();
-    for (const auto& e : v) out.push_back(replace_unrepresentable(e));
-    return out;
-  }
-  if (v.is_object()) {
-    json out = json::object();
-    for (auto it = v.begin(); it != v.end(); ++it) out[it.key()] = replace_unrepresentable(it.value());
-    return out;
-  }
-  return v;
-}
 
 // Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
@@ -98,46 +28,6 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, unsigned& out) {
 }
 
 }  // namespace
-
-Result<json> parse_json(std::string_view text) {
-  if (max_depth(text) > kMaxJsonDepth) {
-    return Status::invalid("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  }
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::exception& e) {
-    std::string what = e.what();
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> after the tag.
-    if (const auto close = what.find("] "); close != std::string::npos) what = what.substr(close + 2);
-    return Status::invalid("malformed JSON: " + what);
-  }
-}
-
-std::string dump_json(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string pack_value(const json& value) {
-  std::vector<std::uint8_t> bytes;
-  json::to_msgpack(value, bytes);
-  return std::string(bytes.begin(), bytes.end());
-}
-
-json unpack_value(std::string_view packed) {
-  try {
-    return replace_unrepresentable(json::from_msgpack(packed.begin(), packed.end(), true, true));
-  } catch (const json::exception&) {
-    return nullptr;
-  }
-}
-
-json fields_to_json(const Fields& fields) {
-  json out = json::object();
-  for (const auto& [name, field] : fields) {
-    if (!field.removed()) out[name] = unpack_value(field.packed);
-  }
-  return out;
-}
 
 std::string format_iso8601(std::uint64_t unix_ms) {
   const auto secs = static_cast<std::int64_t>(unix_ms / 1000);
@@ -213,4 +103,4 @@ std::optional<std::uint64_t> parse_iso8601(std::string_view s) {
   return static_cast<std::uint64_t>(secs) * 1000 + ms;
 }
 
-}  // namespace shopsync::gateway
+}  // namespace shopsync::json_values
