@@ -19,20 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string packed(const std::string& s) {
-  msgpack::sbuffer b;
-  msgpack::packer<msgpack::sbuffer>(b).pack(s);
-  return {b.data(), b.size()};
-}
-
-void put(NodeProcess& node, const std::string& collection, const std::string& id, const std::string& name) {
-  api::PutRequest r;
-  r.key = {collection, id};
-  r.fields["name"] = packed(name);
-  auto w = node.api().put(r);
-  BOOST_REQUIRE_MESSAGE(w.is_ok(), w.status().to_string());
-}
-
 NodeProcess::Options options(TempDir& dir, const std::string& name, const std::string& cluster = "test") {
   NodeProcess::Options o;
   o.data_dir = dir / name;
@@ -55,8 +41,8 @@ BOOST_AUTO_TEST_CASE(a_strangers_key_is_refused) {
   a.start();
   b.start();
   stranger.start();
-  put(stranger, "customers", "SECRET", "from the stranger");
-  put(a, "customers", "MINE", "from a");
+  put_name(stranger, "customers", "SECRET", "from the stranger");
+  put_name(a, "customers", "MINE", "from a");
   BOOST_REQUIRE(wait_until([&] { return b.api().get({"customers", "MINE"}).is_ok(); }, 15s));
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return a.log_count("key " + stranger.public_key() + " is not trusted") > 0; }, 15s),
                         a.log());
@@ -68,7 +54,7 @@ BOOST_AUTO_TEST_CASE(a_strangers_key_is_refused) {
   BOOST_REQUIRE(peers.is_ok());
   for (const auto& p : peers->peers) BOOST_TEST(p.public_key != stranger.public_key());
   // a keeps serving its real peer.
-  put(b, "customers", "AFTER", "still syncing");
+  put_name(b, "customers", "AFTER", "still syncing");
   BOOST_TEST(wait_until([&] { return a.api().get({"customers", "AFTER"}).is_ok(); }, 15s));
 }
 
@@ -76,7 +62,7 @@ BOOST_AUTO_TEST_CASE(a_second_daemon_on_the_same_data_dir_is_refused) {
   TempDir dir("shopsync-node");
   NodeProcess first(options(dir, "a"));
   first.start();
-  put(first, "customers", "C1", "kept");
+  put_name(first, "customers", "C1", "kept");
   NodeProcess second(options(dir, "a"));
   BOOST_TEST(second.run_expecting_exit(10s) == 1);
   BOOST_TEST(second.log().find("is in use by another shopsyncd") != std::string::npos, second.log());
@@ -96,8 +82,8 @@ BOOST_AUTO_TEST_CASE(a_node_of_another_cluster_is_refused) {
   other.options().peers = {a.peer_spec()};
   a.start();
   other.start();
-  put(a, "customers", "LYON_1", "lyon");
-  put(other, "customers", "PARIS_1", "paris");
+  put_name(a, "customers", "LYON_1", "lyon");
+  put_name(other, "customers", "PARIS_1", "paris");
   // Both sides say why, whichever dialed.
   BOOST_REQUIRE_MESSAGE(wait_until([&] {
     return a.log_count("cluster 'paris'") > 0 && other.log_count("cluster 'lyon'") > 0;
@@ -234,7 +220,7 @@ BOOST_AUTO_TEST_CASE(garbage_on_the_sync_port_gets_errors_and_the_node_keeps_ser
 
   // And the node still serves its API and its real peer.
   BOOST_TEST(a.running());
-  put(a, "customers", "STILL_HERE", "yes");
+  put_name(a, "customers", "STILL_HERE", "yes");
   BOOST_TEST(wait_until([&] { return b.api().get({"customers", "STILL_HERE"}).is_ok(); }, 15s));
 }
 

@@ -17,20 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string packed(const std::string& s) {
-  msgpack::sbuffer b;
-  msgpack::packer<msgpack::sbuffer>(b).pack(s);
-  return {b.data(), b.size()};
-}
-
-void put(NodeProcess& node, const std::string& collection, const std::string& id, const std::string& name) {
-  api::PutRequest r;
-  r.key = {collection, id};
-  r.fields["name"] = packed(name);
-  auto w = node.api().put(r);
-  BOOST_REQUIRE_MESSAGE(w.is_ok(), w.status().to_string());
-}
-
 // The visible "name" of a record, or nullopt when the node does not have it.
 std::optional<std::string> name_of(NodeProcess& node, const std::string& collection, const std::string& id) {
   auto r = node.api().get({collection, id});
@@ -96,11 +82,11 @@ BOOST_AUTO_TEST_CASE(two_nodes_replicate_both_ways) {
   auto& b = c.add("b");
   c.mesh();
   c.start_all();
-  put(a, "customers", "CUST_001", "Alice");
+  put_name(a, "customers", "CUST_001", "Alice");
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return has_name(b, "customers", "CUST_001", "Alice"); }, 15s), b.log());
-  put(b, "orders", "ORD_1", "two chairs");
+  put_name(b, "orders", "ORD_1", "two chairs");
   BOOST_REQUIRE(wait_until([&] { return has_name(a, "orders", "ORD_1", "two chairs"); }, 15s));
-  put(b, "customers", "CUST_001", "Alice Martin");
+  put_name(b, "customers", "CUST_001", "Alice Martin");
   BOOST_REQUIRE(wait_until([&] { return has_name(a, "customers", "CUST_001", "Alice Martin"); }, 15s));
   BOOST_REQUIRE(a.api().remove({"orders", "ORD_1"}).is_ok());
   BOOST_REQUIRE(wait_until([&] { return !b.api().get({"orders", "ORD_1"}).is_ok(); }, 15s));
@@ -131,7 +117,7 @@ BOOST_AUTO_TEST_CASE(a_dead_peer_is_noticed_and_the_pair_reconnects) {
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return state_at_a() != "connected"; }, 10s), a.log());
   b.start();
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return state_at_a() == "connected"; }, 15s), a.log());
-  put(a, "customers", "AFTER_RESTART", "reconnected");
+  put_name(a, "customers", "AFTER_RESTART", "reconnected");
   BOOST_TEST(wait_until([&] { return has_name(b, "customers", "AFTER_RESTART", "reconnected"); }, 15s));
 }
 
@@ -142,9 +128,9 @@ BOOST_AUTO_TEST_CASE(three_nodes_replicate) {
   auto& d = c.add("c");
   c.mesh();
   c.start_all();
-  put(a, "customers", "A1", "from a");
-  put(b, "customers", "B1", "from b");
-  put(d, "customers", "C1", "from c");
+  put_name(a, "customers", "A1", "from a");
+  put_name(b, "customers", "B1", "from b");
+  put_name(d, "customers", "C1", "from c");
   for (auto* n : {&a, &b, &d}) {
     for (auto [id, name] : {std::pair{"A1", "from a"}, {"B1", "from b"}, {"C1", "from c"}}) {
       BOOST_REQUIRE_MESSAGE(wait_until([&] { return has_name(*n, "customers", id, name); }, 15s),
@@ -159,9 +145,9 @@ BOOST_AUTO_TEST_CASE(concurrent_edits_end_identical_with_the_conflict_logged) {
   auto& b = c.add("b");
   // Apart first: each edits the same record without seeing the other.
   c.start_all();
-  put(a, "customers", "CUST_7", "edited at a");
+  put_name(a, "customers", "CUST_7", "edited at a");
   std::this_thread::sleep_for(1200ms);  // beyond the 1 s tolerance: b's write is clearly newer
-  put(b, "customers", "CUST_7", "edited at b");
+  put_name(b, "customers", "CUST_7", "edited at b");
   BOOST_TEST(a.stop() == 0);
   BOOST_TEST(b.stop() == 0);
   c.mesh();
@@ -202,13 +188,13 @@ BOOST_AUTO_TEST_CASE(stopped_node_catches_up) {
   auto& d = c.add("c");
   c.mesh();
   c.start_all();
-  for (int i = 0; i < 20; ++i) put(a, "customers", "EARLY_" + std::to_string(i), "early");
+  for (int i = 0; i < 20; ++i) put_name(a, "customers", "EARLY_" + std::to_string(i), "early");
   BOOST_REQUIRE(wait_until([&] { return has_name(d, "customers", "EARLY_19", "early"); }, 15s));
   BOOST_TEST(d.stop() == 0);
-  for (int i = 0; i < 100; ++i) put(a, "customers", "A_" + std::to_string(i), "while c was away");
-  for (int i = 0; i < 100; ++i) put(b, "orders", "B_" + std::to_string(i), "while c was away");
+  for (int i = 0; i < 100; ++i) put_name(a, "customers", "A_" + std::to_string(i), "while c was away");
+  for (int i = 0; i < 100; ++i) put_name(b, "orders", "B_" + std::to_string(i), "while c was away");
   BOOST_REQUIRE(a.api().remove({"customers", "EARLY_3"}).is_ok());
-  put(b, "customers", "EARLY_4", "changed while c was away");
+  put_name(b, "customers", "EARLY_4", "changed while c was away");
   BOOST_REQUIRE(wait_until([&] { return has_name(b, "customers", "A_99", "while c was away"); }, 15s));
   d.start();
   BOOST_REQUIRE_MESSAGE(wait_until([&] {

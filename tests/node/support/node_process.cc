@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include <msgpack.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 extern char** environ;
@@ -186,6 +188,20 @@ std::size_t NodeProcess::log_count(const std::string& needle) const {
 api::ApiClient& NodeProcess::api() {
   BOOST_REQUIRE(api_.has_value());
   return *api_;
+}
+
+std::string packed_string(const std::string& text) {
+  msgpack::sbuffer b;
+  msgpack::packer<msgpack::sbuffer>(b).pack(text);
+  return {b.data(), b.size()};
+}
+
+void put_name(NodeProcess& node, const std::string& collection, const std::string& id, const std::string& name) {
+  api::PutRequest r;
+  r.key = {collection, id};
+  r.fields["name"] = packed_string(name);
+  auto w = node.api().put(r);
+  BOOST_REQUIRE_MESSAGE(w.is_ok(), w.status().to_string());
 }
 
 }  // namespace shopsync::test

@@ -77,4 +77,11 @@ class NodeProcess {
   std::optional<api::ApiClient> api_;
 };
 
+// The MessagePack encoding of one string field value.
+std::string packed_string(const std::string& text);
+
+// Writes {name: `name`} to the record through the node's API; fails the test
+// when the node refuses it.
+void put_name(NodeProcess& node, const std::string& collection, const std::string& id, const std::string& name);
+
 }  // namespace shopsync::test
