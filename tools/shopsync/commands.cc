@@ -491,6 +491,9 @@ std::string usage_text() {
       "\n"
       "commands:\n";
   for (const auto& c : kCommands) text += "  shopsync " + std::string(c.usage) + "\n";
+  // Handled before the API is involved (main.cc, token_command.h): it opens
+  // the data directory's store, so it comes first on the line.
+  text += "  shopsync token (create NAME | ls | revoke NAME) [--data DIR] [--json]   (HTTP gateway tokens)\n";
   text +=
       "\n"
       "options (before the command; --api, --timeout and, except for put and\n"
