@@ -1,5 +1,7 @@
 #include "tests/faults/fault_node.h"
 
+#include "tests/support/child_process.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -50,24 +52,12 @@ pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& l
   return pid;
 }
 
-int reap(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (r < 0) return -1;
-    if (std::chrono::steady_clock::now() > deadline) return -2;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
 }  // namespace
 
 std::string shopsyncd_public_key(const std::string& shopsyncd, const std::filesystem::path& data_dir) {
   const pid_t pid = spawn({shopsyncd, "--data", data_dir.string(), "--print-key"},
                           data_dir.string() + ".key.log", "");
-  if (pid < 0 || reap(pid, std::chrono::seconds(20)) != 0) return {};
+  if (pid < 0 || wait_for_exit(pid, std::chrono::seconds(20)) != 0) return {};
   std::ifstream in(data_dir / "curve.public");
   std::string key;
   std::getline(in, key);
@@ -131,17 +121,17 @@ bool FaultNode::start() {
 void FaultNode::kill9() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
-  reap(pid_, std::chrono::seconds(10));
+  wait_for_exit(pid_, std::chrono::seconds(10));
   pid_ = -1;
 }
 
 int FaultNode::stop() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
-  int rc = reap(pid_, std::chrono::seconds(15));
+  int rc = wait_for_exit(pid_, std::chrono::seconds(15));
   if (rc == -2) {
     ::kill(pid_, SIGKILL);
-    rc = reap(pid_, std::chrono::seconds(10));
+    rc = wait_for_exit(pid_, std::chrono::seconds(10));
   }
   pid_ = -1;
   return rc;

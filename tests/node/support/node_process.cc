@@ -1,5 +1,7 @@
 #include "tests/node/support/node_process.h"
 
+#include "tests/support/child_process.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -52,24 +54,12 @@ pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& l
   return pid;
 }
 
-int wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (r < 0) return -1;
-    if (std::chrono::steady_clock::now() > deadline) return -2;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
 }  // namespace
 
 std::string node_public_key(const std::filesystem::path& data_dir) {
   const auto out = data_dir.parent_path() / (data_dir.filename().string() + ".key.out");
   const pid_t pid = spawn({SHOPSYNCD_PATH, "--data", data_dir.string(), "--print-key"}, out);
-  BOOST_REQUIRE(wait_exit(pid, std::chrono::seconds(10)) == 0);
+  BOOST_REQUIRE(wait_for_exit(pid, std::chrono::seconds(10)) == 0);
   std::ifstream in(data_dir / "curve.public");
   std::string key;
   std::getline(in, key);
@@ -96,7 +86,7 @@ NodeProcess::NodeProcess(Options options) : options_(std::move(options)) {
 NodeProcess::~NodeProcess() {
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
-    wait_exit(pid_, std::chrono::seconds(10));
+    wait_for_exit(pid_, std::chrono::seconds(10));
   }
 }
 
@@ -120,10 +110,10 @@ std::vector<std::string> NodeProcess::arguments() const {
 int NodeProcess::run_expecting_exit(std::chrono::milliseconds timeout) {
   BOOST_REQUIRE(pid_ < 0);
   const pid_t pid = spawn(arguments(), log_path_);
-  int rc = wait_exit(pid, timeout);
+  int rc = wait_for_exit(pid, timeout);
   if (rc == -2) {
     ::kill(pid, SIGKILL);
-    wait_exit(pid, std::chrono::seconds(10));
+    wait_for_exit(pid, std::chrono::seconds(10));
   }
   return rc;
 }
@@ -142,10 +132,10 @@ void NodeProcess::start() {
 int NodeProcess::stop() {
   if (pid_ < 0) return -1;
   ::kill(pid_, SIGTERM);
-  int rc = wait_exit(pid_, std::chrono::seconds(15));
+  int rc = wait_for_exit(pid_, std::chrono::seconds(15));
   if (rc == -2) {
     ::kill(pid_, SIGKILL);
-    rc = wait_exit(pid_, std::chrono::seconds(10));
+    rc = wait_for_exit(pid_, std::chrono::seconds(10));
   }
   pid_ = -1;
   api_.reset();
@@ -155,7 +145,7 @@ int NodeProcess::stop() {
 void NodeProcess::kill9() {
   if (pid_ < 0) return;
   ::kill(pid_, SIGKILL);
-  wait_exit(pid_, std::chrono::seconds(10));
+  wait_for_exit(pid_, std::chrono::seconds(10));
   pid_ = -1;
   api_.reset();
 }
