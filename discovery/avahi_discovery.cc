@@ -310,6 +310,13 @@ struct Discovery::Impl {
 
   // ---- browsing ------------------------------------------------------------
 
+  // Answers from the network prove that multicast arrives on an interface;
+  // what our own responder answers from its local records proves nothing.
+  void count_answer(AvahiIfIndex interface, AvahiLookupResultFlags flags) {
+    if (flags & (AVAHI_LOOKUP_RESULT_LOCAL | AVAHI_LOOKUP_RESULT_OUR_OWN)) return;
+    ++answers_by_interface[interface];
+  }
+
   void refuse(const PathKey& key, RefusalReason reason, std::string detail) {
     std::string if_name = interface_name_of(key.interface);
     for (auto it = refused.begin(); it != refused.end(); ++it) {
@@ -369,7 +376,7 @@ struct Discovery::Impl {
   }
 
   static void on_browse(AvahiSServiceBrowser*, AvahiIfIndex interface, AvahiProtocol protocol, AvahiBrowserEvent event,
-                        const char* name, const char* type, const char* domain, AvahiLookupResultFlags,
+                        const char* name, const char* type, const char* domain, AvahiLookupResultFlags flags,
                         void* userdata) {
     auto* self = static_cast<Impl*>(userdata);
     if (event == AVAHI_BROWSER_FAILURE) {
@@ -378,7 +385,7 @@ struct Discovery::Impl {
     }
     if (event != AVAHI_BROWSER_NEW && event != AVAHI_BROWSER_REMOVE) return;  // CACHE_EXHAUSTED, ALL_FOR_NOW
     PathKey key{interface, protocol, name ? name : ""};
-    ++self->answers_by_interface[interface];
+    self->count_answer(interface, flags);
     auto it = self->paths.find(key);
     if (event == AVAHI_BROWSER_REMOVE) {
       if (it != self->paths.end()) self->drop_path(it);
@@ -405,10 +412,10 @@ struct Discovery::Impl {
 
   static void on_resolved(AvahiSServiceResolver*, AvahiIfIndex interface, AvahiProtocol, AvahiResolverEvent event,
                           const char* name, const char*, const char*, const char* host_name, const AvahiAddress* a,
-                          std::uint16_t port, AvahiStringList* txt, AvahiLookupResultFlags, void* userdata) {
+                          std::uint16_t port, AvahiStringList* txt, AvahiLookupResultFlags flags, void* userdata) {
     auto& p = *static_cast<Path*>(userdata);
     Impl& self = *p.impl;
-    ++self.answers_by_interface[interface];
+    self.count_answer(interface, flags);
     if (event != AVAHI_RESOLVER_FOUND) {
       // Nothing (or no longer everything) answered in time. A path that was
       // found stays so until the browser removes it; others are retried.

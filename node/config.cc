@@ -9,6 +9,7 @@
 
 #include <toml.hpp>
 
+#include "node/api/api_client.h"
 #include "node/zmq_socket.h"
 #include "storage/record.h"
 
@@ -117,10 +118,19 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
   } else if (name == "name") {
     SHOPSYNC_TRY(validate_node_name(value));
     config.name = value;
+  } else if (name == "api" && (value.starts_with("ipc://") || value.starts_with("/") || value.starts_with("./"))) {
+    auto endpoint = api::parse_api_address(value);  // a Unix socket: its file's permissions guard it
+    if (!endpoint) return endpoint.status();
+    config.api = *endpoint;
   } else if (name == "listen" || name == "api" || name == "http") {
     auto endpoint = parse_bind_address(value);
     if (!endpoint) return endpoint.status();
     (name == "listen" ? config.listen : name == "api" ? config.api : config.http) = *endpoint;
+  } else if (name == "mdns-interface") {
+    if (value.empty() || value.size() > 15 || value.find_first_of("/ \t") != std::string::npos) {
+      return Status::invalid("'" + value + "' is not an interface name");
+    }
+    config.mdns_interfaces.push_back(value);
   } else if (name == "peer") {
     auto peer = parse_peer_address(value);
     if (!peer) return peer.status();
@@ -153,6 +163,11 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     auto level = log::parse_level(value);
     if (!level) return Status::invalid("log level '" + value + "' is not debug, info, warn or error");
     config.log_level = *level;
+  } else if (name == "mdns-ttl") {
+    auto v = parse_u32(value);
+    if (!v) return v.status();
+    if (*v < 1 || *v > 4500) return Status::invalid("must be 1 to 4500 seconds");
+    config.mdns_ttl_s = *v;
   } else if (name == "heartbeat-ms" || name == "peer-timeout-ms" || name == "max-clock-skew-ms" ||
              name == "pull-interval-ms") {
     auto v = parse_u32(value);
@@ -173,7 +188,7 @@ bool takes_value(std::string_view name) {
   static constexpr std::string_view kNames[] = {
       "config", "data",     "cluster",  "name",      "listen",       "api",             "http",
       "peer",   "uplink",   "role",     "strategy",  "trust",        "log-level",       "heartbeat-ms", "durability",
-      "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms"};
+      "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms", "mdns-ttl", "mdns-interface"};
   for (auto n : kNames) {
     if (n == name) return true;
   }
@@ -200,11 +215,12 @@ Status load_file(NodeConfig& config, const std::string& path) {
       const std::string where = line_of(value) + ": ";
       // `&key = key`: clang 14 cannot capture a structured binding (fuzz build).
       auto fail = [&, &key = key](const std::string& why) { return Status::invalid(where + "'" + key + "' " + why); };
-      if (key == "peers" || key == "trust") {
+      if (key == "peers" || key == "trust" || key == "mdns-interfaces") {
         if (!value.is_array()) return fail("must be an array of strings");
         for (const auto& item : value.as_array()) {
           if (!item.is_string()) return Status::invalid(line_of(item) + ": '" + key + "' entries must be strings");
-          Status s = apply_setting(config, key == "peers" ? "peer" : "trust", item.as_string().str);
+          const char* setting = key == "peers" ? "peer" : key == "trust" ? "trust" : "mdns-interface";
+          Status s = apply_setting(config, setting, item.as_string().str);
           if (!s) return Status::invalid(line_of(item) + ": " + key + ": " + s.message());
         }
       } else if (key == "strategies") {
@@ -218,7 +234,7 @@ Status load_file(NodeConfig& config, const std::string& path) {
         if (!value.is_boolean()) return fail("must be true or false");
         (key == "mdns" ? config.mdns : config.insecure) = value.as_boolean();
       } else if (key == "heartbeat-ms" || key == "peer-timeout-ms" || key == "max-clock-skew-ms" ||
-                 key == "pull-interval-ms") {
+                 key == "pull-interval-ms" || key == "mdns-ttl") {
         if (!value.is_integer() || value.as_integer() <= 0 || value.as_integer() > 0xffffffffLL) {
           return fail("must be a positive integer");
         }
@@ -274,8 +290,7 @@ Result<std::string> parse_bind_address(std::string_view text) {
   std::string host;
   std::uint16_t port = 0;
   SHOPSYNC_TRY(split_host_port(text, host, port));
-  if (host == "*") host = "0.0.0.0";
-  return "tcp://" + host + ":" + std::to_string(port);
+  return "tcp://" + host + ":" + std::to_string(port);  // "*": every address (and IPv6 where the socket allows)
 }
 
 bool is_known_strategy(std::string_view name) {
@@ -303,8 +318,9 @@ Options (flags win over the config file; defaults in brackets):
   --cluster NAME           cluster to join; pinned at first start, a later start
                            with another name is refused [the pinned one, else "default"]
   --name NAME              this node's name, shown to peers [the host name]
-  --listen ADDR            sync port (ZeroMQ ROUTER, CURVE) [0.0.0.0:7460]
-  --api ADDR               local API for applications and the CLI [127.0.0.1:7461]
+  --listen ADDR            sync port (ZeroMQ ROUTER, CURVE), IPv4 and IPv6 [*:7460]
+  --api ADDR               local API for applications and the CLI: HOST:PORT, or
+                           ipc://PATH for a Unix socket [127.0.0.1:7461]
   --http ADDR              HTTP gateway (sync endpoints, /metrics) [off]
   --peer [KEY@]HOST:PORT   static peer; repeatable. Without KEY every trusted key
                            is tried; with KEY the key is also added to the trusted keys
@@ -314,6 +330,10 @@ Options (flags win over the config file; defaults in brackets):
                            newest_wins, server_wins, client_wins, merge or manual [newest_wins]
   --trust KEY              add a peer's CURVE public key to the trusted keys; repeatable
   --no-mdns                do not announce or browse on mDNS [mDNS on]
+  --mdns-interface NAME    use only this interface for mDNS; repeatable [every
+                           multicast-capable interface that is up]
+  --mdns-ttl SECONDS       TTL of our mDNS records: a node that vanishes without
+                           a goodbye is forgotten this long after [120]
   --insecure               no CURVE encryption or authentication: development only [off]
   --log-level LEVEL        debug, info, warn or error [info]
   --durability MODE        commit: fsync every commit, survives power loss;

@@ -52,8 +52,8 @@ struct NodeConfig {
   std::filesystem::path data_dir;           // --data; default ~/.local/share/shopsync
   std::optional<std::string> cluster;       // --cluster; default: the pinned one, else "default"
   std::string name;                         // --name; default: the host name
-  std::string listen = "tcp://0.0.0.0:7460";  // --listen: the sync ROUTER
-  std::string api = "tcp://127.0.0.1:7461";   // --api: the local API
+  std::string listen = "tcp://*:7460";      // --listen: the sync ROUTER (IPv4 and IPv6)
+  std::string api = "tcp://127.0.0.1:7461";   // --api: the local API (tcp:// or ipc://)
   std::string http;                         // --http: the HTTP gateway; empty = off
   std::vector<PeerAddress> peers;           // --peer (repeatable)
   std::optional<PeerAddress> uplink;        // --uplink
@@ -61,6 +61,8 @@ struct NodeConfig {
   std::map<std::string, std::string> strategies;  // --strategy COLLECTION=STRATEGY
   std::vector<std::string> trust;           // --trust KEY (repeatable): added to the trusted keys
   bool mdns = true;                         // --no-mdns turns it off
+  std::vector<std::string> mdns_interfaces; // --mdns-interface (repeatable); empty = all
+  std::uint32_t mdns_ttl_s = 120;           // --mdns-ttl: TTL of our PTR/SRV/TXT records
   bool insecure = false;                    // --insecure: no CURVE (development only)
   log::Level log_level = log::Level::info;  // --log-level
   // --durability: "commit" fsyncs every commit (survives power loss);

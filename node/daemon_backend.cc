@@ -86,4 +86,6 @@ Result<api::PublicKey> DaemonBackend::public_key() {
   return api::PublicKey{node_.identity().public_key};
 }
 
+Result<api::DiscoveryReport> DaemonBackend::discovery() { return node_.discovery_report(); }
+
 }  // namespace shopsync

@@ -22,6 +22,7 @@ class DaemonBackend final : public api::ReplicaBackend {
   Status trust(const api::TrustAddRequest& request) override;
   Status distrust(std::string_view key) override;
   Result<api::PublicKey> public_key() override;
+  Result<api::DiscoveryReport> discovery() override;
 
  private:
   Node& node_;

@@ -1,16 +1,50 @@
 // Node: DNS-SD discovery (discovery/discovery.h) driven from the node's loop.
-// Discovery proposes addresses; the node dials a discovered peer only when its
-// key is already trusted and the one-connection rule says this node dials.
+//
+// Discovery reports paths (interface x IP family) to peers; the node keeps the
+// live ones per peer and reconciles the peer after every change: a peer of
+// this cluster whose key is trusted, and that this node should dial (the one-
+// connection rule), becomes a target at its best path's address (IPv4 first,
+// then IPv6 link-local with its interface). A peer whose last path is lost is
+// forgotten unless a session is up. Trusting a key later reconciles every
+// peer seen, so `shopsync trust add` connects without a restart.
 #include "discovery/discovery.h"
 #include "node/node.h"
 #include "node/node_parts.h"
 
 namespace shopsync {
 
+namespace {
+
+using discovery::IpFamily;
+using discovery::PeerEvent;
+
+// The path to dial: IPv4 where there is one (it needs no scope and survives a
+// change of interface index), else IPv6.
+const PeerEvent* best_path(const std::map<std::pair<int, int>, PeerEvent>& paths) {
+  const PeerEvent* best = nullptr;
+  for (const auto& [key, e] : paths) {
+    if (!best || (best->family == IpFamily::ipv6 && e.family == IpFamily::ipv4)) best = &e;
+  }
+  return best;
+}
+
+// How the sync socket dials a path: "198.18.0.2", or "[fe80::1%eth0]".
+std::string dial_host(const PeerEvent& e) {
+  if (e.family == IpFamily::ipv4) return e.address;
+  const bool link_local = e.address.starts_with("fe80:") || e.address.starts_with("FE80:");
+  return "[" + e.address + (link_local ? "%" + e.interface_name : std::string()) + "]";
+}
+
+}  // namespace
 
 void Node::start_mdns() {
-  if (!config_.mdns) return;
+  mdns_ = std::make_unique<Mdns>();
+  if (!config_.mdns) {
+    mdns_->off_reason = "turned off (--no-mdns or mdns = false)";
+    return;
+  }
   if (config_.insecure) {
+    mdns_->off_reason = "off in --insecure mode (it would announce a CURVE key)";
     SHOPSYNC_LOG(warn, "mDNS discovery is off in --insecure mode (it announces a CURVE key); use --peer");
     return;
   }
@@ -23,21 +57,23 @@ void Node::start_mdns() {
   a.role = config_.role == NodeRole::uplink ? discovery::Role::uplink : discovery::Role::peer;
   a.protocol = wire::kProtocolMax;
   discovery::DiscoveryOptions options;
+  options.allow_interfaces = config_.mdns_interfaces;
+  options.record_ttl = std::chrono::seconds(config_.mdns_ttl_s);
   options.log = [](std::string_view line) { SHOPSYNC_LOG(debug, "mdns: " << line); };
-  auto m = std::make_unique<Mdns>();
-  Mdns* raw = m.get();
-  auto d = discovery::Discovery::start(a, options, [raw](const discovery::PeerEvent& e) { raw->events.push_back(e); });
+  Mdns* raw = mdns_.get();
+  auto d = discovery::Discovery::start(a, options, [raw](const PeerEvent& e) { raw->events.push_back(e); });
   if (!d) {
+    mdns_->off_reason = "could not start: " + d.status().message();
     SHOPSYNC_LOG(warn, "mDNS discovery is off: " << d.status().to_string() << " (static peers still work)");
     return;
   }
-  m->discovery = std::move(*d);
-  mdns_ = std::move(m);
+  mdns_->discovery = std::move(*d);
+  mdns_->started_ms = now_ms();
   SHOPSYNC_LOG(info, "announcing _shopsync._tcp '" << config_.name << "' on mDNS and browsing for peers");
 
   LoopSource source;
   source.prepare = [this](std::vector<zmq::PollEntry>& entries) {
-    if (!mdns_ || !mdns_->discovery) return -1;
+    if (!mdns_->discovery) return -1;
     for (const auto& fd : mdns_->discovery->fds()) {
       zmq::PollEntry e;
       e.fd = fd.fd;
@@ -48,7 +84,7 @@ void Node::start_mdns() {
     return mdns_->discovery->timeout_ms();
   };
   source.on_ready = [this](std::span<const zmq::PollEntry> entries) {
-    if (!mdns_ || !mdns_->discovery) return;
+    if (!mdns_->discovery) return;
     std::vector<discovery::PollFd> ready;
     for (const auto& e : entries) {
       discovery::PollFd fd;
@@ -70,59 +106,136 @@ void Node::stop_mdns() {
   if (mdns_ && mdns_->discovery) mdns_->discovery->stop();  // goodbye (TTL 0)
 }
 
-void Node::on_peer_event(const discovery::PeerEvent& e) {
-  if (e.node_id == 0 || e.node_id == replica_->id()) return;
-  if (e.cluster != *config_.cluster) {
-    SHOPSYNC_LOG(debug, "mdns: ignoring '" << e.name << "' of cluster '" << e.cluster << "'");
-    return;
-  }
+void Node::on_peer_event(const PeerEvent& e) {
+  if (e.node_id == 0 || e.node_id == replica_->id() || e.cluster != *config_.cluster) return;
   auto& paths = mdns_->paths[e.node_id];
   const std::pair<int, int> path{e.interface_index, static_cast<int>(e.family)};
-  Target* existing = nullptr;
-  for (auto& [id, t] : targets_) {
-    if (t->peer == e.node_id || (!e.public_key.empty() && t->key == e.public_key)) existing = t.get();
-  }
-  if (e.kind == discovery::PeerEvent::Kind::lost) {
+  if (e.kind == PeerEvent::Kind::lost) {
     paths.erase(path);
-    if (!paths.empty()) return;
-    mdns_->paths.erase(e.node_id);
-    SHOPSYNC_LOG(info, "mdns: node '" << e.name << "' (" << peer_table_key(e.node_id) << ") left the network");
-    if (existing && existing->source == PeerSource::mdns && !sessions_.count(e.node_id)) {
+  } else {
+    paths[path] = e;
+  }
+  reconcile_discovered(e.node_id);
+}
+
+Node::Target* Node::target_of(NodeId peer, std::string_view key) {
+  for (auto& [id, t] : targets_) {
+    if (t->peer == peer || (!key.empty() && t->key == key)) return t.get();
+  }
+  return nullptr;
+}
+
+void Node::reconcile_discovered(NodeId peer) {
+  auto found = mdns_->paths.find(peer);
+  const PeerEvent* best = found == mdns_->paths.end() ? nullptr : best_path(found->second);
+  Target* existing = target_of(peer, best ? std::string_view(best->public_key) : std::string_view());
+  if (!best) {
+    if (found != mdns_->paths.end()) mdns_->paths.erase(found);
+    if (existing && existing->source == PeerSource::mdns && !sessions_.count(peer)) {
+      SHOPSYNC_LOG(info, "mdns: node " << peer_table_key(peer) << " left the network");
       std::vector<std::uint64_t> links(existing->links.begin(), existing->links.end());
       for (auto id : links) close_link(id, "gone from mDNS", false);
       targets_.erase(existing->id);
     }
     return;
   }
-  paths.insert(path);
+  const PeerEvent& e = *best;
   if (e.protocol < wire::kProtocolMin) return;
-  if (!prefers_outbound(e.node_id)) return;  // it dials us (one connection per pair)
-  if (e.family == discovery::IpFamily::ipv6 && existing) return;  // keep the IPv4 path we have
+  if (!prefers_outbound(peer)) return;  // it dials us (one connection per pair)
   if (!is_trusted(e.public_key)) {
     if (mdns_->warned_keys.insert(e.public_key).second) {
-      SHOPSYNC_LOG(warn, "mdns: found node '" << e.name << "' (" << peer_table_key(e.node_id) << ") at " << e.address
+      SHOPSYNC_LOG(warn, "mdns: found node '" << e.name << "' (" << peer_table_key(peer) << ") at " << e.address
                                              << " but its key is not trusted; trust it with: shopsync trust add "
                                              << e.public_key);
     }
     return;
   }
+  const PeerAddress address{dial_host(e), e.port, e.public_key};
   if (existing) {
-    if (existing->source != PeerSource::mdns || sessions_.count(e.node_id)) return;  // static peers win
-    existing->address.host = e.family == discovery::IpFamily::ipv6 ? "[" + e.address + "]" : e.address;
-    existing->address.port = e.port;
+    if (existing->source != PeerSource::mdns || sessions_.count(peer)) return;  // static peers win
+    existing->address = address;
     existing->key = e.public_key;
     return;
   }
-  if (e.family == discovery::IpFamily::ipv6) return;  // IPv4 only for now: our DEALERs are not ZMQ_IPV6
   auto t = std::make_unique<Target>();
   t->id = next_id_++;
-  t->address = PeerAddress{e.address, e.port, e.public_key};
+  t->address = address;
   t->source = PeerSource::mdns;
-  t->peer = e.node_id;
+  t->peer = peer;
   t->key = e.public_key;
-  SHOPSYNC_LOG(info, "mdns: found node '" << e.name << "' (" << peer_table_key(e.node_id) << ") at "
-                                         << t->address.to_string());
+  SHOPSYNC_LOG(info, "mdns: found node '" << e.name << "' (" << peer_table_key(peer) << ") at "
+                                         << t->address.to_string() << " on " << e.interface_name);
   targets_.emplace(t->id, std::move(t));
+}
+
+void Node::reconcile_all_discovered() {
+  if (!mdns_) return;
+  std::vector<NodeId> peers;
+  for (const auto& [peer, paths] : mdns_->paths) peers.push_back(peer);
+  for (NodeId peer : peers) reconcile_discovered(peer);
+}
+
+api::DiscoveryReport Node::discovery_report() {
+  api::DiscoveryReport out;
+  out.static_peers = static_cast<std::uint32_t>(config_.peers.size() + (config_.uplink ? 1 : 0));
+  if (!mdns_ || !mdns_->discovery) {
+    out.off_reason = mdns_ ? mdns_->off_reason : "not started";
+    out.state = "off";
+    return out;
+  }
+  const discovery::DiscoveryDiagnostics d = mdns_->discovery->diagnostics();
+  out.enabled = true;
+  out.state = d.state;
+  out.published_name = d.published_name;
+  out.host_name = d.host_name;
+  out.publishing_addresses = d.publishing_addresses;
+  out.name_conflicts = d.name_conflicts;
+  out.uptime_ms = now_ms() - mdns_->started_ms;
+  for (const auto& i : d.interfaces) {
+    out.interfaces.push_back({i.name, static_cast<std::uint32_t>(i.index), i.addresses, i.joined_ipv4, i.joined_ipv6,
+                              i.answers_received, i.peers_seen, i.kernel_ipv6_multicast_sent,
+                              i.kernel_ipv6_multicast_received});
+  }
+  for (const auto& r : d.refused) {
+    out.refused.push_back({r.name, r.interface_name, std::string(discovery::to_string(r.reason)), r.detail, r.times});
+  }
+  for (const auto& [peer, paths] : mdns_->paths) {
+    const PeerEvent* best = best_path(paths);
+    if (!best) continue;
+    api::DiscoveredPeer p;
+    p.node_id = peer;
+    p.name = best->name;
+    p.address = PeerAddress{dial_host(*best), best->port, {}}.to_string();
+    p.interface_name = best->interface_name;
+    p.family = best->family == IpFamily::ipv4 ? "ipv4" : "ipv6";
+    p.role = std::string(discovery::to_string(best->role));
+    p.public_key = best->public_key;
+    p.protocol = best->protocol;
+    p.paths = static_cast<std::uint32_t>(paths.size());
+    const Target* target = target_of(peer, best->public_key);
+    if (sessions_.count(peer)) {
+      p.state = "connected";
+    } else if (best->protocol < wire::kProtocolMin) {
+      p.state = "incompatible";
+      p.detail = "it speaks protocol " + std::to_string(best->protocol) + "; this node needs " +
+                 std::to_string(wire::kProtocolMin) + " to " + std::to_string(wire::kProtocolMax) + ": upgrade it";
+    } else if (!is_trusted(best->public_key)) {
+      p.state = "untrusted";
+      p.detail = "its key is not trusted here; if it is yours: shopsync trust add " + best->public_key;
+    } else if (target && target->failures > 0) {
+      p.state = "unreachable";
+      p.detail = target->last_error + " (sync port " + std::to_string(best->port) +
+                 " blocked by a firewall, or the node does not trust this one)";
+    } else if (target) {
+      p.state = "connecting";
+    } else {
+      p.state = "waiting";
+      p.detail = "it dials this node (the node with the smaller id dials); if it never does, check that it trusts "
+                 "this node's key";
+    }
+    out.peers.push_back(std::move(p));
+  }
+  return out;
 }
 
 }  // namespace shopsync

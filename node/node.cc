@@ -212,6 +212,9 @@ Status Node::open_sockets() {
   SHOPSYNC_TRY(router_.set_router_mandatory(true));
   SHOPSYNC_TRY(router_.set_high_water_marks(kSendHighWater, kReceiveHighWater));
   SHOPSYNC_TRY(router_.set_handshake_interval(static_cast<int>(config_.peer_timeout_ms)));
+  // "*" then listens on IPv6 too (peers found over IPv6 link-local dial it);
+  // libzmq falls back to IPv4 alone where the host has no IPv6.
+  SHOPSYNC_TRY(router_.set_ipv6(true));
   if (!config_.insecure) {
     SHOPSYNC_TRY(router_.set_zap_domain(kZapDomain));
     SHOPSYNC_TRY(router_.set_curve_server(identity_.secret_key));
@@ -517,7 +520,9 @@ std::string Node::peer_state(NodeId peer) const {
 
 Status Node::trust_add(const std::string& key, const std::string& name) {
   const std::uint64_t now = clock_.now_ms();
-  return store_->write([&](StoreWriter& w) { return add_trusted_key(w, {key, name, now}); });
+  SHOPSYNC_TRY(store_->write([&](StoreWriter& w) { return add_trusted_key(w, {key, name, now}); }));
+  reconcile_all_discovered();  // a peer found on the LAN with this key is dialed now
+  return Status::ok();
 }
 
 Result<bool> Node::trust_remove(const std::string& key) {

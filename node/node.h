@@ -105,6 +105,8 @@ class Node {
   Outbox& outbox();
   // Static / uplink / discovered addresses not identified yet, for `peers`.
   std::vector<api::PeerInfo> unidentified_targets() const;
+  // What discovery sees and what became of each peer it found (`shopsync doctor`).
+  api::DiscoveryReport discovery_report();
   // The bound local API endpoint ("" when none).
   std::string api_endpoint() const { return api_ ? api_->endpoint() : std::string(); }
 
@@ -128,6 +130,10 @@ class Node {
   void start_mdns();
   void stop_mdns();
   void on_peer_event(const discovery::PeerEvent& event);
+  // Makes a discovered peer a target, updates its address, or forgets it.
+  void reconcile_discovered(NodeId peer);
+  void reconcile_all_discovered();
+  Target* target_of(NodeId peer, std::string_view key);
 
   // loop turns
   void handle_zap();

@@ -71,10 +71,12 @@ struct Node::Session {
 
 // The mDNS side of the node (mdns.cc).
 struct Node::Mdns {
-  std::unique_ptr<discovery::Discovery> discovery;
+  std::unique_ptr<discovery::Discovery> discovery;  // null while discovery is off
+  std::string off_reason;                           // why it is off
+  std::uint64_t started_ms = 0;
   std::vector<discovery::PeerEvent> events;  // delivered by dispatch(), handled after it
-  // Live paths per node id: (interface index, family).
-  std::map<NodeId, std::set<std::pair<int, int>>> paths;
+  // Live paths per node id, by (interface index, family): the latest `found`.
+  std::map<NodeId, std::map<std::pair<int, int>, discovery::PeerEvent>> paths;
   std::set<std::string> warned_keys;
 };
 

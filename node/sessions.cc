@@ -23,7 +23,11 @@ std::string vv_text(const VersionVector& vv) {
   return out + "}";
 }
 
+// A peer's address as a host to dial: IPv4 as it is (also when it reached our
+// dual-stack socket as an IPv4-mapped IPv6 address), IPv6 in brackets.
 std::string host_for(const std::string& ip) {
+  constexpr std::string_view kMapped = "::ffff:";
+  if (ip.starts_with(kMapped) && ip.find('.') != std::string::npos) return ip.substr(kMapped.size());
   return ip.find(':') != std::string::npos ? "[" + ip + "]" : ip;
 }
 
@@ -100,6 +104,7 @@ void Node::dial(Target& target) {
     if (s) s = socket->set_high_water_marks(kSendHighWater, kReceiveHighWater);
     if (s) s = socket->set_reconnect_interval(100, 1000);
     if (s) s = socket->set_handshake_interval(static_cast<int>(config_.peer_timeout_ms));
+    if (s) s = socket->set_ipv6(true);  // IPv4 addresses still work; [fe80::1%eth0] needs it
     if (s && !config_.insecure) s = socket->set_curve_client(identity_.public_key, identity_.secret_key, key);
     if (s) s = socket->connect(target.address.endpoint());
     if (!s) {

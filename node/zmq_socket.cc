@@ -147,6 +147,11 @@ Status Socket::set_handshake_interval(int ms) {
   return set_option(ZMQ_HANDSHAKE_IVL, &ms, sizeof ms, "ZMQ_HANDSHAKE_IVL");
 }
 
+Status Socket::set_ipv6(bool on) {
+  const int v = on ? 1 : 0;
+  return set_option(ZMQ_IPV6, &v, sizeof v, "ZMQ_IPV6");
+}
+
 Result<bool> Socket::send(std::span<const std::string_view> parts) {
   for (std::size_t i = 0; i < parts.size(); ++i) {
     int flags = ZMQ_DONTWAIT;

@@ -75,6 +75,9 @@ class Socket {
   Status set_curve_client(std::string_view public_key, std::string_view secret_key, std::string_view server_key);
   Status set_reconnect_interval(int ms, int max_ms);
   Status set_handshake_interval(int ms);
+  // Lets a socket bind and connect over IPv6 as well as IPv4 ("tcp://*:P"
+  // then binds both families; "[fe80::1%eth0]" becomes reachable).
+  Status set_ipv6(bool on);
 
   // Sends every part; `false` when it would block (nothing was sent), an error
   // when the peer is unreachable (ROUTER_MANDATORY) or the socket failed.

@@ -48,6 +48,9 @@ class ApiBackend {
   // not_found when the key is not trusted.
   virtual Status distrust(std::string_view key) = 0;
   virtual Result<PublicKey> public_key() = 0;
+  // What mDNS discovery sees (`shopsync doctor`); unavailable where no
+  // discovery runs in this process.
+  virtual Result<DiscoveryReport> discovery() = 0;
 };
 
 }  // namespace shopsync::api

@@ -58,6 +58,7 @@ class ApiClient {
   Result<WriteResult> resolve(const ResolveRequest& r) { return typed<WriteResult>(r); }
   Result<NodeStatus> status() { return typed<NodeStatus>(StatusRequest{}); }
   Result<PeerList> peers() { return typed<PeerList>(PeersRequest{}); }
+  Result<DiscoveryReport> discovery() { return typed<DiscoveryReport>(DiscoveryRequest{}); }
   Result<TrustedKeyList> trusted_keys() { return typed<TrustedKeyList>(TrustListRequest{}); }
   Status trust(const TrustAddRequest& r) { return typed<Done>(r).status(); }
   Status distrust(std::string key) { return typed<Done>(TrustRemoveRequest{std::move(key)}).status(); }

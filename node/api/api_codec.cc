@@ -13,7 +13,7 @@ using mp::MapIn;
 using mp::MapOut;
 using mp::Out;
 
-static_assert(std::variant_size_v<RequestBody> == 14, "one request type per Op, in Op order");
+static_assert(std::variant_size_v<RequestBody> == 15, "one request type per Op, in Op order");
 
 // Envelope (1) + arguments map (1) + a record's fields map (1) + the value.
 constexpr int kMaxMessageDepth = kMaxValueDepth + 8;
@@ -198,6 +198,7 @@ void put_args(MapOut& m, const TrustAddRequest& r) {
 void put_args(MapOut&, const TrustListRequest&) {}
 void put_args(MapOut& m, const TrustRemoveRequest& r) { m.str("key", r.key); }
 void put_args(MapOut&, const KeyRequest&) {}
+void put_args(MapOut&, const DiscoveryRequest&) {}
 
 bool get_args(MapIn& in, PutRequest& r) {
   if (!get_key(in, r.key) || !get_fields(in, "fields", r.fields, true)) return false;
@@ -272,6 +273,7 @@ bool get_args(MapIn& in, TrustAddRequest& r) { return in.str("key", r.key, true)
 bool get_args(MapIn&, TrustListRequest&) { return true; }
 bool get_args(MapIn& in, TrustRemoveRequest& r) { return in.str("key", r.key, true); }
 bool get_args(MapIn&, KeyRequest&) { return true; }
+bool get_args(MapIn&, DiscoveryRequest&) { return true; }
 
 // Builds the RequestBody alternative of index I when it matches `op`.
 template <std::size_t I = 0>
@@ -417,6 +419,74 @@ bool get_trusted(MapIn& in, TrustedKey& k) {
   return in.str("key", k.key, true) && in.str("name", k.name) && in.uint("added_ms", k.added_ms);
 }
 
+void put_strings(MapOut& m, std::string_view key, const std::vector<std::string>& items) {
+  Out& out = m.key(key);
+  out.array(items.size());
+  for (const auto& item : items) out.str(item);
+}
+bool get_strings(MapIn& in, std::string_view key, std::vector<std::string>& out) {
+  std::vector<std::string_view> elements;
+  if (!in.array(key, elements)) return false;
+  out.clear();
+  for (auto bytes : elements) {
+    std::string text;
+    if (!mp::decode_str(bytes, text)) return in.fail(in.what() + ": '" + std::string(key) + "' must hold strings");
+    out.push_back(std::move(text));
+  }
+  return true;
+}
+
+void put_interface(MapOut& m, const DiscoveryInterface& i) {
+  m.str("name", i.name);
+  m.uint("index", i.index);
+  put_strings(m, "addresses", i.addresses);
+  m.boolean("joined_ipv4", i.joined_ipv4);
+  m.boolean("joined_ipv6", i.joined_ipv6);
+  m.uint("answers_received", i.answers_received);
+  m.uint("peers_seen", i.peers_seen);
+  m.uint("kernel_ipv6_multicast_sent", i.kernel_ipv6_multicast_sent);
+  m.uint("kernel_ipv6_multicast_received", i.kernel_ipv6_multicast_received);
+}
+bool get_interface(MapIn& in, DiscoveryInterface& i) {
+  return in.str("name", i.name, true) && in.u32("index", i.index) && get_strings(in, "addresses", i.addresses) &&
+         in.boolean("joined_ipv4", i.joined_ipv4) && in.boolean("joined_ipv6", i.joined_ipv6) &&
+         in.uint("answers_received", i.answers_received) && in.uint("peers_seen", i.peers_seen) &&
+         in.uint("kernel_ipv6_multicast_sent", i.kernel_ipv6_multicast_sent) &&
+         in.uint("kernel_ipv6_multicast_received", i.kernel_ipv6_multicast_received);
+}
+
+void put_discovered(MapOut& m, const DiscoveredPeer& p) {
+  m.str("node_id", format_node_id(p.node_id));
+  m.str("name", p.name);
+  m.str("address", p.address);
+  m.str("interface", p.interface_name);
+  m.str("family", p.family);
+  m.str("role", p.role);
+  m.str("public_key", p.public_key);
+  m.uint("protocol", p.protocol);
+  m.uint("paths", p.paths);
+  m.str("state", p.state);
+  m.str("detail", p.detail);
+}
+bool get_discovered(MapIn& in, DiscoveredPeer& p) {
+  return get_node_id(in, "node_id", p.node_id, false) && in.str("name", p.name) && in.str("address", p.address) &&
+         in.str("interface", p.interface_name) && in.str("family", p.family) && in.str("role", p.role) &&
+         in.str("public_key", p.public_key) && in.u32("protocol", p.protocol) && in.u32("paths", p.paths) &&
+         in.str("state", p.state, true) && in.str("detail", p.detail);
+}
+
+void put_refusal(MapOut& m, const DiscoveryRefusal& r) {
+  m.str("name", r.name);
+  m.str("interface", r.interface_name);
+  m.str("reason", r.reason);
+  m.str("detail", r.detail);
+  m.uint("times", r.times);
+}
+bool get_refusal(MapIn& in, DiscoveryRefusal& r) {
+  return in.str("name", r.name) && in.str("interface", r.interface_name) && in.str("reason", r.reason, true) &&
+         in.str("detail", r.detail) && in.uint("times", r.times);
+}
+
 void put_result(MapOut&, const Done&) {}
 void put_result(MapOut& m, const WriteResult& r) {
   put_dot(m, "dot", r.dot);
@@ -456,6 +526,20 @@ void put_result(MapOut& m, const NodeStatus& s) {
 void put_result(MapOut& m, const PeerList& l) { put_list(m, "peers", l.peers, put_peer); }
 void put_result(MapOut& m, const TrustedKeyList& l) { put_list(m, "keys", l.keys, put_trusted); }
 void put_result(MapOut& m, const PublicKey& k) { m.str("key", k.key); }
+void put_result(MapOut& m, const DiscoveryReport& r) {
+  m.boolean("enabled", r.enabled);
+  m.str("off_reason", r.off_reason);
+  m.str("state", r.state);
+  m.str("published_name", r.published_name);
+  m.str("host_name", r.host_name);
+  m.boolean("publishing_addresses", r.publishing_addresses);
+  m.uint("name_conflicts", r.name_conflicts);
+  m.uint("uptime_ms", r.uptime_ms);
+  m.uint("static_peers", r.static_peers);
+  put_list(m, "interfaces", r.interfaces, put_interface);
+  put_list(m, "peers", r.peers, put_discovered);
+  put_list(m, "refused", r.refused, put_refusal);
+}
 
 bool get_result(MapIn&, Done&) { return true; }
 bool get_result(MapIn& in, WriteResult& r) { return get_dot(in, "dot", r.dot, true) && in.uint("hlc", r.updated_at); }
@@ -494,6 +578,14 @@ bool get_result(MapIn& in, NodeStatus& s) {
 bool get_result(MapIn& in, PeerList& l) { return get_list(in, "peers", l.peers, get_peer); }
 bool get_result(MapIn& in, TrustedKeyList& l) { return get_list(in, "keys", l.keys, get_trusted); }
 bool get_result(MapIn& in, PublicKey& k) { return in.str("key", k.key, true); }
+bool get_result(MapIn& in, DiscoveryReport& r) {
+  return in.boolean("enabled", r.enabled, true) && in.str("off_reason", r.off_reason) && in.str("state", r.state) &&
+         in.str("published_name", r.published_name) && in.str("host_name", r.host_name) &&
+         in.boolean("publishing_addresses", r.publishing_addresses) && in.uint("name_conflicts", r.name_conflicts) &&
+         in.uint("uptime_ms", r.uptime_ms) && in.u32("static_peers", r.static_peers) &&
+         get_list(in, "interfaces", r.interfaces, get_interface) && get_list(in, "peers", r.peers, get_discovered) &&
+         get_list(in, "refused", r.refused, get_refusal);
+}
 
 // The result type each operation answers with.
 ResponseBody empty_result(Op op) {
@@ -510,6 +602,7 @@ ResponseBody empty_result(Op op) {
     case Op::peers: return PeerList{};
     case Op::trust_list: return TrustedKeyList{};
     case Op::key: return PublicKey{};
+    case Op::discovery: return DiscoveryReport{};
     case Op::trust_add:
     case Op::trust_remove: return Done{};
   }

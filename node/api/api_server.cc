@@ -128,6 +128,7 @@ std::optional<std::string> ApiServer::answer(const std::vector<std::string>& env
         if constexpr (std::is_same_v<T, TrustListRequest>) return widen(backend_.trusted_keys());
         if constexpr (std::is_same_v<T, TrustRemoveRequest>) return done(backend_.distrust(args.key));
         if constexpr (std::is_same_v<T, KeyRequest>) return widen(backend_.public_key());
+        if constexpr (std::is_same_v<T, DiscoveryRequest>) return widen(backend_.discovery());
       },
       request.body);
   if (!result) return error_reply(request.req_id, op, result.status());

@@ -7,7 +7,7 @@ namespace shopsync::api {
 
 namespace {
 
-constexpr std::array<std::pair<Op, std::string_view>, 14> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 15> kOps{{
     {Op::put, "put"},
     {Op::get, "get"},
     {Op::remove, "delete"},
@@ -22,6 +22,7 @@ constexpr std::array<std::pair<Op, std::string_view>, 14> kOps{{
     {Op::trust_list, "trust_list"},
     {Op::trust_remove, "trust_remove"},
     {Op::key, "key"},
+    {Op::discovery, "discovery"},
 }};
 
 template <class T>

@@ -36,7 +36,7 @@ using FieldValues = std::map<std::string, PackedValue, std::less<>>;
 
 enum class Op {
   put, get, remove, list, collections, changes, conflicts, resolve,
-  status, peers, trust_add, trust_list, trust_remove, key,
+  status, peers, trust_add, trust_list, trust_remove, key, discovery,
 };
 std::string_view to_string(Op op);              // "put", ..., "delete" for remove
 std::optional<Op> parse_op(std::string_view name);
@@ -133,11 +133,15 @@ struct TrustRemoveRequest {
 struct KeyRequest {
   bool operator==(const KeyRequest&) const = default;
 };
+// What discovery sees and does (`shopsync doctor`).
+struct DiscoveryRequest {
+  bool operator==(const DiscoveryRequest&) const = default;
+};
 
 using RequestBody =
     std::variant<PutRequest, GetRequest, DeleteRequest, ListRequest, CollectionsRequest, ChangesRequest,
                  ConflictsRequest, ResolveRequest, StatusRequest, PeersRequest, TrustAddRequest,
-                 TrustListRequest, TrustRemoveRequest, KeyRequest>;
+                 TrustListRequest, TrustRemoveRequest, KeyRequest, DiscoveryRequest>;
 Op op_of(const RequestBody& body);
 
 // ---- answers ---------------------------------------------------------------
@@ -287,13 +291,75 @@ struct PublicKey {
   bool operator==(const PublicKey&) const = default;
 };
 
+// ---- discovery (`shopsync doctor`, docs/discovery.md "Troubleshooting") -------
+
+// One interface mDNS uses.
+struct DiscoveryInterface {
+  std::string name;
+  std::uint32_t index = 0;
+  std::vector<std::string> addresses;
+  bool joined_ipv4 = false;  // member of 224.0.0.251 there
+  bool joined_ipv6 = false;  // member of ff02::fb there
+  std::uint64_t answers_received = 0;  // mDNS answers about other nodes' services
+  std::uint64_t peers_seen = 0;        // paths to peers of this cluster seen there
+  std::uint64_t kernel_ipv6_multicast_sent = 0;      // the kernel's counters, all programs
+  std::uint64_t kernel_ipv6_multicast_received = 0;
+  bool operator==(const DiscoveryInterface&) const = default;
+};
+
+// A node of this cluster seen on the LAN, by the path the node would use
+// (IPv4 preferred), and what became of it.
+struct DiscoveredPeer {
+  NodeId node_id = 0;
+  std::string name;
+  std::string address;    // "198.18.0.2:7460", "[fe80::1%eth0]:7460"
+  std::string interface_name;
+  std::string family;     // "ipv4" | "ipv6"
+  std::string role;
+  std::string public_key;
+  std::uint32_t protocol = 0;
+  std::uint32_t paths = 0;  // interfaces x families it was seen on
+  // connected | connecting | waiting (it dials this node) | untrusted (its key
+  // is not trusted here) | unreachable (dialing it failed) | incompatible (its
+  // protocol is too old)
+  std::string state;
+  std::string detail;     // what to do, or the last error
+  bool operator==(const DiscoveredPeer&) const = default;
+};
+
+// A service on the LAN that discovery ignored.
+struct DiscoveryRefusal {
+  std::string name;
+  std::string interface_name;
+  std::string reason;  // other_cluster | malformed_txt | unsupported_txtvers | unresolved | too_many
+  std::string detail;
+  std::uint64_t times = 0;
+  bool operator==(const DiscoveryRefusal&) const = default;
+};
+
+struct DiscoveryReport {
+  bool enabled = false;        // discovery runs
+  std::string off_reason;      // why not, when !enabled
+  std::string state;           // probing | announced | renaming | failed: ... | stopped
+  std::string published_name;  // the instance name after any renaming
+  std::string host_name;       // the SRV target
+  bool publishing_addresses = false;  // false: another responder (avahi-daemon) publishes them
+  std::uint64_t name_conflicts = 0;
+  std::uint64_t uptime_ms = 0;        // how long discovery has been listening
+  std::uint32_t static_peers = 0;     // --peer and --uplink addresses configured
+  std::vector<DiscoveryInterface> interfaces;
+  std::vector<DiscoveredPeer> peers;
+  std::vector<DiscoveryRefusal> refused;
+  bool operator==(const DiscoveryReport&) const = default;
+};
+
 // The answer to trust_add / trust_remove.
 struct Done {
   bool operator==(const Done&) const = default;
 };
 
 using ResponseBody = std::variant<Done, WriteResult, RecordView, ListPage, CollectionList, ChangesPage,
-                                  ConflictsPage, NodeStatus, PeerList, TrustedKeyList, PublicKey>;
+                                  ConflictsPage, NodeStatus, PeerList, TrustedKeyList, PublicKey, DiscoveryReport>;
 
 // ---- text forms used across the API ----------------------------------------
 

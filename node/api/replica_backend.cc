@@ -399,4 +399,8 @@ Result<PeerList> ReplicaBackend::peers() {
   return list;
 }
 
+Result<DiscoveryReport> ReplicaBackend::discovery() {
+  return Status(Errc::unavailable, "no discovery runs behind this API (it is shopsyncd's)");
+}
+
 }  // namespace shopsync::api

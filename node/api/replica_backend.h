@@ -62,6 +62,8 @@ class ReplicaBackend : public ApiBackend {
   // One entry per peer the Replica knows: node id, "connected" or
   // "disconnected", records in/out, last sync, lag in changes.
   Result<PeerList> peers() override;
+  // unavailable: discovery belongs to the daemon, which overrides this.
+  Result<DiscoveryReport> discovery() override;
 
  protected:
   Replica& replica() { return replica_; }

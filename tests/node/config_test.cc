@@ -23,7 +23,7 @@ BOOST_AUTO_TEST_SUITE(config)
 BOOST_AUTO_TEST_CASE(defaults_need_no_flags) {
   auto c = parse({});
   BOOST_REQUIRE(c.is_ok());
-  BOOST_TEST(c->listen == "tcp://0.0.0.0:7460");
+  BOOST_TEST(c->listen == "tcp://*:7460");
   BOOST_TEST(c->api == "tcp://127.0.0.1:7461");
   BOOST_TEST(!c->cluster.has_value());  // the pinned one, else "default"
   BOOST_TEST(!c->name.empty());
@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_CASE(flags_are_read_in_both_forms) {
   BOOST_TEST(*c->cluster == "acme");
   BOOST_TEST(c->name == "till 1");
   BOOST_TEST(c->listen == "tcp://127.0.0.1:9000");
-  BOOST_TEST(c->api == "tcp://0.0.0.0:9001");
+  BOOST_TEST(c->api == "tcp://*:9001");
   BOOST_TEST(c->http == "tcp://127.0.0.1:8080");
   BOOST_REQUIRE(c->peers.size() == 2u);
   BOOST_TEST(c->peers[0].endpoint() == "tcp://10.0.0.2:7460");
@@ -63,7 +63,8 @@ BOOST_AUTO_TEST_CASE(bad_flags_are_named) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--bogus"}, {"--listen", "nohost"}, {"--peer", "host:99999"}, {"--role", "king"},
            {"--strategy", "orders=fastest"}, {"--strategy", "Orders=merge"}, {"--log-level", "loud"},
-           {"--cluster", "a b"}, {"--data"}, {"--durability", "sometimes"}, {"--heartbeat-ms", "x"}, {"--insecure=yes"}, {"stray"}}) {
+           {"--cluster", "a b"}, {"--data"}, {"--durability", "sometimes"}, {"--heartbeat-ms", "x"}, {"--insecure=yes"},
+           {"--mdns-ttl", "0"}, {"--mdns-ttl", "9999"}, {"--mdns-interface", "eth0/1"}, {"--api", "ipc://"}, {"stray"}}) {
     auto c = parse(args);
     BOOST_REQUIRE_MESSAGE(!c.is_ok(), "accepted " << args[0]);
     BOOST_TEST(c.status().message().find(args[0].substr(0, args[0].find('='))) != std::string::npos,
@@ -71,6 +72,17 @@ BOOST_AUTO_TEST_CASE(bad_flags_are_named) {
   }
   auto timing = parse({"--heartbeat-ms", "5000", "--peer-timeout-ms", "1000"});
   BOOST_TEST(!timing.is_ok());
+}
+
+BOOST_AUTO_TEST_CASE(discovery_and_api_socket_options) {
+  auto c = parse({"--mdns-ttl", "10", "--mdns-interface", "eth0", "--mdns-interface=wlan0", "--api", "ipc:///run/shopsync/api"});
+  BOOST_REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
+  BOOST_TEST(c->mdns_ttl_s == 10u);
+  BOOST_TEST(c->mdns_interfaces == (std::vector<std::string>{"eth0", "wlan0"}), boost::test_tools::per_element());
+  BOOST_TEST(c->api == "ipc:///run/shopsync/api");
+  BOOST_TEST(parse({"--api", "/run/shopsync/api"})->api == "ipc:///run/shopsync/api");
+  BOOST_TEST(parse({})->mdns_ttl_s == 120u);
+  BOOST_TEST(parse({})->mdns_interfaces.empty());
 }
 
 BOOST_AUTO_TEST_CASE(file_is_read_and_flags_win) {
@@ -82,6 +94,8 @@ BOOST_AUTO_TEST_CASE(file_is_read_and_flags_win) {
                          "listen = \"127.0.0.1:7000\"\n"
                          "peers = [\"10.0.0.2:7460\"]\n"
                          "mdns = false\n"
+                         "mdns-ttl = 30\n"
+                         "mdns-interfaces = [\"eth1\"]\n"
                          "heartbeat-ms = 500\n"
                          "[strategies]\n"
                          "orders = \"merge\"\n"
@@ -93,6 +107,8 @@ BOOST_AUTO_TEST_CASE(file_is_read_and_flags_win) {
   BOOST_TEST(c->listen == "tcp://127.0.0.1:7000");
   BOOST_TEST(c->peers.size() == 2u);  // lists add up
   BOOST_TEST(!c->mdns);
+  BOOST_TEST(c->mdns_ttl_s == 30u);
+  BOOST_TEST(c->mdns_interfaces.size() == 1u);
   BOOST_TEST(c->heartbeat_ms == 500u);
   BOOST_TEST(c->strategies.at("orders") == "manual");
   BOOST_TEST(c->strategies.at("customers") == "server_wins");

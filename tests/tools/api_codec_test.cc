@@ -67,7 +67,8 @@ BOOST_AUTO_TEST_CASE(every_request_round_trips) {
       put, patch, GetRequest{kKey}, DeleteRequest{kKey}, ListRequest{"customers", "CUST_010", 20},
       CollectionsRequest{}, changes, changes_now, ConflictsRequest{"customers", 4, 10}, pick, merged,
       StatusRequest{}, PeersRequest{}, TrustAddRequest{"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "till 2"},
-      TrustListRequest{}, TrustRemoveRequest{"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"}, KeyRequest{}};
+      TrustListRequest{}, TrustRemoveRequest{"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"}, KeyRequest{},
+      DiscoveryRequest{}};
   std::uint64_t id = 1;
   for (const auto& body : bodies) {
     Request r{id++, body};
@@ -104,6 +105,20 @@ BOOST_AUTO_TEST_CASE(every_answer_round_trips) {
   status.open_conflicts = 1;
   status.uptime_ms = 5000;
   PeerInfo peer{2, "till-2", "10.0.0.2:7460", "key", "peer", "connected", "mdns", 10, 20, 3, 1500, 100, 50, -42, ""};
+  DiscoveryReport discovery;
+  discovery.enabled = true;
+  discovery.state = "announced";
+  discovery.published_name = "till-1 #2";
+  discovery.host_name = "shop1.local";
+  discovery.publishing_addresses = true;
+  discovery.name_conflicts = 1;
+  discovery.uptime_ms = 9000;
+  discovery.static_peers = 1;
+  discovery.interfaces = {{"eth0", 2, {"198.18.0.1", "fe80::1"}, true, true, 14, 2, 30, 28}};
+  discovery.peers = {{3, "till-3", "[fe80::3%eth0]:7460", "eth0", "ipv6", "peer", "key", 1, 1, "untrusted", "trust it"}};
+  discovery.refused = {{"intruder", "eth0", "other_cluster", "cluster \"x\"", 4}};
+  DiscoveryReport off;
+  off.off_reason = "turned off (--no-mdns or mdns = false)";
 
   const std::vector<std::pair<Op, ResponseBody>> answers = {
       {Op::put, WriteResult{Dot{1, 4}, 77}},
@@ -118,6 +133,8 @@ BOOST_AUTO_TEST_CASE(every_answer_round_trips) {
       {Op::trust_list, TrustedKeyList{{TrustedKey{"k", "n", 5}}}},
       {Op::trust_add, Done{}},
       {Op::key, PublicKey{"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"}},
+      {Op::discovery, discovery},
+      {Op::discovery, off},
   };
   for (const auto& [op, body] : answers) {
     BOOST_TEST_INFO("op " << to_string(op));
