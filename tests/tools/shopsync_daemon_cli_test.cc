@@ -116,6 +116,21 @@ BOOST_AUTO_TEST_CASE(status_peers_and_key_show_the_other_node) {
   BOOST_TEST(trusts_b);
 }
 
+BOOST_AUTO_TEST_CASE(doctor_of_a_node_without_discovery_says_so_and_exits_8) {
+  Pair p;  // started with --no-mdns and static peers
+  auto text = cli(*p.a, {"doctor"});
+  BOOST_TEST(text.exit_code == 8, text.err);
+  BOOST_TEST(contains(text.out, "discovery: off (turned off (--no-mdns"), text.out);
+  BOOST_TEST(contains(text.out, "peers come only from --peer and --uplink"), text.out);
+  BOOST_TEST(!contains(text.out, "none is configured"), text.out);  // a has b as a static peer
+  ChildResult r = cli(*p.a, {"--json", "doctor"});
+  BOOST_TEST(r.exit_code == 8);
+  json report = json::parse(r.out);
+  BOOST_TEST(report["enabled"] == false);
+  BOOST_TEST(report["static_peers"] == 1);
+  BOOST_TEST(report["advice"].size() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

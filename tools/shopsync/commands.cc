@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "node/api/api_client.h"
+#include "tools/shopsync/doctor.h"
 #include "tools/shopsync/exit_codes.h"
 #include "tools/shopsync/json_values.h"
 #include "tools/shopsync/render.h"
@@ -352,6 +353,24 @@ int cmd_peers(Context& ctx, Words w) {
   return kExitOk;
 }
 
+int cmd_doctor(Context& ctx, Words w) {
+  expect_words(w.positional(), 0);
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  auto report = (*client)->discovery();
+  if (!report && report.status().code() == Errc::invalid_argument) {
+    return ctx.fail(Status::protocol("the node does not answer `discovery` (" + report.status().message() +
+                                     "): it is older than this shopsync; upgrade it"));
+  }
+  if (!report) return ctx.fail(report.status());
+  if (ctx.globals.json) {
+    ctx.emit(doctor_json(*report));
+  } else {
+    print_doctor(ctx.out, *report);
+  }
+  return doctor_advice(*report).empty() ? kExitOk : kExitAdvice;
+}
+
 int cmd_conflicts(Context& ctx, Words w) {
   api::ConflictsRequest request;
   if (auto after = w.take_value("--log-after")) request.log_after = parse_count(*after, "--log-after");
@@ -466,6 +485,7 @@ constexpr Command kCommands[] = {
     {"watch", "watch [COLLECTION] [--since CURSOR | --from-start] [--count N]", cmd_watch, false},
     {"status", "status", cmd_status, false},
     {"peers", "peers", cmd_peers, false},
+    {"doctor", "doctor", cmd_doctor, false},
     {"conflicts", "conflicts [COLLECTION] [--log-after SEQ] [--limit N]", cmd_conflicts, false},
     {"resolve", "resolve COLLECTION ID (--pick DOT | --json '{...}'|-|@FILE)", cmd_resolve, true},
     {"trust", "trust add KEY [--name NAME] | trust ls | trust rm KEY", cmd_trust, false},
@@ -503,7 +523,7 @@ std::string usage_text() {
       "  --timeout SECONDS  how long to wait for the node (default 5)\n"
       "\n"
       "exit status: 0 ok, 1 not found, 2 usage, 3 node unreachable, 4 rejected input,\n"
-      "5 record conflicted, 6 node error, 7 answer not understood\n";
+      "5 record conflicted, 6 node error, 7 answer not understood, 8 doctor found something to fix\n";
   return text;
 }
 

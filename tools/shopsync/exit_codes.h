@@ -15,6 +15,7 @@ enum ExitCode : int {
   kExitConflict = 5,     // the record is conflicted (get shows it; resolve it)
   kExitNodeError = 6,    // the node failed (storage error, disk full, corrupt data)
   kExitProtocol = 7,     // the node's answer was not understood (version mismatch?)
+  kExitAdvice = 8,       // doctor: the node works, but found something to fix
 };
 
 // The exit status for a failed call.

@@ -1,0 +1,118 @@
+// `shopsync doctor`'s advice: what an operator is told for the situations
+// discovery can be in (the report itself comes from a real node in
+// tests/discovery/node_lan_test.cc).
+#include <boost/test/unit_test.hpp>
+
+#include "tools/shopsync/doctor.h"
+
+namespace shopsync::cli {
+namespace {
+
+bool any_mentions(const std::vector<std::string>& advice, const std::string& part) {
+  for (const auto& a : advice) {
+    if (a.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// A node that has listened for 30 s on a LAN where eth0 works.
+api::DiscoveryReport healthy() {
+  api::DiscoveryReport r;
+  r.enabled = true;
+  r.state = "announced";
+  r.published_name = "till-1";
+  r.host_name = "shop1.local";
+  r.uptime_ms = 30'000;
+  r.interfaces = {{"eth0", 2, {"198.18.0.1"}, true, true, 12, 2, 40, 38}};
+  r.peers = {{0xb2, "till-2", "198.18.0.2:7460", "eth0", "ipv4", "peer", "KEY2", 1, 2, "connected", ""}};
+  return r;
+}
+
+BOOST_AUTO_TEST_SUITE(doctor)
+
+BOOST_AUTO_TEST_CASE(a_working_lan_gets_no_advice) {
+  BOOST_TEST(doctor_advice(healthy()).empty());
+  const json j = doctor_json(healthy());
+  BOOST_TEST(j["advice"].empty());
+  BOOST_TEST(j["peers"][0]["state"] == "connected");
+  BOOST_TEST(j["interfaces"][0]["name"] == "eth0");
+}
+
+BOOST_AUTO_TEST_CASE(discovery_turned_off_says_peers_come_only_from_flags) {
+  api::DiscoveryReport r;
+  r.off_reason = "turned off (--no-mdns or mdns = false)";
+  auto advice = doctor_advice(r);
+  BOOST_REQUIRE(advice.size() == 1u);
+  BOOST_TEST(any_mentions(advice, "--no-mdns"));
+  BOOST_TEST(any_mentions(advice, "none is configured"));
+  r.static_peers = 2;
+  BOOST_TEST(!any_mentions(doctor_advice(r), "none is configured"));
+}
+
+BOOST_AUTO_TEST_CASE(silence_on_the_lan_suggests_static_peers_once_discovery_had_time) {
+  api::DiscoveryReport r = healthy();
+  r.peers.clear();
+  r.interfaces[0].answers_received = 0;
+  r.interfaces[0].peers_seen = 0;
+  auto advice = doctor_advice(r);
+  BOOST_REQUIRE(advice.size() == 1u);
+  BOOST_TEST(any_mentions(advice, "multicast is blocked"));
+  BOOST_TEST(any_mentions(advice, "--peer KEY@HOST:7460"));
+  r.static_peers = 1;
+  BOOST_TEST(any_mentions(doctor_advice(r), "static peer(s) are configured"));
+  r.uptime_ms = kQuietLanAfterMs - 1;  // still announcing: too early to tell
+  BOOST_TEST(doctor_advice(r).empty());
+}
+
+BOOST_AUTO_TEST_CASE(no_usable_interface_and_no_group_membership_are_named) {
+  api::DiscoveryReport r = healthy();
+  r.interfaces.clear();
+  BOOST_TEST(any_mentions(doctor_advice(r), "ip link"));
+  r = healthy();
+  r.interfaces[0].joined_ipv4 = r.interfaces[0].joined_ipv6 = false;
+  BOOST_TEST(any_mentions(doctor_advice(r), "not a member of the mDNS group on eth0"));
+}
+
+BOOST_AUTO_TEST_CASE(peers_that_cannot_sync_say_why_and_what_to_do) {
+  api::DiscoveryReport r = healthy();
+  r.peers.push_back({0xb3, "till-3", "198.18.0.3:7460", "eth0", "ipv4", "peer", "KEY3", 1, 1, "untrusted", ""});
+  r.peers.push_back({0xb4, "till-4", "198.18.0.4:7460", "eth0", "ipv4", "peer", "KEY4", 1, 1, "unreachable",
+                     "no answer to HELLO within 5000 ms"});
+  r.peers.push_back({0xb5, "till-5", "198.18.0.5:7460", "eth0", "ipv4", "peer", "KEY5", 0, 1, "incompatible",
+                     "upgrade it"});
+  r.peers.push_back({0xb6, "till-6", "198.18.0.6:7460", "eth0", "ipv4", "peer", "KEY6", 1, 1, "waiting", "it dials"});
+  auto advice = doctor_advice(r);
+  BOOST_TEST(advice.size() == 3u);  // a peer still waiting to be dialed is no problem yet
+  BOOST_TEST(any_mentions(advice, "shopsync trust add KEY3"));
+  BOOST_TEST(any_mentions(advice, "'till-4' (00000000000000b4) at 198.18.0.4:7460 was found but cannot be reached: no answer"));
+  BOOST_TEST(any_mentions(advice, "upgrade it"));
+}
+
+BOOST_AUTO_TEST_CASE(refused_services_are_explained) {
+  api::DiscoveryReport r = healthy();
+  r.refused = {{"intruder", "eth0", "other_cluster", "cluster \"other-business\"", 3},
+               {"future", "eth0", "unsupported_txtvers", "txtvers=2", 1},
+               {"ghost", "eth0", "unresolved", "no SRV, TXT or address answer; retrying", 2}};
+  auto advice = doctor_advice(r);
+  BOOST_TEST(advice.size() == 3u);
+  BOOST_TEST(any_mentions(advice, "'intruder' on eth0 belongs to another cluster (cluster \"other-business\")"));
+  BOOST_TEST(any_mentions(advice, "upgrade the older"));
+  BOOST_TEST(any_mentions(advice, "not published"));
+}
+
+BOOST_AUTO_TEST_CASE(the_text_report_lists_interfaces_peers_refusals_and_advice) {
+  api::DiscoveryReport r = healthy();
+  r.refused = {{"intruder", "eth0", "other_cluster", "cluster \"x\"", 3}};
+  std::ostringstream out;
+  print_doctor(out, r);
+  const std::string text = out.str();
+  for (const char* part : {"announced as 'till-1'", "eth0", "ipv4+ipv6", "till-2", "connected", "intruder",
+                           "other_cluster", "to look at:"}) {
+    BOOST_TEST(text.find(part) != std::string::npos, "missing '" << part << "' in:\n" << text);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace shopsync::cli

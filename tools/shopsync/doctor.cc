@@ -1,0 +1,190 @@
+#include "tools/shopsync/doctor.h"
+
+#include "tools/shopsync/render.h"
+
+namespace shopsync::cli {
+
+namespace {
+
+constexpr const char* kPeerHint = "give the other nodes explicitly: shopsyncd --peer KEY@HOST:7460 (KEY from `shopsync key` there)";
+
+std::string quoted(const std::string& name) { return "'" + name + "'"; }
+
+std::string groups_joined(const api::DiscoveryInterface& i) {
+  if (i.joined_ipv4 && i.joined_ipv6) return "ipv4+ipv6";
+  if (i.joined_ipv4) return "ipv4";
+  if (i.joined_ipv6) return "ipv6";
+  return "none";
+}
+
+std::string join(const std::vector<std::string>& words, const char* sep = " ") {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : sep) + w;
+  return out;
+}
+
+void advise_on_lan(const api::DiscoveryReport& r, std::vector<std::string>& out) {
+  if (r.interfaces.empty()) {
+    out.push_back("no interface is up and multicast-capable (or --mdns-interface names none that is): discovery "
+                  "cannot see the LAN; check `ip link`, or " + std::string(kPeerHint));
+    return;
+  }
+  std::uint64_t answers = 0;
+  for (const auto& i : r.interfaces) {
+    answers += i.answers_received;
+    if (!i.joined_ipv4 && !i.joined_ipv6) {
+      out.push_back("not a member of the mDNS group on " + i.name + ", so no multicast arrives there: the interface "
+                    "may have come up without carrier; restart the node once it has a link");
+    }
+  }
+  if (answers == 0 && r.peers.empty() && r.uptime_ms >= kQuietLanAfterMs) {
+    out.push_back("no mDNS answer from another node arrived on any interface in " + format_duration(r.uptime_ms) +
+                  ": either no other node of the cluster runs on this LAN, or multicast is blocked here (Wi-Fi "
+                  "client isolation, a Docker bridge, a VPN, a firewall dropping UDP 5353). " +
+                  (r.static_peers == 0 ? "If the others run, " + std::string(kPeerHint)
+                                       : std::to_string(r.static_peers) + " static peer(s) are configured and still "
+                                                                          "work"));
+  }
+}
+
+void advise_on_peers(const api::DiscoveryReport& r, std::vector<std::string>& out) {
+  for (const auto& p : r.peers) {
+    const std::string who = quoted(p.name) + " (" + api::format_node_id(p.node_id) + ") at " + p.address;
+    if (p.state == "untrusted") {
+      out.push_back(who + " is not trusted here: if it is one of yours, run `shopsync trust add " + p.public_key + "`");
+    } else if (p.state == "unreachable") {
+      out.push_back(who + " was found but cannot be reached: " + p.detail);
+    } else if (p.state == "incompatible") {
+      out.push_back(who + " cannot sync with this node: " + p.detail);
+    }
+  }
+}
+
+void advise_on_refusals(const api::DiscoveryReport& r, std::vector<std::string>& out) {
+  for (const auto& f : r.refused) {
+    const std::string who = quoted(f.name) + " on " + f.interface_name;
+    if (f.reason == "other_cluster") {
+      out.push_back(who + " belongs to another cluster (" + f.detail + "): if the two should sync, start both with "
+                    "the same --cluster");
+    } else if (f.reason == "malformed_txt" || f.reason == "unsupported_txtvers") {
+      out.push_back(who + " announces _shopsync._tcp in a form this node does not read (" + f.detail +
+                    "): upgrade the older of the two");
+    } else if (f.reason == "unresolved") {
+      out.push_back(who + " could not be resolved (" + f.detail + "): its host's address is not published; see "
+                    "docs/discovery.md, \"Coexisting with avahi-daemon\"");
+    } else if (f.reason == "too_many") {
+      out.push_back(who + ": " + f.detail + "; restrict discovery with --mdns-interface");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> doctor_advice(const api::DiscoveryReport& r) {
+  std::vector<std::string> out;
+  if (!r.enabled) {
+    out.push_back("discovery is " + r.off_reason + ": peers come only from --peer and --uplink" +
+                  (r.static_peers == 0 ? ", and none is configured" : ""));
+    return out;
+  }
+  if (r.state.starts_with("failed")) {
+    out.push_back("the mDNS responder " + r.state + ": this node is not announced; " + kPeerHint);
+  }
+  advise_on_lan(r, out);
+  advise_on_peers(r, out);
+  advise_on_refusals(r, out);
+  return out;
+}
+
+json doctor_json(const api::DiscoveryReport& r) {
+  json interfaces = json::array();
+  for (const auto& i : r.interfaces) {
+    interfaces.push_back(json{{"name", i.name},
+                              {"index", i.index},
+                              {"addresses", i.addresses},
+                              {"joined_ipv4", i.joined_ipv4},
+                              {"joined_ipv6", i.joined_ipv6},
+                              {"answers_received", i.answers_received},
+                              {"peers_seen", i.peers_seen},
+                              {"kernel_ipv6_multicast_sent", i.kernel_ipv6_multicast_sent},
+                              {"kernel_ipv6_multicast_received", i.kernel_ipv6_multicast_received}});
+  }
+  json peers = json::array();
+  for (const auto& p : r.peers) {
+    peers.push_back(json{{"node_id", api::format_node_id(p.node_id)},
+                         {"name", p.name},
+                         {"address", p.address},
+                         {"interface", p.interface_name},
+                         {"family", p.family},
+                         {"role", p.role},
+                         {"public_key", p.public_key},
+                         {"protocol", p.protocol},
+                         {"paths", p.paths},
+                         {"state", p.state},
+                         {"detail", p.detail}});
+  }
+  json refused = json::array();
+  for (const auto& f : r.refused) {
+    refused.push_back(json{{"name", f.name},
+                           {"interface", f.interface_name},
+                           {"reason", f.reason},
+                           {"detail", f.detail},
+                           {"times", f.times}});
+  }
+  return json{{"enabled", r.enabled},
+              {"off_reason", r.off_reason},
+              {"state", r.state},
+              {"published_name", r.published_name},
+              {"host_name", r.host_name},
+              {"publishing_addresses", r.publishing_addresses},
+              {"name_conflicts", r.name_conflicts},
+              {"uptime_ms", r.uptime_ms},
+              {"static_peers", r.static_peers},
+              {"interfaces", std::move(interfaces)},
+              {"peers", std::move(peers)},
+              {"refused", std::move(refused)},
+              {"advice", doctor_advice(r)}};
+}
+
+void print_doctor(std::ostream& out, const api::DiscoveryReport& r) {
+  if (r.enabled) {
+    out << "discovery: " << r.state << " as " << quoted(r.published_name) << " on host " << r.host_name << " for "
+        << format_duration(r.uptime_ms) << (r.publishing_addresses ? "" : " (host addresses left to avahi-daemon)")
+        << '\n';
+    out << "\ninterfaces:\n";
+    Table interfaces({"  NAME", "MDNS GROUP", "ANSWERS", "PEERS", "ADDRESSES"});
+    for (const auto& i : r.interfaces) {
+      interfaces.add({"  " + i.name, groups_joined(i), std::to_string(i.answers_received), std::to_string(i.peers_seen),
+                      join(i.addresses)});
+    }
+    if (r.interfaces.empty()) interfaces.add({"  (none)", "-", "-", "-", "-"});
+    interfaces.print(out);
+    out << "\npeers seen:\n";
+    Table peers({"  NAME", "NODE", "STATE", "ADDRESS", "VIA", "DETAIL"});
+    for (const auto& p : r.peers) {
+      peers.add({"  " + p.name, api::format_node_id(p.node_id), p.state, p.address,
+                 p.interface_name + "/" + p.family, p.detail.empty() ? "-" : p.detail});
+    }
+    if (r.peers.empty()) peers.add({"  (none)", "-", "-", "-", "-", "-"});
+    peers.print(out);
+    if (!r.refused.empty()) {
+      out << "\nrefused:\n";
+      Table refused({"  NAME", "INTERFACE", "REASON", "TIMES", "DETAIL"});
+      for (const auto& f : r.refused) {
+        refused.add({"  " + f.name, f.interface_name, f.reason, std::to_string(f.times), f.detail});
+      }
+      refused.print(out);
+    }
+  } else {
+    out << "discovery: off (" << r.off_reason << ")\n";
+  }
+  const auto advice = doctor_advice(r);
+  if (advice.empty()) {
+    out << "\nno problem found.\n";
+    return;
+  }
+  out << "\nto look at:\n";
+  for (const auto& a : advice) out << "  - " << a << '\n';
+}
+
+}  // namespace shopsync::cli

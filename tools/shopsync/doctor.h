@@ -1,0 +1,28 @@
+// `shopsync doctor`: reads what the node's discovery sees (the API's
+// `discovery` answer) and says, in words, what stops this node from finding
+// or reaching its peers and what to do about it (docs/discovery.md,
+// "Troubleshooting").
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "node/api/api_types.h"
+#include "tools/shopsync/json_values.h"
+
+namespace shopsync::cli {
+
+// Seconds discovery must have listened before silence on the LAN is worth a
+// remark: announcements and the first queries take about one second.
+inline constexpr std::uint64_t kQuietLanAfterMs = 5000;
+
+// One remark per problem found, most fundamental first; empty when all is
+// well. Each says what was seen and what to do.
+std::vector<std::string> doctor_advice(const api::DiscoveryReport& report);
+
+// The report and its advice, as JSON (`--json`) and as text for people.
+json doctor_json(const api::DiscoveryReport& report);
+void print_doctor(std::ostream& out, const api::DiscoveryReport& report);
+
+}  // namespace shopsync::cli
