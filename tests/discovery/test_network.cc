@@ -43,7 +43,7 @@ std::optional<std::string> TestNetwork::unavailable() {
   return std::nullopt;
 }
 
-TestNetwork::TestNetwork(int hosts) : hosts_(hosts) {
+TestNetwork::TestNetwork(int hosts, Addressing addressing) : hosts_(hosts) {
   static std::atomic<int> counter{0};
   tag_ = std::string(kPrefix) + std::to_string(::getpid()) + "-" + std::to_string(++counter);
   remove_stale();
@@ -62,7 +62,7 @@ TestNetwork::TestNetwork(int hosts) : hosts_(hosts) {
             "net.ipv6.conf.default.accept_dad=0"});
       must({"ip", "link", "add", "eth0", "netns", h, "type", "veth", "peer", "name", port, "netns", br});
       must({"ip", "-n", br, "link", "set", port, "master", "br0", "up"});
-      must({"ip", "-n", h, "addr", "add", address(i) + "/24", "dev", "eth0"});
+      if (addressing == Addressing::ipv4_and_ipv6) must({"ip", "-n", h, "addr", "add", address(i) + "/24", "dev", "eth0"});
       must({"ip", "-n", h, "link", "set", "eth0", "multicast", "on", "up"});
       must({"ip", "-n", h, "link", "set", "lo", "up"});
     }
@@ -79,6 +79,13 @@ std::string TestNetwork::ns(int host) const { return tag_ + "-h" + std::to_strin
 std::string TestNetwork::address(int host) const { return "198.18.0." + std::to_string(host); }
 
 std::vector<std::string> TestNetwork::exec(int host) const { return {"ip", "netns", "exec", ns(host)}; }
+
+std::vector<std::string> TestNetwork::exec_as_host(int host) const {
+  auto argv = exec(host);
+  // unshare and sh both exec the next program: the pid stays the command's.
+  argv.insert(argv.end(), {"unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"", "host" + std::to_string(host)});
+  return argv;
+}
 
 void TestNetwork::cut(int host) { must({"ip", "-n", tag_ + "-br", "link", "set", "b" + std::to_string(host), "down"}); }
 

@@ -5,7 +5,8 @@
 //   <tag>-h3 eth0 198.18.0.3/24 ─┘
 //
 // Each host also has IPv6 link-local addresses (duplicate address detection
-// off so they are usable at once) and its loopback up. Names are unique per
+// off so they are usable at once) and its loopback up. An IPv6-only LAN
+// leaves the 198.18.0.x addresses out: hosts have link-local IPv6 alone. Names are unique per
 // test run (pid and a counter); the destructor deletes every namespace, which
 // takes the veth pairs and the bridge with it, and the constructor first
 // removes what an earlier, killed run of this program left behind.
@@ -24,9 +25,11 @@ class TestNetwork {
   // Why namespaces cannot be made here (not root, no `ip`), or nullopt.
   static std::optional<std::string> unavailable();
 
+  enum class Addressing { ipv4_and_ipv6, ipv6_only };
+
   // Builds `hosts` hosts. Throws std::runtime_error naming the failed step
   // (after removing whatever it had made).
-  explicit TestNetwork(int hosts);
+  explicit TestNetwork(int hosts, Addressing addressing = Addressing::ipv4_and_ipv6);
   ~TestNetwork();
   TestNetwork(const TestNetwork&) = delete;
   TestNetwork& operator=(const TestNetwork&) = delete;
@@ -36,6 +39,9 @@ class TestNetwork {
   std::string address(int host) const;        // "198.18.0.<host>"
   // argv prefix that runs a command inside the host: {"ip","netns","exec",ns}
   std::vector<std::string> exec(int host) const;
+  // The same, and the command sees the host name "host<N>" (a UTS namespace of
+  // its own), as on a LAN of distinct machines; the command keeps the pid.
+  std::vector<std::string> exec_as_host(int host) const;
 
   // Pulls / plugs the host's cable at the bridge: the host's eth0 loses /
   // regains carrier.

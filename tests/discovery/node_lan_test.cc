@@ -1,0 +1,315 @@
+// Real shopsyncd processes on a real (virtual) LAN, with no --peer at all:
+// one node per network namespace, joined by a bridge (test_network.h). They
+// find each other by DNS-SD over mDNS, connect over CURVE, and sync; a host
+// whose cable is pulled is seen to go and, plugged back, catches up. The test
+// talks to each node through its local API on a Unix socket (reachable from
+// outside the namespace) and runs `shopsync doctor` as an operator would.
+//
+// Timings are logged (BOOST_TEST_MESSAGE, visible with ctest -V), never
+// asserted; the waits are generous upper bounds.
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "node/api/api_client.h"
+#include "tests/discovery/probe_harness.h"
+#include "tests/node/support/node_process.h"
+
+using namespace shopsync;
+using namespace shopsync::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+constexpr auto kWait = 30s;
+constexpr int kRecordTtlSeconds = 4;  // a host that vanishes without a goodbye is forgotten this fast
+
+using Clock = std::chrono::steady_clock;
+
+long ms_since(Clock::time_point t) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
+}
+
+// One shopsyncd inside one host of the LAN.
+struct LanNode {
+  int host = 0;
+  std::string name;
+  std::string cluster = "lan";
+  std::filesystem::path data;
+  std::string key;        // its CURVE public key
+  std::string api;        // ipc://... (a Unix socket: reachable from the root namespace)
+  NodeId id = 0;
+  Clock::time_point started;
+  std::unique_ptr<ChildProcess> process;
+  std::optional<api::ApiClient> client;
+
+  std::string transcript() const { return process ? process->transcript() : std::string("(not started)"); }
+};
+
+class Lan {
+ public:
+  explicit Lan(int hosts, TestNetwork::Addressing addressing = TestNetwork::Addressing::ipv4_and_ipv6)
+      : net_(hosts, addressing) {}
+
+  LanNode& add(int host, const std::string& name) {
+    auto n = std::make_unique<LanNode>();
+    n->host = host;
+    n->name = name;
+    n->data = dir_ / name;
+    n->api = "ipc://" + (dir_ / (name + ".api")).string();
+    n->key = node_public_key(n->data);
+    nodes_.push_back(std::move(n));
+    return *nodes_.back();
+  }
+
+  // Starts the node in its host, trusting `trusted` (no --peer), and waits
+  // until its API answers.
+  void start(LanNode& n, const std::vector<const LanNode*>& trusted, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = net_.exec_as_host(n.host);
+    std::vector<std::string> args = {SHOPSYNCD_PATH,   "--data",  n.data.string(), "--name",
+                                     n.name,           "--cluster", n.cluster,      "--api",
+                                     n.api,            "--mdns-ttl", std::to_string(kRecordTtlSeconds),
+                                     "--heartbeat-ms", "300",     "--peer-timeout-ms", "2000"};
+    for (const LanNode* t : trusted) args.insert(args.end(), {"--trust", t->key});
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    n.started = Clock::now();
+    n.process = std::make_unique<ChildProcess>(argv, dir_ / (n.name + ".log"));
+    BOOST_REQUIRE_MESSAGE(n.process->started(), "cannot start " << SHOPSYNCD_PATH);
+    auto client = api::ApiClient::connect(n.api, {std::chrono::milliseconds(2000)});
+    BOOST_REQUIRE(client.is_ok());
+    n.client.emplace(std::move(*client));
+    std::optional<api::NodeStatus> status;
+    wait_until([&] {
+      auto s = n.client->status();
+      if (s) status = *s;
+      return status.has_value() || !n.process->running();
+    }, kWait);
+    BOOST_REQUIRE_MESSAGE(status, n.name << " did not start:\n" << n.transcript());
+    n.id = status->node_id;
+  }
+
+  TestNetwork& net() { return net_; }
+  const TempDir& dir() const { return dir_; }
+  std::string transcripts() const {
+    std::string out;
+    for (const auto& n : nodes_) out += "=== " + n->name + "\n" + n->transcript();
+    return out;
+  }
+
+ private:
+  TempDir dir_{"shopsync-lan"};
+  TestNetwork net_;
+  std::vector<std::unique_ptr<LanNode>> nodes_;
+};
+
+std::string state_of(LanNode& n, const LanNode& peer) {
+  auto peers = n.client->peers();
+  if (!peers) return "?";
+  for (const auto& p : peers->peers) {
+    if (p.node_id == peer.id) return p.state;
+  }
+  return "unknown";
+}
+
+bool connected(LanNode& n, const LanNode& peer) { return state_of(n, peer) == "connected"; }
+
+void put(LanNode& n, const std::string& id, const std::string& name) {
+  api::PutRequest r;
+  r.key = {"customers", id};
+  r.fields["name"] = packed_string(name);
+  auto w = n.client->put(r);
+  BOOST_REQUIRE_MESSAGE(w.is_ok(), w.status().to_string());
+}
+
+bool has(LanNode& n, const std::string& id, const std::string& name) {
+  auto r = n.client->get({"customers", id});
+  return r && r->fields.count("name") && r->fields.at("name") == packed_string(name);
+}
+
+struct Doctor {
+  int exit_code = -1;
+  json report;
+};
+
+// `shopsync --json doctor` against the node, as an operator runs it.
+Doctor doctor(const LanNode& n) {
+  auto r = run_command({SHOPSYNC_CLI, "--api", n.api, "--json", "doctor"});
+  Doctor d;
+  d.exit_code = r.exit_code;
+  d.report = json::parse(r.output, nullptr, false);
+  BOOST_REQUIRE_MESSAGE(d.report.is_object(), "doctor printed no JSON: " << r.output);
+  return d;
+}
+
+// The doctor's entry for `peer`, or null.
+json seen(const Doctor& d, const LanNode& peer) {
+  for (const auto& p : d.report["peers"]) {
+    if (p.value("name", "") == peer.name) return p;
+  }
+  return nullptr;
+}
+
+// The state the doctor gives `peer` ("" when it is not among the peers seen).
+std::string state_seen(const Doctor& d, const LanNode& peer) {
+  json p = seen(d, peer);
+  return p.is_object() ? p.value("state", "") : std::string();
+}
+
+#define REQUIRE_OR_DUMP(cond, lan)                                      \
+  do {                                                                  \
+    if (!(cond)) BOOST_FAIL(#cond << " failed\n" << (lan).transcripts()); \
+  } while (false)
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(node_lan, *boost::unit_test::precondition(network_namespaces_available))
+
+BOOST_AUTO_TEST_CASE(three_nodes_without_peers_discover_sync_lose_a_cut_host_and_catch_it_up) {
+  Lan lan(3);
+  LanNode& a = lan.add(1, "shop1");
+  LanNode& b = lan.add(2, "shop2");
+  LanNode& c = lan.add(3, "shop3");
+  std::vector<LanNode*> all = {&a, &b, &c};
+  for (LanNode* n : all) {
+    std::vector<const LanNode*> others;
+    for (LanNode* o : all) {
+      if (o != n) others.push_back(o);
+    }
+    lan.start(*n, others);
+  }
+
+  // Discovered and connected, each to both others.
+  for (LanNode* n : all) {
+    for (LanNode* o : all) {
+      if (o == n) continue;
+      REQUIRE_OR_DUMP(wait_until([&] { return connected(*n, *o); }, kWait), lan);
+    }
+    BOOST_TEST_MESSAGE(n->name << ": connected to both discovered peers " << ms_since(n->started)
+                               << " ms after its start (upper bound: polled after the others started)");
+  }
+
+  // A write on one reaches all.
+  put(a, "CUST_LAN_1", "Timber & Co");
+  for (LanNode* n : {&b, &c}) REQUIRE_OR_DUMP(wait_until([&] { return has(*n, "CUST_LAN_1", "Timber & Co"); }, kWait), lan);
+
+  // The doctor finds nothing wrong and shows both peers, on eth0, connected.
+  Doctor d;
+  REQUIRE_OR_DUMP(wait_until([&] {
+    d = doctor(a);
+    return state_seen(d, b) == "connected" && state_seen(d, c) == "connected";
+  }, kWait), lan);
+  BOOST_TEST(d.exit_code == 0, d.report.dump(2));
+  BOOST_TEST(d.report["host_name"] == "host1.local");
+  BOOST_TEST(d.report["enabled"] == true);
+  BOOST_TEST(d.report["state"] == "announced");
+  BOOST_REQUIRE(d.report["interfaces"].size() == 1u);
+  BOOST_TEST(d.report["interfaces"][0]["name"] == "eth0");
+  BOOST_TEST(d.report["interfaces"][0]["joined_ipv4"] == true);
+  BOOST_TEST(d.report["interfaces"][0]["answers_received"].get<long>() > 0);
+  for (LanNode* o : {&b, &c}) {
+    json p = seen(d, *o);
+    BOOST_REQUIRE_MESSAGE(!p.is_null(), d.report.dump(2));
+    BOOST_TEST(p["state"] == "connected");
+    BOOST_TEST(p["address"] == lan.net().address(o->host) + ":7460");
+    BOOST_TEST(p["public_key"] == o->key);
+    BOOST_TEST(p["family"] == "ipv4");
+  }
+
+  // Pull host 3's cable: the others lose the session and, once its records
+  // expire, forget it on mDNS too; it keeps taking writes on its own.
+  const auto cut_at = Clock::now();
+  lan.net().cut(3);
+  for (LanNode* n : {&a, &b}) {
+    REQUIRE_OR_DUMP(wait_until([&] { return !connected(*n, c) && seen(doctor(*n), c).is_null(); }, kWait), lan);
+    BOOST_TEST(connected(*n, *(n == &a ? &b : &a)));  // the others stay together
+  }
+  BOOST_TEST_MESSAGE("cut host 3: both others had marked it lost after " << ms_since(cut_at) << " ms (record TTL "
+                                                                         << kRecordTtlSeconds << " s)");
+  REQUIRE_OR_DUMP(wait_until([&] { return doctor(c).report["peers"].empty(); }, kWait), lan);
+  put(a, "CUST_LAN_2", "written while shop3 was cut off");
+  put(c, "CUST_LAN_3", "written on shop3 alone");
+  REQUIRE_OR_DUMP(wait_until([&] { return has(b, "CUST_LAN_2", "written while shop3 was cut off"); }, kWait), lan);
+  BOOST_TEST(!has(c, "CUST_LAN_2", "written while shop3 was cut off"));
+
+  // Plug it back: found again, connected again, and both sides catch up.
+  const auto restored_at = Clock::now();
+  lan.net().restore(3);
+  for (LanNode* n : {&a, &b}) {
+    REQUIRE_OR_DUMP(wait_until([&] { return connected(*n, c) && connected(c, *n); }, kWait), lan);
+  }
+  BOOST_TEST_MESSAGE("restored host 3: connected to both again after " << ms_since(restored_at) << " ms");
+  REQUIRE_OR_DUMP(wait_until([&] { return has(c, "CUST_LAN_2", "written while shop3 was cut off"); }, kWait), lan);
+  for (LanNode* n : {&a, &b}) {
+    REQUIRE_OR_DUMP(wait_until([&] { return has(*n, "CUST_LAN_3", "written on shop3 alone"); }, kWait), lan);
+  }
+  BOOST_TEST_MESSAGE("restored host 3: caught up both ways " << ms_since(restored_at) << " ms after the cable");
+
+  for (LanNode* n : all) BOOST_TEST(n->process->terminate() == 0, n->transcript());
+}
+
+BOOST_AUTO_TEST_CASE(doctor_names_an_untrusted_peer_and_another_cluster_and_trusting_connects) {
+  Lan lan(3);
+  LanNode& a = lan.add(1, "office");
+  LanNode& b = lan.add(2, "till-2");
+  LanNode& other = lan.add(3, "intruder");
+  other.cluster = "other-business";
+  lan.start(a, {});      // trusts nobody yet
+  lan.start(b, {&a});
+  lan.start(other, {&a});
+
+  Doctor d;
+  const bool diagnosed = wait_until([&] {
+    d = doctor(a);
+    bool other_cluster = false;
+    for (const auto& r : d.report["refused"]) {
+      other_cluster = other_cluster || (r["name"] == "intruder" && r["reason"] == "other_cluster");
+    }
+    return state_seen(d, b) == "untrusted" && other_cluster;
+  }, kWait);
+  REQUIRE_OR_DUMP(diagnosed, lan);
+  BOOST_TEST(d.exit_code == 8);
+  std::string advice;
+  for (const auto& line : d.report["advice"]) advice += line.get<std::string>() + "\n";
+  BOOST_TEST(advice.find("shopsync trust add " + b.key) != std::string::npos, advice);
+  BOOST_TEST(advice.find("another cluster") != std::string::npos, advice);
+  BOOST_TEST(seen(d, other).is_null());  // another cluster is never a peer
+  BOOST_TEST(!connected(a, b));
+
+  // The operator follows the advice; no restart needed.
+  auto trusted = run_command({SHOPSYNC_CLI, "--api", a.api, "trust", "add", b.key, "--name", "till 2"});
+  BOOST_REQUIRE_MESSAGE(trusted.exit_code == 0, trusted.output);
+  const auto trusted_at = Clock::now();
+  REQUIRE_OR_DUMP(wait_until([&] { return connected(a, b) && connected(b, a); }, kWait), lan);
+  BOOST_TEST_MESSAGE("trust add: connected " << ms_since(trusted_at) << " ms later");
+  BOOST_TEST(wait_until([&] { return state_seen(doctor(a), b) == "connected"; }, kWait));
+  put(b, "CUST_TRUST", "now in sync");
+  REQUIRE_OR_DUMP(wait_until([&] { return has(a, "CUST_TRUST", "now in sync"); }, kWait), lan);
+}
+
+BOOST_AUTO_TEST_CASE(on_an_ipv6_only_lan_nodes_connect_over_link_local_addresses) {
+  Lan lan(2, TestNetwork::Addressing::ipv6_only);
+  LanNode& a = lan.add(1, "v6-one");
+  LanNode& b = lan.add(2, "v6-two");
+  lan.start(a, {&b});
+  lan.start(b, {&a});
+  REQUIRE_OR_DUMP(wait_until([&] { return connected(a, b) && connected(b, a); }, kWait), lan);
+  BOOST_TEST_MESSAGE("IPv6 only: connected " << ms_since(a.started) << " ms after the first start");
+  for (LanNode* n : {&a, &b}) {
+    const LanNode& peer = n == &a ? b : a;
+    Doctor d;
+    REQUIRE_OR_DUMP(wait_until([&] { return state_seen(d = doctor(*n), peer) == "connected"; }, kWait), lan);
+    json p = seen(d, peer);
+    BOOST_TEST(p["family"] == "ipv6");
+    const std::string address = p["address"];
+    BOOST_TEST(address.starts_with("[fe80:"), address);
+    BOOST_TEST(address.find("%eth0]:7460") != std::string::npos, address);
+  }
+  put(a, "CUST_V6", "over IPv6");
+  REQUIRE_OR_DUMP(wait_until([&] { return has(b, "CUST_V6", "over IPv6"); }, kWait), lan);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
