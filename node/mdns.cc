@@ -131,11 +131,11 @@ void Node::reconcile_discovered(NodeId peer) {
   Target* existing = target_of(peer, best ? std::string_view(best->public_key) : std::string_view());
   if (!best) {
     if (found != mdns_->paths.end()) mdns_->paths.erase(found);
-    if (existing && existing->source == PeerSource::mdns && !sessions_.count(peer)) {
-      SHOPSYNC_LOG(info, "mdns: node " << peer_table_key(peer) << " left the network");
-      std::vector<std::uint64_t> links(existing->links.begin(), existing->links.end());
-      for (auto id : links) close_link(id, "gone from mDNS", false);
-      targets_.erase(existing->id);
+    if (existing && existing->source == PeerSource::mdns && existing->forget_at_ms == 0) {
+      SHOPSYNC_LOG(info, "mdns: node " << peer_table_key(peer) << " left the network; its last address "
+                                       << existing->address.to_string() << " is tried for "
+                                       << kForgetDiscoveredMs / 60'000 << " min");
+      existing->forget_at_ms = now_ms() + kForgetDiscoveredMs;
     }
     return;
   }
@@ -152,7 +152,13 @@ void Node::reconcile_discovered(NodeId peer) {
   }
   const PeerAddress address{dial_host(e), e.port, e.public_key};
   if (existing) {
-    if (existing->source != PeerSource::mdns || sessions_.count(peer)) return;  // static peers win
+    if (existing->source != PeerSource::mdns) return;  // static peers win
+    if (existing->forget_at_ms != 0) {
+      existing->forget_at_ms = 0;  // back on the LAN: dial now, not at the end of a backoff
+      existing->next_dial_ms = 0;
+      existing->failures = 0;
+    }
+    if (sessions_.count(peer)) return;
     existing->address = address;
     existing->key = e.public_key;
     return;
@@ -166,6 +172,20 @@ void Node::reconcile_discovered(NodeId peer) {
   SHOPSYNC_LOG(info, "mdns: found node '" << e.name << "' (" << peer_table_key(peer) << ") at "
                                          << t->address.to_string() << " on " << e.interface_name);
   targets_.emplace(t->id, std::move(t));
+}
+
+void Node::forget_departed(std::uint64_t now) {
+  std::vector<std::uint64_t> gone;
+  for (const auto& [id, t] : targets_) {
+    if (t->forget_at_ms != 0 && now >= t->forget_at_ms && !sessions_.count(t->peer)) gone.push_back(id);
+  }
+  for (auto id : gone) {
+    Target& t = *targets_.at(id);
+    SHOPSYNC_LOG(info, "mdns: forgetting node " << peer_table_key(t.peer) << " at " << t.address.to_string());
+    std::vector<std::uint64_t> links(t.links.begin(), t.links.end());
+    for (auto link : links) close_link(link, "gone from mDNS", false);
+    targets_.erase(id);
+  }
 }
 
 void Node::reconcile_all_discovered() {

@@ -363,6 +363,7 @@ void Node::run_timers() {
   }
 
   // Targets: dial what should be connected and is not.
+  forget_departed(now);
   for (auto& [id, target] : targets_) {
     if (!target->links.empty() || now < target->next_dial_ms) continue;
     if (target->peer != 0) {

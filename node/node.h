@@ -133,6 +133,8 @@ class Node {
   // Makes a discovered peer a target, updates its address, or forgets it.
   void reconcile_discovered(NodeId peer);
   void reconcile_all_discovered();
+  // Drops discovered targets gone from the LAN for kForgetDiscoveredMs.
+  void forget_departed(std::uint64_t now);
   Target* target_of(NodeId peer, std::string_view key);
 
   // loop turns

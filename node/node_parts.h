@@ -19,6 +19,11 @@ inline constexpr std::uint64_t kFlushMs = 1000;    // --durability interval: dis
 inline constexpr std::uint64_t kPersistMs = 2000;  // dirty peers table rows are saved this often
 inline constexpr std::uint64_t kLearnDelayMs = 2000;  // before dialing back a peer that dialed us
 inline constexpr std::uint64_t kZapLogIntervalMs = 60'000;  // one "refused" line per key and address a minute
+// A peer gone from mDNS is still dialed at its last address this long: a
+// partition that heals without a link going down on either side is not
+// announced again, and would otherwise be noticed only at avahi's next
+// periodic query (backed off up to an hour).
+inline constexpr std::uint64_t kForgetDiscoveredMs = 10 * 60'000;
 
 // One ZeroMQ connection to a peer.
 struct Node::Link {
@@ -53,6 +58,7 @@ struct Node::Target {
   std::string last_error;
   bool refused = false;       // it refused us or we it (cluster, protocol): long backoff
   bool warned_no_key = false;
+  std::uint64_t forget_at_ms = 0;  // mdns: gone from the LAN; dropped then unless found again
 };
 
 // Where an identified peer that dialed us listens (from its HELLO).

@@ -290,6 +290,37 @@ BOOST_AUTO_TEST_CASE(doctor_names_an_untrusted_peer_and_another_cluster_and_trus
   REQUIRE_OR_DUMP(wait_until([&] { return has(a, "CUST_TRUST", "now in sync"); }, kWait), lan);
 }
 
+// Nobody's link goes down, so nobody announces again when the fault clears:
+// the node that dials keeps trying the peer's last address after mDNS forgot
+// it. (Right after a start avahi's own periodic queries are still frequent
+// and would find the peer too; hours later only the redial does.)
+BOOST_AUTO_TEST_CASE(a_partition_that_heals_without_a_link_change_reconnects_and_catches_up) {
+  Lan lan(2);
+  LanNode& a = lan.add(1, "shop1");
+  LanNode& b = lan.add(2, "shop2");
+  lan.start(a, {&b});
+  lan.start(b, {&a});
+  REQUIRE_OR_DUMP(wait_until([&] { return connected(a, b) && connected(b, a); }, kWait), lan);
+
+  lan.net().partition(2);
+  for (LanNode* n : {&a, &b}) {
+    const LanNode& peer = n == &a ? b : a;
+    REQUIRE_OR_DUMP(wait_until([&] { return !connected(*n, peer) && state_seen(doctor(*n), peer).empty(); }, kWait), lan);
+  }
+  put(a, "CUST_SPLIT_A", "written on shop1 during the partition");
+  put(b, "CUST_SPLIT_B", "written on shop2 during the partition");
+
+  const auto healed_at = Clock::now();
+  lan.net().heal(2);
+  // The backoff is at most 30 s (+25 % jitter): allow for it.
+  REQUIRE_OR_DUMP(wait_until([&] { return connected(a, b) && connected(b, a); }, 60s), lan);
+  BOOST_TEST_MESSAGE("silent partition healed: reconnected after " << ms_since(healed_at) << " ms");
+  REQUIRE_OR_DUMP(wait_until([&] {
+    return has(a, "CUST_SPLIT_B", "written on shop2 during the partition") &&
+           has(b, "CUST_SPLIT_A", "written on shop1 during the partition");
+  }, kWait), lan);
+}
+
 BOOST_AUTO_TEST_CASE(on_an_ipv6_only_lan_nodes_connect_over_link_local_addresses) {
   Lan lan(2, TestNetwork::Addressing::ipv6_only);
   LanNode& a = lan.add(1, "v6-one");

@@ -93,6 +93,14 @@ void TestNetwork::restore(int host) {
   must({"ip", "-n", tag_ + "-br", "link", "set", "b" + std::to_string(host), "up"});
 }
 
+void TestNetwork::partition(int host) {
+  must({"ip", "netns", "exec", tag_ + "-br", "bridge", "link", "set", "dev", "b" + std::to_string(host), "state", "0"});
+}
+
+void TestNetwork::heal(int host) {
+  must({"ip", "netns", "exec", tag_ + "-br", "bridge", "link", "set", "dev", "b" + std::to_string(host), "state", "3"});
+}
+
 void TestNetwork::must(const std::vector<std::string>& argv) {
   auto t0 = std::chrono::steady_clock::now();
   auto r = run_command(argv);

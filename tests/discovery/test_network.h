@@ -47,6 +47,10 @@ class TestNetwork {
   // regains carrier.
   void cut(int host);
   void restore(int host);
+  // The bridge stops / resumes forwarding the host's port; every link keeps
+  // its carrier, so no side sees a link change (a fault between switches).
+  void partition(int host);
+  void heal(int host);
 
  private:
   void must(const std::vector<std::string>& argv);
