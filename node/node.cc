@@ -408,7 +408,7 @@ void Node::handle_zap() {
         last = now;
         SHOPSYNC_LOG(warn, "refused a sync connection from " << (d.address.empty() ? "?" : d.address) << ": "
                                                             << d.reason
-                                                            << (d.client_key.empty() ? "" : " (trust it with: shopsync trust add " + d.client_key + ")"));
+                                                            << (d.client_key.empty() ? "" : " (trust it with: shopsync trust add '" + d.client_key + "')"));
       }
     }
     std::vector<std::string_view> parts(d.reply.begin(), d.reply.end());

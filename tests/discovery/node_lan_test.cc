@@ -274,7 +274,7 @@ BOOST_AUTO_TEST_CASE(doctor_names_an_untrusted_peer_and_another_cluster_and_trus
   BOOST_TEST(d.exit_code == 8);
   std::string advice;
   for (const auto& line : d.report["advice"]) advice += line.get<std::string>() + "\n";
-  BOOST_TEST(advice.find("shopsync trust add " + b.key) != std::string::npos, advice);
+  BOOST_TEST(advice.find("shopsync trust add '" + b.key + "'") != std::string::npos, advice);
   BOOST_TEST(advice.find("another cluster") != std::string::npos, advice);
   BOOST_TEST(seen(d, other).is_null());  // another cluster is never a peer
   BOOST_TEST(!connected(a, b));

@@ -51,7 +51,7 @@ void advise_on_peers(const api::DiscoveryReport& r, std::vector<std::string>& ou
   for (const auto& p : r.peers) {
     const std::string who = quoted(p.name) + " (" + api::format_node_id(p.node_id) + ") at " + p.address;
     if (p.state == "untrusted") {
-      out.push_back(who + " is not trusted here: if it is one of yours, run `shopsync trust add " + p.public_key + "`");
+      out.push_back(who + " is not trusted here: if it is one of yours, run `shopsync trust add '" + p.public_key + "'`");
     } else if (p.state == "unreachable") {
       out.push_back(who + " was found but cannot be reached: " + p.detail);
     } else if (p.state == "incompatible") {
