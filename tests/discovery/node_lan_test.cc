@@ -251,6 +251,49 @@ BOOST_AUTO_TEST_CASE(three_nodes_without_peers_discover_sync_lose_a_cut_host_and
   for (LanNode* n : all) BOOST_TEST(n->process->terminate() == 0, n->transcript());
 }
 
+// What a standard DNS-SD browser (Debian's python3-zeroconf) shows of a
+// running shopsyncd, and that a clean stop removes it at once (goodbye), long
+// before its records would expire.
+BOOST_AUTO_TEST_CASE(python_zeroconf_sees_a_running_node_with_its_txt_and_its_goodbye) {
+  Lan lan(2);
+  auto browser = start_zeroconf(lan.net(), 2, {"browse", "--ip", lan.net().address(2), "--seconds", "60"}, lan.dir(),
+                                "zeroconf-browser");
+  REQUIRE_OR_DUMP(browser->wait_for([](const std::vector<json>& l) { return first_time(l, "browsing").has_value(); }, kWait),
+                  lan);
+  LanNode& a = lan.add(1, "Timber Yard Till 1");
+  lan.start(a, {}, {"--mdns-ttl", "120"});
+  const std::string instance = a.name + "._shopsync._tcp.local.";
+  auto added = [&](const std::vector<json>& lines) {
+    for (const auto& l : lines) {
+      if (str(l, "name") == instance && str(l, "event") == "added") return true;
+    }
+    return false;
+  };
+  REQUIRE_OR_DUMP(browser->wait_for(added, kWait), lan);
+  json seen_by_zeroconf;
+  for (const auto& l : browser->lines()) {
+    if (str(l, "name") == instance && str(l, "event") == "added") seen_by_zeroconf = l;
+  }
+  BOOST_TEST(seen_by_zeroconf["port"] == 7460);
+  BOOST_TEST(seen_by_zeroconf["server"] == "host1.local.");
+  BOOST_TEST(seen_by_zeroconf["addresses"].dump().find(lan.net().address(1)) != std::string::npos,
+             seen_by_zeroconf.dump());
+  const std::vector<std::string> txt = {"txtvers=1", "proto=1", "cluster=lan", "node=" + api::format_node_id(a.id),
+                                        "key=" + a.key, "role=peer"};
+  BOOST_TEST(seen_by_zeroconf["txt"].get<std::vector<std::string>>() == txt, boost::test_tools::per_element());
+
+  const auto stop_at = Clock::now();
+  BOOST_TEST(a.process->terminate() == 0, a.transcript());
+  auto removed = [&](const std::vector<json>& lines) {
+    for (const auto& l : lines) {
+      if (str(l, "name") == instance && str(l, "event") == "removed") return true;
+    }
+    return false;
+  };
+  REQUIRE_OR_DUMP(browser->wait_for(removed, 20s), lan);  // the records' TTL is 120 s: only a goodbye does this
+  BOOST_TEST_MESSAGE("python3-zeroconf saw shopsyncd's goodbye " << ms_since(stop_at) << " ms after SIGTERM");
+}
+
 BOOST_AUTO_TEST_CASE(doctor_names_an_untrusted_peer_and_another_cluster_and_trusting_connects) {
   Lan lan(3);
   LanNode& a = lan.add(1, "office");
