@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_SUITE(interop, *boost::unit_test::precondition(network_namespace
 BOOST_AUTO_TEST_CASE(python_zeroconf_sees_our_service_and_its_goodbye) {
   require_tools();
   TempDir dir("discovery-interop");
-  TestNetwork net(2);
+  NamespaceLan net(2);
   auto browser = start_zeroconf(net, 2, {"browse", "--ip", net.address(2), "--seconds", "60"}, dir, "browser");
   auto probe = start_probe(net, 1, ProbeSpec("shop one", node_of(1)).with_args({"--role", "uplink", "--port", "7471"}), dir);
 
@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(python_zeroconf_sees_our_service_and_its_goodbye) {
 BOOST_AUTO_TEST_CASE(avahi_browse_sees_our_service_and_its_goodbye) {
   require_tools();
   TempDir dir("discovery-interop");
-  TestNetwork net(2);
+  NamespaceLan net(2);
   const auto conf = dir / "avahi-daemon.conf";
   {
     std::ofstream out(conf);
@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(avahi_browse_sees_our_service_and_its_goodbye) {
 BOOST_AUTO_TEST_CASE(we_find_a_node_published_by_python_zeroconf) {
   require_tools();
   TempDir dir("discovery-interop");
-  TestNetwork net(2);
+  NamespaceLan net(2);
   std::vector<std::string> args = {"publish", "--ip", net.address(2), "--name", "zc node", "--host", "zchost",
                                    "--port", "7462", "--seconds", "60"};
   auto txt = good_txt(node_of(2), "uplink");
@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(we_find_a_node_published_by_python_zeroconf) {
 BOOST_AUTO_TEST_CASE(malformed_announcements_are_refused_without_harm) {
   require_tools();
   TempDir dir("discovery-interop");
-  TestNetwork net(3);
+  NamespaceLan net(3);
   auto publish = [&](const std::string& name, std::vector<std::string> txt) {
     std::vector<std::string> args = {"publish", "--ip", net.address(2), "--name", name, "--host", "zc-" + std::to_string(name.size()),
                                      "--seconds", "60"};
@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(malformed_announcements_are_refused_without_harm) {
 BOOST_AUTO_TEST_CASE(coexists_with_an_avahi_daemon_holding_udp_5353) {
   require_tools();
   TempDir dir("discovery-interop");
-  TestNetwork net(3);
+  NamespaceLan net(3);
   const auto conf = dir / "avahi-daemon.conf";
   {
     std::ofstream out(conf);

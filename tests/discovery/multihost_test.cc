@@ -1,5 +1,5 @@
 // Discovery between hosts on a real (virtual) LAN: network namespaces joined by
-// a bridge, one discovery_probe per host, real multicast. See test_network.h.
+// a bridge, one discovery_probe per host, real multicast. See tools/netlab/namespace_lan.h.
 //
 // Timings are logged (BOOST_TEST_MESSAGE, visible with ctest -V), never
 // asserted; the waits below are generous upper bounds so a slow CI machine
@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_SUITE(multihost, *boost::unit_test::precondition(network_namespa
 
 BOOST_AUTO_TEST_CASE(three_hosts_discover_each_other_on_the_link_they_share) {
   TempDir dir("discovery-multihost");
-  TestNetwork net(3);
+  NamespaceLan net(3);
   std::vector<std::unique_ptr<ChildProcess>> probes(4);
   for (int h = 1; h <= 3; ++h) probes[h] = start_probe(net, h, ProbeSpec("shop" + std::to_string(h), node_of(h)), dir);
 
@@ -120,7 +120,7 @@ BOOST_AUTO_TEST_CASE(three_hosts_discover_each_other_on_the_link_they_share) {
 
 BOOST_AUTO_TEST_CASE(a_late_joiner_finds_the_running_peers_at_once) {
   TempDir dir("discovery-multihost");
-  TestNetwork net(3);
+  NamespaceLan net(3);
   std::vector<std::unique_ptr<ChildProcess>> probes(4);
   for (int h = 1; h <= 2; ++h) probes[h] = start_probe(net, h, ProbeSpec("shop" + std::to_string(h), node_of(h)), dir);
   REQUIRE_OR_DUMP(wait_all_found(probes, {1, 2}, kFindTimeout), probes);
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(a_late_joiner_finds_the_running_peers_at_once) {
 
 BOOST_AUTO_TEST_CASE(a_cut_link_makes_the_peer_lost_and_restoring_it_brings_it_back) {
   TempDir dir("discovery-multihost");
-  TestNetwork net(3);
+  NamespaceLan net(3);
   std::vector<std::unique_ptr<ChildProcess>> probes(4);
   // A short TTL so that expiry (no goodbye: the cable is pulled) is quick.
   for (int h = 1; h <= 3; ++h)
@@ -177,7 +177,7 @@ BOOST_AUTO_TEST_CASE(a_cut_link_makes_the_peer_lost_and_restoring_it_brings_it_b
 
 BOOST_AUTO_TEST_CASE(a_clean_stop_is_seen_at_once_through_the_goodbye) {
   TempDir dir("discovery-multihost");
-  TestNetwork net(2);
+  NamespaceLan net(2);
   std::vector<std::unique_ptr<ChildProcess>> probes(3);
   // TTL 120 s: losing the peer within the wait below can only come from the goodbye.
   for (int h = 1; h <= 2; ++h) probes[h] = start_probe(net, h, ProbeSpec("shop" + std::to_string(h), node_of(h)), dir);
@@ -196,7 +196,7 @@ BOOST_AUTO_TEST_CASE(a_clean_stop_is_seen_at_once_through_the_goodbye) {
 
 BOOST_AUTO_TEST_CASE(nodes_of_another_cluster_are_refused_and_reported) {
   TempDir dir("discovery-multihost");
-  TestNetwork net(3);
+  NamespaceLan net(3);
   std::vector<std::unique_ptr<ChildProcess>> probes(4);
   probes[1] = start_probe(net, 1, ProbeSpec("shop1", node_of(1)), dir);
   probes[2] = start_probe(net, 2, ProbeSpec("intruder", node_of(2)).with_cluster("other-business"), dir);
@@ -244,7 +244,7 @@ BOOST_AUTO_TEST_CASE(nodes_of_another_cluster_are_refused_and_reported) {
 
 BOOST_AUTO_TEST_CASE(a_service_name_conflict_is_resolved_by_renaming) {
   TempDir dir("discovery-multihost");
-  TestNetwork net(2);
+  NamespaceLan net(2);
   std::vector<std::unique_ptr<ChildProcess>> probes(3);
   for (int h = 1; h <= 2; ++h) probes[h] = start_probe(net, h, ProbeSpec("till", node_of(h)), dir);
   REQUIRE_OR_DUMP(wait_all_found(probes, {1, 2}, kFindTimeout), probes);
@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(a_service_name_conflict_is_resolved_by_renaming) {
 
 BOOST_AUTO_TEST_CASE(a_host_name_conflict_is_resolved_by_renaming) {
   TempDir dir("discovery-multihost");
-  TestNetwork net(2);
+  NamespaceLan net(2);
   std::vector<std::unique_ptr<ChildProcess>> probes(3);
   // Two machines cloned from one image: same host name, different addresses.
   for (int h = 1; h <= 2; ++h)
@@ -290,7 +290,7 @@ BOOST_AUTO_TEST_CASE(a_host_name_conflict_is_resolved_by_renaming) {
 // finds UDP 5353 taken by the first and coexists with it.
 BOOST_AUTO_TEST_CASE(two_nodes_on_one_host_find_each_other_over_loopback) {
   TempDir dir("discovery-multihost");
-  TestNetwork net(1);
+  NamespaceLan net(1);
   std::vector<std::unique_ptr<ChildProcess>> probes(3);
   probes[1] = start_probe(net, 1,
                           ProbeSpec("a", node_of(1)).with_host_name("system").with_args({"--interface", "lo", "--port", "7001"}),

@@ -1,5 +1,5 @@
 // Real shopsyncd processes on a real (virtual) LAN, with no --peer at all:
-// one node per network namespace, joined by a bridge (test_network.h). They
+// one node per network namespace, joined by a bridge (tools/netlab/namespace_lan.h). They
 // find each other by DNS-SD over mDNS, connect over CURVE, and sync; a host
 // whose cable is pulled is seen to go and, plugged back, catches up. The test
 // talks to each node through its local API on a Unix socket (reachable from
@@ -51,7 +51,7 @@ struct LanNode {
 
 class Lan {
  public:
-  explicit Lan(int hosts, TestNetwork::Addressing addressing = TestNetwork::Addressing::ipv4_and_ipv6)
+  explicit Lan(int hosts, NamespaceLan::Addressing addressing = NamespaceLan::Addressing::ipv4_and_ipv6)
       : net_(hosts, addressing) {}
 
   LanNode& add(int host, const std::string& name) {
@@ -92,7 +92,7 @@ class Lan {
     n.id = status->node_id;
   }
 
-  TestNetwork& net() { return net_; }
+  NamespaceLan& net() { return net_; }
   const TempDir& dir() const { return dir_; }
   std::string transcripts() const {
     std::string out;
@@ -102,7 +102,7 @@ class Lan {
 
  private:
   TempDir dir_{"shopsync-lan"};
-  TestNetwork net_;
+  NamespaceLan net_;
   std::vector<std::unique_ptr<LanNode>> nodes_;
 };
 
@@ -365,7 +365,7 @@ BOOST_AUTO_TEST_CASE(a_partition_that_heals_without_a_link_change_reconnects_and
 }
 
 BOOST_AUTO_TEST_CASE(on_an_ipv6_only_lan_nodes_connect_over_link_local_addresses) {
-  Lan lan(2, TestNetwork::Addressing::ipv6_only);
+  Lan lan(2, NamespaceLan::Addressing::ipv6_only);
   LanNode& a = lan.add(1, "v6-one");
   LanNode& b = lan.add(2, "v6-two");
   lan.start(a, {&b});

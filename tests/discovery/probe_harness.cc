@@ -7,7 +7,7 @@
 namespace shopsync::test {
 
 boost::test_tools::assertion_result network_namespaces_available(boost::unit_test::test_unit_id) {
-  if (auto why = TestNetwork::unavailable()) {
+  if (auto why = NamespaceLan::unavailable()) {
     boost::test_tools::assertion_result r(false);
     r.message() << "SKIPPED: " << *why;
     return r;
@@ -28,7 +28,7 @@ std::string node_of(int host) {
   return buf;
 }
 
-std::unique_ptr<ChildProcess> start_probe(const TestNetwork& net, int host, const ProbeSpec& spec,
+std::unique_ptr<ChildProcess> start_probe(const NamespaceLan& net, int host, const ProbeSpec& spec,
                                           const TempDir& dir) {
   std::vector<std::string> argv = net.exec(host);
   std::vector<std::string> args = {DISCOVERY_PROBE_PATH,
@@ -49,7 +49,7 @@ std::unique_ptr<ChildProcess> start_probe(const TestNetwork& net, int host, cons
   return p;
 }
 
-std::unique_ptr<ChildProcess> start_zeroconf(const TestNetwork& net, int host, const std::vector<std::string>& args,
+std::unique_ptr<ChildProcess> start_zeroconf(const NamespaceLan& net, int host, const std::vector<std::string>& args,
                                              const TempDir& dir, const std::string& log_name) {
   std::vector<std::string> argv = net.exec(host);
   argv.push_back("/usr/bin/python3");

@@ -1,5 +1,5 @@
 // Helpers shared by the multi-host and interop suites: start discovery_probe
-// or the python3-zeroconf tool inside a host of a TestNetwork, and read what
+// or the python3-zeroconf tool inside a host of a NamespaceLan, and read what
 // they report.
 #pragma once
 
@@ -11,11 +11,16 @@
 #include <string>
 #include <vector>
 
-#include "tests/discovery/process.h"
-#include "tests/discovery/test_network.h"
 #include "tests/support/temp_dir.h"
+#include "tools/netlab/namespace_lan.h"
+#include "tools/netlab/process.h"
 
 namespace shopsync::test {
+
+using netlab::ChildProcess;
+using netlab::CommandResult;
+using netlab::run_command;
+using netlab::NamespaceLan;
 
 // Skips a test case, with the reason, where namespaces cannot be made.
 boost::test_tools::assertion_result network_namespaces_available(boost::unit_test::test_unit_id);
@@ -36,10 +41,10 @@ struct ProbeSpec {
   std::vector<std::string> extra;
 };
 
-std::unique_ptr<ChildProcess> start_probe(const TestNetwork& net, int host, const ProbeSpec& spec, const TempDir& dir);
+std::unique_ptr<ChildProcess> start_probe(const NamespaceLan& net, int host, const ProbeSpec& spec, const TempDir& dir);
 
 // python3-zeroconf (zeroconf_tool.py) inside a host.
-std::unique_ptr<ChildProcess> start_zeroconf(const TestNetwork& net, int host, const std::vector<std::string>& args,
+std::unique_ptr<ChildProcess> start_zeroconf(const NamespaceLan& net, int host, const std::vector<std::string>& args,
                                              const TempDir& dir, const std::string& log_name);
 
 // The string at `key` of a JSON object, or "" (JSON from children is untrusted

@@ -32,6 +32,10 @@ struct Registration {
 // The median of `values` (REQUIRES: not empty).
 double median(std::vector<double> values);
 
+// The shopsyncd of this build tree (next to this program: ../../node/shopsyncd),
+// the default of every --shopsyncd option.
+std::string built_shopsyncd();
+
 }  // namespace shopsync::bench
 
 #define SHOPSYNC_BENCH_SUBCOMMAND(ident, name, summary, fn) \

@@ -246,12 +246,6 @@ void watcher(int node, const std::string& api, Shared& shared) {
   }
 }
 
-std::string default_daemon() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return (self.parent_path() / "../../node/shopsyncd").lexically_normal().string();
-}
-
 void print_nodes(const std::vector<std::unique_ptr<SoakDaemon>>& daemons) {
   for (std::size_t i = 0; i < daemons.size(); ++i) {
     const ProcStats s = proc_stats(daemons[i]->pid());
@@ -271,7 +265,7 @@ int soak_main(const std::vector<std::string>& args) {
     return 2;
   }
   const SoakOptions o = *parsed;
-  const std::string exe = o.shopsyncd.empty() ? default_daemon() : o.shopsyncd;
+  const std::string exe = o.shopsyncd.empty() ? built_shopsyncd() : o.shopsyncd;
   if (::access(exe.c_str(), X_OK) != 0) {
     std::fprintf(stderr, "soak: %s is not an executable shopsyncd (use --shopsyncd PATH)\n", exe.c_str());
     return 1;

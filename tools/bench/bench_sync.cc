@@ -102,12 +102,6 @@ void usage() {
       "  --keep               keep the data directories\n");
 }
 
-std::string default_shopsyncd() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return (self.parent_path() / "../../node/shopsyncd").lexically_normal().string();
-}
-
 struct Memory {
   long rss_kb = 0;
   long anon_kb = 0;
@@ -218,7 +212,7 @@ RunResult run_once(const Options& o, std::size_t run) {
   const std::uint16_t p = static_cast<std::uint16_t>(o.base_port + 4 * (run % 8));
   const std::string a_sync = "127.0.0.1:" + std::to_string(p), a_api = "127.0.0.1:" + std::to_string(p + 1);
   const std::string b_sync = "127.0.0.1:" + std::to_string(p + 2), b_api = "127.0.0.1:" + std::to_string(p + 3);
-  const std::string exe = o.shopsyncd.empty() ? default_shopsyncd() : o.shopsyncd;
+  const std::string exe = o.shopsyncd.empty() ? built_shopsyncd() : o.shopsyncd;
   auto common = [&](const fs::path& data, const std::string& name, const std::string& sync, const std::string& api,
                     const std::string& peer) {
     return std::vector<std::string>{"--data", data.string(), "--name", name, "--cluster", "bench", "--listen", sync,

@@ -1,4 +1,5 @@
-// A LAN of hosts made of network namespaces for the multi-host tests:
+// A LAN of hosts made of network namespaces, for the multi-host tests and
+// `shopsync-bench discovery` (root only; see NamespaceLan::unavailable()):
 //
 //   <tag>-h1 eth0 198.18.0.1/24 ─┐
 //   <tag>-h2 eth0 198.18.0.2/24 ─┼─ br0 in <tag>-br (multicast snooping off)
@@ -6,10 +7,10 @@
 //
 // Each host also has IPv6 link-local addresses (duplicate address detection
 // off so they are usable at once) and its loopback up. An IPv6-only LAN
-// leaves the 198.18.0.x addresses out: hosts have link-local IPv6 alone. Names are unique per
-// test run (pid and a counter); the destructor deletes every namespace, which
-// takes the veth pairs and the bridge with it, and the constructor first
-// removes what an earlier, killed run of this program left behind.
+// leaves the 198.18.0.x addresses out: hosts have link-local IPv6 alone.
+// Names are unique per run (pid and a counter); the destructor deletes every
+// namespace, which takes the veth pairs and the bridge with it, and the
+// constructor first removes what an earlier, killed run of a program left behind.
 // Nothing touches the root namespace's interfaces.
 #pragma once
 
@@ -18,9 +19,9 @@
 #include <string>
 #include <vector>
 
-namespace shopsync::test {
+namespace shopsync::netlab {
 
-class TestNetwork {
+class NamespaceLan {
  public:
   // Why namespaces cannot be made here (not root, no `ip`), or nullopt.
   static std::optional<std::string> unavailable();
@@ -29,10 +30,10 @@ class TestNetwork {
 
   // Builds `hosts` hosts. Throws std::runtime_error naming the failed step
   // (after removing whatever it had made).
-  explicit TestNetwork(int hosts, Addressing addressing = Addressing::ipv4_and_ipv6);
-  ~TestNetwork();
-  TestNetwork(const TestNetwork&) = delete;
-  TestNetwork& operator=(const TestNetwork&) = delete;
+  explicit NamespaceLan(int hosts, Addressing addressing = Addressing::ipv4_and_ipv6);
+  ~NamespaceLan();
+  NamespaceLan(const NamespaceLan&) = delete;
+  NamespaceLan& operator=(const NamespaceLan&) = delete;
 
   int hosts() const { return hosts_; }
   std::string ns(int host) const;             // namespace name, host is 1-based
@@ -61,4 +62,4 @@ class TestNetwork {
   std::vector<std::string> made_;  // namespaces created, for removal
 };
 
-}  // namespace shopsync::test
+}  // namespace shopsync::netlab

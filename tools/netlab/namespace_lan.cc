@@ -1,4 +1,4 @@
-#include "tests/discovery/test_network.h"
+#include "tools/netlab/namespace_lan.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <sstream>
 
-#include "tests/discovery/process.h"
+#include "tools/netlab/process.h"
 
-namespace shopsync::test {
+namespace shopsync::netlab {
 namespace {
 
 constexpr const char* kPrefix = "sdisc-";
@@ -34,7 +34,7 @@ void remove_stale() {
 
 }  // namespace
 
-std::optional<std::string> TestNetwork::unavailable() {
+std::optional<std::string> NamespaceLan::unavailable() {
   if (::geteuid() != 0) return "network namespaces need root (euid is " + std::to_string(::geteuid()) + ")";
   std::string probe = std::string(kPrefix) + std::to_string(::getpid()) + "-check";
   auto add = run_command({"ip", "netns", "add", probe});
@@ -43,7 +43,7 @@ std::optional<std::string> TestNetwork::unavailable() {
   return std::nullopt;
 }
 
-TestNetwork::TestNetwork(int hosts, Addressing addressing) : hosts_(hosts) {
+NamespaceLan::NamespaceLan(int hosts, Addressing addressing) : hosts_(hosts) {
   static std::atomic<int> counter{0};
   tag_ = std::string(kPrefix) + std::to_string(::getpid()) + "-" + std::to_string(++counter);
   remove_stale();
@@ -72,36 +72,36 @@ TestNetwork::TestNetwork(int hosts, Addressing addressing) : hosts_(hosts) {
   }
 }
 
-TestNetwork::~TestNetwork() { remove_all(); }
+NamespaceLan::~NamespaceLan() { remove_all(); }
 
-std::string TestNetwork::ns(int host) const { return tag_ + "-h" + std::to_string(host); }
+std::string NamespaceLan::ns(int host) const { return tag_ + "-h" + std::to_string(host); }
 
-std::string TestNetwork::address(int host) const { return "198.18.0." + std::to_string(host); }
+std::string NamespaceLan::address(int host) const { return "198.18.0." + std::to_string(host); }
 
-std::vector<std::string> TestNetwork::exec(int host) const { return {"ip", "netns", "exec", ns(host)}; }
+std::vector<std::string> NamespaceLan::exec(int host) const { return {"ip", "netns", "exec", ns(host)}; }
 
-std::vector<std::string> TestNetwork::exec_as_host(int host) const {
+std::vector<std::string> NamespaceLan::exec_as_host(int host) const {
   auto argv = exec(host);
   // unshare and sh both exec the next program: the pid stays the command's.
   argv.insert(argv.end(), {"unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"", "host" + std::to_string(host)});
   return argv;
 }
 
-void TestNetwork::cut(int host) { must({"ip", "-n", tag_ + "-br", "link", "set", "b" + std::to_string(host), "down"}); }
+void NamespaceLan::cut(int host) { must({"ip", "-n", tag_ + "-br", "link", "set", "b" + std::to_string(host), "down"}); }
 
-void TestNetwork::restore(int host) {
+void NamespaceLan::restore(int host) {
   must({"ip", "-n", tag_ + "-br", "link", "set", "b" + std::to_string(host), "up"});
 }
 
-void TestNetwork::partition(int host) {
+void NamespaceLan::partition(int host) {
   must({"ip", "netns", "exec", tag_ + "-br", "bridge", "link", "set", "dev", "b" + std::to_string(host), "state", "0"});
 }
 
-void TestNetwork::heal(int host) {
+void NamespaceLan::heal(int host) {
   must({"ip", "netns", "exec", tag_ + "-br", "bridge", "link", "set", "dev", "b" + std::to_string(host), "state", "3"});
 }
 
-void TestNetwork::must(const std::vector<std::string>& argv) {
+void NamespaceLan::must(const std::vector<std::string>& argv) {
   auto t0 = std::chrono::steady_clock::now();
   auto r = run_command(argv);
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
@@ -117,9 +117,9 @@ void TestNetwork::must(const std::vector<std::string>& argv) {
   }
 }
 
-void TestNetwork::remove_all() noexcept {
+void NamespaceLan::remove_all() noexcept {
   for (auto it = made_.rbegin(); it != made_.rend(); ++it) run_command({"ip", "netns", "del", *it});
   made_.clear();
 }
 
-}  // namespace shopsync::test
+}  // namespace shopsync::netlab

@@ -1,4 +1,4 @@
-#include "tests/discovery/process.h"
+#include "tools/netlab/process.h"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace shopsync::test {
+namespace shopsync::netlab {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -188,4 +188,4 @@ std::string ChildProcess::transcript() const {
   return out.str();
 }
 
-}  // namespace shopsync::test
+}  // namespace shopsync::netlab

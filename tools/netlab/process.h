@@ -1,6 +1,7 @@
-// Child processes for the multi-host tests: commands run to completion, and
-// long-running programs (probes, python-zeroconf, avahi-daemon) whose stdout is
-// read as JSON lines. Every child is killed by pid when its owner goes away.
+// Child processes for the multi-host tests and benchmarks: commands run to
+// completion, and long-running programs (shopsyncd, probes, python-zeroconf,
+// avahi-daemon) whose stdout is read as JSON lines. Every child is killed by
+// pid when its owner goes away.
 #pragma once
 
 #include <sys/types.h>
@@ -12,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace shopsync::test {
+namespace shopsync::netlab {
 
 struct CommandResult {
   int exit_code = -1;   // -1: could not run or killed by a signal
@@ -63,4 +64,4 @@ class ChildProcess {
   std::filesystem::path stderr_file_;
 };
 
-}  // namespace shopsync::test
+}  // namespace shopsync::netlab
