@@ -177,7 +177,12 @@ void Node::reconcile_discovered(NodeId peer) {
 void Node::forget_departed(std::uint64_t now) {
   std::vector<std::uint64_t> gone;
   for (const auto& [id, t] : targets_) {
-    if (t->forget_at_ms != 0 && now >= t->forget_at_ms && !sessions_.count(t->peer)) gone.push_back(id);
+    if (t->forget_at_ms == 0) continue;
+    if (sessions_.count(t->peer)) {
+      t->forget_at_ms = now + kForgetDiscoveredMs;  // reached after all: the clock restarts when it goes
+    } else if (now >= t->forget_at_ms) {
+      gone.push_back(id);
+    }
   }
   for (auto id : gone) {
     Target& t = *targets_.at(id);

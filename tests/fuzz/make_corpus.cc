@@ -242,6 +242,7 @@ void api_messages() {
   req("resolve", 8, resolve);
   req("status", 9, StatusRequest{});
   req("trust_add", 10, TrustAddRequest{"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "till 2"});
+  req("discovery", 11, DiscoveryRequest{});
 
   auto resp = [](const std::string& name, const std::string& bytes) {
     write("api_message", "resp_" + name, std::string(1, '\1') + bytes);
@@ -260,6 +261,16 @@ void api_messages() {
   page.cursor = knowledge();
   page.more = true;
   resp("changes", encode_response(6, Op::changes, page));
+  DiscoveryReport report;
+  report.enabled = true;
+  report.state = "announced";
+  report.published_name = "till-1";
+  report.host_name = "shop1.local";
+  report.uptime_ms = 9000;
+  report.interfaces = {{"eth0", 2, {"198.18.0.1", "fe80::1"}, true, true, 14, 2, 30, 28}};
+  report.peers = {{0xB2, "till-2", "[fe80::2%eth0]:7460", "eth0", "ipv6", "peer", "key", 1, 2, "untrusted", "trust it"}};
+  report.refused = {{"intruder", "eth0", "other_cluster", "cluster \"x\"", 4}};
+  resp("discovery", encode_response(11, Op::discovery, report));
   resp("error", encode_error(5, Op::list, Status::not_found("customers/CUST_9: no such record")));
   resp("error_no_op", encode_error(std::nullopt, std::nullopt, Status::protocol("not a request")));
 }
