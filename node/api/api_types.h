@@ -340,7 +340,7 @@ struct DiscoveryRefusal {
 struct DiscoveryReport {
   bool enabled = false;        // discovery runs
   std::string off_reason;      // why not, when !enabled
-  std::string state;           // probing | announced | renaming | failed: ... | stopped
+  std::string state;           // probing | announced | renaming | failed: ... | stopped | off
   std::string published_name;  // the instance name after any renaming
   std::string host_name;       // the SRV target
   bool publishing_addresses = false;  // false: another responder (avahi-daemon) publishes them

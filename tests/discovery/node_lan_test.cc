@@ -321,6 +321,16 @@ BOOST_AUTO_TEST_CASE(doctor_names_an_untrusted_peer_and_another_cluster_and_trus
   BOOST_TEST(advice.find("another cluster") != std::string::npos, advice);
   BOOST_TEST(seen(d, other).is_null());  // another cluster is never a peer
   BOOST_TEST(!connected(a, b));
+  // From till-2's side the office is trusted but does not answer: till-2 waits
+  // to be dialed (the office has the smaller id) or its dials are refused.
+  Doctor from_b;
+  REQUIRE_OR_DUMP(wait_until([&] {
+    from_b = doctor(b);
+    const std::string state = state_seen(from_b, a);
+    return state == "waiting" || (state == "unreachable" && seen(from_b, a)["detail"].get<std::string>().find(
+                                                                 "does not trust this one") != std::string::npos);
+  }, kWait), lan);
+  BOOST_TEST_MESSAGE("till-2 sees the office as " << state_seen(from_b, a));
 
   // The operator follows the advice; no restart needed.
   auto trusted = run_command({SHOPSYNC_CLI, "--api", a.api, "trust", "add", b.key, "--name", "till 2"});
