@@ -18,6 +18,8 @@ namespace {
 using discovery::IpFamily;
 using discovery::PeerEvent;
 
+constexpr std::size_t kMaxWarnedKeys = 1024;
+
 // The path to dial: IPv4 where there is one (it needs no scope and survives a
 // change of interface index), else IPv6.
 const PeerEvent* best_path(const std::map<std::pair<int, int>, PeerEvent>& paths) {
@@ -143,6 +145,9 @@ void Node::reconcile_discovered(NodeId peer) {
   if (e.protocol < wire::kProtocolMin) return;
   if (!prefers_outbound(peer)) return;  // it dials us (one connection per pair)
   if (!is_trusted(e.public_key)) {
+    // One warning per key; a LAN host cycling through made-up keys only
+    // makes the warnings repeat, never the set grow without bound.
+    if (mdns_->warned_keys.size() >= kMaxWarnedKeys) mdns_->warned_keys.clear();
     if (mdns_->warned_keys.insert(e.public_key).second) {
       SHOPSYNC_LOG(warn, "mdns: found node '" << e.name << "' (" << peer_table_key(peer) << ") at " << e.address
                                              << " but its key is not trusted; trust it with: shopsync trust add '"
