@@ -1,16 +1,16 @@
 // Real shopsyncd processes on a real (virtual) LAN, with no --peer at all:
-// one node per network namespace, joined by a bridge (tools/netlab/namespace_lan.h). They
-// find each other by DNS-SD over mDNS, connect over CURVE, and sync; a host
-// whose cable is pulled is seen to go and, plugged back, catches up. The test
-// talks to each node through its local API on a Unix socket (reachable from
-// outside the namespace) and runs `shopsync doctor` as an operator would.
+// one node per network namespace, joined by a bridge
+// (tools/netlab/namespace_lan.h), each with its own host name. They find each
+// other by DNS-SD over mDNS, connect over CURVE, and sync; a host whose cable
+// is pulled is seen to go and, plugged back, catches up. The test talks to
+// each node through its local API on a Unix socket (reachable from outside the
+// namespace) and runs `shopsync doctor` as an operator would.
 //
 // Timings are logged (BOOST_TEST_MESSAGE, visible with ctest -V), never
 // asserted; the waits are generous upper bounds.
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "node/api/api_client.h"
