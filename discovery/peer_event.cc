@@ -21,14 +21,15 @@ std::string_view to_string(RefusalReason reason) {
   return "unknown";
 }
 
-std::string PeerEvent::zmq_endpoint() const {
-  std::string port_s = std::to_string(port);
-  if (family == IpFamily::ipv4) return "tcp://" + address + ":" + port_s;
+std::string PeerEvent::dial_host() const {
+  if (family == IpFamily::ipv4) return address;
   bool link_local = address.size() >= 4 && (address.compare(0, 4, "fe80") == 0 || address.compare(0, 4, "FE80") == 0);
   std::string host = address;
   if (link_local && !interface_name.empty()) host += "%" + interface_name;
-  return "tcp://[" + host + "]:" + port_s;
+  return "[" + host + "]";
 }
+
+std::string PeerEvent::zmq_endpoint() const { return "tcp://" + dial_host() + ":" + std::to_string(port); }
 
 Status validate(const Announcement& a) {
   if (a.name.empty() || a.name.size() > 63)

@@ -40,9 +40,10 @@ struct PeerEvent {
   int interface_index = 0;     // where the peer was seen; the scope of a link-local address
   std::string interface_name;  // e.g. "eth0"
 
-  // A ZeroMQ endpoint for this path: "tcp://198.18.0.2:7460", or for IPv6
-  // "tcp://[fe80::1%eth0]:7460" (link-local addresses carry the interface;
-  // IPv6 needs ZMQ_IPV6 on the socket).
+  // The host to dial on this path: "198.18.0.2", or for IPv6 "[fe80::1%eth0]"
+  // (link-local addresses carry the interface; IPv6 needs ZMQ_IPV6 on the socket).
+  std::string dial_host() const;
+  // A ZeroMQ endpoint for this path: "tcp://" + dial_host() + ":" + port.
   std::string zmq_endpoint() const;
 };
 

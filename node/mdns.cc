@@ -1,12 +1,13 @@
 // Node: DNS-SD discovery (discovery/discovery.h) driven from the node's loop.
 //
-// Discovery reports paths (interface x IP family) to peers; the node keeps the
-// live ones per peer and reconciles the peer after every change: a peer of
-// this cluster whose key is trusted, and that this node should dial (the one-
-// connection rule), becomes a target at its best path's address (IPv4 first,
-// then IPv6 link-local with its interface). A peer whose last path is lost is
-// forgotten unless a session is up. Trusting a key later reconciles every
-// peer seen, so `shopsync trust add` connects without a restart.
+// Discovery knows the live paths (interface x IP family) to each peer; after
+// every event about a peer the node reconciles it against them: a peer whose
+// key is trusted, and that this node should dial (the one-connection rule),
+// becomes a target at its best path's address (IPv4 first, then IPv6
+// link-local with its interface). A peer whose last path is lost is still
+// dialed at its last address for kForgetDiscoveredMs, then forgotten.
+// Trusting a key later reconciles every peer seen, so `shopsync trust add`
+// connects without a restart.
 #include "discovery/discovery.h"
 #include "node/node.h"
 #include "node/node_parts.h"
@@ -22,19 +23,32 @@ constexpr std::size_t kMaxWarnedKeys = 1024;
 
 // The path to dial: IPv4 where there is one (it needs no scope and survives a
 // change of interface index), else IPv6.
-const PeerEvent* best_path(const std::map<std::pair<int, int>, PeerEvent>& paths) {
+const PeerEvent* best_path(const std::vector<PeerEvent>& paths) {
   const PeerEvent* best = nullptr;
-  for (const auto& [key, e] : paths) {
+  for (const auto& e : paths) {
     if (!best || (best->family == IpFamily::ipv6 && e.family == IpFamily::ipv4)) best = &e;
   }
   return best;
 }
 
-// How the sync socket dials a path: "198.18.0.2", or "[fe80::1%eth0]".
-std::string dial_host(const PeerEvent& e) {
-  if (e.family == IpFamily::ipv4) return e.address;
-  const bool link_local = e.address.starts_with("fe80:") || e.address.starts_with("FE80:");
-  return "[" + e.address + (link_local ? "%" + e.interface_name : std::string()) + "]";
+// Discovery's live paths, by peer.
+std::map<NodeId, std::vector<PeerEvent>> paths_by_peer(const discovery::Discovery* d) {
+  std::map<NodeId, std::vector<PeerEvent>> out;
+  if (d) {
+    for (auto& e : d->peers()) out[e.node_id].push_back(std::move(e));
+  }
+  return out;
+}
+
+// Discovery's live paths to one peer.
+std::vector<PeerEvent> paths_to(const discovery::Discovery* d, NodeId peer) {
+  std::vector<PeerEvent> out;
+  if (d) {
+    for (auto& e : d->peers()) {
+      if (e.node_id == peer) out.push_back(std::move(e));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -63,7 +77,7 @@ void Node::start_mdns() {
   options.record_ttl = std::chrono::seconds(config_.mdns_ttl_s);
   options.log = [](std::string_view line) { SHOPSYNC_LOG(debug, "mdns: " << line); };
   Mdns* raw = mdns_.get();
-  auto d = discovery::Discovery::start(a, options, [raw](const PeerEvent& e) { raw->events.push_back(e); });
+  auto d = discovery::Discovery::start(a, options, [raw](const PeerEvent& e) { raw->changed.insert(e.node_id); });
   if (!d) {
     mdns_->off_reason = "could not start: " + d.status().message();
     SHOPSYNC_LOG(warn, "mDNS discovery is off: " << d.status().to_string() << " (static peers still work)");
@@ -97,27 +111,17 @@ void Node::start_mdns() {
     }
     // Dispatching early is harmless, so every turn also runs due timers.
     mdns_->discovery->dispatch(ready);
-    auto events = std::move(mdns_->events);
-    mdns_->events.clear();
-    for (const auto& e : events) on_peer_event(e);
+    // Discovery reports neither this node nor other clusters, and its peers()
+    // already reflect the events: reconcile each peer they were about.
+    auto changed = std::move(mdns_->changed);
+    mdns_->changed.clear();
+    for (NodeId peer : changed) reconcile_discovered(peer);
   };
   add_source(std::move(source));
 }
 
 void Node::stop_mdns() {
   if (mdns_ && mdns_->discovery) mdns_->discovery->stop();  // goodbye (TTL 0)
-}
-
-void Node::on_peer_event(const PeerEvent& e) {
-  if (e.node_id == 0 || e.node_id == replica_->id() || e.cluster != *config_.cluster) return;
-  auto& paths = mdns_->paths[e.node_id];
-  const std::pair<int, int> path{e.interface_index, static_cast<int>(e.family)};
-  if (e.kind == PeerEvent::Kind::lost) {
-    paths.erase(path);
-  } else {
-    paths[path] = e;
-  }
-  reconcile_discovered(e.node_id);
 }
 
 Node::Target* Node::target_of(NodeId peer, std::string_view key) {
@@ -128,11 +132,10 @@ Node::Target* Node::target_of(NodeId peer, std::string_view key) {
 }
 
 void Node::reconcile_discovered(NodeId peer) {
-  auto found = mdns_->paths.find(peer);
-  const PeerEvent* best = found == mdns_->paths.end() ? nullptr : best_path(found->second);
+  const std::vector<PeerEvent> paths = paths_to(mdns_->discovery.get(), peer);
+  const PeerEvent* best = best_path(paths);
   Target* existing = target_of(peer, best ? std::string_view(best->public_key) : std::string_view());
   if (!best) {
-    if (found != mdns_->paths.end()) mdns_->paths.erase(found);
     if (existing && existing->source == PeerSource::mdns && existing->forget_at_ms == 0) {
       SHOPSYNC_LOG(info, "mdns: node " << peer_table_key(peer) << " left the network; its last address "
                                        << existing->address.to_string() << " is tried for "
@@ -155,7 +158,7 @@ void Node::reconcile_discovered(NodeId peer) {
     }
     return;
   }
-  const PeerAddress address{dial_host(e), e.port, e.public_key};
+  const PeerAddress address{e.dial_host(), e.port, e.public_key};
   if (existing) {
     if (existing->source != PeerSource::mdns) return;  // static peers win
     if (existing->forget_at_ms != 0) {
@@ -200,9 +203,7 @@ void Node::forget_departed(std::uint64_t now) {
 
 void Node::reconcile_all_discovered() {
   if (!mdns_) return;
-  std::vector<NodeId> peers;
-  for (const auto& [peer, paths] : mdns_->paths) peers.push_back(peer);
-  for (NodeId peer : peers) reconcile_discovered(peer);
+  for (const auto& [peer, paths] : paths_by_peer(mdns_->discovery.get())) reconcile_discovered(peer);
 }
 
 api::DiscoveryReport Node::discovery_report() {
@@ -229,13 +230,12 @@ api::DiscoveryReport Node::discovery_report() {
   for (const auto& r : d.refused) {
     out.refused.push_back({r.name, r.interface_name, std::string(discovery::to_string(r.reason)), r.detail, r.times});
   }
-  for (const auto& [peer, paths] : mdns_->paths) {
+  for (const auto& [peer, paths] : paths_by_peer(mdns_->discovery.get())) {
     const PeerEvent* best = best_path(paths);
-    if (!best) continue;
     api::DiscoveredPeer p;
     p.node_id = peer;
     p.name = best->name;
-    p.address = PeerAddress{dial_host(*best), best->port, {}}.to_string();
+    p.address = PeerAddress{best->dial_host(), best->port, {}}.to_string();
     p.interface_name = best->interface_name;
     p.family = best->family == IpFamily::ipv4 ? "ipv4" : "ipv6";
     p.role = std::string(discovery::to_string(best->role));

@@ -46,10 +46,6 @@
 
 namespace shopsync {
 
-namespace discovery {
-struct PeerEvent;
-}
-
 // A socket or descriptor that another component (the local API server, the
 // discovery responder) wants polled by the node's loop.
 struct LoopSource {
@@ -129,7 +125,6 @@ class Node {
   void add_static_targets();
   void start_mdns();
   void stop_mdns();
-  void on_peer_event(const discovery::PeerEvent& event);
   // Makes a discovered peer a target, updates its address, or forgets it.
   void reconcile_discovered(NodeId peer);
   void reconcile_all_discovered();

@@ -80,9 +80,7 @@ struct Node::Mdns {
   std::unique_ptr<discovery::Discovery> discovery;  // null while discovery is off
   std::string off_reason;                           // why it is off
   std::uint64_t started_ms = 0;
-  std::vector<discovery::PeerEvent> events;  // delivered by dispatch(), handled after it
-  // Live paths per node id, by (interface index, family): the latest `found`.
-  std::map<NodeId, std::map<std::pair<int, int>, discovery::PeerEvent>> paths;
+  std::set<NodeId> changed;  // peers dispatch() reported on, reconciled after it
   std::set<std::string> warned_keys;
 };
 

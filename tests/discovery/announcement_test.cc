@@ -64,8 +64,10 @@ BOOST_AUTO_TEST_CASE(zmq_endpoints) {
   e.address = "fe80::1";
   e.interface_name = "eth0";
   BOOST_TEST(e.zmq_endpoint() == "tcp://[fe80::1%eth0]:7460");
+  BOOST_TEST(e.dial_host() == "[fe80::1%eth0]");
   e.address = "2001:2::5";
   BOOST_TEST(e.zmq_endpoint() == "tcp://[2001:2::5]:7460");
+  BOOST_TEST(e.dial_host() == "[2001:2::5]");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
