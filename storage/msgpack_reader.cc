@@ -139,7 +139,7 @@ bool MsgpackReader::read_value(std::string_view& span, int max_depth) {
 }
 
 // Walks one object. `strict` applies the data model's rules for field values.
-// Recursion is bounded by depth_left (callers pass at most kMaxValueDepth).
+// Recursion is bounded by depth_left (callers pass at most kMaxValueDepth + 2).
 bool MsgpackReader::walk(int depth_left, bool strict) {
   if (!need(1)) return false;
   const auto tag = static_cast<std::uint8_t>(data_[pos_]);

@@ -431,8 +431,12 @@ Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out) {
     if (!open_array(in, kVersionElements, vextra) || !in.read_uint(dot.origin) || !in.read_uint(dot.counter)) {
       return corrupt(in, "record state");
     }
-    // The rest of the version (updated_at, flags, fields, extras) is skipped.
-    if (!skip_extra(in, kVersionElements - 2 + vextra)) return corrupt(in, "record state");
+    // The rest of the version is skipped: updated_at and flags, then the
+    // fields map, whose values sit two levels down (map, [stamp, value]) and
+    // may themselves nest kMaxValueDepth deep, then any extra elements.
+    if (!skip_extra(in, 2) || !in.skip(kMaxValueDepth + 2) || !skip_extra(in, vextra)) {
+      return corrupt(in, "record state");
+    }
     out.push_back(dot);
   }
   return Status::ok();

@@ -11,6 +11,7 @@
 
 #include "storage/key_codec.h"
 #include "storage/lmdb.h"
+#include "storage/record_codec.h"
 #include "tests/storage/batches.h"
 #include "tests/storage/child_process.h"
 #include "tests/storage/samples.h"
@@ -54,6 +55,28 @@ BOOST_AUTO_TEST_CASE(data_survives_close_and_reopen) {
   BOOST_REQUIRE(store->read([&](StoreReader& r) {
     BOOST_TEST((**r.record({"customers", "C1"}) == s));
     BOOST_TEST((**r.node_meta() == NodeMeta{9, 1, {}, 5, "acme"}));
+    return Status::ok();
+  }));
+}
+
+// The change index reads only the sibling dots of the value it replaces; a
+// field nested as deep as the data model allows must not stop the overwrite.
+BOOST_AUTO_TEST_CASE(a_record_with_the_deepest_allowed_field_can_be_overwritten) {
+  test::TempDir dir;
+  auto store = open_store(dir / "s");
+  RecordState deep = test::simple_state({1, 1}, "Ada");
+  std::string nested(kMaxValueDepth, '\x91');  // [[[ ... nil ... ]]]
+  nested.push_back('\xc0');
+  BOOST_REQUIRE(validate_packed_value(nested));
+  deep.siblings[0].fields["layers"] = {nested, 1000};
+  const RecordState next = test::simple_state({1, 2}, "Ada Lovelace", 2000);
+  const RecordState* states[] = {&deep, &next};
+  for (const RecordState* s : states) {
+    const Status st = store->write([&](StoreWriter& w) { return w.put_record({"customers", "C1"}, *s); });
+    BOOST_REQUIRE_MESSAGE(st, st.to_string());
+  }
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    BOOST_TEST((**r.record({"customers", "C1"}) == next));
     return Status::ok();
   }));
 }
