@@ -4,6 +4,8 @@
 // nothing here asserts a timing.
 #pragma once
 
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,12 +14,15 @@ namespace shopsync::bench {
 
 // A subcommand gets its own arguments (without the program and subcommand
 // names) and returns the process exit code: 0 done, 1 failed (the message names
-// the step), 2 bad usage.
+// the step), kBadUsage for arguments it refuses. main.cc answers --help and
+// prints the usage after kBadUsage, so a subcommand only parses.
 using SubcommandMain = int (*)(const std::vector<std::string>& args);
+inline constexpr int kBadUsage = 2;
 
 struct Subcommand {
   std::string_view name;
-  std::string_view summary;  // one line for the usage text
+  std::string_view summary;  // one line for the list of subcommands
+  std::string_view usage;    // its synopsis and options
   SubcommandMain run;
 };
 
@@ -32,11 +37,15 @@ struct Registration {
 // The median of `values` (REQUIRES: not empty).
 double median(std::vector<double> values);
 
+// A new directory $TMPDIR/shopsync-bench-<what>-XXXXXX (/tmp without TMPDIR),
+// or nullopt with the reason printed.
+std::optional<std::filesystem::path> make_temp_dir(std::string_view what);
+
 // The shopsyncd of this build tree (next to this program: ../../node/shopsyncd),
 // the default of every --shopsyncd option.
 std::string built_shopsyncd();
 
 }  // namespace shopsync::bench
 
-#define SHOPSYNC_BENCH_SUBCOMMAND(ident, name, summary, fn) \
-  static const ::shopsync::bench::Registration ident##_registration({name, summary, fn})
+#define SHOPSYNC_BENCH_SUBCOMMAND(ident, name, summary, usage, fn) \
+  static const ::shopsync::bench::Registration ident##_registration({name, summary, usage, fn})

@@ -65,13 +65,11 @@ std::optional<Options> parse(const std::vector<std::string>& args) {
   return o;
 }
 
-void usage() {
-  std::printf(
-      "usage: shopsync-bench discovery [--nodes N] [--runs R] [--shopsyncd PATH]   (root: network namespaces)\n"
-      "  --nodes N          shopsyncd processes on the LAN, 2 to 8 [3]\n"
-      "  --runs R           LANs built and torn down, 1 to 100 [5]\n"
-      "  --shopsyncd PATH   the daemon [next to this build: ../../node/shopsyncd]\n");
-}
+constexpr const char* kUsage =
+    "usage: shopsync-bench discovery [--nodes N] [--runs R] [--shopsyncd PATH]   (root: network namespaces)\n"
+    "  --nodes N          shopsyncd processes on the LAN, 2 to 8 [3]\n"
+    "  --runs R           LANs built and torn down, 1 to 100 [5]\n"
+    "  --shopsyncd PATH   the daemon [next to this build: ../../node/shopsyncd]\n";
 
 struct Node {
   fs::path data;
@@ -153,15 +151,8 @@ Result<std::vector<double>> one_run(const Options& o, const std::string& exe, co
 }
 
 int run_discovery(const std::vector<std::string>& args) {
-  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-    usage();
-    return 0;
-  }
   auto o = parse(args);
-  if (!o) {
-    usage();
-    return 2;
-  }
+  if (!o) return kBadUsage;
   if (auto why = netlab::NamespaceLan::unavailable()) {
     std::fprintf(stderr, "discovery: cannot build the namespace LAN: %s\n", why->c_str());
     return 1;
@@ -170,19 +161,16 @@ int run_discovery(const std::vector<std::string>& args) {
   std::printf("discovery: %d shopsyncd on a namespace LAN, no --peer, %d runs\n", o->nodes, o->runs);
   std::vector<double> all;
   for (int run = 1; run <= o->runs; ++run) {
-    char tmpl[] = "/tmp/shopsync-bench-discovery-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) {
-      std::fprintf(stderr, "discovery: cannot create a directory under /tmp\n");
-      return 1;
-    }
+    const auto dir = make_temp_dir("discovery");
+    if (!dir) return 1;
     Result<std::vector<double>> times = Status::ok();
     try {
-      times = one_run(*o, exe, tmpl);
+      times = one_run(*o, exe, *dir);
     } catch (const std::exception& e) {  // NamespaceLan names the `ip` step that failed
       times = Status::io_error(e.what());
     }
     std::error_code ec;
-    fs::remove_all(tmpl, ec);
+    fs::remove_all(*dir, ec);
     if (!times) {
       std::fprintf(stderr, "discovery: run %d: %s\n", run, times.status().message().c_str());
       return 1;
@@ -202,7 +190,7 @@ int run_discovery(const std::vector<std::string>& args) {
 
 }  // namespace
 
-SHOPSYNC_BENCH_SUBCOMMAND(discovery, "discovery", "nodes on a namespace LAN: start to connected to discovered peers",
+SHOPSYNC_BENCH_SUBCOMMAND(discovery, "discovery", "nodes on a namespace LAN: start to connected to discovered peers", kUsage,
                           run_discovery);
 
 }  // namespace shopsync::bench

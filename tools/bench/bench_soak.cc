@@ -255,28 +255,17 @@ void print_nodes(const std::vector<std::unique_ptr<SoakDaemon>>& daemons) {
 }
 
 int soak_main(const std::vector<std::string>& args) {
-  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
-    std::fputs(kSoakUsage, stdout);
-    return 0;
-  }
   auto parsed = parse_soak(args);
-  if (!parsed) {
-    std::fputs(kSoakUsage, stderr);
-    return 2;
-  }
+  if (!parsed) return kBadUsage;
   const SoakOptions o = *parsed;
   const std::string exe = o.shopsyncd.empty() ? built_shopsyncd() : o.shopsyncd;
   if (::access(exe.c_str(), X_OK) != 0) {
     std::fprintf(stderr, "soak: %s is not an executable shopsyncd (use --shopsyncd PATH)\n", exe.c_str());
     return 1;
   }
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/shopsync-bench-soak-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    std::fprintf(stderr, "soak: cannot create a temporary directory\n");
-    return 1;
-  }
-  const fs::path dir = tmpl;
+  const auto made = make_temp_dir("soak");
+  if (!made) return 1;
+  const fs::path dir = *made;
   const auto n = static_cast<std::size_t>(o.nodes);
 
   // Keys first, then every node with every other as a static peer.
@@ -425,7 +414,7 @@ int soak_main(const std::vector<std::string>& args) {
 
 }  // namespace
 
-SHOPSYNC_BENCH_SUBCOMMAND(soak, "soak", "several real nodes under write load: throughput, propagation, RSS, fds",
+SHOPSYNC_BENCH_SUBCOMMAND(soak, "soak", "several real nodes under write load: throughput, propagation, RSS, fds", kSoakUsage,
                           soak_main);
 
 }  // namespace shopsync::bench

@@ -88,19 +88,17 @@ std::optional<Options> parse(const std::vector<std::string>& args) {
   return o;
 }
 
-void usage() {
-  std::printf(
-      "usage: shopsync-bench sync [--records N] [--runs R] [--latency-samples N] [--payload-bytes N]\n"
-      "                           [--shopsyncd PATH] [--base-port P] [--durability commit|interval] [--keep]\n"
-      "  --records N          records of the initial sync [1000000]\n"
-      "  --runs R             repeat and print medians [1]\n"
-      "  --latency-samples N  writes timed for write-to-visible latency [1000]\n"
-      "  --payload-bytes N    size of each record's payload field [64]\n"
-      "  --shopsyncd PATH     the daemon [next to this build: ../../node/shopsyncd]\n"
-      "  --base-port P        ports P..P+3 on 127.0.0.1 [17600]\n"
-      "  --durability MODE    the nodes' --durability [commit]\n"
-      "  --keep               keep the data directories\n");
-}
+constexpr const char* kUsage =
+    "usage: shopsync-bench sync [--records N] [--runs R] [--latency-samples N] [--payload-bytes N]\n"
+    "                           [--shopsyncd PATH] [--base-port P] [--durability commit|interval] [--keep]\n"
+    "  --records N          records of the initial sync [1000000]\n"
+    "  --runs R             repeat and print medians [1]\n"
+    "  --latency-samples N  writes timed for write-to-visible latency [1000]\n"
+    "  --payload-bytes N    size of each record's payload field [64]\n"
+    "  --shopsyncd PATH     the daemon [next to this build: ../../node/shopsyncd]\n"
+    "  --base-port P        ports P..P+3 on 127.0.0.1 [17600]\n"
+    "  --durability MODE    the nodes' --durability [commit]\n"
+    "  --keep               keep the data directories\n";
 
 struct Memory {
   long rss_kb = 0;
@@ -182,13 +180,9 @@ double percentile(std::vector<double> v, double p) {
 
 RunResult run_once(const Options& o, std::size_t run) {
   RunResult r;
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/shopsync-bench-sync-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    std::fprintf(stderr, "sync: cannot create a temporary directory\n");
-    return r;
-  }
-  const fs::path dir = tmpl;
+  const auto made = make_temp_dir("sync");
+  if (!made) return r;
+  const fs::path dir = *made;
   const fs::path a_dir = dir / "a", b_dir = dir / "b";
 
   const auto seed_start = Clock::now();
@@ -334,15 +328,8 @@ void print_run(const RunResult& r) {
 }
 
 int sync_main(const std::vector<std::string>& args) {
-  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
-    usage();
-    return 0;
-  }
   auto o = parse(args);
-  if (!o) {
-    usage();
-    return 2;
-  }
+  if (!o) return kBadUsage;
   std::vector<RunResult> results;
   for (std::size_t i = 0; i < o->runs; ++i) {
     RunResult r = run_once(*o, i + 1);
@@ -378,8 +365,8 @@ int sync_main(const std::vector<std::string>& args) {
   return 0;
 }
 
+SHOPSYNC_BENCH_SUBCOMMAND(sync, "sync", "initial sync records/s, memory and write-to-visible latency of two real nodes",
+                          kUsage, sync_main);
+
 }  // namespace
 }  // namespace shopsync::bench
-
-SHOPSYNC_BENCH_SUBCOMMAND(sync, "sync", "initial sync records/s, memory and write-to-visible latency of two real nodes",
-                          shopsync::bench::sync_main);

@@ -1,7 +1,10 @@
 // shopsync-bench SUBCOMMAND [options]: dispatches to the subcommands that the
 // files of tools/bench/ register (see bench.h).
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -29,6 +32,17 @@ double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const std::size_t n = values.size();
   return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+std::optional<std::filesystem::path> make_temp_dir(std::string_view what) {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/shopsync-bench-" + std::string(what) + "-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    std::fprintf(stderr, "%.*s: cannot create a directory %s: %s\n", static_cast<int>(what.size()), what.data(),
+                 pattern.c_str(), std::strerror(errno));
+    return std::nullopt;
+  }
+  return std::filesystem::path(pattern);
 }
 
 std::string built_shopsyncd() {
@@ -61,8 +75,16 @@ int main(int argc, char** argv) {
     usage(stdout);
     return 0;
   }
+  const std::vector<std::string> args(argv + 2, argv + argc);
   for (const auto& s : shopsync::bench::subcommands()) {
-    if (s.name == name) return s.run(std::vector<std::string>(argv + 2, argv + argc));
+    if (s.name != name) continue;
+    if (std::find_if(args.begin(), args.end(), [](const auto& a) { return a == "--help" || a == "-h"; }) != args.end()) {
+      std::fwrite(s.usage.data(), 1, s.usage.size(), stdout);
+      return 0;
+    }
+    const int code = s.run(args);
+    if (code == shopsync::bench::kBadUsage) std::fwrite(s.usage.data(), 1, s.usage.size(), stderr);
+    return code;
   }
   std::fprintf(stderr, "shopsync-bench: unknown subcommand '%s'\n", name.c_str());
   usage(stderr);

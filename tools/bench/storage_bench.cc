@@ -271,27 +271,14 @@ std::optional<RunResult> run_once(const Options& o, const std::filesystem::path&
 }
 
 int storage_main(const std::vector<std::string>& args) {
-  for (const auto& a : args) {
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-  }
   auto parsed = parse(args);
-  if (!parsed) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  if (!parsed) return kBadUsage;
   Options o = *parsed;
   bool made_dir = false;
   if (o.dir.empty()) {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/shopsync-bench-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      std::fprintf(stderr, "shopsync-bench storage: cannot create a directory from %s\n", pattern.c_str());
-      return 1;
-    }
-    o.dir = pattern;
+    const auto made = make_temp_dir("storage");
+    if (!made) return 1;
+    o.dir = made->string();
     made_dir = true;
   }
   if (!o.json) {
@@ -342,7 +329,7 @@ int storage_main(const std::vector<std::string>& args) {
 
 }  // namespace
 
-SHOPSYNC_BENCH_SUBCOMMAND(storage, "storage", "records/s through LmdbStore next to raw LMDB puts of the same bytes",
+SHOPSYNC_BENCH_SUBCOMMAND(storage, "storage", "records/s through LmdbStore next to raw LMDB puts of the same bytes", kUsage,
                           storage_main);
 
 }  // namespace shopsync::bench
