@@ -1,28 +1,22 @@
 // The network the fault harness runs its nodes on.
 //
-// Namespaces mode (root, `ip` available): one network namespace per host and
-// one for a bridge, made by this object and removed by its destructor (also
-// after a failed test), with names unique to this process:
+// Namespaces mode (root, `ip` and `tc` available): a netlab::NamespaceLan,
+// one network namespace per host on a bridge (198.18.0.<host>/24), removed by
+// the destructor (also after a failed test). Faults on host i's link: cut() /
+// restore() (host i loses / regains carrier), impair() (loss and delay, or a
+// slow link where the kernel has no netem; impairment_kind() says which) and
+// clear() (back to a clean link).
 //
-//   ssf<pid>x<n>-h1  eth0 198.18.0.1/24 ── p1 ─┐
-//   ssf<pid>x<n>-h2  eth0 198.18.0.2/24 ── p2 ─┼─ br0 in ssf<pid>x<n>-br
-//   ssf<pid>x<n>-h3  eth0 198.18.0.3/24 ── p3 ─┘
-//
-// Faults on host i's link: cut() / restore() (the bridge side of the veth
-// goes down / up, so host i loses carrier), impair() (packet loss and delay
-// with `tc ... netem` on both ends of the veth when the kernel has sch_netem;
-// otherwise a slow link with `tc ... tbf` (rate limit with a short queue:
-// queueing delay and tail drops under load), which is what impairment_kind()
-// says), clear() (back to a clean link).
-//
-// Loopback mode (not root): every host is 127.0.0.1; the link faults are not
-// available (available() false) and the harness uses kill/restart only.
+// Loopback mode (not root): every host is 127.0.0.1; the link faults do
+// nothing and the harness uses kill/restart only.
 //
 // Thread-safety: none; the test's main thread drives it.
 #pragma once
 
 #include <optional>
 #include <string>
+
+#include "tools/netlab/namespace_lan.h"
 
 namespace shopsync::test {
 
@@ -34,35 +28,32 @@ class FaultNetwork {
   // namespaces: build `hosts` hosts in namespaces (throws std::runtime_error
   // naming the failed step, after removing what it made); otherwise loopback.
   FaultNetwork(int hosts, bool namespaces);
-  ~FaultNetwork();
-  FaultNetwork(const FaultNetwork&) = delete;
-  FaultNetwork& operator=(const FaultNetwork&) = delete;
 
-  bool namespaces() const { return namespaces_; }
+  bool namespaces() const { return lan_.has_value(); }
   int hosts() const { return hosts_; }
-  std::string ns(int host) const;       // "" in loopback mode; host is 1-based
-  std::string address(int host) const;  // "198.18.0.<host>" or "127.0.0.1"
+  std::string ns(int host) const { return lan_ ? lan_->ns(host) : std::string(); }  // host is 1-based
+  std::string address(int host) const { return lan_ ? lan_->address(host) : "127.0.0.1"; }
 
   // "netem", "tbf" or "" (loopback: no link faults).
   const std::string& impairment_kind() const { return impairment_; }
 
-  void cut(int host);
-  void restore(int host);
-  // loss_percent and delay_ms are used as given with netem; with tbf they
-  // pick the rate (lower for more loss) and the queue length (delay_ms).
-  void impair(int host, int loss_percent, int delay_ms);
-  void clear(int host);
+  void cut(int host) {
+    if (lan_) lan_->cut(host);
+  }
+  void restore(int host) {
+    if (lan_) lan_->restore(host);
+  }
+  void impair(int host, int loss_percent, int delay_ms) {
+    if (lan_) lan_->impair(host, loss_percent, delay_ms);
+  }
+  void clear(int host) {
+    if (lan_) lan_->clear(host);
+  }
 
  private:
-  void must(const std::string& command);
-  bool run(const std::string& command);
-  void remove_all() noexcept;
-
   int hosts_ = 0;
-  bool namespaces_ = false;
-  std::string tag_;
+  std::optional<netlab::NamespaceLan> lan_;
   std::string impairment_;
-  bool made_ = false;
 };
 
 }  // namespace shopsync::test

@@ -101,6 +101,48 @@ void NamespaceLan::heal(int host) {
   must({"ip", "netns", "exec", tag_ + "-br", "bridge", "link", "set", "dev", "b" + std::to_string(host), "state", "3"});
 }
 
+const std::string& NamespaceLan::impairment_kind() {
+  if (impairment_.empty()) {
+    const std::string br = tag_ + "-br";
+    const bool netem = run_command({"ip", "netns", "exec", br, "tc", "qdisc", "add", "dev", "b1", "root", "netem",
+                                    "delay", "1ms"})
+                           .exit_code == 0;
+    if (netem) run_command({"ip", "netns", "exec", br, "tc", "qdisc", "del", "dev", "b1", "root"});
+    impairment_ = netem ? "netem" : "tbf";
+  }
+  return impairment_;
+}
+
+void NamespaceLan::impair(int host, int loss_percent, int delay_ms) {
+  if (impairment_kind() == "netem") {
+    tc_both_ends(host,
+                 {"replace", "root", "netem", "loss", std::to_string(loss_percent) + "%", "delay",
+                  std::to_string(delay_ms) + "ms"},
+                 true);
+    return;
+  }
+  const int kbit = loss_percent >= 20 ? 128 : loss_percent >= 5 ? 512 : 2048;
+  tc_both_ends(host,
+               {"replace", "root", "tbf", "rate", std::to_string(kbit) + "kbit", "burst", "4kb", "latency",
+                std::to_string(delay_ms) + "ms"},
+               true);
+}
+
+void NamespaceLan::clear(int host) { tc_both_ends(host, {"del", "root"}, false); }
+
+void NamespaceLan::tc_both_ends(int host, const std::vector<std::string>& qdisc_args, bool must_succeed) {
+  const std::pair<std::string, std::string> ends[] = {{tag_ + "-br", "b" + std::to_string(host)}, {ns(host), "eth0"}};
+  for (const auto& [space, device] : ends) {
+    std::vector<std::string> argv = {"ip", "netns", "exec", space, "tc", "qdisc", qdisc_args[0], "dev", device};
+    argv.insert(argv.end(), qdisc_args.begin() + 1, qdisc_args.end());
+    if (must_succeed) {
+      must(argv);
+    } else {
+      run_command(argv);
+    }
+  }
+}
+
 void NamespaceLan::must(const std::vector<std::string>& argv) {
   auto t0 = std::chrono::steady_clock::now();
   auto r = run_command(argv);

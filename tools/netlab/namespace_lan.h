@@ -1,5 +1,6 @@
-// A LAN of hosts made of network namespaces, for the multi-host tests and
-// `shopsync-bench discovery` (root only; see NamespaceLan::unavailable()):
+// A LAN of hosts made of network namespaces, for the multi-host tests, the
+// fault harness and `shopsync-bench discovery` (root only; see
+// NamespaceLan::unavailable()):
 //
 //   <tag>-h1 eth0 198.18.0.1/24 ─┐
 //   <tag>-h2 eth0 198.18.0.2/24 ─┼─ br0 in <tag>-br (multicast snooping off)
@@ -53,13 +54,26 @@ class NamespaceLan {
   void partition(int host);
   void heal(int host);
 
+  // Impairs the host's link both ways: packet loss and delay with `tc netem`
+  // when the kernel has sch_netem, otherwise a slow link with `tc tbf` (a rate
+  // limit with a short queue: queueing delay and tail drops under load; the
+  // rate falls as loss_percent rises, the queue holds about delay_ms).
+  // clear() gives the clean link back. Both need `tc` (iproute2).
+  void impair(int host, int loss_percent, int delay_ms);
+  void clear(int host);
+  // "netem" or "tbf": what impair() does on this kernel (probed once).
+  const std::string& impairment_kind();
+
  private:
   void must(const std::vector<std::string>& argv);
+  // The same `tc qdisc` command on both ends of the host's link.
+  void tc_both_ends(int host, const std::vector<std::string>& qdisc_args, bool must_succeed);
   void remove_all() noexcept;
 
   std::string tag_;
   int hosts_ = 0;
   std::vector<std::string> made_;  // namespaces created, for removal
+  std::string impairment_;         // "" until probed
 };
 
 }  // namespace shopsync::netlab
