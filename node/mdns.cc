@@ -40,16 +40,7 @@ std::map<NodeId, std::vector<PeerEvent>> paths_by_peer(const discovery::Discover
   return out;
 }
 
-// Discovery's live paths to one peer.
-std::vector<PeerEvent> paths_to(const discovery::Discovery* d, NodeId peer) {
-  std::vector<PeerEvent> out;
-  if (d) {
-    for (auto& e : d->peers()) {
-      if (e.node_id == peer) out.push_back(std::move(e));
-    }
-  }
-  return out;
-}
+const std::vector<PeerEvent> kNoPaths;  // a lost peer's
 
 }  // namespace
 
@@ -115,7 +106,12 @@ void Node::start_mdns() {
     // already reflect the events: reconcile each peer they were about.
     auto changed = std::move(mdns_->changed);
     mdns_->changed.clear();
-    for (NodeId peer : changed) reconcile_discovered(peer);
+    if (changed.empty()) return;
+    const auto paths = paths_by_peer(mdns_->discovery.get());
+    for (NodeId peer : changed) {
+      auto found = paths.find(peer);
+      reconcile_discovered(peer, found == paths.end() ? kNoPaths : found->second);
+    }
   };
   add_source(std::move(source));
 }
@@ -131,8 +127,7 @@ Node::Target* Node::target_of(NodeId peer, std::string_view key) {
   return nullptr;
 }
 
-void Node::reconcile_discovered(NodeId peer) {
-  const std::vector<PeerEvent> paths = paths_to(mdns_->discovery.get(), peer);
+void Node::reconcile_discovered(NodeId peer, const std::vector<PeerEvent>& paths) {
   const PeerEvent* best = best_path(paths);
   Target* existing = target_of(peer, best ? std::string_view(best->public_key) : std::string_view());
   if (!best) {
@@ -203,7 +198,7 @@ void Node::forget_departed(std::uint64_t now) {
 
 void Node::reconcile_all_discovered() {
   if (!mdns_) return;
-  for (const auto& [peer, paths] : paths_by_peer(mdns_->discovery.get())) reconcile_discovered(peer);
+  for (const auto& [peer, paths] : paths_by_peer(mdns_->discovery.get())) reconcile_discovered(peer, paths);
 }
 
 api::DiscoveryReport Node::discovery_report() {

@@ -46,6 +46,10 @@
 
 namespace shopsync {
 
+namespace discovery {
+struct PeerEvent;
+}
+
 // A socket or descriptor that another component (the local API server, the
 // discovery responder) wants polled by the node's loop.
 struct LoopSource {
@@ -125,8 +129,9 @@ class Node {
   void add_static_targets();
   void start_mdns();
   void stop_mdns();
-  // Makes a discovered peer a target, updates its address, or forgets it.
-  void reconcile_discovered(NodeId peer);
+  // Makes a discovered peer a target, updates its address, or forgets it;
+  // `paths` are discovery's live paths to it (none once it is lost).
+  void reconcile_discovered(NodeId peer, const std::vector<discovery::PeerEvent>& paths);
   void reconcile_all_discovered();
   // Drops discovered targets gone from the LAN for kForgetDiscoveredMs.
   void forget_departed(std::uint64_t now);

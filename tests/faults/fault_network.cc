@@ -10,10 +10,8 @@ std::optional<std::string> FaultNetwork::namespaces_unavailable() {
   return std::nullopt;
 }
 
-FaultNetwork::FaultNetwork(int hosts, bool namespaces) : hosts_(hosts) {
-  if (!namespaces) return;
-  lan_.emplace(hosts);
-  impairment_ = lan_->impairment_kind();
+FaultNetwork::FaultNetwork(int hosts, bool namespaces) {
+  if (namespaces) lan_.emplace(hosts);
 }
 
 }  // namespace shopsync::test

@@ -30,12 +30,11 @@ class FaultNetwork {
   FaultNetwork(int hosts, bool namespaces);
 
   bool namespaces() const { return lan_.has_value(); }
-  int hosts() const { return hosts_; }
   std::string ns(int host) const { return lan_ ? lan_->ns(host) : std::string(); }  // host is 1-based
   std::string address(int host) const { return lan_ ? lan_->address(host) : "127.0.0.1"; }
 
   // "netem", "tbf" or "" (loopback: no link faults).
-  const std::string& impairment_kind() const { return impairment_; }
+  std::string impairment_kind() { return lan_ ? lan_->impairment_kind() : std::string(); }
 
   void cut(int host) {
     if (lan_) lan_->cut(host);
@@ -51,9 +50,7 @@ class FaultNetwork {
   }
 
  private:
-  int hosts_ = 0;
   std::optional<netlab::NamespaceLan> lan_;
-  std::string impairment_;
 };
 
 }  // namespace shopsync::test
