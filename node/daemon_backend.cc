@@ -18,6 +18,12 @@ Result<api::NodeStatus> DaemonBackend::status() {
   s->version = PROJECT_VERSION_TEXT;
   const std::uint64_t now = SystemClock().now_ms();
   s->uptime_ms = now > node_.started_ms() ? now - node_.started_ms() : 0;
+  const auto unreadable = node_.store().unreadable().list();
+  s->unreadable_records = node_.store().unreadable().count();
+  for (const auto& e : unreadable) {
+    if (s->unreadable.size() == api::kMaxUnreadableListed) break;
+    s->unreadable.push_back({e.key, e.reason, node_.describe_writers(e.origins)});
+  }
   const auto view = node_.peer_view();
   for (auto& p : s->pending) {
     for (const auto& rec : view) {

@@ -153,6 +153,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
       }
       return out;
     };
+    hooks.unreadable_records = [self] { return static_cast<std::uint64_t>(self->store_->unreadable().count()); };
     auto gw = gateway::Gateway::bind(node->ctx_->handle(), node->config_.http, *node->replica_, *node->store_,
                                      node->outbox(), std::move(gw_options), std::move(hooks));
     if (!gw) return gw.status().context("starting the HTTP gateway (--http)");
@@ -381,6 +382,7 @@ void Node::run_timers() {
     next_tick_ms_ = now + kTickMs;
     if (Status s = replica_->tick(outbox()); !s) SHOPSYNC_LOG(error, "replication tick failed: " << s.to_string());
     flush_outbox();
+    report_unreadable_records();
   }
   if (now >= next_persist_ms_) {
     next_persist_ms_ = now + kPersistMs;
@@ -472,6 +474,31 @@ void Node::persist_peers(bool all) {
     return Status::ok();
   });
   if (!s) SHOPSYNC_LOG(error, "saving the peers table: " << s.to_string());
+}
+
+std::string Node::describe_writers(const std::vector<NodeId>& origins) const {
+  if (origins.empty()) return "unknown (its versions do not read either)";
+  std::string out;
+  for (NodeId origin : origins) {
+    if (!out.empty()) out += ", ";
+    if (origin == replica_->id()) {
+      out += "this node";
+      continue;
+    }
+    auto it = known_.find(origin);
+    if (it != known_.end() && !it->second.name.empty()) out += it->second.name + " ";
+    out += "(node " + api::format_node_id(origin) + ")";
+  }
+  return out;
+}
+
+void Node::report_unreadable_records() {
+  for (const auto& e : store_->unreadable().take_new()) {
+    SHOPSYNC_LOG(error, "record " << e.key.collection << "/" << e.key.id << " does not decode (" << e.reason
+                                  << "); written by " << describe_writers(e.origins)
+                                  << ". Reads and replication skip it; overwrite or delete it to repair "
+                                     "(shopsync rm " << e.key.collection << " " << e.key.id << ")");
+  }
 }
 
 std::vector<PeerRecord> Node::peer_view() const {

@@ -97,6 +97,8 @@ class Node {
   }
   // The live view of every peer this node knows (connected or not).
   std::vector<PeerRecord> peer_view() const;
+  // "till-1 (node 0a1b...), this node": who wrote what an unreadable record holds.
+  std::string describe_writers(const std::vector<NodeId>& origins) const;
   // State of each peer for display: "connected", "connecting", "backoff", "refused", "offline".
   std::string peer_state(NodeId peer) const;
   Status trust_add(const std::string& key, const std::string& name);
@@ -157,6 +159,8 @@ class Node {
   Sent send_frame(Link& link, const wire::WireMessage& message);
   void send_error(Link& link, wire::ErrorCode code, const std::string& text);
   void flush_outbox();
+  // Logs each record the store found unreadable since the last call, once.
+  void report_unreadable_records();
   void persist_peers(bool all);
   Link* link_by_id(std::uint64_t id);
   Target* target_by_id(std::uint64_t id);

@@ -43,15 +43,17 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
       // due (their dots are then all carried by that copy).
       if (in_batch.count(key) == 0) {
         auto state = reader.record(key);
-        if (!state) {
+        if (!state && state.status().code() != Errc::corrupt) {
           failure = state.status();
           reached_end = false;
           return Scan::stop;
         }
-        if (!state->has_value()) {
-          failure = Status::corrupt("change index names a missing record " + key.collection + "/" + key.id);
-          reached_end = false;
-          return Scan::stop;
+        // A record that does not decode (the store notes it) or that an
+        // index entry names wrongly cannot be sent: it is skipped like a
+        // superseded dot, so that one bad record never stops replication.
+        if (!state || !state->has_value()) {
+          progress_.set(origin, counter);
+          return Scan::next;
         }
         const std::size_t size = estimated_size(key, **state);
         if (!batch.records.empty() &&

@@ -15,6 +15,11 @@
 // context covers it. That later write is itself above the puller's knowledge
 // for its own origin (or the puller has it), so it is sent in this answer or
 // a later one, and merging it drops the superseded dot anyway.
+//
+// A record whose stored bytes do not decode is skipped the same way (the
+// store notes it; the node logs and counts it): it cannot be sent, and one bad
+// record must not stop every later one. Its content never left this node; a
+// write over it is sent as usual.
 #pragma once
 
 #include <cstddef>

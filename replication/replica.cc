@@ -70,6 +70,17 @@ StrategyKind Replica::Impl::strategy_for(std::string_view collection) const {
   return it != options.strategies.end() ? it->second : options.default_strategy;
 }
 
+Result<std::optional<RecordState>> Replica::Impl::state_to_write_over(StoreReader& reader, const RecordKey& key,
+                                                                      bool* unreadable) const {
+  auto state = reader.record(key);
+  if (unreadable) *unreadable = false;
+  if (state || state.status().code() != Errc::corrupt) return state;
+  auto dots = reader.stored_dots(key);
+  if (!dots) return dots.status();
+  if (unreadable) *unreadable = true;
+  return std::optional<RecordState>(unreadable_state(*dots));
+}
+
 VisibleRecord Replica::Impl::make_visible(const RecordKey& key, const RecordState& state) const {
   VisibleRecord out;
   out.key = key;
@@ -131,7 +142,7 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
       for (std::size_t i = 0; i < steps.size(); ++i) {
         const LocalStep& step = steps[i];
         if (!step.precheck) continue;
-        auto current = w.record(step.key);
+        auto current = state_to_write_over(w, step.key);
         if (!current) return current.status();
         auto version = step.make(*current, nows[i]);
         if (!version) {

@@ -62,6 +62,12 @@ struct Replica::Impl {
   std::uint64_t last_tombstone_scan_ms = 0;
 
   StrategyKind strategy_for(std::string_view collection) const;
+  // The record's state before a write, where a stored state that does not
+  // decode reads as unreadable_state() of its dots (and sets `unreadable`): a
+  // bad record can always be overwritten or deleted, by this node or by a
+  // peer's batch.
+  Result<std::optional<RecordState>> state_to_write_over(StoreReader& reader, const RecordKey& key,
+                                                         bool* unreadable = nullptr) const;
   VisibleRecord make_visible(const RecordKey& key, const RecordState& state) const;
   PeerState& peer(NodeId id);
 

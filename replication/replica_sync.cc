@@ -157,9 +157,14 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
     changed.clear();
     conflicts.clear();
     for (const auto& [key, remote] : batch.records) {
-      auto local = w.record(key);
+      bool unreadable = false;
+      auto local = state_to_write_over(w, key, &unreadable);
       if (!local) return local.status();
-      const RecordState before = local->value_or(RecordState{});
+      RecordState before = local->value_or(RecordState{});
+      // What an unreadable record held is lost: the peer's versions replace
+      // it (its context still covers the lost dots) instead of competing with
+      // empty ones.
+      if (unreadable) before.siblings.clear();
       RecordState merged = merge_states(before, without_known_dropped(remote, before, meta.knowledge));
       if (merged == before) continue;
       SHOPSYNC_TRY(w.put_record(key, merged));

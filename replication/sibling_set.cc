@@ -97,4 +97,17 @@ bool gained_sibling(const RecordState& before, const RecordState& after) {
                      [&](const Version& v) { return !has_dot(before.siblings, v.dot); });
 }
 
+RecordState unreadable_state(const std::vector<Dot>& dots) {
+  RecordState out;
+  for (const Dot& dot : dots) {
+    if (out.context.covers(dot)) continue;  // a stored state never repeats a dot; stay canonical anyway
+    Version v;
+    v.dot = dot;
+    out.siblings.push_back(std::move(v));
+    out.context.advance(dot);
+  }
+  normalize(out);
+  return out;
+}
+
 }  // namespace shopsync

@@ -38,4 +38,10 @@ Status validate_state(const RecordState& state);
 // record gained a version (used to log each conflict once).
 bool gained_sibling(const RecordState& before, const RecordState& after);
 
+// What a write over a record whose stored bytes do not decode starts from
+// (StoreReader::stored_dots): one version without fields per stored dot and a
+// context covering them, so that the write supersedes them all (a put keeps
+// only its own fields, a delete deletes).
+RecordState unreadable_state(const std::vector<Dot>& dots);
+
 }  // namespace shopsync

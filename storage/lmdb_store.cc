@@ -40,8 +40,9 @@ Status corrupt_record(std::string_view key_bytes, const Status& why) {
 // the writing methods are then unreachable).
 class TxnView final : public StoreWriter {
  public:
-  TxnView(lmdb::Txn& txn, const LmdbStore::Tables& t, const lmdb::Env& env, std::size_t max_record_bytes)
-      : txn_(txn), t_(t), max_key_(env.max_key_size()), max_record_bytes_(max_record_bytes) {}
+  TxnView(lmdb::Txn& txn, const LmdbStore::Tables& t, const lmdb::Env& env, std::size_t max_record_bytes,
+          UnreadableRecords& unreadable)
+      : txn_(txn), t_(t), max_key_(env.max_key_size()), max_record_bytes_(max_record_bytes), unreadable_(unreadable) {}
 
   // Cursors must close before the transaction ends.
   void close_cursors() {
@@ -57,8 +58,18 @@ class TxnView final : public StoreWriter {
     if (!got) return got.status().context("reading record " + keys::describe(key));
     if (!got->has_value()) return std::optional<RecordState>();
     auto state = decode_record_state(**got, limits());
-    if (!state) return corrupt_record(key_buf_, state.status());
+    if (!state) return unreadable(key, **got, state.status());
     return std::optional<RecordState>(std::move(state).value());
+  }
+
+  Result<std::vector<Dot>> stored_dots(const RecordKey& key) override {
+    SHOPSYNC_TRY(validate_key(key));
+    keys::record(key_buf_, key.collection, key.id);
+    auto got = txn_.get(t_.records, key_buf_);
+    if (!got) return got.status().context("reading record " + keys::describe(key));
+    std::vector<Dot> dots;
+    if (got->has_value() && !decode_sibling_dots(**got, dots)) dots.clear();
+    return dots;
   }
 
   Status for_each_record(std::string_view collection, std::string_view after_id,
@@ -78,7 +89,10 @@ class TxnView final : public StoreWriter {
       if (e.key.substr(0, prefix.size()) != prefix) break;
       key.id.assign(e.key.substr(prefix.size()));
       auto state = decode_record_state(e.value, limits());
-      if (!state) return corrupt_record(e.key, state.status());
+      if (!state) {
+        (void)unreadable(key, e.value, state.status());
+        continue;
+      }
       if (visit(key, *state) == Scan::stop) return Status::ok();
     }
     return at.status().context("scanning records");
@@ -173,7 +187,7 @@ class TxnView final : public StoreWriter {
   Status put_record(const RecordKey& key, const RecordState& state) override {
     SHOPSYNC_TRY(validate_key(key));
     value_buf_.clear();
-    if (Status st = encode_valid_record_state(state, value_buf_); !st) {
+    if (Status st = encode_valid_record_state(state, value_buf_, limits()); !st) {
       return st.context("record " + keys::describe(key));
     }
     if (!state.siblings.empty()) {
@@ -193,9 +207,11 @@ class TxnView final : public StoreWriter {
     if (!at) return at.status().context("reading record " + keys::describe(key));
     const bool existed = at->has_value() && (*at)->key == key_buf_;
     old_dots_.clear();
-    if (existed) {
-      if (Status st = decode_sibling_dots((*at)->value, old_dots_); !st) return corrupt_record(key_buf_, st);
-    }
+    // Old dots that do not read cannot be unindexed: their entries stay and
+    // name this record (or none, once it is erased), and the delta cursor
+    // skips what they no longer name.
+    if (existed && !decode_sibling_dots((*at)->value, old_dots_)) old_dots_.clear();
+    if (existed) unreadable_.forget(key);
 
     // The change index holds exactly the dots of live siblings: drop the ones
     // that are gone, add the new ones. Done before the record itself so that
@@ -297,9 +313,28 @@ class TxnView final : public StoreWriter {
     return Status::ok();
   }
 
+  // What this store reads back, and so what it accepts (put_record checks the
+  // same limits before it writes). The slack above the record size covers what
+  // a conflict entry adds to the siblings it copies (key, strategy, numbers).
+  // Notes a record whose bytes do not decode, with whose writes it holds, and
+  // returns the corrupt status naming it.
+  Status unreadable(const RecordKey& key, std::string_view bytes, const Status& why) {
+    std::vector<Dot> dots;
+    (void)decode_sibling_dots(bytes, dots);
+    UnreadableRecords::Entry entry{key, why.message(), {}};
+    for (const Dot& d : dots) {
+      if (std::find(entry.origins.begin(), entry.origins.end(), d.origin) == entry.origins.end()) {
+        entry.origins.push_back(d.origin);
+      }
+    }
+    unreadable_.note(std::move(entry));
+    keys::record(key_buf_, key.collection, key.id);
+    return corrupt_record(key_buf_, why);
+  }
+
   DecodeLimits limits() const {
     DecodeLimits l;
-    l.max_bytes = std::max(l.max_bytes, max_record_bytes_ + 1);
+    l.max_bytes = std::max(l.max_bytes, max_record_bytes_ + kConflictEntryOverhead);
     return l;
   }
 
@@ -325,6 +360,7 @@ class TxnView final : public StoreWriter {
   const LmdbStore::Tables& t_;
   std::size_t max_key_;
   std::size_t max_record_bytes_;
+  UnreadableRecords& unreadable_;
   lmdb::Cursor records_cursor_;  // kept across put_record calls of one write()
   lmdb::Cursor changes_cursor_;
   bool cursors_open_ = false;
@@ -476,7 +512,7 @@ Status LmdbStore::read(const std::function<Status(StoreReader&)>& body) {
     Status st;
     {
       BodyScope scope(this, BodyScope::Kind::read);
-      TxnView view(*txn, tables_, env_, options_.max_record_bytes);
+      TxnView view(*txn, tables_, env_, options_.max_record_bytes, unreadable_);
       st = body(view);
     }
     txn->abort();
@@ -503,7 +539,7 @@ Status LmdbStore::write(const std::function<Status(StoreWriter&)>& body) {
     Status st;
     {
       BodyScope scope(this, BodyScope::Kind::write);
-      TxnView view(*txn, tables_, env_, options_.max_record_bytes);
+      TxnView view(*txn, tables_, env_, options_.max_record_bytes, unreadable_);
       st = body(view);
       view.close_cursors();
     }

@@ -14,7 +14,8 @@
 //   - Stale reader slots of dead processes are cleared at open.
 //   - A store written by a newer schema: newer_schema. An LMDB environment that
 //     is not a shopsync store: not_shopsync. A stored value that does not
-//     decode: corrupt, naming its key. Nothing crashes.
+//     decode: corrupt, naming its key; scans skip such a record and note it
+//     in unreadable(), and a write replaces it. Nothing crashes.
 //
 // Thread-safety: read() from any thread; write() from one thread at a time
 // (serialised inside anyway). write() inside any body of the same store, and
@@ -35,6 +36,7 @@
 
 #include "storage/lmdb.h"
 #include "storage/store.h"
+#include "storage/unreadable_records.h"
 
 namespace shopsync {
 
@@ -91,6 +93,8 @@ class LmdbStore final : public Store {
   std::uint64_t map_growths() const { return growths_; }
   // Reader slots of dead processes released at open (worth a log line).
   int stale_readers_cleared() const { return stale_readers_cleared_; }
+  // Records found not to decode by this process's reads (skipped by scans).
+  UnreadableRecords& unreadable() { return unreadable_; }
 
   // The handles of the named databases (for the format's own tools).
   struct Tables {
@@ -110,6 +114,7 @@ class LmdbStore final : public Store {
   std::shared_mutex map_mutex_;     // shared: a transaction is live; unique: resizing
   std::uint64_t growths_ = 0;
   int stale_readers_cleared_ = 0;
+  UnreadableRecords unreadable_;
 };
 
 }  // namespace shopsync

@@ -40,6 +40,16 @@ class View final : public StoreWriter {
     return std::optional<RecordState>(it->second);
   }
 
+  // Every stored state decodes here (nothing is ever encoded to be read back).
+  Result<std::vector<Dot>> stored_dots(const RecordKey& key) override {
+    SHOPSYNC_TRY(validate_key(key));
+    std::vector<Dot> dots;
+    if (auto it = d_.records.find(key); it != d_.records.end()) {
+      for (const Version& v : it->second.siblings) dots.push_back(v.dot);
+    }
+    return dots;
+  }
+
   Status for_each_record(std::string_view collection, std::string_view after_id,
                          const std::function<Scan(const RecordKey&, const RecordState&)>& visit) override {
     SHOPSYNC_TRY(validate_collection_name(collection));

@@ -129,6 +129,23 @@ bool is_plain_valid_scalar(std::string_view p) {
 // Messages are built only on failure: these run for every record written.
 std::string sibling_name(std::size_t i) { return "sibling " + std::to_string(i); }
 
+// The counts the decoder refuses past (DecodeLimits), checked before a state is
+// written: whatever the store accepts it can read back.
+Status check_counts(const RecordState& state, const DecodeLimits& limits) {
+  if (state.siblings.size() > limits.max_siblings) {
+    return Status::too_large(std::to_string(state.siblings.size()) + " siblings, over the limit of " +
+                             std::to_string(limits.max_siblings));
+  }
+  for (std::size_t i = 0; i < state.siblings.size(); ++i) {
+    const std::size_t n = state.siblings[i].fields.size();
+    if (n > limits.max_fields) {
+      return Status::too_large(sibling_name(i) + " has " + std::to_string(n) + " fields (removed ones included)" +
+                               ", over the limit of " + std::to_string(limits.max_fields));
+    }
+  }
+  return Status::ok();
+}
+
 Status check_dots(const RecordState& state) {
   for (std::size_t i = 0; i < state.siblings.size(); ++i) {
     const Dot& dot = state.siblings[i].dot;
@@ -146,10 +163,10 @@ Status check_dots(const RecordState& state) {
   return Status::ok();
 }
 
-Status check_field(std::size_t sibling, const std::string& name, const Field& field) {
+Status check_field(std::size_t sibling, const std::string& name, const Field& field, int max_depth) {
   if (!is_valid_utf8(name)) return Status::invalid(sibling_name(sibling) + " has a field name that is not valid UTF-8");
   if (field.removed()) return Status::ok();
-  if (Status st = validate_packed_value(field.packed); !st) {
+  if (Status st = validate_packed_value(field.packed, max_depth); !st) {
     return st.context(sibling_name(sibling) + ", field '" + name + "'");
   }
   return Status::ok();
@@ -174,7 +191,7 @@ namespace {
 // store's write path: one pass over the fields instead of two) and stops at
 // the first bad one; `sibling` only names it in the error.
 template <bool kCheck>
-Status pack_version_impl(Packer& pk, const Version& v, std::size_t sibling) {
+Status pack_version_impl(Packer& pk, const Version& v, std::size_t sibling, int max_depth) {
   pk.pack_array(kVersionElements);
   pk.pack_uint64(v.dot.origin);
   pk.pack_uint64(v.dot.counter);
@@ -185,7 +202,7 @@ Status pack_version_impl(Packer& pk, const Version& v, std::size_t sibling) {
     // The common case (an ASCII name and a scalar value) costs no Status.
     if constexpr (kCheck) {
       if (!is_valid_utf8(name) || (!field.removed() && !is_plain_valid_scalar(field.packed))) {
-        SHOPSYNC_TRY(check_field(sibling, name, field));
+        SHOPSYNC_TRY(check_field(sibling, name, field, max_depth));
       }
     }
     pack_string(pk, name);
@@ -209,7 +226,7 @@ Status pack_version_impl(Packer& pk, const Version& v, std::size_t sibling) {
 }  // namespace
 
 void pack_version(Packer& pk, const Version& v) {
-  (void)pack_version_impl<false>(pk, v, 0);
+  (void)pack_version_impl<false>(pk, v, 0, kMaxValueDepth);
 }
 
 void pack_record_state(Packer& pk, const RecordState& state) {
@@ -444,12 +461,12 @@ Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out) {
 
 // ---- validation -------------------------------------------------------------
 
-Status validate_packed_value(std::string_view packed) {
+Status validate_packed_value(std::string_view packed, int max_depth) {
   if (packed.empty()) return Status::invalid("field value is empty (not a MessagePack object)");
   if (is_plain_valid_scalar(packed)) return Status::ok();
   MsgpackReader in(packed);
   std::string_view span;
-  if (!in.read_value(span, kMaxValueDepth)) {
+  if (!in.read_value(span, max_depth)) {
     return Status::invalid("field value is not a valid MessagePack value: " + in.error());
   }
   if (!in.at_end()) {
@@ -459,26 +476,28 @@ Status validate_packed_value(std::string_view packed) {
   return Status::ok();
 }
 
-Status validate_record_state(const RecordState& state) {
+Status validate_record_state(const RecordState& state, const DecodeLimits& limits) {
+  SHOPSYNC_TRY(check_counts(state, limits));
   SHOPSYNC_TRY(check_dots(state));
   for (std::size_t i = 0; i < state.siblings.size(); ++i) {
     for (const auto& [name, field] : state.siblings[i].fields) {
       if (!is_valid_utf8(name) || (!field.removed() && !is_plain_valid_scalar(field.packed))) {
-        SHOPSYNC_TRY(check_field(i, name, field));
+        SHOPSYNC_TRY(check_field(i, name, field, limits.max_value_depth));
       }
     }
   }
   return Status::ok();
 }
 
-Status encode_valid_record_state(const RecordState& state, msgpack::sbuffer& out) {
+Status encode_valid_record_state(const RecordState& state, msgpack::sbuffer& out, const DecodeLimits& limits) {
+  SHOPSYNC_TRY(check_counts(state, limits));
   SHOPSYNC_TRY(check_dots(state));
   out.write(reinterpret_cast<const char*>(&kRecordFormat), 1);
   Packer pk(out);
   pk.pack_array(kStateElements);
   pk.pack_array(static_cast<std::uint32_t>(state.siblings.size()));
   for (std::size_t i = 0; i < state.siblings.size(); ++i) {
-    SHOPSYNC_TRY(pack_version_impl<true>(pk, state.siblings[i], i));
+    SHOPSYNC_TRY(pack_version_impl<true>(pk, state.siblings[i], i, limits.max_value_depth));
   }
   pack_version_vector(pk, state.context);
   return Status::ok();

@@ -43,8 +43,15 @@ inline constexpr std::uint8_t kRecordFormat = 1;
 
 using Packer = msgpack::packer<msgpack::sbuffer>;
 
+// What a conflict entry adds to the siblings it copies (key, strategy,
+// numbers), with room to spare: the decoder's size limit is the record limit
+// plus this, so that a stored record's conflict entry reads back too.
+inline constexpr std::size_t kConflictEntryOverhead = 64 * 1024;
+
+// The decoder's limits. The write path checks the same ones
+// (validate_record_state), so whatever is stored reads back.
 struct DecodeLimits {
-  std::size_t max_bytes = kDefaultMaxRecordBytes + 64 * 1024;  // whole input
+  std::size_t max_bytes = kDefaultMaxRecordBytes + kConflictEntryOverhead;  // whole input
   int max_value_depth = kMaxValueDepth;                        // nesting in one field value
   std::size_t max_siblings = 4096;                             // per record
   std::size_t max_fields = 65536;                              // per version
@@ -87,18 +94,21 @@ Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out);
 // ---- validation -----------------------------------------------------------
 
 // `packed` is exactly one MessagePack object of the data model (nil, bool,
-// integer, float, UTF-8 string, binary, array, map), at most kMaxValueDepth
+// integer, float, UTF-8 string, binary, array, map), at most `max_depth`
 // deep. invalid_argument naming the problem otherwise.
-Status validate_packed_value(std::string_view packed);
+Status validate_packed_value(std::string_view packed, int max_depth = kMaxValueDepth);
 
-// Every rule a state must follow to be stored or sent: field names UTF-8,
-// field values valid (or empty = removed), every sibling with a dot
-// (counter >= 1), no two siblings with the same dot, and a context covering
-// every sibling's dot. invalid_argument naming the sibling/field otherwise.
-Status validate_record_state(const RecordState& state);
+// Every rule a state must follow to be stored or sent: no more siblings, and
+// no more fields per sibling, than `limits` lets the decoder read back
+// (too_large otherwise); field names UTF-8, field values valid (or empty =
+// removed), every sibling with a dot (counter >= 1), no two siblings with the
+// same dot, and a context covering every sibling's dot (invalid_argument
+// naming the sibling/field otherwise). The encoded size is the store's check.
+Status validate_record_state(const RecordState& state, const DecodeLimits& limits = {});
 
 // validate_record_state and encode_record_state(state, out) in one pass over
-// the fields (the store's write path). On failure `out` is as it was.
-Status encode_valid_record_state(const RecordState& state, msgpack::sbuffer& out);
+// the fields (the store's write path). On failure `out` may hold a partial
+// encoding: the caller discards it.
+Status encode_valid_record_state(const RecordState& state, msgpack::sbuffer& out, const DecodeLimits& limits = {});
 
 }  // namespace shopsync

@@ -64,9 +64,16 @@ class StoreReader {
   virtual Result<std::optional<RecordState>> record(const RecordKey& key) = 0;
 
   // Records of one collection in id order, starting after `after_id` ("" =
-  // from the first).
+  // from the first). A record whose stored bytes do not decode is skipped (the
+  // LMDB store notes it in its UnreadableRecords): one bad record never stops
+  // a scan.
   virtual Status for_each_record(std::string_view collection, std::string_view after_id,
                                  const std::function<Scan(const RecordKey&, const RecordState&)>& visit) = 0;
+
+  // The dots of the record's stored siblings, read without decoding its
+  // fields: what a write over a record that record() finds corrupt supersedes.
+  // Empty when the record is unknown or when even its dots do not read.
+  virtual Result<std::vector<Dot>> stored_dots(const RecordKey& key) = 0;
 
   // Names of the collections that hold at least one record, sorted.
   virtual Result<std::vector<std::string>> collections() = 0;
@@ -92,8 +99,10 @@ class StoreWriter : public StoreReader {
  public:
   // Stores the record's new state and keeps the change index exact: the dots
   // of siblings no longer present are removed, the new ones added. A state with
-  // no siblings erases the record. Enforces the key rules and the record size
-  // limit (too_large), leaving the store unchanged on error.
+  // no siblings erases the record. Enforces the key rules, the record size
+  // limit and the decoder's limits (too_large; validate_record_state), so that
+  // whatever it accepts reads back, leaving the store unchanged on error. A
+  // stored state that does not decode is replaced.
   virtual Status put_record(const RecordKey& key, const RecordState& state) = 0;
 
   virtual Status put_node_meta(const NodeMeta& meta) = 0;

@@ -358,6 +358,16 @@ void put_count(MapOut& m, const CollectionCount& c) {
 }
 bool get_count(MapIn& in, CollectionCount& c) { return in.str("name", c.name, true) && in.uint("records", c.records); }
 
+void put_unreadable(MapOut& m, const UnreadableRecord& u) {
+  put_key(m, u.key);
+  m.str("reason", u.reason);
+  m.str("written_by", u.written_by);
+}
+bool get_unreadable(MapIn& in, UnreadableRecord& u) {
+  return in.str("collection", u.key.collection, true) && in.str("id", u.key.id, true) && in.str("reason", u.reason) &&
+         in.str("written_by", u.written_by);
+}
+
 void put_pending(MapOut& m, const PendingChanges& p) {
   m.str("peer", format_node_id(p.peer));
   m.str("peer_name", p.peer_name);
@@ -522,6 +532,8 @@ void put_result(MapOut& m, const NodeStatus& s) {
   put_list(m, "pending", s.pending, put_pending);
   m.uint("open_conflicts", s.open_conflicts);
   m.uint("uptime_ms", s.uptime_ms);
+  m.uint("unreadable_records", s.unreadable_records);
+  put_list(m, "unreadable", s.unreadable, put_unreadable);
 }
 void put_result(MapOut& m, const PeerList& l) { put_list(m, "peers", l.peers, put_peer); }
 void put_result(MapOut& m, const TrustedKeyList& l) { put_list(m, "keys", l.keys, put_trusted); }
@@ -573,7 +585,8 @@ bool get_result(MapIn& in, NodeStatus& s) {
          in.str("role", s.role) && in.str("public_key", s.public_key) && in.str("version", s.version) &&
          get_vv(in, "knowledge", s.knowledge) && in.uint("counter", s.counter) && in.uint("hlc", s.clock) &&
          get_list(in, "collections", s.collections, get_count) && get_list(in, "pending", s.pending, get_pending) &&
-         in.uint("open_conflicts", s.open_conflicts) && in.uint("uptime_ms", s.uptime_ms);
+         in.uint("open_conflicts", s.open_conflicts) && in.uint("uptime_ms", s.uptime_ms) &&
+         in.uint("unreadable_records", s.unreadable_records) && get_list(in, "unreadable", s.unreadable, get_unreadable);
 }
 bool get_result(MapIn& in, PeerList& l) { return get_list(in, "peers", l.peers, get_peer); }
 bool get_result(MapIn& in, TrustedKeyList& l) { return get_list(in, "keys", l.keys, get_trusted); }

@@ -30,6 +30,7 @@ inline constexpr std::string_view kDefaultApiAddress = "tcp://127.0.0.1:7461";
 inline constexpr std::uint32_t kDefaultPageLimit = 100;
 inline constexpr std::uint32_t kMaxPageLimit = 1000;
 inline constexpr std::uint32_t kMaxWaitMs = 60'000;
+inline constexpr std::size_t kMaxUnreadableListed = 100;
 
 using PackedValue = std::string;  // MessagePack encoding of one value
 using FieldValues = std::map<std::string, PackedValue, std::less<>>;
@@ -235,6 +236,15 @@ struct PendingChanges {
   bool operator==(const PendingChanges&) const = default;
 };
 
+// A stored record that does not decode (storage/unreadable_records.h):
+// skipped by every read and by replication until it is overwritten or deleted.
+struct UnreadableRecord {
+  RecordKey key;
+  std::string reason;      // what the decoder said
+  std::string written_by;  // the nodes whose writes it holds, by name where known
+  bool operator==(const UnreadableRecord&) const = default;
+};
+
 struct NodeStatus {
   NodeId node_id = 0;
   std::string name;
@@ -249,6 +259,8 @@ struct NodeStatus {
   std::vector<PendingChanges> pending;
   std::uint64_t open_conflicts = 0;
   std::uint64_t uptime_ms = 0;
+  std::uint64_t unreadable_records = 0;      // found so far by this process's reads
+  std::vector<UnreadableRecord> unreadable;  // the first kMaxUnreadableListed of them
   bool operator==(const NodeStatus&) const = default;
 };
 

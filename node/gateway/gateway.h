@@ -73,6 +73,8 @@ struct GatewayHooks {
   // Peers with name, role and state (the daemon's view); default: what the
   // Replica knows (ids and counters only, role "peer").
   std::function<std::vector<PeerSummary>()> peers;
+  // Stored records found not to decode (LmdbStore::unreadable()); default: 0.
+  std::function<std::uint64_t()> unreadable_records;
 };
 
 class Gateway final : public HttpHandler {

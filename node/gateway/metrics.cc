@@ -108,6 +108,10 @@ HttpResponse Gateway::metrics() {
   e.sample("shopsync_conflicts_total", {}, static_cast<double>(log_entries));
   e.family("shopsync_node_writes_total", "counter", "Writes made at this node (its dot counter).");
   e.sample("shopsync_node_writes_total", {}, static_cast<double>(counter));
+  e.family("shopsync_records_unreadable", "gauge",
+           "Stored records found not to decode: skipped by reads and replication until overwritten or deleted.");
+  e.sample("shopsync_records_unreadable", {},
+           static_cast<double>(hooks_.unreadable_records ? hooks_.unreadable_records() : 0));
 
   const auto peers = peer_summaries();
   const auto stats = replica_.peers();

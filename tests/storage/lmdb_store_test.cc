@@ -235,14 +235,15 @@ BOOST_AUTO_TEST_CASE(an_lmdb_environment_that_is_not_shopsync_is_refused) {
   BOOST_TEST(!std::filesystem::exists(dir / "missing"));
 }
 
-BOOST_AUTO_TEST_CASE(a_corrupt_value_is_reported_with_its_key) {
+BOOST_AUTO_TEST_CASE(a_corrupt_value_is_reported_with_its_key_and_skipped_by_scans) {
   test::TempDir dir;
   {
     auto store = open_store(dir / "s");
     BOOST_REQUIRE(store->write([](StoreWriter& w) {
-      SHOPSYNC_TRY(w.put_record({"customers", "GOOD"}, test::simple_state({1, 1}, "fine")));
+      SHOPSYNC_TRY(w.put_record({"customers", "A_GOOD"}, test::simple_state({1, 1}, "fine")));
       SHOPSYNC_TRY(w.put_record({"customers", "BAD_42"}, test::simple_state({1, 2}, "soon broken")));
-      return w.put_node_meta(NodeMeta{1, 2, {}, 0, "c"});
+      SHOPSYNC_TRY(w.put_record({"customers", "Z_GOOD"}, test::simple_state({1, 3}, "fine too")));
+      return w.put_node_meta(NodeMeta{1, 3, {}, 0, "c"});
     }));
   }
   poke_raw(dir / "s", [](lmdb::Txn& txn) {
@@ -253,22 +254,82 @@ BOOST_AUTO_TEST_CASE(a_corrupt_value_is_reported_with_its_key) {
     BOOST_REQUIRE(txn.put(*meta, "node", "\x01garbage"));
   });
   auto store = open_store(dir / "s");
-  auto expect_corrupt = [](const Status& st) {
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    const Status st = r.record({"customers", "BAD_42"}).status();
     BOOST_TEST((st.code() == Errc::corrupt));
     BOOST_TEST(st.message().find("customers/BAD_42") != std::string::npos, st.to_string());
-  };
-  BOOST_REQUIRE(store->read([&](StoreReader& r) {
-    expect_corrupt(r.record({"customers", "BAD_42"}).status());
-    expect_corrupt(r.for_each_record("customers", "", [](const RecordKey&, const RecordState&) { return Scan::next; }));
-    BOOST_TEST(r.record({"customers", "GOOD"})->has_value());
+    // One bad record does not stop a scan: the others are all visited.
+    std::vector<std::string> seen;
+    BOOST_REQUIRE(r.for_each_record("customers", "", [&](const RecordKey& k, const RecordState&) {
+      seen.push_back(k.id);
+      return Scan::next;
+    }));
+    BOOST_TEST((seen == std::vector<std::string>{"A_GOOD", "Z_GOOD"}));
     BOOST_TEST((r.node_meta().status().code() == Errc::corrupt));
+    BOOST_TEST(r.stored_dots({"customers", "BAD_42"})->empty());  // not even the dots read
     return Status::ok();
   }));
-  // Overwriting it cannot fix the change index blindly: refused, nothing lost.
-  expect_corrupt(store->write(
-      [](StoreWriter& w) { return w.put_record({"customers", "BAD_42"}, test::simple_state({1, 3}, "x")); }));
+  const auto noted = store->unreadable().list();
+  BOOST_REQUIRE_EQUAL(noted.size(), 1u);
+  BOOST_TEST((noted[0].key == RecordKey{"customers", "BAD_42"}));
+  BOOST_TEST(!noted[0].reason.empty());
+  // Overwriting it repairs it; nothing else is touched.
+  BOOST_REQUIRE(store->write(
+      [](StoreWriter& w) { return w.put_record({"customers", "BAD_42"}, test::simple_state({1, 4}, "x")); }));
+  BOOST_TEST(store->unreadable().count() == 0u);
   BOOST_REQUIRE(store->read([&](StoreReader& r) {
-    BOOST_TEST(r.record({"customers", "GOOD"})->has_value());
+    BOOST_TEST((**r.record({"customers", "BAD_42"}) == test::simple_state({1, 4}, "x")));
+    BOOST_TEST(r.record({"customers", "A_GOOD"})->has_value());
+    return Status::ok();
+  }));
+}
+
+// A record that an older build stored beyond the decoder's limits (the
+// "poison record" of 65,537 fields): skipped by scans, named with whose
+// writes it holds, and replaced by a write that keeps the change index exact.
+BOOST_AUTO_TEST_CASE(a_record_stored_beyond_the_decoder_limits_is_skipped_named_and_replaceable) {
+  test::TempDir dir;
+  RecordState poison = test::simple_state({7, 1}, "big");  // "name", and 65,536 more
+  for (int i = 0; i < 65536; ++i) poison.siblings[0].fields["f" + std::to_string(i)] = Field{"\x01", 1};
+  {
+    auto store = open_store(dir / "s");
+    // Today's write path refuses it, naming the limit.
+    const Status refused = store->write([&](StoreWriter& w) { return w.put_record({"customers", "X"}, poison); });
+    BOOST_TEST((refused.code() == Errc::too_large));
+    BOOST_TEST(refused.message().find("65537 fields") != std::string::npos, refused.to_string());
+    BOOST_REQUIRE(store->write([&](StoreWriter& w) {
+      return w.put_record({"customers", "X"}, test::simple_state({7, 1}, "small"));
+    }));
+  }
+  // As an older build would have written it.
+  poke_raw(dir / "s", [&](lmdb::Txn& txn) {
+    auto records = txn.open_db("records", false);
+    BOOST_REQUIRE(records);
+    BOOST_REQUIRE(txn.put(*records, keys::record({"customers", "X"}), encode_record_state(poison)));
+  });
+  auto store = open_store(dir / "s");
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    BOOST_TEST((r.record({"customers", "X"}).status().code() == Errc::corrupt));
+    BOOST_REQUIRE(r.for_each_record("customers", "", [](const RecordKey&, const RecordState&) { return Scan::next; }));
+    BOOST_TEST((*r.stored_dots({"customers", "X"}) == std::vector<Dot>{{7, 1}}));
+    return Status::ok();
+  }));
+  const auto noted = store->unreadable().list();
+  BOOST_REQUIRE_EQUAL(noted.size(), 1u);
+  BOOST_TEST((noted[0].origins == std::vector<NodeId>{7}));
+  BOOST_TEST(noted[0].reason.find("more than 65536 fields") != std::string::npos, noted[0].reason);
+
+  RecordState repaired = test::simple_state({7, 2}, "repaired");
+  repaired.context.advance({7, 1});
+  BOOST_REQUIRE(store->write([&](StoreWriter& w) { return w.put_record({"customers", "X"}, repaired); }));
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    BOOST_TEST((**r.record({"customers", "X"}) == repaired));
+    std::vector<std::uint64_t> counters;
+    BOOST_REQUIRE(r.for_each_change(7, 0, [&](std::uint64_t c, const RecordKey&) {
+      counters.push_back(c);
+      return Scan::next;
+    }));
+    BOOST_TEST((counters == std::vector<std::uint64_t>{2}));  // the old dot left the index
     return Status::ok();
   }));
 }

@@ -102,6 +102,15 @@ Lines summary(const json& d) {
                     (str(p["peer_name"]).empty() ? str(p["peer"]) : str(p["peer_name"])));
     }
   }
+  for (const auto& u : d.value("unreadable", json::array())) {
+    const json& by = u["written_by"];
+    std::string writers = by.is_array() ? std::string() : str(by);
+    if (by.is_array()) {
+      for (const auto& w : by) writers += (writers.empty() ? "" : ", ") + str(w);
+    }
+    out.push_back("unreadable " + str(u["collection"]) + "/" + str(u["id"]) + ": " + str(u["reason"]) +
+                  " (written by " + (writers.empty() ? "unknown" : writers) + "); skipped until overwritten or deleted");
+  }
   if (d["store"].is_object()) {
     const json& s = d["store"];
     char pct[16];

@@ -125,6 +125,15 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
     return Status::ok();
   });
   if (!s) return s.context("reading " + dir.path().string());
+  // The scans above skipped records that do not decode; the store noted them.
+  json unreadable = json::array();
+  for (const auto& e : dir.store().unreadable().list()) {
+    json origins = json::array();
+    for (NodeId o : e.origins) origins.push_back(node_text(o));
+    unreadable.push_back({{"collection", e.key.collection}, {"id", e.key.id}, {"reason", e.reason},
+                          {"written_by", origins}});
+  }
+  doc["unreadable"] = unreadable;
   auto stats = dir.store().stats();
   if (!stats) return stats.status().context("reading store statistics");
   doc["store"] = store_json(*stats);
@@ -188,6 +197,12 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
                        {"per_collection", p.per_collection}});
   }
   doc["pending"] = pending;
+  json unreadable = json::array();
+  for (const auto& u : st->unreadable) {
+    unreadable.push_back({{"collection", u.key.collection}, {"id", u.key.id}, {"reason", u.reason},
+                          {"written_by", u.written_by}});
+  }
+  doc["unreadable"] = unreadable;
   doc["store"] = nullptr;
   return doc;
 }

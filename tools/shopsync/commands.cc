@@ -363,12 +363,14 @@ int cmd_doctor(Context& ctx, Words w) {
                                      "): it is older than this shopsync; upgrade it"));
   }
   if (!report) return ctx.fail(report.status());
+  auto status = (*client)->status();  // reading it also finds records that do not decode
+  if (!status) return ctx.fail(status.status());
   if (ctx.globals.json) {
-    ctx.emit(doctor_json(*report));
+    ctx.emit(doctor_json(*report, *status));
   } else {
-    print_doctor(ctx.out, *report);
+    print_doctor(ctx.out, *report, *status);
   }
-  return doctor_advice(*report).empty() ? kExitOk : kExitAdvice;
+  return doctor_advice(*report).empty() && store_advice(*status).empty() ? kExitOk : kExitAdvice;
 }
 
 int cmd_conflicts(Context& ctx, Words w) {

@@ -96,7 +96,32 @@ std::vector<std::string> doctor_advice(const api::DiscoveryReport& r) {
   return out;
 }
 
-json doctor_json(const api::DiscoveryReport& r) {
+std::vector<std::string> store_advice(const api::NodeStatus& s) {
+  std::vector<std::string> out;
+  for (const auto& u : s.unreadable) {
+    out.push_back("record " + u.key.collection + "/" + u.key.id + " does not decode (" + u.reason + "), written by " +
+                  u.written_by + ": reads and replication skip it; overwrite it, or delete it with `shopsync rm " +
+                  u.key.collection + " " + u.key.id + "`");
+  }
+  if (s.unreadable_records > s.unreadable.size()) {
+    out.push_back(std::to_string(s.unreadable_records - s.unreadable.size()) +
+                  " more records do not decode; the node's log names each one");
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<std::string> all_advice(const api::DiscoveryReport& r, const api::NodeStatus& s) {
+  auto out = store_advice(s);
+  auto discovery = doctor_advice(r);
+  out.insert(out.end(), discovery.begin(), discovery.end());
+  return out;
+}
+
+}  // namespace
+
+json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s) {
   json interfaces = json::array();
   for (const auto& i : r.interfaces) {
     interfaces.push_back(json{{"name", i.name},
@@ -143,10 +168,11 @@ json doctor_json(const api::DiscoveryReport& r) {
               {"interfaces", std::move(interfaces)},
               {"peers", std::move(peers)},
               {"refused", std::move(refused)},
-              {"advice", doctor_advice(r)}};
+              {"unreadable_records", s.unreadable_records},
+              {"advice", all_advice(r, s)}};
 }
 
-void print_doctor(std::ostream& out, const api::DiscoveryReport& r) {
+void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::NodeStatus& s) {
   if (r.enabled) {
     out << "discovery: " << r.state << " as " << quoted(r.published_name) << " on host " << r.host_name << " for "
         << format_duration(r.uptime_ms) << (r.publishing_addresses ? "" : " (host addresses left to avahi-daemon)")
@@ -178,7 +204,7 @@ void print_doctor(std::ostream& out, const api::DiscoveryReport& r) {
   } else {
     out << "discovery: off (" << r.off_reason << ")\n";
   }
-  const auto advice = doctor_advice(r);
+  const auto advice = all_advice(r, s);
   if (advice.empty()) {
     out << "\nno problem found.\n";
     return;

@@ -1,7 +1,7 @@
 // `shopsync doctor`: reads what the node's discovery sees (the API's
-// `discovery` answer) and says, in words, what stops this node from finding
-// or reaching its peers and what to do about it (docs/discovery.md,
-// "Troubleshooting").
+// `discovery` answer) and its status, and says, in words, what stops this node
+// from finding or reaching its peers, or what in its store needs repair, and
+// what to do about it (docs/discovery.md, "Troubleshooting").
 #pragma once
 
 #include <ostream>
@@ -20,9 +20,11 @@ inline constexpr std::uint64_t kQuietLanAfterMs = 5000;
 // One remark per problem found, most fundamental first; empty when all is
 // well. Each says what was seen and what to do.
 std::vector<std::string> doctor_advice(const api::DiscoveryReport& report);
+// The same for the store: records that do not decode, and how to repair them.
+std::vector<std::string> store_advice(const api::NodeStatus& status);
 
-// The report and its advice, as JSON (`--json`) and as text for people.
-json doctor_json(const api::DiscoveryReport& report);
-void print_doctor(std::ostream& out, const api::DiscoveryReport& report);
+// The report and all the advice, as JSON (`--json`) and as text for people.
+json doctor_json(const api::DiscoveryReport& report, const api::NodeStatus& status = {});
+void print_doctor(std::ostream& out, const api::DiscoveryReport& report, const api::NodeStatus& status = {});
 
 }  // namespace shopsync::cli

@@ -162,7 +162,8 @@ json status_json(const api::NodeStatus& s) {
               {"collections", collections_json(api::CollectionList{s.collections})["collections"]},
               {"pending", std::move(pending)},
               {"open_conflicts", s.open_conflicts},
-              {"uptime_ms", s.uptime_ms}};
+              {"uptime_ms", s.uptime_ms},
+              {"unreadable_records", s.unreadable_records}};
 }
 
 json peers_json(const api::PeerList& list) {
@@ -287,6 +288,9 @@ void print_status(std::ostream& out, const api::NodeStatus& s) {
   }
   table.add({"records", std::to_string(total) + (per.empty() ? "" : "  (" + per + ")")});
   table.add({"conflicts", std::to_string(s.open_conflicts) + " open"});
+  if (s.unreadable_records != 0) {
+    table.add({"unreadable", std::to_string(s.unreadable_records) + " records do not decode (shopsync doctor)"});
+  }
   for (const auto& p : s.pending) {
     std::string detail;
     for (const auto& [name, n] : p.per_collection) {
