@@ -85,6 +85,15 @@ struct MemoryNode {
   VectorOutbox out;
 };
 
+// Connects the two and delivers until both are idle.
+void sync(Replica& a, Replica& b) {
+  Loopback net;
+  net.add(a);
+  net.add(b);
+  net.connect(a, b);
+  BOOST_REQUIRE_MESSAGE(net.pump(), net.last_status.to_string());
+}
+
 std::string visible_name(Replica& r, const RecordKey& key) {
   auto g = r.get(key);
   BOOST_REQUIRE_MESSAGE(g, g.status().to_string());
@@ -99,11 +108,7 @@ BOOST_AUTO_TEST_SUITE(unreadable_record)
 BOOST_AUTO_TEST_CASE(replication_passes_it_by_and_names_it) {
   PoisonedNode a;
   MemoryNode b(2);
-  Loopback net;
-  net.add(*a.replica);
-  net.add(*b.replica);
-  net.connect(*a.replica, *b.replica);
-  BOOST_REQUIRE_MESSAGE(net.pump(), net.last_status.to_string());
+  sync(*a.replica, *b.replica);
   BOOST_TEST(visible_name(*b.replica, {"customers", "A"}) == packed(std::string("A")));
   BOOST_TEST(visible_name(*b.replica, {"customers", "Z"}) == packed(std::string("Z")));
   BOOST_TEST(visible_name(*b.replica, kPoison).empty());  // its content never leaves node 1
@@ -130,11 +135,7 @@ BOOST_AUTO_TEST_CASE(a_local_delete_or_overwrite_replaces_it_and_replicates) {
   BOOST_TEST(put->visible.fields.size() == 1u);  // nothing of the unreadable fields survives
   BOOST_TEST(visible_name(*a.replica, kPoison) == packed(std::string("fixed")));
   MemoryNode b(2);
-  Loopback net;
-  net.add(*a.replica);
-  net.add(*b.replica);
-  net.connect(*a.replica, *b.replica);
-  BOOST_REQUIRE_MESSAGE(net.pump(), net.last_status.to_string());
+  sync(*a.replica, *b.replica);
   BOOST_TEST(visible_name(*b.replica, kPoison) == packed(std::string("fixed")));
 }
 
@@ -142,11 +143,7 @@ BOOST_AUTO_TEST_CASE(a_peers_version_replaces_it) {
   PoisonedNode a;
   MemoryNode b(2);
   BOOST_REQUIRE(b.replica->put(kPoison, fields({{"name", packed(std::string("from b"))}}), b.out));
-  Loopback net;
-  net.add(*a.replica);
-  net.add(*b.replica);
-  net.connect(*a.replica, *b.replica);
-  BOOST_REQUIRE_MESSAGE(net.pump(), net.last_status.to_string());
+  sync(*a.replica, *b.replica);
   BOOST_TEST(visible_name(*a.replica, kPoison) == packed(std::string("from b")));
   BOOST_TEST(visible_name(*b.replica, kPoison) == packed(std::string("from b")));
   auto ga = a.replica->get(kPoison);
