@@ -247,7 +247,13 @@ void Node::add_static_targets() {
     t->address = address;
     t->source = source;
     t->key = address.public_key;
-    if (!config_.insecure && !t->key.empty() && !is_trusted(t->key)) disable_target(*t);
+    if (!config_.insecure && !t->key.empty() && !is_trusted(t->key)) {
+      disable_target(*t);
+      // Shown as the peer it was, not as a second, unnamed row.
+      for (const auto& [id, rec] : known_) {
+        if (rec.public_key == t->key) t->peer = id;
+      }
+    }
     targets_.emplace(t->id, std::move(t));
   };
   for (const auto& p : config_.peers) add(p, PeerSource::static_peer);
@@ -594,7 +600,9 @@ void Node::forsake_key(const std::string& key) {
     if (link->key == key) ids.push_back(id);
   }
   for (auto id : ids) {
-    if (Link* link = link_by_id(id); link && !link->outbound) zmq::shutdown_connection(link->fd, link->ip);
+    if (Link* link = link_by_id(id); link && !link->outbound && zmq::shutdown_connection(link->fd, link->ip)) {
+      SHOPSYNC_LOG(debug, "ended the TCP connection of " << link->describe() << " from " << link->ip);
+    }
     close_link(id, "its key is no longer trusted", true);
   }
 }

@@ -194,17 +194,19 @@ Result<std::optional<Received>> Socket::receive() {
   return std::optional<Received>(std::move(out));
 }
 
-void shutdown_connection(int fd, std::string_view peer_address) {
-  if (fd < 0 || peer_address.empty()) return;
+bool shutdown_connection(int fd, std::string_view peer_address) {
+  if (fd < 0 || peer_address.empty()) return false;
   // The descriptor may have been closed and reused since: only a TCP
   // connection from that same address is ended.
   sockaddr_storage peer{};
   socklen_t size = sizeof peer;
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) != 0) return;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) != 0) return false;
   char host[NI_MAXHOST];
-  if (getnameinfo(reinterpret_cast<sockaddr*>(&peer), size, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0) return;
-  if (peer_address != host) return;
-  ::shutdown(fd, SHUT_RDWR);  // libzmq's I/O thread sees the end and closes it
+  if (getnameinfo(reinterpret_cast<sockaddr*>(&peer), size, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0) {
+    return false;
+  }
+  if (peer_address != host) return false;
+  return ::shutdown(fd, SHUT_RDWR) == 0;  // libzmq's I/O thread sees the end and closes it
 }
 
 Result<int> poll(std::span<PollEntry> entries, std::chrono::milliseconds timeout) {

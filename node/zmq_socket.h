@@ -48,9 +48,9 @@ struct Received {
 
 // Ends the TCP connection `fd` (a Received::source_fd) as if the peer had hung
 // up: a ROUTER has no other way to drop one peer, and it then forgets that
-// peer's routing id. Does nothing unless `fd` is still a connection from
-// `peer_address` (the Received's).
-void shutdown_connection(int fd, std::string_view peer_address);
+// peer's routing id. Does nothing (false) unless `fd` is still a connection
+// from `peer_address` (the Received's).
+bool shutdown_connection(int fd, std::string_view peer_address);
 
 class Socket {
  public:

@@ -74,6 +74,9 @@ BOOST_AUTO_TEST_CASE(a_revoked_static_peer_stays_cut_off_both_ways_and_after_a_r
   BOOST_TEST(a.stop() == 0);
   a.start();
   expect_cut_off(a, b, "RESTARTED");
+  auto peers = a.api().peers();
+  BOOST_REQUIRE(peers.is_ok());
+  BOOST_TEST(peers->peers.size() == 1u);  // b, shown once
   BOOST_TEST(a.log_count("was revoked (shopsync trust rm) and stays untrusted") == 1u, a.log());
   BOOST_TEST(a.log_count("static peer " + b.sync_address() + " is disabled") == 2u, a.log());
 
