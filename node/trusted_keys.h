@@ -43,7 +43,7 @@ Result<bool> is_trusted_key(StoreReader& reader, std::string_view key);
 // Removes `key` from the list and records it as revoked (when it is a key at
 // all). false: it was not trusted.
 Result<bool> revoke_trusted_key(StoreWriter& writer, std::string_view key, std::uint64_t now_ms);
-// The operator trusts `row.key` again: lifts its revocation, then adds it.
+// The operator trusts `row.key` (again): adds it and lifts its revocation.
 Status trust_key_again(StoreWriter& writer, const TrustedKeyRow& row);
 Result<bool> is_revoked_key(StoreReader& reader, std::string_view key);
 

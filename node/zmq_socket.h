@@ -38,7 +38,7 @@ enum class SocketType { router, dealer, rep, req, pair };
 // One received multipart message plus the connection metadata ZeroMQ attaches
 // to it: the ZAP user id (the CURVE key a peer authenticated with, as our ZAP
 // handler returned it), the peer's IP address and the descriptor of the TCP
-// connection it came in on (-1 when not TCP).
+// connection it came in on (-1 when unknown).
 struct Received {
   std::vector<std::string> parts;
   std::string user_id;
