@@ -98,7 +98,9 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   if (!replica) return replica.status().context("opening the replica");
   node->replica_ = std::move(*replica);
 
-  // Keys the operator named on the command line are trusted.
+  // Keys the operator named on the command line are trusted, unless revoked:
+  // a `shopsync trust rm` outlives the flags that named the key, until
+  // `shopsync trust add` lifts it.
   std::vector<TrustedKeyRow> trust;
   const std::uint64_t now = node->clock_.now_ms();
   for (const auto& key : cfg.trust) trust.push_back({key, "--trust", now});
@@ -110,7 +112,16 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   }
   std::vector<std::string> skipped;
   Status trusted = node->store_->write([&](StoreWriter& w) -> Status {
-    for (const auto& row : trust) SHOPSYNC_TRY(add_trusted_key(w, row));
+    for (const auto& row : trust) {
+      auto revoked = is_revoked_key(w, row.key);
+      if (!revoked) return revoked.status();
+      if (*revoked) {
+        SHOPSYNC_LOG(warn, row.name << ": key " << row.key << " was revoked (shopsync trust rm) and stays "
+                                    << "untrusted; to trust it again: shopsync trust add '" << row.key << "'");
+        continue;
+      }
+      SHOPSYNC_TRY(add_trusted_key(w, row));
+    }
     return Status::ok();
   });
   if (!trusted) return trusted.context("storing the trusted keys given on the command line");
@@ -237,6 +248,13 @@ void Node::add_static_targets() {
     t->address = address;
     t->source = source;
     t->key = address.public_key;
+    if (!config_.insecure && !t->key.empty() && !is_trusted(t->key)) {
+      disable_target(*t);
+      // Shown as the peer it was, not as a second, unnamed row.
+      for (const auto& [id, rec] : known_) {
+        if (rec.public_key == t->key) t->peer = id;
+      }
+    }
     targets_.emplace(t->id, std::move(t));
   };
   for (const auto& p : config_.peers) add(p, PeerSource::static_peer);
@@ -366,7 +384,7 @@ void Node::run_timers() {
   // Targets: dial what should be connected and is not.
   forget_departed(now);
   for (auto& [id, target] : targets_) {
-    if (!target->links.empty() || now < target->next_dial_ms) continue;
+    if (target->untrusted || !target->links.empty() || now < target->next_dial_ms) continue;
     if (target->peer != 0) {
       auto s = sessions_.find(target->peer);
       if (s != sessions_.end()) {
@@ -418,7 +436,7 @@ void Node::handle_zap() {
   }
 }
 
-bool Node::is_trusted(std::string_view key) {
+bool Node::is_trusted(std::string_view key) const {
   bool trusted = false;
   Status s = store_->read([&](StoreReader& r) -> Status {
     auto t = is_trusted_key(r, key);
@@ -528,7 +546,7 @@ std::vector<api::PeerInfo> Node::unidentified_targets() const {
     info.address = t->address.to_string();
     info.public_key = t->key;
     info.found_by = std::string(to_string(t->source));
-    info.state = t->refused ? "refused" : !t->links.empty() ? "connecting" : "backoff";
+    info.state = t->untrusted ? "untrusted" : t->refused ? "refused" : !t->links.empty() ? "connecting" : "backoff";
     info.last_error = t->last_error;
     out.push_back(std::move(info));
   }
@@ -537,8 +555,13 @@ std::vector<api::PeerInfo> Node::unidentified_targets() const {
 
 std::string Node::peer_state(NodeId peer) const {
   if (sessions_.count(peer)) return "connected";
+  if (auto k = known_.find(peer); !config_.insecure && k != known_.end() && !k->second.public_key.empty() &&
+                                  !is_trusted(k->second.public_key)) {
+    return "untrusted";
+  }
   for (const auto& [id, t] : targets_) {
     if (t->peer != peer) continue;
+    if (t->untrusted) return "untrusted";
     if (t->refused) return "refused";
     if (!t->links.empty()) return "connecting";
     return "backoff";
@@ -548,27 +571,75 @@ std::string Node::peer_state(NodeId peer) const {
 
 Status Node::trust_add(const std::string& key, const std::string& name) {
   const std::uint64_t now = clock_.now_ms();
-  SHOPSYNC_TRY(store_->write([&](StoreWriter& w) { return add_trusted_key(w, {key, name, now}); }));
+  SHOPSYNC_TRY(store_->write([&](StoreWriter& w) { return trust_key_again(w, {key, name, now}); }));
+  for (auto& [id, t] : targets_) {
+    if (!t->untrusted || t->key != key) continue;
+    t->untrusted = false;
+    t->failures = 0;
+    t->next_dial_ms = 0;
+    t->last_error.clear();
+    SHOPSYNC_LOG(info, to_string(t->source) << " " << t->address.to_string() << " is enabled again: its key is trusted");
+  }
   reconcile_all_discovered();  // a peer found on the LAN with this key is dialed now
   return Status::ok();
 }
 
 Result<bool> Node::trust_remove(const std::string& key) {
   bool removed = false;
+  const std::uint64_t now = clock_.now_ms();
   Status s = store_->write([&](StoreWriter& w) -> Status {
-    auto r = remove_trusted_key(w, key);
+    auto r = revoke_trusted_key(w, key, now);
     if (!r) return r.status();
     removed = *r;
     return Status::ok();
   });
   if (!s) return s;
-  // Connections authenticated with a key no longer trusted end now.
+  forsake_key(key);
+  return removed;
+}
+
+void Node::forsake_key(const std::string& key) {
+  // It is dialed no more...
+  for (auto it = learned_.begin(); it != learned_.end();) {
+    it = it->second.address.public_key == key ? learned_.erase(it) : std::next(it);
+  }
+  for (auto it = targets_.begin(); it != targets_.end();) {
+    Target& t = *it->second;
+    if (t.key != key) {
+      ++it;
+    } else if (t.address.public_key.empty()) {
+      t.key.clear();  // a --peer HOST:PORT whose key was learned: tried with the keys still trusted
+      ++it;
+    } else if (t.source == PeerSource::static_peer || t.source == PeerSource::uplink) {
+      disable_target(t);
+      ++it;
+    } else {
+      SHOPSYNC_LOG(info, "no longer dialing " << to_string(t.source) << " peer " << t.address.to_string()
+                                              << ": its key is no longer trusted");
+      it = targets_.erase(it);
+    }
+  }
+  // ...and its connections end now, inbound ones at the TCP level: ZAP then
+  // refuses the peer's reconnection, and the frames it had already sent are
+  // dropped (handle_router).
   std::vector<std::uint64_t> ids;
   for (const auto& [id, link] : links_) {
     if (link->key == key) ids.push_back(id);
   }
-  for (auto id : ids) close_link(id, "its key is no longer trusted", true);
-  return removed;
+  for (auto id : ids) {
+    if (Link* link = link_by_id(id); link && !link->outbound && zmq::shutdown_connection(link->fd, link->ip)) {
+      SHOPSYNC_LOG(debug, "ended the TCP connection of " << link->describe() << " from " << link->ip);
+    }
+    close_link(id, "its key is no longer trusted", true);
+  }
+}
+
+void Node::disable_target(Target& target) {
+  target.untrusted = true;
+  target.last_error = "its key is not trusted (revoked with shopsync trust rm)";
+  SHOPSYNC_LOG(warn, (target.source == PeerSource::uplink ? "uplink " : "static peer ")
+                         << target.address.to_string() << " is disabled: its key " << target.key
+                         << " is revoked; to use it again: shopsync trust add '" << target.key << "'");
 }
 
 }  // namespace shopsync

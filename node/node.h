@@ -99,7 +99,8 @@ class Node {
   std::vector<PeerRecord> peer_view() const;
   // "till-1 (node 0a1b...), this node": who wrote what an unreadable record holds.
   std::string describe_writers(const std::vector<NodeId>& origins) const;
-  // State of each peer for display: "connected", "connecting", "backoff", "refused", "offline".
+  // State of each peer for display: "connected", "connecting", "backoff",
+  // "refused", "untrusted" (its key is not trusted here), "offline".
   std::string peer_state(NodeId peer) const;
   Status trust_add(const std::string& key, const std::string& name);
   Result<bool> trust_remove(const std::string& key);
@@ -168,7 +169,11 @@ class Node {
   wire::Hello make_hello() const;
   std::uint64_t now_ms() { return clock_.now_ms(); }
   std::vector<std::string> candidate_keys(const Target& target);
-  bool is_trusted(std::string_view key);
+  bool is_trusted(std::string_view key) const;
+  // `key` is no longer trusted: ends its connections and takes it out of
+  // every dial target (a static peer or the uplink given with it is disabled).
+  void forsake_key(const std::string& key);
+  void disable_target(Target& target);
 
   NodeConfig config_;
   std::optional<DataDirLock> data_dir_lock_;  // released last: after the store is closed

@@ -33,6 +33,7 @@ struct Node::Link {
   std::string routing_id;    // inbound: the peer's routing id on our ROUTER
   std::string key;           // outbound: the server key we pinned; inbound: the key it authenticated with
   std::string ip;            // inbound: the peer's address
+  int fd = -1;               // inbound: its TCP connection, ended when its key is revoked
   std::uint64_t target = 0;  // outbound: the target dialed
   NodeId peer = 0;           // known after its HELLO
   bool established = false;  // HELLO exchanged both ways
@@ -58,6 +59,7 @@ struct Node::Target {
   std::string last_error;
   bool refused = false;       // it refused us or we it (cluster, protocol): long backoff
   bool warned_no_key = false;
+  bool untrusted = false;     // its given key is not trusted (revoked): not dialed until `trust add`
   std::uint64_t forget_at_ms = 0;  // mdns: gone from the LAN; dropped then unless found again
 };
 

@@ -140,7 +140,7 @@ void Node::close_link(std::uint64_t link_id, const std::string& why, bool failed
   if (link->outbound) {
     if (Target* t = target_by_id(link->target)) {
       t->links.erase(link_id);
-      if (failed && t->links.empty()) {
+      if (failed && t->links.empty() && !t->untrusted) {
         t->failures++;
         t->last_error = why;
         BackoffPolicy policy;
@@ -202,8 +202,17 @@ void Node::handle_router() {
     const std::string& routing_id = m.parts[0];
     auto it = inbound_.find(routing_id);
     Link* link = it == inbound_.end() ? nullptr : link_by_id(it->second);
-    if (link == nullptr) link = &new_inbound_link(routing_id, config_.insecure ? std::string() : m.user_id);
+    if (link == nullptr) {
+      // ZAP admitted this connection, but its key may have been revoked since
+      // (frames it sent before `shopsync trust rm` ended it): drop them.
+      if (!config_.insecure && !is_trusted(m.user_id)) {
+        zmq::shutdown_connection(m.source_fd, m.peer_address);
+        continue;
+      }
+      link = &new_inbound_link(routing_id, config_.insecure ? std::string() : m.user_id);
+    }
     link->ip = m.peer_address;
+    link->fd = m.source_fd;
     if (m.parts.size() != 2) {
       send_error(*link, wire::ErrorCode::malformed,
                  "a frame is one message part; got " + std::to_string(m.parts.size() - 1));

@@ -6,6 +6,12 @@
 
 namespace shopsync {
 
+namespace {
+
+std::string revoked_row(std::string_view key) { return "trust/revoked/" + std::string(key); }
+
+}  // namespace
+
 std::string encode_trusted_key_value(const TrustedKeyRow& row) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> p(buf);
@@ -64,6 +70,27 @@ Result<std::vector<TrustedKeyRow>> list_trusted_keys(StoreReader& reader) {
 
 Result<bool> is_trusted_key(StoreReader& reader, std::string_view key) {
   auto existing = reader.get(Table::trusted_keys, key);
+  if (!existing) return existing.status();
+  return existing->has_value();
+}
+
+Result<bool> revoke_trusted_key(StoreWriter& writer, std::string_view key, std::uint64_t now_ms) {
+  auto removed = remove_trusted_key(writer, key);
+  if (!removed) return removed;
+  if (zmq::is_z85_key(key)) SHOPSYNC_TRY(writer.put(Table::settings, revoked_row(key), std::to_string(now_ms)));
+  return removed;
+}
+
+Status trust_key_again(StoreWriter& writer, const TrustedKeyRow& row) {
+  SHOPSYNC_TRY(add_trusted_key(writer, row));
+  auto revoked = writer.get(Table::settings, revoked_row(row.key));
+  if (!revoked) return revoked.status();
+  if (!revoked->has_value()) return Status::ok();
+  return writer.erase(Table::settings, revoked_row(row.key));
+}
+
+Result<bool> is_revoked_key(StoreReader& reader, std::string_view key) {
+  auto existing = reader.get(Table::settings, revoked_row(key));
   if (!existing) return existing.status();
   return existing->has_value();
 }

@@ -3,6 +3,9 @@
 
 #include <zmq.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -183,11 +186,27 @@ Result<std::optional<Received>> Socket::receive() {
     if (!more) {
       if (const char* uid = zmq_msg_gets(&msg, "User-Id")) out.user_id = uid;
       if (const char* addr = zmq_msg_gets(&msg, "Peer-Address")) out.peer_address = addr;
+      out.source_fd = zmq_msg_get(&msg, ZMQ_SRCFD);
     }
     zmq_msg_close(&msg);
     if (!more) break;
   }
   return std::optional<Received>(std::move(out));
+}
+
+bool shutdown_connection(int fd, std::string_view peer_address) {
+  if (fd < 0 || peer_address.empty()) return false;
+  // The descriptor may have been closed and reused since: only a TCP
+  // connection from that same address is ended.
+  sockaddr_storage peer{};
+  socklen_t size = sizeof peer;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) != 0) return false;
+  char host[NI_MAXHOST];
+  if (getnameinfo(reinterpret_cast<sockaddr*>(&peer), size, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0) {
+    return false;
+  }
+  if (peer_address != host) return false;
+  return ::shutdown(fd, SHUT_RDWR) == 0;  // libzmq's I/O thread sees the end and closes it
 }
 
 Result<int> poll(std::span<PollEntry> entries, std::chrono::milliseconds timeout) {

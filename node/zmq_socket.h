@@ -37,12 +37,20 @@ enum class SocketType { router, dealer, rep, req, pair };
 
 // One received multipart message plus the connection metadata ZeroMQ attaches
 // to it: the ZAP user id (the CURVE key a peer authenticated with, as our ZAP
-// handler returned it) and the peer's IP address.
+// handler returned it), the peer's IP address and the descriptor of the TCP
+// connection it came in on (-1 when unknown).
 struct Received {
   std::vector<std::string> parts;
   std::string user_id;
   std::string peer_address;
+  int source_fd = -1;
 };
+
+// Ends the TCP connection `fd` (a Received::source_fd) as if the peer had hung
+// up: a ROUTER has no other way to drop one peer, and it then forgets that
+// peer's routing id. Does nothing (false) unless `fd` is still a connection
+// from `peer_address` (the Received's).
+bool shutdown_connection(int fd, std::string_view peer_address);
 
 class Socket {
  public:

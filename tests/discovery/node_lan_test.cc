@@ -344,6 +344,42 @@ BOOST_AUTO_TEST_CASE(doctor_names_an_untrusted_peer_and_another_cluster_and_trus
   REQUIRE_OR_DUMP(wait_until([&] { return has(a, "CUST_TRUST", "now in sync"); }, kWait), lan);
 }
 
+// `shopsync trust rm` on a peer found by mDNS: the session ends, it is no
+// longer dialed whichever node had the smaller id, nothing crosses either way,
+// and a restart with the same --trust flag keeps it revoked.
+BOOST_AUTO_TEST_CASE(a_revoked_discovered_peer_stays_cut_off_also_after_a_restart) {
+  Lan lan(2);
+  LanNode& a = lan.add(1, "shop1");
+  LanNode& b = lan.add(2, "shop2");
+  lan.start(a, {&b});
+  lan.start(b, {&a});
+  REQUIRE_OR_DUMP(wait_until([&] { return connected(a, b) && connected(b, a); }, kWait), lan);
+  put(a, "CUST_BEFORE", "synced");
+  REQUIRE_OR_DUMP(wait_until([&] { return has(b, "CUST_BEFORE", "synced"); }, kWait), lan);
+
+  auto expect_cut_off = [&](const std::string& tag) {
+    put(a, "CUST_A_" + tag, "stays on shop1");
+    put(b, "CUST_B_" + tag, "stays on shop2");
+    // Several redials of either side (at most 1 s apart here) fit in this wait.
+    const bool crossed = wait_until([&] {
+      return has(b, "CUST_A_" + tag, "stays on shop1") || has(a, "CUST_B_" + tag, "stays on shop2");
+    }, 5s);
+    BOOST_TEST(!crossed, tag << ": a write crossed\n" << lan.transcripts());
+    BOOST_TEST(state_of(a, b) == "untrusted");
+    BOOST_TEST(state_seen(doctor(a), b) == "untrusted");
+  };
+
+  BOOST_REQUIRE(a.client->distrust(b.key).is_ok());
+  REQUIRE_OR_DUMP(wait_until([&] { return !connected(b, a); }, kWait), lan);
+  expect_cut_off("REVOKED");
+
+  BOOST_TEST(a.process->terminate() == 0, a.transcript());
+  lan.start(a, {&b});  // still --trust b's key
+  expect_cut_off("RESTARTED");
+  BOOST_TEST(a.transcript().find("was revoked (shopsync trust rm) and stays untrusted") != std::string::npos,
+             a.transcript());
+}
+
 // Alone on its LAN a node hears no other node's mDNS answer, exactly as where
 // multicast is blocked: once it has listened a while the doctor says so and
 // suggests static peers (its own answers must not count as heard).

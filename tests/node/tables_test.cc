@@ -95,6 +95,39 @@ BOOST_AUTO_TEST_CASE(trusted_keys_add_list_remove) {
   }).is_ok());
 }
 
+// A revocation is remembered apart from the list, so that the start-up flags
+// that name the key do not trust it again; only `trust add` lifts it.
+BOOST_AUTO_TEST_CASE(a_revoked_key_is_remembered_until_trusted_again) {
+  test::TempDir dir;
+  auto store = LmdbStore::open(dir.path());
+  BOOST_REQUIRE(store.is_ok());
+  auto pair = zmq::make_curve_key_pair();
+  BOOST_REQUIRE(pair.is_ok());
+  const std::string& key = pair->public_key;
+  auto state = [&] {
+    std::pair<bool, bool> trusted_revoked;
+    BOOST_REQUIRE((*store)->read([&](StoreReader& r) -> Status {
+      trusted_revoked = {*is_trusted_key(r, key), *is_revoked_key(r, key)};
+      return Status::ok();
+    }).is_ok());
+    return trusted_revoked;
+  };
+  BOOST_REQUIRE((*store)->write([&](StoreWriter& w) { return add_trusted_key(w, {key, "--trust", 5}); }).is_ok());
+  BOOST_TEST((state() == std::pair{true, false}));
+  BOOST_REQUIRE((*store)->write([&](StoreWriter& w) -> Status {
+    BOOST_TEST(*revoke_trusted_key(w, key, 6));
+    return Status::ok();
+  }).is_ok());
+  BOOST_TEST((state() == std::pair{false, true}));
+  BOOST_REQUIRE((*store)->write([&](StoreWriter& w) -> Status {
+    BOOST_TEST(!*revoke_trusted_key(w, key, 7));  // revoking again: still revoked, was not trusted
+    return Status::ok();
+  }).is_ok());
+  BOOST_TEST((state() == std::pair{false, true}));
+  BOOST_REQUIRE((*store)->write([&](StoreWriter& w) { return trust_key_again(w, {key, "till", 8}); }).is_ok());
+  BOOST_TEST((state() == std::pair{true, false}));
+}
+
 BOOST_AUTO_TEST_CASE(zap_admits_only_trusted_curve_keys) {
   auto trusted = zmq::make_curve_key_pair();
   auto stranger = zmq::make_curve_key_pair();
