@@ -10,7 +10,7 @@
 #include <toml.hpp>
 
 #include "node/api/api_client.h"
-#include "node/zmq_socket.h"
+#include "node/public_key_text.h"
 #include "storage/record.h"
 
 namespace shopsync {
@@ -100,9 +100,10 @@ Status apply_strategy(NodeConfig& config, std::string_view text) {
   return Status::ok();
 }
 
-Status apply_trust(NodeConfig& config, std::string_view key) {
-  if (!zmq::is_z85_key(key)) return Status::invalid("'" + std::string(key) + "' is not a CURVE public key (40 Z85 characters)");
-  config.trust.emplace_back(key);
+Status apply_trust(NodeConfig& config, std::string_view text) {
+  auto key = parse_public_key(text);
+  if (!key) return key.status();
+  config.trust.push_back(std::move(key).value());
   return Status::ok();
 }
 
@@ -274,11 +275,12 @@ std::string PeerAddress::to_string() const { return host + ":" + std::to_string(
 
 Result<PeerAddress> parse_peer_address(std::string_view text) {
   PeerAddress out;
-  // A Z85 key may itself contain '@', so the key is exactly the first 40 bytes.
-  if (text.size() > 41 && text[40] == '@') {
-    out.public_key = std::string(text.substr(0, 40));
-    if (!zmq::is_z85_key(out.public_key)) return Status::invalid("'" + out.public_key + "' is not a CURVE public key");
-    text.remove_prefix(41);
+  // A host never contains '@' but a Z85 key may: the key ends at the last one.
+  if (auto at = text.rfind('@'); at != std::string_view::npos) {
+    auto key = parse_public_key(text.substr(0, at));
+    if (!key) return key.status();
+    out.public_key = std::move(key).value();
+    text.remove_prefix(at + 1);
   }
   SHOPSYNC_TRY(split_host_port(text, out.host, out.port));
   if (out.host == "*" || out.host == "0.0.0.0") return Status::invalid("a peer address needs a real host, not " + out.host);
@@ -347,6 +349,10 @@ Options (flags win over the config file; defaults in brackets):
   --print-key              create the node identity if needed, print its public key, exit
   --version                print the version and exit
   --help                   print this text and exit
+  --                       ends the options
+
+A KEY is written as `shopsync key` and --print-key show it (56 letters and
+digits in groups of four, any case, dashes optional) or in Z85 (40 characters).
 
 Exit codes: 0 clean stop, 1 runtime failure, 2 bad option or config file.
 )";
@@ -361,9 +367,14 @@ Result<NodeConfig> parse_config(int argc, const char* const* argv) {
   };
   std::vector<Flag> flags;
   std::string config_file;
+  bool options_ended = false;  // after "--": shopsyncd has no operands, so whatever follows is refused
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (!arg.starts_with("--") || arg.size() == 2) {
+    if (arg == "--" && !options_ended) {
+      options_ended = true;
+      continue;
+    }
+    if (options_ended || !arg.starts_with("--") || arg.size() == 2) {
       return Status::invalid("'" + std::string(arg) + "': unexpected argument (options start with --; see --help)");
     }
     std::string name(arg.substr(2));

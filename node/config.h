@@ -30,12 +30,12 @@ std::string_view to_string(NodeRole role);
 enum class PeerSource { static_peer, mdns, uplink, inbound };
 std::string_view to_string(PeerSource source);
 
-// "HOST:PORT" or "KEY@HOST:PORT" (KEY: the peer's CURVE public key in Z85,
-// 40 characters). IPv6 hosts are written in brackets: "[::1]:7460".
+// "HOST:PORT" or "KEY@HOST:PORT" (KEY: the peer's CURVE public key in either
+// text form of public_key_text.h). IPv6 hosts are written in brackets: "[::1]:7460".
 struct PeerAddress {
   std::string host;
   std::uint16_t port = 0;
-  std::string public_key;  // empty when not given
+  std::string public_key;  // Z85; empty when not given
   std::string endpoint() const;  // "tcp://host:port"
   std::string to_string() const;  // as the operator wrote it (without the key)
   bool operator==(const PeerAddress&) const = default;
@@ -59,7 +59,7 @@ struct NodeConfig {
   std::optional<PeerAddress> uplink;        // --uplink
   NodeRole role = NodeRole::peer;           // --role
   std::map<std::string, std::string> strategies;  // --strategy COLLECTION=STRATEGY
-  std::vector<std::string> trust;           // --trust KEY (repeatable): added to the trusted keys
+  std::vector<std::string> trust;           // --trust KEY (repeatable, Z85 here): added to the trusted keys
   bool mdns = true;                         // --no-mdns turns it off
   std::vector<std::string> mdns_interfaces; // --mdns-interface (repeatable); empty = all
   std::uint32_t mdns_ttl_s = 120;           // --mdns-ttl: TTL of our PTR/SRV/TXT records

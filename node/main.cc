@@ -7,6 +7,7 @@
 #include "node/identity.h"
 #include "node/log.h"
 #include "node/node.h"
+#include "node/public_key_text.h"
 #include "node/signals.h"
 
 int main(int argc, char** argv) {
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "shopsyncd: %s\n", id.status().to_string().c_str());
       return 1;
     }
-    std::printf("%s\n", id->public_key.c_str());
+    std::printf("%s\n", format_public_key(id->public_key).c_str());
     return 0;
   }
   // Before any thread exists (the ZeroMQ context starts some): every thread

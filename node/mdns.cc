@@ -11,6 +11,7 @@
 #include "discovery/discovery.h"
 #include "node/node.h"
 #include "node/node_parts.h"
+#include "node/public_key_text.h"
 
 namespace shopsync {
 
@@ -148,8 +149,8 @@ void Node::reconcile_discovered(NodeId peer, const std::vector<PeerEvent>& paths
     if (mdns_->warned_keys.size() >= kMaxWarnedKeys) mdns_->warned_keys.clear();
     if (mdns_->warned_keys.insert(e.public_key).second) {
       SHOPSYNC_LOG(warn, "mdns: found node '" << e.name << "' (" << peer_table_key(peer) << ") at " << e.address
-                                             << " but its key is not trusted; trust it with: shopsync trust add '"
-                                             << e.public_key << "'");
+                                             << " but its key is not trusted; trust it with: shopsync trust add "
+                                             << format_public_key(e.public_key));
     }
     return;
   }
@@ -246,7 +247,7 @@ api::DiscoveryReport Node::discovery_report() {
                  std::to_string(wire::kProtocolMin) + " to " + std::to_string(wire::kProtocolMax) + ": upgrade it";
     } else if (!is_trusted(best->public_key)) {
       p.state = "untrusted";
-      p.detail = "its key is not trusted here; if it is yours: shopsync trust add '" + best->public_key + "'";
+      p.detail = "its key is not trusted here; if it is yours: shopsync trust add " + format_public_key(best->public_key);
     } else if (target && target->failures > 0) {
       p.state = "unreachable";
       p.detail = target->last_error + " (sync port " + std::to_string(best->port) +

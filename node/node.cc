@@ -11,6 +11,7 @@
 #include "node/gateway/gateway.h"
 #include "node/log.h"
 #include "node/node_parts.h"
+#include "node/public_key_text.h"
 #include "node/trusted_keys.h"
 #include "node/zap_handler.h"
 
@@ -201,7 +202,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     SHOPSYNC_LOG(warn, "Use it for development only.");
     SHOPSYNC_LOG(warn, "**************************************************************");
   } else {
-    SHOPSYNC_LOG(info, "CURVE public key " << node->identity_.public_key);
+    SHOPSYNC_LOG(info, "CURVE public key " << format_public_key(node->identity_.public_key));
   }
   return node;
 }
@@ -428,7 +429,7 @@ void Node::handle_zap() {
         last = now;
         SHOPSYNC_LOG(warn, "refused a sync connection from " << (d.address.empty() ? "?" : d.address) << ": "
                                                             << d.reason
-                                                            << (d.client_key.empty() ? "" : " (trust it with: shopsync trust add '" + d.client_key + "')"));
+                                                            << (d.client_key.empty() ? "" : " (trust it with: shopsync trust add " + format_public_key(d.client_key) + ")"));
       }
     }
     std::vector<std::string_view> parts(d.reply.begin(), d.reply.end());

@@ -1,4 +1,4 @@
-// The only file that includes zmq.h.
+// The daemon's wrapper of libzmq (public_key_text.cc uses its Z85 codec only).
 #include "node/zmq_socket.h"
 
 #include <zmq.h>
@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+
+#include "node/public_key_text.h"
 
 namespace shopsync::zmq {
 
@@ -246,30 +248,11 @@ Result<std::string> curve_public_key(std::string_view secret_key) {
   return std::string(pub);
 }
 
-std::string z85_encode_key(std::string_view raw32) {
-  if (raw32.size() != 32) return {};
-  char out[41] = {};
-  zmq_z85_encode(out, reinterpret_cast<const std::uint8_t*>(raw32.data()), 32);
-  return out;
-}
+std::string z85_encode_key(std::string_view raw32) { return z85_from_raw_public_key(raw32); }
 
-std::optional<std::string> z85_decode_key(std::string_view z85) {
-  if (!is_z85_key(z85)) return std::nullopt;
-  const std::string in(z85);
-  std::uint8_t raw[32];
-  if (zmq_z85_decode(raw, in.c_str()) == nullptr) return std::nullopt;
-  return std::string(reinterpret_cast<const char*>(raw), 32);
-}
+std::optional<std::string> z85_decode_key(std::string_view z85) { return raw_from_z85_public_key(z85); }
 
-bool is_z85_key(std::string_view text) {
-  static constexpr std::string_view kZ85 =
-      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-  if (text.size() != 40) return false;
-  for (char c : text) {
-    if (kZ85.find(c) == std::string_view::npos) return false;
-  }
-  return true;
-}
+bool is_z85_key(std::string_view text) { return is_z85_public_key(text); }
 
 std::string version_string() {
   int major = 0, minor = 0, patch = 0;

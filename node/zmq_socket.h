@@ -120,7 +120,8 @@ struct CurveKeyPair {
 Result<CurveKeyPair> make_curve_key_pair();
 // The public key that belongs to a Z85 secret key.
 Result<std::string> curve_public_key(std::string_view secret_key);
-// Z85 of 32 raw key bytes (the ZAP credentials frame) and back.
+// Z85 of 32 raw key bytes (the ZAP credentials frame) and back; the same as
+// public_key_text.h, which also has the form keys are shown to people in.
 std::string z85_encode_key(std::string_view raw32);
 std::optional<std::string> z85_decode_key(std::string_view z85);
 bool is_z85_key(std::string_view text);

@@ -10,6 +10,7 @@
 
 #include "discovery/service_txt.h"
 #include "node/api/api_codec.h"
+#include "node/public_key_text.h"
 #include "node/wire_codec.h"
 #include "storage/record_codec.h"
 
@@ -179,6 +180,26 @@ void service_txt() {
   write("service_txt", "peer_extra_key", rdata);
 }
 
+void public_keys() {
+  // One key whose Z85 starts with '-' (as one in 85 does), in every form an
+  // operator may type it, and a typo.
+  const std::string z85 = "-y8s1JqYh!4N]z&wT7pF0k@Xm%cR.oE/@{H8]yf7";
+  const std::string spoken = format_public_key(z85);
+  std::string upper = spoken, spaced = spoken, bare, typo = spoken;
+  for (char& c : upper) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  for (char& c : spaced) c = c == '-' ? ' ' : c;
+  for (char c : spoken) {
+    if (c != '-') bare.push_back(c);
+  }
+  typo[0] = typo[0] == 'x' ? 'y' : 'x';
+  write("public_key", "z85", z85);
+  write("public_key", "spoken", spoken);
+  write("public_key", "spoken_upper", upper);
+  write("public_key", "spoken_spaced", spaced);
+  write("public_key", "spoken_bare", bare + "\n");
+  write("public_key", "spoken_typo", typo);
+}
+
 std::string http(const std::string& method, const std::string& target, const std::string& body) {
   std::string r = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer x\r\n";
   if (!body.empty() || method == "POST" || method == "PUT") {
@@ -288,6 +309,7 @@ int main(int argc, char** argv) {
   service_txt();
   http_requests();
   api_messages();
+  public_keys();
   std::printf("corpus written under %s\n", g_root.c_str());
   return 0;
 }

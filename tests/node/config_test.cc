@@ -136,6 +136,68 @@ BOOST_AUTO_TEST_CASE(file_errors_name_the_line) {
   BOOST_TEST(!c.is_ok());
 }
 
+// kKey as shopsync prints it (node/public_key_text.h).
+constexpr const char* kSpokenKey = "akyb-m979-694s-d4rp-zdgq-s1sb-p30x-3zrm-g022-fhcm-sfxc-y6y2-ts93-7qpq";
+
+BOOST_AUTO_TEST_CASE(keys_are_taken_in_the_spoken_form_and_in_z85_and_kept_in_z85) {
+  const std::string shouted = "AKYBM979694SD4RPZDGQS1SBP30X3ZRMG022FHCMSFXCY6Y2TS937QPQ";
+  auto c = parse({"--trust", kSpokenKey, "--trust", kKey, "--peer", std::string(kSpokenKey) + "@10.0.0.2:7460",
+                  "--peer", shouted + "@[::1]:7460", "--uplink", std::string(kKey) + "@cloud.example.com:7460"});
+  BOOST_REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
+  BOOST_TEST(c->trust == (std::vector<std::string>{kKey, kKey}), boost::test_tools::per_element());
+  BOOST_REQUIRE(c->peers.size() == 2u);
+  BOOST_TEST(c->peers[0].public_key == kKey);
+  BOOST_TEST(c->peers[0].host == "10.0.0.2");
+  BOOST_TEST(c->peers[1].public_key == kKey);
+  BOOST_TEST(c->peers[1].host == "[::1]");
+  BOOST_TEST(c->uplink->public_key == kKey);
+  BOOST_TEST(c->uplink->host == "cloud.example.com");
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_key_in_peer_uplink_or_trust_is_refused_naming_the_option) {
+  std::string typo = kSpokenKey;
+  typo[0] = 'b';
+  const std::string z85_cut_short = std::string(kKey).substr(0, 39);
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--peer", "abc@127.0.0.1:7460"},
+           {"--peer", typo + "@127.0.0.1:7460"},
+           {"--peer", z85_cut_short + "@127.0.0.1:7460"},
+           {"--peer", "@127.0.0.1:7460"},
+           {"--uplink", typo + "@cloud.example.com:7460"},
+           {"--uplink", "x@cloud.example.com:7460"},
+           {"--trust", typo},
+           {"--trust", z85_cut_short}}) {
+    auto c = parse({flag, value});
+    BOOST_REQUIRE_MESSAGE(!c.is_ok(), "accepted " << flag << " " << value);
+    BOOST_TEST(c.status().message().starts_with(flag + " "), c.status().message());
+    BOOST_TEST(c.status().message().find("is not a public key") != std::string::npos, c.status().message());
+  }
+  test::TempDir dir;
+  const auto path = (dir / "keys.toml").string();
+  std::ofstream(path) << "peers = [\"10.0.0.2:7460\", \"" << typo << "@10.0.0.3:7460\"]\n";
+  auto c = parse({"--config", path});
+  BOOST_REQUIRE(!c.is_ok());
+  BOOST_TEST(c.status().message().find("keys.toml:1: peers: ") != std::string::npos, c.status().message());
+  std::ofstream(path) << "uplink = \"" << typo << "@cloud.example.com:7460\"\n";
+  c = parse({"--config", path});
+  BOOST_REQUIRE(!c.is_ok());
+  BOOST_TEST(c.status().message().find("keys.toml:1: 'uplink'") != std::string::npos, c.status().message());
+}
+
+BOOST_AUTO_TEST_CASE(double_dash_ends_the_options) {
+  auto c = parse({"--name", "till", "--"});
+  BOOST_REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
+  BOOST_TEST(c->name == "till");
+  // shopsyncd takes no operands: what follows "--" is refused, even an option.
+  auto after = parse({"--", "--no-mdns"});
+  BOOST_REQUIRE(!after.is_ok());
+  BOOST_TEST(after.status().message().find("unexpected argument") != std::string::npos, after.status().message());
+  // A value that starts with '-' is still the option's value.
+  auto dash = parse({"--trust", "-y8s1JqYh!4N]z&wT7pF0k@Xm%cR.oE/@{H8]yf7"});
+  BOOST_REQUIRE_MESSAGE(dash.is_ok(), dash.status().to_string());
+  BOOST_TEST(dash->trust.front() == "-y8s1JqYh!4N]z&wT7pF0k@Xm%cR.oE/@{H8]yf7");
+}
+
 BOOST_AUTO_TEST_CASE(help_documents_every_option) {
   const std::string help = usage_text();
   for (const char* flag : {"--config", "--data", "--cluster", "--name", "--listen", "--api", "--http", "--peer",

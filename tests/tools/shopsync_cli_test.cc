@@ -1,6 +1,8 @@
 // The shopsync CLI as a user runs it: a real process against a real API
 // server (shopsync_api_test_host: ApiServer + ReplicaBackend over LMDB),
 // checking what it prints, in text and in --json, and its exit status.
+#include <cctype>
+
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>
@@ -222,16 +224,73 @@ BOOST_AUTO_TEST_CASE(status_peers_key_and_trust) {
 
   auto key = host.cli({"key"});
   BOOST_TEST(key.exit_code == 0);
-  BOOST_TEST(key.out == std::string("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\n"));
+  // The spoken form of the node's Z85 key "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7".
+  BOOST_TEST(key.out == std::string("akyb-m979-694s-d4rp-zdgq-s1sb-p30x-3zrm-g022-fhcm-sfxc-y6y2-ts93-7qpq\n"));
+  BOOST_TEST(host.cli_json({"key"})["key"] == "akyb-m979-694s-d4rp-zdgq-s1sb-p30x-3zrm-g022-fhcm-sfxc-y6y2-ts93-7qpq");
   const std::string other = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+  const std::string other_spoken = "qe44-e7b5-w9js-pc65-b99j-3knv-banj-pw53-k1j5-r9pw-masf-sd1z-rmcd-6914";
   BOOST_TEST(host.cli({"trust", "add", other, "--name", "till 2"}).exit_code == 0);
   auto ls = host.cli({"trust", "ls"});
-  BOOST_TEST(contains(ls.out, other));
+  BOOST_TEST(contains(ls.out, other_spoken));
+  BOOST_TEST(host.cli_json({"trust", "ls"})["keys"][0]["key"] == other_spoken);
   BOOST_TEST(contains(ls.out, "till 2"));
   BOOST_TEST(host.cli_json({"trust", "ls"})["keys"].size() == 1u);
   BOOST_TEST(host.cli({"trust", "rm", other}).exit_code == 0);
   BOOST_TEST(host.cli({"trust", "rm", other}).exit_code == 1);
   BOOST_TEST(host.cli({"trust", "add", "too-short"}).exit_code == 4);
+}
+
+// A Z85 key that starts with '-' (one in 85 does), and its spoken form.
+constexpr const char* kDashKey = "-y8s1JqYh!4N]z&wT7pF0k@Xm%cR.oE/@{H8]yf7";
+constexpr const char* kDashKeySpoken = "rn22-w7mc-zpd7-83j5-wdk6-b569-200c-8v1t-zyce-0jbz-0hcz-g6y2-ts9e-br7a";
+
+BOOST_AUTO_TEST_CASE(a_key_starting_with_a_dash_is_trusted_after_double_dash) {
+  Host host;
+  auto refused = host.cli({"trust", "add", kDashKey});
+  BOOST_TEST(refused.exit_code == 2);  // an option as far as any parser can tell...
+  BOOST_TEST(contains(refused.err, "goes after --"), refused.err);  // ...and the error says what to do
+
+  auto added = host.cli({"trust", "add", "--name", "till 9", "--", kDashKey});
+  BOOST_TEST(added.exit_code == 0, added.err);
+  BOOST_TEST(added.out == "trusted " + std::string(kDashKeySpoken) + "\n");
+  json ls = host.cli_json({"trust", "ls"});
+  BOOST_REQUIRE(ls["keys"].size() == 1u);
+  BOOST_TEST(ls["keys"][0]["key"] == kDashKeySpoken);
+  BOOST_TEST(ls["keys"][0]["name"] == "till 9");
+  // "--" before the command works too.
+  BOOST_TEST(host.cli({"--", "trust", "rm", kDashKey}).exit_code == 0);
+  BOOST_TEST(host.cli_json({"trust", "ls"})["keys"].empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_spoken_form_is_accepted_in_any_case_and_grouping_and_typos_are_refused) {
+  Host host;
+  const std::string spoken = kDashKeySpoken;
+  BOOST_TEST(host.cli({"trust", "add", spoken}).exit_code == 0);
+  BOOST_TEST(host.cli_json({"trust", "ls"})["keys"][0]["key"] == spoken);
+  // Upper case without dashes names the same key: removing it empties the list.
+  std::string shouted;
+  for (char c : spoken) {
+    if (c != '-') shouted.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  auto rm = host.cli({"trust", "rm", shouted});
+  BOOST_TEST(rm.exit_code == 0, rm.err);
+  BOOST_TEST(rm.out == "no longer trusted: " + spoken + "\n");
+  BOOST_TEST(host.cli_json({"trust", "ls"})["keys"].empty());
+  // One symbol misheard over the phone: refused, nothing trusted.
+  std::string typo = spoken;
+  typo[6] = typo[6] == 'q' ? 'r' : 'q';
+  auto wrong = host.cli({"trust", "add", typo});
+  BOOST_TEST(wrong.exit_code == 4);
+  BOOST_TEST(contains(wrong.err, "mistyped"), wrong.err);
+  BOOST_TEST(host.cli_json({"trust", "ls"})["keys"].empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_record_id_starting_with_a_dash_goes_after_double_dash) {
+  Host host;
+  BOOST_TEST(host.cli({"put", "customers", "--", "-C1", "name=dash"}).exit_code == 0);
+  auto got = host.cli({"--json", "get", "--", "customers", "-C1"});
+  BOOST_TEST(got.exit_code == 0, got.err);
+  BOOST_TEST(json::parse(got.out)["id"] == "-C1");
 }
 
 BOOST_AUTO_TEST_CASE(an_ipc_socket_path_works) {

@@ -1,10 +1,13 @@
 // The shopsync CLI against real shopsyncd processes on loopback (two nodes
 // with static peers and CURVE): what one node's CLI writes, the other's shows,
 // watches and reports in status and peers.
+#include <cctype>
+
 #include <boost/test/unit_test.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include "node/public_key_text.h"
 #include "tests/node/support/node_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/child.h"
@@ -93,7 +96,7 @@ BOOST_AUTO_TEST_CASE(status_peers_and_key_show_the_other_node) {
   json peers = cli_json(*p.b, {"peers"});
   BOOST_REQUIRE(peers["peers"].size() == 1u);
   BOOST_TEST(peers["peers"][0]["name"] == "a");
-  BOOST_TEST(peers["peers"][0]["public_key"] == p.a->public_key());
+  BOOST_TEST(peers["peers"][0]["public_key"] == format_public_key(p.a->public_key()));
   BOOST_TEST(wait_until([&] { return cli_json(*p.b, {"peers"})["peers"][0]["state"] == "connected"; }, 15s));
   auto text = cli(*p.b, {"peers"});
   BOOST_TEST(contains(text.out, "NAME"));
@@ -102,17 +105,17 @@ BOOST_AUTO_TEST_CASE(status_peers_and_key_show_the_other_node) {
   json status = cli_json(*p.a, {"status"});
   BOOST_TEST(status["name"] == "a");
   BOOST_TEST(status["cluster"] == "test");
-  BOOST_TEST(status["public_key"] == p.a->public_key());
+  BOOST_TEST(status["public_key"] == format_public_key(p.a->public_key()));
   BOOST_TEST(status["collections"][0]["name"] == "orders");
   auto human = cli(*p.a, {"status"});
   BOOST_TEST(human.exit_code == 0);
   BOOST_TEST(contains(human.out, "1  (orders 1)"));
 
   auto key = cli(*p.a, {"key"});
-  BOOST_TEST(key.out == p.a->public_key() + "\n");
+  BOOST_TEST(key.out == format_public_key(p.a->public_key()) + "\n");  // the spoken form, not Z85
   json keys = cli_json(*p.a, {"trust", "ls"});
   bool trusts_b = false;
-  for (const auto& k : keys["keys"]) trusts_b = trusts_b || k["key"] == p.b->public_key();
+  for (const auto& k : keys["keys"]) trusts_b = trusts_b || k["key"] == format_public_key(p.b->public_key());
   BOOST_TEST(trusts_b);
 }
 
@@ -129,6 +132,58 @@ BOOST_AUTO_TEST_CASE(doctor_of_a_node_without_discovery_says_so_and_exits_8) {
   BOOST_TEST(report["enabled"] == false);
   BOOST_TEST(report["static_peers"] == 1);
   BOOST_TEST(report["advice"].size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(nodes_given_each_others_keys_as_printed_sync) {
+  TempDir dir{"shopsync-cli-spoken"};
+  NodeProcess::Options oa;
+  oa.data_dir = dir / "a";
+  oa.name = "a";
+  NodeProcess::Options ob;
+  ob.data_dir = dir / "b";
+  ob.name = "b";
+  NodeProcess a(oa), b(ob);
+  // What `shopsyncd --print-key` (and `shopsync key`) print, pasted unquoted.
+  ChildResult printed = run_child({SHOPSYNCD_PATH, "--data", (dir / "b").string(), "--print-key"}, kWait);
+  BOOST_REQUIRE(printed.exit_code == 0);
+  BOOST_TEST(printed.out == format_public_key(b.public_key()) + "\n");
+  std::string b_key = printed.out.substr(0, printed.out.size() - 1);
+  std::string a_key;  // the other way round: upper case, no dashes
+  for (char c : format_public_key(a.public_key())) {
+    if (c != '-') a_key.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  a.options().peers = {b_key + "@" + b.sync_address()};
+  b.options().peers = {a_key + "@" + a.sync_address()};
+  a.start();
+  b.start();
+  BOOST_TEST(cli(a, {"put", "orders", "O7", "total:=7"}).exit_code == 0);
+  BOOST_TEST(wait_until([&] { return cli(b, {"get", "orders", "O7"}).exit_code == 0; }, 15s), b.log());
+  json keys = cli_json(b, {"trust", "ls"});
+  BOOST_REQUIRE(keys["keys"].size() == 1u);
+  BOOST_TEST(keys["keys"][0]["key"] == format_public_key(a.public_key()));
+  BOOST_TEST(a.stop() == 0);
+  BOOST_TEST(b.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_key_in_peer_or_uplink_stops_shopsyncd_at_start_with_exit_2) {
+  TempDir dir{"shopsync-cli-badkey"};
+  std::string typo = format_public_key(node_public_key(dir / "other"));
+  typo[2] = typo[2] == 'a' ? 'b' : 'a';
+  const std::vector<std::vector<std::string>> bad = {
+      {"--peer", "abc@127.0.0.1:7460"},  // used to start, then retry "Invalid argument" forever
+      {"--peer", typo + "@127.0.0.1:7460"},
+      {"--uplink", typo + "@127.0.0.1:7460"},
+  };
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    NodeProcess::Options o;
+    o.data_dir = dir / ("n" + std::to_string(i));
+    o.name = "n";
+    o.extra = bad[i];
+    NodeProcess n(o);
+    BOOST_TEST(n.run_expecting_exit(kWait) == 2, bad[i][0] << " " << bad[i][1] << ": " << n.log());
+    BOOST_TEST(contains(n.log(), bad[i][0] + " " + bad[i][1] + ": "), n.log());
+    BOOST_TEST(contains(n.log(), "is not a public key"), n.log());
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -66,16 +66,26 @@ void usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  if (!words.empty() && words.front() == "--") words.erase(words.begin());
+  if (words.empty()) {
     usage(stderr);
     return 2;
   }
-  const std::string name = argv[1];
+  const std::string name = words.front();
   if (name == "--help" || name == "-h" || name == "help") {
     usage(stdout);
     return 0;
   }
-  const std::vector<std::string> args(argv + 2, argv + argc);
+  // "--" ends the options; no subcommand takes operands after it.
+  std::vector<std::string> args(words.begin() + 1, words.end());
+  if (auto end = std::find(args.begin(), args.end(), "--"); end != args.end()) {
+    if (end + 1 != args.end()) {
+      std::fprintf(stderr, "shopsync-bench %s: unexpected '%s' (it takes options only)\n", name.c_str(), (end + 1)->c_str());
+      return 2;
+    }
+    args.erase(end);
+  }
   for (const auto& s : shopsync::bench::subcommands()) {
     if (s.name != name) continue;
     if (std::find_if(args.begin(), args.end(), [](const auto& a) { return a == "--help" || a == "-h"; }) != args.end()) {

@@ -67,6 +67,7 @@ options:
   --timeout-ms N           how long --api waits for an answer [5000]
   --no-progress            no progress bar on stderr
   -h, --help               this text
+  --                       ends the options (for an ID that starts with -)
 
 DATA_DIR defaults to $SHOPSYNC_DATA, else ~/.local/share/shopsync.
 exit status: 0 ok, 1 diff found differences, 2 usage, 3 no such data dir,
@@ -99,8 +100,26 @@ Result<Options> parse_options(int argc, const char* const* argv) {
   std::optional<View> view;
   std::vector<std::string> before;  // positionals before the view
   std::vector<std::string> after;   // positionals after it
+  auto add_word = [&](std::string_view word) {
+    if (view) {
+      after.emplace_back(word);
+    } else if (auto v = parse_view(word)) {
+      view = *v;
+    } else {
+      before.emplace_back(word);
+    }
+  };
+  bool options_ended = false;  // after "--" no word is an option (an ID may start with '-')
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
+    if (options_ended) {
+      add_word(arg);
+      continue;
+    }
+    if (arg == "--") {
+      options_ended = true;
+      continue;
+    }
     auto value = [&](std::string_view flag) -> Result<std::string> {
       if (i + 1 >= argc) return Status::invalid(std::string(flag) + " needs a value");
       return std::string(argv[++i]);
@@ -159,14 +178,8 @@ Result<Options> parse_options(int argc, const char* const* argv) {
       o.timeout_ms = static_cast<std::uint32_t>(*n);
     } else if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
       return Status::invalid("unknown option '" + std::string(arg) + "' (see --help)");
-    } else if (!view) {
-      if (auto v = parse_view(arg)) {
-        view = *v;
-      } else {
-        before.emplace_back(arg);
-      }
     } else {
-      after.emplace_back(arg);
+      add_word(arg);
     }
   }
   if (o.show_help) return o;

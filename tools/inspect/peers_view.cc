@@ -6,6 +6,7 @@
 
 #include "node/config.h"
 #include "node/peer_table.h"
+#include "node/public_key_text.h"
 #include "replication/hlc.h"
 #include "tools/inspect/view_support.h"
 #include "tools/inspect/views.h"
@@ -168,7 +169,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
                   {"address", p.address},
                   {"found_by", has_row ? json(std::string(to_string(p.source))) : json(nullptr)},
                   {"role", has_row ? json(std::string(to_string(p.role))) : json(nullptr)},
-                  {"public_key", p.public_key},
+                  {"public_key", format_public_key(p.public_key)},
                   {"state", p.last_seen_ms == 0                       ? "never_seen"
                             : now >= p.last_seen_ms && now - p.last_seen_ms <= kActiveWithinMs ? "active"
                                                                                               : "idle"},
@@ -207,7 +208,7 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
                     {"address", p.address},
                     {"found_by", p.found_by.empty() ? json(nullptr) : json(p.found_by)},
                     {"role", p.role.empty() ? json(nullptr) : json(p.role)},
-                    {"public_key", p.public_key},
+                    {"public_key", format_public_key(p.public_key)},
                     {"state", p.state},
                     {"last_seen", time_json(p.last_seen_ms)},
                     {"last_seen_ago_ms", ago(now, p.last_seen_ms)},

@@ -2,6 +2,7 @@
 #include <map>
 
 #include "node/peer_table.h"
+#include "node/public_key_text.h"
 #include "replication/knowledge_text.h"
 #include "tools/inspect/view_support.h"
 #include "tools/inspect/views.h"
@@ -99,7 +100,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
       node["role"] = nullptr;
       node["role_source"] = "unknown";
     }
-    node["public_key"] = dir.public_key() ? json(*dir.public_key()) : json(nullptr);
+    node["public_key"] = dir.public_key() ? json(format_public_key(*dir.public_key())) : json(nullptr);
     doc["node"] = node;
     doc["tombstone_horizon"] = vv_json(*horizon);
 
@@ -165,7 +166,7 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
                  {"name", st->name},
                  {"role", st->role.empty() ? json(nullptr) : json(st->role)},
                  {"role_source", "node"},
-                 {"public_key", st->public_key.empty() ? json(nullptr) : json(st->public_key)},
+                 {"public_key", st->public_key.empty() ? json(nullptr) : json(format_public_key(st->public_key))},
                  {"version", st->version},
                  {"uptime_ms", st->uptime_ms}};
   doc["knowledge"] = vv_json(st->knowledge);

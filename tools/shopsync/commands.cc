@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "node/api/api_client.h"
+#include "node/public_key_text.h"
 #include "tools/shopsync/doctor.h"
 #include "tools/shopsync/exit_codes.h"
 #include "tools/shopsync/json_values.h"
@@ -58,9 +59,12 @@ struct Context {
 };
 
 // The words after the command, with the command's own options taken out.
+// Operands are the words after "--": never options, whatever they look like
+// (a key or a record id may start with '-').
 class Words {
  public:
-  explicit Words(std::vector<std::string> words) : words_(std::move(words)) {}
+  Words(std::vector<std::string> words, std::vector<std::string> operands)
+      : words_(std::move(words)), operands_(std::move(operands)) {}
 
   // Removes every `--name VALUE` / `--name=VALUE` and returns the values.
   std::vector<std::string> take_values(const std::string& name) {
@@ -98,16 +102,22 @@ class Words {
     }
     return found;
   }
-  // The remaining words; an unknown --option is a usage error.
-  const std::vector<std::string>& positional() const {
+  // The remaining words, then the operands; an unknown --option is a usage
+  // error (give "--" before a word that starts with '-').
+  std::vector<std::string> positional() const {
     for (const auto& w : words_) {
-      if (w.size() > 1 && w[0] == '-' && w != "-") throw UsageError{"unknown option " + w};
+      if (w.size() > 1 && w[0] == '-' && w != "-") {
+        throw UsageError{"unknown option " + w + " (a word that starts with '-' goes after --)"};
+      }
     }
-    return words_;
+    std::vector<std::string> all = words_;
+    all.insert(all.end(), operands_.begin(), operands_.end());
+    return all;
   }
 
  private:
   std::vector<std::string> words_;
+  std::vector<std::string> operands_;
 };
 
 std::uint32_t parse_count(const std::string& text, const std::string& what) {
@@ -446,13 +456,17 @@ int cmd_trust(Context& ctx, Words w) {
   if (words.size() < 2) throw UsageError{"give the KEY"};
   expect_words(words, 2);
   if (name && action != "add") throw UsageError{"--name goes with trust add"};
-  Status s = action == "add" ? (*client)->trust(api::TrustAddRequest{words[1], name.value_or("")})
-                             : (*client)->distrust(words[1]);
+  auto key = parse_public_key(words[1]);  // either text form; the node keeps Z85
+  if (!key) return ctx.fail(key.status());
+  const std::string spoken = format_public_key(*key);
+  Status s = action == "add" ? (*client)->trust(api::TrustAddRequest{*key, name.value_or("")})
+                             : (*client)->distrust(*key);
+  if (s.code() == Errc::not_found) s = Status::not_found("key " + spoken + " is not trusted");
   if (!s) return ctx.fail(s);
   if (ctx.globals.json) {
-    ctx.emit(json{{"key", words[1]}, {"trusted", action == "add"}});
+    ctx.emit(json{{"key", spoken}, {"trusted", action == "add"}});
   } else {
-    ctx.out << (action == "add" ? "trusted " : "no longer trusted: ") << words[1] << '\n';
+    ctx.out << (action == "add" ? "trusted " : "no longer trusted: ") << spoken << '\n';
   }
   return kExitOk;
 }
@@ -464,9 +478,9 @@ int cmd_key(Context& ctx, Words w) {
   auto key = (*client)->public_key();
   if (!key) return ctx.fail(key.status());
   if (ctx.globals.json) {
-    ctx.emit(json{{"key", key->key}});
+    ctx.emit(json{{"key", format_public_key(key->key)}});
   } else {
-    ctx.out << key->key << '\n';
+    ctx.out << format_public_key(key->key) << '\n';
   }
   return kExitOk;
 }
@@ -523,6 +537,7 @@ std::string usage_text() {
       "  --api ADDR         tcp://HOST:PORT, HOST:PORT, ipc://PATH or a socket path\n"
       "  --json             machine-readable output (JSON; one object per line for watch)\n"
       "  --timeout SECONDS  how long to wait for the node (default 5)\n"
+      "  --                 ends the options: what follows is never one (a key or id starting with -)\n"
       "\n"
       "exit status: 0 ok, 1 not found, 2 usage, 3 node unreachable, 4 rejected input,\n"
       "5 record conflicted, 6 node error, 7 answer not understood, 8 doctor found something to fix\n";
@@ -534,6 +549,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   const Command* command = nullptr;
   try {
     std::vector<std::string> rest;
+    std::vector<std::string> operands;  // after "--"
     std::size_t i = 0;
     auto value_of = [&](const std::string& name) -> std::string {
       if (i + 1 >= args.size()) throw UsageError{name + " needs a value"};
@@ -542,7 +558,19 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     for (; i < args.size(); ++i) {
       const std::string& a = args[i];
       const bool before_command = command == nullptr;
-      if (a == "--help" || a == "-h") {
+      if (a == "--") {
+        // The end of the options: what follows is the command (when none came
+        // yet) and its operands, even a key or an id that starts with '-'.
+        for (++i; i < args.size(); ++i) {
+          if (command == nullptr) {
+            command = find_command(args[i]);
+            if (command == nullptr) throw UsageError{"unknown command '" + args[i] + "'"};
+          } else {
+            operands.push_back(args[i]);
+          }
+        }
+        break;
+      } else if (a == "--help" || a == "-h") {
         out << usage_text();
         return kExitOk;
       } else if (a == "--api") {
@@ -566,7 +594,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     if (command == nullptr) throw UsageError{"give a command"};
     auto address = api::parse_api_address(ctx.globals.api);
     if (!address) throw UsageError{address.status().message()};
-    return command->run(ctx, Words(std::move(rest)));
+    return command->run(ctx, Words(std::move(rest), std::move(operands)));
   } catch (const UsageError& e) {
     err << "shopsync: " << e.message << '\n';
     if (command != nullptr) {

@@ -1,5 +1,6 @@
 #include "tools/shopsync/doctor.h"
 
+#include "node/public_key_text.h"
 #include "tools/shopsync/render.h"
 
 namespace shopsync::cli {
@@ -51,7 +52,7 @@ void advise_on_peers(const api::DiscoveryReport& r, std::vector<std::string>& ou
   for (const auto& p : r.peers) {
     const std::string who = quoted(p.name) + " (" + api::format_node_id(p.node_id) + ") at " + p.address;
     if (p.state == "untrusted") {
-      out.push_back(who + " is not trusted here: if it is one of yours, run `shopsync trust add '" + p.public_key + "'`");
+      out.push_back(who + " is not trusted here: if it is one of yours, run `shopsync trust add " + format_public_key(p.public_key) + "`");
     } else if (p.state == "unreachable") {
       out.push_back(who + " was found but cannot be reached: " + p.detail);
     } else if (p.state == "incompatible") {
@@ -142,7 +143,7 @@ json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s) {
                          {"interface", p.interface_name},
                          {"family", p.family},
                          {"role", p.role},
-                         {"public_key", p.public_key},
+                         {"public_key", format_public_key(p.public_key)},
                          {"protocol", p.protocol},
                          {"paths", p.paths},
                          {"state", p.state},

@@ -1,6 +1,7 @@
 // shopsync: the command-line client of a node's local API (docs/cli.md).
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tools/shopsync/commands.h"
@@ -9,6 +10,7 @@
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // `shopsync token ...` opens the data directory's store itself (token_command.h).
+  if (args.size() > 1 && args[0] == "--" && args[1] == "token") std::swap(args[0], args[1]);  // token -- ...
   if (!args.empty() && args[0] == "token") {
     return shopsync::cli::run_token_command({args.begin() + 1, args.end()}, std::cout, std::cerr);
   }

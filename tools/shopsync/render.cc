@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ctime>
 
+#include "node/public_key_text.h"
+
 namespace shopsync::cli {
 
 namespace {
@@ -154,7 +156,7 @@ json status_json(const api::NodeStatus& s) {
               {"name", s.name},
               {"cluster", s.cluster},
               {"role", s.role},
-              {"public_key", s.public_key},
+              {"public_key", format_public_key(s.public_key)},
               {"version", s.version},
               {"knowledge", std::move(knowledge)},
               {"counter", s.counter},
@@ -172,7 +174,7 @@ json peers_json(const api::PeerList& list) {
     out.push_back(json{{"node_id", format_node_id(p.node_id)},
                        {"name", p.name},
                        {"address", p.address},
-                       {"public_key", p.public_key},
+                       {"public_key", format_public_key(p.public_key)},
                        {"role", p.role},
                        {"state", p.state},
                        {"found_by", p.found_by},
@@ -190,7 +192,7 @@ json peers_json(const api::PeerList& list) {
 
 json keys_json(const api::TrustedKeyList& list) {
   json out = json::array();
-  for (const auto& k : list.keys) out.push_back(json{{"key", k.key}, {"name", k.name}, {"added_ms", k.added_ms}});
+  for (const auto& k : list.keys) out.push_back(json{{"key", format_public_key(k.key)}, {"name", k.name}, {"added_ms", k.added_ms}});
   return json{{"keys", std::move(out)}};
 }
 
@@ -269,7 +271,7 @@ void print_status(std::ostream& out, const api::NodeStatus& s) {
   Table table({"node", format_node_id(s.node_id) + (s.name.empty() ? "" : "  (" + s.name + ")")});
   table.add({"cluster", s.cluster});
   table.add({"role", s.role.empty() ? "-" : s.role});
-  if (!s.public_key.empty()) table.add({"key", s.public_key});
+  if (!s.public_key.empty()) table.add({"key", format_public_key(s.public_key)});
   if (!s.version.empty()) table.add({"version", s.version});
   if (s.uptime_ms != 0) table.add({"uptime", format_duration(s.uptime_ms)});
   table.add({"clock", format_time(hlc_millis(s.clock))});
@@ -327,7 +329,7 @@ void print_keys(std::ostream& out, const api::TrustedKeyList& list) {
     return;
   }
   Table table({"KEY", "NAME", "ADDED"});
-  for (const auto& k : list.keys) table.add({k.key, k.name.empty() ? "-" : k.name, format_time(k.added_ms)});
+  for (const auto& k : list.keys) table.add({format_public_key(k.key), k.name.empty() ? "-" : k.name, format_time(k.added_ms)});
   table.print(out);
 }
 

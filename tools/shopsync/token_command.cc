@@ -42,7 +42,10 @@ int run_token_command(const std::vector<std::string>& args, std::ostream& out, s
   bool json_output = false;
   std::vector<std::string> words;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--data" && i + 1 < args.size()) {
+    if (args[i] == "--") {  // the end of the options
+      words.insert(words.end(), args.begin() + static_cast<std::ptrdiff_t>(i + 1), args.end());
+      break;
+    } else if (args[i] == "--data" && i + 1 < args.size()) {
       data = args[++i];
     } else if (args[i].starts_with("--data=")) {
       data = args[i].substr(7);

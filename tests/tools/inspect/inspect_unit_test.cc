@@ -41,6 +41,20 @@ BOOST_AUTO_TEST_CASE(command_line) {
   BOOST_TEST(!parse({"conflicts", "extra", "args"}));
 }
 
+BOOST_AUTO_TEST_CASE(double_dash_ends_the_options_for_an_id_that_starts_with_a_dash) {
+  BOOST_TEST(!parse({"/data", "record", "customers", "-C1"}));  // an unknown option
+  auto o = parse({"/data", "--json", "record", "--", "customers", "-C1"});
+  BOOST_REQUIRE_MESSAGE(o, o.status().message());
+  BOOST_TEST((o->view == View::record));
+  BOOST_TEST(o->id == "-C1");
+  BOOST_TEST(o->json);
+  o = parse({"--", "/data", "record", "customers", "--json"});  // after "--" even --json is a word
+  BOOST_REQUIRE_MESSAGE(o, o.status().message());
+  BOOST_TEST(o->data_dirs == std::vector<std::string>{"/data"});
+  BOOST_TEST(o->id == "--json");
+  BOOST_TEST(!o->json);
+}
+
 BOOST_AUTO_TEST_CASE(values_and_progress) {
   BOOST_TEST(iso_time(1'764'081'086'123) == "2025-11-25T14:31:26.123Z");
   BOOST_TEST(format_duration(999) == "999ms");
