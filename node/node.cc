@@ -144,6 +144,11 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     gateway::GatewayOptions gw_options;
     gw_options.node_name = cfg.name;
     gw_options.role = std::string(to_string(cfg.role));
+    gw_options.http.head_timeout = std::chrono::milliseconds(cfg.http_head_timeout_ms);
+    gw_options.http.body_timeout = std::chrono::milliseconds(cfg.http_body_timeout_ms);
+    gw_options.http.max_connections_per_address = cfg.http_max_per_address;
+    gw_options.http.max_pipelined = cfg.http_max_pipelined;
+    gw_options.http.log = [](std::string_view line) { SHOPSYNC_LOG(warn, line); };
     gateway::GatewayHooks hooks;
     Node* self = node.get();
     hooks.peers = [self] {

@@ -160,6 +160,14 @@ HttpResponse Gateway::metrics() {
   e.sample("shopsync_http_sent_bytes_total", {}, static_cast<double>(h.bytes_out));
   e.family("shopsync_http_connections_open", "gauge", "HTTP connections open now.");
   e.sample("shopsync_http_connections_open", {}, static_cast<double>(h.open_connections));
+  e.family("shopsync_http_connections_dropped_total", "counter",
+           "HTTP connections the gateway closed itself, by reason (deadlines, caps, clients that do not read).");
+  for (std::size_t i = 0; i < kDropReasons.size(); ++i) {
+    e.sample("shopsync_http_connections_dropped_total", {{"reason", std::string(to_string(kDropReasons[i]))}},
+             static_cast<double>(h.dropped[i]));
+  }
+  e.family("shopsync_http_log_lines_suppressed_total", "counter", "Gateway log lines left out by the rate limit.");
+  e.sample("shopsync_http_log_lines_suppressed_total", {}, static_cast<double>(h.log_lines_suppressed));
 
   e.family("shopsync_sync_pushed_records_total", "counter", "Records received in /api/sync pushes.");
   e.sample("shopsync_sync_pushed_records_total", {}, static_cast<double>(metrics_->pushed_records));
