@@ -1,7 +1,7 @@
 // A rate limit on log lines, so that a flood of bad requests cannot flood the
 // log: at most `per_second` lines pass in any one-second window; the lines
 // beyond are counted, and the first line of the next window says how many
-// were left out ("(37 similar lines suppressed)").
+// were left out ("HTTP gateway: 37 more lines left out (rate limit)").
 //
 // Thread-safety: none (the loop thread).
 #pragma once
@@ -29,7 +29,7 @@ class LogLimiter {
       window_start_ = now;
       written_ = 0;
       if (pending_suppressed_ > 0) {
-        sink_("HTTP gateway: " + std::to_string(pending_suppressed_) + " similar lines suppressed");
+        sink_("HTTP gateway: " + std::to_string(pending_suppressed_) + " more lines left out (rate limit)");
         pending_suppressed_ = 0;
       }
     }
