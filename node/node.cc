@@ -94,9 +94,15 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     if (!kind) return Status::invalid("unknown strategy '" + name + "' for collection " + collection);
     options.strategies[collection] = *kind;
   }
-  auto replica = Replica::open(*node->store_, node->clock_, options);
+  node->counted_ = std::make_unique<gateway::CountingStore>(*node->store_);
+  auto replica = Replica::open(*node->counted_, node->clock_, options);
   if (!replica) return replica.status().context("opening the replica");
   node->replica_ = std::move(*replica);
+  Replica* counted_replica = node->replica_.get();
+  node->counted_->set_is_live([counted_replica](const RecordKey& key, const RecordState& state) {
+    return !counted_replica->make_visible(key, state).visible.deleted;
+  });
+  SHOPSYNC_TRY(node->counted_->recount().context("counting the records"));
 
   // Keys the operator named on the command line are trusted.
   std::vector<TrustedKeyRow> trust;
@@ -158,6 +164,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
       }
       return out;
     };
+    hooks.record_counts = [self] { return self->counted_->counts(); };
     auto gw = gateway::Gateway::bind(node->ctx_->handle(), node->config_.http, *node->replica_, *node->store_,
                                      node->outbox(), std::move(gw_options), std::move(hooks));
     if (!gw) return gw.status().context("starting the HTTP gateway (--http)");

@@ -37,6 +37,7 @@
 #include "node/gateway/device_state.h"
 #include "node/gateway/http_server.h"
 #include "node/gateway/json_values.h"
+#include "node/gateway/record_counts.h"
 #include "replication/outbox.h"
 #include "replication/replica.h"
 #include "storage/store.h"
@@ -79,6 +80,9 @@ struct GatewayHooks {
   // Peers with name, role and state (the daemon's view); default: what the
   // Replica knows (ids and counters only, role "peer").
   std::function<std::vector<PeerSummary>()> peers;
+  // Live and conflicted records per collection, kept current on writes
+  // (record_counts.h); default: every scrape of /metrics counts every record.
+  std::function<RecordCounts()> record_counts;
 };
 
 class Gateway final : public HttpHandler {

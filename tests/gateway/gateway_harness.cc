@@ -25,14 +25,21 @@ GatewayHarness::GatewayHarness(ReplicaOptions options, gateway::GatewayOptions g
   store = std::move(*s);
   if (options.node_id == 0) options.node_id = 0x1111;
   if (options.cluster.empty()) options.cluster = "shop";
-  auto r = Replica::open(*store, clock, options);
+  counted = std::make_unique<gateway::CountingStore>(*store);
+  auto r = Replica::open(*counted, clock, options);
   BOOST_REQUIRE_MESSAGE(r, r.status().to_string());
   replica = std::move(*r);
+  counted->set_is_live([this](const RecordKey& key, const RecordState& state) {
+    return !replica->make_visible(key, state).visible.deleted;
+  });
+  BOOST_REQUIRE(counted->recount());
   auto t = gateway::create_token(*store, "tests", clock.now_ms());
   BOOST_REQUIRE_MESSAGE(t, t.status().to_string());
   token = *t;
   if (gw.node_name.empty()) gw.node_name = "test-node";
-  auto g = gateway::Gateway::bind(nullptr, "127.0.0.1:0", *replica, *store, outbox, gw);
+  gateway::GatewayHooks hooks;
+  hooks.record_counts = [this] { return counted->counts(); };
+  auto g = gateway::Gateway::bind(nullptr, "127.0.0.1:0", *replica, *store, outbox, gw, hooks);
   BOOST_REQUIRE_MESSAGE(g, g.status().to_string());
   gateway = std::move(*g);
   port = gateway->port();

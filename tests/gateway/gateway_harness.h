@@ -31,6 +31,7 @@ struct GatewayHarness {
 
   TempDir dir{"shopsync-gw"};
   std::unique_ptr<LmdbStore> store;
+  std::unique_ptr<gateway::CountingStore> counted;  // the replica writes through it, as in the daemon
   SystemClock clock;
   std::unique_ptr<Replica> replica;
   VectorOutbox outbox;
