@@ -171,7 +171,8 @@ void HttpServer::on_connect(const std::string& id, const std::string& address) {
       close(id);
       return;
     }
-    drop(*oldest, DropReason::evicted, "the oldest unauthenticated idle connection, closed to make room");
+    const std::string victim = *oldest;  // a copy: dropping erases the key it points to
+    drop(victim, DropReason::evicted, "the oldest unauthenticated idle connection, closed to make room");
   }
   const auto now = Clock::now();
   ++stats_.connections_opened;
@@ -223,6 +224,7 @@ void HttpServer::on_data(const std::string& id, const std::string& data, const s
 
 void HttpServer::parse(const std::string& id, Connection& connection) {
   const auto now = Clock::now();
+  bool completed = false;
   while (connection.queue.size() <= options_.max_pipelined) {
     auto next = connection.parser.next();
     if (std::holds_alternative<std::monostate>(next)) break;
@@ -239,19 +241,27 @@ void HttpServer::parse(const std::string& id, Connection& connection) {
       return;
     }
     connection.queue.emplace_back(std::move(std::get<HttpRequest>(next)));
+    completed = true;
+  }
+  // Deadlines run from the start of the request now in progress.
+  if (completed) {
+    connection.head_since.reset();
+    connection.body_since.reset();
   }
   if (connection.parser.awaiting_body()) {
     connection.head_since.reset();
     if (!connection.body_since) connection.body_since = now;
-    // The interim answer only when no answer before it is due, so answers stay in order.
-    if (connection.queue.empty() && connection.parser.take_continue()) send(id, "HTTP/1.1 100 Continue\r\n\r\n");
+    send_continue(id, connection);
   } else {
     connection.body_since.reset();
-    if (connection.parser.buffered() > 0) {
-      if (!connection.head_since) connection.head_since = now;
-    } else if (!connection.queue.empty()) {
-      connection.head_since.reset();
-    }
+    if (connection.parser.buffered() > 0 && !connection.head_since) connection.head_since = now;
+  }
+}
+
+void HttpServer::send_continue(const std::string& id, Connection& connection) {
+  // The interim answer only when no answer before it is due, so answers stay in order.
+  if (connection.queue.empty() && connection.parser.awaiting_body() && connection.parser.take_continue()) {
+    send(id, "HTTP/1.1 100 Continue\r\n\r\n");
   }
 }
 
@@ -305,7 +315,11 @@ void HttpServer::serve_one(const std::string& id, Connection& connection) {
   }
   const bool keep_alive = request.keep_alive && !response.close;
   if (!send(id, response.serialize(keep_alive, head))) return;
-  if (!keep_alive) close(id);
+  if (!keep_alive) {
+    close(id);
+    return;
+  }
+  send_continue(id, connection);  // a body held back behind the answers just sent
 }
 
 void HttpServer::log_answer(const Connection& connection, const std::string& what, int status,

@@ -142,6 +142,7 @@ class HttpServer {
   void on_data(const std::string& id, const std::string& data, const std::string& address);
   void on_connect(const std::string& id, const std::string& address);
   void parse(const std::string& id, Connection& connection);
+  void send_continue(const std::string& id, Connection& connection);
   void serve_pending();
   void serve_one(const std::string& id, Connection& connection);
   std::optional<Clock::time_point> deadline_of(const Connection& connection) const;
