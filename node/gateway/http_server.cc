@@ -213,7 +213,8 @@ void HttpServer::on_data(const std::string& id, const std::string& data, const s
   }
   connection.parser.feed(data);
   parse(id, connection);
-  if (connection.queue.size() > options_.max_pipelined) {
+  it = connections_.find(id);  // a 100 Continue the client does not read may have dropped it
+  if (it != connections_.end() && it->second.queue.size() > options_.max_pipelined) {
     send(id, json_error(503, "too_many_pipelined", "more than " + std::to_string(options_.max_pipelined) +
                                                        " pipelined requests waiting on one connection")
                  .serialize(false));
