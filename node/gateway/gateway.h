@@ -47,12 +47,6 @@ namespace shopsync::gateway {
 // The default of shopsyncd --http when given without a host.
 inline constexpr std::string_view kDefaultHttpAddress = "127.0.0.1:7462";
 
-// The values of the "route" label of the HTTP metrics: a fixed set, whatever
-// the requests (an unknown or unauthenticated path is "unknown").
-inline constexpr std::string_view kRouteNames[] = {
-    "healthz",      "metrics",      "sync_pull", "sync_push", "sync_full", "sync_resolve", "sync_status",
-    "rest_collections", "rest_list", "rest_record", "rest", "unknown"};
-
 // The four collections of the original system: always present in a pull's
 // "changes", even when empty.
 inline const std::vector<std::string> kSeedCollections = {"customers", "orders", "payments", "projects"};
@@ -110,8 +104,9 @@ class Gateway final : public HttpHandler {
   Gateway(Replica& replica, Store& store, Outbox& outbox, GatewayOptions options, GatewayHooks hooks);
 
   std::uint64_t now_ms() const;
-  // What handle() learns while routing: the route label (one of kRouteNames)
-  // and whether the request passed authentication.
+  // What handle() learns while routing: the route label (a fixed set, never
+  // a name from the request; docs/http-gateway.md) and whether the request
+  // passed authentication.
   struct RouteInfo {
     std::string_view name = "unknown";
     bool authenticated = false;
