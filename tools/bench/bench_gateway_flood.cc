@@ -189,7 +189,7 @@ struct RunResult {
   std::size_t links_dropped = 0;  // disconnections logged by A or B during the flood
   std::size_t skew_warnings = 0;
   double api_p50_ms = 0, api_p99_ms = 0, api_max_ms = 0;
-  std::size_t api_calls = 0;
+  std::size_t api_calls = 0, api_failed = 0;
   std::size_t legit_sent = 0, legit_answered = 0;
   double legit_p50_ms = 0, legit_p99_ms = 0;
   std::uint64_t flood_requests_sent = 0, flood_connections = 0;
@@ -322,7 +322,11 @@ RunResult run_once(const Options& o, std::size_t run) {
   auto next_legit = Clock::now();
   while (Clock::now() < flood_end) {
     const auto t0 = Clock::now();
-    if (ca->status().is_ok()) api_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (ca->status().is_ok()) {
+      api_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    } else {
+      ++r.api_failed;
+    }
     if (Clock::now() >= next_legit) {
       ++r.legit_sent;
       if (auto ms = legit_get(http_port)) {
@@ -366,8 +370,9 @@ RunResult run_once(const Options& o, std::size_t run) {
 
 void print_run(const RunResult& r) {
   std::printf("  peer links dropped: %zu (goal 0); clock-skew warnings: %zu\n", r.links_dropped, r.skew_warnings);
-  std::printf("  local API during the flood: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu calls; goal p99 < 50 ms)\n",
-              r.api_p50_ms, r.api_p99_ms, r.api_max_ms, r.api_calls);
+  std::printf("  local API during the flood: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu calls answered, %zu failed; goal "
+              "p99 < 50 ms)\n",
+              r.api_p50_ms, r.api_p99_ms, r.api_max_ms, r.api_calls, r.api_failed);
   std::printf("  legitimate HTTP requests answered: %zu of %zu (p50 %.2f ms, p99 %.2f ms)\n", r.legit_answered,
               r.legit_sent, r.legit_p50_ms, r.legit_p99_ms);
   std::printf("  flood: %llu requests written to the socket on %llu connections\n", static_cast<unsigned long long>(r.flood_requests_sent),
