@@ -54,6 +54,8 @@ class CountingWriter final : public StoreWriter {
 }  // namespace
 
 bool CountingStore::is_live(const RecordKey& key, const RecordState& state) const {
+  // One sibling is the visible version under every strategy: no need to ask.
+  if (state.siblings.size() == 1) return !state.siblings.front().deleted;
   if (is_live_) return is_live_(key, state);
   return std::any_of(state.siblings.begin(), state.siblings.end(), [](const Version& v) { return !v.deleted; });
 }

@@ -35,7 +35,8 @@ class CountingStore final : public Store {
  public:
   using IsLive = std::function<bool(const RecordKey&, const RecordState&)>;
 
-  // Until set_is_live(), a record is live when one of its siblings is not a delete.
+  // A record of one sibling is live when that sibling is not a delete; of
+  // several, as `is_live` says (until set_is_live(): when one is not a delete).
   explicit CountingStore(Store& inner) : inner_(inner) {}
 
   void set_is_live(IsLive is_live) { is_live_ = std::move(is_live); }
