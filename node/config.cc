@@ -178,6 +178,15 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     if (name == "peer-timeout-ms") config.peer_timeout_ms = *v;
     if (name == "max-clock-skew-ms") config.max_clock_skew_ms = *v;
     if (name == "pull-interval-ms") config.pull_interval_ms = *v;
+  } else if (name == "http-head-timeout-ms" || name == "http-body-timeout-ms" || name == "http-max-per-address" ||
+             name == "http-max-pipelined") {
+    auto v = parse_u32(value);
+    if (!v) return v.status();
+    if (*v == 0) return Status::invalid("must be greater than 0");
+    if (name == "http-head-timeout-ms") config.http_head_timeout_ms = *v;
+    if (name == "http-body-timeout-ms") config.http_body_timeout_ms = *v;
+    if (name == "http-max-per-address") config.http_max_per_address = *v;
+    if (name == "http-max-pipelined") config.http_max_pipelined = *v;
   } else {
     return Status::invalid("unknown option");
   }
@@ -189,7 +198,8 @@ bool takes_value(std::string_view name) {
   static constexpr std::string_view kNames[] = {
       "config", "data",     "cluster",  "name",      "listen",       "api",             "http",
       "peer",   "uplink",   "role",     "strategy",  "trust",        "log-level",       "heartbeat-ms", "durability",
-      "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms", "mdns-ttl", "mdns-interface"};
+      "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms", "mdns-ttl", "mdns-interface",
+      "http-head-timeout-ms", "http-body-timeout-ms", "http-max-per-address", "http-max-pipelined"};
   for (auto n : kNames) {
     if (n == name) return true;
   }
@@ -235,7 +245,8 @@ Status load_file(NodeConfig& config, const std::string& path) {
         if (!value.is_boolean()) return fail("must be true or false");
         (key == "mdns" ? config.mdns : config.insecure) = value.as_boolean();
       } else if (key == "heartbeat-ms" || key == "peer-timeout-ms" || key == "max-clock-skew-ms" ||
-                 key == "pull-interval-ms" || key == "mdns-ttl") {
+                 key == "pull-interval-ms" || key == "mdns-ttl" || key == "http-head-timeout-ms" ||
+                 key == "http-body-timeout-ms" || key == "http-max-per-address" || key == "http-max-pipelined") {
         if (!value.is_integer() || value.as_integer() <= 0 || value.as_integer() > 0xffffffffLL) {
           return fail("must be a positive integer");
         }
@@ -324,6 +335,10 @@ Options (flags win over the config file; defaults in brackets):
   --api ADDR               local API for applications and the CLI: HOST:PORT, or
                            ipc://PATH for a Unix socket [127.0.0.1:7461]
   --http ADDR              HTTP gateway (sync endpoints, /metrics) [off]
+  --http-head-timeout-ms N a request head must arrive within N ms, else 408 [10000]
+  --http-body-timeout-ms N a request body must arrive within N ms of its head [60000]
+  --http-max-per-address N HTTP connections open per client address [32]
+  --http-max-pipelined N   requests waiting on one HTTP connection; beyond, 503 [64]
   --peer [KEY@]HOST:PORT   static peer; repeatable. Without KEY every trusted key
                            is tried; with KEY the key is also added to the trusted keys
   --uplink [KEY@]HOST:PORT the uplink (cloud) node to sync with when reachable [none]

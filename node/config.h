@@ -76,6 +76,12 @@ struct NodeConfig {
   std::uint32_t max_clock_skew_ms = 5000;   // --max-clock-skew-ms: larger offsets are logged
   std::uint32_t pull_interval_ms = 30000;   // --pull-interval-ms: periodic safety-net pulls
 
+  // HTTP gateway limits (docs/http-gateway.md).
+  std::uint32_t http_head_timeout_ms = 10000;  // --http-head-timeout-ms: a request head must arrive within
+  std::uint32_t http_body_timeout_ms = 60000;  // --http-body-timeout-ms: a body must arrive within
+  std::uint32_t http_max_per_address = 32;     // --http-max-per-address: connections per client address
+  std::uint32_t http_max_pipelined = 64;       // --http-max-pipelined: requests waiting on one connection
+
   // Actions instead of running.
   bool show_help = false;                   // --help
   bool show_version = false;                // --version

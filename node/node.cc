@@ -95,9 +95,15 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     if (!kind) return Status::invalid("unknown strategy '" + name + "' for collection " + collection);
     options.strategies[collection] = *kind;
   }
-  auto replica = Replica::open(*node->store_, node->clock_, options);
+  node->counted_ = std::make_unique<gateway::CountingStore>(*node->store_);
+  auto replica = Replica::open(*node->counted_, node->clock_, options);
   if (!replica) return replica.status().context("opening the replica");
   node->replica_ = std::move(*replica);
+  Replica* counted_replica = node->replica_.get();
+  node->counted_->set_is_live([counted_replica](const RecordKey& key, const RecordState& state) {
+    return !counted_replica->make_visible(key, state).visible.deleted;
+  });
+  SHOPSYNC_TRY(node->counted_->recount().context("counting the records"));
 
   // Keys the operator named on the command line are trusted, unless revoked:
   // a `shopsync trust rm` outlives the flags that named the key, until
@@ -156,6 +162,11 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     gateway::GatewayOptions gw_options;
     gw_options.node_name = cfg.name;
     gw_options.role = std::string(to_string(cfg.role));
+    gw_options.http.head_timeout = std::chrono::milliseconds(cfg.http_head_timeout_ms);
+    gw_options.http.body_timeout = std::chrono::milliseconds(cfg.http_body_timeout_ms);
+    gw_options.http.max_connections_per_address = cfg.http_max_per_address;
+    gw_options.http.max_pipelined = cfg.http_max_pipelined;
+    gw_options.http.log = [](std::string_view line) { SHOPSYNC_LOG(warn, line); };
     gateway::GatewayHooks hooks;
     Node* self = node.get();
     hooks.peers = [self] {
@@ -166,6 +177,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
       return out;
     };
     hooks.unreadable_records = [self] { return static_cast<std::uint64_t>(self->store_->unreadable().count()); };
+    hooks.record_counts = [self] { return self->counted_->counts(); };
     auto gw = gateway::Gateway::bind(node->ctx_->handle(), node->config_.http, *node->replica_, *node->store_,
                                      node->outbox(), std::move(gw_options), std::move(hooks));
     if (!gw) return gw.status().context("starting the HTTP gateway (--http)");

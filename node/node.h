@@ -35,6 +35,7 @@
 #include "node/api/api_types.h"
 #include "node/config.h"
 #include "node/data_dir_lock.h"
+#include "node/gateway/record_counts.h"
 #include "node/identity.h"
 #include "node/peer_table.h"
 #include "node/signals.h"
@@ -180,6 +181,9 @@ class Node {
   NodeIdentity identity_;
   SystemClock clock_;
   std::unique_ptr<LmdbStore> store_;
+  // The replica writes through it: live and conflicted records per collection
+  // stay counted for /metrics (node/gateway/record_counts.h).
+  std::unique_ptr<gateway::CountingStore> counted_;
   std::unique_ptr<Replica> replica_;
   std::optional<zmq::Context> ctx_;
   zmq::Socket router_;

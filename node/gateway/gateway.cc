@@ -1,11 +1,29 @@
 #include "node/gateway/gateway.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include "node/gateway/gateway_metrics.h"
 #include "node/gateway/tokens.h"
 
 namespace shopsync::gateway {
+
+namespace {
+
+// The route label of /api/sync/... (segments "api", "sync", op, ...).
+std::string_view sync_route(const std::vector<std::string>& seg) {
+  const std::string& op = seg[2];
+  if (op == "status" && seg.size() == 4) return "sync_status";
+  if (seg.size() != 3) return "unknown";
+  if (op == "pull") return "sync_pull";
+  if (op == "push") return "sync_push";
+  if (op == "full") return "sync_full";
+  if (op == "resolve-conflict") return "sync_resolve";
+  return "unknown";
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Gateway>> Gateway::bind(void* zmq_context, const std::string& address, Replica& replica,
                                                Store& store, Outbox& outbox, GatewayOptions options,
@@ -55,11 +73,15 @@ std::optional<HttpResponse> Gateway::authenticate(const HttpRequest& request) {
     return r;
   };
   if (!header) return deny("missing 'Authorization: Bearer <token>' (create one with: shopsync token create NAME)");
+  // credentials = auth-scheme 1*SP token68; the scheme is case-insensitive (RFC 9110, 11.1).
   std::string_view value = *header;
-  if (value.size() < 7 || (value.substr(0, 7) != "Bearer " && value.substr(0, 7) != "bearer ")) {
-    return deny("the Authorization header must be 'Bearer <token>'");
-  }
-  value.remove_prefix(7);
+  constexpr std::string_view kScheme = "bearer";
+  const bool bearer = value.size() > kScheme.size() && value[kScheme.size()] == ' ' &&
+                      std::equal(kScheme.begin(), kScheme.end(), value.begin(), [](char a, char b) {
+                        return a == std::tolower(static_cast<unsigned char>(b));
+                      });
+  if (!bearer) return deny("the Authorization header must be 'Bearer <token>'");
+  value.remove_prefix(kScheme.size());
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   auto name = verify_token(store_, value);
   if (!name) return json_error(500, "storage", name.status().to_string());
@@ -69,16 +91,18 @@ std::optional<HttpResponse> Gateway::authenticate(const HttpRequest& request) {
 
 HttpResponse Gateway::handle(const HttpRequest& request) {
   const auto started = std::chrono::steady_clock::now();
-  std::string route_name = "unknown";
-  HttpResponse response = route(request, route_name);
+  RouteInfo info;
+  HttpResponse response = route(request, info);
+  response.authenticated = info.authenticated;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const std::string route_name(info.name);
   ++metrics_->requests[{route_name, response.status}];
   metrics_->durations[route_name].observe(seconds);
   return response;
 }
 
-HttpResponse Gateway::route(const HttpRequest& request, std::string& route_name) {
+HttpResponse Gateway::route(const HttpRequest& request, RouteInfo& info) {
   const auto& seg = request.segments;
   auto method_not_allowed = [&](const char* allow) {
     HttpResponse r = json_error(405, "method_not_allowed",
@@ -88,17 +112,18 @@ HttpResponse Gateway::route(const HttpRequest& request, std::string& route_name)
   };
 
   if (seg.size() == 1 && seg[0] == "healthz") {
-    route_name = "healthz";
+    info.name = "healthz";
     if (request.method != "GET") return method_not_allowed("GET");
     HttpResponse r;
     r.body = R"({"success":true,"status":"ok"})";
     return r;
   }
   if (seg.size() == 1 && seg[0] == "metrics") {
-    route_name = "metrics";
+    info.name = "metrics";
     if (request.method != "GET") return method_not_allowed("GET");
     if (options_.metrics_need_token) {
       if (auto denied = authenticate(request)) return *denied;
+      info.authenticated = true;
     }
     return metrics();
   }
@@ -106,33 +131,32 @@ HttpResponse Gateway::route(const HttpRequest& request, std::string& route_name)
   const bool sync = seg.size() >= 3 && seg[0] == "api" && seg[1] == "sync";
   const bool v1 = !seg.empty() && seg[0] == "v1";
   if (!sync && !v1) {
-    route_name = "unknown";
+    info.name = "unknown";
     return json_error(404, "no_route", "no such endpoint: " + request.path);
   }
   if (auto denied = authenticate(request)) {
-    route_name = sync ? "sync_" + seg[2] : "rest";
-    if (route_name.size() > 32) route_name = "unknown";
+    // The label of a known route; never a name taken from the request.
+    info.name = !sync ? "rest" : sync_route(seg);
     return *denied;
   }
+  info.authenticated = true;
   if (sync) {
     const std::string& op = seg[2];
+    info.name = sync_route(seg);
     if (op == "status" && seg.size() == 4) {
-      route_name = "sync_status";
       if (request.method != "GET") return method_not_allowed("GET");
       return sync_status(seg[3]);
     }
     if (seg.size() == 3 && (op == "pull" || op == "push" || op == "full" || op == "resolve-conflict")) {
-      route_name = op == "resolve-conflict" ? "sync_resolve" : "sync_" + op;
       if (request.method != "POST") return method_not_allowed("POST");
       if (op == "pull") return sync_pull(request);
       if (op == "push") return sync_push(request);
       if (op == "full") return sync_full(request);
       return sync_resolve(request);
     }
-    route_name = "unknown";
     return json_error(404, "no_route", "no such sync endpoint: " + request.path);
   }
-  route_name = seg.size() == 1 ? "rest_collections" : seg.size() == 2 ? "rest_list" : "rest_record";
+  info.name = seg.size() == 1 ? "rest_collections" : seg.size() == 2 ? "rest_list" : "rest_record";
   return rest(request);
 }
 

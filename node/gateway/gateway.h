@@ -37,6 +37,7 @@
 #include "node/gateway/device_state.h"
 #include "node/gateway/http_server.h"
 #include "node/gateway/json_values.h"
+#include "node/gateway/record_counts.h"
 #include "replication/outbox.h"
 #include "replication/replica.h"
 #include "storage/store.h"
@@ -75,6 +76,9 @@ struct GatewayHooks {
   std::function<std::vector<PeerSummary>()> peers;
   // Stored records found not to decode (LmdbStore::unreadable()); default: 0.
   std::function<std::uint64_t()> unreadable_records;
+  // Live and conflicted records per collection, kept current on writes
+  // (record_counts.h); default: every scrape of /metrics counts every record.
+  std::function<RecordCounts()> record_counts;
 };
 
 class Gateway final : public HttpHandler {
@@ -102,7 +106,14 @@ class Gateway final : public HttpHandler {
   Gateway(Replica& replica, Store& store, Outbox& outbox, GatewayOptions options, GatewayHooks hooks);
 
   std::uint64_t now_ms() const;
-  HttpResponse route(const HttpRequest& request, std::string& route_name);
+  // What handle() learns while routing: the route label (a fixed set, never
+  // a name from the request; docs/http-gateway.md) and whether the request
+  // passed authentication.
+  struct RouteInfo {
+    std::string_view name = "unknown";
+    bool authenticated = false;
+  };
+  HttpResponse route(const HttpRequest& request, RouteInfo& info);
   std::optional<HttpResponse> authenticate(const HttpRequest& request);
 
   // sync_endpoints.cc

@@ -35,6 +35,9 @@ struct Gateway::Metrics {
   std::uint64_t pulled_records = 0;
   std::map<std::pair<std::string, std::string>, std::uint64_t> push_conflicts;  // (strategy, winner)
   std::uint64_t push_errors = 0;
+  // The conflict log counted so far, up to which seq (it only grows).
+  std::uint64_t conflicts_counted = 0;
+  std::uint64_t conflicts_seq = 0;
 };
 
 }  // namespace shopsync::gateway

@@ -13,6 +13,7 @@ std::string_view reason_phrase(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
@@ -28,7 +29,7 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-std::string HttpResponse::serialize(bool keep_alive) const {
+std::string HttpResponse::serialize(bool keep_alive, bool head_only) const {
   std::string out;
   out.reserve(body.size() + 256);
   out += "HTTP/1.1 ";
@@ -42,7 +43,7 @@ std::string HttpResponse::serialize(bool keep_alive) const {
   for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
   if (!keep_alive || close) out += "Connection: close\r\n";
   out += "\r\n";
-  out += body;
+  if (!head_only) out += body;
   return out;
 }
 

@@ -33,10 +33,16 @@ struct HttpResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   bool close = false;  // close the connection after sending
+  // For the server's log of a 4xx/5xx answer: what was wrong (json_error sets it).
+  std::string reason;
+  // The request passed authentication (the server then keeps the connection
+  // when it must make room for a new one).
+  bool authenticated = false;
 
   // "HTTP/1.1 <status> <reason>\r\n...\r\n\r\n<body>"; `keep_alive` false adds
-  // "Connection: close".
-  std::string serialize(bool keep_alive) const;
+  // "Connection: close". `head_only` (the answer to HEAD) leaves the body out
+  // but keeps its Content-Length.
+  std::string serialize(bool keep_alive, bool head_only = false) const;
 };
 
 std::string_view reason_phrase(int status);

@@ -60,6 +60,8 @@ class RequestParser {
   std::size_t drain_bytes() const { return drain_; }
   // Bytes buffered and not yet consumed.
   std::size_t buffered() const { return buffer_.size(); }
+  // The head of a request is parsed and its body has not fully arrived.
+  bool awaiting_body() const { return pending_.has_value(); }
   bool failed() const { return failed_; }
 
  private:

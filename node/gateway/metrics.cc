@@ -75,37 +75,37 @@ HttpResponse Gateway::metrics() {
             {"name", options_.node_name}},
            1);
 
-  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counts;  // live, conflicted
-  std::uint64_t log_entries = 0;
+  RecordCounts counts;
   std::uint64_t counter = 0;
   Status s = store_.read([&](StoreReader& r) -> Status {
-    auto names = r.collections();
-    if (!names) return names.status();
-    for (const auto& name : *names) {
-      auto& c = counts[name];
-      SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey& key, const RecordState& st) {
-        if (st.siblings.size() > 1) ++c.second;
-        if (!replica_.make_visible(key, st).visible.deleted) ++c.first;
-        return Scan::next;
-      }));
+    if (hooks_.record_counts) {
+      counts = hooks_.record_counts();
+    } else {
+      auto scanned = count_records(r, [this](const RecordKey& key, const RecordState& state) {
+        return !replica_.make_visible(key, state).visible.deleted;
+      });
+      if (!scanned) return scanned.status();
+      counts = std::move(*scanned);
     }
     auto meta = r.node_meta();
     if (meta && meta->has_value()) counter = (*meta)->counter;
-    return r.for_each_conflict(0, [&](const ConflictEntry&) {
-      ++log_entries;
+    // Only the entries added since the last scrape.
+    return r.for_each_conflict(metrics_->conflicts_seq, [&](const ConflictEntry& entry) {
+      ++metrics_->conflicts_counted;
+      metrics_->conflicts_seq = entry.seq;
       return Scan::next;
     });
   });
   if (!s) return json_error(500, "storage", s.to_string());
 
   e.family("shopsync_records", "gauge", "Live (not deleted) records per collection.");
-  for (const auto& [name, c] : counts) e.sample("shopsync_records", {{"collection", name}}, static_cast<double>(c.first));
+  for (const auto& [name, c] : counts) e.sample("shopsync_records", {{"collection", name}}, static_cast<double>(c.live));
   e.family("shopsync_records_conflicted", "gauge", "Records holding more than one sibling, per collection.");
   for (const auto& [name, c] : counts) {
-    e.sample("shopsync_records_conflicted", {{"collection", name}}, static_cast<double>(c.second));
+    e.sample("shopsync_records_conflicted", {{"collection", name}}, static_cast<double>(c.conflicted));
   }
   e.family("shopsync_conflicts_total", "counter", "Entries in the conflict log (conflicts detected, all time).");
-  e.sample("shopsync_conflicts_total", {}, static_cast<double>(log_entries));
+  e.sample("shopsync_conflicts_total", {}, static_cast<double>(metrics_->conflicts_counted));
   e.family("shopsync_node_writes_total", "counter", "Writes made at this node (its dot counter).");
   e.sample("shopsync_node_writes_total", {}, static_cast<double>(counter));
   e.family("shopsync_records_unreadable", "gauge",
@@ -164,6 +164,14 @@ HttpResponse Gateway::metrics() {
   e.sample("shopsync_http_sent_bytes_total", {}, static_cast<double>(h.bytes_out));
   e.family("shopsync_http_connections_open", "gauge", "HTTP connections open now.");
   e.sample("shopsync_http_connections_open", {}, static_cast<double>(h.open_connections));
+  e.family("shopsync_http_connections_dropped_total", "counter",
+           "HTTP connections the gateway closed itself, by reason (deadlines, caps, clients that do not read).");
+  for (std::size_t i = 0; i < kDropReasons.size(); ++i) {
+    e.sample("shopsync_http_connections_dropped_total", {{"reason", std::string(to_string(kDropReasons[i]))}},
+             static_cast<double>(h.dropped[i]));
+  }
+  e.family("shopsync_http_log_lines_suppressed_total", "counter", "Gateway log lines left out by the rate limit.");
+  e.sample("shopsync_http_log_lines_suppressed_total", {}, static_cast<double>(h.log_lines_suppressed));
 
   e.family("shopsync_sync_pushed_records_total", "counter", "Records received in /api/sync pushes.");
   e.sample("shopsync_sync_pushed_records_total", {}, static_cast<double>(metrics_->pushed_records));

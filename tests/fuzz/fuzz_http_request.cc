@@ -1,7 +1,10 @@
 // Fuzz target: bytes from an HTTP client of the gateway, through the request
 // parser (node/gateway/http_parser.h) and the JSON layer
-// (node/gateway/json_values.h). The first byte sets the size of the pieces
-// the rest arrives in (any chunking must parse alike). Each request's body, if
+// (node/gateway/json_values.h). The rest of the input is usually several
+// pipelined requests; it arrives split at arbitrary points: the first byte
+// seeds the sizes of the pieces (1 to 64 bytes, varying piece by piece), and
+// the pieces must parse exactly as the whole buffer does: the same requests,
+// in the same order, then the same error or the same wait for more. Each request's body, if
 // it is JSON, round-trips through text and through MessagePack; its target's
 // query values go through percent-decoding and date parsing as the endpoints
 // do.
@@ -35,7 +38,11 @@ void check_json(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  const std::size_t piece = 1 + data[0] % 64;
+  std::uint32_t seed = data[0];
+  auto next_piece = [&seed] {
+    seed = seed * 1103515245u + 12345u;
+    return 1 + (seed >> 16) % 64;
+  };
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   HttpLimits limits;
   limits.max_body_bytes = 64 * 1024;
@@ -45,8 +52,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   whole.feed(bytes);
   std::size_t requests = 0;
   bool failed = false;
-  for (std::size_t at = 0; at < bytes.size() && !failed; at += piece) {
+  for (std::size_t at = 0; at < bytes.size() && !failed;) {
+    const std::size_t piece = next_piece();
     parser.feed(bytes.substr(at, piece));
+    at += piece;
     for (;;) {
       auto next = parser.next();
       if (std::holds_alternative<std::monostate>(next)) break;
@@ -61,7 +70,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto same = whole.next();
       const auto* whole_request = std::get_if<HttpRequest>(&same);
       FUZZ_CHECK(whole_request != nullptr, "chunking does not change what parses");
-      FUZZ_CHECK(whole_request->target == request.target && whole_request->body == request.body,
+      FUZZ_CHECK(whole_request->method == request.method && whole_request->target == request.target &&
+                     whole_request->headers == request.headers && whole_request->body == request.body &&
+                     whole_request->keep_alive == request.keep_alive,
                  "chunking does not change the request");
       FUZZ_CHECK(request.body.size() <= limits.max_body_bytes, "bodies respect the limit");
       if (!request.body.empty()) check_json(request.body);
@@ -71,6 +82,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       (void)request.header("content-type");
     }
+  }
+  // After the last piece the whole buffer has nothing more to give either:
+  // the same error, or the same partial request waiting for bytes.
+  auto rest = whole.next();
+  if (failed) {
+    FUZZ_CHECK(std::holds_alternative<HttpError>(rest), "an error in pieces is an error in the whole");
+  } else {
+    FUZZ_CHECK(!std::holds_alternative<HttpRequest>(rest), "the pieces gave every request of the whole");
+    FUZZ_CHECK(std::holds_alternative<HttpError>(rest) == parser.failed(), "the same error or none");
   }
   return 0;
 }

@@ -233,6 +233,15 @@ void http_requests() {
   write("http_request", "pipelined_http10",
         std::string(1, '\7') + "GET /v1?x=%41+b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" +
             http("POST", "/api/sync/pull", "[1,2.0e3,\"\\u00e9\",{\"a\":{}}]"));
+  // Many requests in one buffer, as a pipelining client (or a flood) sends them.
+  std::string pipelined;
+  for (int i = 0; i < 8; ++i) pipelined += http(i % 2 ? "HEAD" : "GET", "/metrics", "");
+  pipelined += http("POST", "/api/sync/push", push) + http("PUT", "/v1/c/1", "{}") +
+               "GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}" +
+               "POST /api/sync/x HTTP/1.1\r\nHost: x\r\nAuthorization: BEARER t\r\nConnection: close\r\n"
+               "Content-Length: 0\r\n\r\n";
+  write("http_request", "pipelined_mixed", std::string(1, '\x2a') + pipelined);
+  write("http_request", "pipelined_then_partial", std::string(1, '\x91') + pipelined + "GET /v1 HTTP/1.1\r\nHo");
 }
 
 void api_messages() {

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -24,14 +25,21 @@ GatewayHarness::GatewayHarness(ReplicaOptions options, gateway::GatewayOptions g
   store = std::move(*s);
   if (options.node_id == 0) options.node_id = 0x1111;
   if (options.cluster.empty()) options.cluster = "shop";
-  auto r = Replica::open(*store, clock, options);
+  counted = std::make_unique<gateway::CountingStore>(*store);
+  auto r = Replica::open(*counted, clock, options);
   BOOST_REQUIRE_MESSAGE(r, r.status().to_string());
   replica = std::move(*r);
+  counted->set_is_live([this](const RecordKey& key, const RecordState& state) {
+    return !replica->make_visible(key, state).visible.deleted;
+  });
+  BOOST_REQUIRE(counted->recount());
   auto t = gateway::create_token(*store, "tests", clock.now_ms());
   BOOST_REQUIRE_MESSAGE(t, t.status().to_string());
   token = *t;
   if (gw.node_name.empty()) gw.node_name = "test-node";
-  auto g = gateway::Gateway::bind(nullptr, "127.0.0.1:0", *replica, *store, outbox, gw);
+  gateway::GatewayHooks hooks;
+  hooks.record_counts = [this] { return counted->counts(); };
+  auto g = gateway::Gateway::bind(nullptr, "127.0.0.1:0", *replica, *store, outbox, gw, hooks);
   BOOST_REQUIRE_MESSAGE(g, g.status().to_string());
   gateway = std::move(*g);
   port = gateway->port();
@@ -57,6 +65,66 @@ void GatewayHarness::start() {
 void GatewayHarness::stop() {
   if (!running_.exchange(false)) return;
   loop_.join();
+}
+
+TcpClient::TcpClient(std::uint16_t port, const std::string& source) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd_ < 0) return;
+  if (!source.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source.c_str(), &local.sin_addr);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      close();
+      return;
+    }
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) close();
+}
+
+TcpClient::~TcpClient() { close(); }
+
+void TcpClient::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool TcpClient::send(const std::string& bytes) {
+  std::size_t sent = 0;
+  while (fd_ >= 0 && sent < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return fd_ >= 0;
+}
+
+std::string TcpClient::receive(std::chrono::milliseconds wait) {
+  if (fd_ < 0 || eof_) return "";
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return "";
+  char buf[65536];
+  const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+  if (n <= 0) {
+    eof_ = true;
+    return "";
+  }
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::string TcpClient::receive_until_closed(std::chrono::milliseconds wait) {
+  const auto until = std::chrono::steady_clock::now() + wait;
+  std::string in;
+  while (!eof_ && fd_ >= 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    in += receive(left);
+  }
+  return in;
 }
 
 HttpAnswer raw_http(std::uint16_t port, const std::string& raw) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +31,7 @@ struct GatewayHarness {
 
   TempDir dir{"shopsync-gw"};
   std::unique_ptr<LmdbStore> store;
+  std::unique_ptr<gateway::CountingStore> counted;  // the replica writes through it, as in the daemon
   SystemClock clock;
   std::unique_ptr<Replica> replica;
   VectorOutbox outbox;
@@ -46,6 +48,30 @@ struct HttpAnswer {
   int status = 0;
   std::string head;
   std::string body;
+};
+
+// One client connection to 127.0.0.1:port, made from the loopback address
+// `source` ("127.0.0.2", ...) when given: for tests that hold connections open,
+// trickle bytes or read answers as they come. Every wait is bounded.
+class TcpClient {
+ public:
+  explicit TcpClient(std::uint16_t port, const std::string& source = "");
+  ~TcpClient();
+  TcpClient(const TcpClient&) = delete;
+  TcpClient& operator=(const TcpClient&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  bool send(const std::string& bytes);
+  // What arrives within `wait` (stops early at the first bytes); "" if none.
+  std::string receive(std::chrono::milliseconds wait);
+  // Everything until the server closes, or until `wait` has passed.
+  std::string receive_until_closed(std::chrono::milliseconds wait);
+  bool closed_by_server() const { return eof_; }
+  void close();
+
+ private:
+  int fd_ = -1;
+  bool eof_ = false;
 };
 
 // Sends `raw` bytes to 127.0.0.1:port, reads until the server closes (send

@@ -74,6 +74,21 @@ BOOST_AUTO_TEST_CASE(bad_flags_are_named) {
   BOOST_TEST(!timing.is_ok());
 }
 
+BOOST_AUTO_TEST_CASE(http_gateway_limits) {
+  auto c = parse({"--http-head-timeout-ms", "2000", "--http-body-timeout-ms=3000", "--http-max-per-address", "8",
+                  "--http-max-pipelined", "16"});
+  BOOST_REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
+  BOOST_TEST(c->http_head_timeout_ms == 2000u);
+  BOOST_TEST(c->http_body_timeout_ms == 3000u);
+  BOOST_TEST(c->http_max_per_address == 8u);
+  BOOST_TEST(c->http_max_pipelined == 16u);
+  for (const char* flag : {"--http-head-timeout-ms", "--http-max-pipelined"}) {
+    auto zero = parse({flag, "0"});
+    BOOST_REQUIRE(!zero.is_ok());
+    BOOST_TEST(zero.status().message().find(flag) != std::string::npos, zero.status().message());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(discovery_and_api_socket_options) {
   auto c = parse({"--mdns-ttl", "10", "--mdns-interface", "eth0", "--mdns-interface=wlan0", "--api", "ipc:///run/shopsync/api"});
   BOOST_REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
@@ -203,7 +218,8 @@ BOOST_AUTO_TEST_CASE(help_documents_every_option) {
   for (const char* flag : {"--config", "--data", "--cluster", "--name", "--listen", "--api", "--http", "--peer",
                            "--uplink", "--role", "--strategy", "--trust", "--no-mdns", "--insecure", "--log-level",
                            "--heartbeat-ms", "--peer-timeout-ms", "--max-clock-skew-ms", "--pull-interval-ms",
-                           "--print-key", "--help", "--durability"}) {
+                           "--print-key", "--help", "--durability", "--http-head-timeout-ms", "--http-body-timeout-ms",
+                           "--http-max-per-address", "--http-max-pipelined"}) {
     BOOST_TEST(help.find(flag) != std::string::npos, flag);
   }
 }

@@ -36,6 +36,8 @@ struct Registration {
 
 // The median of `values` (REQUIRES: not empty).
 double median(std::vector<double> values);
+// The p-quantile (0..1) of `values`, nearest rank (REQUIRES: not empty).
+double percentile(std::vector<double> values, double p);
 
 // A new directory $TMPDIR/shopsync-bench-<what>-XXXXXX (/tmp without TMPDIR),
 // or nullopt with the reason printed.

@@ -11,10 +11,6 @@
 //   3. Write-to-visible latency on the connected pair: puts on A, each timed
 //      until B's changes feed (a long poll) shows the record.
 // Prints figures; asserts nothing about timings.
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,8 +31,7 @@
 #include "node/bulk_seed.h"
 #include "node/identity.h"
 #include "tools/bench/bench.h"
-
-extern char** environ;
+#include "tools/bench/daemon.h"
 
 namespace shopsync::bench {
 namespace {
@@ -119,43 +114,6 @@ Memory memory_of(pid_t pid) {
   return m;
 }
 
-class Daemon {
- public:
-  Daemon(const std::string& exe, const std::vector<std::string>& args, const fs::path& log) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::vector<std::string> all = {exe};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, exe.c_str(), &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Daemon() { stop(); }
-  pid_t pid() const { return pid_; }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 1500; ++i) {
-      int st = 0;
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
 std::string record_id(std::size_t n) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "R%09zu", n);
@@ -171,12 +129,6 @@ struct RunResult {
   double after_ack_median_ms = 0, after_ack_p99_ms = 0;  // from the put's answer (A committed)
   bool ok = false;
 };
-
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
-  return v[i];
-}
 
 RunResult run_once(const Options& o, std::size_t run) {
   RunResult r;

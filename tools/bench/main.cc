@@ -34,6 +34,12 @@ double median(std::vector<double> values) {
   return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+double percentile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  const auto last = static_cast<double>(values.size() - 1);
+  return values[std::min(values.size() - 1, static_cast<std::size_t>(p * last + 0.5))];
+}
+
 std::optional<std::filesystem::path> make_temp_dir(std::string_view what) {
   const char* base = std::getenv("TMPDIR");
   std::string pattern = std::string(base && *base ? base : "/tmp") + "/shopsync-bench-" + std::string(what) + "-XXXXXX";

@@ -1,0 +1,130 @@
+#include "node/gateway/record_counts.h"
+
+#include <algorithm>
+
+namespace shopsync::gateway {
+
+namespace {
+
+// A StoreWriter that passes everything to the real one and notes, for each
+// record written, what it counted before and what it counts after.
+class CountingWriter final : public StoreWriter {
+ public:
+  CountingWriter(StoreWriter& w, const CountingStore& owner, RecordCounts& delta)
+      : w_(w), owner_(owner), delta_(delta) {}
+
+  Result<std::optional<RecordState>> record(const RecordKey& key) override { return w_.record(key); }
+  Result<std::vector<Dot>> stored_dots(const RecordKey& key) override { return w_.stored_dots(key); }
+  Status for_each_record(std::string_view collection, std::string_view after_id,
+                         const std::function<Scan(const RecordKey&, const RecordState&)>& visit) override {
+    return w_.for_each_record(collection, after_id, visit);
+  }
+  Result<std::vector<std::string>> collections() override { return w_.collections(); }
+  Status for_each_change(NodeId origin, std::uint64_t after,
+                         const std::function<Scan(std::uint64_t, const RecordKey&)>& visit) override {
+    return w_.for_each_change(origin, after, visit);
+  }
+  Result<std::optional<NodeMeta>> node_meta() override { return w_.node_meta(); }
+  Status for_each_conflict(std::uint64_t after, const std::function<Scan(const ConflictEntry&)>& visit) override {
+    return w_.for_each_conflict(after, visit);
+  }
+  Result<std::optional<std::string>> get(Table table, std::string_view key) override { return w_.get(table, key); }
+  Status for_each(Table table, const std::function<Scan(std::string_view, std::string_view)>& visit) override {
+    return w_.for_each(table, visit);
+  }
+
+  // A record that does not decode was never counted (scans skip it): its
+  // replacement only adds.
+  Status put_record(const RecordKey& key, const RecordState& state) override {
+    auto before = w_.record(key);
+    if (!before && before.status().code() != Errc::corrupt) return before.status();
+    SHOPSYNC_TRY(w_.put_record(key, state));
+    if (before && before->has_value()) owner_.account(delta_, key, **before, -1);
+    owner_.account(delta_, key, state, +1);
+    return Status::ok();
+  }
+  Status put_node_meta(const NodeMeta& meta) override { return w_.put_node_meta(meta); }
+  Result<std::uint64_t> append_conflict(const ConflictEntry& entry) override { return w_.append_conflict(entry); }
+  Status put(Table table, std::string_view key, std::string_view value) override { return w_.put(table, key, value); }
+  Status erase(Table table, std::string_view key) override { return w_.erase(table, key); }
+
+ private:
+  StoreWriter& w_;
+  const CountingStore& owner_;
+  RecordCounts& delta_;
+};
+
+}  // namespace
+
+bool CountingStore::is_live(const RecordKey& key, const RecordState& state) const {
+  // One sibling is the visible version under every strategy: no need to ask.
+  if (state.siblings.size() == 1) return !state.siblings.front().deleted;
+  if (is_live_) return is_live_(key, state);
+  return std::any_of(state.siblings.begin(), state.siblings.end(), [](const Version& v) { return !v.deleted; });
+}
+
+void CountingStore::account(RecordCounts& counts, const RecordKey& key, const RecordState& state, int sign) const {
+  if (state.siblings.empty()) return;  // erased
+  auto& c = counts[key.collection];
+  c.stored += sign;
+  c.live += is_live(key, state) ? sign : 0;
+  c.conflicted += state.siblings.size() > 1 ? sign : 0;
+}
+
+Result<RecordCounts> count_records(StoreReader& reader, const CountingStore::IsLive& is_live) {
+  RecordCounts counts;
+  auto names = reader.collections();
+  if (!names) return names.status();
+  for (const auto& name : *names) {
+    auto& c = counts[name];
+    SHOPSYNC_TRY(reader.for_each_record(name, "", [&](const RecordKey& key, const RecordState& state) {
+      ++c.stored;
+      c.live += is_live(key, state) ? 1 : 0;
+      c.conflicted += state.siblings.size() > 1 ? 1 : 0;
+      return Scan::next;
+    }));
+  }
+  return counts;
+}
+
+Status CountingStore::recount() {
+  RecordCounts counted;
+  SHOPSYNC_TRY(inner_.read([&](StoreReader& r) -> Status {
+    auto counts = count_records(r, [this](const RecordKey& key, const RecordState& state) { return is_live(key, state); });
+    if (!counts) return counts.status();
+    counted = std::move(*counts);
+    return Status::ok();
+  }));
+  std::lock_guard lock(mutex_);
+  counts_ = std::move(counted);
+  return Status::ok();
+}
+
+RecordCounts CountingStore::counts() const {
+  std::lock_guard lock(mutex_);
+  RecordCounts out;
+  for (const auto& [name, c] : counts_) {
+    if (c.stored > 0) out.emplace(name, c);
+  }
+  return out;
+}
+
+Status CountingStore::write(const std::function<Status(StoreWriter&)>& body) {
+  RecordCounts delta;
+  Status s = inner_.write([&](StoreWriter& w) -> Status {
+    delta.clear();  // the body may run again (the map grew)
+    CountingWriter counting(w, *this, delta);
+    return body(counting);
+  });
+  if (!s) return s;
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, d] : delta) {
+    auto& c = counts_[name];
+    c.stored += d.stored;
+    c.live += d.live;
+    c.conflicted += d.conflicted;
+  }
+  return s;
+}
+
+}  // namespace shopsync::gateway
