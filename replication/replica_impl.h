@@ -56,6 +56,9 @@ struct Replica::Impl {
   Clock& wall;
   ReplicaOptions options;
   NodeMeta meta;  // as committed
+  NodeId writer = 0;       // origin of the dots this Replica issues (drawn at open)
+  std::uint64_t issued = 0;  // last counter issued under `writer`, as committed
+  VersionVector writers;   // kWritersKey: every writer id of this node, as committed
   HybridClock hlc;
   VersionVector horizon;  // join of the dots of removed tombstones
   std::map<NodeId, PeerState> peers;
@@ -91,6 +94,7 @@ struct Replica::Impl {
 
   // Tombstones and persisted peer knowledge (tombstones.cc).
   Status load_persisted();
+  Status draw_writer();
   Status persist_peers_and_horizon(StoreWriter& w);
   Status collect_tombstones(Outbox& out);
 };
@@ -98,5 +102,6 @@ struct Replica::Impl {
 // Settings keys (replica.h, "Persistence").
 inline constexpr std::string_view kPeerKeyPrefix = "replication/peer/";
 inline constexpr std::string_view kHorizonKey = "replication/horizon";
+inline constexpr std::string_view kWritersKey = "replication/writers";
 
 }  // namespace shopsync
