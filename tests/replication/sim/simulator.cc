@@ -182,7 +182,7 @@ Result<std::unique_ptr<MemoryStore>> copy_store(Store& from) {
 
 class Sim {
  public:
-  explicit Sim(const SimConfig& c) : cfg_(c), rng_(c.seed) {}
+  explicit Sim(const SimConfig& c) : cfg_(c), rng_(c.seed), writer_ids_(c.seed ^ 0x9e3779b97f4a7c15ULL) {}
 
   SimResult run();
   void enqueue(int from, NodeId to, Message m);
@@ -228,6 +228,9 @@ class Sim {
 
   SimConfig cfg_;
   std::mt19937_64 rng_;
+  // Writer ids, drawn at every open as the daemon does, from the seed (and
+  // apart from rng_ so that the workload does not depend on them).
+  mutable std::mt19937_64 writer_ids_;
   std::uint64_t now_ = kEpoch;
   std::uint64_t next_tick_ = kEpoch + kTickMs;
   std::vector<SimNode> nodes_;
@@ -261,6 +264,7 @@ ReplicaOptions Sim::options_for(int i) const {
   o.node_id = nodes_[i].id;
   o.cluster = "sim";
   o.uplink = nodes_[i].uplink;
+  o.draw_writer_id = [this] { return NodeId{writer_ids_()}; };
   for (const Collection& c : kCollections) o.strategies[c.name] = c.strategy;
   o.max_batch_records = 2;  // small batches: exercise credit, base/complete and resumption
   o.initial_credit = 2;
