@@ -88,6 +88,7 @@ struct Replica::Impl {
   Status pump(NodeId peer, Outbox& out);
   Status on_pull(NodeId from, const Pull& pull, Outbox& out);
   Status on_batch(NodeId from, const Batch& batch, Outbox& out);
+  Status close_over_held(StoreReader& r, const Batch& batch, VersionVector& knowledge);
   Status on_credit(NodeId from, const Credit& credit, Outbox& out);
   Status on_notify(NodeId from, const Notify& notify, Outbox& out);
   Status on_snapshot_required(NodeId from, const SnapshotRequired& required, Outbox& out);

@@ -128,6 +128,32 @@ Status Replica::Impl::on_snapshot_required(NodeId from, const SnapshotRequired& 
   return Status::ok();
 }
 
+// A record arrives with all its siblings, some of which may be above what
+// this batch completes for their origin (a later batch of the answer brings
+// the rest). Should the answer never come (its sender was restored from an
+// older copy and lost them), such a sibling would sit here above our
+// knowledge, never sent on. Knowledge may move over a held dot that directly
+// follows it (every dot up to it is then known here), and that is enough to
+// pass it on.
+Status Replica::Impl::close_over_held(StoreReader& r, const Batch& batch, VersionVector& knowledge) {
+  std::set<NodeId> origins;
+  for (const auto& [key, state] : batch.records) {
+    for (const Version& v : state.siblings) {
+      if (!knowledge.covers(v.dot)) origins.insert(v.dot.origin);
+    }
+  }
+  for (NodeId origin : origins) {
+    std::uint64_t known = knowledge.get(origin);
+    SHOPSYNC_TRY(r.for_each_change(origin, known, [&](std::uint64_t counter, const RecordKey&) {
+      if (counter != known + 1) return Scan::stop;
+      known = counter;
+      return Scan::next;
+    }));
+    knowledge.set(origin, known);
+  }
+  return Status::ok();
+}
+
 Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   for (const auto& [key, state] : batch.records) {
     if (Status s = validate_key(key); !s) return Status::protocol("batch from peer: " + s.message());
@@ -175,6 +201,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
     }
     if (!batch.snapshot) {
       next.knowledge = apply_completeness(meta.knowledge, batch);
+      SHOPSYNC_TRY(close_over_held(w, batch, next.knowledge));
     } else if (finishing) {
       // The last batch of a complete snapshot: every record the sender holds
       // has been received. A version we hold whose dot the sender knows, of a
@@ -273,7 +300,11 @@ void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, 
   if (peer == impl_->meta.node_id) return;  // a node never syncs with itself
   PeerState& ps = impl_->peer(peer);
   ps.stats.connected = true;
-  ps.stats.knowledge.join(their_knowledge);
+  // Replaced, not joined: what a peer said in an earlier session may be more
+  // than it knows now (its data directory was restored from an older copy).
+  // Keeping the old claim would make us pull forever for writes it lost.
+  // Within a session its knowledge only grows (Pull, Notify join).
+  ps.stats.knowledge = their_knowledge;
   ps.knowledge_dirty = true;
   ps.answer.reset();
   ps.snapshot.reset();

@@ -21,6 +21,9 @@ struct CountedNode {
     ReplicaOptions o;
     o.node_id = id;
     o.cluster = "shop";
+    // The same writer id for replicas of the same id, so that two of them
+    // given the same writes can be compared dot for dot.
+    o.draw_writer_id = [id] { return NodeId{0x1000 + id}; };
     auto r = Replica::open(store, clock, o);
     BOOST_REQUIRE_MESSAGE(r, r.status().to_string());
     replica = std::move(*r);

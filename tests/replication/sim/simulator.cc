@@ -135,21 +135,22 @@ struct Backup {
   std::size_t superseded_conflicts = 0;  // size of the node's superseded_conflicts_ then
 };
 
-// Everything a store holds, copied into a new MemoryStore: what copying a
-// stopped node's data directory keeps.
-Result<std::unique_ptr<MemoryStore>> copy_store(Store& from) {
+// Everything a store holds, as copying a stopped node's data directory keeps it.
+struct StoreCopy {
   std::vector<std::pair<RecordKey, RecordState>> records;
   std::optional<NodeMeta> meta;
   std::vector<ConflictEntry> conflicts;
   std::vector<std::tuple<Table, std::string, std::string>> rows;
-  SHOPSYNC_TRY(from.read([&](StoreReader& r) -> Status {
+
+  Status read_from(StoreReader& r) {
     auto names = r.collections();
     if (!names) return names.status();
     for (const std::string& name : *names) {
-      SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey& k, const RecordState& v) {
+      Status s = r.for_each_record(name, "", [&](const RecordKey& k, const RecordState& v) {
         records.emplace_back(k, v);
         return Scan::next;
-      }));
+      });
+      if (!s) return s;
     }
     auto m = r.node_meta();
     if (!m) return m.status();
@@ -159,15 +160,16 @@ Result<std::unique_ptr<MemoryStore>> copy_store(Store& from) {
       return Scan::next;
     }));
     for (Table t : {Table::peers, Table::trusted_keys, Table::settings}) {
-      SHOPSYNC_TRY(r.for_each(t, [&](std::string_view k, std::string_view v) {
+      Status s = r.for_each(t, [&](std::string_view k, std::string_view v) {
         rows.emplace_back(t, std::string(k), std::string(v));
         return Scan::next;
-      }));
+      });
+      if (!s) return s;
     }
     return Status::ok();
-  }));
-  auto copy = std::make_unique<MemoryStore>();
-  SHOPSYNC_TRY(copy->write([&](StoreWriter& w) -> Status {
+  }
+
+  Status write_to(StoreWriter& w) const {
     for (const auto& [k, v] : records) SHOPSYNC_TRY(w.put_record(k, v));
     if (meta) SHOPSYNC_TRY(w.put_node_meta(*meta));
     for (const ConflictEntry& e : conflicts) {
@@ -176,7 +178,14 @@ Result<std::unique_ptr<MemoryStore>> copy_store(Store& from) {
     }
     for (const auto& [t, k, v] : rows) SHOPSYNC_TRY(w.put(t, k, v));
     return Status::ok();
-  }));
+  }
+};
+
+Result<std::unique_ptr<MemoryStore>> copy_store(Store& from) {
+  StoreCopy data;
+  SHOPSYNC_TRY(from.read([&](StoreReader& r) { return data.read_from(r); }));
+  auto copy = std::make_unique<MemoryStore>();
+  SHOPSYNC_TRY(copy->write([&](StoreWriter& w) { return data.write_to(w); }));
   return copy;
 }
 
@@ -475,7 +484,7 @@ Status Sim::write_op(int i) {
 Status Sim::fault_op() {
   const int n = static_cast<int>(nodes_.size());
   const int i = static_cast<int>(uniform(static_cast<std::uint64_t>(n)));
-  switch (uniform(cfg_.restored_backups ? 8 : 6)) {
+  switch (uniform(cfg_.restored_backups ? 10 : 6)) {
     case 0:  // crash
       if (nodes_[i].up && nodes_[i].joined) {
         crash(i);
@@ -517,14 +526,15 @@ Status Sim::fault_op() {
       ++stats_.partitions;
       sync_links();
       return Status::ok();
-    case 6: {  // back up a node's store
+    case 6:
+    case 7: {  // back up a node's store
       auto copy = copy_store(nodes_[i].inner());
       if (!copy) return copy.status();
       backups_[i] = Backup{std::move(*copy), superseded_conflicts_[i].size()};
       trace_line("back up node " + std::to_string(i + 1));
       return Status::ok();
     }
-    default:
+    default:  // 8, 9
       return restore_op(i);
   }
 }
@@ -547,20 +557,12 @@ Status Sim::restore_op(int i) {
   std::set<Dot> held;
   for (int j = 0; j < static_cast<int>(nodes_.size()); ++j) {
     if (j != i && !nodes_[j].joined) continue;
-    SHOPSYNC_TRY(nodes_[j].inner().read([&](StoreReader& r) -> Status {
-      auto m = r.node_meta();
-      if (!m) return m.status();
-      kept.push_back(m->has_value() ? (*m)->knowledge : VersionVector{});
-      auto names = r.collections();
-      if (!names) return names.status();
-      for (const std::string& name : *names) {
-        SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey&, const RecordState& v) {
-          for (const Version& s : v.siblings) held.insert(s.dot);
-          return Scan::next;
-        }));
-      }
-      return Status::ok();
-    }));
+    StoreCopy data;
+    SHOPSYNC_TRY(nodes_[j].inner().read([&](StoreReader& r) { return data.read_from(r); }));
+    kept.push_back(data.meta ? data.meta->knowledge : VersionVector{});
+    for (const auto& [k, v] : data.records) {
+      for (const Version& s : v.siblings) held.insert(s.dot);
+    }
   }
   for (const auto& [dot, w] : written_) {
     const bool somewhere = held.count(dot) != 0 ||
@@ -635,7 +637,12 @@ Status Sim::heal_and_quiesce() {
   // periodic pulls repair what the faults lost.
   const std::uint64_t deadline = now_ + 600'000;
   while (!converged()) {
-    if (now_ > deadline) return Status::io_error("no convergence within 600 simulated seconds after the heal");
+    if (now_ > deadline) {
+      std::string knowledge;
+      for (const SimNode& sn : nodes_) knowledge += " node " + std::to_string(sn.id) + " " + knowledge_text(sn.replica->knowledge());
+      for (const auto& [when, e] : in_flight_) knowledge += " | in flight " + std::to_string(e.from) + "->" + std::to_string(e.to) + " type " + std::to_string(e.message.index());
+      return Status::io_error("no convergence within 600 simulated seconds after the heal;" + knowledge);
+    }
     SHOPSYNC_TRY(advance_to(now_ + 500));
   }
   // Let tombstone removal settle everywhere: past the retention, a scan and a
@@ -671,6 +678,7 @@ std::string Sim::check_invariants() {
     if (!d) return "reading node " + std::to_string(i + 1) + ": " + d.status().to_string();
     states.push_back(std::move(*d));
   }
+  if (states.empty()) return "no nodes";
   // 1. Identical replicas: states (siblings and contexts), knowledge, visible values.
   for (int i = 1; i < n; ++i) {
     ++stats_.invariants_checked;
