@@ -10,7 +10,7 @@
 // the very same code with a fake network and manual clocks.
 //
 // Protocol summary (docs/replication.md has the whole story):
-//   - puller -> sender  Pull{knowledge, credit[, snapshot]}
+//   - puller -> sender  Pull{knowledge, credit[, snapshot, held]}
 //   - sender -> puller  Batch{records, base, complete, more} x credit
 //   - puller -> sender  Credit{1} after committing each Batch with more
 //   - anyone -> peers   Notify{knowledge} after a commit that changed data

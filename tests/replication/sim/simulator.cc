@@ -551,22 +551,22 @@ Status Sim::restore_op(int i) {
   if (!copy) return copy.status();
   nodes_[i].memory = std::move(*copy);
   // A write survives somewhere when the restored store or another node has
-  // seen it (its knowledge covers it) or holds it (a batch merged before its
-  // knowledge could advance).
+  // seen it (its knowledge covers it) or has it in a record's context (it
+  // holds it, or a version it holds superseded it, even above its knowledge:
+  // a batch merged before the one that completes its origin).
   std::vector<VersionVector> kept;
-  std::set<Dot> held;
+  std::map<RecordKey, std::vector<VersionVector>> contexts;
   for (int j = 0; j < static_cast<int>(nodes_.size()); ++j) {
     if (j != i && !nodes_[j].joined) continue;
     StoreCopy data;
     SHOPSYNC_TRY(nodes_[j].inner().read([&](StoreReader& r) { return data.read_from(r); }));
     kept.push_back(data.meta ? data.meta->knowledge : VersionVector{});
-    for (const auto& [k, v] : data.records) {
-      for (const Version& s : v.siblings) held.insert(s.dot);
-    }
+    for (const auto& [k, v] : data.records) contexts[k].push_back(v.context);
   }
   for (const auto& [dot, w] : written_) {
-    const bool somewhere = held.count(dot) != 0 ||
-                           std::any_of(kept.begin(), kept.end(), [&](const VersionVector& k) { return k.covers(dot); });
+    auto covers = [&](const VersionVector& vv) { return vv.covers(dot); };
+    const std::vector<VersionVector>& of_key = contexts[w.key];
+    const bool somewhere = std::any_of(kept.begin(), kept.end(), covers) || std::any_of(of_key.begin(), of_key.end(), covers);
     if (!somewhere && discarded_.insert(dot).second) ++stats_.writes_discarded;
   }
   // The node's log of conflicts it settled goes back with its store.
