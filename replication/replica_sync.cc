@@ -349,6 +349,12 @@ void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, 
   ps.stats.snapshot_in_progress = false;
   ps.stats.pull_in_flight = false;
   impl_->maybe_pull(peer, out);
+  // A peer below our horizon is told at once rather than when it pulls: if we
+  // are below its horizon too (it removed tombstones while we were restored
+  // from an older copy, or we while it was), neither would ever pull from the
+  // other. It takes a snapshot from us; then we may pull from it (and take one
+  // in turn if it sends us SnapshotRequired).
+  if (!ps.stats.knowledge.covers(impl_->horizon)) out.send(peer, SnapshotRequired{impl_->horizon});
 }
 
 void Replica::peer_disconnected(NodeId peer) {

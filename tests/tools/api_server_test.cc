@@ -328,7 +328,8 @@ BOOST_AUTO_TEST_CASE(status_counts_records_and_pending_changes_per_peer) {
   BOOST_TEST(status->cluster == "test");
   BOOST_TEST(status->name == "test-node");
   BOOST_TEST((status->collections == std::vector<CollectionCount>{{"customers", 2}, {"orders", 1}}));
-  BOOST_TEST(status->knowledge.get(f.node->id()) == 3u);
+  BOOST_TEST(status->knowledge.get(f.node->replica().writer()) == 3u);
+  BOOST_TEST(status->counter == 3u);  // writes made at this node
   BOOST_REQUIRE(status->pending.size() == 1u);
   BOOST_TEST(status->pending[0].peer == 2u);
   BOOST_TEST(status->pending[0].total == 2u);

@@ -11,6 +11,7 @@
 #include <tuple>
 #include <vector>
 
+#include "replication/knowledge_text.h"
 #include "replication/replica.h"
 #include "replication/strategy.h"
 #include "storage/faulty_store.h"
@@ -550,23 +551,31 @@ Status Sim::restore_op(int i) {
   auto copy = copy_store(*it->second.store);
   if (!copy) return copy.status();
   nodes_[i].memory = std::move(*copy);
-  // A write survives somewhere when the restored store or another node has
-  // seen it (its knowledge covers it) or has it in a record's context (it
-  // holds it, or a version it holds superseded it, even above its knowledge:
-  // a batch merged before the one that completes its origin).
-  std::vector<VersionVector> kept;
+  // A write survives when the restored store or another node has it in the
+  // record's context (it holds it, or a version it holds superseded it, even
+  // above its knowledge), or it is a tombstone that a node removed (in its
+  // horizon). Knowledge alone does not count: it passes over dots that were
+  // superseded at the sender by a write still on its way, which the restore
+  // may have discarded with them.
+  std::vector<VersionVector> horizons;
   std::map<RecordKey, std::vector<VersionVector>> contexts;
   for (int j = 0; j < static_cast<int>(nodes_.size()); ++j) {
     if (j != i && !nodes_[j].joined) continue;
     StoreCopy data;
     SHOPSYNC_TRY(nodes_[j].inner().read([&](StoreReader& r) { return data.read_from(r); }));
-    kept.push_back(data.meta ? data.meta->knowledge : VersionVector{});
+    for (const auto& [table, key, value] : data.rows) {
+      if (table != Table::settings || key != "replication/horizon") continue;
+      auto horizon = knowledge_from_text(value);
+      if (!horizon) return horizon.status();
+      horizons.push_back(std::move(*horizon));
+    }
     for (const auto& [k, v] : data.records) contexts[k].push_back(v.context);
   }
   for (const auto& [dot, w] : written_) {
     auto covers = [&](const VersionVector& vv) { return vv.covers(dot); };
     const std::vector<VersionVector>& of_key = contexts[w.key];
-    const bool somewhere = std::any_of(kept.begin(), kept.end(), covers) || std::any_of(of_key.begin(), of_key.end(), covers);
+    const bool somewhere = std::any_of(of_key.begin(), of_key.end(), covers) ||
+                           (w.deleted && std::any_of(horizons.begin(), horizons.end(), covers));
     if (!somewhere && discarded_.insert(dot).second) ++stats_.writes_discarded;
   }
   // The node's log of conflicts it settled goes back with its store.
