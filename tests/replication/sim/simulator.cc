@@ -571,12 +571,33 @@ Status Sim::restore_op(int i) {
     }
     for (const auto& [k, v] : data.records) contexts[k].push_back(v.context);
   }
+  std::set<Dot> gone;  // found nowhere
   for (const auto& [dot, w] : written_) {
     auto covers = [&](const VersionVector& vv) { return vv.covers(dot); };
     const std::vector<VersionVector>& of_key = contexts[w.key];
     const bool somewhere = std::any_of(of_key.begin(), of_key.end(), covers) ||
                            (w.deleted && std::any_of(horizons.begin(), horizons.end(), covers));
-    if (!somewhere && discarded_.insert(dot).second) ++stats_.writes_discarded;
+    if (!somewhere) gone.insert(dot);
+  }
+  // ... unless a write that superseded it survives (its record may have been
+  // erased since, by the removal of a later tombstone): then it was seen.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto g = gone.begin(); g != gone.end();) {
+      auto by = superseded_by_.find(*g);
+      const bool seen = by != superseded_by_.end() && std::any_of(by->second.begin(), by->second.end(), [&](const Dot& d) {
+        return gone.count(d) == 0 && discarded_.count(d) == 0;
+      });
+      if (seen) {
+        g = gone.erase(g);
+        changed = true;
+      } else {
+        ++g;
+      }
+    }
+  }
+  for (const Dot& dot : gone) {
+    if (discarded_.insert(dot).second) ++stats_.writes_discarded;
   }
   // The node's log of conflicts it settled goes back with its store.
   superseded_conflicts_[i].resize(std::min(superseded_conflicts_[i].size(), it->second.superseded_conflicts));
