@@ -275,10 +275,10 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   // ...and nothing committed before the kill was sent again: a's records have
   // counters 1..N in id order, and every batch b received after its restart
   // continues from a counter at or above what b had committed.
-  const std::string a_hex = [&] {
-    auto s = a.api().status();
-    BOOST_REQUIRE(s.is_ok());
-    return api::format_node_id(s->node_id);
+  const std::string a_hex = [&] {  // the origin of the seeded records: a writer id of a
+    auto r = a.api().get({"bench", first});
+    BOOST_REQUIRE(r.is_ok());
+    return api::format_node_id(r->dot.origin);
   }();
   std::uint64_t lowest_base = UINT64_MAX;
   std::size_t batches = 0;
