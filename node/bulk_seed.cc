@@ -36,6 +36,8 @@ Result<NodeId> seed_records(const std::filesystem::path& data_dir, const SeedOpt
   auto store = LmdbStore::open(data_dir);
   if (!store) return store.status();
   SystemClock clock;
+  NodeId writer = 0;  // dots are issued under a fresh writer id, as a node's writes are
+  std::uint64_t issued = 0;
   {
     // Let the replica create (or check) the node meta.
     ReplicaOptions ro;
@@ -52,6 +54,7 @@ Result<NodeId> seed_records(const std::filesystem::path& data_dir, const SeedOpt
     }
     auto replica = Replica::open(**store, clock, ro);
     if (!replica) return replica.status();
+    writer = (*replica)->writer();
   }
   NodeMeta meta;
   SHOPSYNC_TRY((*store)->read([&](StoreReader& r) -> Status {
@@ -67,14 +70,16 @@ Result<NodeId> seed_records(const std::filesystem::path& data_dir, const SeedOpt
   while (done < options.count) {
     const std::size_t n = std::min(options.records_per_transaction, options.count - done);
     NodeMeta next = meta;
+    std::uint64_t next_issued = issued;
     Status s = (*store)->write([&](StoreWriter& w) -> Status {
       next = meta;
+      next_issued = issued;
       Hlc h = hlc;
       for (std::size_t i = 0; i < n; ++i) {
         char id[32];
         std::snprintf(id, sizeof id, "%09zu", options.first + done + i);
         Version v;
-        v.dot = Dot{meta.node_id, next.counter + 1};
+        v.dot = Dot{writer, ++next_issued};
         v.updated_at = ++h;
         v.fields.emplace("payload", Field{payload, v.updated_at});
         v.fields.emplace("n", Field{pack_uint(options.first + done + i), v.updated_at});
@@ -82,7 +87,7 @@ Result<NodeId> seed_records(const std::filesystem::path& data_dir, const SeedOpt
         state.siblings.push_back(v);
         state.context.advance(v.dot);
         SHOPSYNC_TRY(w.put_record(RecordKey{options.collection, options.id_prefix + id}, state));
-        next.counter = v.dot.counter;
+        ++next.counter;
         next.knowledge.advance(v.dot);
       }
       next.clock = h;
@@ -90,6 +95,7 @@ Result<NodeId> seed_records(const std::filesystem::path& data_dir, const SeedOpt
     });
     if (!s) return s.context("seeding records");
     meta = next;
+    issued = next_issued;
     hlc = meta.clock;
     done += n;
   }

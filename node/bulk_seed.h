@@ -3,7 +3,8 @@
 // daemon itself.
 //
 // The result is exactly what a node would hold after `count` local writes,
-// one new record each: every record has one version with dot (node, i), the
+// one new record each: every record has one version with dot (writer, i) under
+// a writer id drawn for this call (docs/replication.md, "Writer ids"), the
 // change index has every dot, and the node meta's counter, knowledge and clock
 // cover them. It is written in large transactions rather than one per write,
 // which is what makes a million records take seconds instead of minutes.

@@ -64,10 +64,16 @@ struct BodyEncoder {
     pack_str(p, m.text);
   }
   void operator()(const Pull& m) {
-    p.pack_array(3);
+    p.pack_array(4);
     pack_vv(p, m.knowledge);
     p.pack_uint32(m.credit);
     pack_bool(p, m.snapshot);
+    p.pack_array(static_cast<std::uint32_t>(m.held.size()));
+    for (const Dot& d : m.held) {
+      p.pack_array(2);
+      p.pack_uint64(d.origin);
+      p.pack_uint64(d.counter);
+    }
   }
   void operator()(const Batch& m) {
     p.pack_array(5);
@@ -210,6 +216,20 @@ VersionVector as_vv(const msgpack::object& o, std::string_view name) {
   return vv;
 }
 
+// An array of [origin, counter] pairs, at most kMaxPullHeld.
+std::vector<Dot> as_dots(const msgpack::object& o, std::string_view name) {
+  if (o.type != msgpack::type::ARRAY) bad(std::string(name) + " is not an array");
+  if (o.via.array.size > kMaxPullHeld) bad(std::string(name) + " has more than " + std::to_string(kMaxPullHeld) + " dots");
+  std::vector<Dot> out;
+  for (std::uint32_t i = 0; i < o.via.array.size; ++i) {
+    const auto& d = o.via.array.ptr[i];
+    if (d.type != msgpack::type::ARRAY || d.via.array.size != 2) bad(std::string(name) + ": a dot is not [origin, counter]");
+    out.push_back(Dot{as_uint(d.via.array.ptr[0], std::string(name) + " origin"),
+                      as_uint(d.via.array.ptr[1], std::string(name) + " counter")});
+  }
+  return out;
+}
+
 Hello decode_hello(const Fields& f) {
   Hello m;
   m.cluster = std::string(as_str(f.at(0), "HELLO cluster"));
@@ -268,9 +288,11 @@ WireMessage decode_body(MessageType type, const msgpack::object& body) {
     }
     case MessageType::pull: {
       const Fields f(body, 2, "PULL");
-      Pull m{as_vv(f.at(0), "PULL knowledge"),
-             static_cast<std::uint32_t>(as_uint(f.at(1), "PULL credit", UINT32_MAX))};
+      Pull m;
+      m.knowledge = as_vv(f.at(0), "PULL knowledge");
+      m.credit = static_cast<std::uint32_t>(as_uint(f.at(1), "PULL credit", UINT32_MAX));
       if (f.has(2)) m.snapshot = as_bool(f.at(2), "PULL snapshot");
+      if (f.has(3)) m.held = as_dots(f.at(3), "PULL held");
       return m;
     }
     case MessageType::batch: return decode_batch(Fields(body, 3, "BATCH"));

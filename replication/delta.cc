@@ -1,12 +1,19 @@
 #include "replication/delta.h"
 
+#include <algorithm>
 #include <set>
 
 namespace shopsync {
 
 DeltaCursor::DeltaCursor(const VersionVector& puller, const VersionVector& target, bool snapshot)
-    : snapshot_(snapshot) {
-  for (const auto& [origin, counter] : target.entries()) {
+    : DeltaCursor(puller, target, VersionVector{}, {}, snapshot) {}
+
+DeltaCursor::DeltaCursor(const VersionVector& puller, const VersionVector& target, const VersionVector& held_above,
+                         std::set<Dot> puller_holds, bool snapshot)
+    : claim_(target), puller_holds_(std::move(puller_holds)), snapshot_(snapshot) {
+  VersionVector scan = target;
+  scan.join(held_above);
+  for (const auto& [origin, counter] : scan.entries()) {
     const std::uint64_t from = puller.get(origin);
     if (counter > from) {
       origins_.push_back(origin);
@@ -15,6 +22,21 @@ DeltaCursor::DeltaCursor(const VersionVector& puller, const VersionVector& targe
     }
   }
 }
+
+namespace {
+
+// `progress` capped at what the sender knows: a batch never claims dots the
+// sender only holds above its knowledge (there may be a gap below them).
+VersionVector capped(const VersionVector& progress, const VersionVector& claim) {
+  VersionVector out;
+  for (const auto& [origin, counter] : progress.entries()) {
+    const std::uint64_t c = std::min(counter, claim.get(origin));
+    if (c > 0) out.set(origin, c);
+  }
+  return out;
+}
+
+}  // namespace
 
 std::size_t estimated_size(const RecordKey& key, const RecordState& state) {
   std::size_t n = key.collection.size() + key.id.size() + 8 + state.context.entries().size() * 18;
@@ -28,7 +50,7 @@ std::size_t estimated_size(const RecordKey& key, const RecordState& state) {
 Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) {
   Batch batch;
   batch.snapshot = snapshot_;
-  batch.base = progress_;
+  batch.base = capped(progress_, claim_);
   std::size_t bytes = 0;
   std::set<RecordKey> in_batch;
   bool full = false;
@@ -39,6 +61,10 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
     bool reached_end = true;
     Status scan = reader.for_each_change(origin, progress_.get(origin), [&](std::uint64_t counter, const RecordKey& key) {
       if (counter > limit) return Scan::stop;
+      if (counter > claim_.get(origin) && puller_holds_.count(Dot{origin, counter}) != 0) {
+        progress_.set(origin, counter);  // held above our knowledge, and the puller has it
+        return Scan::next;
+      }
       // One copy of a record per batch even when several of its siblings are
       // due (their dots are then all carried by that copy).
       if (in_batch.count(key) == 0) {
@@ -78,7 +104,7 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
       ++next_origin_;
     }
   }
-  batch.complete = progress_;
+  batch.complete = capped(progress_, claim_);
   batch.more = !done();
   return batch;
 }

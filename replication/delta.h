@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstddef>
+#include <set>
 #include <vector>
 
 #include "replication/messages.h"
@@ -42,6 +43,13 @@ class DeltaCursor {
   // `puller` is the knowledge the Pull carried (empty for a snapshot);
   // `target` the sender's knowledge when the Pull arrived.
   DeltaCursor(const VersionVector& puller, const VersionVector& target, bool snapshot);
+  // The same, also sending the versions the sender holds above its
+  // knowledge, up to `held_above` per origin (docs/replication.md, "Writer
+  // ids": versions whose origin may have lost them), except those whose dot
+  // is in `puller_holds` (Pull.held). `base` and `complete` never pass
+  // `target`.
+  DeltaCursor(const VersionVector& puller, const VersionVector& target, const VersionVector& held_above,
+              std::set<Dot> puller_holds, bool snapshot);
 
   // The next batch, read in the caller's read transaction. A batch holds at
   // least one record unless the answer has nothing (left) to send; `more`
@@ -54,7 +62,9 @@ class DeltaCursor {
   std::vector<NodeId> origins_;  // origins where target is ahead of the puller
   std::size_t next_origin_ = 0;
   VersionVector progress_;  // per origin of origins_, the counter sent up to
-  VersionVector target_;
+  VersionVector target_;    // per origin, how far to scan (knowledge or held above it)
+  VersionVector claim_;     // the sender's knowledge: what base and complete may say
+  std::set<Dot> puller_holds_;
   bool snapshot_;
 };
 

@@ -13,6 +13,8 @@
 namespace shopsync {
 
 // "Send me what my knowledge does not cover; at most `credit` batches for now."
+inline constexpr std::size_t kMaxPullHeld = 10'000;
+
 struct Pull {
   VersionVector knowledge;
   std::uint32_t credit = 0;
@@ -20,6 +22,10 @@ struct Pull {
   // snapshot (every live record) rather than a delta; sent after
   // SnapshotRequired. See docs/replication.md, "Tombstones".
   bool snapshot = false;
+  // Appended: the dots the puller holds above its knowledge (at most
+  // kMaxPullHeld), so that the sender does not send those versions again
+  // (docs/replication.md, "Writer ids").
+  std::vector<Dot> held;
   bool operator==(const Pull&) const = default;
 };
 

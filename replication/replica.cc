@@ -3,7 +3,9 @@
 #include "replication/replica.h"
 
 #include <algorithm>
+#include <random>
 
+#include "replication/knowledge_text.h"
 #include "replication/replica_impl.h"
 #include "replication/sibling_set.h"
 #include "storage/msgpack_reader.h"
@@ -103,6 +105,42 @@ void Replica::Impl::notify_peers(Outbox& out, std::optional<NodeId> except) {
   }
 }
 
+// Nothing in a data directory tells a restored copy from the latest one: a
+// counter kept there goes back with it, and a dot issued again under the same
+// origin would name two different writes (peers holding the first would drop
+// the second as seen, or keep different versions under one dot, and never
+// agree). So dots are not issued under the node id but under a writer id drawn
+// afresh at every open(): whatever state the store is in, no dot issued by
+// this Replica was issued before. An id already known here (the node id, an
+// origin in our knowledge, horizon, writers or a peer's knowledge) is refused;
+// one issued before but forgotten with a restored store can only come back by
+// two 64-bit random draws meeting.
+Status Replica::Impl::draw_writer() {
+  auto draw = options.draw_writer_id;
+  if (!draw) {
+    draw = [] {
+      std::random_device rd;
+      return (static_cast<NodeId>(rd()) << 32) ^ rd();
+    };
+  }
+  auto known = [&](NodeId id) {
+    if (id == 0 || id == meta.node_id || meta.knowledge.get(id) != 0 || horizon.get(id) != 0 ||
+        writers.get(id) != 0) {
+      return true;
+    }
+    return std::any_of(peers.begin(), peers.end(), [&](const auto& p) { return p.second.stats.knowledge.get(id) != 0; });
+  };
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    const NodeId id = draw();
+    if (!known(id)) {
+      writer = id;
+      issued = 0;
+      return Status::ok();
+    }
+  }
+  return Status::invalid("no fresh writer id drawn in 64 attempts (the writer id source repeats known ids)");
+}
+
 Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std::vector<LocalStep>& steps,
                                                                             Outbox& out) {
   std::vector<Result<VisibleRecord>> results;
@@ -113,16 +151,6 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
     if (step.precheck) ++valid;
   }
   if (valid > 0) {
-    // A peer knows writes of ours that this store does not (a data directory
-    // restored from an old backup, or lost): taking the next counter now would
-    // give a new write a dot that already names another. Catch up first.
-    const std::uint64_t own = std::max(meta.counter, meta.knowledge.get(meta.node_id));
-    for (const auto& [id, ps] : peers) {
-      if (ps.stats.knowledge.get(meta.node_id) > own) {
-        return Status(Errc::unavailable, "peer " + std::to_string(id) + " knows writes of this node that its store lacks;"
-                                         " writes resume once they are synced back");
-      }
-    }
     // Read before the write: the clock readings and the counters must be the
     // same whichever number of times the store runs the body. One reading per
     // step, so a key written twice in a batch gets increasing stamps.
@@ -131,12 +159,13 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
       if (steps[i].precheck) nows[i] = hlc.now();
     }
     NodeMeta next;
+    std::uint64_t next_issued = 0;
     std::vector<std::optional<RecordState>> written;
     std::vector<Status> errors;
     Status st = store.write([&](StoreWriter& w) -> Status {
       // The body may run more than once: start from scratch each time.
       next = meta;
-      next.counter = own;
+      next_issued = issued;
       written.assign(steps.size(), std::nullopt);
       errors.assign(steps.size(), Status::ok());
       for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -149,7 +178,9 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
           errors[i] = version.status();
           continue;
         }
-        const Dot dot{meta.node_id, next.counter + 1};
+        // Dots are issued under this Replica's writer id, never the node id:
+        // see draw_writer().
+        const Dot dot{writer, next_issued + 1};
         version->dot = dot;
         version->updated_at = nows[i];
         version->uplink_origin = options.uplink;
@@ -174,17 +205,25 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
           errors[i] = put;
           continue;
         }
-        next.counter = dot.counter;
+        next_issued = dot.counter;
+        ++next.counter;
         next.clock = std::max(next.clock, nows[i]);
         next.knowledge.advance(dot);
         written[i] = std::move(state);
       }
       if (next == meta) return Status::ok();  // nothing applied
+      VersionVector next_writers = writers;
+      next_writers.set(writer, next_issued);
+      SHOPSYNC_TRY(w.put(Table::settings, kWritersKey, knowledge_to_text(next_writers)));
       return w.put_node_meta(next);
     });
     if (!st) return st;
     const bool changed = !(next == meta);
     meta = std::move(next);
+    if (changed) {
+      issued = next_issued;
+      writers.set(writer, issued);
+    }
     for (std::size_t i = 0; i < steps.size(); ++i) {
       if (!steps[i].precheck) {
         results.emplace_back(steps[i].precheck);
@@ -250,6 +289,7 @@ Result<std::unique_ptr<Replica>> Replica::open(Store& store, Clock& clock, Repli
   }
   auto impl = std::make_unique<Impl>(store, clock, std::move(options), std::move(meta));
   SHOPSYNC_TRY(impl->load_persisted().context("loading replication state"));
+  SHOPSYNC_TRY(impl->draw_writer());
   return std::unique_ptr<Replica>(new Replica(std::move(impl)));
 }
 
@@ -354,6 +394,8 @@ Result<std::optional<VisibleRecord>> Replica::get(const RecordKey& key) {
 }
 
 NodeId Replica::id() const { return impl_->meta.node_id; }
+NodeId Replica::writer() const { return impl_->writer; }
+std::uint64_t Replica::local_writes() const { return impl_->meta.counter; }
 const std::string& Replica::cluster() const { return impl_->meta.cluster; }
 const VersionVector& Replica::knowledge() const { return impl_->meta.knowledge; }
 Hlc Replica::clock() const { return impl_->hlc.last(); }

@@ -10,7 +10,7 @@
 // the very same code with a fake network and manual clocks.
 //
 // Protocol summary (docs/replication.md has the whole story):
-//   - puller -> sender  Pull{knowledge, credit[, snapshot]}
+//   - puller -> sender  Pull{knowledge, credit[, snapshot, held]}
 //   - sender -> puller  Batch{records, base, complete, more} x credit
 //   - puller -> sender  Credit{1} after committing each Batch with more
 //   - anyone -> peers   Notify{knowledge} after a commit that changed data
@@ -21,8 +21,10 @@
 //
 // Persistence: NodeMeta, records, change index and conflict log through the
 // Store API; in Table::settings the keys "replication/peer/<16 hex digits>"
-// (a peer's last known knowledge) and "replication/horizon" (the tombstone
-// horizon), both in the text form of replication/knowledge_text.h.
+// (a peer's last known knowledge), "replication/horizon" (the tombstone
+// horizon) and "replication/writers" (every writer id this store's node has
+// written under, with its last counter), all in the text form of
+// replication/knowledge_text.h.
 //
 // Thread-safety: none. One thread (the node's event loop) calls everything.
 // Readers elsewhere may read the Store directly (read transactions) and use
@@ -30,6 +32,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +60,13 @@ struct ReplicaOptions {
   // This node plays the uplink (cloud server) role: its writes carry
   // uplink_origin = true (server_wins / client_wins).
   bool uplink = false;
+  // Draws the *writer id* of this Replica: the origin of every dot it issues,
+  // fresh at every open() so that a node whose store went back in time (a
+  // restored backup) never issues a dot it issued before (docs/replication.md,
+  // "Writer ids"). Drawn again while it returns 0, this node's id or an origin
+  // the store already knows. Empty: 64 bits from std::random_device. Tests
+  // and the simulator pass a deterministic source.
+  std::function<NodeId()> draw_writer_id;
 
   // Strategy per collection; collections not listed use default_strategy.
   // Every node of a cluster must be configured alike.
@@ -142,9 +152,11 @@ struct PeerStats {
 class Replica {
  public:
   // Loads NodeMeta (or creates it: counter 0, empty knowledge) and the
-  // persisted peer knowledge and tombstone horizon. `store` and `clock` must
-  // outlive the Replica. Errors: invalid_argument (node_id 0 on a new store, a
-  // bad option), refused (other cluster or node id), and the store's errors.
+  // persisted peer knowledge and tombstone horizon, and draws this Replica's
+  // writer id. `store` and `clock` must outlive the Replica. Errors:
+  // invalid_argument (node_id 0 on a new store, a bad option, no usable
+  // writer id drawn), refused (other cluster or node id), and the store's
+  // errors.
   static Result<std::unique_ptr<Replica>> open(Store& store, Clock& clock, ReplicaOptions options);
 
   ~Replica();
@@ -153,9 +165,8 @@ class Replica {
 
   // ---- local API: each is one Store::write; Notify goes to connected peers.
   // Errors: invalid_argument (bad key, bad or empty packed value), too_large
-  // (record over the size limit), unavailable (a peer knows writes of this
-  // node that its store lacks, e.g. after restoring an old backup: they are
-  // pulled back first), the store's errors. Nothing changes on error.
+  // (record over the size limit), the store's errors. Nothing changes on
+  // error.
   Result<VisibleRecord> put(const RecordKey& key, const FieldUpdate& update, Outbox& out);
   // Writes a tombstone. not_found when the record is unknown or already deleted.
   Result<VisibleRecord> remove(const RecordKey& key, Outbox& out);
@@ -166,8 +177,8 @@ class Replica {
   // a write with a bad key or value (invalid_argument, found before the
   // transaction), too large (too_large) or nothing to remove (not_found) gets
   // its own error and the others still apply. The outer Result fails only for
-  // what concerns the whole batch: unavailable (as put()) and the store's
-  // errors; then nothing of the batch is applied. put()/remove() are this
+  // what concerns the whole batch, the store's errors; then nothing of the
+  // batch is applied. put()/remove() are this
   // with a batch of one.
   Result<std::vector<Result<VisibleRecord>>> apply_local_writes(const std::vector<LocalWrite>& writes, Outbox& out);
   // A local write whose context covers every sibling. not_found (unknown
@@ -196,7 +207,12 @@ class Replica {
   Status tick(Outbox& out);
 
   // ---- introspection
+  // The node's stable identity (sessions, peers, conflict log `detected_by`).
   NodeId id() const;
+  // The origin of the dots this Replica issues (new at every open()).
+  NodeId writer() const;
+  // Writes made at this node, all writer ids together (NodeMeta::counter).
+  std::uint64_t local_writes() const;
   const std::string& cluster() const;
   const VersionVector& knowledge() const;
   Hlc clock() const;

@@ -56,6 +56,13 @@ struct Replica::Impl {
   Clock& wall;
   ReplicaOptions options;
   NodeMeta meta;  // as committed
+  NodeId writer = 0;       // origin of the dots this Replica issues (drawn at open)
+  std::uint64_t issued = 0;  // last counter issued under `writer`, as committed
+  VersionVector writers;   // kWritersKey: every writer id of this node, as committed
+  // kHeldAboveKey: per origin, the highest dot held here above our knowledge
+  // (received before the batches that complete it; see close_over_held), as
+  // committed. Sent on with every answer so that it cannot be stranded here.
+  VersionVector held_above;
   HybridClock hlc;
   VersionVector horizon;  // join of the dots of removed tombstones
   std::map<NodeId, PeerState> peers;
@@ -91,12 +98,15 @@ struct Replica::Impl {
   Status pump(NodeId peer, Outbox& out);
   Status on_pull(NodeId from, const Pull& pull, Outbox& out);
   Status on_batch(NodeId from, const Batch& batch, Outbox& out);
+  Status close_over_held(StoreReader& r, const Batch& batch, VersionVector& knowledge);
+  VersionVector held_above_after(const Batch& batch, const VersionVector& knowledge) const;
   Status on_credit(NodeId from, const Credit& credit, Outbox& out);
   Status on_notify(NodeId from, const Notify& notify, Outbox& out);
   Status on_snapshot_required(NodeId from, const SnapshotRequired& required, Outbox& out);
 
   // Tombstones and persisted peer knowledge (tombstones.cc).
   Status load_persisted();
+  Status draw_writer();
   Status persist_peers_and_horizon(StoreWriter& w);
   Status collect_tombstones(Outbox& out);
 };
@@ -104,5 +114,7 @@ struct Replica::Impl {
 // Settings keys (replica.h, "Persistence").
 inline constexpr std::string_view kPeerKeyPrefix = "replication/peer/";
 inline constexpr std::string_view kHorizonKey = "replication/horizon";
+inline constexpr std::string_view kWritersKey = "replication/writers";
+inline constexpr std::string_view kHeldAboveKey = "replication/held_above";
 
 }  // namespace shopsync

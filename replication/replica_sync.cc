@@ -38,6 +38,19 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
   PeerState& ps = peer(peer_id);
   Pull pull;
   if (!snapshot) pull.knowledge = meta.knowledge;
+  // What we hold above our knowledge, so that it is not sent again. Should
+  // the read fail, the Pull goes without: the answer may then repeat them.
+  Status held = snapshot ? Status::ok() : store.read([&](StoreReader& r) -> Status {
+    for (const auto& [origin, highest] : held_above.entries()) {
+      SHOPSYNC_TRY(r.for_each_change(origin, meta.knowledge.get(origin), [&](std::uint64_t counter, const RecordKey&) {
+        if (counter > highest || pull.held.size() >= kMaxPullHeld) return Scan::stop;
+        pull.held.push_back(Dot{origin, counter});
+        return Scan::next;
+      }));
+    }
+    return Status::ok();
+  });
+  if (!held) pull.held.clear();
   pull.credit = options.initial_credit;
   pull.snapshot = snapshot;
   const std::uint64_t now = wall.now_ms();
@@ -92,7 +105,8 @@ Status Replica::Impl::on_pull(NodeId from, const Pull& pull, Outbox& out) {
   }
   // A new Pull replaces any answer in progress: its knowledge says what the
   // puller has committed since, so nothing committed is sent again.
-  ps.answer = OutgoingAnswer{DeltaCursor(pull.snapshot ? VersionVector{} : pull.knowledge, meta.knowledge, pull.snapshot),
+  ps.answer = OutgoingAnswer{DeltaCursor(pull.snapshot ? VersionVector{} : pull.knowledge, meta.knowledge, held_above,
+                                         std::set<Dot>(pull.held.begin(), pull.held.end()), pull.snapshot),
                              std::min(pull.credit, options.max_credit)};
   SHOPSYNC_TRY(pump(from, out));
   maybe_pull(from, out);
@@ -128,6 +142,50 @@ Status Replica::Impl::on_snapshot_required(NodeId from, const SnapshotRequired& 
   return Status::ok();
 }
 
+// A record arrives with all its siblings, some of which may be above what
+// this batch completes for their origin (a later batch of the answer brings
+// the rest). Should the answer never come (its sender was restored from an
+// older copy and lost them), such a sibling would sit here above our
+// knowledge, never sent on. Knowledge may move over a held dot that directly
+// follows it (every dot up to it is then known here), and that is enough to
+// pass it on.
+Status Replica::Impl::close_over_held(StoreReader& r, const Batch& batch, VersionVector& knowledge) {
+  std::set<NodeId> origins;
+  for (const auto& [key, state] : batch.records) {
+    for (const Version& v : state.siblings) {
+      if (!knowledge.covers(v.dot)) origins.insert(v.dot.origin);
+    }
+  }
+  for (NodeId origin : origins) {
+    std::uint64_t known = knowledge.get(origin);
+    SHOPSYNC_TRY(r.for_each_change(origin, known, [&](std::uint64_t counter, const RecordKey&) {
+      if (counter != known + 1) return Scan::stop;
+      known = counter;
+      return Scan::next;
+    }));
+    knowledge.set(origin, known);
+  }
+  return Status::ok();
+}
+
+// held_above after committing `batch` with `knowledge`: raised by the batch's
+// versions above it, and an origin dropped once knowledge covers its entry.
+// (An entry may outlive the versions it stands for, superseded or removed
+// since: the cursor then finds nothing above knowledge.)
+VersionVector Replica::Impl::held_above_after(const Batch& batch, const VersionVector& knowledge) const {
+  VersionVector raised = held_above;
+  for (const auto& [key, state] : batch.records) {
+    for (const Version& v : state.siblings) {
+      if (!knowledge.covers(v.dot)) raised.set(v.dot.origin, std::max(raised.get(v.dot.origin), v.dot.counter));
+    }
+  }
+  VersionVector out;
+  for (const auto& [origin, counter] : raised.entries()) {
+    if (counter > knowledge.get(origin)) out.set(origin, counter);
+  }
+  return out;
+}
+
 Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   for (const auto& [key, state] : batch.records) {
     if (Status s = validate_key(key); !s) return Status::protocol("batch from peer: " + s.message());
@@ -151,6 +209,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   std::vector<std::pair<RecordKey, std::optional<RecordState>>> changed;
   std::vector<ConflictEntry> conflicts;
   VersionVector next_horizon;
+  VersionVector next_held_above;
   Status st = store.write([&](StoreWriter& w) -> Status {
     next = meta;
     next_horizon = horizon;
@@ -180,6 +239,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
     }
     if (!batch.snapshot) {
       next.knowledge = apply_completeness(meta.knowledge, batch);
+      SHOPSYNC_TRY(close_over_held(w, batch, next.knowledge));
     } else if (finishing) {
       // The last batch of a complete snapshot: every record the sender holds
       // has been received. A version we hold whose dot the sender knows, of a
@@ -217,6 +277,10 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       next_horizon.join(ps.snapshot->horizon);
       if (next_horizon != horizon) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, knowledge_to_text(next_horizon)));
     }
+    next_held_above = held_above_after(batch, next.knowledge);
+    if (next_held_above != held_above) {
+      SHOPSYNC_TRY(w.put(Table::settings, kHeldAboveKey, knowledge_to_text(next_held_above)));
+    }
     next.clock = std::max(meta.clock, hlc.last());
     if (next != meta) SHOPSYNC_TRY(w.put_node_meta(next));
     return Status::ok();
@@ -226,6 +290,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   const bool knowledge_grew = next.knowledge != meta.knowledge;
   meta = std::move(next);
   horizon = std::move(next_horizon);
+  held_above = std::move(next_held_above);
   ps.last_progress_ms = wall.now_ms();
   ps.stats.records_in += batch.records.size();
   ++ps.stats.batches_in;
@@ -278,13 +343,23 @@ void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, 
   if (peer == impl_->meta.node_id) return;  // a node never syncs with itself
   PeerState& ps = impl_->peer(peer);
   ps.stats.connected = true;
-  ps.stats.knowledge.join(their_knowledge);
+  // Replaced, not joined: what a peer said in an earlier session may be more
+  // than it knows now (its data directory was restored from an older copy).
+  // Keeping the old claim would make us pull forever for writes it lost.
+  // Within a session its knowledge only grows (Pull, Notify join).
+  ps.stats.knowledge = their_knowledge;
   ps.knowledge_dirty = true;
   ps.answer.reset();
   ps.snapshot.reset();
   ps.stats.snapshot_in_progress = false;
   ps.stats.pull_in_flight = false;
   impl_->maybe_pull(peer, out);
+  // A peer below our horizon is told at once rather than when it pulls: if we
+  // are below its horizon too (it removed tombstones while we were restored
+  // from an older copy, or we while it was), neither would ever pull from the
+  // other. It takes a snapshot from us; then we may pull from it (and take one
+  // in turn if it sends us SnapshotRequired).
+  if (!ps.stats.knowledge.covers(impl_->horizon)) out.send(peer, SnapshotRequired{impl_->horizon});
 }
 
 void Replica::peer_disconnected(NodeId peer) {

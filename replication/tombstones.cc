@@ -25,6 +25,14 @@ Status Replica::Impl::load_persisted() {
       if (!vv) return vv.status().context("tombstone horizon");
       horizon = std::move(*vv);
     }
+    for (auto [key, into] : {std::pair{kWritersKey, &writers}, std::pair{kHeldAboveKey, &held_above}}) {
+      auto text = r.get(Table::settings, key);
+      if (!text) return text.status();
+      if (!*text) continue;
+      auto vv = knowledge_from_text(**text);
+      if (!vv) return vv.status().context(std::string(key));
+      *into = std::move(*vv);
+    }
     Status failure;
     SHOPSYNC_TRY(r.for_each(Table::settings, [&](std::string_view key, std::string_view value) {
       if (key.substr(0, kPeerKeyPrefix.size()) != kPeerKeyPrefix) return Scan::next;

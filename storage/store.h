@@ -3,7 +3,7 @@
 // A Store is a set of tables behind transactions. The LMDB implementation
 // (storage/lmdb_store.h) is the real one; storage/memory_store.h is the fake the
 // simulator may use for speed. Everything that must be atomic (a batch of
-// records with the knowledge it advances; a local write with the node counter)
+// records with the knowledge it advances; a local write with the node meta)
 // goes through one write() call.
 //
 // Thread-safety: a Store may be read from any thread; write() must be called
@@ -28,7 +28,11 @@ namespace shopsync {
 // Node meta (DESIGN.md, "Storage"). Written by the replication core.
 struct NodeMeta {
   NodeId node_id = 0;
-  std::uint64_t counter = 0;  // last dot counter this node used
+  // Writes made at this node, under all its writer ids (docs/replication.md,
+  // "Writer ids"); a statistic, not a dot counter. Stores written before
+  // writer ids used the node id as the only origin: there it is that origin's
+  // last counter, which is the same number.
+  std::uint64_t counter = 0;
   VersionVector knowledge;    // per origin, the counter up to which every dot is known
   Hlc clock = 0;              // last HLC reading issued or seen
   std::string cluster;

@@ -253,7 +253,7 @@ struct NodeStatus {
   std::string public_key;
   std::string version;
   VersionVector knowledge;
-  std::uint64_t counter = 0;  // this node's last dot counter
+  std::uint64_t counter = 0;  // writes made at this node (all its writer ids)
   Hlc clock = 0;
   std::vector<CollectionCount> collections;
   std::vector<PendingChanges> pending;

@@ -351,7 +351,7 @@ Result<NodeStatus> ReplicaBackend::status() {
   s.node_id = replica_.id();
   s.cluster = replica_.cluster();
   s.knowledge = replica_.knowledge();
-  s.counter = s.knowledge.get(s.node_id);
+  s.counter = replica_.local_writes();
   s.clock = replica_.clock();
   auto counts = record_counts();
   if (!counts) return counts.status();

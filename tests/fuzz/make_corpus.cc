@@ -99,7 +99,7 @@ void wire_frames() {
   write("wire_frame", "hello", wire::encode(hello));
   write("wire_frame", "heartbeat", wire::encode(wire::Heartbeat{1'750'000'000'000ULL}));
   write("wire_frame", "error", wire::encode(wire::Error{2, "unknown message type 99"}));
-  write("wire_frame", "pull", wire::encode(Pull{knowledge(), 4, false}));
+  write("wire_frame", "pull", wire::encode(Pull{knowledge(), 4, false, {Dot{0xB2, 12}}}));
   Batch batch;
   batch.records.push_back({RecordKey{"customers", "CUST_001"}, state_one()});
   batch.records.push_back({RecordKey{"customers", "CUST_002"}, state_conflict()});

@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(every_message_round_trips) {
   hello.knowledge.set(9, 3);
   hello.clock_ms = 1700000000123ull;
   hello.listen_port = 7460;
-  Pull pull{hello.knowledge, 4, true};
+  Pull pull{hello.knowledge, 4, true, {Dot{5, 12}, Dot{0xfedcba9876543210ull, 1}}};
   const std::vector<WireMessage> messages = {
       hello,          Heartbeat{99}, Error{3, "no common protocol version"}, pull, sample_batch(3),
       Credit{1},      Notify{hello.knowledge}, SnapshotRequired{hello.knowledge}, SnapshotRequired{}};

@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(put_then_get_returns_the_same_values) {
   FieldValues fields{{"name", str("Ada")}, {"age", uint8(36)}, {"nested", nested}, {"blob", binary},
                      {"none", std::string(1, static_cast<char>(0xc0))}};
   WriteResult w = f.put("customers", "CUST_001", fields);
-  BOOST_TEST(w.dot.origin == f.node->id());
+  BOOST_TEST(w.dot.origin == f.node->replica().writer());
   auto got = f.api().get({"customers", "CUST_001"});
   BOOST_REQUIRE_MESSAGE(got, got.status().to_string());
   BOOST_TEST((got->fields == fields));
@@ -284,7 +284,7 @@ BOOST_AUTO_TEST_CASE(conflicts_are_listed_and_resolved_by_pick_or_by_fields) {
   // Pick node 2's version of N1.
   Dot theirs;
   for (const auto& s : got->siblings) {
-    if (s.dot.origin == 2) theirs = s.dot;
+    if (s.dot.origin == (*other)->replica().writer()) theirs = s.dot;
   }
   auto picked = f.api().resolve(ResolveRequest{{"notes", "N1"}, theirs, std::nullopt});
   BOOST_REQUIRE_MESSAGE(picked, picked.status().to_string());
@@ -328,7 +328,8 @@ BOOST_AUTO_TEST_CASE(status_counts_records_and_pending_changes_per_peer) {
   BOOST_TEST(status->cluster == "test");
   BOOST_TEST(status->name == "test-node");
   BOOST_TEST((status->collections == std::vector<CollectionCount>{{"customers", 2}, {"orders", 1}}));
-  BOOST_TEST(status->knowledge.get(f.node->id()) == 3u);
+  BOOST_TEST(status->knowledge.get(f.node->replica().writer()) == 3u);
+  BOOST_TEST(status->counter == 3u);  // writes made at this node
   BOOST_REQUIRE(status->pending.size() == 1u);
   BOOST_TEST(status->pending[0].peer == 2u);
   BOOST_TEST(status->pending[0].total == 2u);

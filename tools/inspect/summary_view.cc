@@ -43,6 +43,8 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
     auto names = r.collections();
     if (!names) return names.status();
     const NodeId self = meta->has_value() ? (*meta)->node_id : 0;
+    auto own = detail::own_origins(r, self);
+    if (!own) return own.status();
     bool own_write = false, own_uplink = false;
     std::map<std::string, CollectionCounts> counts;
     for (const std::string& name : *names) {
@@ -56,7 +58,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
         }
         if (state.siblings.size() > 1) ++c.conflicted;
         for (const Version& v : state.siblings) {
-          if (v.dot.origin == self) {
+          if (own->count(v.dot.origin) != 0) {
             own_write = true;
             own_uplink = own_uplink || v.uplink_origin;
           }

@@ -56,6 +56,17 @@ Result<VersionVector> tombstone_horizon(StoreReader& r) {
   return *vv;
 }
 
+Result<std::set<NodeId>> own_origins(StoreReader& r, NodeId self) {
+  std::set<NodeId> out{self};
+  auto text = r.get(Table::settings, kWritersKey);
+  if (!text) return text.status();
+  if (!text->has_value()) return out;
+  auto vv = knowledge_from_text(**text);
+  if (!vv) return vv.status().context("the writer ids");
+  for (const auto& [origin, counter] : vv->entries()) out.insert(origin);
+  return out;
+}
+
 Status for_each_logged(StoreReader& r, const std::function<void(const ConflictEntry&)>& visit) {
   return r.for_each_conflict(0, [&](const ConflictEntry& e) {
     visit(e);

@@ -15,11 +15,15 @@ namespace shopsync::inspect::detail {
 // Settings keys the replication core persists (replication/replica.h).
 inline constexpr std::string_view kPeerKnowledgePrefix = "replication/peer/";
 inline constexpr std::string_view kHorizonKey = "replication/horizon";
+inline constexpr std::string_view kWritersKey = "replication/writers";
 
 // The persisted knowledge of each peer the replica knows (Table::settings).
 Result<std::map<NodeId, VersionVector>> peer_knowledge(StoreReader& r);
 // The tombstone horizon (empty when none was ever persisted).
 Result<VersionVector> tombstone_horizon(StoreReader& r);
+// The origins the node of this store wrote under: its writer ids and, for
+// writes made before writer ids, its node id `self` (docs/replication.md).
+Result<std::set<NodeId>> own_origins(StoreReader& r, NodeId self);
 
 // Walks the whole conflict log, oldest first.
 Status for_each_logged(StoreReader& r, const std::function<void(const ConflictEntry&)>& visit);

@@ -1,6 +1,6 @@
 // The deterministic simulator's suites (tests/replication/sim/simulator.h).
 //
-// Default: 2,000 seeds over four in-memory profiles plus 200 on real LMDB
+// Default: 2,500 seeds over five in-memory profiles plus 250 on real LMDB
 // stores. SHOPSYNC_SIM_SEEDS=N runs N seeds per in-memory profile group
 // (the long mode: SHOPSYNC_SIM_SEEDS=100000). SHOPSYNC_SEED=S replays seed S
 // of a profile: SHOPSYNC_SEED=S ctest -R <profile> -V.
@@ -17,8 +17,8 @@
 namespace shopsync::sim {
 namespace {
 
-constexpr std::uint64_t kDefaultTotalSeeds = 2000;
-constexpr std::uint64_t kMemoryProfiles = 4;
+constexpr std::uint64_t kDefaultTotalSeeds = 2500;
+constexpr std::uint64_t kMemoryProfiles = 5;
 
 std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
   const char* v = std::getenv(name);
@@ -57,7 +57,8 @@ void run_profile(const std::string& profile, std::uint64_t seeds, Make make) {
                              << total.conflicted_at_end << "; messages " << total.messages << " (dropped "
                              << total.dropped << ", duplicated " << total.duplicated << "), records sent "
                              << total.records_sent << "; crashes " << total.crashes << ", partitions "
-                             << total.partitions << ", snapshots " << total.snapshots << ", records erased "
+                             << total.partitions << ", restores " << total.restores << " (writes discarded "
+                             << total.writes_discarded << "), snapshots " << total.snapshots << ", records erased "
                              << total.records_erased << ", failed commits " << total.store_faults << "; invariant checks " << total.invariants_checked);
   BOOST_TEST(all_ok);
   BOOST_TEST(ran == seeds);
@@ -107,6 +108,17 @@ BOOST_AUTO_TEST_CASE(late_joiner_behind_tombstone_horizon) {
     c.forget_down_peers = true;
     c.hot_keys = 2;
     c.operations = 40;
+    return c;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(restored_backups) {
+  run_profile("restored_backups", per_profile(), [](std::uint64_t seed) {
+    SimConfig c;
+    c.nodes = 3 + static_cast<int>(seed % 3);
+    c.fault_rate = 0.3;
+    c.restored_backups = true;
+    c.operations = 50;
     return c;
   });
 }

@@ -8,8 +8,10 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
+#include "replication/knowledge_text.h"
 #include "replication/replica.h"
 #include "replication/strategy.h"
 #include "storage/faulty_store.h"
@@ -33,6 +35,8 @@ void SimStats::add(const SimStats& o) {
   records_sent += o.records_sent;
   crashes += o.crashes;
   partitions += o.partitions;
+  restores += o.restores;
+  writes_discarded += o.writes_discarded;
   snapshots += o.snapshots;
   records_erased += o.records_erased;
   store_faults += o.store_faults;
@@ -126,9 +130,69 @@ struct WriteRecord {
   bool deleted = false;
 };
 
+// A node's data directory as it was at some point (restored_backups).
+struct Backup {
+  std::unique_ptr<MemoryStore> store;
+  std::size_t superseded_conflicts = 0;  // size of the node's superseded_conflicts_ then
+};
+
+// Everything a store holds, as copying a stopped node's data directory keeps it.
+struct StoreCopy {
+  std::vector<std::pair<RecordKey, RecordState>> records;
+  std::optional<NodeMeta> meta;
+  std::vector<ConflictEntry> conflicts;
+  std::vector<std::tuple<Table, std::string, std::string>> rows;
+
+  Status read_from(StoreReader& r) {
+    auto names = r.collections();
+    if (!names) return names.status();
+    for (const std::string& name : *names) {
+      Status s = r.for_each_record(name, "", [&](const RecordKey& k, const RecordState& v) {
+        records.emplace_back(k, v);
+        return Scan::next;
+      });
+      if (!s) return s;
+    }
+    auto m = r.node_meta();
+    if (!m) return m.status();
+    meta = std::move(*m);
+    SHOPSYNC_TRY(r.for_each_conflict(0, [&](const ConflictEntry& e) {
+      conflicts.push_back(e);
+      return Scan::next;
+    }));
+    for (Table t : {Table::peers, Table::trusted_keys, Table::settings}) {
+      Status s = r.for_each(t, [&](std::string_view k, std::string_view v) {
+        rows.emplace_back(t, std::string(k), std::string(v));
+        return Scan::next;
+      });
+      if (!s) return s;
+    }
+    return Status::ok();
+  }
+
+  Status write_to(StoreWriter& w) const {
+    for (const auto& [k, v] : records) SHOPSYNC_TRY(w.put_record(k, v));
+    if (meta) SHOPSYNC_TRY(w.put_node_meta(*meta));
+    for (const ConflictEntry& e : conflicts) {
+      auto seq = w.append_conflict(e);
+      if (!seq) return seq.status();
+    }
+    for (const auto& [t, k, v] : rows) SHOPSYNC_TRY(w.put(t, k, v));
+    return Status::ok();
+  }
+};
+
+Result<std::unique_ptr<MemoryStore>> copy_store(Store& from) {
+  StoreCopy data;
+  SHOPSYNC_TRY(from.read([&](StoreReader& r) { return data.read_from(r); }));
+  auto copy = std::make_unique<MemoryStore>();
+  SHOPSYNC_TRY(copy->write([&](StoreWriter& w) { return data.write_to(w); }));
+  return copy;
+}
+
 class Sim {
  public:
-  explicit Sim(const SimConfig& c) : cfg_(c), rng_(c.seed) {}
+  explicit Sim(const SimConfig& c) : cfg_(c), rng_(c.seed), writer_ids_(c.seed ^ 0x9e3779b97f4a7c15ULL) {}
 
   SimResult run();
   void enqueue(int from, NodeId to, Message m);
@@ -162,6 +226,8 @@ class Sim {
   Status workload_step();
   Status write_op(int i);
   Status fault_op();
+  Status restore_op(int i);
+  bool superseded_by_a_kept_write(const Dot& dot) const;
   Status heal_and_quiesce();
   Result<Snapshot> dump(int i);
   bool converged();
@@ -172,6 +238,9 @@ class Sim {
 
   SimConfig cfg_;
   std::mt19937_64 rng_;
+  // Writer ids, drawn at every open as the daemon does, from the seed (and
+  // apart from rng_ so that the workload does not depend on them).
+  mutable std::mt19937_64 writer_ids_;
   std::uint64_t now_ = kEpoch;
   std::uint64_t next_tick_ = kEpoch + kTickMs;
   std::vector<SimNode> nodes_;
@@ -183,7 +252,10 @@ class Sim {
   bool ticks_ = true;
   std::uint64_t value_counter_ = 0;
   std::map<Dot, WriteRecord> written_;
-  std::set<Dot> seen_by_write_;  // dots some local write superseded while holding them
+  std::map<Dot, std::set<Dot>> superseded_by_;  // dot -> the local writes that superseded it while holding it
+  std::map<int, Backup> backups_;               // restored_backups: the last backup of each node
+  std::set<Dot> discarded_;                     // writes only the discarded part of a restored store held
+  int restores_ = 0;
   // Per node, the sibling sets some local write superseded while they were a conflict.
   std::vector<std::vector<std::pair<RecordKey, std::vector<Dot>>>> superseded_conflicts_;
   SimStats stats_;
@@ -202,6 +274,7 @@ ReplicaOptions Sim::options_for(int i) const {
   o.node_id = nodes_[i].id;
   o.cluster = "sim";
   o.uplink = nodes_[i].uplink;
+  o.draw_writer_id = [this] { return NodeId{writer_ids_()}; };
   for (const Collection& c : kCollections) o.strategies[c.name] = c.strategy;
   o.max_batch_records = 2;  // small batches: exercise credit, base/complete and resumption
   o.initial_credit = 2;
@@ -404,7 +477,7 @@ Status Sim::write_op(int i) {
   if (result->siblings.size() != 1) return Status::invalid("a local write left several siblings");
   const Dot dot = result->siblings[0].dot;
   written_[dot] = WriteRecord{key, result->siblings[0].deleted};
-  for (const Dot& d : pre) seen_by_write_.insert(d);
+  for (const Dot& d : pre) superseded_by_[d].insert(dot);
   if (pre.size() > 1) superseded_conflicts_[i].emplace_back(key, pre);
   return Status::ok();
 }
@@ -412,7 +485,7 @@ Status Sim::write_op(int i) {
 Status Sim::fault_op() {
   const int n = static_cast<int>(nodes_.size());
   const int i = static_cast<int>(uniform(static_cast<std::uint64_t>(n)));
-  switch (uniform(6)) {
+  switch (uniform(cfg_.restored_backups ? 10 : 6)) {
     case 0:  // crash
       if (nodes_[i].up && nodes_[i].joined) {
         crash(i);
@@ -449,12 +522,100 @@ Status Sim::fault_op() {
       nodes_[i].clock->set_skew(static_cast<std::int64_t>(uniform(2 * static_cast<std::uint64_t>(cfg_.max_skew_ms) + 1)) -
                                 cfg_.max_skew_ms);
       return Status::ok();
-    default:  // isolate one node
+    case 5:  // isolate one node
       side_[i] = 1 - side_[i];
       ++stats_.partitions;
       sync_links();
       return Status::ok();
+    case 6:
+    case 7: {  // back up a node's store
+      auto copy = copy_store(nodes_[i].inner());
+      if (!copy) return copy.status();
+      backups_[i] = Backup{std::move(*copy), superseded_conflicts_[i].size()};
+      trace_line("back up node " + std::to_string(i + 1));
+      return Status::ok();
+    }
+    default:  // 8, 9
+      return restore_op(i);
   }
+}
+
+// Node i's store goes back to its last backup; the node starts again cut off
+// from every peer and writes there. What only the discarded part held (no
+// other node has seen it) is lost for good, and says so in discarded_; every
+// other write must come back at the heal.
+Status Sim::restore_op(int i) {
+  auto it = backups_.find(i);
+  if (it == backups_.end() || !nodes_[i].joined) return Status::ok();
+  if (nodes_[i].up) crash(i);
+  auto copy = copy_store(*it->second.store);
+  if (!copy) return copy.status();
+  nodes_[i].memory = std::move(*copy);
+  // A write survives when the restored store or another node has it in the
+  // record's context (it holds it, or a version it holds superseded it, even
+  // above its knowledge), or it is a tombstone that a node removed (in its
+  // horizon). Knowledge alone does not count: it passes over dots that were
+  // superseded at the sender by a write still on its way, which the restore
+  // may have discarded with them.
+  std::vector<VersionVector> horizons;
+  std::map<RecordKey, std::vector<VersionVector>> contexts;
+  for (int j = 0; j < static_cast<int>(nodes_.size()); ++j) {
+    if (j != i && !nodes_[j].joined) continue;
+    StoreCopy data;
+    SHOPSYNC_TRY(nodes_[j].inner().read([&](StoreReader& r) { return data.read_from(r); }));
+    for (const auto& [table, key, value] : data.rows) {
+      if (table != Table::settings || key != "replication/horizon") continue;
+      auto horizon = knowledge_from_text(value);
+      if (!horizon) return horizon.status();
+      horizons.push_back(std::move(*horizon));
+    }
+    for (const auto& [k, v] : data.records) contexts[k].push_back(v.context);
+  }
+  std::set<Dot> gone;  // found nowhere
+  for (const auto& [dot, w] : written_) {
+    auto covers = [&](const VersionVector& vv) { return vv.covers(dot); };
+    const std::vector<VersionVector>& of_key = contexts[w.key];
+    const bool somewhere = std::any_of(of_key.begin(), of_key.end(), covers) ||
+                           (w.deleted && std::any_of(horizons.begin(), horizons.end(), covers));
+    if (!somewhere) gone.insert(dot);
+  }
+  // ... unless a write that superseded it survives (its record may have been
+  // erased since, by the removal of a later tombstone): then it was seen.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto g = gone.begin(); g != gone.end();) {
+      auto by = superseded_by_.find(*g);
+      const bool seen = by != superseded_by_.end() && std::any_of(by->second.begin(), by->second.end(), [&](const Dot& d) {
+        return gone.count(d) == 0 && discarded_.count(d) == 0;
+      });
+      if (seen) {
+        g = gone.erase(g);
+        changed = true;
+      } else {
+        ++g;
+      }
+    }
+  }
+  for (const Dot& dot : gone) {
+    if (discarded_.insert(dot).second) ++stats_.writes_discarded;
+  }
+  // The node's log of conflicts it settled goes back with its store.
+  superseded_conflicts_[i].resize(std::min(superseded_conflicts_[i].size(), it->second.superseded_conflicts));
+  ++restores_;
+  ++stats_.restores;
+  trace_line("restore node " + std::to_string(i + 1) + " from its backup, alone");
+  side_[i] = 2;  // its peers are out of reach
+  SHOPSYNC_TRY(open_node(i));
+  sync_links();
+  const std::uint64_t writes = 1 + uniform(3);
+  for (std::uint64_t k = 0; k < writes; ++k) SHOPSYNC_TRY(write_op(i));
+  return Status::ok();
+}
+
+bool Sim::superseded_by_a_kept_write(const Dot& dot) const {
+  auto it = superseded_by_.find(dot);
+  if (it == superseded_by_.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(), [&](const Dot& w) { return discarded_.count(w) == 0; });
 }
 
 Status Sim::workload_step() {
@@ -506,7 +667,12 @@ Status Sim::heal_and_quiesce() {
   // periodic pulls repair what the faults lost.
   const std::uint64_t deadline = now_ + 600'000;
   while (!converged()) {
-    if (now_ > deadline) return Status::io_error("no convergence within 600 simulated seconds after the heal");
+    if (now_ > deadline) {
+      std::string knowledge;
+      for (const SimNode& sn : nodes_) knowledge += " node " + std::to_string(sn.id) + " " + knowledge_text(sn.replica->knowledge());
+      for (const auto& [when, e] : in_flight_) knowledge += " | in flight " + std::to_string(e.from) + "->" + std::to_string(e.to) + " type " + std::to_string(e.message.index());
+      return Status::io_error("no convergence within 600 simulated seconds after the heal;" + knowledge);
+    }
     SHOPSYNC_TRY(advance_to(now_ + 500));
   }
   // Let tombstone removal settle everywhere: past the retention, a scan and a
@@ -542,6 +708,7 @@ std::string Sim::check_invariants() {
     if (!d) return "reading node " + std::to_string(i + 1) + ": " + d.status().to_string();
     states.push_back(std::move(*d));
   }
+  if (states.empty()) return "no nodes";
   // 1. Identical replicas: states (siblings and contexts), knowledge, visible values.
   for (int i = 1; i < n; ++i) {
     ++stats_.invariants_checked;
@@ -574,10 +741,12 @@ std::string Sim::check_invariants() {
       }
     }
   }
-  // 2. Sibling counts bounded: one per writer at most.
+  // 2. Sibling counts bounded: one per node at most, plus one per restore
+  // (a restored node's new write is concurrent with what it wrote after the
+  // backup).
   for (const auto& [k, v] : states[0]) {
     ++stats_.invariants_checked;
-    if (v.siblings.size() > static_cast<std::size_t>(n)) return describe(k) + " has more siblings than nodes";
+    if (v.siblings.size() > static_cast<std::size_t>(n + restores_)) return describe(k) + " has more siblings than nodes";
     if (v.siblings.size() > 1) ++stats_.conflicted_at_end;
   }
   // Conflict logs of every node.
@@ -641,14 +810,18 @@ std::string Sim::check_invariants() {
     }
   }
   // 5. Nothing silently lost: every write is visible (a live sibling), or was
-  // superseded by a write made while holding it, or is a removed tombstone.
+  // superseded by a write made while holding it (and not itself discarded by
+  // a restore), or is a removed tombstone. A write that only the discarded
+  // part of a restored store held (no other node had seen it) is the one
+  // thing a restore may lose.
   for (const auto& [dot, w] : written_) {
     ++stats_.invariants_checked;
+    if (discarded_.count(dot) != 0) continue;
     auto it = states[0].find(w.key);
     const bool live = it != states[0].end() &&
                       std::any_of(it->second.siblings.begin(), it->second.siblings.end(),
                                   [&](const Version& v) { return v.dot == dot; });
-    if (live || seen_by_write_.count(dot) != 0) continue;
+    if (live || superseded_by_a_kept_write(dot)) continue;
     const bool removed_tombstone =
         w.deleted && std::any_of(nodes_.begin(), nodes_.end(),
                                  [&](const SimNode& sn) { return sn.replica->tombstone_horizon().covers(dot); });

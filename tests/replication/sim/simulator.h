@@ -33,6 +33,10 @@ struct SimConfig {
   std::int64_t max_skew_ms = 3000;
   bool late_joiner = false;   // the last node joins only at the heal, after others removed tombstones
   bool forget_down_peers = false;  // nodes forget a crashed peer (operator), letting tombstones go
+  // Nodes back up their store (a copy of the data directory) and are later
+  // restored from that older copy, isolated from every peer, and write there
+  // before the heal. In-memory stores only.
+  bool restored_backups = false;
   // Wrap each store in a FaultyStore that runs every write body twice (as a
   // map growth does) and fails this share of commits.
   double store_faults = 0;
@@ -54,6 +58,8 @@ struct SimStats {
   std::uint64_t records_sent = 0;
   std::uint64_t crashes = 0;
   std::uint64_t partitions = 0;
+  std::uint64_t restores = 0;            // stores replaced by an older backup of themselves
+  std::uint64_t writes_discarded = 0;    // writes only the discarded part of a restored store held
   std::uint64_t snapshots = 0;           // SnapshotRequired answers
   std::uint64_t records_erased = 0;      // by tombstone removal or snapshot purge, all nodes
   std::uint64_t store_faults = 0;         // commits failed on purpose

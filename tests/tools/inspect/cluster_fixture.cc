@@ -18,7 +18,7 @@ std::uint64_t wall_now() {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-Dot sibling_from(Replica& r, const RecordKey& key, NodeId origin) {
+Dot sibling_from(Replica& r, const RecordKey& key, NodeId origin) {  // origin: a writer id
   auto got = r.get(key);
   BOOST_REQUIRE(got && got->has_value());
   for (const auto& v : (*got)->siblings) {
@@ -81,10 +81,10 @@ ClusterFixture::ClusterFixture(const std::filesystem::path& root)
   put(*a, "customers", "C2", "name", "Bo from A");
   put(*b, "customers", "C2", "name", "Bo from B");
   sync();
-  c1_a = sibling_from(**a, {"customers", "C1"}, kNodeA);
-  c1_b = sibling_from(**a, {"customers", "C1"}, kNodeB);
-  c2_winner = sibling_from(**a, {"customers", "C2"}, kNodeB);
-  c2_loser = sibling_from(**a, {"customers", "C2"}, kNodeA);
+  c1_a = sibling_from(**a, {"customers", "C1"}, (*a)->writer());
+  c1_b = sibling_from(**a, {"customers", "C1"}, (*b)->writer());
+  c2_winner = sibling_from(**a, {"customers", "C2"}, (*b)->writer());
+  c2_loser = sibling_from(**a, {"customers", "C2"}, (*a)->writer());
 
   // A resolves C2 by hand, choosing B's value.
   clock_a.advance(60'000);
@@ -103,8 +103,8 @@ ClusterFixture::ClusterFixture(const std::filesystem::path& root)
   clock_b.set(now_ms - 60'000);
   put(*a, "orders", "O2", "total", "99.00");
   put(*b, "orders", "O3", "total", "7.00");
-  o2 = sibling_from(**a, {"orders", "O2"}, kNodeA);
-  o3 = sibling_from(**b, {"orders", "O3"}, kNodeB);
+  o2 = sibling_from(**a, {"orders", "O2"}, (*a)->writer());
+  o3 = sibling_from(**b, {"orders", "O3"}, (*b)->writer());
 
   // What shopsyncd would have persisted about its peers.
   PeerRecord peer_b;

@@ -35,8 +35,8 @@ BOOST_AUTO_TEST_CASE(summary_shows_identity_counts_conflicts_tombstones_and_stor
   BOOST_TEST(doc["node"]["cluster"] == "shop");
   BOOST_TEST(doc["node"]["role"] == "peer");
   BOOST_TEST(doc["node"]["role_source"] == "own_writes");
-  BOOST_TEST(doc["knowledge"][hex16(kNodeA)] == (*f.a)->knowledge().get(kNodeA));
-  BOOST_TEST(doc["knowledge"][hex16(kNodeB)] == (*f.a)->knowledge().get(kNodeB));
+  BOOST_TEST(doc["knowledge"][hex16((*f.a)->writer())] == (*f.a)->knowledge().get((*f.a)->writer()));
+  BOOST_TEST(doc["knowledge"][hex16((*f.b)->writer())] == (*f.a)->knowledge().get((*f.b)->writer()));
   const json* customers = find_by(doc["collections"], "name", "customers");
   BOOST_REQUIRE(customers);
   BOOST_TEST((*customers)["records"] == 2);     // C1, C2 (C3 is a tombstone)
@@ -142,8 +142,8 @@ BOOST_AUTO_TEST_CASE(record_shows_visible_value_siblings_vector_and_history) {
   BOOST_REQUIRE(sa);
   BOOST_TEST((*sa)["fields"]["name"] == "Ana from A");
   BOOST_TEST((*sa)["winner"] == false);
-  BOOST_TEST(doc["version_vector"][hex16(kNodeA)] == f.c1_a.counter);
-  BOOST_TEST(doc["version_vector"][hex16(kNodeB)] == f.c1_b.counter);
+  BOOST_TEST(doc["version_vector"][hex16(f.c1_a.origin)] == f.c1_a.counter);
+  BOOST_TEST(doc["version_vector"][hex16(f.c1_b.origin)] == f.c1_b.counter);
   BOOST_REQUIRE(doc["history"].size() == 1u);
   BOOST_TEST(doc["history"][0]["strategy"] == "newest_wins");
   BOOST_TEST(doc["history"][0]["siblings"].size() == 2u);
@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(conflicts_lists_open_and_resolved_with_losing_values) {
   BOOST_TEST(res["losers"][0]["dot"] == dot_str(f.c2_loser.origin, f.c2_loser.counter));
   BOOST_TEST(res["losers"][0]["fields"]["name"] == "Bo from A");
   // Resolved by A's manual write, which carries B's value.
-  BOOST_TEST(res["current"]["dot"].get<std::string>().rfind(hex16(kNodeA), 0) == 0u);
+  BOOST_TEST(res["current"]["dot"].get<std::string>().rfind(hex16((*f.a)->writer()), 0) == 0u);
   BOOST_TEST(res["current"]["deleted"] == false);
 
   auto text = inspect({f.dir_a.string(), "conflicts"});
