@@ -510,12 +510,14 @@ void Node::persist_peers(bool all) {
 std::string Node::describe_writers(const std::vector<NodeId>& origins) const {
   if (origins.empty()) return "unknown (its versions do not read either)";
   std::string out;
+  bool own = false;
   for (NodeId origin : origins) {
-    if (!out.empty()) out += ", ";
-    if (origin == replica_->id()) {
-      out += "this node";
+    if (replica_->is_own_origin(origin)) {
+      if (!own) out += out.empty() ? "this node" : ", this node";
+      own = true;
       continue;
     }
+    if (!out.empty()) out += ", ";
     auto it = known_.find(origin);
     if (it != known_.end() && !it->second.name.empty()) out += it->second.name + " ";
     out += "(node " + api::format_node_id(origin) + ")";

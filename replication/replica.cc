@@ -394,6 +394,9 @@ Result<std::optional<VisibleRecord>> Replica::get(const RecordKey& key) {
 }
 
 NodeId Replica::id() const { return impl_->meta.node_id; }
+bool Replica::is_own_origin(NodeId origin) const {
+  return origin == impl_->meta.node_id || origin == impl_->writer || impl_->writers.get(origin) != 0;
+}
 NodeId Replica::writer() const { return impl_->writer; }
 std::uint64_t Replica::local_writes() const { return impl_->meta.counter; }
 const std::string& Replica::cluster() const { return impl_->meta.cluster; }

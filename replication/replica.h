@@ -211,6 +211,8 @@ class Replica {
   NodeId id() const;
   // The origin of the dots this Replica issues (new at every open()).
   NodeId writer() const;
+  // Whether `origin` is a writer id this node has written under (or its node id).
+  bool is_own_origin(NodeId origin) const;
   // Writes made at this node, all writer ids together (NodeMeta::counter).
   std::uint64_t local_writes() const;
   const std::string& cluster() const;
