@@ -4,6 +4,7 @@
 // nothing here asserts a timing.
 #pragma once
 
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -36,6 +37,35 @@ struct Registration {
 
 // The median of `values` (REQUIRES: not empty).
 double median(std::vector<double> values);
+
+// Runs `run_once(i)` for i = 1..runs, printing each run's figures with
+// `print` as it ends. nullopt (after a line on stderr naming `bench`) when a
+// run fails (its `ok` is false).
+template <class RunOnce, class Print>
+auto repeat_runs(const char* bench, std::size_t runs, RunOnce run_once, Print print)
+    -> std::optional<std::vector<decltype(run_once(std::size_t{1}))>> {
+  std::vector<decltype(run_once(std::size_t{1}))> results;
+  for (std::size_t i = 1; i <= runs; ++i) {
+    auto r = run_once(i);
+    if (!r.ok) {
+      std::fprintf(stderr, "%s: run %zu failed\n", bench, i);
+      return std::nullopt;
+    }
+    std::printf("run %zu:\n", i);
+    print(r);
+    std::fflush(stdout);
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+// The median over `runs` of one figure of each.
+template <class Run, class Figure>
+double median_of(const std::vector<Run>& runs, Figure figure) {
+  std::vector<double> v;
+  for (const auto& r : runs) v.push_back(static_cast<double>(figure(r)));
+  return median(v);
+}
 // The p-quantile (0..1) of `values`, nearest rank (REQUIRES: not empty).
 double percentile(std::vector<double> values, double p);
 

@@ -282,24 +282,11 @@ void print_run(const RunResult& r) {
 int sync_main(const std::vector<std::string>& args) {
   auto o = parse(args);
   if (!o) return kBadUsage;
-  std::vector<RunResult> results;
-  for (std::size_t i = 0; i < o->runs; ++i) {
-    RunResult r = run_once(*o, i + 1);
-    if (!r.ok) {
-      std::fprintf(stderr, "sync: run %zu failed\n", i + 1);
-      return 1;
-    }
-    std::printf("run %zu:\n", i + 1);
-    print_run(r);
-    std::fflush(stdout);
-    results.push_back(r);
-  }
+  auto runs = repeat_runs("sync", o->runs, [&](std::size_t i) { return run_once(*o, i); }, print_run);
+  if (!runs) return 1;
+  const std::vector<RunResult>& results = *runs;
   if (results.size() > 1) {
-    auto med = [&](auto field) {
-      std::vector<double> v;
-      for (const auto& r : results) v.push_back(field(r));
-      return median(v);
-    };
+    auto med = [&](auto figure) { return median_of(results, figure); };
     std::printf("median of %zu runs (%zu records):\n", results.size(), o->records);
     std::printf("  initial sync: %.0f records/s\n", med([](const RunResult& r) { return r.records_per_s; }));
     std::printf("  anon memory B at 10%%/50%%/100%%: %.0f / %.0f / %.0f MiB; peak RSS A %.0f MiB, B %.0f MiB\n",
