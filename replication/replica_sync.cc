@@ -41,7 +41,9 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
   // What we hold above our knowledge, so that it is not sent again. Should
   // the read fail, the Pull goes without: the answer may then repeat them.
   Status held = snapshot ? Status::ok() : store.read([&](StoreReader& r) -> Status {
-    for (const auto& [origin, highest] : held_above.entries()) {
+    for (const auto& entry : held_above.entries()) {
+      const NodeId origin = entry.first;  // named, not bound: clang 14 cannot capture bindings
+      const std::uint64_t highest = entry.second;
       SHOPSYNC_TRY(r.for_each_change(origin, meta.knowledge.get(origin), [&](std::uint64_t counter, const RecordKey&) {
         if (counter > highest || pull.held.size() >= kMaxPullHeld) return Scan::stop;
         pull.held.push_back(Dot{origin, counter});
