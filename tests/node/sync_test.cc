@@ -120,7 +120,8 @@ BOOST_AUTO_TEST_CASE(a_dead_peer_is_noticed_and_the_pair_reconnects) {
   b.start();
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return state_at_a() == "connected"; }, 15s), a.log());
   put_name(a, "customers", "AFTER_RESTART", "reconnected");
-  BOOST_TEST(wait_until([&] { return has_name(b, "customers", "AFTER_RESTART", "reconnected"); }, 15s));
+  BOOST_TEST(wait_until([&] { return has_name(b, "customers", "AFTER_RESTART", "reconnected"); }, 15s),
+             "a:\n" << a.log() << "\nb:\n" << b.log());
 }
 
 BOOST_AUTO_TEST_CASE(three_nodes_replicate) {
