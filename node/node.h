@@ -168,6 +168,7 @@ class Node {
   Target* target_by_id(std::uint64_t id);
   bool prefers_outbound(NodeId peer) const { return replica_->id() < peer; }
   wire::Hello make_hello() const;
+  void say_hello(Link& link);  // sends our HELLO and remembers what it told
   std::uint64_t now_ms() { return clock_.now_ms(); }
   std::vector<std::string> candidate_keys(const Target& target);
   bool is_trusted(std::string_view key) const;

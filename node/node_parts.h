@@ -42,6 +42,7 @@ struct Node::Link {
   std::uint64_t last_recv_ms = 0;
   std::uint64_t last_send_ms = 0;
   std::uint64_t hello_sent_ms = 0;
+  VersionVector told;  // the knowledge our last HELLO on it gave the peer
   std::string describe() const;
 };
 

@@ -70,6 +70,12 @@ wire::Hello Node::make_hello() const {
   return h;
 }
 
+void Node::say_hello(Link& link) {
+  wire::Hello hello = make_hello();
+  link.told = hello.knowledge;
+  send_frame(link, hello);
+}
+
 // ---- links ------------------------------------------------------------------
 
 Node::Link& Node::new_inbound_link(const std::string& routing_id, const std::string& key) {
@@ -128,7 +134,7 @@ void Node::dial(Target& target) {
     links_.emplace(link->id, std::move(link));
     SHOPSYNC_LOG(debug, "dialing " << target.address.to_string() << " (" << ref.describe() << ")");
     // Queued by ZeroMQ until the connection (and CURVE handshake) is up.
-    send_frame(ref, make_hello());
+    say_hello(ref);
   }
 }
 
@@ -162,7 +168,7 @@ void Node::close_link(std::uint64_t link_id, const std::string& why, bool failed
     if (other->established && other->peer == link->peer) {
       s->second->link = id;
       replica_->peer_disconnected(link->peer);
-      replica_->peer_connected(link->peer, known_[link->peer].knowledge, outbox());
+      replica_->peer_connected(link->peer, known_[link->peer].knowledge, other->told, outbox());
       flush_outbox();
       return;
     }
@@ -326,7 +332,7 @@ void Node::handle_error(Link& link, const wire::Error& error) {
     if (now - link.hello_sent_ms >= 1000) {
       SHOPSYNC_LOG(info, who << " does not know this connection (it restarted?): saying HELLO again");
       link.hello_sent_ms = now;
-      send_frame(link, make_hello());
+      say_hello(link);
     }
     return;
   }
@@ -383,7 +389,7 @@ void Node::handle_hello(Link& link, const wire::Hello& hello, const std::string&
       }
     }
   }
-  if (!link.outbound) send_frame(link, make_hello());
+  if (!link.outbound) say_hello(link);
   link.version = common;
   establish(link, hello);
 }
@@ -460,7 +466,7 @@ void Node::establish(Link& link, const wire::Hello& hello) {
     SHOPSYNC_LOG(info, "connected to peer '" << hello.name << "' (" << hex_id(peer) << ", " << to_string(hello.role)
                                              << ", " << (rec.address.empty() ? "?" : rec.address) << ", "
                                              << (link.outbound ? "our connection" : "its connection") << ")");
-    replica_->peer_connected(peer, hello.knowledge, outbox());
+    replica_->peer_connected(peer, hello.knowledge, link.told, outbox());
     flush_outbox();
     return;
   }
@@ -468,7 +474,7 @@ void Node::establish(Link& link, const wire::Hello& hello) {
   if (session.link == link.id) {
     // A HELLO again on the same link: the peer restarted its side of the conversation.
     replica_->peer_disconnected(peer);
-    replica_->peer_connected(peer, hello.knowledge, outbox());
+    replica_->peer_connected(peer, hello.knowledge, link.told, outbox());
     flush_outbox();
     return;
   }
@@ -494,7 +500,7 @@ void Node::establish(Link& link, const wire::Hello& hello) {
     }
   }
   replica_->peer_disconnected(peer);
-  replica_->peer_connected(peer, hello.knowledge, outbox());
+  replica_->peer_connected(peer, hello.knowledge, link.told, outbox());
   flush_outbox();
 }
 

@@ -191,8 +191,15 @@ class Replica {
 
   // ---- peers
   // After the node's HELLO exchange with `peer`: pulls at once if the peer
-  // knows something we do not.
-  void peer_connected(NodeId peer, const VersionVector& their_knowledge, Outbox& out);
+  // knows something we do not. `told` is the knowledge our HELLO gave the
+  // peer; if ours has grown since, the peer gets a Notify (a write between
+  // our HELLO and now notified no one, and the peer has just replaced what
+  // earlier Notifies told it with that HELLO's knowledge).
+  void peer_connected(NodeId peer, const VersionVector& their_knowledge, const VersionVector& told, Outbox& out);
+  // The same when the peer heard our knowledge as it is now.
+  void peer_connected(NodeId peer, const VersionVector& their_knowledge, Outbox& out) {
+    peer_connected(peer, their_knowledge, knowledge(), out);
+  }
   // Ends any answer in progress toward the peer; its knowledge is kept (and
   // still holds back tombstone removal until forget_peer()).
   void peer_disconnected(NodeId peer);

@@ -341,7 +341,8 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
 
 // ---- Replica entry points
 
-void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, Outbox& out) {
+void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, const VersionVector& told,
+                             Outbox& out) {
   if (peer == impl_->meta.node_id) return;  // a node never syncs with itself
   PeerState& ps = impl_->peer(peer);
   ps.stats.connected = true;
@@ -355,6 +356,7 @@ void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, 
   ps.snapshot.reset();
   ps.stats.snapshot_in_progress = false;
   ps.stats.pull_in_flight = false;
+  if (told != impl_->meta.knowledge) out.send(peer, Notify{impl_->meta.knowledge});
   impl_->maybe_pull(peer, out);
   // A peer below our horizon is told at once rather than when it pulls: if we
   // are below its horizon too (it removed tombstones while we were restored
