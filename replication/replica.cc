@@ -99,6 +99,13 @@ PeerState& Replica::Impl::peer(NodeId id) {
   return ps;
 }
 
+void Replica::Impl::rewritten(const RecordKey& key, const RecordState& before, const RecordState& after,
+                              std::optional<NodeId> except) {
+  for (auto& entry : peers) {
+    if (entry.second.answer && entry.first != except) entry.second.answer->cursor.rewritten(key, before, after);
+  }
+}
+
 void Replica::Impl::notify_peers(Outbox& out, std::optional<NodeId> except) {
   for (const auto& [id, ps] : peers) {
     if (ps.stats.connected && id != except) out.send(id, Notify{meta.knowledge});
@@ -161,12 +168,14 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
     NodeMeta next;
     std::uint64_t next_issued = 0;
     std::vector<std::optional<RecordState>> written;
+    std::vector<RecordState> overwritten;
     std::vector<Status> errors;
     Status st = store.write([&](StoreWriter& w) -> Status {
       // The body may run more than once: start from scratch each time.
       next = meta;
       next_issued = issued;
       written.assign(steps.size(), std::nullopt);
+      overwritten.assign(steps.size(), RecordState{});
       errors.assign(steps.size(), Status::ok());
       for (std::size_t i = 0; i < steps.size(); ++i) {
         const LocalStep& step = steps[i];
@@ -210,6 +219,7 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
         next.clock = std::max(next.clock, nows[i]);
         next.knowledge.advance(dot);
         written[i] = std::move(state);
+        overwritten[i] = std::move(base);
       }
       if (next == meta) return Status::ok();  // nothing applied
       VersionVector next_writers = writers;
@@ -230,6 +240,7 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
       } else if (!errors[i]) {
         results.emplace_back(errors[i]);
       } else {
+        rewritten(steps[i].key, overwritten[i], *written[i]);
         VisibleRecord visible = make_visible(steps[i].key, *written[i]);
         out.changed(steps[i].key, &visible);
         results.emplace_back(std::move(visible));

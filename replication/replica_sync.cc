@@ -57,6 +57,7 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
   pull.snapshot = snapshot;
   const std::uint64_t now = wall.now_ms();
   ps.stats.pull_in_flight = true;
+  ps.claimed = VersionVector{};
   ps.last_pull_ms = now;
   ps.last_progress_ms = now;
   ps.answer_changed_data = false;
@@ -212,10 +213,15 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   std::vector<ConflictEntry> conflicts;
   VersionVector next_horizon;
   VersionVector next_held_above;
+  VersionVector next_claimed;
+  // What the records were before, for the answers in progress to other peers.
+  const bool answering = std::any_of(peers.begin(), peers.end(), [](const auto& p) { return p.second.answer.has_value(); });
+  std::vector<RecordState> overwritten;
   Status st = store.write([&](StoreWriter& w) -> Status {
     next = meta;
     next_horizon = horizon;
     changed.clear();
+    overwritten.clear();
     conflicts.clear();
     for (const auto& [key, remote] : batch.records) {
       bool unreadable = false;
@@ -229,6 +235,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       RecordState merged = merge_states(before, without_known_dropped(remote, before, meta.knowledge));
       if (merged == before) continue;
       SHOPSYNC_TRY(w.put_record(key, merged));
+      if (answering) overwritten.push_back(before);
       if (merged.siblings.size() > 1 && gained_sibling(before, merged)) {
         ConflictEntry entry = make_conflict_entry(key, merged, strategy_for(key.collection), options.tolerance_ms,
                                                   detected_at, meta.node_id);
@@ -240,7 +247,10 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       changed.emplace_back(key, std::move(merged));
     }
     if (!batch.snapshot) {
-      next.knowledge = apply_completeness(meta.knowledge, batch);
+      VersionVector claimed_so_far = meta.knowledge;
+      claimed_so_far.join(ps.claimed);
+      next_claimed = apply_completeness(claimed_so_far, batch);
+      if (!batch.more) next.knowledge = next_claimed;
       SHOPSYNC_TRY(close_over_held(w, batch, next.knowledge));
     } else if (finishing) {
       // The last batch of a complete snapshot: every record the sender holds
@@ -293,11 +303,13 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   meta = std::move(next);
   horizon = std::move(next_horizon);
   held_above = std::move(next_held_above);
+  ps.claimed = batch.more ? std::move(next_claimed) : VersionVector{};
   ps.last_progress_ms = wall.now_ms();
   ps.stats.records_in += batch.records.size();
   ++ps.stats.batches_in;
   ps.stats.last_sync_ms = ps.last_progress_ms;
   if (!changed.empty() || knowledge_grew) ps.answer_changed_data = true;
+  for (std::size_t i = 0; i < overwritten.size(); ++i) rewritten(changed[i].first, overwritten[i], *changed[i].second, from);
   for (const auto& [key, state] : changed) {
     if (state) {
       const VisibleRecord visible = make_visible(key, *state);
@@ -356,6 +368,7 @@ void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, 
   ps.snapshot.reset();
   ps.stats.snapshot_in_progress = false;
   ps.stats.pull_in_flight = false;
+  ps.claimed = VersionVector{};
   if (told != impl_->meta.knowledge) out.send(peer, Notify{impl_->meta.knowledge});
   impl_->maybe_pull(peer, out);
   // A peer below our horizon is told at once rather than when it pulls: if we
@@ -375,6 +388,7 @@ void Replica::peer_disconnected(NodeId peer) {
   ps.stats.snapshot_in_progress = false;
   ps.answer.reset();
   ps.snapshot.reset();
+  ps.claimed = VersionVector{};
 }
 
 Status Replica::receive(NodeId from, const Message& message, Outbox& out) {
