@@ -653,6 +653,33 @@ BOOST_AUTO_TEST_CASE(a_node_restored_from_an_old_backup_never_reuses_a_dot) {
   }
 }
 
+// Three replicas for the tests of an answer's claims: q (writer 10) wrote
+// r0..r3 and s (writer 20) took them; p (writer 30) is to pull from s, one
+// record per batch and one batch of credit at a time.
+struct Relay {
+  static ReplicaOptions options(NodeId writer) {
+    ReplicaOptions o;
+    o.max_batch_records = 1;
+    o.initial_credit = 1;
+    o.draw_writer_id = [writer] { return writer; };
+    return o;
+  }
+  Relay() : s(1, options(20)), p(2, options(30)), q(3, options(10)) {
+    for (int i = 0; i < 4; ++i) BOOST_REQUIRE(q->put({"c", "r" + std::to_string(i)}, fields({{"n", packed(i)}}), q.out));
+    Loopback qs;
+    qs.add(*q);
+    qs.add(*s);
+    qs.connect(*q, *s);
+    BOOST_REQUIRE(qs.pump());
+    q->peer_disconnected(1);
+    s->peer_disconnected(3);
+    sp.add(*s);
+    sp.add(*p);
+  }
+  Node s, p, q;
+  Loopback sp;
+};
+
 // An answer's claims reach the puller's knowledge only with its last batch.
 // Here q's dot 2 was superseded at s by s's own write, which s sends after
 // q's origin: the second batch claims q's dots up to 3 without carrying dot
@@ -660,41 +687,22 @@ BOOST_AUTO_TEST_CASE(a_node_restored_from_an_old_backup_never_reuses_a_dot) {
 // copy, its write lost): p must not know dot 2 without holding it, or q's
 // version would be dropped at p as "superseded here" for good.
 BOOST_AUTO_TEST_CASE(a_cut_answer_leaves_no_dot_known_but_missing) {
-  ReplicaOptions o;
-  o.max_batch_records = 1;
-  o.initial_credit = 1;
-  ReplicaOptions os = o, op = o, oq = o;
-  os.draw_writer_id = [] { return NodeId{20}; };
-  op.draw_writer_id = [] { return NodeId{30}; };
-  oq.draw_writer_id = [] { return NodeId{10}; };
-  Node s(1, os), p(2, op), q(3, oq);
-  for (int i = 0; i < 4; ++i) BOOST_REQUIRE(q->put({"c", "r" + std::to_string(i)}, fields({{"n", packed(i)}}), q.out));
-  Loopback qs;
-  qs.add(*q);
-  qs.add(*s);
-  qs.connect(*q, *s);
-  BOOST_REQUIRE(qs.pump());
-  BOOST_REQUIRE(s->put({"c", "r1"}, fields({{"n", packed(10)}}), s.out));
-  q->peer_disconnected(1);
-  s->peer_disconnected(3);
-
-  Loopback sp;
-  sp.add(*s);
-  sp.add(*p);
-  sp.connect(*s, *p);
-  sp.pump(6);  // Pull, batch r0, Credit, batch r2 (claims q:3), Credit, batch r3
-  BOOST_TEST(p->get({"c", "r2"})->has_value());
-  BOOST_TEST(!p->knowledge().covers(Dot{10, 2}));
-  s->peer_disconnected(2);
-  p->peer_disconnected(1);
+  Relay n;
+  BOOST_REQUIRE(n.s->put({"c", "r1"}, fields({{"n", packed(10)}}), n.s.out));
+  n.sp.connect(*n.s, *n.p);
+  n.sp.pump(6);  // Pull, batch r0, Credit, batch r2 (claims q:3), Credit, batch r3
+  BOOST_TEST(n.p->get({"c", "r2"})->has_value());
+  BOOST_TEST(!n.p->knowledge().covers(Dot{10, 2}));
+  n.s->peer_disconnected(2);
+  n.p->peer_disconnected(1);
 
   Loopback pq;
-  pq.add(*p);
-  pq.add(*q);
-  pq.connect(*p, *q);
+  pq.add(*n.p);
+  pq.add(*n.q);
+  pq.connect(*n.p, *n.q);
   BOOST_REQUIRE(pq.pump());
-  auto at_p = p->get({"c", "r1"});
-  auto at_q = q->get({"c", "r1"});
+  auto at_p = n.p->get({"c", "r1"});
+  auto at_q = n.q->get({"c", "r1"});
   BOOST_REQUIRE(at_p && at_p->has_value());
   BOOST_TEST(((*at_p)->siblings == (*at_q)->siblings));
 }
@@ -705,33 +713,14 @@ BOOST_AUTO_TEST_CASE(a_cut_answer_leaves_no_dot_known_but_missing) {
 // the old dot. Once the answer is over the puller holds the record, even if
 // the sender is never heard from again.
 BOOST_AUTO_TEST_CASE(a_record_rewritten_during_an_answer_is_sent_with_it) {
-  ReplicaOptions o;
-  o.max_batch_records = 1;
-  o.initial_credit = 1;
-  ReplicaOptions os = o, op = o, oq = o;
-  os.draw_writer_id = [] { return NodeId{20}; };
-  op.draw_writer_id = [] { return NodeId{30}; };
-  oq.draw_writer_id = [] { return NodeId{10}; };
-  Node s(1, os), p(2, op), q(3, oq);
-  for (int i = 0; i < 4; ++i) BOOST_REQUIRE(q->put({"c", "r" + std::to_string(i)}, fields({{"n", packed(i)}}), q.out));
-  Loopback qs;
-  qs.add(*q);
-  qs.add(*s);
-  qs.connect(*q, *s);
-  BOOST_REQUIRE(qs.pump());
-  q->peer_disconnected(1);
-  s->peer_disconnected(3);
-
-  Loopback sp;
-  sp.add(*s);
-  sp.add(*p);
-  sp.connect(*s, *p);
-  sp.pump(2);  // Pull, batch r0
-  auto ps = sp.port(1);
-  BOOST_REQUIRE(s->put({"c", "r2"}, fields({{"n", packed(20)}}), ps));
-  for (int step = 0; step < 100 && p->knowledge().get(10) < 4; ++step) sp.pump(1);
-  BOOST_REQUIRE(p->knowledge().get(10) == 4u);  // the answer is over
-  auto r2 = p->get({"c", "r2"});
+  Relay n;
+  n.sp.connect(*n.s, *n.p);
+  n.sp.pump(2);  // Pull, batch r0
+  auto from_s = n.sp.port(1);
+  BOOST_REQUIRE(n.s->put({"c", "r2"}, fields({{"n", packed(20)}}), from_s));
+  for (int step = 0; step < 100 && n.p->knowledge().get(10) < 4; ++step) n.sp.pump(1);
+  BOOST_REQUIRE(n.p->knowledge().get(10) == 4u);  // the answer is over
+  auto r2 = n.p->get({"c", "r2"});
   BOOST_REQUIRE(r2);
   BOOST_TEST(r2->has_value());
 }
