@@ -104,39 +104,18 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
       ++next_origin_;
     }
   }
-  // Then the records rewritten since the answer began (see rewritten()).
-  while (!full && next_origin_ >= origins_.size() && !rewritten_.empty()) {
-    const RecordKey key = *rewritten_.begin();
-    if (in_batch.count(key) == 0) {
-      auto state = reader.record(key);
-      if (!state && state.status().code() != Errc::corrupt) return state.status();
-      if (state && state->has_value()) {
-        const std::size_t size = estimated_size(key, **state);
-        if (!batch.records.empty() &&
-            (batch.records.size() >= limits.max_records || bytes + size > limits.max_bytes)) {
-          break;
-        }
-        bytes += size;
-        in_batch.insert(key);
-        batch.records.emplace_back(key, std::move(**state));
-      }
-    }
-    rewritten_.erase(rewritten_.begin());
-  }
   batch.complete = capped(progress_, claim_);
   batch.more = !done();
   return batch;
 }
 
-void DeltaCursor::rewritten(const RecordKey& key, const RecordState& before, const RecordState& after) {
+void DeltaCursor::rewritten(const RecordState& before, const RecordState& after) {
   for (const Version& v : before.siblings) {
-    const bool still_sent = progress_.get(v.dot.origin) < v.dot.counter && v.dot.counter <= target_.get(v.dot.origin);
-    const bool dropped = std::none_of(after.siblings.begin(), after.siblings.end(),
-                                      [&](const Version& a) { return a.dot == v.dot; });
-    if (still_sent && dropped) {
-      rewritten_.insert(key);
-      return;
-    }
+    const Dot& dot = v.dot;
+    const bool still_to_send = progress_.get(dot.origin) < dot.counter && dot.counter <= claim_.get(dot.origin);
+    const bool dropped =
+        std::none_of(after.siblings.begin(), after.siblings.end(), [&](const Version& a) { return a.dot == dot; });
+    if (still_to_send && dropped) claim_.set(dot.origin, dot.counter - 1);
   }
 }
 

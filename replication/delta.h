@@ -16,12 +16,13 @@
 // own origin (or the puller has it), so it is sent in this answer, and
 // merging it drops the superseded dot anyway.
 //
-// A claim passes such a dot safely only once the superseding write is on its
-// way: the puller joins an answer's claims into its knowledge with the last
-// batch (replica_impl.h, PeerState::claimed), and a record rewritten while an
-// answer is in progress, over a dot the answer would have sent, is sent again
-// before the last batch (rewritten()): its new write is above `target`, so no
-// scan of this answer would bring it.
+// A claim passes such a dot safely only once the superseding write has come:
+// the puller joins an answer's claims into its knowledge with the last batch
+// of an answer it received whole (replica_impl.h, PeerState::claimed), and a
+// record rewritten while an answer is in progress, over a dot the answer had
+// still to send, lowers the answer's claim for that origin below the dot
+// (rewritten()): the new write is above `target`, so no batch of this answer
+// brings it, and the next Pull starts there.
 //
 // A record whose stored bytes do not decode is skipped the same way (the
 // store notes it; the node logs and counts it): it cannot be sent, and one bad
@@ -62,12 +63,12 @@ class DeltaCursor {
   // least one record unless the answer has nothing (left) to send; `more`
   // is false on the last one.
   Result<Batch> next(StoreReader& reader, const BatchLimits& limits);
-  bool done() const { return next_origin_ >= origins_.size() && rewritten_.empty(); }
-  // The sender wrote `key` from `before` to `after` while this answer was in
-  // progress. A dot of `before` that `after` dropped and that this answer
-  // still had to send leaves a gap its claim would pass: the record goes out
-  // again, as it is now, before the last batch.
-  void rewritten(const RecordKey& key, const RecordState& before, const RecordState& after);
+  bool done() const { return next_origin_ >= origins_.size(); }
+  // The sender rewrote a record from `before` to `after` while this answer
+  // was in progress. A dot of `before` that `after` dropped and that this
+  // answer still had to send leaves a gap whose superseding write no batch of
+  // the answer brings: `base` and `complete` stop below it.
+  void rewritten(const RecordState& before, const RecordState& after);
   bool snapshot() const { return snapshot_; }
 
  private:
@@ -77,7 +78,6 @@ class DeltaCursor {
   VersionVector target_;    // per origin, how far to scan (knowledge or held above it)
   VersionVector claim_;     // the sender's knowledge: what base and complete may say
   std::set<Dot> puller_holds_;
-  std::set<RecordKey> rewritten_;  // to send again once the origins are done
   bool snapshot_;
 };
 

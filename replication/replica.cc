@@ -99,10 +99,9 @@ PeerState& Replica::Impl::peer(NodeId id) {
   return ps;
 }
 
-void Replica::Impl::rewritten(const RecordKey& key, const RecordState& before, const RecordState& after,
-                              std::optional<NodeId> except) {
+void Replica::Impl::rewritten(const RecordState& before, const RecordState& after, std::optional<NodeId> except) {
   for (auto& entry : peers) {
-    if (entry.second.answer && entry.first != except) entry.second.answer->cursor.rewritten(key, before, after);
+    if (entry.second.answer && entry.first != except) entry.second.answer->cursor.rewritten(before, after);
   }
 }
 
@@ -240,7 +239,7 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
       } else if (!errors[i]) {
         results.emplace_back(errors[i]);
       } else {
-        rewritten(steps[i].key, overwritten[i], *written[i]);
+        rewritten(overwritten[i], *written[i]);
         VisibleRecord visible = make_visible(steps[i].key, *written[i]);
         out.changed(steps[i].key, &visible);
         results.emplace_back(std::move(visible));

@@ -44,11 +44,13 @@ struct PeerState {
   std::uint64_t last_progress_ms = 0;  // last Pull sent or batch received
   bool answer_changed_data = false;    // some batch of the current answer changed data
   // What the current answer's batches have claimed complete so far. Joined
-  // into knowledge only with the answer's last batch: a claim may pass a dot
-  // superseded at the sender by a write that a later batch brings, and an
-  // answer cut short (its sender then restored from an older copy) must not
-  // leave us knowing a dot we neither hold nor saw superseded.
+  // into knowledge only with the last batch of an answer received whole: a
+  // claim may pass a dot superseded at the sender by a write that another
+  // batch brings, and an answer cut short or missing a batch (its sender then
+  // restored from an older copy) must not leave us knowing a dot we neither
+  // hold nor saw superseded. Void once a batch was missed.
   VersionVector claimed;
+  bool claims_void = false;
   std::optional<IncomingSnapshot> snapshot;
   // Sender side.
   std::optional<OutgoingAnswer> answer;
@@ -83,10 +85,10 @@ struct Replica::Impl {
                                                          bool* unreadable = nullptr) const;
   VisibleRecord make_visible(const RecordKey& key, const RecordState& state) const;
   PeerState& peer(NodeId id);
-  // Tells every answer in progress that `key` was rewritten (DeltaCursor::rewritten),
-  // but the one to the peer whose batch brought the new state: it holds that.
-  void rewritten(const RecordKey& key, const RecordState& before, const RecordState& after,
-                 std::optional<NodeId> except = std::nullopt);
+  // Tells every answer in progress that a record was rewritten
+  // (DeltaCursor::rewritten), but the one to the peer whose batch brought the
+  // new state: that peer holds it.
+  void rewritten(const RecordState& before, const RecordState& after, std::optional<NodeId> except = std::nullopt);
 
   // Local writes (replica.cc). `make` builds the new version from the
   // record's current state (inside the transaction) and the write's HLC.

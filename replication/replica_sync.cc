@@ -58,6 +58,7 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
   const std::uint64_t now = wall.now_ms();
   ps.stats.pull_in_flight = true;
   ps.claimed = VersionVector{};
+  ps.claims_void = false;
   ps.last_pull_ms = now;
   ps.last_progress_ms = now;
   ps.answer_changed_data = false;
@@ -214,6 +215,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   VersionVector next_horizon;
   VersionVector next_held_above;
   VersionVector next_claimed;
+  bool missed_a_batch = false;
   // What the records were before, for the answers in progress to other peers.
   const bool answering = std::any_of(peers.begin(), peers.end(), [](const auto& p) { return p.second.answer.has_value(); });
   std::vector<RecordState> overwritten;
@@ -249,8 +251,9 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
     if (!batch.snapshot) {
       VersionVector claimed_so_far = meta.knowledge;
       claimed_so_far.join(ps.claimed);
+      missed_a_batch = !claimed_so_far.covers(batch.base);
       next_claimed = apply_completeness(claimed_so_far, batch);
-      if (!batch.more) next.knowledge = next_claimed;
+      if (!batch.more && !ps.claims_void && !missed_a_batch) next.knowledge = next_claimed;
       SHOPSYNC_TRY(close_over_held(w, batch, next.knowledge));
     } else if (finishing) {
       // The last batch of a complete snapshot: every record the sender holds
@@ -304,12 +307,13 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   horizon = std::move(next_horizon);
   held_above = std::move(next_held_above);
   ps.claimed = batch.more ? std::move(next_claimed) : VersionVector{};
+  ps.claims_void = batch.more && (ps.claims_void || missed_a_batch);
   ps.last_progress_ms = wall.now_ms();
   ps.stats.records_in += batch.records.size();
   ++ps.stats.batches_in;
   ps.stats.last_sync_ms = ps.last_progress_ms;
   if (!changed.empty() || knowledge_grew) ps.answer_changed_data = true;
-  for (std::size_t i = 0; i < overwritten.size(); ++i) rewritten(changed[i].first, overwritten[i], *changed[i].second, from);
+  for (std::size_t i = 0; i < overwritten.size(); ++i) rewritten(overwritten[i], *changed[i].second, from);
   for (const auto& [key, state] : changed) {
     if (state) {
       const VisibleRecord visible = make_visible(key, *state);
@@ -369,6 +373,7 @@ void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, 
   ps.stats.snapshot_in_progress = false;
   ps.stats.pull_in_flight = false;
   ps.claimed = VersionVector{};
+  ps.claims_void = false;
   if (told != impl_->meta.knowledge) out.send(peer, Notify{impl_->meta.knowledge});
   impl_->maybe_pull(peer, out);
   // A peer below our horizon is told at once rather than when it pulls: if we
@@ -389,6 +394,7 @@ void Replica::peer_disconnected(NodeId peer) {
   ps.answer.reset();
   ps.snapshot.reset();
   ps.claimed = VersionVector{};
+  ps.claims_void = false;
 }
 
 Status Replica::receive(NodeId from, const Message& message, Outbox& out) {

@@ -255,6 +255,7 @@ class Sim {
   std::map<Dot, std::set<Dot>> superseded_by_;  // dot -> the local writes that superseded it while holding it
   std::map<int, Backup> backups_;               // restored_backups: the last backup of each node
   std::set<Dot> discarded_;                     // writes only the discarded part of a restored store held
+  VersionVector horizons_before_restores_;      // tombstones removed by nodes restored since
   int restores_ = 0;
   // Per node, the sibling sets some local write superseded while they were a conflict.
   std::vector<std::vector<std::pair<RecordKey, std::vector<Dot>>>> superseded_conflicts_;
@@ -548,6 +549,17 @@ Status Sim::restore_op(int i) {
   auto it = backups_.find(i);
   if (it == backups_.end() || !nodes_[i].joined) return Status::ok();
   if (nodes_[i].up) crash(i);
+  // A tombstone the node removed was removed for good (every peer had seen
+  // it), though the restore takes back the horizon that says so.
+  SHOPSYNC_TRY(nodes_[i].inner().read([&](StoreReader& r) -> Status {
+    auto text = r.get(Table::settings, "replication/horizon");
+    if (!text) return text.status();
+    if (!text->has_value()) return Status::ok();
+    auto horizon = knowledge_from_text(**text);
+    if (!horizon) return horizon.status();
+    horizons_before_restores_.join(*horizon);
+    return Status::ok();
+  }));
   auto copy = copy_store(*it->second.store);
   if (!copy) return copy.status();
   nodes_[i].memory = std::move(*copy);
@@ -823,8 +835,9 @@ std::string Sim::check_invariants() {
                                   [&](const Version& v) { return v.dot == dot; });
     if (live || superseded_by_a_kept_write(dot)) continue;
     const bool removed_tombstone =
-        w.deleted && std::any_of(nodes_.begin(), nodes_.end(),
-                                 [&](const SimNode& sn) { return sn.replica->tombstone_horizon().covers(dot); });
+        w.deleted && (horizons_before_restores_.covers(dot) ||
+                      std::any_of(nodes_.begin(), nodes_.end(),
+                                  [&](const SimNode& sn) { return sn.replica->tombstone_horizon().covers(dot); }));
     if (removed_tombstone) continue;
     return "write " + std::to_string(dot.origin) + ":" + std::to_string(dot.counter) + " on " + describe(w.key) +
            " was lost (not visible, not superseded by a write that saw it); now " +
