@@ -72,6 +72,9 @@ Result<api::TrustedKeyList> DaemonBackend::trusted_keys() {
     auto rows = list_trusted_keys(r);
     if (!rows) return rows.status();
     for (auto& row : *rows) out.keys.push_back({row.key, row.name, row.added_ms});
+    auto revoked = list_revoked_keys(r);
+    if (!revoked) return revoked.status();
+    for (auto& row : *revoked) out.revoked.push_back({row.key, row.revoked_ms});
     return Status::ok();
   });
   if (!s) return s;

@@ -1,5 +1,7 @@
 #include "node/trusted_keys.h"
 
+#include <charconv>
+
 #include <msgpack.hpp>
 
 #include "node/zmq_socket.h"
@@ -93,6 +95,21 @@ Result<bool> is_revoked_key(StoreReader& reader, std::string_view key) {
   auto existing = reader.get(Table::settings, revoked_row(key));
   if (!existing) return existing.status();
   return existing->has_value();
+}
+
+Result<std::vector<RevokedKeyRow>> list_revoked_keys(StoreReader& reader) {
+  constexpr std::string_view kPrefix = "trust/revoked/";
+  std::vector<RevokedKeyRow> out;
+  Status s = reader.for_each(Table::settings, [&](std::string_view key, std::string_view value) {
+    if (key.starts_with(kPrefix)) {
+      RevokedKeyRow row{std::string(key.substr(kPrefix.size())), 0};
+      std::from_chars(value.data(), value.data() + value.size(), row.revoked_ms);  // unreadable: time unknown (0)
+      out.push_back(std::move(row));
+    }
+    return Scan::next;
+  });
+  if (!s) return s;
+  return out;
 }
 
 }  // namespace shopsync

@@ -47,4 +47,10 @@ Result<bool> revoke_trusted_key(StoreWriter& writer, std::string_view key, std::
 Status trust_key_again(StoreWriter& writer, const TrustedKeyRow& row);
 Result<bool> is_revoked_key(StoreReader& reader, std::string_view key);
 
+struct RevokedKeyRow {
+  std::string key;
+  std::uint64_t revoked_ms = 0;
+};
+Result<std::vector<RevokedKeyRow>> list_revoked_keys(StoreReader& reader);
+
 }  // namespace shopsync

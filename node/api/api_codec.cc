@@ -429,6 +429,12 @@ bool get_trusted(MapIn& in, TrustedKey& k) {
   return in.str("key", k.key, true) && in.str("name", k.name) && in.uint("added_ms", k.added_ms);
 }
 
+void put_revoked(MapOut& m, const RevokedKey& k) {
+  m.str("key", k.key);
+  m.uint("revoked_ms", k.revoked_ms);
+}
+bool get_revoked(MapIn& in, RevokedKey& k) { return in.str("key", k.key, true) && in.uint("revoked_ms", k.revoked_ms); }
+
 void put_strings(MapOut& m, std::string_view key, const std::vector<std::string>& items) {
   Out& out = m.key(key);
   out.array(items.size());
@@ -536,7 +542,10 @@ void put_result(MapOut& m, const NodeStatus& s) {
   put_list(m, "unreadable", s.unreadable, put_unreadable);
 }
 void put_result(MapOut& m, const PeerList& l) { put_list(m, "peers", l.peers, put_peer); }
-void put_result(MapOut& m, const TrustedKeyList& l) { put_list(m, "keys", l.keys, put_trusted); }
+void put_result(MapOut& m, const TrustedKeyList& l) {
+  put_list(m, "keys", l.keys, put_trusted);
+  put_list(m, "revoked", l.revoked, put_revoked);
+}
 void put_result(MapOut& m, const PublicKey& k) { m.str("key", k.key); }
 void put_result(MapOut& m, const DiscoveryReport& r) {
   m.boolean("enabled", r.enabled);
@@ -589,7 +598,9 @@ bool get_result(MapIn& in, NodeStatus& s) {
          in.uint("unreadable_records", s.unreadable_records) && get_list(in, "unreadable", s.unreadable, get_unreadable);
 }
 bool get_result(MapIn& in, PeerList& l) { return get_list(in, "peers", l.peers, get_peer); }
-bool get_result(MapIn& in, TrustedKeyList& l) { return get_list(in, "keys", l.keys, get_trusted); }
+bool get_result(MapIn& in, TrustedKeyList& l) {
+  return get_list(in, "keys", l.keys, get_trusted) && get_list(in, "revoked", l.revoked, get_revoked);
+}
 bool get_result(MapIn& in, PublicKey& k) { return in.str("key", k.key, true); }
 bool get_result(MapIn& in, DiscoveryReport& r) {
   return in.boolean("enabled", r.enabled, true) && in.str("off_reason", r.off_reason) && in.str("state", r.state) &&

@@ -293,8 +293,16 @@ struct TrustedKey {
   std::uint64_t added_ms = 0;
   bool operator==(const TrustedKey&) const = default;
 };
+// A key `shopsync trust rm` revoked: refused even when --trust, --peer or
+// --uplink names it, until `shopsync trust add` trusts it again.
+struct RevokedKey {
+  std::string key;
+  std::uint64_t revoked_ms = 0;
+  bool operator==(const RevokedKey&) const = default;
+};
 struct TrustedKeyList {
   std::vector<TrustedKey> keys;
+  std::vector<RevokedKey> revoked;
   bool operator==(const TrustedKeyList&) const = default;
 };
 

@@ -4,6 +4,8 @@
 // disabled), and a restart with the same flags keeps it revoked until
 // `shopsync trust add`. Real shopsyncd processes on loopback; a peer found by
 // mDNS is revoked in tests/discovery/node_lan_test.cc.
+#include <algorithm>
+
 #include <boost/test/unit_test.hpp>
 
 #include "tests/node/support/node_process.h"
@@ -79,12 +81,21 @@ BOOST_AUTO_TEST_CASE(a_revoked_static_peer_stays_cut_off_both_ways_and_after_a_r
   BOOST_TEST(peers->peers.size() == 1u);  // b, shown once
   BOOST_TEST(a.log_count("was revoked (shopsync trust rm) and stays untrusted") == 1u, a.log());
   BOOST_TEST(a.log_count("static peer " + b.sync_address() + " is disabled") == 2u, a.log());
+  auto keys = a.api().trusted_keys();  // `shopsync trust ls` lists it as revoked, not trusted
+  BOOST_REQUIRE(keys.is_ok());
+  BOOST_TEST(std::none_of(keys->keys.begin(), keys->keys.end(), [&](const auto& k) { return k.key == b.public_key(); }));
+  BOOST_REQUIRE(keys->revoked.size() == 1u);
+  BOOST_TEST(keys->revoked[0].key == b.public_key());
+  BOOST_TEST(keys->revoked[0].revoked_ms > 0u);
 
   // `shopsync trust add` lifts it: everything written meanwhile crosses.
   BOOST_REQUIRE(a.api().trust({b.public_key(), "b"}).is_ok());
   BOOST_TEST(wait_until([&] { return has(a, "RESTARTED_OTHER") && has(b, "RESTARTED_REVOKER") && has(b, "REVOKED_REVOKER"); },
                         15s),
              a.log());
+  auto after = a.api().trusted_keys();
+  BOOST_REQUIRE(after.is_ok());
+  BOOST_TEST(after->revoked.empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_branch_that_revokes_its_uplink_stays_cut_off_from_it) {

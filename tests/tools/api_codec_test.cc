@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(every_answer_round_trips) {
       {Op::conflicts, conflicts},
       {Op::status, status},
       {Op::peers, PeerList{{peer}}},
-      {Op::trust_list, TrustedKeyList{{TrustedKey{"k", "n", 5}}}},
+      {Op::trust_list, TrustedKeyList{{TrustedKey{"k", "n", 5}}, {RevokedKey{"r", 7}}}},
       {Op::trust_add, Done{}},
       {Op::key, PublicKey{"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"}},
       {Op::discovery, discovery},

@@ -193,7 +193,9 @@ json peers_json(const api::PeerList& list) {
 json keys_json(const api::TrustedKeyList& list) {
   json out = json::array();
   for (const auto& k : list.keys) out.push_back(json{{"key", format_public_key(k.key)}, {"name", k.name}, {"added_ms", k.added_ms}});
-  return json{{"keys", std::move(out)}};
+  json revoked = json::array();
+  for (const auto& k : list.revoked) revoked.push_back(json{{"key", format_public_key(k.key)}, {"revoked_ms", k.revoked_ms}});
+  return json{{"keys", std::move(out)}, {"revoked", std::move(revoked)}};
 }
 
 void print_record(std::ostream& out, const api::RecordView& r) {
@@ -326,10 +328,15 @@ void print_peers(std::ostream& out, const api::PeerList& list) {
 void print_keys(std::ostream& out, const api::TrustedKeyList& list) {
   if (list.keys.empty()) {
     out << "No trusted keys.\n";
-    return;
+  } else {
+    Table table({"KEY", "NAME", "ADDED"});
+    for (const auto& k : list.keys) table.add({format_public_key(k.key), k.name.empty() ? "-" : k.name, format_time(k.added_ms)});
+    table.print(out);
   }
-  Table table({"KEY", "NAME", "ADDED"});
-  for (const auto& k : list.keys) table.add({format_public_key(k.key), k.name.empty() ? "-" : k.name, format_time(k.added_ms)});
+  if (list.revoked.empty()) return;
+  out << "\nRevoked (refused even where --trust, --peer or --uplink names them; `shopsync trust add KEY` lifts it):\n";
+  Table table({"KEY", "REVOKED"});
+  for (const auto& k : list.revoked) table.add({format_public_key(k.key), format_time(k.revoked_ms)});
   table.print(out);
 }
 
