@@ -3,7 +3,13 @@
 #   libzstd-dev, libsodium-dev, nlohmann-json3-dev, libtoml11-dev, libboost-test-dev
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LMDB REQUIRED IMPORTED_TARGET lmdb)
-pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET libzmq)
+# libzmq: only its library. Its pkg-config Cflags name the headers of its
+# private dependencies (krb5, pgm, libxml2), which zmq.h does not include; CMake
+# files the krb5 one differently on a second configure, which rebuilt every
+# ZeroMQ user after the README's other command.
+pkg_check_modules(ZMQ REQUIRED libzmq)
+add_library(shopsync_zmq INTERFACE)
+target_link_libraries(shopsync_zmq INTERFACE ${ZMQ_LINK_LIBRARIES})
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(AVAHI_CORE REQUIRED IMPORTED_TARGET avahi-core)
