@@ -142,6 +142,16 @@ BOOST_AUTO_TEST_CASE(exit_codes_tell_usage_rejection_and_unreachable_apart) {
   BOOST_TEST(run_child({SHOPSYNC_CLI, "--help"}, kWait).exit_code == 0);
 }
 
+BOOST_AUTO_TEST_CASE(every_program_says_its_version) {
+  const std::pair<const char*, const char*> programs[] = {
+      {SHOPSYNC_CLI, "shopsync"}, {SHOPSYNCD_PATH, "shopsyncd"}, {SHOPSYNC_INSPECT_PATH, "shopsync-inspect"}};
+  for (const auto& [path, name] : programs) {
+    auto r = run_child({path, "--version"}, kWait);
+    BOOST_TEST(r.exit_code == 0, name);
+    BOOST_TEST(r.out == std::string(name) + " " + PROJECT_VERSION_TEXT + "\n");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(conflicts_are_shown_and_resolved) {
   Host host({"--manual", "notes", "--seed-conflict", "notes/N1", "--seed-conflict", "notes/N2"});
   auto get = host.cli({"get", "notes", "N1"});

@@ -79,6 +79,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string name = words.front();
+  if (name == "--version") {
+    std::printf("shopsync-bench %s\n", PROJECT_VERSION_TEXT);
+    return 0;
+  }
   if (name == "--help" || name == "-h" || name == "help") {
     usage(stdout);
     return 0;

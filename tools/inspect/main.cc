@@ -1,5 +1,6 @@
 // shopsync-inspect: the replication inspector (docs/inspector.md).
 #include <iostream>
+#include <string_view>
 
 #include "tools/inspect/exit_codes.h"
 #include "tools/inspect/options.h"
@@ -7,6 +8,10 @@
 
 int main(int argc, char** argv) {
   using namespace shopsync::inspect;
+  if (argc == 2 && std::string_view(argv[1]) == "--version") {
+    std::cout << "shopsync-inspect " << PROJECT_VERSION_TEXT << "\n";
+    return kExitOk;
+  }
   auto options = parse_options(argc, argv);
   if (!options) {
     std::cerr << "shopsync-inspect: " << options.status().message() << "\n"

@@ -9,6 +9,10 @@
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 1 && args[0] == "--version") {
+    std::cout << "shopsync " << PROJECT_VERSION_TEXT << "\n";
+    return 0;
+  }
   // `shopsync token ...` opens the data directory's store itself (token_command.h).
   if (args.size() > 1 && args[0] == "--" && args[1] == "token") std::swap(args[0], args[1]);  // token -- ...
   if (!args.empty() && args[0] == "token") {
