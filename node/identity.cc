@@ -62,11 +62,32 @@ Result<std::string> read_key_file(const fs::path& path) {
   return text;
 }
 
+// Whether `dir` may serve as a data directory: shopsync's own, or empty.
+Status check_existing_data_dir(const fs::path& dir) {
+  constexpr std::string_view kOurs[] = {"data.mdb", "curve.secret", "curve.public", "shopsyncd.lock"};
+  std::error_code ec;
+  for (std::string_view name : kOurs) {
+    if (fs::exists(dir / name, ec)) return Status::ok();
+  }
+  std::string other;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name != "lost+found") {
+      other = name;
+      break;
+    }
+  }
+  if (ec) return Status::io_error("reading data directory " + dir.string() + ": " + ec.message());
+  if (other.empty()) return Status::ok();
+  return Status::invalid("data directory " + dir.string() + " holds other files ('" + other +
+                         "') and no shopsync data: give an empty or new directory");
+}
+
 }  // namespace
 
 Status ensure_data_dir(const fs::path& data_dir) {
   std::error_code ec;
-  if (fs::is_directory(data_dir, ec)) return Status::ok();
+  if (fs::is_directory(data_dir, ec)) return check_existing_data_dir(data_dir);
   if (fs::exists(data_dir, ec)) return Status::invalid("data directory " + data_dir.string() + " is not a directory");
   fs::create_directories(data_dir, ec);
   if (ec) return Status::io_error("creating data directory " + data_dir.string() + ": " + ec.message());

@@ -22,7 +22,9 @@ struct NodeIdentity {
   bool created = false;    // true when this call made the key pair
 };
 
-// Creates the data directory (mode 0700) when it does not exist.
+// Creates the data directory (mode 0700) when it does not exist. An existing
+// one must be empty (but for lost+found) or already hold shopsync's files:
+// `--data /etc` is refused before anything is written there.
 Status ensure_data_dir(const std::filesystem::path& data_dir);
 
 Result<NodeIdentity> load_or_create_identity(const std::filesystem::path& data_dir);

@@ -444,7 +444,15 @@ void Node::establish(Link& link, const wire::Hello& hello) {
   } else {
     if (hello.listen_port != 0 && !link.ip.empty()) rec.address = host_for(link.ip) + ":" + std::to_string(hello.listen_port);
     bool have_target = false;
-    for (const auto& [id, t] : targets_) have_target |= (t->peer == peer);
+    for (auto& [id, t] : targets_) {
+      // A target we dial with this very key is this peer, though our own
+      // connection to it is not up yet (the peer's came first).
+      if (t->peer == 0 && !link.key.empty() && t->key == link.key) {
+        t->peer = peer;
+        rec.source = t->source;
+      }
+      have_target |= (t->peer == peer);
+    }
     if (!have_target) rec.source = PeerSource::inbound;
     // The rule wants our DEALER: remember where to dial it. The target is made
     // a little later (run_timers) so that a static peer still being identified

@@ -2,6 +2,8 @@
 // server (shopsync_api_test_host: ApiServer + ReplicaBackend over LMDB),
 // checking what it prints, in text and in --json, and its exit status.
 #include <cctype>
+#include <filesystem>
+#include <fstream>
 
 #include <boost/test/unit_test.hpp>
 
@@ -150,6 +152,25 @@ BOOST_AUTO_TEST_CASE(every_program_says_its_version) {
     BOOST_TEST(r.exit_code == 0, name);
     BOOST_TEST(r.out == std::string(name) + " " + PROJECT_VERSION_TEXT + "\n");
   }
+}
+
+// `--data /etc` by mistake: refused before anything is written there.
+BOOST_AUTO_TEST_CASE(a_data_dir_holding_other_files_is_refused_untouched) {
+  TempDir dir("shopsync-not-ours");
+  { std::ofstream(dir / "notes.txt") << "not shopsync's\n"; }
+  auto listing = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) names.push_back(e.path().filename().string());
+    return names;
+  };
+  auto start = run_child({SHOPSYNCD_PATH, "--data", dir.path().string(), "--no-mdns", "--listen", "127.0.0.1:47461",
+                          "--api", "127.0.0.1:47462"},
+                         kWait);
+  BOOST_TEST(start.exit_code == 2);  // a configuration error: not to be restarted
+  BOOST_TEST(contains(start.err, "holds other files ('notes.txt') and no shopsync data"), start.err);
+  auto key = run_child({SHOPSYNCD_PATH, "--data", dir.path().string(), "--print-key"}, kWait);
+  BOOST_TEST(key.exit_code != 0);
+  BOOST_TEST((listing() == std::vector<std::string>{"notes.txt"}));
 }
 
 BOOST_AUTO_TEST_CASE(conflicts_are_shown_and_resolved) {
