@@ -1,5 +1,7 @@
 #include "node/api/api_client.h"
 
+#include <zmq.h>
+
 #include "node/api/zmq_frames.h"
 
 namespace shopsync::api {
@@ -32,6 +34,8 @@ struct ApiClient::Impl {
   ApiClientOptions options;
   zmqf::ContextHandle context;
   zmqf::SocketHandle socket;
+  zmqf::SocketHandle connection_events;  // the socket's monitor
+  bool reached = false;                   // connected at least once
   std::uint64_t next_req_id = 1;
 };
 
@@ -39,8 +43,11 @@ ApiClient::ApiClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ApiClient::ApiClient(ApiClient&&) noexcept = default;
 ApiClient& ApiClient::operator=(ApiClient&&) noexcept = default;
 ApiClient::~ApiClient() {
-  // The socket must close before its context terminates.
-  if (impl_) impl_->socket = zmqf::SocketHandle();
+  // The sockets must close before their context terminates.
+  if (impl_) {
+    impl_->socket = zmqf::SocketHandle();
+    impl_->connection_events = zmqf::SocketHandle();
+  }
 }
 
 const std::string& ApiClient::address() const { return impl_->address; }
@@ -52,8 +59,16 @@ Result<ApiClient> ApiClient::connect(std::string_view address, ApiClientOptions 
   if (!context) return context.status();
   auto socket = zmqf::SocketHandle::open(context->get(), zmqf::Kind::dealer);
   if (!socket) return socket.status();
+  // A refused connection (nothing listens there) is told at once, not after
+  // the whole timeout: the monitor sees ZeroMQ retry it.
+  const std::string monitor = "inproc://api-client-connection";
+  SHOPSYNC_TRY(socket->monitor(monitor, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED));
+  auto events = zmqf::SocketHandle::open(context->get(), zmqf::Kind::pair);
+  if (!events) return events.status();
+  SHOPSYNC_TRY(events->connect(monitor));
   SHOPSYNC_TRY(socket->connect(*endpoint));
-  auto impl = std::make_unique<Impl>(Impl{*endpoint, options, std::move(context).value(), std::move(socket).value()});
+  auto impl = std::make_unique<Impl>(
+      Impl{*endpoint, options, std::move(context).value(), std::move(socket).value(), std::move(events).value()});
   return ApiClient(std::move(impl));
 }
 
@@ -77,9 +92,18 @@ Result<ResponseBody> ApiClient::call(const RequestBody& request) {
     if (left.count() <= 0) {
       return Status(Errc::unavailable, "connecting to " + c.address + ": no answer within " + seconds_text(wait));
     }
-    auto ready = c.socket.wait_readable(left);
+    auto ready = zmqf::wait_readable(c.socket, c.connection_events, left);
     if (!ready) return ready.status().context("waiting for " + c.address);
     if (!*ready) continue;  // the loop re-checks the deadline
+    if (**ready == 1) {
+      auto event = c.connection_events.connection_event();
+      if (!event) return event.status().context("watching the connection to " + c.address);
+      if (*event == ZMQ_EVENT_CONNECTED) c.reached = true;
+      if (*event == ZMQ_EVENT_CONNECT_RETRIED && !c.reached) {
+        return Status(Errc::unavailable, "connecting to " + c.address + ": refused: is shopsyncd running?");
+      }
+      continue;
+    }
     auto parts = c.socket.receive();
     if (!parts) return parts.status().context("reading the answer from " + c.address);
     if (!parts->has_value()) continue;

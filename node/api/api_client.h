@@ -5,7 +5,8 @@
 // waits for its answer (matched by req_id; late answers to earlier calls that
 // timed out are skipped). ZeroMQ connects in the background, so an absent node
 // shows as a timeout on the first call:
-//   unavailable "connecting to tcp://127.0.0.1:7461: no answer within 5 s"
+//   unavailable "connecting to tcp://127.0.0.1:7461: refused: is shopsyncd running?"
+//   (at once, when nothing listens there) or "...: no answer within 5 s"
 // An error the node answered comes back as that Status (its Errc and message);
 // an answer that does not decode is a protocol error.
 //

@@ -1,5 +1,7 @@
 #include "node/api/zmq_frames.h"
 
+#include <cstring>
+
 #include <zmq.h>
 
 #include <cerrno>
@@ -37,7 +39,8 @@ ContextHandle::~ContextHandle() {
 }
 
 Result<SocketHandle> SocketHandle::open(void* ctx, Kind kind) {
-  void* sock = zmq_socket(ctx, kind == Kind::router ? ZMQ_ROUTER : ZMQ_DEALER);
+  const int type = kind == Kind::router ? ZMQ_ROUTER : kind == Kind::dealer ? ZMQ_DEALER : ZMQ_PAIR;
+  void* sock = zmq_socket(ctx, type);
   if (sock == nullptr) return zmq_failure("opening a ZeroMQ socket");
   int linger = 0;
   zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
@@ -111,6 +114,32 @@ Result<bool> SocketHandle::send(const std::vector<std::string_view>& parts) {
     }
   }
   return true;
+}
+
+Status SocketHandle::monitor(const std::string& inproc, int events) {
+  if (zmq_socket_monitor(sock_, inproc.c_str(), events) != 0) return zmq_failure("monitoring a ZeroMQ socket");
+  return Status::ok();
+}
+
+Result<std::optional<int>> SocketHandle::connection_event() {
+  auto parts = receive();  // [event (2 bytes) + value (4 bytes), endpoint]
+  if (!parts) return parts.status();
+  if (!parts->has_value() || (*parts)->empty() || (*parts)->front().size() < 2) return std::optional<int>{};
+  std::uint16_t event = 0;
+  std::memcpy(&event, (*parts)->front().data(), sizeof event);
+  return std::optional<int>{event};
+}
+
+Result<std::optional<int>> wait_readable(SocketHandle& a, SocketHandle& b, std::chrono::milliseconds timeout) {
+  zmq_pollitem_t items[] = {{a.get(), 0, ZMQ_POLLIN, 0}, {b.get(), 0, ZMQ_POLLIN, 0}};
+  const int rc = zmq_poll(items, 2, static_cast<long>(timeout.count()));
+  if (rc < 0) {
+    if (zmq_errno() == EINTR) return std::optional<int>{};
+    return zmq_failure("waiting for an answer");
+  }
+  if (items[0].revents & ZMQ_POLLIN) return std::optional<int>{0};
+  if (items[1].revents & ZMQ_POLLIN) return std::optional<int>{1};
+  return std::optional<int>{};
 }
 
 Result<bool> SocketHandle::wait_readable(std::chrono::milliseconds timeout) {

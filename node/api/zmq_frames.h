@@ -37,7 +37,7 @@ class ContextHandle {
   bool owned_ = false;
 };
 
-enum class Kind { router, dealer };
+enum class Kind { router, dealer, pair };
 
 // A socket closed with linger 0 on destruction (unsent replies are dropped:
 // a client that went away does not hold the node up).
@@ -56,6 +56,9 @@ class SocketHandle {
   Status connect(const std::string& endpoint);
   Result<std::string> last_endpoint() const;
   Status set_max_message_size(std::int64_t bytes);
+  // Publishes this socket's connection events (ZMQ_EVENT_*) on `inproc`, for
+  // a pair socket to read with connection_event().
+  Status monitor(const std::string& inproc, int events);
 
   // nullopt when nothing is waiting.
   Result<std::optional<std::vector<std::string>>> receive();
@@ -63,10 +66,17 @@ class SocketHandle {
   Result<bool> send(const std::vector<std::string_view>& parts);
   // Waits until a message can be read or `timeout` passes; false on timeout.
   Result<bool> wait_readable(std::chrono::milliseconds timeout);
+  // On a pair socket connected to a monitor: the next event (ZMQ_EVENT_*), or
+  // nullopt when none is waiting.
+  Result<std::optional<int>> connection_event();
 
  private:
   explicit SocketHandle(void* sock) : sock_(sock) {}
   void* sock_ = nullptr;
 };
+
+// Waits until `a` or `b` can be read or `timeout` passes: 0 for a, 1 for b,
+// nullopt on timeout.
+Result<std::optional<int>> wait_readable(SocketHandle& a, SocketHandle& b, std::chrono::milliseconds timeout);
 
 }  // namespace shopsync::api::zmqf

@@ -5,6 +5,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include <future>
@@ -440,13 +444,34 @@ BOOST_AUTO_TEST_CASE(an_ipc_address_works) {
   BOOST_TEST(f.api().get({"customers", "C1"}).is_ok());
 }
 
-BOOST_AUTO_TEST_CASE(an_absent_node_is_reported_with_the_address_and_the_wait) {
-  auto c = ApiClient::connect("tcp://127.0.0.1:1", ApiClientOptions{std::chrono::milliseconds(300)});
+// Nothing listens: said at once (the timeout is an hour), with the address.
+BOOST_AUTO_TEST_CASE(an_absent_node_is_reported_at_once_with_the_address) {
+  auto c = ApiClient::connect("tcp://127.0.0.1:1", ApiClientOptions{std::chrono::hours(1)});
   BOOST_REQUIRE(c);
   auto s = c->status();
   BOOST_TEST((s.status().code() == Errc::unavailable));
-  BOOST_TEST(s.status().message() == "connecting to tcp://127.0.0.1:1: no answer within 300 ms");
+  BOOST_TEST(s.status().message() == "connecting to tcp://127.0.0.1:1: refused: is shopsyncd running?");
   BOOST_TEST((ApiClient::connect("nonsense").status().code() == Errc::invalid_argument));
+}
+
+// Something accepts the connection but never answers: the wait is named.
+BOOST_AUTO_TEST_CASE(a_silent_listener_is_reported_with_the_address_and_the_wait) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  BOOST_REQUIRE(listener >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  BOOST_REQUIRE(::listen(listener, 4) == 0);
+  BOOST_REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const std::string address = "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  auto c = ApiClient::connect(address, ApiClientOptions{std::chrono::milliseconds(300)});
+  BOOST_REQUIRE(c);
+  auto s = c->status();
+  BOOST_TEST((s.status().code() == Errc::unavailable));
+  BOOST_TEST(s.status().message() == "connecting to " + address + ": no answer within 300 ms");
+  ::close(listener);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
