@@ -95,6 +95,12 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     if (!kind) return Status::invalid("unknown strategy '" + name + "' for collection " + collection);
     options.strategies[collection] = *kind;
   }
+  node->strategies_ = StrategyTable{options.strategies, options.default_strategy, options.tolerance_ms};
+  // Kept in the store for the inspector, which compares the tables of two
+  // data directories (docs/inspector.md, "diff").
+  SHOPSYNC_TRY(node->store_
+                   ->write([&](StoreWriter& w) { return w.put(Table::settings, kStrategiesSetting, to_text(node->strategies_)); })
+                   .context("storing the strategy table"));
   node->counted_ = std::make_unique<gateway::CountingStore>(*node->store_);
   auto replica = Replica::open(*node->counted_, node->clock_, options);
   if (!replica) return replica.status().context("opening the replica");
@@ -570,6 +576,7 @@ std::vector<api::PeerInfo> Node::unidentified_targets() const {
 
 std::string Node::peer_state(NodeId peer) const {
   if (sessions_.count(peer)) return "connected";
+  if (refused_peers_.count(peer)) return "refused";
   if (auto k = known_.find(peer); !config_.insecure && k != known_.end() && !k->second.public_key.empty() &&
                                   !is_trusted(k->second.public_key)) {
     return "untrusted";

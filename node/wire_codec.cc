@@ -43,7 +43,7 @@ void pack_vv(Packer& p, const VersionVector& vv) {
 struct BodyEncoder {
   Packer& p;
   void operator()(const Hello& m) {
-    p.pack_array(9);
+    p.pack_array(11);
     pack_str(p, m.cluster);
     p.pack_uint64(m.node_id);
     pack_str(p, m.name);
@@ -53,6 +53,8 @@ struct BodyEncoder {
     pack_vv(p, m.knowledge);
     p.pack_uint64(m.clock_ms);
     p.pack_uint16(m.listen_port);
+    pack_str(p, m.strategies_digest);
+    pack_str(p, m.strategies);
   }
   void operator()(const Heartbeat& m) {
     p.pack_array(1);
@@ -249,6 +251,10 @@ Hello decode_hello(const Fields& f) {
   m.knowledge = as_vv(f.at(6), "HELLO knowledge");
   m.clock_ms = as_uint(f.at(7), "HELLO clock");
   if (f.has(8)) m.listen_port = static_cast<std::uint16_t>(as_uint(f.at(8), "HELLO listen port", 65535));
+  if (f.has(9)) m.strategies_digest = std::string(as_str(f.at(9), "HELLO strategies digest"));
+  if (f.has(10)) m.strategies = std::string(as_str(f.at(10), "HELLO strategies"));
+  if (m.strategies_digest.size() > 64) bad("HELLO strategies digest is longer than 64 bytes");
+  if (m.strategies.size() > kMaxStrategiesText) bad("HELLO strategies is longer than " + std::to_string(kMaxStrategiesText) + " bytes");
   if (m.node_id == 0) bad("HELLO node id is 0");
   return m;
 }
@@ -344,6 +350,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::refused: return "refused";
     case ErrorCode::too_large: return "too_large";
     case ErrorCode::internal: return "internal";
+    case ErrorCode::wrong_strategies: return "wrong_strategies";
   }
   return "unknown";
 }

@@ -57,8 +57,15 @@ struct Hello {
   VersionVector knowledge;
   std::uint64_t clock_ms = 0;   // sender's wall clock, ms since the Unix epoch
   std::uint16_t listen_port = 0;  // sender's sync port, so the smaller id can connect back (0 = unknown)
+  // The sender's strategy table (replication/strategy_table.h): its digest
+  // and its text, at most kMaxStrategiesText bytes (longer ones are cut and
+  // end in "..."). Both empty from an older node, which did not send them.
+  std::string strategies_digest;
+  std::string strategies;
   bool operator==(const Hello&) const = default;
 };
+
+inline constexpr std::size_t kMaxStrategiesText = 4096;
 
 // "Still here", sent on a link idle for the heartbeat interval.
 struct Heartbeat {
@@ -75,6 +82,7 @@ enum class ErrorCode : std::uint32_t {
   refused = 6,              // the peer is not allowed (e.g. its id is this node's own)
   too_large = 7,            // a size limit was exceeded
   internal = 8,             // this node failed to handle a valid message
+  wrong_strategies = 9,     // the peer applies another strategy table (HELLO)
 };
 std::string_view to_string(ErrorCode code);
 
