@@ -342,8 +342,10 @@ Status Node::run() {
       if (auto deadline = api_->next_deadline(); deadline && *deadline <= api::ApiServer::Clock::now()) api_->on_timer();
     }
   }
-  // Clean stop: tell connected peers nothing more (they notice the silence or
-  // the closed TCP connection), persist what we know of them, close.
+  // Clean stop: say goodbye to the peers (they end the session at once),
+  // answer what the local API holds, persist what we know of the peers, close.
+  say_goodbye("stopped");
+  if (api_) api_->refuse_all(Status(Errc::unavailable, "the node is stopping"));
   stop_mdns();
   persist_peers(true);
   if (Status s = store_->flush(); !s) SHOPSYNC_LOG(error, "flushing the store to disk: " << s.to_string());

@@ -149,6 +149,10 @@ class Node {
   void handle_frame(Link& link, const std::string& bytes, const std::string& user_id, const std::string& peer_ip);
   void handle_hello(Link& link, const wire::Hello& hello, const std::string& peer_ip);
   void handle_error(Link& link, const wire::Error& error);
+  void handle_goodbye(Link& link, const wire::Goodbye& goodbye);
+  // A clean stop: GOODBYE on every established link that speaks it, and the
+  // sync sockets made to linger (bounded) so that it leaves before they close.
+  void say_goodbye(const std::string& reason);
   // Why the peer's strategy table makes a session impossible, or nullopt.
   std::optional<std::string> strategies_differ(const wire::Hello& hello) const;
   void remember_refused_peer(Link& link, const wire::Hello& hello);

@@ -267,6 +267,7 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
   auto& message = std::get<wire::Decoded>(decoded).message;
   if (auto* hello = std::get_if<wire::Hello>(&message)) return handle_hello(link, *hello, peer_ip);
   if (auto* error = std::get_if<wire::Error>(&message)) return handle_error(link, *error);
+  if (auto* goodbye = std::get_if<wire::Goodbye>(&message)) return handle_goodbye(link, *goodbye);
   if (!link.established) {
     send_error(link, wire::ErrorCode::not_ready, "HELLO first");
     return;
@@ -353,6 +354,28 @@ void Node::handle_error(Link& link, const wire::Error& error) {
     }
     close_link(link.id, "refused by the peer: " + error.text, true);
   }
+}
+
+void Node::handle_goodbye(Link& link, const wire::Goodbye& goodbye) {
+  // The peer stopped cleanly: the session ends now, not after the silence of
+  // --peer-timeout-ms; a target of ours is redialed with the usual backoff.
+  const std::string why = "it said goodbye: " + goodbye.reason.substr(0, 1024);
+  SHOPSYNC_LOG(info, link.describe() << ": " << why);
+  close_link(link.id, why, true);
+}
+
+void Node::say_goodbye(const std::string& reason) {
+  int said = 0;
+  for (auto& [id, link] : links_) {
+    if (!link->established || link->version < wire::kGoodbyeSince) continue;
+    if (send_frame(*link, wire::Goodbye{reason}) == Sent::ok) ++said;
+  }
+  constexpr int kGoodbyeLingerMs = 1000;  // the longest a stop waits for them to leave
+  (void)router_.set_linger(kGoodbyeLingerMs);
+  for (auto& [id, link] : links_) {
+    if (link->outbound) (void)link->dealer.set_linger(kGoodbyeLingerMs);
+  }
+  SHOPSYNC_LOG(debug, "said goodbye on " << said << " link(s)");
 }
 
 void Node::handle_hello(Link& link, const wire::Hello& hello, const std::string& peer_ip) {

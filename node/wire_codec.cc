@@ -60,6 +60,10 @@ struct BodyEncoder {
     p.pack_array(1);
     p.pack_uint64(m.clock_ms);
   }
+  void operator()(const Goodbye& m) {
+    p.pack_array(1);
+    pack_str(p, m.reason);
+  }
   void operator()(const Error& m) {
     p.pack_array(2);
     p.pack_uint32(m.code);
@@ -287,6 +291,10 @@ WireMessage decode_body(MessageType type, const msgpack::object& body) {
       const Fields f(body, 1, "HEARTBEAT");
       return Heartbeat{as_uint(f.at(0), "HEARTBEAT clock")};
     }
+    case MessageType::goodbye: {
+      const Fields f(body, 1, "GOODBYE");
+      return Goodbye{std::string(as_str(f.at(0), "GOODBYE reason"))};
+    }
     case MessageType::error: {
       const Fields f(body, 2, "ERROR");
       return Error{static_cast<std::uint32_t>(as_uint(f.at(0), "ERROR code", UINT32_MAX)),
@@ -322,7 +330,7 @@ WireMessage decode_body(MessageType type, const msgpack::object& body) {
   bad("unknown message type");
 }
 
-bool is_known(std::uint64_t type) { return type >= 1 && type <= 8; }
+bool is_known(std::uint64_t type) { return type >= 1 && type <= 9; }
 
 }  // namespace
 
@@ -336,6 +344,7 @@ std::string_view to_string(MessageType type) {
     case MessageType::snapshot_required: return "SNAPSHOT_REQUIRED";
     case MessageType::heartbeat: return "HEARTBEAT";
     case MessageType::error: return "ERROR";
+    case MessageType::goodbye: return "GOODBYE";
   }
   return "UNKNOWN";
 }
@@ -358,7 +367,8 @@ std::string_view to_string(ErrorCode code) {
 MessageType type_of(const WireMessage& message) {
   static constexpr MessageType kTypes[] = {MessageType::hello,  MessageType::heartbeat, MessageType::error,
                                            MessageType::pull,   MessageType::batch,     MessageType::credit,
-                                           MessageType::notify, MessageType::snapshot_required};
+                                           MessageType::notify, MessageType::snapshot_required,
+                                           MessageType::goodbye};
   return kTypes[message.index()];
 }
 

@@ -30,7 +30,10 @@ namespace shopsync::wire {
 // Protocol versions this build speaks. A peer whose range does not overlap is
 // refused at HELLO with ERROR unsupported_version.
 inline constexpr std::uint32_t kProtocolMin = 1;
-inline constexpr std::uint32_t kProtocolMax = 1;
+inline constexpr std::uint32_t kProtocolMax = 2;
+// GOODBYE exists from version 2: it is sent only on a link whose negotiated
+// version is at least this, so an older peer never sees it.
+inline constexpr std::uint32_t kGoodbyeSince = 2;
 
 enum class MessageType : std::uint32_t {
   hello = 1,
@@ -41,6 +44,7 @@ enum class MessageType : std::uint32_t {
   snapshot_required = 6,
   heartbeat = 7,
   error = 8,
+  goodbye = 9,
 };
 std::string_view to_string(MessageType type);
 
@@ -92,7 +96,14 @@ struct Error {
   bool operator==(const Error&) const = default;
 };
 
-using WireMessage = std::variant<Hello, Heartbeat, Error, Pull, Batch, Credit, Notify, SnapshotRequired>;
+// "I am going away" (a clean stop): the last message on a link; the peer
+// ends the session at once instead of waiting for silence.
+struct Goodbye {
+  std::string reason;  // "stopped", at most 1024 bytes
+  bool operator==(const Goodbye&) const = default;
+};
+
+using WireMessage = std::variant<Hello, Heartbeat, Error, Pull, Batch, Credit, Notify, SnapshotRequired, Goodbye>;
 MessageType type_of(const WireMessage& message);
 
 struct WireLimits {

@@ -56,6 +56,9 @@ class SocketHandle {
   Status connect(const std::string& endpoint);
   Result<std::string> last_endpoint() const;
   Status set_max_message_size(std::int64_t bytes);
+  // How long close waits for queued messages (the node's stop: answers to
+  // requests in flight); 0 (the default) drops them.
+  Status set_linger(int ms);
 
   // nullopt when nothing is waiting.
   Result<std::optional<std::vector<std::string>>> receive();

@@ -66,6 +66,36 @@ BOOST_AUTO_TEST_CASE(nodes_with_different_strategies_refuse_each_other_and_say_w
   BOOST_TEST(b.stop() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_node_that_stops_says_goodbye_and_its_peer_redials_when_it_is_back) {
+  TempDir dir("shopsync-node");
+  // A peer timeout far longer than the test waits: only the goodbye can end
+  // the session in time.
+  const std::vector<std::string> patient = {"--peer-timeout-ms", "600000"};
+  NodeProcess a(options(dir, "a", patient));
+  NodeProcess b(options(dir, "b", patient));
+  a.options().peers = {b.peer_spec()};
+  b.options().peers = {a.peer_spec()};
+  a.start();
+  b.start();
+  auto b_at_a = [&](const std::function<bool(const api::PeerInfo&)>& row) {
+    return shows(a, [&](const api::PeerInfo& p) { return p.name == "b" && row(p); });
+  };
+  BOOST_REQUIRE_MESSAGE(wait_until([&] { return b_at_a([](auto& p) { return p.state == "connected"; }); }, 15s),
+                        peers_text(a) << a.log());
+  BOOST_REQUIRE(b.stop() == 0);
+  BOOST_REQUIRE_MESSAGE(wait_until([&] {
+    return b_at_a([](auto& p) { return p.state != "connected" && p.last_error == "it said goodbye: stopped"; });
+  }, 20s), peers_text(a) << a.log());
+  // Back again: the pair reconnects (a redials, or b dials a) and syncs.
+  b.start();
+  BOOST_REQUIRE_MESSAGE(wait_until([&] { return b_at_a([](auto& p) { return p.state == "connected"; }); }, 20s),
+                        peers_text(a) << a.log());
+  put_name(a, "customers", "AFTER_GOODBYE", "back");
+  BOOST_TEST(wait_until([&] { return b.api().get({"customers", "AFTER_GOODBYE"}).is_ok(); }, 15s), b.log());
+  BOOST_TEST(a.stop() == 0);
+  BOOST_TEST(b.stop() == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

@@ -91,12 +91,26 @@ BOOST_AUTO_TEST_CASE(every_message_round_trips) {
   Pull pull{hello.knowledge, 4, true, {Dot{5, 12}, Dot{0xfedcba9876543210ull, 1}}};
   const std::vector<WireMessage> messages = {
       hello,          Heartbeat{99}, Error{3, "no common protocol version"}, pull, sample_batch(3),
-      Credit{1},      Notify{hello.knowledge}, SnapshotRequired{hello.knowledge}, SnapshotRequired{}};
+      Credit{1},      Notify{hello.knowledge}, SnapshotRequired{hello.knowledge}, SnapshotRequired{},
+      Goodbye{"stopped"}};
   for (const auto& m : messages) {
     const Decoded d = ok(decode(encode(m)));
     BOOST_TEST(d.version == kProtocolMax);
     BOOST_TEST((d.message == m), "round trip of " << to_string(type_of(m)));
   }
+}
+
+BOOST_AUTO_TEST_CASE(goodbye_is_version_2_and_versions_1_and_2_are_read) {
+  // A node of this build speaks 1..2: GOODBYE only on links that agreed on 2,
+  // so a version 1 peer never receives a type it does not know.
+  BOOST_TEST(kProtocolMin == 1u);
+  BOOST_TEST(kProtocolMax == 2u);
+  BOOST_TEST(kGoodbyeSince == 2u);
+  BOOST_TEST(ok(decode(encode(Goodbye{"stopped"}, 2))).version == 2u);
+  BOOST_TEST(ok(decode(encode(Heartbeat{5}, 1))).version == 1u);
+  BOOST_TEST((failed(decode(encode(Heartbeat{5}, 3))).code == ErrorCode::unsupported_version));
+  const std::string no_reason = packed([](auto& p) { p.pack_array(0); });
+  BOOST_TEST((failed(decode(raw_frame(2, 9, 0, no_reason))).code == ErrorCode::malformed));
 }
 
 BOOST_AUTO_TEST_CASE(a_hello_without_a_strategy_table_is_from_an_older_node) {
