@@ -88,6 +88,7 @@ class Node {
   LmdbStore& store() { return *store_; }
   const NodeConfig& config() const { return config_; }
   const NodeIdentity& identity() const { return identity_; }
+  const StrategyTable& strategies() const { return strategies_; }
   std::uint64_t started_ms() const { return started_ms_; }
   // Runs a replica command whose messages go to peers: the outbox is flushed
   // after `command` returns.

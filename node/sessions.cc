@@ -361,7 +361,18 @@ void Node::handle_goodbye(Link& link, const wire::Goodbye& goodbye) {
   // --peer-timeout-ms; a target of ours is redialed with the usual backoff.
   const std::string why = "it said goodbye: " + goodbye.reason.substr(0, 1024);
   SHOPSYNC_LOG(info, link.describe() << ": " << why);
-  close_link(link.id, why, true);
+  const NodeId peer = link.peer;
+  if (peer == 0) return close_link(link.id, why, true);
+  // The process is going, not just this link: every link to it closes, the
+  // session's last so that no idle second link takes the session over.
+  auto s = sessions_.find(peer);
+  const std::uint64_t session_link = s == sessions_.end() ? 0 : s->second->link;
+  std::vector<std::uint64_t> others;
+  for (const auto& [id, l] : links_) {
+    if (l->peer == peer && id != session_link) others.push_back(id);
+  }
+  for (auto id : others) close_link(id, why, true);
+  if (session_link != 0) close_link(session_link, why, true);
 }
 
 void Node::say_goodbye(const std::string& reason) {

@@ -6,6 +6,7 @@
 
 #include "tests/node/support/node_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/tools/child.h"
 
 namespace shopsync::test {
 namespace {
@@ -49,7 +50,6 @@ BOOST_AUTO_TEST_CASE(nodes_with_different_strategies_refuse_each_other_and_say_w
   b.options().peers = {a.peer_spec()};
   a.start();
   b.start();
-  put_name(a, "stock", "SKU_1", "from a");
   // Both sides show the peer refused, and why, whichever dialed.
   auto refused_for_stock = [](const api::PeerInfo& p) {
     return p.state == "refused" && p.last_error.find("conflict strategies differ") != std::string::npos &&
@@ -59,6 +59,18 @@ BOOST_AUTO_TEST_CASE(nodes_with_different_strategies_refuse_each_other_and_say_w
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return shows(a, refused_for_stock) && shows(b, refused_for_stock); }, 15s),
                         "a:\n" << peers_text(a) << a.log() << "\nb:\n" << peers_text(b) << b.log());
   BOOST_TEST(!shows(a, [](const api::PeerInfo& p) { return p.state == "connected"; }));
+#ifdef SHOPSYNC_INSPECT_BIN  // built with the tools
+  // Same (no) data and knowledge, but not identical: the same versions would
+  // show different values.
+  const ChildResult diff = run_child({SHOPSYNC_INSPECT_BIN, "diff", a.options().data_dir.string(),
+                                      b.options().data_dir.string()}, 30s);
+  BOOST_TEST(diff.exit_code == 1, diff.out << diff.err);
+  BOOST_TEST(diff.out.find("strategies differ") != std::string::npos, diff.out);
+  BOOST_TEST(diff.out.find("stock: merge on A, newest_wins on B") != std::string::npos, diff.out);
+#endif
+  // And nothing crosses.
+  put_name(a, "stock", "SKU_1", "from a");
+  std::this_thread::sleep_for(500ms);
   BOOST_TEST(!b.api().get({"stock", "SKU_1"}).is_ok());
   BOOST_TEST(a.log_count("conflict strategies differ") > 0);
   BOOST_TEST(b.log_count("conflict strategies differ") > 0);
