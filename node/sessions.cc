@@ -69,7 +69,10 @@ wire::Hello Node::make_hello() const {
   h.listen_port = listen_port_;
   h.strategies_digest = strategy_digest(strategies_);
   h.strategies = to_text(strategies_);
-  if (h.strategies.size() > wire::kMaxStrategiesText) h.strategies.resize(wire::kMaxStrategiesText - 3), h.strategies += "...";
+  if (h.strategies.size() > wire::kMaxStrategiesText) {  // the digest still tells the tables apart
+    h.strategies.resize(wire::kMaxStrategiesText - 3);
+    h.strategies += "...";
+  }
   return h;
 }
 
