@@ -16,6 +16,7 @@ Result<api::NodeStatus> DaemonBackend::status() {
   s->role = std::string(to_string(node_.config().role));
   s->public_key = node_.config().insecure ? std::string() : node_.identity().public_key;
   s->version = PROJECT_VERSION_TEXT;
+  s->strategies = to_text(node_.strategies());
   const std::uint64_t now = SystemClock().now_ms();
   s->uptime_ms = now > node_.started_ms() ? now - node_.started_ms() : 0;
   const auto unreadable = node_.store().unreadable().list();

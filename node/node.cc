@@ -95,6 +95,12 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     if (!kind) return Status::invalid("unknown strategy '" + name + "' for collection " + collection);
     options.strategies[collection] = *kind;
   }
+  node->strategies_ = StrategyTable{options.strategies, options.default_strategy, options.tolerance_ms};
+  // Kept in the store for the inspector, which compares the tables of two
+  // data directories (docs/inspector.md, "diff").
+  SHOPSYNC_TRY(node->store_
+                   ->write([&](StoreWriter& w) { return w.put(Table::settings, kStrategiesSetting, to_text(node->strategies_)); })
+                   .context("storing the strategy table"));
   node->counted_ = std::make_unique<gateway::CountingStore>(*node->store_);
   auto replica = Replica::open(*node->counted_, node->clock_, options);
   if (!replica) return replica.status().context("opening the replica");
@@ -336,8 +342,10 @@ Status Node::run() {
       if (auto deadline = api_->next_deadline(); deadline && *deadline <= api::ApiServer::Clock::now()) api_->on_timer();
     }
   }
-  // Clean stop: tell connected peers nothing more (they notice the silence or
-  // the closed TCP connection), persist what we know of them, close.
+  // Clean stop: say goodbye to the peers (they end the session at once),
+  // answer what the local API holds, persist what we know of the peers, close.
+  say_goodbye("stopped");
+  if (api_) api_->refuse_all(Status(Errc::unavailable, "the node is stopping"));
   stop_mdns();
   persist_peers(true);
   if (Status s = store_->flush(); !s) SHOPSYNC_LOG(error, "flushing the store to disk: " << s.to_string());
@@ -570,6 +578,7 @@ std::vector<api::PeerInfo> Node::unidentified_targets() const {
 
 std::string Node::peer_state(NodeId peer) const {
   if (sessions_.count(peer)) return "connected";
+  if (refused_peers_.count(peer)) return "refused";
   if (auto k = known_.find(peer); !config_.insecure && k != known_.end() && !k->second.public_key.empty() &&
                                   !is_trusted(k->second.public_key)) {
     return "untrusted";

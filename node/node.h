@@ -43,6 +43,7 @@
 #include "node/zmq_socket.h"
 #include "replication/clock.h"
 #include "replication/replica.h"
+#include "replication/strategy_table.h"
 #include "storage/lmdb_store.h"
 
 namespace shopsync {
@@ -87,6 +88,7 @@ class Node {
   LmdbStore& store() { return *store_; }
   const NodeConfig& config() const { return config_; }
   const NodeIdentity& identity() const { return identity_; }
+  const StrategyTable& strategies() const { return strategies_; }
   std::uint64_t started_ms() const { return started_ms_; }
   // Runs a replica command whose messages go to peers: the outbox is flushed
   // after `command` returns.
@@ -148,6 +150,13 @@ class Node {
   void handle_frame(Link& link, const std::string& bytes, const std::string& user_id, const std::string& peer_ip);
   void handle_hello(Link& link, const wire::Hello& hello, const std::string& peer_ip);
   void handle_error(Link& link, const wire::Error& error);
+  void handle_goodbye(Link& link, const wire::Goodbye& goodbye);
+  // A clean stop: GOODBYE on every established link that speaks it, and the
+  // sync sockets made to linger (bounded) so that it leaves before they close.
+  void say_goodbye(const std::string& reason);
+  // Why the peer's strategy table makes a session impossible, or nullopt.
+  std::optional<std::string> strategies_differ(const wire::Hello& hello) const;
+  void remember_refused_peer(Link& link, const wire::Hello& hello);
   void run_timers();
   int next_timer_ms() const;
 
@@ -186,6 +195,7 @@ class Node {
   // stay counted for /metrics (node/gateway/record_counts.h).
   std::unique_ptr<gateway::CountingStore> counted_;
   std::unique_ptr<Replica> replica_;
+  StrategyTable strategies_;  // what this node's replica applies; compared at HELLO
   std::optional<zmq::Context> ctx_;
   zmq::Socket router_;
   zmq::Socket zap_;
@@ -199,6 +209,7 @@ class Node {
   std::map<NodeId, std::unique_ptr<Session>> sessions_;        // identified peers
   std::map<NodeId, Learned> learned_;                          // dial-back addresses not yet targets
   std::map<NodeId, PeerRecord> known_;                         // every peer ever identified
+  std::set<NodeId> refused_peers_;  // refused at their last HELLO for a reason of theirs (strategies)
   std::set<NodeId> dirty_;                                     // known_ entries to persist
   std::map<NodeId, std::pair<std::uint64_t, std::uint64_t>> base_counts_;  // records in/out before this run
   std::map<std::string, std::uint64_t> zap_log_ms_;            // throttles "refused" log lines

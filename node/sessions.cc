@@ -67,6 +67,12 @@ wire::Hello Node::make_hello() const {
   h.knowledge = replica_->knowledge();
   h.clock_ms = const_cast<SystemClock&>(clock_).now_ms();
   h.listen_port = listen_port_;
+  h.strategies_digest = strategy_digest(strategies_);
+  h.strategies = to_text(strategies_);
+  if (h.strategies.size() > wire::kMaxStrategiesText) {  // the digest still tells the tables apart
+    h.strategies.resize(wire::kMaxStrategiesText - 3);
+    h.strategies += "...";
+  }
   return h;
 }
 
@@ -264,6 +270,7 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
   auto& message = std::get<wire::Decoded>(decoded).message;
   if (auto* hello = std::get_if<wire::Hello>(&message)) return handle_hello(link, *hello, peer_ip);
   if (auto* error = std::get_if<wire::Error>(&message)) return handle_error(link, *error);
+  if (auto* goodbye = std::get_if<wire::Goodbye>(&message)) return handle_goodbye(link, *goodbye);
   if (!link.established) {
     send_error(link, wire::ErrorCode::not_ready, "HELLO first");
     return;
@@ -339,11 +346,50 @@ void Node::handle_error(Link& link, const wire::Error& error) {
   if (!link.established && link.outbound) {
     // The peer refused our HELLO: it will not change its mind soon.
     if (code == wire::ErrorCode::wrong_cluster || code == wire::ErrorCode::unsupported_version ||
-        code == wire::ErrorCode::refused) {
-      if (Target* t = target_by_id(link.target)) t->refused = true;
+        code == wire::ErrorCode::refused || code == wire::ErrorCode::wrong_strategies) {
+      if (Target* t = target_by_id(link.target)) {
+        t->refused = true;
+        if (t->peer != 0 && known_.count(t->peer)) {  // a peer known from before: its row shows why
+          known_[t->peer].last_error = "refused by the peer: " + error.text;
+          dirty_.insert(t->peer);
+        }
+      }
     }
     close_link(link.id, "refused by the peer: " + error.text, true);
   }
+}
+
+void Node::handle_goodbye(Link& link, const wire::Goodbye& goodbye) {
+  // The peer stopped cleanly: the session ends now, not after the silence of
+  // --peer-timeout-ms; a target of ours is redialed with the usual backoff.
+  const std::string why = "it said goodbye: " + goodbye.reason.substr(0, 1024);
+  SHOPSYNC_LOG(info, link.describe() << ": " << why);
+  const NodeId peer = link.peer;
+  if (peer == 0) return close_link(link.id, why, true);
+  // The process is going, not just this link: every link to it closes, the
+  // session's last so that no idle second link takes the session over.
+  auto s = sessions_.find(peer);
+  const std::uint64_t session_link = s == sessions_.end() ? 0 : s->second->link;
+  std::vector<std::uint64_t> others;
+  for (const auto& [id, l] : links_) {
+    if (l->peer == peer && id != session_link) others.push_back(id);
+  }
+  for (auto id : others) close_link(id, why, true);
+  if (session_link != 0) close_link(session_link, why, true);
+}
+
+void Node::say_goodbye(const std::string& reason) {
+  int said = 0;
+  for (auto& [id, link] : links_) {
+    if (!link->established || link->version < wire::kGoodbyeSince) continue;
+    if (send_frame(*link, wire::Goodbye{reason}) == Sent::ok) ++said;
+  }
+  constexpr int kGoodbyeLingerMs = 1000;  // the longest a stop waits for them to leave
+  (void)router_.set_linger(kGoodbyeLingerMs);
+  for (auto& [id, link] : links_) {
+    if (link->outbound) (void)link->dealer.set_linger(kGoodbyeLingerMs);
+  }
+  SHOPSYNC_LOG(debug, "said goodbye on " << said << " link(s)");
 }
 
 void Node::handle_hello(Link& link, const wire::Hello& hello, const std::string& peer_ip) {
@@ -379,6 +425,10 @@ void Node::handle_hello(Link& link, const wire::Hello& hello, const std::string&
     return refuse(wire::ErrorCode::refused, "it has this node's own id (a copied data directory, or a loop to itself)",
                   "you have this node's id " + hex_id(hello.node_id) + " (copied data directory?)");
   }
+  if (auto differ = strategies_differ(hello)) {
+    remember_refused_peer(link, hello);
+    return refuse(wire::ErrorCode::wrong_strategies, *differ, *differ);
+  }
   if (!config_.insecure) {
     auto s = sessions_.find(hello.node_id);
     if (s != sessions_.end()) {
@@ -391,7 +441,54 @@ void Node::handle_hello(Link& link, const wire::Hello& hello, const std::string&
   }
   if (!link.outbound) say_hello(link);
   link.version = common;
+  refused_peers_.erase(hello.node_id);
   establish(link, hello);
+}
+
+void Node::remember_refused_peer(Link& link, const wire::Hello& hello) {
+  // A node of this cluster with a trusted key: it is a peer, shown in `peers`
+  // (state "refused", the reason in last_error) although no session started.
+  PeerRecord& rec = known_[hello.node_id];
+  rec.node_id = hello.node_id;
+  rec.name = hello.name;
+  rec.role = hello.role;
+  if (!link.key.empty()) rec.public_key = link.key;
+  if (link.outbound) {
+    if (Target* t = target_by_id(link.target)) {
+      rec.address = t->address.to_string();
+      rec.source = t->source;
+      t->peer = hello.node_id;
+    }
+  } else {
+    // A target dialed with its key is this peer: one row in `peers`, not two.
+    for (auto& [id, t] : targets_) {
+      if (t->peer == 0 && !link.key.empty() && t->key == link.key) t->peer = hello.node_id;
+    }
+    if (rec.address.empty() && hello.listen_port != 0 && !link.ip.empty()) {
+      rec.address = host_for(link.ip) + ":" + std::to_string(hello.listen_port);
+      rec.source = PeerSource::inbound;
+    }
+  }
+  refused_peers_.insert(hello.node_id);
+}
+
+std::optional<std::string> Node::strategies_differ(const wire::Hello& hello) const {
+  if (hello.strategies_digest.empty()) {
+    // An older node: it does not say which table it applies, so nothing can
+    // be checked (docs/wire-format.md, "HELLO"). Accepted, with a warning.
+    SHOPSYNC_LOG(warn, "node '" << hello.name << "' (" << hex_id(hello.node_id)
+                                << ") does not say which conflict strategies it applies (an older version): make sure "
+                                   "it runs with the same --strategy flags as this node");
+    return std::nullopt;
+  }
+  if (hello.strategies_digest == strategy_digest(strategies_)) return std::nullopt;
+  // Named the same way on both sides, so that the text fits both logs.
+  std::string what;
+  if (auto theirs = parse_strategy_table(hello.strategies)) {
+    what = strategy_difference(strategies_, *theirs, "'" + config_.name + "'", "'" + hello.name + "'");
+  }
+  if (what.empty()) what = "'" + to_text(strategies_) + "' on '" + config_.name + "', '" + hello.strategies + "' on '" + hello.name + "'";
+  return "conflict strategies differ (" + what + "): every node of a cluster needs the same --strategy flags";
 }
 
 void Node::establish(Link& link, const wire::Hello& hello) {

@@ -43,7 +43,7 @@ void pack_vv(Packer& p, const VersionVector& vv) {
 struct BodyEncoder {
   Packer& p;
   void operator()(const Hello& m) {
-    p.pack_array(9);
+    p.pack_array(11);
     pack_str(p, m.cluster);
     p.pack_uint64(m.node_id);
     pack_str(p, m.name);
@@ -53,10 +53,16 @@ struct BodyEncoder {
     pack_vv(p, m.knowledge);
     p.pack_uint64(m.clock_ms);
     p.pack_uint16(m.listen_port);
+    pack_str(p, m.strategies_digest);
+    pack_str(p, m.strategies);
   }
   void operator()(const Heartbeat& m) {
     p.pack_array(1);
     p.pack_uint64(m.clock_ms);
+  }
+  void operator()(const Goodbye& m) {
+    p.pack_array(1);
+    pack_str(p, m.reason);
   }
   void operator()(const Error& m) {
     p.pack_array(2);
@@ -249,6 +255,10 @@ Hello decode_hello(const Fields& f) {
   m.knowledge = as_vv(f.at(6), "HELLO knowledge");
   m.clock_ms = as_uint(f.at(7), "HELLO clock");
   if (f.has(8)) m.listen_port = static_cast<std::uint16_t>(as_uint(f.at(8), "HELLO listen port", 65535));
+  if (f.has(9)) m.strategies_digest = std::string(as_str(f.at(9), "HELLO strategies digest"));
+  if (f.has(10)) m.strategies = std::string(as_str(f.at(10), "HELLO strategies"));
+  if (m.strategies_digest.size() > 64) bad("HELLO strategies digest is longer than 64 bytes");
+  if (m.strategies.size() > kMaxStrategiesText) bad("HELLO strategies is longer than " + std::to_string(kMaxStrategiesText) + " bytes");
   if (m.node_id == 0) bad("HELLO node id is 0");
   return m;
 }
@@ -280,6 +290,10 @@ WireMessage decode_body(MessageType type, const msgpack::object& body) {
     case MessageType::heartbeat: {
       const Fields f(body, 1, "HEARTBEAT");
       return Heartbeat{as_uint(f.at(0), "HEARTBEAT clock")};
+    }
+    case MessageType::goodbye: {
+      const Fields f(body, 1, "GOODBYE");
+      return Goodbye{std::string(as_str(f.at(0), "GOODBYE reason"))};
     }
     case MessageType::error: {
       const Fields f(body, 2, "ERROR");
@@ -316,7 +330,7 @@ WireMessage decode_body(MessageType type, const msgpack::object& body) {
   bad("unknown message type");
 }
 
-bool is_known(std::uint64_t type) { return type >= 1 && type <= 8; }
+bool is_known(std::uint64_t type) { return type >= 1 && type <= 9; }
 
 }  // namespace
 
@@ -330,6 +344,7 @@ std::string_view to_string(MessageType type) {
     case MessageType::snapshot_required: return "SNAPSHOT_REQUIRED";
     case MessageType::heartbeat: return "HEARTBEAT";
     case MessageType::error: return "ERROR";
+    case MessageType::goodbye: return "GOODBYE";
   }
   return "UNKNOWN";
 }
@@ -344,6 +359,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::refused: return "refused";
     case ErrorCode::too_large: return "too_large";
     case ErrorCode::internal: return "internal";
+    case ErrorCode::wrong_strategies: return "wrong_strategies";
   }
   return "unknown";
 }
@@ -351,7 +367,8 @@ std::string_view to_string(ErrorCode code) {
 MessageType type_of(const WireMessage& message) {
   static constexpr MessageType kTypes[] = {MessageType::hello,  MessageType::heartbeat, MessageType::error,
                                            MessageType::pull,   MessageType::batch,     MessageType::credit,
-                                           MessageType::notify, MessageType::snapshot_required};
+                                           MessageType::notify, MessageType::snapshot_required,
+                                           MessageType::goodbye};
   return kTypes[message.index()];
 }
 

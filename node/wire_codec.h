@@ -30,7 +30,10 @@ namespace shopsync::wire {
 // Protocol versions this build speaks. A peer whose range does not overlap is
 // refused at HELLO with ERROR unsupported_version.
 inline constexpr std::uint32_t kProtocolMin = 1;
-inline constexpr std::uint32_t kProtocolMax = 1;
+inline constexpr std::uint32_t kProtocolMax = 2;
+// GOODBYE exists from version 2: it is sent only on a link whose negotiated
+// version is at least this, so an older peer never sees it.
+inline constexpr std::uint32_t kGoodbyeSince = 2;
 
 enum class MessageType : std::uint32_t {
   hello = 1,
@@ -41,6 +44,7 @@ enum class MessageType : std::uint32_t {
   snapshot_required = 6,
   heartbeat = 7,
   error = 8,
+  goodbye = 9,
 };
 std::string_view to_string(MessageType type);
 
@@ -57,8 +61,15 @@ struct Hello {
   VersionVector knowledge;
   std::uint64_t clock_ms = 0;   // sender's wall clock, ms since the Unix epoch
   std::uint16_t listen_port = 0;  // sender's sync port, so the smaller id can connect back (0 = unknown)
+  // The sender's strategy table (replication/strategy_table.h): its digest
+  // and its text, at most kMaxStrategiesText bytes (longer ones are cut and
+  // end in "..."). Both empty from an older node, which did not send them.
+  std::string strategies_digest;
+  std::string strategies;
   bool operator==(const Hello&) const = default;
 };
+
+inline constexpr std::size_t kMaxStrategiesText = 4096;
 
 // "Still here", sent on a link idle for the heartbeat interval.
 struct Heartbeat {
@@ -75,6 +86,7 @@ enum class ErrorCode : std::uint32_t {
   refused = 6,              // the peer is not allowed (e.g. its id is this node's own)
   too_large = 7,            // a size limit was exceeded
   internal = 8,             // this node failed to handle a valid message
+  wrong_strategies = 9,     // the peer applies another strategy table (HELLO)
 };
 std::string_view to_string(ErrorCode code);
 
@@ -84,7 +96,14 @@ struct Error {
   bool operator==(const Error&) const = default;
 };
 
-using WireMessage = std::variant<Hello, Heartbeat, Error, Pull, Batch, Credit, Notify, SnapshotRequired>;
+// "I am going away" (a clean stop): the last message on a link; the peer
+// ends the session at once instead of waiting for silence.
+struct Goodbye {
+  std::string reason;  // "stopped", at most 1024 bytes
+  bool operator==(const Goodbye&) const = default;
+};
+
+using WireMessage = std::variant<Hello, Heartbeat, Error, Pull, Batch, Credit, Notify, SnapshotRequired, Goodbye>;
 MessageType type_of(const WireMessage& message);
 
 struct WireLimits {

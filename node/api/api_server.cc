@@ -212,6 +212,26 @@ void ApiServer::on_timer() {
   }
 }
 
+void ApiServer::refuse_all(const Status& why) {
+  for (auto& p : parked_) reply(p.envelope, error_reply(p.req_id, Op::changes, why));
+  parked_.clear();
+  // Bounded: what clients sent before the stop, not what they keep sending.
+  for (int i = 0; i < 10'000; ++i) {
+    auto received = socket_.receive();
+    if (!received || !received->has_value()) break;
+    std::vector<std::string> parts = std::move(**received);
+    ++stats_.requests;
+    if (parts.size() < 2) continue;  // nothing to address a reply to
+    const std::string body = std::move(parts.back());
+    parts.pop_back();
+    if (parts.size() > kMaxEnvelopeFrames) continue;
+    const DecodedRequest decoded = decode_request(body);
+    reply(parts, error_reply(decoded.req_id, decoded.op, why));
+  }
+  constexpr int kAnswerLingerMs = 1000;
+  (void)socket_.set_linger(kAnswerLingerMs);
+}
+
 ApiServerStats ApiServer::stats() const {
   ApiServerStats s = stats_;
   s.parked = parked_.size();

@@ -88,6 +88,11 @@ class ApiServer {
 
   ApiServerStats stats() const;
 
+  // The node stops: every parked long poll and every request waiting on the
+  // socket is answered with `why` (an error), and the socket lingers a
+  // little on close so that the answers leave. Later requests go unanswered.
+  void refuse_all(const Status& why);
+
  private:
   struct Parked {
     std::vector<std::string> envelope;

@@ -261,6 +261,7 @@ struct NodeStatus {
   std::uint64_t uptime_ms = 0;
   std::uint64_t unreadable_records = 0;      // found so far by this process's reads
   std::vector<UnreadableRecord> unreadable;  // the first kMaxUnreadableListed of them
+  std::string strategies;  // the strategy table's text (replication/strategy_table.h); "" from an older node
   bool operator==(const NodeStatus&) const = default;
 };
 

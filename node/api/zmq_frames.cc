@@ -82,6 +82,11 @@ Status SocketHandle::set_max_message_size(std::int64_t bytes) {
   return Status::ok();
 }
 
+Status SocketHandle::set_linger(int ms) {
+  if (zmq_setsockopt(sock_, ZMQ_LINGER, &ms, sizeof ms) != 0) return zmq_failure("setting ZMQ_LINGER");
+  return Status::ok();
+}
+
 Result<std::optional<std::vector<std::string>>> SocketHandle::receive() {
   std::vector<std::string> parts;
   for (;;) {

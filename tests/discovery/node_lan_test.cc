@@ -15,6 +15,7 @@
 
 #include "node/api/api_client.h"
 #include "node/public_key_text.h"
+#include "node/wire_codec.h"
 #include "tests/discovery/probe_harness.h"
 #include "tests/node/support/node_process.h"
 
@@ -280,7 +281,7 @@ BOOST_AUTO_TEST_CASE(python_zeroconf_sees_a_running_node_with_its_txt_and_its_go
   BOOST_TEST(seen_by_zeroconf["server"] == "host1.local.");
   BOOST_TEST(seen_by_zeroconf["addresses"].dump().find(lan.net().address(1)) != std::string::npos,
              seen_by_zeroconf.dump());
-  const std::vector<std::string> txt = {"txtvers=1", "proto=1", "cluster=lan", "node=" + api::format_node_id(a.id),
+  const std::vector<std::string> txt = {"txtvers=1", "proto=" + std::to_string(wire::kProtocolMax), "cluster=lan", "node=" + api::format_node_id(a.id),
                                         "key=" + a.key, "role=peer"};
   BOOST_TEST(seen_by_zeroconf["txt"].get<std::vector<std::string>>() == txt, boost::test_tools::per_element());
 

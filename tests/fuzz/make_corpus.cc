@@ -96,7 +96,10 @@ void wire_frames() {
   hello.knowledge = knowledge();
   hello.clock_ms = 1'750'000'000'000ULL;
   hello.listen_port = 7460;
+  hello.strategies_digest = "0123456789abcdef";
+  hello.strategies = "*=newest_wins *tolerance_ms=1000 stock=merge";
   write("wire_frame", "hello", wire::encode(hello));
+  write("wire_frame", "goodbye", wire::encode(wire::Goodbye{"stopped"}));
   write("wire_frame", "heartbeat", wire::encode(wire::Heartbeat{1'750'000'000'000ULL}));
   write("wire_frame", "error", wire::encode(wire::Error{2, "unknown message type 99"}));
   write("wire_frame", "pull", wire::encode(Pull{knowledge(), 4, false, {Dot{0xB2, 12}}}));

@@ -86,15 +86,58 @@ BOOST_AUTO_TEST_CASE(every_message_round_trips) {
   hello.knowledge.set(9, 3);
   hello.clock_ms = 1700000000123ull;
   hello.listen_port = 7460;
+  hello.strategies_digest = "0123456789abcdef";
+  hello.strategies = "*=newest_wins *tolerance_ms=1000 stock=merge";
   Pull pull{hello.knowledge, 4, true, {Dot{5, 12}, Dot{0xfedcba9876543210ull, 1}}};
   const std::vector<WireMessage> messages = {
       hello,          Heartbeat{99}, Error{3, "no common protocol version"}, pull, sample_batch(3),
-      Credit{1},      Notify{hello.knowledge}, SnapshotRequired{hello.knowledge}, SnapshotRequired{}};
+      Credit{1},      Notify{hello.knowledge}, SnapshotRequired{hello.knowledge}, SnapshotRequired{},
+      Goodbye{"stopped"}};
   for (const auto& m : messages) {
     const Decoded d = ok(decode(encode(m)));
     BOOST_TEST(d.version == kProtocolMax);
     BOOST_TEST((d.message == m), "round trip of " << to_string(type_of(m)));
   }
+}
+
+BOOST_AUTO_TEST_CASE(goodbye_is_version_2_and_versions_1_and_2_are_read) {
+  // A node of this build speaks 1..2: GOODBYE only on links that agreed on 2,
+  // so a version 1 peer never receives a type it does not know.
+  BOOST_TEST(kProtocolMin == 1u);
+  BOOST_TEST(kProtocolMax == 2u);
+  BOOST_TEST(kGoodbyeSince == 2u);
+  BOOST_TEST(ok(decode(encode(Goodbye{"stopped"}, 2))).version == 2u);
+  BOOST_TEST(ok(decode(encode(Heartbeat{5}, 1))).version == 1u);
+  BOOST_TEST((failed(decode(encode(Heartbeat{5}, 3))).code == ErrorCode::unsupported_version));
+  const std::string no_reason = packed([](auto& p) { p.pack_array(0); });
+  BOOST_TEST((failed(decode(raw_frame(2, 9, 0, no_reason))).code == ErrorCode::malformed));
+}
+
+BOOST_AUTO_TEST_CASE(a_hello_without_a_strategy_table_is_from_an_older_node) {
+  // Nine fields, as version 1 nodes before the strategy table send it.
+  const std::string body = packed([](auto& p) {
+    p.pack_array(9);
+    p.pack(std::string("acme"));
+    p.pack_uint64(7);
+    p.pack(std::string("till-1"));
+    p.pack(std::string("peer"));
+    p.pack_uint32(1);
+    p.pack_uint32(1);
+    p.pack_map(0);
+    p.pack_uint64(1700000000123ull);
+    p.pack_uint16(7460);
+  });
+  const Decoded d = ok(decode(raw_frame(1, 1, 0, body)));
+  const auto& hello = std::get<Hello>(d.message);
+  BOOST_TEST(hello.listen_port == 7460);
+  BOOST_TEST(hello.strategies_digest.empty());
+  BOOST_TEST(hello.strategies.empty());
+  // A table too long to be one is malformed.
+  Hello big;
+  big.node_id = 7;
+  big.strategies_digest = "x";
+  big.strategies = std::string(kMaxStrategiesText + 1, 'a');
+  BOOST_TEST((failed(decode(encode(big))).code == ErrorCode::malformed));
 }
 
 BOOST_AUTO_TEST_CASE(large_batches_are_compressed_small_ones_are_not) {

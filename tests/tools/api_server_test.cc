@@ -253,6 +253,26 @@ BOOST_AUTO_TEST_CASE(waiting_requests_beyond_the_cap_are_told_to_back_off) {
   BOOST_TEST(woken->changes.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_stopping_node_answers_the_requests_it_holds_with_an_error) {
+  Fixture f;
+  ApiClient watcher = f.connect();
+  ChangesRequest wait;
+  wait.since_now = true;
+  wait.wait_ms = 30'000;
+  auto answer = std::async(std::launch::async, [&] { return watcher.changes(wait); });
+  bool parked = false;
+  for (int i = 0; i < 2000 && !parked; ++i) {
+    f.serving->run([&](ApiServer& server, TestNode&) { parked = server.stats().parked == 1; });
+    if (!parked) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  BOOST_REQUIRE(parked);
+  f.serving->run([](ApiServer& server, TestNode&) { server.refuse_all(Status(Errc::unavailable, "the node is stopping")); });
+  // Answered now, with the reason, not left to time out.
+  auto page = answer.get();
+  BOOST_TEST((page.status().code() == Errc::unavailable));
+  BOOST_TEST(page.status().message().find("the node is stopping") != std::string::npos, page.status().to_string());
+}
+
 BOOST_AUTO_TEST_CASE(conflicts_are_listed_and_resolved_by_pick_or_by_fields) {
   TestNodeOptions options;
   options.strategies = {{"notes", StrategyKind::manual}};

@@ -3,6 +3,8 @@
 // tests/discovery/node_lan_test.cc).
 #include <boost/test/unit_test.hpp>
 
+#include <sstream>
+
 #include "tools/shopsync/doctor.h"
 
 namespace shopsync::cli {
@@ -36,6 +38,32 @@ BOOST_AUTO_TEST_CASE(a_working_lan_gets_no_advice) {
   BOOST_TEST(j["advice"].empty());
   BOOST_TEST(j["peers"][0]["state"] == "connected");
   BOOST_TEST(j["interfaces"][0]["name"] == "eth0");
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_refused_for_its_strategies_is_a_problem_with_the_difference) {
+  api::PeerList peers;
+  api::PeerInfo till2;
+  till2.node_id = 0xb2;
+  till2.name = "till-2";
+  till2.address = "198.18.0.2:7460";
+  till2.state = "refused";
+  till2.last_error = "conflict strategies differ (stock: merge on 'till-1', newest_wins on 'till-2'): every node of a "
+                     "cluster needs the same --strategy flags";
+  api::PeerInfo till3 = till2;
+  till3.name = "till-3";
+  till3.state = "connected";
+  till3.last_error.clear();
+  peers.peers = {till2, till3};
+  const auto advice = peer_advice(peers);
+  BOOST_REQUIRE(advice.size() == 1u);
+  BOOST_TEST(any_mentions(advice, "'till-2'"));
+  BOOST_TEST(any_mentions(advice, "stock: merge on 'till-1', newest_wins on 'till-2'"));
+  const json j = doctor_json(healthy(), {}, peers);
+  BOOST_TEST(j["advice"].size() == 1u);
+  std::ostringstream text;
+  print_doctor(text, healthy(), {}, peers);
+  BOOST_TEST(text.str().find("no problem found") == std::string::npos);
+  BOOST_TEST(text.str().find("newest_wins on 'till-2'") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(discovery_turned_off_says_peers_come_only_from_flags) {

@@ -7,10 +7,16 @@
 // differ while neither lacks anything has settled differently for now (a
 // tombstone already removed on one side, a version superseded on one side
 // and not yet on the other).
+//
+// The strategy tables the two nodes run with are compared too: with different
+// tables the same versions show different values, so the nodes are not
+// identical whatever they hold.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "replication/strategy_table.h"
 #include "tools/inspect/view_support.h"
 #include "tools/inspect/views.h"
 
@@ -23,6 +29,7 @@ struct NodeDots {
   VersionVector knowledge;
   std::map<RecordKey, std::vector<Dot>> live;  // dots sorted
   std::uint64_t versions = 0;
+  std::optional<std::string> strategies;  // the table's text; nullopt when the node does not say (older)
 };
 
 void report(const ViewContext& ctx, std::string_view phase, std::uint64_t done, std::uint64_t total) {
@@ -43,6 +50,9 @@ Result<NodeDots> read_dir(DataDir& dir, const ViewContext& ctx, std::string_view
     if (!meta->has_value()) return Status(Errc::not_shopsync, "the store has no node identity yet");
     out.id = (*meta)->node_id;
     out.knowledge = (*meta)->knowledge;
+    auto strategies = r.get(Table::settings, kStrategiesSetting);
+    if (!strategies) return strategies.status();
+    out.strategies = *strategies;
     for (const auto& [origin, counter] : out.knowledge.entries()) {
       SHOPSYNC_TRY(r.for_each_change(origin, 0, [&](std::uint64_t c, const RecordKey& key) {
         out.live[key].push_back(Dot{origin, c});
@@ -63,6 +73,7 @@ Result<NodeDots> read_api(api::ApiClient& client, const ViewContext& ctx, std::s
   if (!st) return st.status();
   out.id = st->node_id;
   out.knowledge = st->knowledge;
+  if (!st->strategies.empty()) out.strategies = st->strategies;
   std::uint64_t total = 0;
   for (const auto& [node, counter] : out.knowledge.entries()) total += counter;  // an upper bound
   api::ChangesRequest req;
@@ -123,6 +134,22 @@ json lacks_json(const Lacks& l) {
   return json{{"count", l.count}, {"per_origin", l.per_origin}, {"dots", l.list}, {"truncated", l.count > l.list.size()}};
 }
 
+// What differs between the strategy tables of A and B ("" when they agree or
+// one is unknown).
+std::string strategy_gap(const NodeDots& a, const NodeDots& b) {
+  if (!a.strategies || !b.strategies) return {};
+  auto ta = parse_strategy_table(*a.strategies);
+  auto tb = parse_strategy_table(*b.strategies);
+  if (ta && tb) return strategy_difference(*ta, *tb, "A", "B");
+  return *a.strategies == *b.strategies ? std::string() : "'" + *a.strategies + "' on A, '" + *b.strategies + "' on B";
+}
+
+json strategies_json(const NodeDots& a, const NodeDots& b, const std::string& gap) {
+  auto side = [](const NodeDots& n) { return n.strategies ? json(*n.strategies) : json(nullptr); };
+  const json equal = a.strategies && b.strategies ? json(gap.empty()) : json(nullptr);
+  return json{{"a", side(a)}, {"b", side(b)}, {"equal", equal}, {"difference", gap}};
+}
+
 }  // namespace
 
 Result<json> diff_view(NodeRef a_ref, NodeRef b_ref, const ViewContext& ctx) {
@@ -180,6 +207,7 @@ Result<json> diff_view(NodeRef a_ref, NodeRef b_ref, const ViewContext& ctx) {
   report(ctx, "comparing", keys.size(), keys.size());
 
   const bool knowledge_equal = a->knowledge == b->knowledge;
+  const std::string gap = strategy_gap(*a, *b);
   json side_a = {{"source", a_ref.source_json()}, {"node_id", node_text(a->id)}, {"knowledge", vv_json(a->knowledge)},
                  {"records", a->live.size()}, {"live_versions", a->versions}};
   json side_b = {{"source", b_ref.source_json()}, {"node_id", node_text(b->id)}, {"knowledge", vv_json(b->knowledge)},
@@ -188,7 +216,8 @@ Result<json> diff_view(NodeRef a_ref, NodeRef b_ref, const ViewContext& ctx) {
               {"generated_at", time_json(ctx.now_ms)},
               {"a", side_a},
               {"b", side_b},
-              {"identical", differing == 0 && knowledge_equal},
+              {"identical", differing == 0 && knowledge_equal && gap.empty()},
+              {"strategies", strategies_json(*a, *b, gap)},
               {"knowledge_equal", knowledge_equal},
               {"knowledge", knowledge},
               {"a_lacks", lacks_json(a_lacks)},

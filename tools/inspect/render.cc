@@ -221,7 +221,15 @@ Lines diff(const json& d) {
   out.push_back(d.value("identical", false)
                     ? "identical: same live versions and knowledge"
                     : "DIFFERENT: " + str(c["differing_records"]) + " record(s) differ; A lacks " + str(d["a_lacks"]["count"]) +
-                          " dot(s), B lacks " + str(d["b_lacks"]["count"]));
+                          " dot(s), B lacks " + str(d["b_lacks"]["count"]) +
+                          (d["strategies"].value("difference", "").empty() ? "" : "; their conflict strategies differ"));
+  const json& st = d["strategies"];
+  if (!st.value("difference", "").empty()) {
+    out.push_back("strategies differ (the same versions show different values): " + str(st["difference"]));
+  } else if (st["equal"].is_null()) {
+    out.push_back("strategies: unknown for " + std::string(st["a"].is_null() ? "A" : "B") +
+                  " (written by an older node); not compared");
+  }
   out.push_back(pad("ORIGIN", 20) + rpad("A", 10) + rpad("B", 10));
   for (const auto& k : d["knowledge"]) {
     out.push_back(pad(str(k["origin"]), 20) + rpad(str(k["a"]), 10) + rpad(str(k["b"]), 10) +

@@ -111,10 +111,24 @@ std::vector<std::string> store_advice(const api::NodeStatus& s) {
   return out;
 }
 
+std::vector<std::string> peer_advice(const api::PeerList& peers) {
+  std::vector<std::string> out;
+  for (const auto& p : peers.peers) {
+    if (p.state != "refused") continue;
+    const std::string who = p.name.empty() ? p.address
+                                           : quoted(p.name) + " (" + api::format_node_id(p.node_id) + ") at " + p.address;
+    out.push_back(who + " and this node refuse to sync: " +
+                  (p.last_error.empty() ? std::string("no reason recorded; see the logs of both nodes") : p.last_error));
+  }
+  return out;
+}
+
 namespace {
 
-std::vector<std::string> all_advice(const api::DiscoveryReport& r, const api::NodeStatus& s) {
+std::vector<std::string> all_advice(const api::DiscoveryReport& r, const api::NodeStatus& s, const api::PeerList& p) {
   auto out = store_advice(s);
+  auto peers = peer_advice(p);
+  out.insert(out.end(), peers.begin(), peers.end());
   auto discovery = doctor_advice(r);
   out.insert(out.end(), discovery.begin(), discovery.end());
   return out;
@@ -122,7 +136,7 @@ std::vector<std::string> all_advice(const api::DiscoveryReport& r, const api::No
 
 }  // namespace
 
-json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s) {
+json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const api::PeerList& known) {
   json interfaces = json::array();
   for (const auto& i : r.interfaces) {
     interfaces.push_back(json{{"name", i.name},
@@ -170,10 +184,10 @@ json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s) {
               {"peers", std::move(peers)},
               {"refused", std::move(refused)},
               {"unreadable_records", s.unreadable_records},
-              {"advice", all_advice(r, s)}};
+              {"advice", all_advice(r, s, known)}};
 }
 
-void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::NodeStatus& s) {
+void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::NodeStatus& s, const api::PeerList& known) {
   if (r.enabled) {
     out << "discovery: " << r.state << " as " << quoted(r.published_name) << " on host " << r.host_name << " for "
         << format_duration(r.uptime_ms) << (r.publishing_addresses ? "" : " (host addresses left to avahi-daemon)")
@@ -205,7 +219,7 @@ void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::N
   } else {
     out << "discovery: off (" << r.off_reason << ")\n";
   }
-  const auto advice = all_advice(r, s);
+  const auto advice = all_advice(r, s, known);
   if (advice.empty()) {
     out << "\nno problem found.\n";
     return;

@@ -22,9 +22,14 @@ inline constexpr std::uint64_t kQuietLanAfterMs = 5000;
 std::vector<std::string> doctor_advice(const api::DiscoveryReport& report);
 // The same for the store: records that do not decode, and how to repair them.
 std::vector<std::string> store_advice(const api::NodeStatus& status);
+// The same for the peers: each peer refused at the handshake (another strategy
+// table, another protocol, ...), with the reason the node recorded.
+std::vector<std::string> peer_advice(const api::PeerList& peers);
 
 // The report and all the advice, as JSON (`--json`) and as text for people.
-json doctor_json(const api::DiscoveryReport& report, const api::NodeStatus& status = {});
-void print_doctor(std::ostream& out, const api::DiscoveryReport& report, const api::NodeStatus& status = {});
+json doctor_json(const api::DiscoveryReport& report, const api::NodeStatus& status = {},
+                 const api::PeerList& peers = {});
+void print_doctor(std::ostream& out, const api::DiscoveryReport& report, const api::NodeStatus& status = {},
+                  const api::PeerList& peers = {});
 
 }  // namespace shopsync::cli
