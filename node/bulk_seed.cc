@@ -81,8 +81,12 @@ Result<NodeId> seed_records(const std::filesystem::path& data_dir, const SeedOpt
         Version v;
         v.dot = Dot{writer, ++next_issued};
         v.updated_at = ++h;
-        v.fields.emplace("payload", Field{payload, v.updated_at});
-        v.fields.emplace("n", Field{pack_uint(options.first + done + i), v.updated_at});
+        if (options.fields) {
+          v.fields = options.fields(options.first + done + i, v.updated_at);
+        } else {
+          v.fields.emplace("payload", Field{payload, v.updated_at});
+          v.fields.emplace("n", Field{pack_uint(options.first + done + i), v.updated_at});
+        }
         RecordState state;
         state.siblings.push_back(v);
         state.context.advance(v.dot);

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "storage/record.h"
@@ -30,6 +31,9 @@ struct SeedOptions {
   std::string id_prefix = "R";
   std::size_t records_per_transaction = 20000;
   std::size_t payload_bytes = 64;     // size of the "payload" string field
+  // When set, the fields of record `first + i`, each stamped `at`, instead of
+  // the "payload" and "n" fields (shopsync-bench sync seeds CRM-shaped records).
+  std::function<Fields(std::size_t n, Hlc at)> fields;
 };
 
 // Returns the node id of the data directory (created when new).

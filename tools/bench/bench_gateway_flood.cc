@@ -40,6 +40,7 @@
 #include "storage/lmdb_store.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/daemon.h"
+#include "tools/bench/loopback_http.h"
 
 namespace shopsync::bench {
 namespace {
@@ -104,37 +105,6 @@ constexpr const char* kUsage =
     "  --base-port P    ports P..P+4 on 127.0.0.1 [17700]\n"
     "  --keep           keep the data directories and logs\n";
 
-// A TCP connection to 127.0.0.1:port from the loopback address `source`;
-// -1 on failure.
-int connect_from(const std::string& source, std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  ::inet_pton(AF_INET, source.c_str(), &local.sin_addr);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// The bytes sent (fewer when the server closed the connection meanwhile).
-std::size_t send_all(int fd, const std::string& bytes) {
-  std::size_t sent = 0;
-  while (sent < bytes.size()) {
-    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<std::size_t>(n);
-  }
-  return sent;
-}
-
 // Reads and discards what arrives within `wait`; false once the peer closed.
 bool drain(int fd, std::chrono::milliseconds wait) {
   const auto until = Clock::now() + wait;
@@ -159,21 +129,7 @@ std::string repeated(const std::string& request, int times) {
 // when no answer came within 2 s.
 std::optional<double> legit_get(std::uint16_t port) {
   const auto t0 = Clock::now();
-  const int fd = connect_from("127.0.0.1", port);
-  if (fd < 0) return std::nullopt;
-  send_all(fd, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-  std::string in;
-  char buf[4096];
-  const auto until = t0 + 2s;
-  while (Clock::now() < until && in.find("\r\n\r\n") == std::string::npos) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 50) <= 0) continue;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    in.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  if (!in.starts_with("HTTP/1.1 200")) return std::nullopt;
+  if (!http_get(port, "/healthz")) return std::nullopt;
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 

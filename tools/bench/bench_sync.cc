@@ -1,16 +1,26 @@
-// shopsync-bench sync: two real shopsyncd processes on loopback.
+// shopsync-bench sync: two real shopsyncd processes on loopback, next to
+// what this machine can do with the same records.
 //
-//   1. Seeds node A's data directory with N records (node/bulk_seed.h).
-//   2. Starts A and B (static peers, CURVE) and times B's initial sync of all
-//      N records: records/s from B's start until the last record is visible
-//      at B. Samples the memory of both processes meanwhile and reports it at
-//      10 %, 50 % and 100 % of the records: RSS (what `ps` shows, which
-//      includes the LMDB map pages the process has touched, i.e. the file's
-//      page cache) and RssAnon (the process's own heap, which is what must not
-//      grow with the data set), plus the peak (VmHWM).
+// Node A's data directory is seeded once with N records (node/bulk_seed.h;
+// CRM-shaped by default, crm_records.h) and copied for every run. For each
+// durability mode (--durability; both by default) and each run:
+//   1. The ceiling (sync_ceiling.h): raw LMDB reads, MessagePack, ZeroMQ with
+//      CURVE and LMDB writes of 1000 records a transaction, on the same
+//      records, in the same mode.
+//   2. A and B started (static peers, CURVE, --http for /metrics); B's
+//      initial sync timed from B's start until B's /metrics counts N live
+//      records. Meanwhile the memory of both at 10 %, 50 % and 100 % of the
+//      records: RSS (which includes the LMDB map pages the process touched,
+//      i.e. page cache) and RssAnon (its own heap, which must not grow with
+//      the data set), plus the peak (VmHWM). At the end: the records A sent
+//      against the N needed (the rest are duplicates), the TCP bytes A sent on
+//      the sync connection (from `ss`: CURVE and framing included) and the CPU
+//      each process used (/proc/PID/stat, all its threads) per record.
 //   3. Write-to-visible latency on the connected pair: puts on A, each timed
 //      until B's changes feed (a long poll) shows the record.
-// Prints figures; asserts nothing about timings.
+// Also once: this machine's fsync time in $TMPDIR. Prints figures; asserts
+// nothing about timings.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,7 +41,10 @@
 #include "node/bulk_seed.h"
 #include "node/identity.h"
 #include "tools/bench/bench.h"
+#include "tools/bench/crm_records.h"
 #include "tools/bench/daemon.h"
+#include "tools/bench/loopback_http.h"
+#include "tools/bench/sync_ceiling.h"
 
 namespace shopsync::bench {
 namespace {
@@ -41,12 +54,13 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   std::size_t records = 1'000'000;
-  std::size_t runs = 1;
+  std::size_t runs = 3;
   std::size_t latency_samples = 1000;
+  std::string shape = "crm";
   std::size_t payload_bytes = 64;
   std::string shopsyncd;
   std::uint16_t base_port = 17600;
-  std::string durability = "commit";
+  std::vector<std::string> durability = {"commit", "interval"};
   bool keep = false;
 };
 
@@ -65,14 +79,16 @@ std::optional<Options> parse(const std::vector<std::string>& args) {
       o.runs = std::max<std::size_t>(1, std::stoull(*v));
     } else if (a == "--latency-samples" && (v = value())) {
       o.latency_samples = std::stoull(*v);
+    } else if (a == "--shape" && (v = value()) && (*v == "crm" || *v == "payload")) {
+      o.shape = *v;
     } else if (a == "--payload-bytes" && (v = value())) {
       o.payload_bytes = std::stoull(*v);
     } else if (a == "--shopsyncd" && (v = value())) {
       o.shopsyncd = *v;
     } else if (a == "--base-port" && (v = value())) {
       o.base_port = static_cast<std::uint16_t>(std::stoul(*v));
-    } else if (a == "--durability" && (v = value())) {
-      o.durability = *v;
+    } else if (a == "--durability" && (v = value()) && (*v == "commit" || *v == "interval" || *v == "both")) {
+      o.durability = *v == "both" ? std::vector<std::string>{"commit", "interval"} : std::vector<std::string>{*v};
     } else if (a == "--keep") {
       o.keep = true;
     } else {
@@ -84,16 +100,21 @@ std::optional<Options> parse(const std::vector<std::string>& args) {
 }
 
 constexpr const char* kUsage =
-    "usage: shopsync-bench sync [--records N] [--runs R] [--latency-samples N] [--payload-bytes N]\n"
-    "                           [--shopsyncd PATH] [--base-port P] [--durability commit|interval] [--keep]\n"
+    "usage: shopsync-bench sync [--records N] [--runs R] [--latency-samples N] [--shape crm|payload]\n"
+    "                           [--payload-bytes N] [--shopsyncd PATH] [--base-port P]\n"
+    "                           [--durability commit|interval|both] [--keep]\n"
     "  --records N          records of the initial sync [1000000]\n"
-    "  --runs R             repeat and print medians [1]\n"
+    "  --runs R             runs per durability mode; medians and min-max are printed [3]\n"
     "  --latency-samples N  writes timed for write-to-visible latency [1000]\n"
-    "  --payload-bytes N    size of each record's payload field [64]\n"
+    "  --shape S            crm: CRM customers of 13 values; payload: a string of --payload-bytes 'x'\n"
+    "                       and a number (compresses to nothing: not a realistic record) [crm]\n"
+    "  --payload-bytes N    size of the payload field of --shape payload [64]\n"
     "  --shopsyncd PATH     the daemon [next to this build: ../../node/shopsyncd]\n"
-    "  --base-port P        ports P..P+3 on 127.0.0.1 [17600]\n"
-    "  --durability MODE    the nodes' --durability [commit]\n"
+    "  --base-port P        ports P..P+127 on 127.0.0.1 [17600]\n"
+    "  --durability MODE    the nodes' --durability, or both [both]\n"
     "  --keep               keep the data directories\n";
+
+constexpr const char* kCollection = "customers";
 
 struct Memory {
   long rss_kb = 0;
@@ -114,36 +135,126 @@ Memory memory_of(pid_t pid) {
   return m;
 }
 
-std::string record_id(std::size_t n) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "R%09zu", n);
-  return buf;
+// User plus system CPU seconds of every thread of `pid` so far.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::vector<std::string> f;
+  for (std::string w; fields >> w && f.size() < 13;) f.push_back(w);
+  if (f.size() < 13) return 0;  // f[0] is field 3 (state): utime is field 14, stime 15
+  return static_cast<double>(std::stoull(f[11]) + std::stoull(f[12])) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// The sum of the samples of /metrics `page` whose line starts with `prefix`.
+double metric(const std::string& page, const std::string& prefix) {
+  double sum = 0;
+  std::istringstream in(page);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(prefix, 0) == 0) sum += std::atof(line.c_str() + line.rfind(' ') + 1);
+  }
+  return sum;
+}
+
+// TCP payload bytes sent by A on its sync connection to B (A listens on
+// a_port, B on b_port; whichever dialed), as `ss` reports them.
+std::uint64_t tcp_bytes_sent_by_a(std::uint16_t a_port, std::uint16_t b_port) {
+  std::FILE* ss = ::popen("ss -tinH state established 2>/dev/null", "r");
+  if (ss == nullptr) return 0;
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, ss)) > 0;) text.append(buf, n);
+  ::pclose(ss);
+  auto port_of = [](const std::string& address) { return std::atoi(address.c_str() + address.rfind(':') + 1); };
+  std::uint64_t sent = 0;
+  bool a_end = false;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != ' ' && line[0] != '\t') {  // a socket: Recv-Q Send-Q local peer
+      std::istringstream words(line);
+      std::string rq, sq, local, peer;
+      words >> rq >> sq >> local >> peer;
+      a_end = port_of(local) == a_port || port_of(peer) == b_port;
+    } else if (a_end) {
+      if (auto at = line.find("bytes_sent:"); at != std::string::npos) sent += std::stoull(line.substr(at + 11));
+    }
+  }
+  return sent;
+}
+
+// The median time of a 4 KiB write plus fdatasync in `dir`, in ms.
+double fsync_ms(const fs::path& dir) {
+  const fs::path file = dir / "fsync-probe";
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return 0;
+  std::vector<double> times;
+  const std::string page(4096, 'f');
+  for (int i = 0; i < 30; ++i) {
+    const auto t0 = Clock::now();
+    if (::pwrite(fd, page.data(), page.size(), 0) != static_cast<ssize_t>(page.size()) || ::fdatasync(fd) != 0) break;
+    times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  ::close(fd);
+  fs::remove(file);
+  return times.empty() ? 0 : median(times);
 }
 
 struct RunResult {
   double seconds = 0;
   double records_per_s = 0;
+  double ceiling_per_s = 0;
+  double ratio = 0;
+  double sent = 0;        // records A sent (needed: o.records)
+  double wire_bytes = 0;  // TCP bytes A sent
+  double cpu_a = 0, cpu_b = 0;  // seconds during the sync
+  std::size_t records = 0;
+  double stored_bytes = 0;  // per record, as A stores it
   Memory a[3], b[3];  // at 10 %, 50 %, 100 %
   long a_peak_kb = 0, b_peak_kb = 0;
   double latency_median_ms = 0, latency_p99_ms = 0;
   double after_ack_median_ms = 0, after_ack_p99_ms = 0;  // from the put's answer (A committed)
   bool ok = false;
+  double duplicates() const { return sent - static_cast<double>(records); }
+  double wire_per_record() const { return wire_bytes / static_cast<double>(records); }
+  double cpu_a_us() const { return cpu_a * 1e6 / static_cast<double>(records); }
+  double cpu_b_us() const { return cpu_b * 1e6 / static_cast<double>(records); }
 };
 
-RunResult run_once(const Options& o, std::size_t run) {
+// Seeds A's data directory once; nullopt after a message.
+std::optional<double> seed(const Options& o, const fs::path& a_dir) {
+  SeedOptions seed;
+  seed.cluster = "bench";
+  seed.collection = kCollection;
+  seed.count = o.records;
+  if (o.shape == "crm") {
+    seed.id_prefix = "CUST_";
+    auto crm = std::make_shared<CrmRecords>(42);
+    seed.fields = [crm](std::size_t n, Hlc at) { return crm->customer(n, at); };
+  } else {
+    seed.payload_bytes = o.payload_bytes;
+  }
+  const auto start = Clock::now();
+  if (auto s = seed_records(a_dir, seed); !s) {
+    std::fprintf(stderr, "sync: seeding node A: %s\n", s.status().to_string().c_str());
+    return std::nullopt;
+  }
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+RunResult run_once(const Options& o, const fs::path& seeded, const std::string& durability, std::size_t slot) {
   RunResult r;
+  r.records = o.records;
   const auto made = make_temp_dir("sync");
   if (!made) return r;
   const fs::path dir = *made;
   const fs::path a_dir = dir / "a", b_dir = dir / "b";
-
-  const auto seed_start = Clock::now();
-  SeedOptions seed;
-  seed.cluster = "bench";
-  seed.count = o.records;
-  seed.payload_bytes = o.payload_bytes;
-  if (auto s = seed_records(a_dir, seed); !s) {
-    std::fprintf(stderr, "sync: seeding node A: %s\n", s.status().to_string().c_str());
+  std::error_code ec;
+  fs::copy(seeded, a_dir, fs::copy_options::recursive, ec);
+  if (ec) {
+    std::fprintf(stderr, "sync: copying the seeded data directory: %s\n", ec.message().c_str());
     return r;
   }
   auto ka = load_or_create_identity(a_dir);
@@ -152,22 +263,31 @@ RunResult run_once(const Options& o, std::size_t run) {
     std::fprintf(stderr, "sync: creating node keys failed\n");
     return r;
   }
-  std::printf("run %zu: seeded %zu records at A in %.1f s\n", run, o.records,
-              std::chrono::duration<double>(Clock::now() - seed_start).count());
+  const std::uint16_t p = static_cast<std::uint16_t>(o.base_port + 8 * (slot % 16));
 
-  const std::uint16_t p = static_cast<std::uint16_t>(o.base_port + 4 * (run % 8));
+  CeilingOptions co;
+  co.source = a_dir;
+  co.target = dir / "ceiling";
+  co.sync_each_commit = durability == "commit";
+  co.port = static_cast<std::uint16_t>(p + 6);
+  auto ceiling = measure_sync_ceiling(co);
+  if (!ceiling) return r;
+  fs::remove_all(co.target, ec);
+  r.ceiling_per_s = ceiling->records_per_s();
+  r.stored_bytes = static_cast<double>(ceiling->value_bytes) / static_cast<double>(ceiling->records);
+
   const std::string a_sync = "127.0.0.1:" + std::to_string(p), a_api = "127.0.0.1:" + std::to_string(p + 1);
   const std::string b_sync = "127.0.0.1:" + std::to_string(p + 2), b_api = "127.0.0.1:" + std::to_string(p + 3);
+  const auto a_http = static_cast<std::uint16_t>(p + 4), b_http = static_cast<std::uint16_t>(p + 5);
   const std::string exe = o.shopsyncd.empty() ? built_shopsyncd() : o.shopsyncd;
   auto common = [&](const fs::path& data, const std::string& name, const std::string& sync, const std::string& api,
-                    const std::string& peer) {
+                    std::uint16_t http, const std::string& peer) {
     return std::vector<std::string>{"--data", data.string(), "--name", name, "--cluster", "bench", "--listen", sync,
-                                    "--api", api, "--peer", peer, "--no-mdns", "--log-level", "warn",
-                                    "--durability", o.durability};
+                                    "--api", api, "--http", "127.0.0.1:" + std::to_string(http), "--peer", peer,
+                                    "--no-mdns", "--log-level", "warn", "--durability", durability};
   };
-  Daemon a(exe, common(a_dir, "a", a_sync, a_api, kb->public_key + "@" + b_sync), dir / "a.log");
+  Daemon a(exe, common(a_dir, "a", a_sync, a_api, a_http, kb->public_key + "@" + b_sync), dir / "a.log");
   auto ca = api::ApiClient::connect(a_api);
-  std::optional<api::ApiClient> cb;
   {
     // Wait for A to serve before B starts, so that the sync time is B's.
     bool up = false;
@@ -180,13 +300,13 @@ RunResult run_once(const Options& o, std::size_t run) {
       return r;
     }
   }
+  const double cpu_a_before = cpu_seconds(a.pid());
   const auto start = Clock::now();
-  Daemon b(exe, common(b_dir, "b", b_sync, b_api, ka->public_key + "@" + a_sync), dir / "b.log");
-  auto client_b = api::ApiClient::connect(b_api, {std::chrono::milliseconds(10000)});
-  if (!client_b) return r;
-  cb.emplace(std::move(*client_b));
+  Daemon b(exe, common(b_dir, "b", b_sync, b_api, b_http, ka->public_key + "@" + a_sync), dir / "b.log");
 
-  const std::size_t milestones[3] = {o.records / 10, o.records / 2, o.records - 1};
+  // Done when B counts every record (its /metrics keeps the count current).
+  const double milestones[3] = {o.records / 10.0, o.records / 2.0, static_cast<double>(o.records)};
+  const std::string counted = std::string("shopsync_records{collection=\"") + kCollection + "\"} ";
   int next = 0;
   long a_peak = 0, b_peak = 0;
   const auto deadline = start + std::chrono::minutes(10);
@@ -194,8 +314,15 @@ RunResult run_once(const Options& o, std::size_t run) {
     const Memory ma = memory_of(a.pid()), mb = memory_of(b.pid());
     a_peak = std::max(a_peak, ma.rss_kb);
     b_peak = std::max(b_peak, mb.rss_kb);
-    if (cb->get({"bench", record_id(milestones[next])}).is_ok()) {
-      if (next == 2) r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const auto page = http_get(b_http, "/metrics");
+    if (page && metric(*page, counted) >= milestones[next]) {
+      if (next == 2) {
+        r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        r.cpu_a = cpu_seconds(a.pid()) - cpu_a_before;
+        r.cpu_b = cpu_seconds(b.pid());
+        r.wire_bytes = static_cast<double>(tcp_bytes_sent_by_a(static_cast<std::uint16_t>(p),
+                                                               static_cast<std::uint16_t>(p + 2)));
+      }
       r.a[next] = memory_of(a.pid());
       r.b[next] = memory_of(b.pid());
       ++next;
@@ -208,9 +335,15 @@ RunResult run_once(const Options& o, std::size_t run) {
     return r;
   }
   r.records_per_s = static_cast<double>(o.records) / r.seconds;
+  r.ratio = r.records_per_s / r.ceiling_per_s;
   r.a_peak_kb = std::max(a_peak, memory_of(a.pid()).hwm_kb);
   r.b_peak_kb = std::max(b_peak, memory_of(b.pid()).hwm_kb);
+  if (auto page = http_get(a_http, "/metrics")) r.sent = metric(*page, "shopsync_peer_records_sent_total{");
 
+  auto client_b = api::ApiClient::connect(b_api, {std::chrono::milliseconds(10000)});
+  if (!client_b) return r;
+  std::optional<api::ApiClient> cb;
+  cb.emplace(std::move(*client_b));
   // Write-to-visible latency on the connected pair.
   std::vector<double> latencies, after_ack;
   api::ChangesRequest watch;
@@ -256,17 +389,21 @@ RunResult run_once(const Options& o, std::size_t run) {
   a.stop();
   b.stop();
   if (!o.keep) {
-    std::error_code ec;
     fs::remove_all(dir, ec);
   } else {
-    std::printf("run %zu: data kept in %s\n", run, dir.c_str());
+    std::printf("data kept in %s\n", dir.c_str());
   }
   r.ok = true;
   return r;
 }
 
 void print_run(const RunResult& r) {
-  std::printf("  initial sync: %.2f s, %.0f records/s\n", r.seconds, r.records_per_s);
+  std::printf("  initial sync: %.2f s, %.0f records/s; ceiling %.0f records/s; ratio %.2f\n", r.seconds, r.records_per_s,
+              r.ceiling_per_s, r.ratio);
+  std::printf("  records sent %.0f for %zu needed (%.0f duplicates); %.0f bytes on the wire per record (%.0f stored)\n",
+              r.sent, r.records, r.duplicates(), r.wire_per_record(), r.stored_bytes);
+  std::printf("  CPU per record: A %.2f us, B %.2f us (A %.0f%%, B %.0f%% of a core)\n", r.cpu_a_us(), r.cpu_b_us(),
+              100 * r.cpu_a / r.seconds, 100 * r.cpu_b / r.seconds);
   const char* names[3] = {"10%", "50%", "100%"};
   for (int i = 0; i < 3; ++i) {
     std::printf("  memory at %-4s  A: RSS %6ld MiB (anon %5ld MiB)   B: RSS %6ld MiB (anon %5ld MiB)\n", names[i],
@@ -279,32 +416,71 @@ void print_run(const RunResult& r) {
               r.after_ack_median_ms, r.after_ack_p99_ms);
 }
 
+void print_summary(const std::vector<RunResult>& results, const std::string& durability) {
+  auto med = [&](auto figure) { return median_of(results, figure); };
+  auto range = [&](auto figure) {
+    double lo = figure(results.front()), hi = lo;
+    for (const auto& r : results) lo = std::min(lo, figure(r)), hi = std::max(hi, figure(r));
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.0f-%.0f", lo, hi);
+    return std::string(buf);
+  };
+  auto rate = [](const RunResult& r) { return r.records_per_s; };
+  auto ceiling = [](const RunResult& r) { return r.ceiling_per_s; };
+  std::printf("median of %zu runs, --durability %s (%zu records):\n", results.size(), durability.c_str(),
+              results.front().records);
+  std::printf("  initial sync: %.0f records/s (%s); ceiling %.0f records/s (%s); ratio %.2f\n", med(rate),
+              range(rate).c_str(), med(ceiling), range(ceiling).c_str(), med([](const RunResult& r) { return r.ratio; }));
+  std::printf("  duplicates %.0f; %.0f bytes on the wire per record; CPU per record A %.2f us, B %.2f us\n",
+              med([](const RunResult& r) { return r.duplicates(); }),
+              med([](const RunResult& r) { return r.wire_per_record(); }),
+              med([](const RunResult& r) { return r.cpu_a_us(); }), med([](const RunResult& r) { return r.cpu_b_us(); }));
+  std::printf("  anon memory B at 10%%/50%%/100%%: %.0f / %.0f / %.0f MiB; peak RSS A %.0f MiB, B %.0f MiB\n",
+              med([](const RunResult& r) { return r.b[0].anon_kb / 1024.0; }),
+              med([](const RunResult& r) { return r.b[1].anon_kb / 1024.0; }),
+              med([](const RunResult& r) { return r.b[2].anon_kb / 1024.0; }),
+              med([](const RunResult& r) { return r.a_peak_kb / 1024.0; }),
+              med([](const RunResult& r) { return r.b_peak_kb / 1024.0; }));
+  std::printf("  write-to-visible: median %.2f ms, p99 %.2f ms (from the put call); %.2f / %.2f ms (from its answer)\n",
+              med([](const RunResult& r) { return r.latency_median_ms; }),
+              med([](const RunResult& r) { return r.latency_p99_ms; }),
+              med([](const RunResult& r) { return r.after_ack_median_ms; }),
+              med([](const RunResult& r) { return r.after_ack_p99_ms; }));
+}
+
 int sync_main(const std::vector<std::string>& args) {
   auto o = parse(args);
   if (!o) return kBadUsage;
-  auto runs = repeat_runs("sync", o->runs, [&](std::size_t i) { return run_once(*o, i); }, print_run);
-  if (!runs) return 1;
-  const std::vector<RunResult>& results = *runs;
-  if (results.size() > 1) {
-    auto med = [&](auto figure) { return median_of(results, figure); };
-    std::printf("median of %zu runs (%zu records):\n", results.size(), o->records);
-    std::printf("  initial sync: %.0f records/s\n", med([](const RunResult& r) { return r.records_per_s; }));
-    std::printf("  anon memory B at 10%%/50%%/100%%: %.0f / %.0f / %.0f MiB; peak RSS A %.0f MiB, B %.0f MiB\n",
-                med([](const RunResult& r) { return r.b[0].anon_kb / 1024.0; }),
-                med([](const RunResult& r) { return r.b[1].anon_kb / 1024.0; }),
-                med([](const RunResult& r) { return r.b[2].anon_kb / 1024.0; }),
-                med([](const RunResult& r) { return r.a_peak_kb / 1024.0; }),
-                med([](const RunResult& r) { return r.b_peak_kb / 1024.0; }));
-    std::printf("  write-to-visible: median %.2f ms, p99 %.2f ms (from the put call); %.2f / %.2f ms (from its answer)\n",
-                med([](const RunResult& r) { return r.latency_median_ms; }),
-                med([](const RunResult& r) { return r.latency_p99_ms; }),
-                med([](const RunResult& r) { return r.after_ack_median_ms; }),
-                med([](const RunResult& r) { return r.after_ack_p99_ms; }));
+  const auto made = make_temp_dir("sync-seed");
+  if (!made) return 1;
+  const fs::path seeded = *made / "a";
+  const auto seconds = seed(*o, seeded);
+  if (!seconds) return 1;
+  std::printf("records: %s\n", o->shape == "crm" ? kCrmShape : "a 'payload' string of 'x' and a number 'n'");
+  std::printf("seeded %zu records in %.1f s; fsync (4 KiB write + fdatasync) in %s: %.2f ms\n", o->records, *seconds,
+              made->c_str(), fsync_ms(*made));
+  std::fflush(stdout);
+  int code = 0;
+  std::size_t slot = 0;
+  for (const std::string& durability : o->durability) {
+    std::printf("--durability %s\n", durability.c_str());
+    auto runs = repeat_runs("sync", o->runs, [&](std::size_t) { return run_once(*o, seeded, durability, slot++); },
+                            print_run);
+    if (!runs) {
+      code = 1;
+      break;
+    }
+    print_summary(*runs, durability);
+    std::fflush(stdout);
   }
-  return 0;
+  std::error_code ec;
+  fs::remove_all(*made, ec);
+  return code;
 }
 
-SHOPSYNC_BENCH_SUBCOMMAND(sync, "sync", "initial sync records/s, memory and write-to-visible latency of two real nodes",
+SHOPSYNC_BENCH_SUBCOMMAND(sync, "sync",
+                          "initial sync of two real nodes against this machine's ceiling: records/s, duplicates, "
+                          "bytes and CPU per record, memory, write-to-visible latency",
                           kUsage, sync_main);
 
 }  // namespace

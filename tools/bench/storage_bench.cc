@@ -1,10 +1,9 @@
 // shopsync-bench storage: records/s written through LmdbStore, next to raw
 // LMDB puts of the same key and value bytes in the same run.
 //
-// Both paths write the same CRM-shaped records (about 10 fields, about 300
-// bytes encoded) in batches of --batch records, one durable write transaction
-// per batch, into two environments in the same directory, batch after batch
-// alternately so both see the same machine state. The store's time includes
+// Both paths write the same CRM-shaped records (crm_records.h) in batches of
+// --batch records, one durable write transaction per batch, into two
+// environments in the same directory, batch after batch alternately so both see the same machine state. The store's time includes
 // what it does for real: validation, encoding, the previous-state lookup and
 // the change index; the raw path gets the bytes ready-made and only puts them.
 #include <chrono>
@@ -12,7 +11,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -24,6 +22,7 @@
 #include "storage/lmdb_store.h"
 #include "storage/record_codec.h"
 #include "tools/bench/bench.h"
+#include "tools/bench/crm_records.h"
 
 namespace shopsync::bench {
 namespace {
@@ -85,83 +84,28 @@ std::optional<Options> parse(const std::vector<std::string>& args) {
   return o;
 }
 
-// ---- CRM-shaped records ------------------------------------------------------
+// ---- CRM-shaped records (crm_records.h) -------------------------------------
 
 class RecordMaker {
  public:
-  explicit RecordMaker(std::uint64_t seed) : rng_(seed) {}
+  explicit RecordMaker(std::uint64_t seed) : crm_(seed) {}
 
   RecordState customer(std::uint64_t n) {
-    static constexpr const char* kCities[] = {"Lyon", "Paris", "Lille", "Nantes", "Bordeaux", "Marseille"};
-    static constexpr const char* kFirst[] = {"Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances"};
-    static constexpr const char* kLast[] = {"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen"};
-    const std::string first = kFirst[rng_() % 7];
-    const std::string last = kLast[rng_() % 7];
-    const Hlc at = (1'700'000'000'000ULL + n) << 16;
     Version v;
     v.dot = {kNode, n + 1};
-    v.updated_at = at;
-    auto str = [&](const char* name, const std::string& s) { v.fields[name] = {packed_str(s), at}; };
-    str("name", first + " " + last);
-    str("email", lower(first) + "." + lower(last) + std::to_string(n) + "@example.com");
-    str("phone", "+33 6 " + std::to_string(10'000'000 + rng_() % 89'999'999));
-    str("company", last + " & Sons SARL");
-    v.fields["address"] = {packed([&](Packer& pk) {
-                             pk.pack_map(3);
-                             pack_str(pk, "street");
-                             pack_str(pk, std::to_string(1 + rng_() % 200) + " rue de la République");
-                             pack_str(pk, "city");
-                             pack_str(pk, kCities[rng_() % 6]);
-                             pack_str(pk, "zip");
-                             pack_str(pk, std::to_string(10000 + rng_() % 89999));
-                           }),
-                           at};
-    v.fields["tags"] = {packed([&](Packer& pk) {
-                          pk.pack_array(2);
-                          pack_str(pk, rng_() % 2 ? "retail" : "wholesale");
-                          pack_str(pk, rng_() % 5 ? "regular" : "vip");
-                        }),
-                        at};
-    v.fields["balance"] = {packed([&](Packer& pk) { pk.pack_double(static_cast<double>(rng_() % 1'000'000) / 100); }),
-                           at};
-    v.fields["visits"] = {packed([&](Packer& pk) { pk.pack_uint64(rng_() % 500); }), at};
-    v.fields["vip"] = {packed([&](Packer& pk) { rng_() % 5 ? pk.pack_false() : pk.pack_true(); }), at};
-    v.fields["created_at"] = {packed([&](Packer& pk) { pk.pack_int64(static_cast<std::int64_t>(at >> 16)); }), at};
+    v.updated_at = (1'700'000'000'000ULL + n) << 16;
+    v.fields = crm_.customer(n, v.updated_at);
     RecordState s;
     s.siblings.push_back(std::move(v));
     s.context.advance({kNode, n + 1});
     return s;
   }
 
-  static std::string id(std::uint64_t n) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "CUST_%08llu", static_cast<unsigned long long>(n));
-    return buf;
-  }
+  static std::string id(std::uint64_t n) { return CrmRecords::id(n); }
 
  private:
   static constexpr NodeId kNode = 0x5E1F;
-
-  static std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    return s;
-  }
-  static void pack_str(Packer& pk, const std::string& s) {
-    pk.pack_str(static_cast<std::uint32_t>(s.size()));
-    pk.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
-  }
-  template <class F>
-  static std::string packed(F&& f) {
-    msgpack::sbuffer buf(64);
-    Packer pk(buf);
-    f(pk);
-    return std::string(buf.data(), buf.size());
-  }
-  static std::string packed_str(const std::string& s) {
-    return packed([&](Packer& pk) { pack_str(pk, s); });
-  }
-
-  std::mt19937_64 rng_;
+  CrmRecords crm_;
 };
 
 // ---- one run ----------------------------------------------------------------
