@@ -8,12 +8,28 @@ namespace {
 
 // A StoreWriter that passes everything to the real one and notes, for each
 // record written, what it counted before and what it counts after.
+//
+// What a record counted before is taken from the read that precedes its write
+// when there is one (the replica reads every record it writes over, in the
+// same transaction): the last record() is remembered, as its contribution to
+// the counts, until anything is written. Only a write that was not preceded by
+// a read of its record costs a read of its own.
 class CountingWriter final : public StoreWriter {
  public:
   CountingWriter(StoreWriter& w, const CountingStore& owner, RecordCounts& delta)
       : w_(w), owner_(owner), delta_(delta) {}
 
-  Result<std::optional<RecordState>> record(const RecordKey& key) override { return w_.record(key); }
+  Result<std::optional<RecordState>> record(const RecordKey& key) override {
+    auto state = w_.record(key);
+    last_read_.reset();
+    if (state) {
+      last_read_.emplace(key, CollectionCounts{});
+      if (state->has_value()) last_read_->second = owner_.contribution(key, **state);
+    } else if (state.status().code() == Errc::corrupt) {
+      last_read_.emplace(key, CollectionCounts{});  // never counted (scans skip it)
+    }
+    return state;
+  }
   Result<std::vector<Dot>> stored_dots(const RecordKey& key) override { return w_.stored_dots(key); }
   Status for_each_record(std::string_view collection, std::string_view after_id,
                          const std::function<Scan(const RecordKey&, const RecordState&)>& visit) override {
@@ -36,22 +52,40 @@ class CountingWriter final : public StoreWriter {
   // A record that does not decode was never counted (scans skip it): its
   // replacement only adds.
   Status put_record(const RecordKey& key, const RecordState& state) override {
-    auto before = w_.record(key);
-    if (!before && before.status().code() != Errc::corrupt) return before.status();
+    CollectionCounts before;
+    if (last_read_ && last_read_->first == key) {
+      before = last_read_->second;
+    } else {
+      auto read = w_.record(key);
+      if (!read && read.status().code() != Errc::corrupt) return read.status();
+      if (read && read->has_value()) before = owner_.contribution(key, **read);
+    }
+    last_read_.reset();
     SHOPSYNC_TRY(w_.put_record(key, state));
-    if (before && before->has_value()) owner_.account(delta_, key, **before, -1);
-    owner_.account(delta_, key, state, +1);
+    const CollectionCounts after = owner_.contribution(key, state);
+    auto& d = delta_[key.collection];
+    d.stored += after.stored - before.stored;
+    d.live += after.live - before.live;
+    d.conflicted += after.conflicted - before.conflicted;
     return Status::ok();
   }
   Status put_node_meta(const NodeMeta& meta) override { return w_.put_node_meta(meta); }
   Result<std::uint64_t> append_conflict(const ConflictEntry& entry) override { return w_.append_conflict(entry); }
-  Status put(Table table, std::string_view key, std::string_view value) override { return w_.put(table, key, value); }
-  Status erase(Table table, std::string_view key) override { return w_.erase(table, key); }
+  Status put(Table table, std::string_view key, std::string_view value) override {
+    last_read_.reset();  // a raw write may change a record behind our back
+    return w_.put(table, key, value);
+  }
+  Status erase(Table table, std::string_view key) override {
+    last_read_.reset();
+    return w_.erase(table, key);
+  }
 
  private:
   StoreWriter& w_;
   const CountingStore& owner_;
   RecordCounts& delta_;
+  // The last record read and what it counts, while nothing has been written since.
+  std::optional<std::pair<RecordKey, CollectionCounts>> last_read_;
 };
 
 }  // namespace
@@ -63,12 +97,9 @@ bool CountingStore::is_live(const RecordKey& key, const RecordState& state) cons
   return std::any_of(state.siblings.begin(), state.siblings.end(), [](const Version& v) { return !v.deleted; });
 }
 
-void CountingStore::account(RecordCounts& counts, const RecordKey& key, const RecordState& state, int sign) const {
-  if (state.siblings.empty()) return;  // erased
-  auto& c = counts[key.collection];
-  c.stored += sign;
-  c.live += is_live(key, state) ? sign : 0;
-  c.conflicted += state.siblings.size() > 1 ? sign : 0;
+CollectionCounts CountingStore::contribution(const RecordKey& key, const RecordState& state) const {
+  if (state.siblings.empty()) return {};  // erased
+  return {1, is_live(key, state) ? 1 : 0, state.siblings.size() > 1 ? 1 : 0};
 }
 
 Result<RecordCounts> count_records(StoreReader& reader, const CountingStore::IsLive& is_live) {

@@ -3,8 +3,8 @@
 // record.
 //
 // A CountingStore stands between the Replica and the real store: everything
-// passes through; each put_record compares the record's state before and
-// after (live = its visible version is not a delete, which depends on the
+// passes through; each put_record compares the record's state before (as the
+// read that precedes the write found it, or read for the purpose) and after (live = its visible version is not a delete, which depends on the
 // collection's strategy, hence the IsLive function: Replica::make_visible).
 // The counts change when the write transaction commits, never for a body
 // that is aborted or run again. recount() scans once (at start).
@@ -48,8 +48,8 @@ class CountingStore final : public Store {
   Status write(const std::function<Status(StoreWriter&)>& body) override;
 
   bool is_live(const RecordKey& key, const RecordState& state) const;
-  // What one record contributes: added with sign +1 after, -1 before a change.
-  void account(RecordCounts& counts, const RecordKey& key, const RecordState& state, int sign) const;
+  // What one record counts for in its collection (nothing once erased).
+  CollectionCounts contribution(const RecordKey& key, const RecordState& state) const;
 
  private:
   Store& inner_;
