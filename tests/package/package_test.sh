@@ -84,8 +84,8 @@ done
 for program in shopsyncd shopsync shopsync-inspect; do
   "$root/usr/bin/$program" --help >"$work/help" || fail "$program --help exits $?"
   grep -q "^usage: $program" "$work/help" || fail "$program --help prints no usage line"
+  [[ $("$root/usr/bin/$program" --version) == "$program $version" ]] || fail "$program --version: $("$root/usr/bin/$program" --version)"
 done
-[[ $("$root/usr/bin/shopsyncd" --version) == "shopsyncd $version" ]] || fail "shopsyncd --version: $("$root/usr/bin/shopsyncd" --version)"
 
 # ---- the shipped config ----------------------------------------------------
 conf=$root/etc/shopsync/shopsyncd.toml
