@@ -65,7 +65,7 @@ wire::Hello Node::make_hello() const {
   h.name = config_.name;
   h.role = config_.role;
   h.knowledge = replica_->knowledge();
-  h.clock_ms = const_cast<SystemClock&>(clock_).now_ms();
+  h.clock_ms = SystemClock().now_ms();
   h.listen_port = listen_port_;
   return h;
 }
@@ -251,8 +251,8 @@ void Node::handle_dealer(Link& link) {
 
 void Node::handle_frame(Link& link, const std::string& bytes, const std::string& user_id, const std::string& peer_ip) {
   (void)user_id;
-  const std::uint64_t now = now_ms();
-  link.last_recv_ms = now;
+  link.last_recv_ms = now_ms();
+  const std::uint64_t wall = clock_.now_ms();  // shown to users
   auto decoded = wire::decode(bytes);
   if (auto* err = std::get_if<wire::DecodeError>(&decoded)) {
     SHOPSYNC_LOG(warn, link.describe() << (link.ip.empty() ? "" : " from " + link.ip) << ": bad frame ("
@@ -270,7 +270,7 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
   }
   const NodeId peer = link.peer;
   PeerRecord& rec = known_[peer];
-  rec.last_seen_ms = now;
+  rec.last_seen_ms = wall;
   dirty_.insert(peer);
   if (std::holds_alternative<wire::Heartbeat>(message)) return;
 
@@ -302,7 +302,7 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
     return;
   }
   if (batch != nullptr) {
-    rec.last_sync_ms = now;
+    rec.last_sync_ms = wall;
     if (caught_up) {
       std::uint64_t in_run = 0;
       for (const auto& st : replica_->peers()) {
@@ -400,9 +400,11 @@ void Node::establish(Link& link, const wire::Hello& hello) {
   link.peer = peer;
   link.established = true;
 
-  // Clock offset: the peer's clock minus ours at the moment it wrote the HELLO
-  // (for our own dial, half the round trip later than we sent ours).
-  const std::uint64_t reference = link.outbound ? link.hello_sent_ms + (now - link.hello_sent_ms) / 2 : now;
+  // Clock offset: the peer's wall clock minus ours at the moment it wrote the
+  // HELLO (for our own dial, half the round trip, measured on the monotonic
+  // clock, before now).
+  const std::uint64_t wall = clock_.now_ms();
+  const std::uint64_t reference = link.outbound ? wall - (now - link.hello_sent_ms) / 2 : wall;
   const std::int64_t offset = static_cast<std::int64_t>(hello.clock_ms) - static_cast<std::int64_t>(reference);
   if (static_cast<std::uint64_t>(std::llabs(offset)) > config_.max_clock_skew_ms) {
     SHOPSYNC_LOG(warn, "clock of peer '" << hello.name << "' (" << hex_id(peer) << ") is " << offset
@@ -421,7 +423,7 @@ void Node::establish(Link& link, const wire::Hello& hello) {
     rec.public_key = link.key;
   }
   rec.role = hello.role;
-  rec.last_seen_ms = now;
+  rec.last_seen_ms = wall;
   rec.clock_offset_ms = offset;
   rec.knowledge = hello.knowledge;
   rec.last_error.clear();

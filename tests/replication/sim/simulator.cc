@@ -115,7 +115,8 @@ struct SimNode {
   bool uplink = false;
   bool up = true;
   bool joined = true;
-  std::unique_ptr<SkewedClock> clock;
+  std::unique_ptr<SkewedClock> clock;   // wall: skewed, and jumps both ways
+  std::unique_ptr<SkewedClock> timers;  // monotonic: the simulated time itself
   std::unique_ptr<MemoryStore> memory;
   std::unique_ptr<FaultyStore> faulty;  // wraps the store when the config injects store faults
   std::unique_ptr<LmdbStore> lmdb;
@@ -300,7 +301,9 @@ Status Sim::open_node(int i) {
     n.faulty = std::make_unique<FaultyStore>(n.inner());
     n.faulty->replay_bodies(true);  // every body runs twice, as after a map growth
   }
-  auto r = Replica::open(n.store(), *n.clock, options_for(i));
+  ReplicaOptions options = options_for(i);
+  options.timers = n.timers.get();
+  auto r = Replica::open(n.store(), *n.clock, options);
   if (!r) return r.status();
   n.replica = std::move(*r);
   n.up = true;
@@ -858,6 +861,7 @@ SimResult Sim::run() {
     const std::int64_t skew =
         static_cast<std::int64_t>(uniform(2 * static_cast<std::uint64_t>(cfg_.max_skew_ms) + 1)) - cfg_.max_skew_ms;
     node.clock = std::make_unique<SkewedClock>(now_, skew);
+    node.timers = std::make_unique<SkewedClock>(now_, 0);
     node.joined = !(cfg_.late_joiner && i == n - 1);
     if (Status s = open_node(i); !s) return SimResult{false, "opening node: " + s.to_string(), stats_};
   }
