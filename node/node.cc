@@ -91,6 +91,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   options.uplink = cfg.role == NodeRole::uplink;
   options.pull_interval_ms = cfg.pull_interval_ms;
   options.timers = &node->steady_;
+  options.max_clock_offset_ms = cfg.max_clock_skew_ms;
   for (const auto& [collection, name] : cfg.strategies) {
     auto kind = parse_strategy(name);
     if (!kind) return Status::invalid("unknown strategy '" + name + "' for collection " + collection);
@@ -174,7 +175,8 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     hooks.peers = [self] {
       std::vector<gateway::PeerSummary> out;
       for (const auto& p : self->peer_view()) {
-        out.push_back({p.node_id, p.name, std::string(to_string(p.role)), self->peer_state(p.node_id), p.last_sync_ms});
+        out.push_back({p.node_id, p.name, std::string(to_string(p.role)), self->peer_state(p.node_id), p.last_sync_ms,
+                       p.clock_offset_ms});
       }
       return out;
     };

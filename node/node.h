@@ -157,7 +157,10 @@ class Node {
   Link& new_inbound_link(const std::string& routing_id, const std::string& key);
   void dial(Target& target);
   void close_link(std::uint64_t link_id, const std::string& why, bool failed);
-  void establish(Link& link, const wire::Hello& hello);
+  void establish(Link& link, const wire::Hello& hello, std::int64_t clock_offset_ms);
+  // The peer's wall clock minus ours when it wrote `hello` (for our own dial,
+  // half the round trip, measured on the monotonic clock, before now).
+  std::int64_t clock_offset_of(const Link& link, const wire::Hello& hello);
   void end_session(NodeId peer, const std::string& why);
   enum class Sent { ok, dropped, failed };
   Sent send_frame(Link& link, const wire::WireMessage& message);

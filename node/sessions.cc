@@ -389,28 +389,48 @@ void Node::handle_hello(Link& link, const wire::Hello& hello, const std::string&
       }
     }
   }
+  // Max offset (docs/replication.md, "Clock offsets"): a peer whose clock is
+  // further off ours than --max-clock-skew-ms is refused, by each side that
+  // measures it: ahead, its writes would win every newest_wins conflict;
+  // behind, ours would. Its row keeps the offset for `shopsync peers`.
+  const std::int64_t offset = clock_offset_of(link, hello);
+  if (static_cast<std::uint64_t>(std::llabs(offset)) > config_.max_clock_skew_ms) {
+    PeerRecord& rec = known_[hello.node_id];
+    rec.node_id = hello.node_id;
+    rec.name = hello.name;
+    rec.role = hello.role;
+    rec.clock_offset_ms = offset;
+    if (!link.key.empty()) rec.public_key = link.key;
+    if (Target* t = link.outbound ? target_by_id(link.target) : nullptr) {
+      t->peer = hello.node_id;
+      rec.address = t->address.to_string();
+      rec.source = t->source;
+    }
+    const std::string off = std::to_string(std::llabs(offset)) + " ms " + (offset > 0 ? "ahead of" : "behind");
+    const std::string limit = "--max-clock-skew-ms " + std::to_string(config_.max_clock_skew_ms);
+    return refuse(wire::ErrorCode::refused,
+                  "its clock is " + off + " ours (more than " + limit + "): check NTP on both machines",
+                  "your clock is " + std::to_string(std::llabs(offset)) + " ms " + (offset > 0 ? "ahead of" : "behind") +
+                      " the clock of node '" + config_.name + "' (more than its " + limit +
+                      "): check NTP on both machines");
+  }
   if (!link.outbound) say_hello(link);
   link.version = common;
-  establish(link, hello);
+  establish(link, hello, offset);
 }
 
-void Node::establish(Link& link, const wire::Hello& hello) {
+std::int64_t Node::clock_offset_of(const Link& link, const wire::Hello& hello) {
+  const std::uint64_t wall = clock_.now_ms();
+  const std::uint64_t reference = link.outbound ? wall - (now_ms() - link.hello_sent_ms) / 2 : wall;
+  return static_cast<std::int64_t>(hello.clock_ms) - static_cast<std::int64_t>(reference);
+}
+
+void Node::establish(Link& link, const wire::Hello& hello, std::int64_t offset) {
   const std::uint64_t now = now_ms();
+  const std::uint64_t wall = clock_.now_ms();
   const NodeId peer = hello.node_id;
   link.peer = peer;
   link.established = true;
-
-  // Clock offset: the peer's wall clock minus ours at the moment it wrote the
-  // HELLO (for our own dial, half the round trip, measured on the monotonic
-  // clock, before now).
-  const std::uint64_t wall = clock_.now_ms();
-  const std::uint64_t reference = link.outbound ? wall - (now - link.hello_sent_ms) / 2 : wall;
-  const std::int64_t offset = static_cast<std::int64_t>(hello.clock_ms) - static_cast<std::int64_t>(reference);
-  if (static_cast<std::uint64_t>(std::llabs(offset)) > config_.max_clock_skew_ms) {
-    SHOPSYNC_LOG(warn, "clock of peer '" << hello.name << "' (" << hex_id(peer) << ") is " << offset
-                                         << " ms off ours (more than --max-clock-skew-ms " << config_.max_clock_skew_ms
-                                         << "): check NTP on both machines");
-  }
 
   PeerRecord& rec = known_[peer];
   rec.node_id = peer;

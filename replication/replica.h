@@ -90,6 +90,11 @@ struct ReplicaOptions {
   // simulator its unskewed time. Null: the wall clock drives the timers too,
   // for tests that move one ManualClock forward only. Must outlive the Replica.
   Clock* timers = nullptr;
+  // A received HLC reading further ahead of the wall clock than this is not
+  // adopted into this node's clock (hlc.h, "Max offset"); the peer that sent
+  // it is counted in PeerStats::readings_ahead. The daemon passes
+  // --max-clock-skew-ms.
+  std::uint64_t max_clock_offset_ms = HybridClock::kNoMaxOffset;
 
   // Safety-net pull toward each connected peer when no pull ran for this long.
   std::uint64_t pull_interval_ms = 30'000;
@@ -153,6 +158,10 @@ struct PeerStats {
   std::uint64_t batches_in = 0;
   std::uint64_t batches_out = 0;
   std::uint64_t last_sync_ms = 0;  // wall ms of the last batch committed from it
+  // Batches from it whose newest HLC reading was too far ahead of our clock to
+  // adopt (ReplicaOptions::max_clock_offset_ms): written by a fast clock, its
+  // own or one it relays.
+  std::uint64_t readings_ahead = 0;
   bool pull_in_flight = false;
   bool snapshot_in_progress = false;
 };

@@ -64,7 +64,7 @@ struct Replica::Impl {
         timers(o.timers ? *o.timers : c),
         options(std::move(o)),
         meta(std::move(m)),
-        hlc(c, meta.clock) {}
+        hlc(c, meta.clock, options.max_clock_offset_ms) {}
 
   Store& store;
   Clock& wall;    // timestamps: HLC, last_sync_ms, tombstone age

@@ -206,7 +206,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   for (const auto& [key, state] : batch.records) {
     for (const Version& v : state.siblings) newest_seen = std::max(newest_seen, v.updated_at);
   }
-  hlc.observe(newest_seen);
+  if (!hlc.observe(newest_seen)) ++ps.stats.readings_ahead;
   const Hlc detected_at = hlc.now();
 
   NodeMeta next;

@@ -1,5 +1,6 @@
 // Real shopsyncd processes whose wall clock is moved under them with
-// libfaketime (issue #13): a step of the wall clock leaves the links alone.
+// libfaketime (issue #13): a step of the wall clock leaves the links alone; a
+// peer whose clock is far ahead is refused and drags no clock.
 #include <boost/test/unit_test.hpp>
 
 #include "tests/node/support/node_process.h"
@@ -59,6 +60,59 @@ BOOST_AUTO_TEST_CASE(a_wall_clock_step_does_not_drop_links) {
   BOOST_TEST(connected_to(b, "a"));
   BOOST_TEST(a.log_count("disconnected") == 0u, a.log());
   BOOST_TEST(b.log_count("disconnected") == 0u, b.log());
+}
+
+const api::PeerInfo* peer_named(const api::PeerList& list, const std::string& name) {
+  for (const auto& p : list.peers) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+// A peer row that shows the clock refusal (the offset measured at HELLO and why).
+bool refused_for_clock(NodeProcess& node, const std::string& peer_name) {
+  auto peers = node.api().peers();
+  if (!peers) return false;
+  const api::PeerInfo* p = peer_named(*peers, peer_name);
+  return p != nullptr && p->state != "connected" && p->last_error.find("clock") != std::string::npos;
+}
+
+// Issue #13, bug 2: a node whose clock runs an hour fast is refused by the
+// other (both sides say why), and the other's clock is not dragged forward.
+BOOST_AUTO_TEST_CASE(a_peer_whose_clock_is_far_ahead_is_refused_and_drags_no_clock) {
+  TempDir dir("shopsync-clock");
+  NodeProcess::Options oa;
+  oa.data_dir = dir / "fast";
+  oa.name = "fast";
+  oa.env = faketime_env(dir / "fast.faketime");
+  set_fake_offset(dir / "fast.faketime", "+3600");
+  NodeProcess::Options ob;
+  ob.data_dir = dir / "b";
+  ob.name = "b";
+  NodeProcess fast(oa), b(ob);
+  fast.options().peers = {b.peer_spec()};
+  b.options().peers = {fast.peer_spec()};
+  fast.start();
+  b.start();
+  put_name(fast, "customers", "FROM_THE_FUTURE", "x");
+
+  BOOST_REQUIRE_MESSAGE(wait_until([&] { return refused_for_clock(b, "fast") && refused_for_clock(fast, "b"); }, 20s),
+                        "b:\n" << b.log() << "\nfast:\n" << fast.log());
+  auto on_b = b.api().peers();
+  auto on_fast = fast.api().peers();
+  BOOST_REQUIRE(on_b && on_fast);
+  BOOST_TEST(peer_named(*on_b, "fast")->clock_offset_ms > 3500'000);
+  BOOST_TEST(peer_named(*on_fast, "b")->clock_offset_ms < -3500'000);
+  BOOST_TEST(b.log_count("its clock is") + b.log_count("your clock is") >= 1u, b.log());
+  BOOST_TEST(fast.log_count("its clock is") + fast.log_count("your clock is") >= 1u, fast.log());
+
+  // Nothing of the fast node reached b, and b stamps its writes with its own time.
+  BOOST_TEST(!has_record(b, "FROM_THE_FUTURE"));
+  put_name(b, "customers", "MINE", "x");
+  auto mine = b.api().get({"customers", "MINE"});
+  auto theirs = fast.api().get({"customers", "FROM_THE_FUTURE"});
+  BOOST_REQUIRE(mine && theirs);
+  BOOST_TEST(mine->updated_at < theirs->updated_at);  // b's clock was not dragged an hour ahead
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -375,12 +375,15 @@ int cmd_doctor(Context& ctx, Words w) {
   if (!report) return ctx.fail(report.status());
   auto status = (*client)->status();  // reading it also finds records that do not decode
   if (!status) return ctx.fail(status.status());
+  auto peers = (*client)->peers();
+  if (!peers) return ctx.fail(peers.status());
   if (ctx.globals.json) {
-    ctx.emit(doctor_json(*report, *status));
+    ctx.emit(doctor_json(*report, *status, *peers));
   } else {
-    print_doctor(ctx.out, *report, *status);
+    print_doctor(ctx.out, *report, *status, *peers);
   }
-  return doctor_advice(*report).empty() && store_advice(*status).empty() ? kExitOk : kExitAdvice;
+  const bool fine = doctor_advice(*report).empty() && store_advice(*status).empty() && clock_advice(*peers, *status).empty();
+  return fine ? kExitOk : kExitAdvice;
 }
 
 int cmd_conflicts(Context& ctx, Words w) {

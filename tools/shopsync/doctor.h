@@ -22,9 +22,15 @@ inline constexpr std::uint64_t kQuietLanAfterMs = 5000;
 std::vector<std::string> doctor_advice(const api::DiscoveryReport& report);
 // The same for the store: records that do not decode, and how to repair them.
 std::vector<std::string> store_advice(const api::NodeStatus& status);
+// The same for clocks: peers whose clock is further off this node's than
+// --max-clock-skew-ms (refused at HELLO).
+std::vector<std::string> clock_advice(const api::PeerList& peers, const api::NodeStatus& status);
 
-// The report and all the advice, as JSON (`--json`) and as text for people.
-json doctor_json(const api::DiscoveryReport& report, const api::NodeStatus& status = {});
-void print_doctor(std::ostream& out, const api::DiscoveryReport& report, const api::NodeStatus& status = {});
+// The report and all the advice, as JSON (`--json`) and as text for people,
+// with each known peer's clock offset.
+json doctor_json(const api::DiscoveryReport& report, const api::NodeStatus& status = {},
+                 const api::PeerList& peers = {});
+void print_doctor(std::ostream& out, const api::DiscoveryReport& report, const api::NodeStatus& status = {},
+                  const api::PeerList& peers = {});
 
 }  // namespace shopsync::cli
