@@ -236,6 +236,7 @@ class Sim {
   Result<Snapshot> dump(int i);
   bool converged();
   std::string check_invariants();
+  std::string check_clocks();  // invariant 7
   void fail(const std::string& what) {
     if (failure_.empty()) failure_ = what;
   }
@@ -858,11 +859,18 @@ std::string Sim::check_invariants() {
            " was lost (not visible, not superseded by a write that saw it); now " +
            (it == states[0].end() ? std::string("absent") : describe(it->second));
   }
+  return check_clocks();
+}
+
+std::string Sim::check_clocks() {
   // 7. No clock dragged (issue #13, bug 2): a node adopts no reading further
   // ahead of its wall clock than the max offset, so its HLC stays within the
   // max offset of the highest wall time it has had, whatever a fast node wrote.
+  // Checked after every workload step too: later, time catches up with it.
+  const int n = static_cast<int>(nodes_.size());
   const std::uint64_t highest_wall = now_ + static_cast<std::uint64_t>(cfg_.max_skew_ms);
   for (int i = cfg_.fast_clock_ms > 0 ? 1 : 0; i < n; ++i) {
+    if (!nodes_[i].replica) continue;  // crashed
     ++stats_.invariants_checked;
     const std::uint64_t hlc_wall = HybridClock::wall_ms(nodes_[i].replica->clock());
     if (hlc_wall > highest_wall + max_clock_offset_ms()) {
@@ -889,7 +897,10 @@ SimResult Sim::run() {
   }
   sync_links();
   Status st;
-  for (int op = 0; op < cfg_.operations && st && failure_.empty(); ++op) st = workload_step();
+  for (int op = 0; op < cfg_.operations && st && failure_.empty(); ++op) {
+    st = workload_step();
+    if (std::string dragged = check_clocks(); st && !dragged.empty()) fail(dragged);
+  }
   if (st && failure_.empty()) st = heal_and_quiesce();
   if (!st) fail(st.to_string());
   if (failure_.empty()) {
