@@ -139,6 +139,8 @@ class Node {
   // `paths` are discovery's live paths to it (none once it is lost).
   void reconcile_discovered(NodeId peer, const std::vector<discovery::PeerEvent>& paths);
   void reconcile_all_discovered();
+  // "HOST:PORT" of the connection a session with `peer` runs over ("" when none).
+  std::string live_address(NodeId peer) const;
   // Drops discovered targets gone from the LAN for kForgetDiscoveredMs.
   void forget_departed(std::uint64_t now);
   Target* target_of(NodeId peer, std::string_view key);

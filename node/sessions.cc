@@ -127,6 +127,7 @@ void Node::dial(Target& target) {
     link->dealer = std::move(*socket);
     link->key = key;
     link->target = target.id;
+    link->address = target.address.to_string();
     link->created_ms = link->last_recv_ms = now;
     link->hello_sent_ms = now;
     target.links.insert(link->id);
@@ -403,7 +404,7 @@ void Node::handle_hello(Link& link, const wire::Hello& hello, const std::string&
     if (!link.key.empty()) rec.public_key = link.key;
     if (Target* t = link.outbound ? target_by_id(link.target) : nullptr) {
       t->peer = hello.node_id;
-      rec.address = t->address.to_string();
+      rec.address = link.address;
       rec.source = t->source;
     }
     const std::string off = std::to_string(std::llabs(offset)) + " ms " + (offset > 0 ? "ahead of" : "behind");
@@ -449,7 +450,7 @@ void Node::establish(Link& link, const wire::Hello& hello, std::int64_t offset) 
   rec.last_error.clear();
   if (link.outbound) {
     if (Target* t = target_by_id(link.target)) {
-      rec.address = t->address.to_string();
+      rec.address = link.address;  // the path in use, not the target's newest
       rec.source = t->source;
       t->peer = peer;
       t->key = link.key;
