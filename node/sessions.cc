@@ -411,8 +411,7 @@ void Node::handle_hello(Link& link, const wire::Hello& hello, const std::string&
     const std::string limit = "--max-clock-skew-ms " + std::to_string(config_.max_clock_skew_ms);
     return refuse(wire::ErrorCode::refused,
                   "its clock is " + off + " ours (more than " + limit + "): check NTP on both machines",
-                  "your clock is " + std::to_string(std::llabs(offset)) + " ms " + (offset > 0 ? "ahead of" : "behind") +
-                      " the clock of node '" + config_.name + "' (more than its " + limit +
+                  "your clock is " + off + " the clock of node '" + config_.name + "' (more than its " + limit +
                       "): check NTP on both machines");
   }
   if (!link.outbound) say_hello(link);
