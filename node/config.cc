@@ -359,7 +359,7 @@ Options (flags win over the config file; defaults in brackets):
                            second (a power cut may undo the last second) [commit]
   --heartbeat-ms N         heartbeat on an idle peer link every N ms [1000]
   --peer-timeout-ms N      a peer silent for N ms is dead and reconnected [5000]
-  --max-clock-skew-ms N    warn about peers whose clock is further off [5000]
+  --max-clock-skew-ms N    refuse peers whose clock is further off [5000]
   --pull-interval-ms N     periodic safety-net pull from each peer [30000]
   --print-key              create the node identity if needed, print its public key, exit
   --version                print the version and exit

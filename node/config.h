@@ -73,7 +73,7 @@ struct NodeConfig {
   // Session timing.
   std::uint32_t heartbeat_ms = 1000;        // --heartbeat-ms: idle link -> HEARTBEAT
   std::uint32_t peer_timeout_ms = 5000;     // --peer-timeout-ms: silence -> peer dead
-  std::uint32_t max_clock_skew_ms = 5000;   // --max-clock-skew-ms: larger offsets are logged
+  std::uint32_t max_clock_skew_ms = 5000;   // --max-clock-skew-ms: peers further off are refused, readings further ahead not adopted
   std::uint32_t pull_interval_ms = 30000;   // --pull-interval-ms: periodic safety-net pulls
 
   // HTTP gateway limits (docs/http-gateway.md).

@@ -17,8 +17,8 @@ Result<api::NodeStatus> DaemonBackend::status() {
   s->public_key = node_.config().insecure ? std::string() : node_.identity().public_key;
   s->version = PROJECT_VERSION_TEXT;
   s->strategies = to_text(node_.strategies());
-  const std::uint64_t now = SystemClock().now_ms();
-  s->uptime_ms = now > node_.started_ms() ? now - node_.started_ms() : 0;
+  s->uptime_ms = node_.uptime_ms();
+  s->max_clock_skew_ms = node_.config().max_clock_skew_ms;
   const auto unreadable = node_.store().unreadable().list();
   s->unreadable_records = node_.store().unreadable().count();
   for (const auto& e : unreadable) {

@@ -11,6 +11,7 @@
 #include "discovery/discovery.h"
 #include "node/node.h"
 #include "node/node_parts.h"
+#include "node/peer_paths.h"
 #include "node/public_key_text.h"
 
 namespace shopsync {
@@ -21,16 +22,6 @@ using discovery::IpFamily;
 using discovery::PeerEvent;
 
 constexpr std::size_t kMaxWarnedKeys = 1024;
-
-// The path to dial: IPv4 where there is one (it needs no scope and survives a
-// change of interface index), else IPv6.
-const PeerEvent* best_path(const std::vector<PeerEvent>& paths) {
-  const PeerEvent* best = nullptr;
-  for (const auto& e : paths) {
-    if (!best || (best->family == IpFamily::ipv6 && e.family == IpFamily::ipv4)) best = &e;
-  }
-  return best;
-}
 
 // Discovery's live paths, by peer.
 std::map<NodeId, std::vector<PeerEvent>> paths_by_peer(const discovery::Discovery* d) {
@@ -162,7 +153,14 @@ void Node::reconcile_discovered(NodeId peer, const std::vector<PeerEvent>& paths
       existing->next_dial_ms = 0;
       existing->failures = 0;
     }
-    if (sessions_.count(peer)) return;
+    if (sessions_.count(peer)) return;  // the live connection stays on its path
+    if (existing->address != address && !existing->links.empty()) {
+      // A dial still waiting on the old path (IPv6 link-local, say) gives way
+      // to the preferred one (IPv4): redialed at once on the new address.
+      std::vector<std::uint64_t> pending(existing->links.begin(), existing->links.end());
+      for (auto id : pending) close_link(id, "a preferred path to it was found", false);
+      existing->next_dial_ms = 0;
+    }
     existing->address = address;
     existing->key = e.public_key;
     return;
@@ -195,6 +193,16 @@ void Node::forget_departed(std::uint64_t now) {
     for (auto link : links) close_link(link, "gone from mDNS", false);
     targets_.erase(id);
   }
+}
+
+std::string Node::live_address(NodeId peer) const {
+  auto s = sessions_.find(peer);
+  if (s == sessions_.end()) return {};
+  auto l = links_.find(s->second->link);
+  if (l == links_.end()) return {};
+  if (l->second->outbound) return l->second->address;
+  auto k = known_.find(peer);  // where it listens, from the address it dialed us from
+  return k == known_.end() ? std::string() : k->second.address;
 }
 
 void Node::reconcile_all_discovered() {
@@ -231,9 +239,15 @@ api::DiscoveryReport Node::discovery_report() {
     api::DiscoveredPeer p;
     p.node_id = peer;
     p.name = best->name;
+    // Connected: the path the connection runs over; else the one to dial.
+    const PeerEvent* shown = best;
     p.address = PeerAddress{best->dial_host(), best->port, {}}.to_string();
-    p.interface_name = best->interface_name;
-    p.family = best->family == IpFamily::ipv4 ? "ipv4" : "ipv6";
+    if (const std::string live = live_address(peer); !live.empty()) {
+      p.address = live;
+      if (const PeerEvent* in_use = path_at(paths, host_of(live))) shown = in_use;
+    }
+    p.interface_name = shown->interface_name;
+    p.family = shown->family == IpFamily::ipv4 ? "ipv4" : "ipv6";
     p.role = std::string(discovery::to_string(best->role));
     p.public_key = best->public_key;
     p.protocol = best->protocol;

@@ -90,6 +90,8 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   options.node_id = meta ? 0 : random_node_id();
   options.uplink = cfg.role == NodeRole::uplink;
   options.pull_interval_ms = cfg.pull_interval_ms;
+  options.timers = &node->steady_;
+  options.max_clock_offset_ms = cfg.max_clock_skew_ms;
   for (const auto& [collection, name] : cfg.strategies) {
     auto kind = parse_strategy(name);
     if (!kind) return Status::invalid("unknown strategy '" + name + "' for collection " + collection);
@@ -155,6 +157,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   SHOPSYNC_TRY(node->open_sockets());
   node->add_static_targets();
   node->started_ms_ = now;
+  node->started_steady_ms_ = node->now_ms();
   if (!node->config_.api.empty()) {
     node->backend_ = std::make_unique<DaemonBackend>(*node);
     auto api = api::ApiServer::bind(node->ctx_->handle(), node->config_.api, *node->backend_);
@@ -178,7 +181,8 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     hooks.peers = [self] {
       std::vector<gateway::PeerSummary> out;
       for (const auto& p : self->peer_view()) {
-        out.push_back({p.node_id, p.name, std::string(to_string(p.role)), self->peer_state(p.node_id), p.last_sync_ms});
+        out.push_back({p.node_id, p.name, std::string(to_string(p.role)), self->peer_state(p.node_id), p.last_sync_ms,
+                       p.clock_offset_ms});
       }
       return out;
     };
@@ -360,7 +364,7 @@ int Node::next_timer_ms() const {
 }
 
 void Node::run_timers() {
-  const std::uint64_t now = clock_.now_ms();
+  const std::uint64_t now = now_ms();
   // Links: handshake deadlines, silence, heartbeats.
   std::vector<std::pair<std::uint64_t, std::string>> dead;
   for (auto& [id, link] : links_) {
@@ -377,7 +381,7 @@ void Node::run_timers() {
     }
     const bool in_use = sessions_.count(link->peer) && sessions_.at(link->peer)->link == id;
     if (in_use && now - link->last_send_ms >= config_.heartbeat_ms) {
-      send_frame(*link, wire::Heartbeat{now});
+      send_frame(*link, wire::Heartbeat{clock_.now_ms()});
     }
   }
   for (const auto& [id, why] : dead) close_link(id, why, true);
@@ -443,7 +447,7 @@ void Node::handle_zap() {
     if (!msg->has_value()) return;
     const ZapDecision d = answer_zap_request((*msg)->parts, [&](std::string_view key) { return is_trusted(key); });
     if (!d.admitted) {
-      const std::uint64_t now = clock_.now_ms();
+      const std::uint64_t now = now_ms();
       auto& last = zap_log_ms_[d.client_key + "|" + d.address];
       if (last == 0 || now - last > kZapLogIntervalMs) {
         last = now;

@@ -89,7 +89,9 @@ class Node {
   const NodeConfig& config() const { return config_; }
   const NodeIdentity& identity() const { return identity_; }
   const StrategyTable& strategies() const { return strategies_; }
-  std::uint64_t started_ms() const { return started_ms_; }
+  std::uint64_t started_ms() const { return started_ms_; }  // wall clock
+  // How long the node has been serving (monotonic: a clock step changes nothing).
+  std::uint64_t uptime_ms() { return now_ms() - started_steady_ms_; }
   // Runs a replica command whose messages go to peers: the outbox is flushed
   // after `command` returns.
   template <class F>
@@ -139,6 +141,8 @@ class Node {
   // `paths` are discovery's live paths to it (none once it is lost).
   void reconcile_discovered(NodeId peer, const std::vector<discovery::PeerEvent>& paths);
   void reconcile_all_discovered();
+  // "HOST:PORT" of the connection a session with `peer` runs over ("" when none).
+  std::string live_address(NodeId peer) const;
   // Drops discovered targets gone from the LAN for kForgetDiscoveredMs.
   void forget_departed(std::uint64_t now);
   Target* target_of(NodeId peer, std::string_view key);
@@ -164,7 +168,10 @@ class Node {
   Link& new_inbound_link(const std::string& routing_id, const std::string& key);
   void dial(Target& target);
   void close_link(std::uint64_t link_id, const std::string& why, bool failed);
-  void establish(Link& link, const wire::Hello& hello);
+  void establish(Link& link, const wire::Hello& hello, std::int64_t clock_offset_ms);
+  // The peer's wall clock minus ours when it wrote `hello` (for our own dial,
+  // half the round trip, measured on the monotonic clock, before now).
+  std::int64_t clock_offset_of(const Link& link, const wire::Hello& hello);
   void end_session(NodeId peer, const std::string& why);
   enum class Sent { ok, dropped, failed };
   Sent send_frame(Link& link, const wire::WireMessage& message);
@@ -178,7 +185,9 @@ class Node {
   bool prefers_outbound(NodeId peer) const { return replica_->id() < peer; }
   wire::Hello make_hello() const;
   void say_hello(Link& link);  // sends our HELLO and remembers what it told
-  std::uint64_t now_ms() { return clock_.now_ms(); }
+  // The monotonic clock: every timer, deadline and duration of the node.
+  // clock_ (wall) only for what is stored or shown: HLC, last seen, HELLO clock.
+  std::uint64_t now_ms() { return steady_.now_ms(); }
   std::vector<std::string> candidate_keys(const Target& target);
   bool is_trusted(std::string_view key) const;
   // `key` is no longer trusted: ends its connections and takes it out of
@@ -189,7 +198,8 @@ class Node {
   NodeConfig config_;
   std::optional<DataDirLock> data_dir_lock_;  // released last: after the store is closed
   NodeIdentity identity_;
-  SystemClock clock_;
+  SystemClock clock_;   // wall
+  SteadyClock steady_;  // monotonic (now_ms())
   std::unique_ptr<LmdbStore> store_;
   // The replica writes through it: live and conflicted records per collection
   // stay counted for /metrics (node/gateway/record_counts.h).
@@ -224,7 +234,10 @@ class Node {
   NodeObserver observer_;
   std::mt19937_64 rng_;
   std::atomic<bool> stop_requested_{false};
-  std::uint64_t started_ms_ = 0;
+  std::uint64_t started_ms_ = 0;         // wall
+  std::uint64_t started_steady_ms_ = 0;  // monotonic
+  // Deadlines below, and every *_ms of Link, Target, Learned, Session and
+  // Mdns (node_parts.h), are monotonic (now_ms()).
   std::uint64_t next_tick_ms_ = 0;
   std::uint64_t next_persist_ms_ = 0;
   std::uint64_t next_flush_ms_ = 0;

@@ -32,6 +32,7 @@ struct Node::Link {
   zmq::Socket dealer;        // outbound: our DEALER
   std::string routing_id;    // inbound: the peer's routing id on our ROUTER
   std::string key;           // outbound: the server key we pinned; inbound: the key it authenticated with
+  std::string address;       // outbound: "HOST:PORT" dialed (its target's may have changed since)
   std::string ip;            // inbound: the peer's address
   int fd = -1;               // inbound: its TCP connection, ended when its key is revoked
   std::uint64_t target = 0;  // outbound: the target dialed

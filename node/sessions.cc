@@ -65,7 +65,7 @@ wire::Hello Node::make_hello() const {
   h.name = config_.name;
   h.role = config_.role;
   h.knowledge = replica_->knowledge();
-  h.clock_ms = const_cast<SystemClock&>(clock_).now_ms();
+  h.clock_ms = SystemClock().now_ms();
   h.listen_port = listen_port_;
   h.strategies_digest = strategy_digest(strategies_);
   h.strategies = to_text(strategies_);
@@ -133,6 +133,7 @@ void Node::dial(Target& target) {
     link->dealer = std::move(*socket);
     link->key = key;
     link->target = target.id;
+    link->address = target.address.to_string();
     link->created_ms = link->last_recv_ms = now;
     link->hello_sent_ms = now;
     target.links.insert(link->id);
@@ -257,8 +258,8 @@ void Node::handle_dealer(Link& link) {
 
 void Node::handle_frame(Link& link, const std::string& bytes, const std::string& user_id, const std::string& peer_ip) {
   (void)user_id;
-  const std::uint64_t now = now_ms();
-  link.last_recv_ms = now;
+  link.last_recv_ms = now_ms();
+  const std::uint64_t wall = clock_.now_ms();  // shown to users
   auto decoded = wire::decode(bytes);
   if (auto* err = std::get_if<wire::DecodeError>(&decoded)) {
     SHOPSYNC_LOG(warn, link.describe() << (link.ip.empty() ? "" : " from " + link.ip) << ": bad frame ("
@@ -277,7 +278,7 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
   }
   const NodeId peer = link.peer;
   PeerRecord& rec = known_[peer];
-  rec.last_seen_ms = now;
+  rec.last_seen_ms = wall;
   dirty_.insert(peer);
   if (std::holds_alternative<wire::Heartbeat>(message)) return;
 
@@ -309,7 +310,7 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
     return;
   }
   if (batch != nullptr) {
-    rec.last_sync_ms = now;
+    rec.last_sync_ms = wall;
     if (caught_up) {
       std::uint64_t in_run = 0;
       for (const auto& st : replica_->peers()) {
@@ -439,10 +440,25 @@ void Node::handle_hello(Link& link, const wire::Hello& hello, const std::string&
       }
     }
   }
+  // Max offset (docs/replication.md, "Clock offsets"): a peer whose clock is
+  // further off ours than --max-clock-skew-ms is refused, by each side that
+  // measures it: ahead, its writes would win every newest_wins conflict;
+  // behind, ours would. Its row keeps the offset for `shopsync peers`.
+  const std::int64_t offset = clock_offset_of(link, hello);
+  if (static_cast<std::uint64_t>(std::llabs(offset)) > config_.max_clock_skew_ms) {
+    remember_refused_peer(link, hello);
+    known_[hello.node_id].clock_offset_ms = offset;
+    const std::string off = std::to_string(std::llabs(offset)) + " ms " + (offset > 0 ? "ahead of" : "behind");
+    const std::string limit = "--max-clock-skew-ms " + std::to_string(config_.max_clock_skew_ms);
+    return refuse(wire::ErrorCode::refused,
+                  "its clock is " + off + " ours (more than " + limit + "): check NTP on both machines",
+                  "your clock is " + off + " the clock of node '" + config_.name + "' (more than its " + limit +
+                      "): check NTP on both machines");
+  }
   if (!link.outbound) say_hello(link);
   link.version = common;
   refused_peers_.erase(hello.node_id);
-  establish(link, hello);
+  establish(link, hello, offset);
 }
 
 void Node::remember_refused_peer(Link& link, const wire::Hello& hello) {
@@ -455,7 +471,7 @@ void Node::remember_refused_peer(Link& link, const wire::Hello& hello) {
   if (!link.key.empty()) rec.public_key = link.key;
   if (link.outbound) {
     if (Target* t = target_by_id(link.target)) {
-      rec.address = t->address.to_string();
+      rec.address = link.address;  // the path in use
       rec.source = t->source;
       t->peer = hello.node_id;
     }
@@ -491,21 +507,18 @@ std::optional<std::string> Node::strategies_differ(const wire::Hello& hello) con
   return "conflict strategies differ (" + what + "): every node of a cluster needs the same --strategy flags";
 }
 
-void Node::establish(Link& link, const wire::Hello& hello) {
+std::int64_t Node::clock_offset_of(const Link& link, const wire::Hello& hello) {
+  const std::uint64_t wall = clock_.now_ms();
+  const std::uint64_t reference = link.outbound ? wall - (now_ms() - link.hello_sent_ms) / 2 : wall;
+  return static_cast<std::int64_t>(hello.clock_ms) - static_cast<std::int64_t>(reference);
+}
+
+void Node::establish(Link& link, const wire::Hello& hello, std::int64_t offset) {
   const std::uint64_t now = now_ms();
+  const std::uint64_t wall = clock_.now_ms();
   const NodeId peer = hello.node_id;
   link.peer = peer;
   link.established = true;
-
-  // Clock offset: the peer's clock minus ours at the moment it wrote the HELLO
-  // (for our own dial, half the round trip later than we sent ours).
-  const std::uint64_t reference = link.outbound ? link.hello_sent_ms + (now - link.hello_sent_ms) / 2 : now;
-  const std::int64_t offset = static_cast<std::int64_t>(hello.clock_ms) - static_cast<std::int64_t>(reference);
-  if (static_cast<std::uint64_t>(std::llabs(offset)) > config_.max_clock_skew_ms) {
-    SHOPSYNC_LOG(warn, "clock of peer '" << hello.name << "' (" << hex_id(peer) << ") is " << offset
-                                         << " ms off ours (more than --max-clock-skew-ms " << config_.max_clock_skew_ms
-                                         << "): check NTP on both machines");
-  }
 
   PeerRecord& rec = known_[peer];
   rec.node_id = peer;
@@ -518,13 +531,13 @@ void Node::establish(Link& link, const wire::Hello& hello) {
     rec.public_key = link.key;
   }
   rec.role = hello.role;
-  rec.last_seen_ms = now;
+  rec.last_seen_ms = wall;
   rec.clock_offset_ms = offset;
   rec.knowledge = hello.knowledge;
   rec.last_error.clear();
   if (link.outbound) {
     if (Target* t = target_by_id(link.target)) {
-      rec.address = t->address.to_string();
+      rec.address = link.address;  // the path in use, not the target's newest
       rec.source = t->source;
       t->peer = peer;
       t->key = link.key;

@@ -15,9 +15,11 @@ Hlc HybridClock::now() {
   return last_;
 }
 
-Hlc HybridClock::observe(Hlc remote) {
+bool HybridClock::observe(Hlc remote) {
+  const std::uint64_t wall = wall_.now_ms();
+  if (wall_ms(remote) > wall && wall_ms(remote) - wall > max_offset_ms_) return false;
   last_ = std::max(last_, remote);
-  return last_;
+  return true;
 }
 
 }  // namespace shopsync

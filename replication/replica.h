@@ -83,6 +83,19 @@ struct ReplicaOptions {
   std::uint32_t initial_credit = 4;
   std::uint32_t max_credit = 64;
 
+  // The monotonic clock the core's timers read (pull interval and timeout,
+  // tombstone scans); the Clock given to open() is the wall clock, read only
+  // for timestamps (HLC, last_sync_ms, tombstone age). A wall clock that steps
+  // (NTP) must not drive timers: the daemon passes a SteadyClock, the
+  // simulator its unskewed time. Null: the wall clock drives the timers too,
+  // for tests that move one ManualClock forward only. Must outlive the Replica.
+  Clock* timers = nullptr;
+  // A received HLC reading further ahead of the wall clock than this is not
+  // adopted into this node's clock (hlc.h, "Max offset"); the peer that sent
+  // it is counted in PeerStats::readings_ahead. The daemon passes
+  // --max-clock-skew-ms.
+  std::uint64_t max_clock_offset_ms = HybridClock::kNoMaxOffset;
+
   // Safety-net pull toward each connected peer when no pull ran for this long.
   std::uint64_t pull_interval_ms = 30'000;
   // A pull answer that makes no progress for this long is asked again.
@@ -145,6 +158,10 @@ struct PeerStats {
   std::uint64_t batches_in = 0;
   std::uint64_t batches_out = 0;
   std::uint64_t last_sync_ms = 0;  // wall ms of the last batch committed from it
+  // Batches from it whose newest HLC reading was too far ahead of our clock to
+  // adopt (ReplicaOptions::max_clock_offset_ms): written by a fast clock, its
+  // own or one it relays.
+  std::uint64_t readings_ahead = 0;
   bool pull_in_flight = false;
   bool snapshot_in_progress = false;
 };
@@ -153,7 +170,7 @@ class Replica {
  public:
   // Loads NodeMeta (or creates it: counter 0, empty knowledge) and the
   // persisted peer knowledge and tombstone horizon, and draws this Replica's
-  // writer id. `store` and `clock` must outlive the Replica. Errors:
+  // writer id. `store` and `clock` (the wall clock) must outlive the Replica. Errors:
   // invalid_argument (node_id 0 on a new store, a bad option, no usable
   // writer id drawn), refused (other cluster or node id), and the store's
   // errors.

@@ -40,6 +40,7 @@ struct PeerState {
   PeerStats stats;
   bool knowledge_dirty = false;  // to be persisted at the next tick
   // Puller side.
+  // Timer clock (ReplicaOptions::timers) readings.
   std::uint64_t last_pull_ms = 0;      // when the last Pull was sent
   std::uint64_t last_progress_ms = 0;  // last Pull sent or batch received
   bool answer_changed_data = false;    // some batch of the current answer changed data
@@ -58,10 +59,16 @@ struct PeerState {
 
 struct Replica::Impl {
   Impl(Store& s, Clock& c, ReplicaOptions o, NodeMeta m)
-      : store(s), wall(c), options(std::move(o)), meta(std::move(m)), hlc(c, meta.clock) {}
+      : store(s),
+        wall(c),
+        timers(o.timers ? *o.timers : c),
+        options(std::move(o)),
+        meta(std::move(m)),
+        hlc(c, meta.clock, options.max_clock_offset_ms) {}
 
   Store& store;
-  Clock& wall;
+  Clock& wall;    // timestamps: HLC, last_sync_ms, tombstone age
+  Clock& timers;  // durations: pull interval and timeout, tombstone scans
   ReplicaOptions options;
   NodeMeta meta;  // as committed
   NodeId writer = 0;       // origin of the dots this Replica issues (drawn at open)
@@ -74,7 +81,7 @@ struct Replica::Impl {
   HybridClock hlc;
   VersionVector horizon;  // join of the dots of removed tombstones
   std::map<NodeId, PeerState> peers;
-  std::uint64_t last_tombstone_scan_ms = 0;
+  std::optional<std::uint64_t> last_tombstone_scan_ms;  // timer clock; none yet: scan at the first tick
 
   StrategyKind strategy_for(std::string_view collection) const;
   // The record's state before a write, where a stored state that does not

@@ -55,7 +55,7 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
   if (!held) pull.held.clear();
   pull.credit = options.initial_credit;
   pull.snapshot = snapshot;
-  const std::uint64_t now = wall.now_ms();
+  const std::uint64_t now = timers.now_ms();
   ps.stats.pull_in_flight = true;
   ps.claimed = VersionVector{};
   ps.claims_void = false;
@@ -206,7 +206,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   for (const auto& [key, state] : batch.records) {
     for (const Version& v : state.siblings) newest_seen = std::max(newest_seen, v.updated_at);
   }
-  hlc.observe(newest_seen);
+  if (!hlc.observe(newest_seen)) ++ps.stats.readings_ahead;
   const Hlc detected_at = hlc.now();
 
   NodeMeta next;
@@ -308,10 +308,10 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   held_above = std::move(next_held_above);
   ps.claimed = batch.more ? std::move(next_claimed) : VersionVector{};
   ps.claims_void = batch.more && (ps.claims_void || missed_a_batch);
-  ps.last_progress_ms = wall.now_ms();
+  ps.last_progress_ms = timers.now_ms();
   ps.stats.records_in += batch.records.size();
   ++ps.stats.batches_in;
-  ps.stats.last_sync_ms = ps.last_progress_ms;
+  ps.stats.last_sync_ms = wall.now_ms();
   if (!changed.empty() || knowledge_grew) ps.answer_changed_data = true;
   for (std::size_t i = 0; i < overwritten.size(); ++i) rewritten(overwritten[i], *changed[i].second, from);
   for (const auto& [key, state] : changed) {
@@ -414,7 +414,7 @@ Status Replica::receive(NodeId from, const Message& message, Outbox& out) {
 
 Status Replica::tick(Outbox& out) {
   Impl& im = *impl_;
-  const std::uint64_t now = im.wall.now_ms();
+  const std::uint64_t now = im.timers.now_ms();
   for (auto& [id, ps] : im.peers) {
     if (!ps.stats.connected) continue;
     if (ps.stats.pull_in_flight) {
@@ -429,7 +429,7 @@ Status Replica::tick(Outbox& out) {
       im.send_pull(id, false, out);  // the safety net for a lost Notify
     }
   }
-  if (now - std::min(now, im.last_tombstone_scan_ms) >= im.options.tombstone_scan_interval_ms) {
+  if (!im.last_tombstone_scan_ms || now - std::min(now, *im.last_tombstone_scan_ms) >= im.options.tombstone_scan_interval_ms) {
     im.last_tombstone_scan_ms = now;
     return im.collect_tombstones(out);
   }

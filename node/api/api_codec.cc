@@ -541,6 +541,7 @@ void put_result(MapOut& m, const NodeStatus& s) {
   m.uint("unreadable_records", s.unreadable_records);
   put_list(m, "unreadable", s.unreadable, put_unreadable);
   m.str("strategies", s.strategies);
+  m.uint("max_clock_skew_ms", s.max_clock_skew_ms);
 }
 void put_result(MapOut& m, const PeerList& l) { put_list(m, "peers", l.peers, put_peer); }
 void put_result(MapOut& m, const TrustedKeyList& l) {
@@ -597,7 +598,8 @@ bool get_result(MapIn& in, NodeStatus& s) {
          get_list(in, "collections", s.collections, get_count) && get_list(in, "pending", s.pending, get_pending) &&
          in.uint("open_conflicts", s.open_conflicts) && in.uint("uptime_ms", s.uptime_ms) &&
          in.uint("unreadable_records", s.unreadable_records) && get_list(in, "unreadable", s.unreadable, get_unreadable) &&
-         in.str("strategies", s.strategies);
+         in.str("strategies", s.strategies) &&
+         in.uint("max_clock_skew_ms", s.max_clock_skew_ms);
 }
 bool get_result(MapIn& in, PeerList& l) { return get_list(in, "peers", l.peers, get_peer); }
 bool get_result(MapIn& in, TrustedKeyList& l) {

@@ -262,6 +262,7 @@ struct NodeStatus {
   std::uint64_t unreadable_records = 0;      // found so far by this process's reads
   std::vector<UnreadableRecord> unreadable;  // the first kMaxUnreadableListed of them
   std::string strategies;  // the strategy table's text (replication/strategy_table.h); "" from an older node
+  std::uint64_t max_clock_skew_ms = 0;       // --max-clock-skew-ms: peers further off are refused (0: unknown)
   bool operator==(const NodeStatus&) const = default;
 };
 

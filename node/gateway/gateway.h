@@ -58,6 +58,7 @@ struct PeerSummary {
   std::string role = "peer";  // "peer" | "uplink"
   std::string state;          // "connected", "offline", ...
   std::uint64_t last_sync_ms = 0;  // last successful sync with it (wall ms), 0 = never
+  std::int64_t clock_offset_ms = 0;  // its clock minus ours, measured at its last HELLO
 };
 
 struct GatewayOptions {

@@ -134,6 +134,12 @@ HttpResponse Gateway::metrics() {
     e.sample("shopsync_peer_last_sync_timestamp_seconds", {{"peer", node_hex(p.id)}, {"role", p.role}},
              static_cast<double>(p.last_sync_ms) / 1000.0);
   }
+  e.family("shopsync_peer_clock_offset_seconds", "gauge",
+           "The peer's clock minus this node's, measured at its last HELLO (beyond --max-clock-skew-ms: refused).");
+  for (const auto& p : peers) {
+    e.sample("shopsync_peer_clock_offset_seconds", {{"peer", node_hex(p.id)}, {"role", p.role}},
+             static_cast<double>(p.clock_offset_ms) / 1000.0);
+  }
   e.family("shopsync_peer_records_received_total", "counter", "Records received from the peer since start.");
   for (const auto& p : stats) e.sample("shopsync_peer_records_received_total", {{"peer", node_hex(p.id)}}, static_cast<double>(p.records_in));
   e.family("shopsync_peer_records_sent_total", "counter", "Records sent to the peer since start.");

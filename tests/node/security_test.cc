@@ -209,11 +209,14 @@ BOOST_AUTO_TEST_CASE(garbage_on_the_sync_port_gets_errors_and_the_node_keeps_ser
   BOOST_TEST(refusal.text.find("this node speaks " + range) != std::string::npos, refusal.text);
   BOOST_TEST(a.log_count("no common protocol version") >= 1u);
 
-  // A well-behaved raw peer still gets a HELLO back.
+  // A well-behaved raw peer (its clock is right) still gets a HELLO back.
   RawClient good(a, *keys);
   hello.protocol_min = 1;
   hello.protocol_max = 1;
   hello.node_id = 0x600d;
+  hello.clock_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::system_clock::now().time_since_epoch())
+                                                  .count());
   good.send(wire::encode(hello));
   auto answer = good.receive();
   BOOST_REQUIRE(std::holds_alternative<wire::Hello>(answer));

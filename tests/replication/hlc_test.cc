@@ -36,10 +36,30 @@ BOOST_AUTO_TEST_CASE(orders_local_writes_after_what_it_has_seen) {
   ManualClock wall(1000);
   HybridClock clock(wall);
   const Hlc remote = HybridClock::make(90'000, 7);  // a peer whose clock is ahead
-  BOOST_TEST(clock.observe(remote) == remote);
+  BOOST_TEST(clock.observe(remote));
+  BOOST_TEST(clock.last() == remote);
   const Hlc mine = clock.now();
   BOOST_TEST(mine > remote);
-  BOOST_TEST(clock.observe(HybridClock::make(10, 0)) == mine);  // an old reading changes nothing
+  BOOST_TEST(clock.observe(HybridClock::make(10, 0)));  // an old reading changes nothing
+  BOOST_TEST(clock.last() == mine);
+}
+
+// Issue #13, bug 2: a node whose clock runs an hour fast does not drag ours.
+BOOST_AUTO_TEST_CASE(a_reading_beyond_the_max_offset_is_not_adopted) {
+  ManualClock wall(1'700'000'000'000);
+  HybridClock clock(wall, 0, /*max_offset_ms=*/5000);
+  const Hlc fast = HybridClock::make(wall.now_ms() + 3600'000, 0);
+  BOOST_TEST(!clock.observe(fast));
+  const Hlc mine = clock.now();
+  BOOST_TEST(HybridClock::wall_ms(mine) == wall.now_ms());  // still our own time
+  BOOST_TEST(mine < fast);
+  // Within the limit, a reading ahead is adopted as before.
+  const Hlc near = HybridClock::make(wall.now_ms() + 5000, 3);
+  BOOST_TEST(clock.observe(near));
+  BOOST_TEST(clock.now() > near);
+  // Once our wall clock has caught up, the old fast reading is within reach.
+  wall.set(wall.now_ms() + 3600'000);
+  BOOST_TEST(clock.observe(fast));
 }
 
 BOOST_AUTO_TEST_CASE(resumes_from_the_persisted_reading) {

@@ -2,6 +2,8 @@
 // a perfect network (tests/replication/support/loopback.h).
 #include "replication/replica.h"
 
+#include <algorithm>
+
 #include <boost/test/unit_test.hpp>
 
 #include "storage/faulty_store.h"
@@ -366,6 +368,39 @@ BOOST_AUTO_TEST_CASE(notify_makes_a_peer_pull_at_once) {
   auto none = a->pending_changes(2);
   BOOST_REQUIRE(none);
   BOOST_TEST(none->empty());
+}
+
+std::size_t pulls_in(const VectorOutbox& out) {
+  return static_cast<std::size_t>(std::count_if(out.messages.begin(), out.messages.end(),
+                                                 [](const auto& m) { return std::holds_alternative<Pull>(m.second); }));
+}
+
+// Issue #13, bug 1: the pull timers run on the monotonic clock, so a step of
+// the wall clock (NTP, a user fixing the date) neither stalls nor fires them.
+BOOST_AUTO_TEST_CASE(wall_clock_steps_do_not_move_pull_timers) {
+  ManualClock timers(500);
+  ReplicaOptions o;
+  o.timers = &timers;
+  Node a(1, o), b(2);
+  BOOST_REQUIRE(b->put(kCust, fields({{"n", packed(1)}}), b.out));
+  a->peer_connected(2, b->knowledge(), a.out);
+  BOOST_REQUIRE(pulls_in(a.out) == 1u);  // b knows more: a pulls at once...
+  a.out.messages.clear();                // ...and the answer is lost
+
+  // The wall clock steps back a minute; the pull timeout passes (monotonic):
+  // the stalled pull is asked again.
+  a.clock.set(kStart - 60'000);
+  timers.advance(o.pull_timeout_ms);
+  BOOST_REQUIRE(a->tick(a.out));
+  BOOST_TEST(pulls_in(a.out) == 1u);
+  a.out.messages.clear();
+
+  // The wall clock steps forward two minutes, one second passes: the pull
+  // just sent is still waiting for its answer, not asked again.
+  a.clock.set(kStart + 120'000);
+  timers.advance(1000);
+  BOOST_REQUIRE(a->tick(a.out));
+  BOOST_TEST(pulls_in(a.out) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(credit_bounds_batches_in_flight) {

@@ -123,6 +123,25 @@ std::vector<std::string> peer_advice(const api::PeerList& peers) {
   return out;
 }
 
+std::string describe_offset(std::int64_t offset_ms) {
+  const auto magnitude = static_cast<std::uint64_t>(offset_ms < 0 ? -offset_ms : offset_ms);
+  if (magnitude == 0) return "in step";
+  return format_duration(magnitude) + (offset_ms > 0 ? " ahead" : " behind");
+}
+
+std::vector<std::string> clock_advice(const api::PeerList& peers, const api::NodeStatus& s) {
+  std::vector<std::string> out;
+  if (s.max_clock_skew_ms == 0) return out;
+  for (const auto& p : peers.peers) {
+    const auto magnitude = static_cast<std::uint64_t>(p.clock_offset_ms < 0 ? -p.clock_offset_ms : p.clock_offset_ms);
+    if (magnitude <= s.max_clock_skew_ms) continue;
+    out.push_back("the clock of " + quoted(p.name) + " (" + api::format_node_id(p.node_id) + ") is " +
+                  describe_offset(p.clock_offset_ms) + " of this node's, more than --max-clock-skew-ms " +
+                  std::to_string(s.max_clock_skew_ms) + ": it is refused until NTP puts one of the two right");
+  }
+  return out;
+}
+
 namespace {
 
 std::vector<std::string> all_advice(const api::DiscoveryReport& r, const api::NodeStatus& s, const api::PeerList& p) {
@@ -131,12 +150,20 @@ std::vector<std::string> all_advice(const api::DiscoveryReport& r, const api::No
   out.insert(out.end(), peers.begin(), peers.end());
   auto discovery = doctor_advice(r);
   out.insert(out.end(), discovery.begin(), discovery.end());
+  auto clocks = clock_advice(p, s);
+  out.insert(out.end(), clocks.begin(), clocks.end());
   return out;
 }
 
 }  // namespace
 
 json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const api::PeerList& known) {
+  json clocks = json::array();
+  for (const auto& peer : known.peers) {
+    clocks.push_back(json{{"node_id", api::format_node_id(peer.node_id)},
+                          {"name", peer.name},
+                          {"clock_offset_ms", peer.clock_offset_ms}});
+  }
   json interfaces = json::array();
   for (const auto& i : r.interfaces) {
     interfaces.push_back(json{{"name", i.name},
@@ -184,10 +211,13 @@ json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const 
               {"peers", std::move(peers)},
               {"refused", std::move(refused)},
               {"unreadable_records", s.unreadable_records},
+              {"max_clock_skew_ms", s.max_clock_skew_ms},
+              {"peer_clocks", std::move(clocks)},
               {"advice", all_advice(r, s, known)}};
 }
 
-void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::NodeStatus& s, const api::PeerList& known) {
+void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::NodeStatus& s,
+                  const api::PeerList& known) {
   if (r.enabled) {
     out << "discovery: " << r.state << " as " << quoted(r.published_name) << " on host " << r.host_name << " for "
         << format_duration(r.uptime_ms) << (r.publishing_addresses ? "" : " (host addresses left to avahi-daemon)")
@@ -218,6 +248,15 @@ void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::N
     }
   } else {
     out << "discovery: off (" << r.off_reason << ")\n";
+  }
+  if (!known.peers.empty()) {
+    out << "\npeer clocks (limit --max-clock-skew-ms " << s.max_clock_skew_ms << "):\n";
+    Table clocks({"  NAME", "NODE", "CLOCK"});
+    for (const auto& peer : known.peers) {
+      clocks.add({"  " + (peer.name.empty() ? std::string("-") : peer.name), api::format_node_id(peer.node_id),
+                  describe_offset(peer.clock_offset_ms)});
+    }
+    clocks.print(out);
   }
   const auto advice = all_advice(r, s, known);
   if (advice.empty()) {

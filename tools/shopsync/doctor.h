@@ -26,7 +26,12 @@ std::vector<std::string> store_advice(const api::NodeStatus& status);
 // table, another protocol, ...), with the reason the node recorded.
 std::vector<std::string> peer_advice(const api::PeerList& peers);
 
-// The report and all the advice, as JSON (`--json`) and as text for people.
+// The same for clocks: peers whose clock is further off this node's than
+// --max-clock-skew-ms (refused at HELLO).
+std::vector<std::string> clock_advice(const api::PeerList& peers, const api::NodeStatus& status);
+
+// The report and all the advice, as JSON (`--json`) and as text for people,
+// with each known peer's clock offset.
 json doctor_json(const api::DiscoveryReport& report, const api::NodeStatus& status = {},
                  const api::PeerList& peers = {});
 void print_doctor(std::ostream& out, const api::DiscoveryReport& report, const api::NodeStatus& status = {},

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -39,7 +41,8 @@ std::uint16_t free_port() {
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log_path) {
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log_path,
+            const std::vector<std::string>& env = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -47,8 +50,20 @@ pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& l
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // Ours, then the inherited variables we do not set.
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view inherited(*e);
+    const bool overridden = std::any_of(env.begin(), env.end(), [&](const std::string& mine) {
+      const auto name = mine.substr(0, mine.find('=') + 1);
+      return inherited.starts_with(name);
+    });
+    if (!overridden) envp.push_back(*e);
+  }
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   BOOST_REQUIRE_MESSAGE(rc == 0, "cannot start " << args[0]);
   return pid;
@@ -109,7 +124,7 @@ std::vector<std::string> NodeProcess::arguments() const {
 
 int NodeProcess::run_expecting_exit(std::chrono::milliseconds timeout) {
   BOOST_REQUIRE(pid_ < 0);
-  const pid_t pid = spawn(arguments(), log_path_);
+  const pid_t pid = spawn(arguments(), log_path_, options_.env);
   int rc = wait_for_exit(pid, timeout);
   if (rc == -2) {
     ::kill(pid, SIGKILL);
@@ -120,7 +135,7 @@ int NodeProcess::run_expecting_exit(std::chrono::milliseconds timeout) {
 
 void NodeProcess::start() {
   BOOST_REQUIRE(pid_ < 0);
-  pid_ = spawn(arguments(), log_path_);
+  pid_ = spawn(arguments(), log_path_, options_.env);
   api_.reset();
   auto client = api::ApiClient::connect("127.0.0.1:" + std::to_string(api_port_), {std::chrono::milliseconds(2000)});
   BOOST_REQUIRE(client.is_ok());
@@ -178,6 +193,40 @@ std::size_t NodeProcess::log_count(const std::string& needle) const {
 api::ApiClient& NodeProcess::api() {
   BOOST_REQUIRE(api_.has_value());
   return *api_;
+}
+
+std::vector<std::string> faketime_env(const std::filesystem::path& offset_file) {
+  // Debian installs it under the multiarch directory: /usr/lib/<triplet>/faketime/.
+  // The MT build: shopsyncd has threads (ZeroMQ's I/O threads).
+  std::filesystem::path library;
+  std::error_code ec;
+  for (const auto& dir : std::filesystem::directory_iterator("/usr/lib", ec)) {
+    const auto candidate = dir.path() / "faketime" / "libfaketimeMT.so.1";
+    if (std::filesystem::exists(candidate, ec)) library = candidate;
+  }
+  BOOST_REQUIRE_MESSAGE(!library.empty(),
+                        "libfaketime is not installed (apt-get install faketime): this test needs it to step the "
+                        "clock of a shopsyncd process");
+  if (!std::filesystem::exists(offset_file)) set_fake_offset(offset_file, "+0");
+  // Under AddressSanitizer (.ci/run) the preloaded library comes before ASan's
+  // runtime, which ASan refuses unless told that it is fine.
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  return {"LD_PRELOAD=" + library.string(),
+          "FAKETIME_TIMESTAMP_FILE=" + offset_file.string(),
+          "FAKETIME_NO_CACHE=1",
+          "FAKETIME_DONT_FAKE_MONOTONIC=1",
+          "ASAN_OPTIONS=" + std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "verify_asan_link_order=0"};
+}
+
+void set_fake_offset(const std::filesystem::path& offset_file, const std::string& offset) {
+  // Written aside and renamed: the process never reads half a file.
+  const std::filesystem::path next = offset_file.string() + ".next";
+  {
+    std::ofstream out(next, std::ios::trunc);
+    out << offset << "\n";
+    BOOST_REQUIRE_MESSAGE(out.good(), "cannot write " << next);
+  }
+  std::filesystem::rename(next, offset_file);
 }
 
 std::string packed_string(const std::string& text) {

@@ -34,6 +34,7 @@ class NodeProcess {
     std::vector<std::string> peers;  // "KEY@127.0.0.1:PORT"
     std::vector<std::string> trust;
     std::vector<std::string> extra;  // more flags
+    std::vector<std::string> env;    // more environment variables, "NAME=value"
     bool insecure = false;
   };
 
@@ -76,6 +77,16 @@ class NodeProcess {
   pid_t pid_ = -1;
   std::optional<api::ApiClient> api_;
 };
+
+// The environment that runs a process under libfaketime (Debian package
+// `faketime`) with its wall clock offset by what `offset_file` holds ("+0",
+// "-60", "+1h": FAKETIME syntax), read again at every clock reading so that a
+// test can step the clock of a running process by rewriting the file. Only
+// the wall clock moves: the monotonic clock stays true. Fails the test when
+// libfaketime is not installed.
+std::vector<std::string> faketime_env(const std::filesystem::path& offset_file);
+// Writes `offset` (FAKETIME syntax) to `offset_file`.
+void set_fake_offset(const std::filesystem::path& offset_file, const std::string& offset);
 
 // The MessagePack encoding of one string field value.
 std::string packed_string(const std::string& text);

@@ -115,7 +115,8 @@ struct SimNode {
   bool uplink = false;
   bool up = true;
   bool joined = true;
-  std::unique_ptr<SkewedClock> clock;
+  std::unique_ptr<SkewedClock> clock;   // wall: skewed, and jumps both ways
+  std::unique_ptr<SkewedClock> timers;  // monotonic: the simulated time itself
   std::unique_ptr<MemoryStore> memory;
   std::unique_ptr<FaultyStore> faulty;  // wraps the store when the config injects store faults
   std::unique_ptr<LmdbStore> lmdb;
@@ -217,6 +218,9 @@ class Sim {
   bool chance(double p) { return static_cast<double>(rng_() % 1'000'000) < p * 1'000'000.0; }
   int index_of(NodeId id) const { return static_cast<int>(id) - 1; }
   ReplicaOptions options_for(int i) const;
+  // Ordinary skews differ by at most 2 x max_skew_ms: every reading is adopted.
+  std::uint64_t max_clock_offset_ms() const { return 2 * static_cast<std::uint64_t>(cfg_.max_skew_ms) + 1000; }
+  std::int64_t draw_skew(int i);  // node i's clock offset from the simulated time
   Status open_node(int i);
   void crash(int i);
   void sync_links();
@@ -232,6 +236,7 @@ class Sim {
   Result<Snapshot> dump(int i);
   bool converged();
   std::string check_invariants();
+  std::string check_clocks();  // invariant 7
   void fail(const std::string& what) {
     if (failure_.empty()) failure_ = what;
   }
@@ -284,7 +289,14 @@ ReplicaOptions Sim::options_for(int i) const {
   o.pull_timeout_ms = 2000;
   o.tombstone_retention_ms = 3000;
   o.tombstone_scan_interval_ms = 2000;
+  o.max_clock_offset_ms = max_clock_offset_ms();
   return o;
+}
+
+std::int64_t Sim::draw_skew(int i) {
+  const std::int64_t skew =
+      static_cast<std::int64_t>(uniform(2 * static_cast<std::uint64_t>(cfg_.max_skew_ms) + 1)) - cfg_.max_skew_ms;
+  return i == 0 ? skew + cfg_.fast_clock_ms : skew;
 }
 
 Status Sim::open_node(int i) {
@@ -300,7 +312,9 @@ Status Sim::open_node(int i) {
     n.faulty = std::make_unique<FaultyStore>(n.inner());
     n.faulty->replay_bodies(true);  // every body runs twice, as after a map growth
   }
-  auto r = Replica::open(n.store(), *n.clock, options_for(i));
+  ReplicaOptions options = options_for(i);
+  options.timers = n.timers.get();
+  auto r = Replica::open(n.store(), *n.clock, options);
   if (!r) return r.status();
   n.replica = std::move(*r);
   n.up = true;
@@ -520,8 +534,7 @@ Status Sim::fault_op() {
       sync_links();
       return Status::ok();
     case 4:  // a clock jumps (forwards or backwards)
-      nodes_[i].clock->set_skew(static_cast<std::int64_t>(uniform(2 * static_cast<std::uint64_t>(cfg_.max_skew_ms) + 1)) -
-                                cfg_.max_skew_ms);
+      nodes_[i].clock->set_skew(draw_skew(i));
       return Status::ok();
     case 5:  // isolate one node
       side_[i] = 1 - side_[i];
@@ -689,8 +702,11 @@ Status Sim::heal_and_quiesce() {
   }
   // Let tombstone removal settle everywhere: past the retention, a scan and a
   // pull interval (so every node has heard every peer's knowledge), twice.
+  // A fast node's tombstones are younger than they say for the others: they
+  // wait until their own wall clocks reach them.
   const ReplicaOptions o = options_for(0);
-  SHOPSYNC_TRY(advance_to(now_ + 2 * (o.tombstone_retention_ms + o.tombstone_scan_interval_ms + o.pull_interval_ms)));
+  SHOPSYNC_TRY(advance_to(now_ + static_cast<std::uint64_t>(cfg_.fast_clock_ms) +
+                          2 * (o.tombstone_retention_ms + o.tombstone_scan_interval_ms + o.pull_interval_ms)));
   while (!converged()) {
     if (now_ > deadline + 600'000) return Status::io_error("no convergence after tombstone removal");
     SHOPSYNC_TRY(advance_to(now_ + 500));
@@ -843,6 +859,25 @@ std::string Sim::check_invariants() {
            " was lost (not visible, not superseded by a write that saw it); now " +
            (it == states[0].end() ? std::string("absent") : describe(it->second));
   }
+  return check_clocks();
+}
+
+std::string Sim::check_clocks() {
+  // 7. No clock dragged (issue #13, bug 2): a node adopts no reading further
+  // ahead of its wall clock than the max offset, so its HLC stays within the
+  // max offset of the highest wall time it has had, whatever a fast node wrote.
+  // Checked after every workload step too: later, time catches up with it.
+  const int n = static_cast<int>(nodes_.size());
+  const std::uint64_t highest_wall = now_ + static_cast<std::uint64_t>(cfg_.max_skew_ms);
+  for (int i = cfg_.fast_clock_ms > 0 ? 1 : 0; i < n; ++i) {
+    if (!nodes_[i].replica) continue;  // crashed
+    ++stats_.invariants_checked;
+    const std::uint64_t hlc_wall = HybridClock::wall_ms(nodes_[i].replica->clock());
+    if (hlc_wall > highest_wall + max_clock_offset_ms()) {
+      return "node " + std::to_string(i + 1) + "'s clock was dragged " + std::to_string(hlc_wall - highest_wall) +
+             " ms ahead of its wall clock (max offset " + std::to_string(max_clock_offset_ms()) + " ms)";
+    }
+  }
   return "";
 }
 
@@ -855,15 +890,17 @@ SimResult Sim::run() {
     SimNode& node = nodes_[i];
     node.id = static_cast<NodeId>(i + 1);
     node.uplink = i == 0;
-    const std::int64_t skew =
-        static_cast<std::int64_t>(uniform(2 * static_cast<std::uint64_t>(cfg_.max_skew_ms) + 1)) - cfg_.max_skew_ms;
-    node.clock = std::make_unique<SkewedClock>(now_, skew);
+    node.clock = std::make_unique<SkewedClock>(now_, draw_skew(i));
+    node.timers = std::make_unique<SkewedClock>(now_, 0);
     node.joined = !(cfg_.late_joiner && i == n - 1);
     if (Status s = open_node(i); !s) return SimResult{false, "opening node: " + s.to_string(), stats_};
   }
   sync_links();
   Status st;
-  for (int op = 0; op < cfg_.operations && st && failure_.empty(); ++op) st = workload_step();
+  for (int op = 0; op < cfg_.operations && st && failure_.empty(); ++op) {
+    st = workload_step();
+    if (std::string dragged = check_clocks(); st && !dragged.empty()) fail(dragged);
+  }
   if (st && failure_.empty()) st = heal_and_quiesce();
   if (!st) fail(st.to_string());
   if (failure_.empty()) {

@@ -31,6 +31,10 @@ struct SimConfig {
   std::uint64_t max_delay_ms = 300;  // random delivery delay: reordering
   double fault_rate = 0.15;          // share of steps that are a crash, restart, partition, heal, clock jump
   std::int64_t max_skew_ms = 3000;
+  // Node 1's clock runs this much further ahead, beyond the max clock offset
+  // (ReplicaOptions::max_clock_offset_ms, 2 x max_skew_ms + 1 s here): the
+  // other nodes must not adopt its readings (issue #13, bug 2).
+  std::int64_t fast_clock_ms = 0;
   bool late_joiner = false;   // the last node joins only at the heal, after others removed tombstones
   bool forget_down_peers = false;  // nodes forget a crashed peer (operator), letting tombstones go
   // Nodes back up their store (a copy of the data directory) and are later
