@@ -54,9 +54,9 @@ BOOST_AUTO_TEST_SUITE(uplink_processes)
 BOOST_AUTO_TEST_CASE(branches_sync_through_the_uplink_with_every_strategy) {
   TempDir dir("shopsync-uplinkp");
   const std::uint16_t http_port = free_port();
-  NodeProcess u({dir / "uplink", "uplink", "timber-mart", {}, {}, {}, false});
-  NodeProcess a({dir / "branch-a", "branch-a", "timber-mart", {}, {}, {}, false});
-  NodeProcess b({dir / "branch-b", "branch-b", "timber-mart", {}, {}, {}, false});
+  NodeProcess u({dir / "uplink", "uplink", "timber-mart", {}, {}, {}, {}, false});
+  NodeProcess a({dir / "branch-a", "branch-a", "timber-mart", {}, {}, {}, {}, false});
+  NodeProcess b({dir / "branch-b", "branch-b", "timber-mart", {}, {}, {}, {}, false});
   u.options().trust = {a.public_key(), b.public_key()};
   u.options().extra = {"--role", "uplink", "--http", "127.0.0.1:" + std::to_string(http_port)};
   u.options().extra.insert(u.options().extra.end(), kStrategies.begin(), kStrategies.end());
