@@ -14,9 +14,7 @@ namespace {
 using namespace std::chrono_literals;
 
 NodeProcess::Options options(const TempDir& dir, const std::string& name, std::vector<std::string> extra = {}) {
-  NodeProcess::Options o;
-  o.data_dir = dir / name;
-  o.name = name;
+  NodeProcess::Options o = NodeProcess::Options::named(dir.path(), name);
   o.extra = std::move(extra);
   return o;
 }
@@ -46,8 +44,7 @@ BOOST_AUTO_TEST_CASE(nodes_with_different_strategies_refuse_each_other_and_say_w
   TempDir dir("shopsync-node");
   NodeProcess a(options(dir, "a", {"--strategy", "stock=merge"}));
   NodeProcess b(options(dir, "b"));
-  a.options().peers = {b.peer_spec()};
-  b.options().peers = {a.peer_spec()};
+  peer_each_other(a, b);
   a.start();
   b.start();
   // Both sides show the peer refused, and why, whichever dialed.
@@ -85,8 +82,7 @@ BOOST_AUTO_TEST_CASE(a_node_that_stops_says_goodbye_and_its_peer_redials_when_it
   const std::vector<std::string> patient = {"--peer-timeout-ms", "600000"};
   NodeProcess a(options(dir, "a", patient));
   NodeProcess b(options(dir, "b", patient));
-  a.options().peers = {b.peer_spec()};
-  b.options().peers = {a.peer_spec()};
+  peer_each_other(a, b);
   a.start();
   b.start();
   auto b_at_a = [&](const std::function<bool(const api::PeerInfo&)>& row) {

@@ -33,16 +33,10 @@ BOOST_AUTO_TEST_SUITE(node_clock)
 BOOST_AUTO_TEST_CASE(a_wall_clock_step_does_not_drop_links) {
   TempDir dir("shopsync-clock");
   const auto offset_file = dir / "a.faketime";
-  NodeProcess::Options oa;
-  oa.data_dir = dir / "a";
-  oa.name = "a";
+  NodeProcess::Options oa = NodeProcess::Options::named(dir.path(), "a");
   oa.env = faketime_env(offset_file);
-  NodeProcess::Options ob;
-  ob.data_dir = dir / "b";
-  ob.name = "b";
-  NodeProcess a(oa), b(ob);
-  a.options().peers = {b.peer_spec()};
-  b.options().peers = {a.peer_spec()};
+  NodeProcess a(oa), b(NodeProcess::Options::named(dir.path(), "b"));
+  peer_each_other(a, b);
   a.start();
   b.start();
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return connected_to(a, "b") && connected_to(b, "a"); }, 20s), a.log());
@@ -81,17 +75,11 @@ bool refused_for_clock(NodeProcess& node, const std::string& peer_name) {
 // other (both sides say why), and the other's clock is not dragged forward.
 BOOST_AUTO_TEST_CASE(a_peer_whose_clock_is_far_ahead_is_refused_and_drags_no_clock) {
   TempDir dir("shopsync-clock");
-  NodeProcess::Options oa;
-  oa.data_dir = dir / "fast";
-  oa.name = "fast";
+  NodeProcess::Options oa = NodeProcess::Options::named(dir.path(), "fast");
   oa.env = faketime_env(dir / "fast.faketime");
   set_fake_offset(dir / "fast.faketime", "+3600");
-  NodeProcess::Options ob;
-  ob.data_dir = dir / "b";
-  ob.name = "b";
-  NodeProcess fast(oa), b(ob);
-  fast.options().peers = {b.peer_spec()};
-  b.options().peers = {fast.peer_spec()};
+  NodeProcess fast(oa), b(NodeProcess::Options::named(dir.path(), "b"));
+  peer_each_other(fast, b);
   fast.start();
   b.start();
   put_name(fast, "customers", "FROM_THE_FUTURE", "x");

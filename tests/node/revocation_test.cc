@@ -20,12 +20,7 @@ using namespace std::chrono_literals;
 // tests' 2 s peer timeout): a write that can cross would have crossed.
 constexpr auto kQuiet = 4s;
 
-NodeProcess::Options options(TempDir& dir, const std::string& name) {
-  NodeProcess::Options o;
-  o.data_dir = dir / name;
-  o.name = name;
-  return o;
-}
+NodeProcess::Options options(TempDir& dir, const std::string& name) { return NodeProcess::Options::named(dir.path(), name); }
 
 bool has(NodeProcess& node, const std::string& id) { return node.api().get({"customers", id}).is_ok(); }
 
@@ -61,9 +56,7 @@ BOOST_AUTO_TEST_CASE(a_revoked_static_peer_stays_cut_off_both_ways_and_after_a_r
   TempDir dir("shopsync-node");
   NodeProcess a(options(dir, "a"));
   NodeProcess b(options(dir, "b"));
-  // Each names the other with --peer KEY@HOST:PORT: both dial, both trust.
-  a.options().peers = {b.peer_spec()};
-  b.options().peers = {a.peer_spec()};
+  peer_each_other(a, b);  // both dial, both trust
   a.start();
   b.start();
   expect_in_sync(a, b, "BEFORE");

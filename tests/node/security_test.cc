@@ -20,9 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 
 NodeProcess::Options options(TempDir& dir, const std::string& name, const std::string& cluster = "test") {
-  NodeProcess::Options o;
-  o.data_dir = dir / name;
-  o.name = name;
+  NodeProcess::Options o = NodeProcess::Options::named(dir.path(), name);
   o.cluster = cluster;
   return o;
 }
@@ -34,8 +32,7 @@ BOOST_AUTO_TEST_CASE(a_strangers_key_is_refused) {
   NodeProcess a(options(dir, "a"));
   NodeProcess b(options(dir, "b"));
   NodeProcess stranger(options(dir, "stranger"));
-  a.options().peers = {b.peer_spec()};
-  b.options().peers = {a.peer_spec()};
+  peer_each_other(a, b);
   // The stranger knows a's address and key, but a does not trust the stranger's key.
   stranger.options().peers = {a.peer_spec()};
   a.start();

@@ -711,6 +711,24 @@ struct Relay {
     sp.add(*s);
     sp.add(*p);
   }
+  // s is gone for good (restored from an older copy); p syncs with q.
+  void without_s() {
+    s->peer_disconnected(2);
+    p->peer_disconnected(1);
+    Loopback pq;
+    pq.add(*p);
+    pq.add(*q);
+    pq.connect(*p, *q);
+    BOOST_REQUIRE(pq.pump());
+  }
+  // p holds `id` just as q does.
+  void expect_p_as_q(const std::string& id) {
+    auto at_p = p->get({"c", id});
+    auto at_q = q->get({"c", id});
+    BOOST_REQUIRE(at_p && at_p->has_value());
+    BOOST_REQUIRE(at_q && at_q->has_value());
+    BOOST_TEST(((*at_p)->siblings == (*at_q)->siblings));
+  }
   Node s, p, q;
   Loopback sp;
 };
@@ -728,18 +746,8 @@ BOOST_AUTO_TEST_CASE(a_cut_answer_leaves_no_dot_known_but_missing) {
   n.sp.pump(6);  // Pull, batch r0, Credit, batch r2 (claims q:3), Credit, batch r3
   BOOST_TEST(n.p->get({"c", "r2"})->has_value());
   BOOST_TEST(!n.p->knowledge().covers(Dot{10, 2}));
-  n.s->peer_disconnected(2);
-  n.p->peer_disconnected(1);
-
-  Loopback pq;
-  pq.add(*n.p);
-  pq.add(*n.q);
-  pq.connect(*n.p, *n.q);
-  BOOST_REQUIRE(pq.pump());
-  auto at_p = n.p->get({"c", "r1"});
-  auto at_q = n.q->get({"c", "r1"});
-  BOOST_REQUIRE(at_p && at_p->has_value());
-  BOOST_TEST(((*at_p)->siblings == (*at_q)->siblings));
+  n.without_s();
+  n.expect_p_as_q("r1");
 }
 
 // A record rewritten at the sender while its answer is in progress, over a
@@ -759,16 +767,8 @@ BOOST_AUTO_TEST_CASE(a_record_rewritten_during_an_answer_is_not_claimed) {
   for (int step = 0; step < 100 && !holds(n.p, "r3"); ++step) n.sp.pump(1);  // to the last batch
   BOOST_REQUIRE(holds(n.p, "r3"));
   BOOST_TEST(!n.p->knowledge().covers(Dot{10, 3}));
-  n.s->peer_disconnected(2);
-  n.p->peer_disconnected(1);
-
-  Loopback pq;
-  pq.add(*n.p);
-  pq.add(*n.q);
-  pq.connect(*n.p, *n.q);
-  BOOST_REQUIRE(pq.pump());
-  BOOST_REQUIRE(holds(n.p, "r2"));
-  BOOST_TEST((n.p->get({"c", "r2"}).value()->siblings == n.q->get({"c", "r2"}).value()->siblings));
+  n.without_s();
+  n.expect_p_as_q("r2");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

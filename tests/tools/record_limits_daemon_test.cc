@@ -73,15 +73,8 @@ BOOST_AUTO_TEST_SUITE(record_limits_daemon)
 
 BOOST_AUTO_TEST_CASE(a_poison_record_is_refused_and_one_already_stored_stops_nothing) {
   TempDir dir{"shopsync-poison"};
-  NodeProcess::Options oa;
-  oa.data_dir = dir / "a";
-  oa.name = "a";
-  NodeProcess::Options ob;
-  ob.data_dir = dir / "b";
-  ob.name = "b";
-  NodeProcess a(oa), b(ob);
-  a.options().peers = {b.peer_spec()};
-  b.options().peers = {a.peer_spec()};
+  NodeProcess a(NodeProcess::Options::named(dir.path(), "a")), b(NodeProcess::Options::named(dir.path(), "b"));
+  peer_each_other(a, b);
 
   a.start();
   for (const char* id : {"A", "X", "Z"}) BOOST_REQUIRE(cli(a, {"put", "customers", id, "name=" + std::string(id)}).exit_code == 0);
@@ -93,7 +86,7 @@ BOOST_AUTO_TEST_CASE(a_poison_record_is_refused_and_one_already_stored_stops_not
   BOOST_TEST(cli(a, {"status"}).exit_code == 0);
   BOOST_TEST(a.stop() == 0);
 
-  poison_stored_record(oa.data_dir);
+  poison_stored_record(a.options().data_dir);
   a.start();
   b.start();
   // Replication passes it by: b gets the others.

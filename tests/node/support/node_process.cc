@@ -243,4 +243,9 @@ void put_name(NodeProcess& node, const std::string& collection, const std::strin
   BOOST_REQUIRE_MESSAGE(w.is_ok(), w.status().to_string());
 }
 
+void peer_each_other(NodeProcess& a, NodeProcess& b) {
+  a.options().peers = {b.peer_spec()};
+  b.options().peers = {a.peer_spec()};
+}
+
 }  // namespace shopsync::test

@@ -25,6 +25,10 @@ std::string node_public_key(const std::filesystem::path& data_dir);
 // Polls `done` every 20 ms until it returns true or `timeout` passes.
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
+class NodeProcess;
+// Each names the other with --peer KEY@HOST:PORT: both dial, both trust.
+void peer_each_other(NodeProcess& a, NodeProcess& b);
+
 class NodeProcess {
  public:
   struct Options {
@@ -36,6 +40,14 @@ class NodeProcess {
     std::vector<std::string> extra;  // more flags
     std::vector<std::string> env;    // more environment variables, "NAME=value"
     bool insecure = false;
+
+    // A node called `name` with its data in dir/name.
+    static Options named(const std::filesystem::path& dir, const std::string& name) {
+      Options o;
+      o.data_dir = dir / name;
+      o.name = name;
+      return o;
+    }
   };
 
   explicit NodeProcess(Options options);
