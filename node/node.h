@@ -161,6 +161,10 @@ class Node {
   // Why the peer's strategy table makes a session impossible, or nullopt.
   std::optional<std::string> strategies_differ(const wire::Hello& hello) const;
   void remember_refused_peer(Link& link, const wire::Hello& hello);
+  // Targets we dial with the key of inbound `link` are `peer`, though our own
+  // connection to it is not up yet (its came first): one row in `peers`, not
+  // two. Returns one of them, if any.
+  Target* identify_targets(const Link& link, NodeId peer);
   void run_timers();
   int next_timer_ms() const;
 

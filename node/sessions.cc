@@ -476,16 +476,25 @@ void Node::remember_refused_peer(Link& link, const wire::Hello& hello) {
       t->peer = hello.node_id;
     }
   } else {
-    // A target dialed with its key is this peer: one row in `peers`, not two.
-    for (auto& [id, t] : targets_) {
-      if (t->peer == 0 && !link.key.empty() && t->key == link.key) t->peer = hello.node_id;
-    }
+    identify_targets(link, hello.node_id);
     if (rec.address.empty() && hello.listen_port != 0 && !link.ip.empty()) {
       rec.address = host_for(link.ip) + ":" + std::to_string(hello.listen_port);
       rec.source = PeerSource::inbound;
     }
   }
   refused_peers_.insert(hello.node_id);
+}
+
+Node::Target* Node::identify_targets(const Link& link, NodeId peer) {
+  Target* found = nullptr;
+  if (link.key.empty()) return found;
+  for (auto& [id, t] : targets_) {
+    if (t->peer == 0 && t->key == link.key) {
+      t->peer = peer;
+      found = t.get();
+    }
+  }
+  return found;
 }
 
 std::optional<std::string> Node::strategies_differ(const wire::Hello& hello) const {
@@ -553,16 +562,9 @@ void Node::establish(Link& link, const wire::Hello& hello, std::int64_t offset) 
     }
   } else {
     if (hello.listen_port != 0 && !link.ip.empty()) rec.address = host_for(link.ip) + ":" + std::to_string(hello.listen_port);
+    if (Target* t = identify_targets(link, peer)) rec.source = t->source;
     bool have_target = false;
-    for (auto& [id, t] : targets_) {
-      // A target we dial with this very key is this peer, though our own
-      // connection to it is not up yet (the peer's came first).
-      if (t->peer == 0 && !link.key.empty() && t->key == link.key) {
-        t->peer = peer;
-        rec.source = t->source;
-      }
-      have_target |= (t->peer == peer);
-    }
+    for (const auto& [id, t] : targets_) have_target |= (t->peer == peer);
     if (!have_target) rec.source = PeerSource::inbound;
     // The rule wants our DEALER: remember where to dial it. The target is made
     // a little later (run_timers) so that a static peer still being identified

@@ -109,13 +109,10 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
   return batch;
 }
 
-void DeltaCursor::rewritten(const RecordState& before, const RecordState& after) {
-  for (const Version& v : before.siblings) {
-    const Dot& dot = v.dot;
+void DeltaCursor::superseded(const std::vector<Dot>& dots) {
+  for (const Dot& dot : dots) {
     const bool still_to_send = progress_.get(dot.origin) < dot.counter && dot.counter <= claim_.get(dot.origin);
-    const bool dropped =
-        std::none_of(after.siblings.begin(), after.siblings.end(), [&](const Version& a) { return a.dot == dot; });
-    if (still_to_send && dropped) claim_.set(dot.origin, dot.counter - 1);
+    if (still_to_send) claim_.set(dot.origin, dot.counter - 1);
   }
 }
 

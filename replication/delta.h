@@ -21,7 +21,7 @@
 // of an answer it received whole (replica_impl.h, PeerState::claimed), and a
 // record rewritten while an answer is in progress, over a dot the answer had
 // still to send, lowers the answer's claim for that origin below the dot
-// (rewritten()): the new write is above `target`, so no batch of this answer
+// (superseded()): the new write is above `target`, so no batch of this answer
 // brings it, and the next Pull starts there.
 //
 // A record whose stored bytes do not decode is skipped the same way (the
@@ -64,11 +64,11 @@ class DeltaCursor {
   // is false on the last one.
   Result<Batch> next(StoreReader& reader, const BatchLimits& limits);
   bool done() const { return next_origin_ >= origins_.size(); }
-  // The sender rewrote a record from `before` to `after` while this answer
-  // was in progress. A dot of `before` that `after` dropped and that this
-  // answer still had to send leaves a gap whose superseding write no batch of
-  // the answer brings: `base` and `complete` stop below it.
-  void rewritten(const RecordState& before, const RecordState& after);
+  // The sender dropped `dots` from their records (superseded them) while this
+  // answer was in progress. One the answer still had to send leaves a gap
+  // whose superseding write no batch of the answer brings: `base` and
+  // `complete` stop below it.
+  void superseded(const std::vector<Dot>& dots);
   bool snapshot() const { return snapshot_; }
 
  private:

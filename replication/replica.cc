@@ -99,9 +99,10 @@ PeerState& Replica::Impl::peer(NodeId id) {
   return ps;
 }
 
-void Replica::Impl::rewritten(const RecordState& before, const RecordState& after, std::optional<NodeId> except) {
+void Replica::Impl::superseded(const std::vector<Dot>& dots, std::optional<NodeId> except) {
+  if (dots.empty()) return;
   for (auto& entry : peers) {
-    if (entry.second.answer && entry.first != except) entry.second.answer->cursor.rewritten(before, after);
+    if (entry.second.answer && entry.first != except) entry.second.answer->cursor.superseded(dots);
   }
 }
 
@@ -167,14 +168,14 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
     NodeMeta next;
     std::uint64_t next_issued = 0;
     std::vector<std::optional<RecordState>> written;
-    std::vector<RecordState> overwritten;
+    std::vector<Dot> dropped;  // superseded by this commit
     std::vector<Status> errors;
     Status st = store.write([&](StoreWriter& w) -> Status {
       // The body may run more than once: start from scratch each time.
       next = meta;
       next_issued = issued;
       written.assign(steps.size(), std::nullopt);
-      overwritten.assign(steps.size(), RecordState{});
+      dropped.clear();
       errors.assign(steps.size(), Status::ok());
       for (std::size_t i = 0; i < steps.size(); ++i) {
         const LocalStep& step = steps[i];
@@ -217,8 +218,8 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
         ++next.counter;
         next.clock = std::max(next.clock, nows[i]);
         next.knowledge.advance(dot);
+        for (const Dot& d : dropped_dots(base, state)) dropped.push_back(d);
         written[i] = std::move(state);
-        overwritten[i] = std::move(base);
       }
       if (next == meta) return Status::ok();  // nothing applied
       VersionVector next_writers = writers;
@@ -239,12 +240,12 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
       } else if (!errors[i]) {
         results.emplace_back(errors[i]);
       } else {
-        rewritten(overwritten[i], *written[i]);
         VisibleRecord visible = make_visible(steps[i].key, *written[i]);
         out.changed(steps[i].key, &visible);
         results.emplace_back(std::move(visible));
       }
     }
+    superseded(dropped);
     if (changed) notify_peers(out);
     return results;
   }

@@ -52,6 +52,10 @@ struct PeerState {
   // hold nor saw superseded. Void once a batch was missed.
   VersionVector claimed;
   bool claims_void = false;
+  void forget_claims() {  // a new answer, or none
+    claimed = VersionVector{};
+    claims_void = false;
+  }
   std::optional<IncomingSnapshot> snapshot;
   // Sender side.
   std::optional<OutgoingAnswer> answer;
@@ -92,10 +96,10 @@ struct Replica::Impl {
                                                          bool* unreadable = nullptr) const;
   VisibleRecord make_visible(const RecordKey& key, const RecordState& state) const;
   PeerState& peer(NodeId id);
-  // Tells every answer in progress that a record was rewritten
-  // (DeltaCursor::rewritten), but the one to the peer whose batch brought the
-  // new state: that peer holds it.
-  void rewritten(const RecordState& before, const RecordState& after, std::optional<NodeId> except = std::nullopt);
+  // Tells every answer in progress which dots a commit superseded
+  // (DeltaCursor::superseded), but the one to the peer whose batch brought the
+  // new states: that peer holds them.
+  void superseded(const std::vector<Dot>& dots, std::optional<NodeId> except = std::nullopt);
 
   // Local writes (replica.cc). `make` builds the new version from the
   // record's current state (inside the transaction) and the write's HLC.

@@ -57,8 +57,7 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
   pull.snapshot = snapshot;
   const std::uint64_t now = timers.now_ms();
   ps.stats.pull_in_flight = true;
-  ps.claimed = VersionVector{};
-  ps.claims_void = false;
+  ps.forget_claims();
   ps.last_pull_ms = now;
   ps.last_progress_ms = now;
   ps.answer_changed_data = false;
@@ -216,14 +215,12 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   VersionVector next_held_above;
   VersionVector next_claimed;
   bool missed_a_batch = false;
-  // What the records were before, for the answers in progress to other peers.
-  const bool answering = std::any_of(peers.begin(), peers.end(), [](const auto& p) { return p.second.answer.has_value(); });
-  std::vector<RecordState> overwritten;
+  std::vector<Dot> dropped;  // superseded by this commit, for the answers in progress
   Status st = store.write([&](StoreWriter& w) -> Status {
     next = meta;
     next_horizon = horizon;
     changed.clear();
-    overwritten.clear();
+    dropped.clear();
     conflicts.clear();
     for (const auto& [key, remote] : batch.records) {
       bool unreadable = false;
@@ -237,7 +234,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       RecordState merged = merge_states(before, without_known_dropped(remote, before, meta.knowledge));
       if (merged == before) continue;
       SHOPSYNC_TRY(w.put_record(key, merged));
-      if (answering) overwritten.push_back(before);
+      for (const Dot& d : dropped_dots(before, merged)) dropped.push_back(d);
       if (merged.siblings.size() > 1 && gained_sibling(before, merged)) {
         ConflictEntry entry = make_conflict_entry(key, merged, strategy_for(key.collection), options.tolerance_ms,
                                                   detected_at, meta.node_id);
@@ -313,7 +310,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   ++ps.stats.batches_in;
   ps.stats.last_sync_ms = wall.now_ms();
   if (!changed.empty() || knowledge_grew) ps.answer_changed_data = true;
-  for (std::size_t i = 0; i < overwritten.size(); ++i) rewritten(overwritten[i], *changed[i].second, from);
+  superseded(dropped, from);
   for (const auto& [key, state] : changed) {
     if (state) {
       const VisibleRecord visible = make_visible(key, *state);
@@ -372,8 +369,7 @@ void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, 
   ps.snapshot.reset();
   ps.stats.snapshot_in_progress = false;
   ps.stats.pull_in_flight = false;
-  ps.claimed = VersionVector{};
-  ps.claims_void = false;
+  ps.forget_claims();
   if (told != impl_->meta.knowledge) out.send(peer, Notify{impl_->meta.knowledge});
   impl_->maybe_pull(peer, out);
   // A peer below our horizon is told at once rather than when it pulls: if we
@@ -393,8 +389,7 @@ void Replica::peer_disconnected(NodeId peer) {
   ps.stats.snapshot_in_progress = false;
   ps.answer.reset();
   ps.snapshot.reset();
-  ps.claimed = VersionVector{};
-  ps.claims_void = false;
+  ps.forget_claims();
 }
 
 Status Replica::receive(NodeId from, const Message& message, Outbox& out) {

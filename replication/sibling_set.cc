@@ -110,4 +110,14 @@ RecordState unreadable_state(const std::vector<Dot>& dots) {
   return out;
 }
 
+std::vector<Dot> dropped_dots(const RecordState& before, const RecordState& after) {
+  std::vector<Dot> out;
+  for (const Version& v : before.siblings) {
+    const bool kept =
+        std::any_of(after.siblings.begin(), after.siblings.end(), [&](const Version& a) { return a.dot == v.dot; });
+    if (!kept) out.push_back(v.dot);
+  }
+  return out;
+}
+
 }  // namespace shopsync

@@ -27,6 +27,9 @@ RecordState merge_states(const RecordState& a, const RecordState& b);
 // REQUIRES: current.context does not cover version.dot.
 RecordState supersede(const RecordState& current, Version version);
 
+// The dots of `before`'s siblings that `after` no longer holds.
+std::vector<Dot> dropped_dots(const RecordState& before, const RecordState& after);
+
 // Sorts siblings by dot (the canonical order stored and sent).
 void normalize(RecordState& state);
 
