@@ -49,13 +49,9 @@ struct PeerState {
   // claim may pass a dot superseded at the sender by a write that another
   // batch brings, and an answer cut short or missing a batch (its sender then
   // restored from an older copy) must not leave us knowing a dot we neither
-  // hold nor saw superseded. Void once a batch was missed.
+  // hold nor saw superseded. A missed batch shows at the last one: its `base`
+  // is then above what we know and the claims together.
   VersionVector claimed;
-  bool claims_void = false;
-  void forget_claims() {  // a new answer, or none
-    claimed = VersionVector{};
-    claims_void = false;
-  }
   std::optional<IncomingSnapshot> snapshot;
   // Sender side.
   std::optional<OutgoingAnswer> answer;

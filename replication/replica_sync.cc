@@ -57,7 +57,7 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
   pull.snapshot = snapshot;
   const std::uint64_t now = timers.now_ms();
   ps.stats.pull_in_flight = true;
-  ps.forget_claims();
+  ps.claimed = VersionVector{};
   ps.last_pull_ms = now;
   ps.last_progress_ms = now;
   ps.answer_changed_data = false;
@@ -214,7 +214,6 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   VersionVector next_horizon;
   VersionVector next_held_above;
   VersionVector next_claimed;
-  bool missed_a_batch = false;
   std::vector<Dot> dropped;  // superseded by this commit, for the answers in progress
   Status st = store.write([&](StoreWriter& w) -> Status {
     next = meta;
@@ -248,9 +247,9 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
     if (!batch.snapshot) {
       VersionVector claimed_so_far = meta.knowledge;
       claimed_so_far.join(ps.claimed);
-      missed_a_batch = !claimed_so_far.covers(batch.base);
       next_claimed = apply_completeness(claimed_so_far, batch);
-      if (!batch.more && !ps.claims_void && !missed_a_batch) next.knowledge = next_claimed;
+      const bool received_whole = claimed_so_far.covers(batch.base);  // no batch of the answer missed
+      if (!batch.more && received_whole) next.knowledge = next_claimed;
       SHOPSYNC_TRY(close_over_held(w, batch, next.knowledge));
     } else if (finishing) {
       // The last batch of a complete snapshot: every record the sender holds
@@ -304,7 +303,6 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   horizon = std::move(next_horizon);
   held_above = std::move(next_held_above);
   ps.claimed = batch.more ? std::move(next_claimed) : VersionVector{};
-  ps.claims_void = batch.more && (ps.claims_void || missed_a_batch);
   ps.last_progress_ms = timers.now_ms();
   ps.stats.records_in += batch.records.size();
   ++ps.stats.batches_in;
@@ -369,7 +367,7 @@ void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, 
   ps.snapshot.reset();
   ps.stats.snapshot_in_progress = false;
   ps.stats.pull_in_flight = false;
-  ps.forget_claims();
+  ps.claimed = VersionVector{};
   if (told != impl_->meta.knowledge) out.send(peer, Notify{impl_->meta.knowledge});
   impl_->maybe_pull(peer, out);
   // A peer below our horizon is told at once rather than when it pulls: if we
@@ -389,7 +387,7 @@ void Replica::peer_disconnected(NodeId peer) {
   ps.stats.snapshot_in_progress = false;
   ps.answer.reset();
   ps.snapshot.reset();
-  ps.forget_claims();
+  ps.claimed = VersionVector{};
 }
 
 Status Replica::receive(NodeId from, const Message& message, Outbox& out) {
