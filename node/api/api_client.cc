@@ -77,6 +77,10 @@ Result<ResponseBody> ApiClient::call(const RequestBody& request) {
   const std::uint64_t req_id = c.next_req_id++;
   const std::string bytes = encode_request(Request{req_id, request});
   const std::string op(to_string(op_of(request)));
+  if (static_cast<std::int64_t>(bytes.size()) > kMaxRequestBytes) {
+    return Status::too_large(op + " request of " + std::to_string(bytes.size()) + " bytes is over the API's limit of " +
+                             std::to_string(kMaxRequestBytes) + " (a record is at most 1 MiB encoded); nothing was sent");
+  }
   // An empty delimiter first, as a REQ socket would send: the server answers
   // REQ and DEALER clients alike.
   auto sent = c.socket.send({std::string_view(), bytes});

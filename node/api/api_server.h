@@ -37,8 +37,8 @@
 namespace shopsync::api {
 
 struct ApiServerOptions {
-  // Largest request accepted (ZMQ_MAXMSGSIZE). A record is at most 1 MiB encoded.
-  std::int64_t max_request_bytes = 8 << 20;
+  // Largest request accepted (ZMQ_MAXMSGSIZE).
+  std::int64_t max_request_bytes = kMaxRequestBytes;
   // Long polls held at once; beyond, a waiting changes request is answered
   // with `unavailable` (the client backs off and asks again).
   std::size_t max_parked = 1024;

@@ -29,6 +29,10 @@ inline constexpr std::string_view kDefaultApiAddress = "tcp://127.0.0.1:7461";
 // Bounds a client may ask for; larger values are clamped, not refused.
 inline constexpr std::uint32_t kDefaultPageLimit = 100;
 inline constexpr std::uint32_t kMaxPageLimit = 1000;
+// The largest request the server reads (ZMQ_MAXMSGSIZE; a bigger one closes
+// the connection unanswered, so the client refuses to send it). A record is
+// at most 1 MiB encoded: this leaves room for any request that carries one.
+inline constexpr std::int64_t kMaxRequestBytes = 8 << 20;
 inline constexpr std::uint32_t kMaxWaitMs = 60'000;
 inline constexpr std::size_t kMaxUnreadableListed = 100;
 

@@ -33,7 +33,7 @@ json view(const VisibleRecord& r) {
               {"id", r.key.id},
               {"fields", fields_to_json(r.visible.fields)},
               {"updated_at", format_iso8601(HybridClock::wall_ms(r.visible.updated_at))},
-              {"hlc", r.visible.updated_at},
+              {"hlc", std::to_string(r.visible.updated_at)},
               {"dot", dot_text(r.visible.winner)},
               {"deleted", r.visible.deleted},
               {"conflicted", r.visible.conflicted},

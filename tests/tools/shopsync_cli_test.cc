@@ -87,6 +87,8 @@ BOOST_AUTO_TEST_CASE(put_get_ls_rm_with_text_and_json_output) {
   json record = host.cli_json({"get", "customers", "C1"});
   BOOST_TEST(record["fields"] == json::parse(R"({"name":"Ada Lovelace","age":36,"city":"Lyon"})"));
   BOOST_TEST(record["conflicted"] == false);
+  // An HLC reading is beyond 2^53: a string, which no JSON reader rounds.
+  BOOST_TEST(record["hlc"].is_string());
   // "<writer id, 16 hex>:<counter>": the host's writer id is drawn at its start.
   BOOST_TEST(record["dot"].get<std::string>().find(':') == 16u);
 
@@ -112,6 +114,10 @@ BOOST_AUTO_TEST_CASE(put_get_ls_rm_with_text_and_json_output) {
   auto collections = host.cli({"ls"});
   BOOST_TEST(collections.exit_code == 0);
   BOOST_TEST(contains(collections.out, "customers"));
+  // A collection the node never held (a typo) is not an empty one.
+  auto typo = host.cli({"ls", "custmers"});
+  BOOST_TEST(typo.exit_code == 1);
+  BOOST_TEST(contains(typo.err, "no collection 'custmers' on this node (it holds customers)"));
 
   BOOST_TEST(host.cli({"rm", "customers", "C1"}).exit_code == 0);
   auto gone = host.cli({"get", "customers", "C1"});
@@ -137,6 +143,11 @@ BOOST_AUTO_TEST_CASE(exit_codes_tell_usage_rejection_and_unreachable_apart) {
   BOOST_TEST(bad.exit_code == 4);
   BOOST_TEST(contains(bad.err, "Bad-Name"));
   BOOST_TEST(host.cli({"put", "customers", std::string(300, 'x'), "a=1"}).exit_code == 4);
+  // A record far over the limit is refused as such, not sent to a server that
+  // would drop the connection (which read as "no answer": exit 3).
+  auto huge = host.cli({"put", "customers", "C1", "--json", "-"}, R"({"note":")" + std::string(9 << 20, 'x') + R"("})");
+  BOOST_TEST(huge.exit_code == 4);
+  BOOST_TEST(contains(huge.err, "over the API's limit"));
   // Nobody at that address.
   auto absent = run_child({SHOPSYNC_CLI, "--api", "tcp://127.0.0.1:1", "--timeout", "0.3", "status"}, kWait);
   BOOST_TEST(absent.exit_code == 3);
@@ -179,7 +190,7 @@ BOOST_AUTO_TEST_CASE(conflicts_are_shown_and_resolved) {
   BOOST_TEST(get.exit_code == 5);
   BOOST_TEST(contains(get.out, "CONFLICT: 2 concurrent versions"));
 
-  json page = host.cli_json({"conflicts"});
+  json page = host.cli_json({"conflicts"}, 5);
   BOOST_REQUIRE(page["open"].size() == 2u);
   BOOST_TEST(page["open"][0]["strategy"] == "manual");
   BOOST_TEST(page["log"].size() >= 2u);
@@ -189,7 +200,7 @@ BOOST_AUTO_TEST_CASE(conflicts_are_shown_and_resolved) {
   }
   BOOST_REQUIRE(!theirs.empty());
   auto text = host.cli({"conflicts", "notes"});
-  BOOST_TEST(text.exit_code == 0);
+  BOOST_TEST(text.exit_code == 5);  // some are open: a script can tell
   BOOST_TEST(contains(text.out, "2 open conflicts"));
   BOOST_TEST(contains(text.out, theirs));
 
@@ -201,6 +212,7 @@ BOOST_AUTO_TEST_CASE(conflicts_are_shown_and_resolved) {
   json n2 = host.cli_json({"get", "notes", "N2"});
   BOOST_TEST(n2["fields"]["text"] == "merged by hand");
   auto none = host.cli({"conflicts"});
+  BOOST_TEST(none.exit_code == 0);
   BOOST_TEST(contains(none.out, "No open conflicts."));
   BOOST_TEST(contains(none.out, "Conflict log:"));
   // A dot that is not a sibling.
@@ -235,6 +247,29 @@ BOOST_AUTO_TEST_CASE(watch_prints_writes_as_they_happen) {
   BOOST_TEST(all.exit_code == 0);
   BOOST_TEST(contains(all.out, "customers/OLD"));
   BOOST_TEST(contains(all.out, "orders/O1"));
+}
+
+// Each line's cursor resumes right after that line: a watcher that stopped
+// in the middle of a page skips nothing.
+BOOST_AUTO_TEST_CASE(watch_resumes_after_the_line_whose_cursor_it_kept) {
+  Host host;
+  for (const char* id : {"C1", "C2", "C3", "C4", "C5"}) BOOST_TEST(host.cli({"put", "customers", id, "a=1"}).exit_code == 0);
+  auto lines_of = [](const std::string& out) {
+    std::vector<json> lines;
+    std::size_t pos = 0, eol;
+    while ((eol = out.find('\n', pos)) != std::string::npos) {
+      lines.push_back(json::parse(out.substr(pos, eol - pos)));
+      pos = eol + 1;
+    }
+    return lines;
+  };
+  auto all = lines_of(host.cli({"--json", "watch", "--from-start", "--count", "5"}).out);
+  BOOST_REQUIRE(all.size() == 5u);  // one page
+  auto rest = host.cli({"--json", "--timeout", "2", "watch", "--since", all[1]["cursor"], "--count", "3"});
+  BOOST_REQUIRE(rest.exit_code == 0);
+  auto resumed = lines_of(rest.out);
+  BOOST_REQUIRE(resumed.size() == 3u);
+  for (std::size_t i = 0; i < 3; ++i) BOOST_TEST(resumed[i]["id"] == all[i + 2]["id"]);
 }
 
 BOOST_AUTO_TEST_CASE(status_peers_key_and_trust) {

@@ -23,7 +23,7 @@ json fields_to_json(const Fields& fields) { return json_values::fields_to_json(f
 std::string iso_time(std::uint64_t unix_ms) { return unix_ms == 0 ? "" : json_values::format_iso8601(unix_ms); }
 
 json hlc_json(Hlc hlc) {
-  return json{{"hlc", hlc}, {"time", iso_time(HybridClock::wall_ms(hlc))}, {"logical", HybridClock::logical(hlc)}};
+  return json{{"hlc", std::to_string(hlc)}, {"time", iso_time(HybridClock::wall_ms(hlc))}, {"logical", HybridClock::logical(hlc)}};
 }
 
 json time_json(std::uint64_t unix_ms) {

@@ -28,7 +28,7 @@ json fields_to_json(const Fields& fields);
 
 // "2026-11-25T14:31:26.123Z" (UTC); "" for 0.
 std::string iso_time(std::uint64_t unix_ms);
-// An HLC reading: {"hlc": n, "time": iso of its wall part, "logical": n}.
+// An HLC reading: {"hlc": "n" (a string: beyond 2^53), "time": iso of its wall part, "logical": n}.
 json hlc_json(Hlc hlc);
 // A wall-clock time in ms: {"ms": n, "time": iso} or null for 0 (never).
 json time_json(std::uint64_t unix_ms);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -266,12 +267,37 @@ int cmd_ls(Context& ctx, Words w) {
     if (!page->next_after || (!all && total.records.size() >= wanted)) break;
     request.after = *page->next_after;
   }
+  if (total.records.empty() && !after) {
+    // Nothing listed: a collection this node has never held (a typo?) is not
+    // an empty one.
+    auto known = (*client)->collections();
+    if (!known) return ctx.fail(known.status());
+    const auto& names = known->collections;
+    if (std::none_of(names.begin(), names.end(), [&](const auto& c) { return c.name == words[0]; })) {
+      std::string held;
+      for (const auto& c : names) held += (held.empty() ? "" : ", ") + c.name;
+      return ctx.fail(Status::not_found("no collection '" + words[0] + "' on this node (it holds " +
+                                        (held.empty() ? std::string("none") : held) + ")"));
+    }
+  }
   if (ctx.globals.json) {
     ctx.emit(list_json(total));
   } else {
     print_list(ctx.out, total);
   }
   return kExitOk;
+}
+
+// The cursor a page started from, as far as its changes tell: its end
+// cursor, each origin that has changes in it set back to just before its
+// first one (the page holds a counter prefix of what followed the start).
+api::ChangeCursor page_start(const api::ChangesPage& page) {
+  api::ChangeCursor start = page.cursor;
+  std::set<NodeId> seen;
+  for (const auto& c : page.changes) {
+    if (seen.insert(c.dot.origin).second) start.set(c.dot.origin, c.dot.counter - 1);
+  }
+  return start;
 }
 
 int cmd_watch(Context& ctx, Words w) {
@@ -304,12 +330,20 @@ int cmd_watch(Context& ctx, Words w) {
           << "'\n";
   ctx.err.flush();
   std::uint64_t seen = 0;
+  // Where the printed lines have got to. Each line's cursor resumes right
+  // after that line (a page holds each origin's changes in counter order); the
+  // page's own cursor, which may reach further, only after its last line.
+  api::ChangeCursor printed = request.since;
+  if (request.since_now) printed = page_start(*first);
   api::ChangesPage page = std::move(first).value();
   for (;;) {
-    for (const auto& c : page.changes) {
+    for (std::size_t i = 0; i < page.changes.size(); ++i) {
+      const api::Change& c = page.changes[i];
+      printed.advance(c.dot);
+      if (i + 1 == page.changes.size()) printed = page.cursor;
       if (ctx.globals.json) {
         json line = change_json(c);
-        line["cursor"] = api::format_cursor(page.cursor);
+        line["cursor"] = api::format_cursor(printed);
         ctx.out << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
       } else {
         print_change(ctx.out, c);
@@ -403,7 +437,7 @@ int cmd_conflicts(Context& ctx, Words w) {
   } else {
     print_conflicts(ctx.out, *page);
   }
-  return kExitOk;
+  return page->open.empty() ? kExitOk : kExitConflict;
 }
 
 int cmd_resolve(Context& ctx, Words w) {

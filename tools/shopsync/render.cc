@@ -33,7 +33,7 @@ std::string compact(const json& value, std::size_t max = 0) {
 json sibling_json(const api::SiblingView& s) {
   return json{{"dot", format_dot(s.dot)},
               {"updated_at_ms", hlc_millis(s.updated_at)},
-              {"hlc", s.updated_at},
+              {"hlc", std::to_string(s.updated_at)},
               {"deleted", s.deleted},
               {"uplink", s.uplink_origin},
               {"fields", fields_or_note(s.fields)}};
@@ -82,7 +82,7 @@ void Table::print(std::ostream& out) const {
 }
 
 json write_json(const api::WriteResult& r) {
-  return json{{"dot", format_dot(r.dot)}, {"hlc", r.updated_at}, {"updated_at_ms", hlc_millis(r.updated_at)}};
+  return json{{"dot", format_dot(r.dot)}, {"hlc", std::to_string(r.updated_at)}, {"updated_at_ms", hlc_millis(r.updated_at)}};
 }
 
 json record_json(const api::RecordView& r) {
@@ -90,7 +90,7 @@ json record_json(const api::RecordView& r) {
            {"id", r.key.id},
            {"fields", fields_or_note(r.fields)},
            {"dot", format_dot(r.dot)},
-           {"hlc", r.updated_at},
+           {"hlc", std::to_string(r.updated_at)},
            {"updated_at_ms", hlc_millis(r.updated_at)},
            {"deleted", r.deleted},
            {"conflicted", r.conflicted},
@@ -118,7 +118,7 @@ json collections_json(const api::CollectionList& list) {
 
 json change_json(const api::Change& c) {
   return json{{"collection", c.key.collection}, {"id", c.key.id},           {"dot", format_dot(c.dot)},
-              {"hlc", c.updated_at},            {"updated_at_ms", hlc_millis(c.updated_at)},
+              {"hlc", std::to_string(c.updated_at)},            {"updated_at_ms", hlc_millis(c.updated_at)},
               {"deleted", c.deleted}};
 }
 
