@@ -98,4 +98,6 @@ Result<api::PublicKey> DaemonBackend::public_key() {
 
 Result<api::DiscoveryReport> DaemonBackend::discovery() { return node_.discovery_report(); }
 
+Status DaemonBackend::forget_peer(NodeId peer) { return node_.forget_peer(peer); }
+
 }  // namespace shopsync

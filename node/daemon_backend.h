@@ -23,6 +23,7 @@ class DaemonBackend final : public api::ReplicaBackend {
   Status distrust(std::string_view key) override;
   Result<api::PublicKey> public_key() override;
   Result<api::DiscoveryReport> discovery() override;
+  Status forget_peer(NodeId peer) override;
 
  private:
   Node& node_;

@@ -612,6 +612,28 @@ Status Node::trust_add(const std::string& key, const std::string& name) {
   return Status::ok();
 }
 
+Status Node::forget_peer(NodeId peer) {
+  auto known = known_.find(peer);
+  const std::string who = (known == known_.end() ? std::string("peer") : "peer '" + known->second.name + "'") + " (" +
+                          hex_id(peer) + ")";
+  if (sessions_.count(peer)) {
+    return Status(Errc::refused, who + " is connected: stop that node first, or revoke its key (shopsync trust rm)");
+  }
+  const auto peers = replica_->peers();
+  const bool in_replica = std::any_of(peers.begin(), peers.end(), [&](const PeerStats& p) { return p.id == peer; });
+  if (known == known_.end() && !in_replica) return Status::not_found("no peer " + hex_id(peer) + " is known here");
+  if (in_replica) SHOPSYNC_TRY(replica_->forget_peer(peer));
+  SHOPSYNC_TRY(store_->write([&](StoreWriter& w) { return w.erase(Table::peers, peer_table_key(peer)); }));
+  if (known != known_.end()) known_.erase(known);
+  dirty_.erase(peer);
+  refused_peers_.erase(peer);
+  for (auto& [id, t] : targets_) {
+    if (t->peer == peer) t->peer = 0;  // a configured --peer stays; it is identified again if it answers
+  }
+  SHOPSYNC_LOG(info, "forgot " << who << ": it no longer holds back tombstone removal");
+  return Status::ok();
+}
+
 Result<bool> Node::trust_remove(const std::string& key) {
   bool removed = false;
   const std::uint64_t now = clock_.now_ms();

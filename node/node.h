@@ -109,6 +109,10 @@ class Node {
   std::string peer_state(NodeId peer) const;
   Status trust_add(const std::string& key, const std::string& name);
   Result<bool> trust_remove(const std::string& key);
+  // Retires a peer gone for good: its knowledge stops holding back tombstone
+  // removal and its row leaves the peers table. refused while it is
+  // connected, not_found when it was never known.
+  Status forget_peer(NodeId peer);
 
   Outbox& outbox();
   // Static / uplink / discovered addresses not identified yet, for `peers`.

@@ -51,6 +51,8 @@ class ApiBackend {
   // What mDNS discovery sees (`shopsync doctor`); unavailable where no
   // discovery runs in this process.
   virtual Result<DiscoveryReport> discovery() = 0;
+  // not_found for a peer never known; refused while it is connected.
+  virtual Status forget_peer(NodeId peer) = 0;
 };
 
 }  // namespace shopsync::api

@@ -63,6 +63,7 @@ class ApiClient {
   Result<TrustedKeyList> trusted_keys() { return typed<TrustedKeyList>(TrustListRequest{}); }
   Status trust(const TrustAddRequest& r) { return typed<Done>(r).status(); }
   Status distrust(std::string key) { return typed<Done>(TrustRemoveRequest{std::move(key)}).status(); }
+  Status forget_peer(NodeId node) { return typed<Done>(ForgetPeerRequest{node}).status(); }
   Result<PublicKey> public_key() { return typed<PublicKey>(KeyRequest{}); }
 
   struct Impl;

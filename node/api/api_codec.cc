@@ -13,7 +13,7 @@ using mp::MapIn;
 using mp::MapOut;
 using mp::Out;
 
-static_assert(std::variant_size_v<RequestBody> == 15, "one request type per Op, in Op order");
+static_assert(std::variant_size_v<RequestBody> == 16, "one request type per Op, in Op order");
 
 // Envelope (1) + arguments map (1) + a record's fields map (1) + the value.
 constexpr int kMaxMessageDepth = kMaxValueDepth + 8;
@@ -197,6 +197,7 @@ void put_args(MapOut& m, const TrustAddRequest& r) {
 }
 void put_args(MapOut&, const TrustListRequest&) {}
 void put_args(MapOut& m, const TrustRemoveRequest& r) { m.str("key", r.key); }
+void put_args(MapOut& m, const ForgetPeerRequest& r) { m.str("node_id", format_node_id(r.node)); }
 void put_args(MapOut&, const KeyRequest&) {}
 void put_args(MapOut&, const DiscoveryRequest&) {}
 
@@ -272,6 +273,7 @@ bool get_args(MapIn&, PeersRequest&) { return true; }
 bool get_args(MapIn& in, TrustAddRequest& r) { return in.str("key", r.key, true) && in.str("name", r.name); }
 bool get_args(MapIn&, TrustListRequest&) { return true; }
 bool get_args(MapIn& in, TrustRemoveRequest& r) { return in.str("key", r.key, true); }
+bool get_args(MapIn& in, ForgetPeerRequest& r) { return get_node_id(in, "node_id", r.node, true); }
 bool get_args(MapIn&, KeyRequest&) { return true; }
 bool get_args(MapIn&, DiscoveryRequest&) { return true; }
 
@@ -632,7 +634,8 @@ ResponseBody empty_result(Op op) {
     case Op::key: return PublicKey{};
     case Op::discovery: return DiscoveryReport{};
     case Op::trust_add:
-    case Op::trust_remove: return Done{};
+    case Op::trust_remove:
+    case Op::forget_peer: return Done{};
   }
   return Done{};
 }

@@ -129,6 +129,7 @@ std::optional<std::string> ApiServer::answer(const std::vector<std::string>& env
         if constexpr (std::is_same_v<T, TrustRemoveRequest>) return done(backend_.distrust(args.key));
         if constexpr (std::is_same_v<T, KeyRequest>) return widen(backend_.public_key());
         if constexpr (std::is_same_v<T, DiscoveryRequest>) return widen(backend_.discovery());
+        if constexpr (std::is_same_v<T, ForgetPeerRequest>) return done(backend_.forget_peer(args.node));
       },
       request.body);
   if (!result) return error_reply(request.req_id, op, result.status());

@@ -7,7 +7,7 @@ namespace shopsync::api {
 
 namespace {
 
-constexpr std::array<std::pair<Op, std::string_view>, 15> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 16> kOps{{
     {Op::put, "put"},
     {Op::get, "get"},
     {Op::remove, "delete"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<Op, std::string_view>, 15> kOps{{
     {Op::trust_remove, "trust_remove"},
     {Op::key, "key"},
     {Op::discovery, "discovery"},
+    {Op::forget_peer, "forget_peer"},
 }};
 
 template <class T>

@@ -41,7 +41,7 @@ using FieldValues = std::map<std::string, PackedValue, std::less<>>;
 
 enum class Op {
   put, get, remove, list, collections, changes, conflicts, resolve,
-  status, peers, trust_add, trust_list, trust_remove, key, discovery,
+  status, peers, trust_add, trust_list, trust_remove, key, discovery, forget_peer,
 };
 std::string_view to_string(Op op);              // "put", ..., "delete" for remove
 std::optional<Op> parse_op(std::string_view name);
@@ -142,11 +142,17 @@ struct KeyRequest {
 struct DiscoveryRequest {
   bool operator==(const DiscoveryRequest&) const = default;
 };
+// Retires a peer that is gone for good (`shopsync forget`): it no longer holds
+// back tombstone removal, and leaves the peers and pending lists.
+struct ForgetPeerRequest {
+  NodeId node = 0;
+  bool operator==(const ForgetPeerRequest&) const = default;
+};
 
 using RequestBody =
     std::variant<PutRequest, GetRequest, DeleteRequest, ListRequest, CollectionsRequest, ChangesRequest,
                  ConflictsRequest, ResolveRequest, StatusRequest, PeersRequest, TrustAddRequest,
-                 TrustListRequest, TrustRemoveRequest, KeyRequest, DiscoveryRequest>;
+                 TrustListRequest, TrustRemoveRequest, KeyRequest, DiscoveryRequest, ForgetPeerRequest>;
 Op op_of(const RequestBody& body);
 
 // ---- answers ---------------------------------------------------------------

@@ -399,6 +399,15 @@ Result<PeerList> ReplicaBackend::peers() {
   return list;
 }
 
+Status ReplicaBackend::forget_peer(NodeId peer) {
+  for (const auto& p : replica_.peers()) {
+    if (p.id != peer) continue;
+    if (p.connected) return Status(Errc::refused, "peer " + format_node_id(peer) + " is connected");
+    return replica_.forget_peer(peer);
+  }
+  return Status::not_found("no peer " + format_node_id(peer) + " is known here");
+}
+
 Result<DiscoveryReport> ReplicaBackend::discovery() {
   return Status(Errc::unavailable, "no discovery runs behind this API (it is shopsyncd's)");
 }

@@ -64,6 +64,7 @@ class ReplicaBackend : public ApiBackend {
   Result<PeerList> peers() override;
   // unavailable: discovery belongs to the daemon, which overrides this.
   Result<DiscoveryReport> discovery() override;
+  Status forget_peer(NodeId peer) override;
 
  protected:
   Replica& replica() { return replica_; }

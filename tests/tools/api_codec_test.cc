@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(every_request_round_trips) {
       CollectionsRequest{}, changes, changes_now, ConflictsRequest{"customers", 4, 10}, pick, merged,
       StatusRequest{}, PeersRequest{}, TrustAddRequest{"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "till 2"},
       TrustListRequest{}, TrustRemoveRequest{"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"}, KeyRequest{},
-      DiscoveryRequest{}};
+      DiscoveryRequest{}, ForgetPeerRequest{0x00000000000000a1}};
   std::uint64_t id = 1;
   for (const auto& body : bodies) {
     Request r{id++, body};

@@ -119,6 +119,40 @@ BOOST_AUTO_TEST_CASE(status_peers_and_key_show_the_other_node) {
   BOOST_TEST(trusts_b);
 }
 
+// A till retired for good is forgotten by name: it leaves the peers and
+// pending lists (and holds back tombstone removal no more). A connected peer
+// is not forgotten.
+BOOST_AUTO_TEST_CASE(a_retired_node_is_forgotten_by_name) {
+  TempDir dir("shopsync-cli-daemon");
+  NodeProcess a(NodeProcess::Options::named(dir.path(), "a")), b(NodeProcess::Options::named(dir.path(), "b"));
+  peer_each_other(a, b);
+  a.start();
+  b.start();
+  BOOST_TEST(cli(b, {"put", "orders", "O1", "total:=12"}).exit_code == 0);
+  BOOST_REQUIRE(wait_until([&] { return cli(a, {"get", "orders", "O1"}).exit_code == 0; }, 15s));
+  auto busy = cli(b, {"forget", "a"});
+  BOOST_TEST(busy.exit_code == 4);
+  BOOST_TEST(contains(busy.err, "peer 'a'"), busy.err);
+  BOOST_TEST(contains(busy.err, "is connected"), busy.err);
+
+  BOOST_REQUIRE(a.stop() == 0);
+  BOOST_TEST(cli(b, {"put", "orders", "O2", "total:=3"}).exit_code == 0);  // pending for a
+  auto named_a = [&](const json& rows) {
+    for (const auto& r : rows) {
+      if (r.value("name", "") == "a" || r.value("peer_name", "") == "a") return true;
+    }
+    return false;
+  };
+  BOOST_REQUIRE(named_a(cli_json(b, {"status"})["pending"]));
+  auto done = cli(b, {"forget", "a"});
+  BOOST_TEST(done.exit_code == 0, done.err);
+  BOOST_TEST(contains(done.out, "forgot a ("), done.out);
+  BOOST_TEST(!named_a(cli_json(b, {"peers"})["peers"]));
+  BOOST_TEST(!named_a(cli_json(b, {"status"})["pending"]));
+  BOOST_TEST(cli(b, {"forget", "a"}).exit_code == 1);  // nothing left to forget
+  BOOST_TEST(b.stop() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(doctor_of_a_node_without_discovery_says_so_and_exits_8) {
   Pair p;  // started with --no-mdns and static peers
   auto text = cli(*p.a, {"doctor"});

@@ -509,6 +509,35 @@ int cmd_trust(Context& ctx, Words w) {
   return kExitOk;
 }
 
+// `forget NODE`: NODE is a peer's name or its node id (16 hex digits), as
+// `shopsync peers` shows them.
+int cmd_forget(Context& ctx, Words w) {
+  const auto& words = w.positional();
+  if (words.empty()) throw UsageError{"give the NODE: its name or node id, as shopsync peers shows them"};
+  expect_words(words, 1);
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  auto peers = (*client)->peers();
+  if (!peers) return ctx.fail(peers.status());
+  std::vector<const api::PeerInfo*> named;
+  for (const auto& p : peers->peers) {
+    if (p.node_id != 0 && (p.name == words[0] || api::format_node_id(p.node_id) == words[0])) named.push_back(&p);
+  }
+  if (named.empty()) return ctx.fail(Status::not_found("no peer named '" + words[0] + "' (shopsync peers lists them)"));
+  if (named.size() > 1) {
+    return ctx.fail(Status::invalid("several peers are named '" + words[0] + "': give the node id instead"));
+  }
+  const api::PeerInfo& peer = *named.front();
+  if (Status s = (*client)->forget_peer(peer.node_id); !s) return ctx.fail(s);
+  if (ctx.globals.json) {
+    ctx.emit(json{{"node_id", api::format_node_id(peer.node_id)}, {"name", peer.name}, {"forgotten", true}});
+  } else {
+    ctx.out << "forgot " << peer.name << " (" << api::format_node_id(peer.node_id)
+            << "): it no longer holds back tombstone removal\n";
+  }
+  return kExitOk;
+}
+
 int cmd_key(Context& ctx, Words w) {
   expect_words(w.positional(), 0);
   auto client = ctx.connect();
@@ -544,6 +573,7 @@ constexpr Command kCommands[] = {
     {"resolve", "resolve COLLECTION ID (--pick DOT | --json '{...}'|-|@FILE)", cmd_resolve, true},
     {"trust", "trust add KEY [--name NAME] | trust ls | trust rm KEY", cmd_trust, false},
     {"key", "key", cmd_key, false},
+    {"forget", "forget NODE", cmd_forget, false},
 };
 
 const Command* find_command(const std::string& name) {
