@@ -66,6 +66,11 @@ struct Hello {
   // end in "..."). Both empty from an older node, which did not send them.
   std::string strategies_digest;
   std::string strategies;
+  // Drawn at random by the sender at each start of its process (0 from an
+  // older node): two connections whose HELLOs carry the same non-zero value
+  // reach the same running process, so a conversation can move from one to
+  // the other without starting over (node/sessions.cc, Node::confirm).
+  std::uint64_t incarnation = 0;
   bool operator==(const Hello&) const = default;
 };
 

@@ -57,6 +57,13 @@ void advise_on_peers(const api::DiscoveryReport& r, std::vector<std::string>& ou
       out.push_back(who + " was found but cannot be reached: " + p.detail);
     } else if (p.state == "incompatible") {
       out.push_back(who + " cannot sync with this node: " + p.detail);
+    } else if ((p.state == "connecting" || p.state == "waiting") && p.unconnected_ms >= kStuckAfterMs) {
+      out.push_back(who + " was found on the LAN but has not been connected for " + format_duration(p.unconnected_ms) +
+                    " (" + p.state + (p.detail.empty() ? "" : ": " + p.detail) +
+                    "). Either its sync port is not reachable from here (a firewall on it or between the two, "
+                    "Wi-Fi client isolation, an address it announces that does not route here), or it does not "
+                    "trust this node's key (there: shopsync trust add KEY, with KEY from `shopsync key` here), "
+                    "or it is overloaded; both logs say which");
     }
   }
 }
@@ -188,7 +195,8 @@ json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const 
                          {"protocol", p.protocol},
                          {"paths", p.paths},
                          {"state", p.state},
-                         {"detail", p.detail}});
+                         {"detail", p.detail},
+                         {"unconnected_ms", p.unconnected_ms}});
   }
   json refused = json::array();
   for (const auto& f : r.refused) {

@@ -16,6 +16,10 @@ namespace shopsync::cli {
 // Seconds discovery must have listened before silence on the LAN is worth a
 // remark: announcements and the first queries take about one second.
 inline constexpr std::uint64_t kQuietLanAfterMs = 5000;
+// A peer found on the LAN but not connected for this long is stuck: a dial
+// answers within a second, and one that fails becomes "unreachable" after
+// --peer-timeout-ms (5 s by default).
+inline constexpr std::uint64_t kStuckAfterMs = 15'000;
 
 // One remark per problem found, most fundamental first; empty when all is
 // well. Each says what was seen and what to do.
