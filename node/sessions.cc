@@ -577,9 +577,10 @@ void Node::establish(Link& link, const wire::Hello& hello, std::int64_t offset) 
     bool have_target = false;
     for (const auto& [id, t] : targets_) have_target |= (t->peer == peer);
     if (!have_target) rec.source = PeerSource::inbound;
-    // The rule wants our DEALER: remember where to dial it. The target is made
-    // a little later (run_timers) so that a static peer still being identified
-    // is not dialed twice under two names.
+    // The smaller id also dials a peer that dialed it, once their connection
+    // is gone: remember where. The target is made a little later (run_timers)
+    // so that a static peer still being identified is not dialed twice under
+    // two names.
     if (!have_target && prefers_outbound(peer) && hello.listen_port != 0 && !link.ip.empty()) {
       learned_[peer] = Learned{PeerAddress{host_for(link.ip), hello.listen_port, link.key}, now + kLearnDelayMs};
     }

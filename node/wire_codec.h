@@ -60,7 +60,7 @@ struct Hello {
   std::uint32_t protocol_max = kProtocolMax;
   VersionVector knowledge;
   std::uint64_t clock_ms = 0;   // sender's wall clock, ms since the Unix epoch
-  std::uint16_t listen_port = 0;  // sender's sync port, so the smaller id can connect back (0 = unknown)
+  std::uint16_t listen_port = 0;  // sender's sync port, so that a node it dialed can dial back (0 = unknown)
   // The sender's strategy table (replication/strategy_table.h): its digest
   // and its text, at most kMaxStrategiesText bytes (longer ones are cut and
   // end in "..."). Both empty from an older node, which did not send them.
