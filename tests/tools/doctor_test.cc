@@ -129,6 +129,27 @@ BOOST_AUTO_TEST_CASE(a_peer_found_but_stuck_connecting_or_waiting_is_a_problem_w
   BOOST_TEST(text.str().find("no problem found") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_static_peer_dialed_that_never_answered_is_a_problem_with_its_causes) {
+  api::PeerList peers;
+  api::PeerInfo never;
+  never.address = "198.18.0.9:7460";
+  never.found_by = "static";
+  never.state = "connecting";
+  BOOST_TEST(peer_advice(peers).empty());
+  peers.peers = {never};
+  BOOST_TEST(peer_advice(peers).empty());  // its first dial, still waiting for the answer
+  peers.peers[0].last_error = "no answer to HELLO within 5000 ms";
+  api::PeerInfo offline = never;  // known from before: switched off, not misconfigured
+  offline.node_id = 0xb8;
+  offline.name = "till-8";
+  offline.state = "backoff";
+  peers.peers.push_back(offline);
+  const auto advice = peer_advice(peers);
+  BOOST_REQUIRE(advice.size() == 1u);
+  BOOST_TEST(any_mentions(advice, "198.18.0.9:7460 (static) was dialed but has never answered (no answer to HELLO"));
+  BOOST_TEST(any_mentions(advice, "does not trust this node's key"));
+}
+
 BOOST_AUTO_TEST_CASE(peers_that_cannot_sync_say_why_and_what_to_do) {
   api::DiscoveryReport r = healthy();
   r.peers.push_back({0xb3, "till-3", "198.18.0.3:7460", "eth0", "ipv4", "peer", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", 1,

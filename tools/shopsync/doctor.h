@@ -27,7 +27,8 @@ std::vector<std::string> doctor_advice(const api::DiscoveryReport& report);
 // The same for the store: records that do not decode, and how to repair them.
 std::vector<std::string> store_advice(const api::NodeStatus& status);
 // The same for the peers: each peer refused at the handshake (another strategy
-// table, another protocol, ...), with the reason the node recorded.
+// table, another protocol, ...), with the reason the node recorded, and each
+// address this node dials that has never answered, with the likely causes.
 std::vector<std::string> peer_advice(const api::PeerList& peers);
 
 // The same for clocks: peers whose clock is further off this node's than
