@@ -280,7 +280,11 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
   }
   // The dialer sends nothing after its HELLO before our answer is accepted:
   // this frame says it was.
-  if (!link.confirmed) confirm(link);
+  if (!link.confirmed) {
+    const std::uint64_t id = link.id;
+    confirm(link);
+    if (link_by_id(id) == nullptr) return;  // a send in confirm() found it gone
+  }
   const NodeId peer = link.peer;
   PeerRecord& rec = known_[peer];
   rec.last_seen_ms = wall;
@@ -340,7 +344,13 @@ void Node::handle_error(Link& link, const wire::Error& error) {
   if (link.established && link.outbound && code == wire::ErrorCode::not_ready) {
     // ZeroMQ reconnected our DEALER on its own to a peer that restarted: the
     // new process never saw our HELLO. Say it again (once a second at most:
-    // every frame already in flight draws the same answer).
+    // every frame already in flight draws the same answer), unless the link
+    // is a spare: the session runs on another.
+    auto s = sessions_.find(link.peer);
+    if (s != sessions_.end() && s->second->link != link.id) {
+      close_link(link.id, "the pair keeps its other connection", false);
+      return;
+    }
     const std::uint64_t now = now_ms();
     if (now - link.hello_sent_ms >= 1000) {
       SHOPSYNC_LOG(info, who << " does not know this connection (it restarted?): saying HELLO again");
@@ -634,11 +644,14 @@ void Node::confirm(Link& link) {
     restart_conversation(peer, link);
     return;
   }
-  const bool preferred = link.outbound == prefers_outbound(peer);
-  if (!preferred) return;  // the session's link stays; this one is a spare
-  // The connection the rule keeps, and the newest (a peer that restarted says
-  // HELLO on a new one while the old one may not have failed yet here).
   const bool same_process = link.incarnation != 0 && link.incarnation == current->incarnation;
+  // Another process of the peer (it restarted) says HELLO on a new link while
+  // the old one, dead now, may not have failed yet here: the session follows
+  // it, whichever side dialed.
+  const bool restarted = link.incarnation != 0 && current->incarnation != 0 && !same_process;
+  const bool preferred = link.outbound == prefers_outbound(peer);
+  if (!preferred && !restarted) return;  // the session's link stays; this one is a spare
+  // The connection the rule keeps, and the newest.
   SHOPSYNC_LOG(debug, "peer " << hex_id(peer) << ": switching to " << link.describe()
                               << (same_process ? "" : " (a new process of it)"));
   session.link = link.id;

@@ -92,6 +92,7 @@ BOOST_AUTO_TEST_CASE(a_pair_that_both_dial_sends_each_record_once_at_the_first_s
   put_name(a, "bench", "SENTINEL", "0");
   BOOST_REQUIRE(wait_until([&] { return has_name(b, "bench", "SENTINEL", "0"); }, 15s));
   std::uint64_t needed = kRecords + 1;
+  BOOST_TEST_MESSAGE("first sync: records sent " << records_sent(a, "b") << " for " << needed << " needed");
   BOOST_TEST(records_sent(a, "b") == needed, "a:\n" << a.log() << "b:\n" << b.log());
   BOOST_TEST(records_sent(b, "a") == 0u);
 
@@ -106,6 +107,8 @@ BOOST_AUTO_TEST_CASE(a_pair_that_both_dial_sends_each_record_once_at_the_first_s
     put_name(a, "bench", "SENTINEL", value);
     BOOST_REQUIRE(wait_until([&] { return has_name(b, "bench", "SENTINEL", value); }, 15s));
     needed += kChanged + 1;
+    BOOST_TEST_MESSAGE("reconnect " << round << ": records sent " << records_sent(a, "b") << " for " << needed
+                                    << " needed");
     BOOST_TEST(records_sent(a, "b") == needed, "after reconnect " << round << "\na:\n" << a.log() << "b:\n" << b.log());
   }
   BOOST_TEST(records_sent(b, "a") == 0u);
