@@ -2,8 +2,9 @@
 //
 // Discovery knows the live paths (interface x IP family) to each peer; after
 // every event about a peer the node reconciles it against them: a peer whose
-// key is trusted becomes a target at its best path's address (IPv4 first, then IPv6
-// link-local with its interface). A peer whose last path is lost is still
+// key is trusted becomes a target at its best path's address (IPv4 first,
+// then IPv6 link-local with its interface), whatever the two ids: either side
+// dials (node.h, "Peers"). A peer whose last path is lost is still
 // dialed at its last address for kForgetDiscoveredMs, then forgotten.
 // Trusting a key later reconciles every peer seen, so `shopsync trust add`
 // connects without a restart.

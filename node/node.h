@@ -15,7 +15,7 @@
 // routing id on the ROUTER); a session is an identified peer (HELLO exchanged)
 // and uses one link. Either side dials a peer it is not connected to; when
 // both did, the connection kept is the DEALER of the node with the smaller id
-// (docs/wire-format.md, "Connections").
+// (docs/wire-format.md, "Transport").
 //
 // Thread-safety: none; everything runs on the thread that calls run().
 // request_stop() is the exception: it may be called from any thread.
