@@ -2,12 +2,14 @@
 //
 // Discovery knows the live paths (interface x IP family) to each peer; after
 // every event about a peer the node reconciles it against them: a peer whose
-// key is trusted, and that this node should dial (the one-connection rule),
-// becomes a target at its best path's address (IPv4 first, then IPv6
-// link-local with its interface). A peer whose last path is lost is still
+// key is trusted becomes a target at its best path's address (IPv4 first,
+// then IPv6 link-local with its interface), whatever the two ids: either side
+// dials (node.h, "Peers"). A peer whose last path is lost is still
 // dialed at its last address for kForgetDiscoveredMs, then forgotten.
 // Trusting a key later reconciles every peer seen, so `shopsync trust add`
 // connects without a restart.
+#include <algorithm>
+
 #include "discovery/discovery.h"
 #include "node/node.h"
 #include "node/node_parts.h"
@@ -133,7 +135,6 @@ void Node::reconcile_discovered(NodeId peer, const std::vector<PeerEvent>& paths
   }
   const PeerEvent& e = *best;
   if (e.protocol < wire::kProtocolMin) return;
-  if (!prefers_outbound(peer)) return;  // it dials us (one connection per pair)
   if (!is_trusted(e.public_key)) {
     // One warning per key; a LAN host cycling through made-up keys only
     // makes the warnings repeat, never the set grow without bound.
@@ -171,6 +172,7 @@ void Node::reconcile_discovered(NodeId peer, const std::vector<PeerEvent>& paths
   t->source = PeerSource::mdns;
   t->peer = peer;
   t->key = e.public_key;
+  t->created_ms = now_ms();
   SHOPSYNC_LOG(info, "mdns: found node '" << e.name << "' (" << peer_table_key(peer) << ") at "
                                          << t->address.to_string() << " on " << e.interface_name);
   targets_.emplace(t->id, std::move(t));
@@ -268,10 +270,15 @@ api::DiscoveryReport Node::discovery_report() {
                  " blocked by a firewall, or the node does not trust this one)";
     } else if (target) {
       p.state = "connecting";
+      p.detail = target->links.empty() ? "it is dialed now" : "dialed " + target->address.to_string() + ", no answer yet";
     } else {
       p.state = "waiting";
-      p.detail = "it dials this node (the node with the smaller id dials); if it never does, check that it trusts "
-                 "this node's key";
+      p.detail = "found, not dialed yet";
+    }
+    if (p.state != "connected") {
+      std::uint64_t since = target ? target->created_ms : mdns_->started_ms;
+      if (auto gone = disconnected_ms_.find(peer); gone != disconnected_ms_.end()) since = std::max(since, gone->second);
+      p.unconnected_ms = now_ms() - std::min(since, now_ms());
     }
     out.peers.push_back(std::move(p));
   }

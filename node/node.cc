@@ -34,7 +34,9 @@ Node::Node(NodeConfig config, NodeIdentity identity)
     : config_(std::move(config)),
       identity_(std::move(identity)),
       outbox_(std::make_unique<NodeOutbox>(*this)),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()) {
+  while (incarnation_ == 0) incarnation_ = rng_();
+}
 
 Node::~Node() {
   sources_.clear();
@@ -271,6 +273,7 @@ void Node::add_static_targets() {
     t->address = address;
     t->source = source;
     t->key = address.public_key;
+    t->created_ms = now_ms();
     if (!config_.insecure && !t->key.empty() && !is_trusted(t->key)) {
       disable_target(*t);
       // Shown as the peer it was, not as a second, unnamed row.
@@ -367,6 +370,7 @@ void Node::run_timers() {
   const std::uint64_t now = now_ms();
   // Links: handshake deadlines, silence, heartbeats.
   std::vector<std::pair<std::uint64_t, std::string>> dead;
+  std::vector<std::uint64_t> spare;
   for (auto& [id, link] : links_) {
     if (!link->established) {
       if (now - link->created_ms > config_.peer_timeout_ms) {
@@ -383,8 +387,12 @@ void Node::run_timers() {
     if (in_use && now - link->last_send_ms >= config_.heartbeat_ms) {
       send_frame(*link, wire::Heartbeat{clock_.now_ms()});
     }
+    if (!in_use && link->outbound && link->confirmed && now - link->last_recv_ms > kSpareLingerMs) {
+      spare.push_back(id);  // the pair keeps its other connection (sessions.cc, Node::confirm)
+    }
   }
   for (const auto& [id, why] : dead) close_link(id, why, true);
+  for (auto id : spare) close_link(id, "the pair keeps its other connection", false);
 
   // Peers that dialed us but should be dialed by us: make them targets.
   for (auto it = learned_.begin(); it != learned_.end();) {
@@ -401,23 +409,18 @@ void Node::run_timers() {
       t->source = PeerSource::inbound;
       t->peer = it->first;
       t->key = it->second.address.public_key;
+      t->created_ms = now;
       targets_.emplace(t->id, std::move(t));
     }
     it = learned_.erase(it);
   }
 
-  // Targets: dial what should be connected and is not.
+  // Targets: dial what is not connected, whichever side dialed the session
+  // there is (a peer that cannot see this node on mDNS never dials it).
   forget_departed(now);
   for (auto& [id, target] : targets_) {
     if (target->untrusted || !target->links.empty() || now < target->next_dial_ms) continue;
-    if (target->peer != 0) {
-      auto s = sessions_.find(target->peer);
-      if (s != sessions_.end()) {
-        const Link* l = link_by_id(s->second->link);
-        if (l && l->outbound) continue;           // already connected the way the rule wants
-        if (!prefers_outbound(target->peer)) continue;  // the peer's DEALER is the connection to keep
-      }
-    }
+    if (target->peer != 0 && sessions_.count(target->peer)) continue;
     dial(*target);
   }
 

@@ -13,8 +13,9 @@
 //
 // Peers: a link is one ZeroMQ connection (an outbound DEALER, or an inbound
 // routing id on the ROUTER); a session is an identified peer (HELLO exchanged)
-// and uses one link. For each pair of nodes the connection kept is the DEALER
-// of the node with the smaller id (docs/wire-format.md, "Connections").
+// and uses one link. Either side dials a peer it is not connected to; when
+// both did, the connection kept is the DEALER of the node with the smaller id
+// (docs/wire-format.md, "Transport").
 //
 // Thread-safety: none; everything runs on the thread that calls run().
 // request_stop() is the exception: it may be called from any thread.
@@ -177,6 +178,12 @@ class Node {
   void dial(Target& target);
   void close_link(std::uint64_t link_id, const std::string& why, bool failed);
   void establish(Link& link, const wire::Hello& hello, std::int64_t clock_offset_ms);
+  // `link` is known accepted on both sides: the session starts on it or moves
+  // to it, as the one-connection rule says.
+  void confirm(Link& link);
+  // The peer's conversation starts over on `link` (a new session, or the
+  // peer's process is not the one the session talked to).
+  void restart_conversation(NodeId peer, const Link& link);
   // The peer's wall clock minus ours when it wrote `hello` (for our own dial,
   // half the round trip, measured on the monotonic clock, before now).
   std::int64_t clock_offset_of(const Link& link, const wire::Hello& hello);
@@ -232,6 +239,8 @@ class Node {
   std::map<NodeId, std::pair<std::uint64_t, std::uint64_t>> base_counts_;  // records in/out before this run
   std::map<std::string, std::uint64_t> zap_log_ms_;            // throttles "refused" log lines
   std::uint64_t next_id_ = 1;
+  std::uint64_t incarnation_ = 0;  // this process, in every HELLO (wire::Hello::incarnation)
+  std::map<NodeId, std::uint64_t> disconnected_ms_;  // when each peer's last session ended
 
   std::unique_ptr<NodeOutbox> outbox_;
   std::unique_ptr<api::ApiBackend> backend_;

@@ -18,6 +18,10 @@ inline constexpr std::uint64_t kTickMs = 1000;   // Replica::tick period
 inline constexpr std::uint64_t kFlushMs = 1000;    // --durability interval: disk flush period
 inline constexpr std::uint64_t kPersistMs = 2000;  // dirty peers table rows are saved this often
 inline constexpr std::uint64_t kLearnDelayMs = 2000;  // before dialing back a peer that dialed us
+// A connection of ours that the pair does not keep is closed once it has been
+// silent this long: what the peer sent on it before moving to the kept one is
+// still read (node/sessions.cc, Node::confirm).
+inline constexpr std::uint64_t kSpareLingerMs = 1000;
 inline constexpr std::uint64_t kZapLogIntervalMs = 60'000;  // one "refused" line per key and address a minute
 // A peer gone from mDNS is still dialed at its last address this long: a
 // partition that heals without a link going down on either side is not
@@ -38,6 +42,12 @@ struct Node::Link {
   std::uint64_t target = 0;  // outbound: the target dialed
   NodeId peer = 0;           // known after its HELLO
   bool established = false;  // HELLO exchanged both ways
+  // Known accepted on both sides: ours, when the peer's answer to our HELLO
+  // came; its, when a frame followed its HELLO and our answer. Only a
+  // confirmed link carries a session.
+  bool confirmed = false;
+  VersionVector heard;           // the knowledge the peer's HELLO on it gave
+  std::uint64_t incarnation = 0;  // the peer's process, from its HELLO (0: not said)
   std::uint32_t version = wire::kProtocolMin;  // negotiated protocol version
   std::uint64_t created_ms = 0;
   std::uint64_t last_recv_ms = 0;
@@ -63,6 +73,7 @@ struct Node::Target {
   bool warned_no_key = false;
   bool untrusted = false;     // its given key is not trusted (revoked): not dialed until `trust add`
   std::uint64_t forget_at_ms = 0;  // mdns: gone from the LAN; dropped then unless found again
+  std::uint64_t created_ms = 0;
 };
 
 // Where an identified peer that dialed us listens (from its HELLO).

@@ -68,6 +68,7 @@ wire::Hello Node::make_hello() const {
   h.clock_ms = SystemClock().now_ms();
   h.listen_port = listen_port_;
   h.strategies_digest = strategy_digest(strategies_);
+  h.incarnation = incarnation_;
   h.strategies = to_text(strategies_);
   if (h.strategies.size() > wire::kMaxStrategiesText) {  // the digest still tells the tables apart
     h.strategies.resize(wire::kMaxStrategiesText - 3);
@@ -170,13 +171,13 @@ void Node::close_link(std::uint64_t link_id, const std::string& why, bool failed
   if (link->peer == 0) return;
   auto s = sessions_.find(link->peer);
   if (s == sessions_.end() || s->second->link != link_id) return;
-  // Another established link to the same peer takes over, if there is one.
+  // Another link to the same peer, up on both sides, takes over, if there is
+  // one. What was in flight on the lost one is lost: the conversation starts
+  // over from what each side has committed.
   for (auto& [id, other] : links_) {
-    if (other->established && other->peer == link->peer) {
+    if (other->confirmed && other->peer == link->peer) {
       s->second->link = id;
-      replica_->peer_disconnected(link->peer);
-      replica_->peer_connected(link->peer, known_[link->peer].knowledge, other->told, outbox());
-      flush_outbox();
+      restart_conversation(link->peer, *other);
       return;
     }
   }
@@ -192,6 +193,7 @@ void Node::end_session(NodeId peer, const std::string& why) {
   if (s == sessions_.end()) return;
   SHOPSYNC_LOG(info, "peer " << s->second->name << " (" << hex_id(peer) << ") disconnected: " << why);
   sessions_.erase(s);
+  disconnected_ms_[peer] = now_ms();
   replica_->peer_disconnected(peer);
   dirty_.insert(peer);
 }
@@ -276,6 +278,13 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
     send_error(link, wire::ErrorCode::not_ready, "HELLO first");
     return;
   }
+  // The dialer sends nothing after its HELLO before our answer is accepted:
+  // this frame says it was.
+  if (!link.confirmed) {
+    const std::uint64_t id = link.id;
+    confirm(link);
+    if (link_by_id(id) == nullptr) return;  // a send in confirm() found it gone
+  }
   const NodeId peer = link.peer;
   PeerRecord& rec = known_[peer];
   rec.last_seen_ms = wall;
@@ -335,13 +344,25 @@ void Node::handle_error(Link& link, const wire::Error& error) {
   if (link.established && link.outbound && code == wire::ErrorCode::not_ready) {
     // ZeroMQ reconnected our DEALER on its own to a peer that restarted: the
     // new process never saw our HELLO. Say it again (once a second at most:
-    // every frame already in flight draws the same answer).
+    // every frame already in flight draws the same answer), unless the link
+    // is a spare: the session runs on another.
+    auto s = sessions_.find(link.peer);
+    if (s != sessions_.end() && s->second->link != link.id) {
+      close_link(link.id, "the pair keeps its other connection", false);
+      return;
+    }
     const std::uint64_t now = now_ms();
     if (now - link.hello_sent_ms >= 1000) {
       SHOPSYNC_LOG(info, who << " does not know this connection (it restarted?): saying HELLO again");
       link.hello_sent_ms = now;
       say_hello(link);
     }
+    return;
+  }
+  if (link.established && !link.confirmed && !link.outbound) {
+    // The dialer refused our answer to its HELLO (its clock check, say): this
+    // connection never carried the session, which stays where it is.
+    close_link(link.id, "refused by the peer: " + error.text, true);
     return;
   }
   if (!link.established && link.outbound) {
@@ -566,61 +587,84 @@ void Node::establish(Link& link, const wire::Hello& hello, std::int64_t offset) 
     bool have_target = false;
     for (const auto& [id, t] : targets_) have_target |= (t->peer == peer);
     if (!have_target) rec.source = PeerSource::inbound;
-    // The rule wants our DEALER: remember where to dial it. The target is made
-    // a little later (run_timers) so that a static peer still being identified
-    // is not dialed twice under two names.
+    // The smaller id also dials a peer that dialed it, once their connection
+    // is gone: remember where. The target is made a little later (run_timers)
+    // so that a static peer still being identified is not dialed twice under
+    // two names.
     if (!have_target && prefers_outbound(peer) && hello.listen_port != 0 && !link.ip.empty()) {
       learned_[peer] = Learned{PeerAddress{host_for(link.ip), hello.listen_port, link.key}, now + kLearnDelayMs};
     }
   }
   dirty_.insert(peer);
+  link.heard = hello.knowledge;
+  link.incarnation = hello.incarnation;
+  link.confirmed = false;
+  if (link.outbound) {
+    // This HELLO answers ours: both sides accept the link. The peer learns it
+    // from the first frame that follows its answer; this one goes at once.
+    send_frame(link, wire::Heartbeat{wall});
+    confirm(link);
+  }
+  // Inbound: the dialer may still refuse our answer (its own checks, a clock
+  // step since its HELLO); its next frame confirms (handle_frame), an ERROR
+  // closes the link (handle_error). Until then any session stays where it is.
+}
 
+// Either side dials, so a pair may hold two links; both nodes must settle on
+// the same one, and a link one side refused must never carry a session. So a
+// session only starts on, or moves to, a link both sides accepted, and when
+// there are two the DEALER of the node with the smaller id is kept. The other
+// is left alone: its dialer closes it once it has been quiet for
+// kSpareLingerMs (run_timers), so that what the peer sent on it before moving
+// is still read; the peer's side ends with its silence.
+void Node::confirm(Link& link) {
+  link.confirmed = true;
+  const NodeId peer = link.peer;
   auto s = sessions_.find(peer);
   if (s == sessions_.end()) {
     auto session = std::make_unique<Session>();
     session->peer = peer;
     session->link = link.id;
-    session->name = hello.name;
-    session->connected_ms = now;
+    session->name = known_[peer].name;
+    session->connected_ms = now_ms();
     sessions_.emplace(peer, std::move(session));
-    SHOPSYNC_LOG(info, "connected to peer '" << hello.name << "' (" << hex_id(peer) << ", " << to_string(hello.role)
+    const PeerRecord& rec = known_[peer];
+    SHOPSYNC_LOG(info, "connected to peer '" << rec.name << "' (" << hex_id(peer) << ", " << to_string(rec.role)
                                              << ", " << (rec.address.empty() ? "?" : rec.address) << ", "
                                              << (link.outbound ? "our connection" : "its connection") << ")");
-    replica_->peer_connected(peer, hello.knowledge, link.told, outbox());
-    flush_outbox();
+    restart_conversation(peer, link);
     return;
   }
   Session& session = *s->second;
-  if (session.link == link.id) {
-    // A HELLO again on the same link: the peer restarted its side of the conversation.
-    replica_->peer_disconnected(peer);
-    replica_->peer_connected(peer, hello.knowledge, link.told, outbox());
-    flush_outbox();
+  const Link* current = link_by_id(session.link);
+  if (current == nullptr || session.link == link.id) {
+    // A HELLO again on the link in use: the peer restarted its side of the
+    // conversation.
+    session.link = link.id;
+    restart_conversation(peer, link);
     return;
   }
+  const bool same_process = link.incarnation != 0 && link.incarnation == current->incarnation;
+  // Another process of the peer (it restarted) says HELLO on a new link while
+  // the old one, dead now, may not have failed yet here: the session follows
+  // it, whichever side dialed.
+  const bool restarted = link.incarnation != 0 && current->incarnation != 0 && !same_process;
   const bool preferred = link.outbound == prefers_outbound(peer);
-  if (!preferred) {
-    // A second connection the rule does not keep. Ours: close it. Theirs: the
-    // peer closes it once it sees ours; until then it stays idle.
-    if (link.outbound) close_link(link.id, "the peer's connection is the one kept", false);
-    return;
-  }
-  // The connection the rule keeps, and the newest: a peer that restarted (or
-  // lost its connection) says HELLO on a new one while the old one may not
-  // have failed yet here. The conversation restarts on the new link.
-  const std::uint64_t old_id = session.link;
+  if (!preferred && !restarted) return;  // the session's link stays; this one is a spare
+  // The connection the rule keeps, and the newest.
+  SHOPSYNC_LOG(debug, "peer " << hex_id(peer) << ": switching to " << link.describe()
+                              << (same_process ? "" : " (a new process of it)"));
   session.link = link.id;
-  SHOPSYNC_LOG(debug, "peer " << hex_id(peer) << ": switching to " << link.describe());
-  if (Link* old = link_by_id(old_id)) {
-    if (old->outbound) {
-      close_link(old_id, "replaced by a newer connection", false);
-    } else {
-      inbound_.erase(old->routing_id);
-      links_.erase(old_id);
-    }
-  }
+  // The same process on both links: the conversation goes on where it was.
+  // Its answers in progress, pulls and claims stay valid, since nothing sent
+  // on the old link is lost (it is read until quiet): starting over would
+  // send again every batch in flight.
+  if (!same_process) restart_conversation(peer, link);
+}
+
+void Node::restart_conversation(NodeId peer, const Link& link) {
   replica_->peer_disconnected(peer);
-  replica_->peer_connected(peer, hello.knowledge, link.told, outbox());
+  replica_->peer_connected(peer, link.heard, link.told, outbox());
   flush_outbox();
 }
 

@@ -43,7 +43,7 @@ void pack_vv(Packer& p, const VersionVector& vv) {
 struct BodyEncoder {
   Packer& p;
   void operator()(const Hello& m) {
-    p.pack_array(11);
+    p.pack_array(12);
     pack_str(p, m.cluster);
     p.pack_uint64(m.node_id);
     pack_str(p, m.name);
@@ -55,6 +55,7 @@ struct BodyEncoder {
     p.pack_uint16(m.listen_port);
     pack_str(p, m.strategies_digest);
     pack_str(p, m.strategies);
+    p.pack_uint64(m.incarnation);
   }
   void operator()(const Heartbeat& m) {
     p.pack_array(1);
@@ -257,6 +258,7 @@ Hello decode_hello(const Fields& f) {
   if (f.has(8)) m.listen_port = static_cast<std::uint16_t>(as_uint(f.at(8), "HELLO listen port", 65535));
   if (f.has(9)) m.strategies_digest = std::string(as_str(f.at(9), "HELLO strategies digest"));
   if (f.has(10)) m.strategies = std::string(as_str(f.at(10), "HELLO strategies"));
+  if (f.has(11)) m.incarnation = as_uint(f.at(11), "HELLO incarnation");
   if (m.strategies_digest.size() > 64) bad("HELLO strategies digest is longer than 64 bytes");
   if (m.strategies.size() > kMaxStrategiesText) bad("HELLO strategies is longer than " + std::to_string(kMaxStrategiesText) + " bytes");
   if (m.node_id == 0) bad("HELLO node id is 0");

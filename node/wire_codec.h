@@ -60,12 +60,17 @@ struct Hello {
   std::uint32_t protocol_max = kProtocolMax;
   VersionVector knowledge;
   std::uint64_t clock_ms = 0;   // sender's wall clock, ms since the Unix epoch
-  std::uint16_t listen_port = 0;  // sender's sync port, so the smaller id can connect back (0 = unknown)
+  std::uint16_t listen_port = 0;  // sender's sync port, so that a node it dialed can dial back (0 = unknown)
   // The sender's strategy table (replication/strategy_table.h): its digest
   // and its text, at most kMaxStrategiesText bytes (longer ones are cut and
   // end in "..."). Both empty from an older node, which did not send them.
   std::string strategies_digest;
   std::string strategies;
+  // Drawn at random by the sender at each start of its process (0 from an
+  // older node): two connections whose HELLOs carry the same non-zero value
+  // reach the same running process, so a conversation can move from one to
+  // the other without starting over (node/sessions.cc, Node::confirm).
+  std::uint64_t incarnation = 0;
   bool operator==(const Hello&) const = default;
 };
 

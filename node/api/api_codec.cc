@@ -485,12 +485,13 @@ void put_discovered(MapOut& m, const DiscoveredPeer& p) {
   m.uint("paths", p.paths);
   m.str("state", p.state);
   m.str("detail", p.detail);
+  m.uint("unconnected_ms", p.unconnected_ms);
 }
 bool get_discovered(MapIn& in, DiscoveredPeer& p) {
   return get_node_id(in, "node_id", p.node_id, false) && in.str("name", p.name) && in.str("address", p.address) &&
          in.str("interface", p.interface_name) && in.str("family", p.family) && in.str("role", p.role) &&
          in.str("public_key", p.public_key) && in.u32("protocol", p.protocol) && in.u32("paths", p.paths) &&
-         in.str("state", p.state, true) && in.str("detail", p.detail);
+         in.str("state", p.state, true) && in.str("detail", p.detail) && in.uint("unconnected_ms", p.unconnected_ms);
 }
 
 void put_refusal(MapOut& m, const DiscoveryRefusal& r) {

@@ -351,11 +351,14 @@ struct DiscoveredPeer {
   std::string public_key;
   std::uint32_t protocol = 0;
   std::uint32_t paths = 0;  // interfaces x families it was seen on
-  // connected | connecting | waiting (it dials this node) | untrusted (its key
-  // is not trusted here) | unreachable (dialing it failed) | incompatible (its
-  // protocol is too old)
+  // connected | connecting (dialed, no answer yet) | waiting (found, not
+  // dialed yet) | untrusted (its key is not trusted here) | unreachable
+  // (dialing it failed) | incompatible (its protocol is too old)
   std::string state;
   std::string detail;     // what to do, or the last error
+  // How long this node has known it without being connected to it: since it
+  // was found, or since its last session ended (0 when connected).
+  std::uint64_t unconnected_ms = 0;
   bool operator==(const DiscoveredPeer&) const = default;
 };
 

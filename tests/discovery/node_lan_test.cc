@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "node/api/api_client.h"
+#include "node/bulk_seed.h"
 #include "node/public_key_text.h"
 #include "node/wire_codec.h"
 #include "tests/discovery/probe_harness.h"
@@ -401,6 +402,33 @@ BOOST_AUTO_TEST_CASE(a_node_that_hears_no_other_is_told_to_use_static_peers) {
   BOOST_TEST(advice.find("--peer KEY@HOST:7460") != std::string::npos, advice);
 }
 
+// Issue #13, bug 4: a host whose firewall drops inbound mDNS still announces
+// its node; the node that hears it dials it, whatever their ids. Before, only
+// the smaller id dialed: with the deaf node the smaller, nobody did, and the
+// doctor of the other said "no problem found".
+BOOST_AUTO_TEST_CASE(a_node_that_cannot_hear_mdns_is_dialed_by_the_one_that_hears_it) {
+  Lan lan(2);
+  LanNode& one = lan.add(1, "shop1");
+  LanNode& two = lan.add(2, "shop2");
+  SeedOptions ids;  // no records: the data directories get their node ids now
+  ids.cluster = one.cluster;
+  auto id_one = seed_records(one.data, ids);
+  auto id_two = seed_records(two.data, ids);
+  BOOST_REQUIRE(id_one.is_ok() && id_two.is_ok());
+  LanNode& deaf = *id_one < *id_two ? one : two;  // the one the old rule had dial
+  LanNode& hearing = *id_one < *id_two ? two : one;
+  lan.net().deafen(deaf.host);
+  lan.start(hearing, {&deaf});
+  lan.start(deaf, {&hearing});  // announces itself to a node already listening
+  REQUIRE_OR_DUMP(wait_until([&] { return connected(hearing, deaf) && connected(deaf, hearing); }, kWait), lan);
+  put(hearing, "CUST_DEAF", "reached");
+  REQUIRE_OR_DUMP(wait_until([&] { return has(deaf, "CUST_DEAF", "reached"); }, kWait), lan);
+  const Doctor d = doctor(hearing);
+  BOOST_TEST(state_seen(d, deaf) == "connected", d.report.dump(2));
+  BOOST_TEST(d.exit_code == 0, d.report.dump(2));
+  for (LanNode* n : {&hearing, &deaf}) BOOST_TEST(n->process->terminate() == 0, n->transcript());
+}
+
 // Nobody's link goes down, so nobody announces again when the fault clears:
 // the node that dials keeps trying the peer's last address after mDNS forgot
 // it, which `peers` shows. (Right after a start avahi's own periodic queries
@@ -419,8 +447,8 @@ BOOST_AUTO_TEST_CASE(a_partition_that_heals_without_a_link_change_reconnects_and
     const LanNode& peer = n == &a ? b : a;
     REQUIRE_OR_DUMP(wait_until([&] { return !connected(*n, peer) && state_seen(doctor(*n), peer).empty(); }, kWait), lan);
   }
-  // The node that dials (the smaller id) keeps trying the last address it
-  // had, though mDNS no longer lists the peer.
+  // Each node keeps trying the last address it had, though mDNS no longer
+  // lists the peer (the smaller id is looked at).
   LanNode& dialer = a.id < b.id ? a : b;
   const LanNode& dialed = a.id < b.id ? b : a;
   const std::string tried = state_of(dialer, dialed);

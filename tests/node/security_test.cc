@@ -12,6 +12,7 @@
 #include "node/wire_codec.h"
 #include "node/zmq_socket.h"
 #include "tests/node/support/node_process.h"
+#include "tests/node/support/raw_peer.h"
 #include "tests/support/temp_dir.h"
 
 namespace shopsync::test {
@@ -96,42 +97,6 @@ BOOST_AUTO_TEST_CASE(a_node_of_another_cluster_is_refused) {
   BOOST_TEST(a.run_expecting_exit(10s) == 1);
   BOOST_TEST(a.log().substr(before).find("belongs to cluster 'lyon'") != std::string::npos, a.log());
 }
-
-// A raw CURVE client with a trusted key, speaking frames by hand.
-struct RawClient {
-  zmq::Context ctx = std::move(zmq::Context::create().value());
-  zmq::Socket sock;
-  RawClient(const NodeProcess& node, const zmq::CurveKeyPair& keys) {
-    sock = std::move(zmq::Socket::open(ctx, zmq::SocketType::dealer).value());
-    BOOST_REQUIRE(sock.set_curve_client(keys.public_key, keys.secret_key, node.public_key()).is_ok());
-    BOOST_REQUIRE(sock.connect("tcp://" + node.sync_address()).is_ok());
-  }
-  void send(const std::string& bytes) {
-    const std::string_view parts[] = {bytes};
-    BOOST_REQUIRE(*sock.send(parts));
-  }
-  // The next frame, decoded; fails the test after 5 s of silence.
-  wire::WireMessage receive() {
-    for (int i = 0; i < 500; ++i) {
-      auto m = sock.receive();
-      BOOST_REQUIRE(m.is_ok());
-      if (m->has_value()) {
-        BOOST_REQUIRE((*m)->parts.size() == 1u);
-        auto d = wire::decode((*m)->parts[0]);
-        BOOST_REQUIRE(std::holds_alternative<wire::Decoded>(d));
-        return std::get<wire::Decoded>(d).message;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    BOOST_FAIL("no answer from the node");
-    return {};
-  }
-  wire::Error receive_error() {
-    auto m = receive();
-    BOOST_REQUIRE_MESSAGE(std::holds_alternative<wire::Error>(m), "expected ERROR, got " << to_string(wire::type_of(m)));
-    return std::get<wire::Error>(m);
-  }
-};
 
 BOOST_AUTO_TEST_CASE(garbage_on_the_sync_port_gets_errors_and_the_node_keeps_serving) {
   TempDir dir("shopsync-node");

@@ -101,6 +101,55 @@ BOOST_AUTO_TEST_CASE(no_usable_interface_and_no_group_membership_are_named) {
   BOOST_TEST(any_mentions(doctor_advice(r), "not a member of the mDNS group on eth0"));
 }
 
+// Issue #13, bug 4: a peer found on the LAN that never gets connected (the
+// node dialed it and nothing answers, or it was never dialed) is a problem
+// once it lasts, with what can cause it; doctor then exits non-zero.
+BOOST_AUTO_TEST_CASE(a_peer_found_but_stuck_connecting_or_waiting_is_a_problem_with_its_causes) {
+  api::DiscoveryReport r = healthy();
+  r.peers.push_back({0xb6, "till-6", "198.18.0.6:7460", "eth0", "ipv4", "peer", "KEY6", 1, 1, "connecting",
+                     "dialed 198.18.0.6:7460, no answer yet", kStuckAfterMs - 1});
+  BOOST_TEST(doctor_advice(r).empty());  // a dial takes a moment
+  r.peers.back().unconnected_ms = 40'000;
+  r.peers.push_back({0xb7, "till-7", "198.18.0.7:7460", "eth0", "ipv4", "peer", "KEY7", 1, 1, "waiting",
+                     "found, not dialed yet", 40'000});
+  const auto advice = doctor_advice(r);
+  BOOST_REQUIRE(advice.size() == 2u);
+  BOOST_TEST(any_mentions(advice, "'till-6' (00000000000000b6) at 198.18.0.6:7460 was found on the LAN but has not been "
+                                  "connected for"));
+  BOOST_TEST(any_mentions(advice, "'till-7' (00000000000000b7)"));
+  for (const auto& a : advice) {
+    BOOST_TEST(a.find("sync port is not reachable") != std::string::npos, a);
+    BOOST_TEST(a.find("does not trust this node's key") != std::string::npos, a);
+  }
+  const json j = doctor_json(r);
+  BOOST_TEST(j["advice"].size() == 2u);
+  BOOST_TEST(j["peers"][1]["unconnected_ms"] == 40'000);
+  std::ostringstream text;
+  print_doctor(text, r);
+  BOOST_TEST(text.str().find("no problem found") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_static_peer_dialed_that_never_answered_is_a_problem_with_its_causes) {
+  api::PeerList peers;
+  api::PeerInfo never;
+  never.address = "198.18.0.9:7460";
+  never.found_by = "static";
+  never.state = "connecting";
+  BOOST_TEST(peer_advice(peers).empty());
+  peers.peers = {never};
+  BOOST_TEST(peer_advice(peers).empty());  // its first dial, still waiting for the answer
+  peers.peers[0].last_error = "no answer to HELLO within 5000 ms";
+  api::PeerInfo offline = never;  // known from before: switched off, not misconfigured
+  offline.node_id = 0xb8;
+  offline.name = "till-8";
+  offline.state = "backoff";
+  peers.peers.push_back(offline);
+  const auto advice = peer_advice(peers);
+  BOOST_REQUIRE(advice.size() == 1u);
+  BOOST_TEST(any_mentions(advice, "198.18.0.9:7460 (static) was dialed but has never answered (no answer to HELLO"));
+  BOOST_TEST(any_mentions(advice, "does not trust this node's key"));
+}
+
 BOOST_AUTO_TEST_CASE(peers_that_cannot_sync_say_why_and_what_to_do) {
   api::DiscoveryReport r = healthy();
   r.peers.push_back({0xb3, "till-3", "198.18.0.3:7460", "eth0", "ipv4", "peer", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", 1,

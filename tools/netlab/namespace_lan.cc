@@ -101,6 +101,11 @@ void NamespaceLan::heal(int host) {
   must({"ip", "netns", "exec", tag_ + "-br", "bridge", "link", "set", "dev", "b" + std::to_string(host), "state", "3"});
 }
 
+void NamespaceLan::deafen(int host) {
+  must({"ip", "netns", "exec", tag_ + "-br", "bridge", "link", "set", "dev", "b" + std::to_string(host), "mcast_flood",
+        "off"});
+}
+
 const std::string& NamespaceLan::impairment_kind() {
   if (impairment_.empty()) {
     const std::string br = tag_ + "-br";

@@ -53,6 +53,10 @@ class NamespaceLan {
   // its carrier, so no side sees a link change (a fault between switches).
   void partition(int host);
   void heal(int host);
+  // The bridge stops passing multicast to the host (its port floods none):
+  // the host still sends mDNS but hears none, like a host whose firewall
+  // drops inbound UDP 5353. Unicast and broadcast (ARP) still pass.
+  void deafen(int host);
 
   // Impairs the host's link both ways: packet loss and delay with `tc netem`
   // when the kernel has sch_netem, otherwise a slow link with `tc tbf` (a rate

@@ -9,6 +9,12 @@ namespace {
 
 constexpr const char* kPeerHint = "give the other nodes explicitly: shopsyncd --peer KEY@HOST:7460 (KEY from `shopsync key` there)";
 
+// Why a peer this node dials never answers its HELLO.
+constexpr const char* kNoAnswerCauses =
+    "either its sync port is not reachable from here (a firewall on it or between the two, Wi-Fi client isolation, "
+    "an address that does not route here), or it does not trust this node's key (there: shopsync trust add KEY, "
+    "with KEY from `shopsync key` here), or it is overloaded; both logs say which";
+
 std::string quoted(const std::string& name) { return "'" + name + "'"; }
 
 std::string groups_joined(const api::DiscoveryInterface& i) {
@@ -57,6 +63,9 @@ void advise_on_peers(const api::DiscoveryReport& r, std::vector<std::string>& ou
       out.push_back(who + " was found but cannot be reached: " + p.detail);
     } else if (p.state == "incompatible") {
       out.push_back(who + " cannot sync with this node: " + p.detail);
+    } else if ((p.state == "connecting" || p.state == "waiting") && p.unconnected_ms >= kStuckAfterMs) {
+      out.push_back(who + " was found on the LAN but has not been connected for " + format_duration(p.unconnected_ms) +
+                    " (" + p.state + (p.detail.empty() ? "" : ": " + p.detail) + "): " + kNoAnswerCauses);
     }
   }
 }
@@ -114,11 +123,16 @@ std::vector<std::string> store_advice(const api::NodeStatus& s) {
 std::vector<std::string> peer_advice(const api::PeerList& peers) {
   std::vector<std::string> out;
   for (const auto& p : peers.peers) {
-    if (p.state != "refused") continue;
     const std::string who = p.name.empty() ? p.address
                                            : quoted(p.name) + " (" + api::format_node_id(p.node_id) + ") at " + p.address;
-    out.push_back(who + " and this node refuse to sync: " +
-                  (p.last_error.empty() ? std::string("no reason recorded; see the logs of both nodes") : p.last_error));
+    if (p.state == "refused") {
+      out.push_back(who + " and this node refuse to sync: " +
+                    (p.last_error.empty() ? std::string("no reason recorded; see the logs of both nodes") : p.last_error));
+    } else if (p.node_id == 0 && (p.state == "connecting" || p.state == "backoff") && !p.last_error.empty()) {
+      // A --peer or --uplink address dialed, and never once answered.
+      out.push_back(who + " (" + p.found_by + ") was dialed but has never answered (" + p.last_error + "): " +
+                    kNoAnswerCauses);
+    }
   }
   return out;
 }
@@ -188,7 +202,8 @@ json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const 
                          {"protocol", p.protocol},
                          {"paths", p.paths},
                          {"state", p.state},
-                         {"detail", p.detail}});
+                         {"detail", p.detail},
+                         {"unconnected_ms", p.unconnected_ms}});
   }
   json refused = json::array();
   for (const auto& f : r.refused) {

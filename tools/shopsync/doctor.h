@@ -16,6 +16,10 @@ namespace shopsync::cli {
 // Seconds discovery must have listened before silence on the LAN is worth a
 // remark: announcements and the first queries take about one second.
 inline constexpr std::uint64_t kQuietLanAfterMs = 5000;
+// A peer found on the LAN but not connected for this long is stuck: a dial
+// answers within a second, and one that fails becomes "unreachable" after
+// --peer-timeout-ms (5 s by default).
+inline constexpr std::uint64_t kStuckAfterMs = 15'000;
 
 // One remark per problem found, most fundamental first; empty when all is
 // well. Each says what was seen and what to do.
@@ -23,7 +27,8 @@ std::vector<std::string> doctor_advice(const api::DiscoveryReport& report);
 // The same for the store: records that do not decode, and how to repair them.
 std::vector<std::string> store_advice(const api::NodeStatus& status);
 // The same for the peers: each peer refused at the handshake (another strategy
-// table, another protocol, ...), with the reason the node recorded.
+// table, another protocol, ...), with the reason the node recorded, and each
+// address this node dials that has never answered, with the likely causes.
 std::vector<std::string> peer_advice(const api::PeerList& peers);
 
 // The same for clocks: peers whose clock is further off this node's than
