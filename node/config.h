@@ -48,6 +48,10 @@ Result<PeerAddress> parse_peer_address(std::string_view text);
 // ZeroMQ endpoint "tcp://HOST:PORT".
 Result<std::string> parse_bind_address(std::string_view text);
 
+// The settings key under which the node keeps its name (written at every
+// start), so that the inspector names a data directory's node.
+inline constexpr std::string_view kNodeNameSetting = "node/name";
+
 struct NodeConfig {
   std::filesystem::path data_dir;           // --data; default ~/.local/share/shopsync
   std::optional<std::string> cluster;       // --cluster; default: the pinned one, else "default"

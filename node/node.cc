@@ -102,9 +102,11 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   node->strategies_ = StrategyTable{options.strategies, options.default_strategy, options.tolerance_ms};
   // Kept in the store for the inspector, which compares the tables of two
   // data directories (docs/inspector.md, "diff").
-  SHOPSYNC_TRY(node->store_
-                   ->write([&](StoreWriter& w) { return w.put(Table::settings, kStrategiesSetting, to_text(node->strategies_)); })
-                   .context("storing the strategy table"));
+  Status stored = node->store_->write([&](StoreWriter& w) {
+    SHOPSYNC_TRY(w.put(Table::settings, kNodeNameSetting, cfg.name));
+    return w.put(Table::settings, kStrategiesSetting, to_text(node->strategies_));
+  });
+  SHOPSYNC_TRY(stored.context("storing the node's name and strategy table"));
   node->counted_ = std::make_unique<gateway::CountingStore>(*node->store_);
   auto replica = Replica::open(*node->counted_, node->clock_, options);
   if (!replica) return replica.status().context("opening the replica");

@@ -567,6 +567,7 @@ Result<StoreStats> LmdbStore::stats() {
   auto info = env_.info();
   if (!info) return info.status();
   out.map_size = info->map_size;
+  out.max_map_size = options_.max_map_size;
   out.used_bytes = info->used_bytes;
   out.page_size = info->page_size;
   out.readers_in_use = info->readers_in_use;

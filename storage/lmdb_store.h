@@ -67,7 +67,8 @@ struct TableStats {
 };
 
 struct StoreStats {
-  std::size_t map_size = 0;
+  std::size_t map_size = 0;      // the map now: it grows on demand...
+  std::size_t max_map_size = 0;  // ...up to this
   std::size_t used_bytes = 0;
   std::size_t page_size = 0;
   unsigned readers_in_use = 0;

@@ -115,8 +115,9 @@ Lines summary(const json& d) {
     const json& s = d["store"];
     char pct[16];
     std::snprintf(pct, sizeof pct, "%.1f%%", s.value("map_use_percent", 0.0));
-    out.push_back("store      " + bytes_text(s.value("used_bytes", std::uint64_t{0})) + " used of a " +
-                  bytes_text(s.value("map_size", std::uint64_t{0})) + " map (" + pct + "), schema " +
+    out.push_back("store      " + bytes_text(s.value("used_bytes", std::uint64_t{0})) + " used (" + pct + " of the " +
+                  bytes_text(s.value("max_map_size", std::uint64_t{0})) + " the map may grow to; " +
+                  bytes_text(s.value("map_size", std::uint64_t{0})) + " mapped now), schema " +
                   str(s["schema_version"]) + ", readers " + str(s["readers_in_use"]) + "/" + str(s["max_readers"]));
   }
   return out;

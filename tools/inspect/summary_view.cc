@@ -1,6 +1,7 @@
 // The summary view: who the node is and what it holds.
 #include <map>
 
+#include "node/config.h"
 #include "node/peer_table.h"
 #include "node/public_key_text.h"
 #include "replication/knowledge_text.h"
@@ -20,9 +21,13 @@ struct CollectionCounts {
 json store_json(const StoreStats& st) {
   json tables = json::array();
   for (const auto& t : st.tables) tables.push_back({{"name", t.name}, {"entries", t.entries}, {"pages", t.pages}});
-  const double use = st.map_size ? 100.0 * static_cast<double>(st.used_bytes) / static_cast<double>(st.map_size) : 0.0;
+  // The map grows on demand: how full it is now says nothing; how close the
+  // store is to the most it may grow to does.
+  const double use =
+      st.max_map_size ? 100.0 * static_cast<double>(st.used_bytes) / static_cast<double>(st.max_map_size) : 0.0;
   return json{{"schema_version", st.schema_version},
               {"map_size", st.map_size},
+              {"max_map_size", st.max_map_size},
               {"used_bytes", st.used_bytes},
               {"map_use_percent", static_cast<double>(static_cast<long long>(use * 10 + 0.5)) / 10},
               {"page_size", st.page_size},
@@ -91,7 +96,14 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
       node["clock"] = nullptr;
       doc["knowledge"] = json::object();
     }
-    node["name"] = ctx.facts.name ? json(*ctx.facts.name) : json(nullptr);
+    node["name"] = nullptr;
+    if (ctx.facts.name) {
+      node["name"] = *ctx.facts.name;
+    } else {
+      auto stored = r.get(Table::settings, kNodeNameSetting);  // written by the node at every start
+      if (!stored) return stored.status();
+      if (*stored) node["name"] = **stored;
+    }
     if (ctx.facts.role) {
       node["role"] = *ctx.facts.role;
       node["role_source"] = "configured";

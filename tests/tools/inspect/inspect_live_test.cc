@@ -273,6 +273,7 @@ BOOST_AUTO_TEST_CASE(against_a_running_shopsyncd) {
   // The data directory, read-only, while the daemon holds it open and runs.
   json by_dir = inspect_json({data, "summary"});
   BOOST_TEST(by_dir["node"]["id"] == by_api["node"]["id"]);
+  BOOST_TEST(by_dir["node"]["name"] == "insp-node");  // kept in the store by the node
   BOOST_TEST(collection_records(by_dir, "customers") == 20u);
   // The key pair is in the directory; a node in --insecure mode does not use
   // it, and its API says so by leaving it out.
