@@ -307,8 +307,60 @@ Result<std::vector<DeviceChangeOutcome>> Replica::Impl::apply_device_push(const 
   return outcomes;
 }
 
+Result<VisibleRecord> Replica::Impl::apply_device_resolve(const DeviceResolve& r, Outbox& out) {
+  SHOPSYNC_TRY(validate_device_id(r.device));
+  SHOPSYNC_TRY(validate_key(r.key));
+  Resolution resolution;
+  if (r.fields) {
+    resolution.fields = *r.fields;
+    SHOPSYNC_TRY(validate_resolution(resolution));
+  }
+  const StrategyKind kind = strategy_for(r.key.collection);
+  const Hlc now = hlc.now();  // read before the write: the body may run more than once
+  LocalTxn tx;
+  std::optional<RecordState> result;
+  bool wrote = false;
+  Status st = store.write([&](StoreWriter& w) -> Status {
+    tx.begin(*this);
+    wrote = false;
+    auto stored = w.record(r.key);
+    if (!stored) return stored.status();
+    const bool exists = stored->has_value() && !(*stored)->siblings.empty();
+    if (!r.fields) {
+      if (!exists) return Status::not_found(r.key.collection + "/" + r.key.id + ": no such record");
+      result = **stored;
+    } else {
+      const MakeVersion make = exists ? make_resolve_version(r.key, resolution, kind, options.tolerance_ms)
+                                      : make_put_version(*r.fields, kind, options.tolerance_ms);
+      Result<RecordState> written = Status::invalid("not written");
+      SHOPSYNC_TRY(write_version(w, tx, r.key, make, now, written));
+      if (!written) return written.status();  // aborts: nothing of it is stored
+      result = std::move(*written);
+      wrote = true;
+    }
+    auto loaded = load_device(w, r.device);
+    if (!loaded) return loaded.status();
+    DeviceState state = loaded->value_or(DeviceState{});
+    if (state.first_seen_ms == 0) state.first_seen_ms = r.now_ms;
+    std::erase(state.resend, r.key);
+    SHOPSYNC_TRY(save_seen(w, r.device, r.key, SeenVersion{result->context, newest_hlc(result->siblings)}));
+    SHOPSYNC_TRY(save_device(w, r.device, state));
+    return finish_local(w, tx);
+  });
+  if (!st) return st;
+  const bool changed = committed_local(tx);
+  VisibleRecord visible = make_visible(r.key, *result);
+  if (wrote) out.changed(r.key, &visible);
+  if (changed) notify_peers(out);
+  return visible;
+}
+
 Result<std::vector<DeviceChangeOutcome>> Replica::apply_device_push(const DevicePush& push, Outbox& out) {
   return impl_->apply_device_push(push, out);
+}
+
+Result<VisibleRecord> Replica::apply_device_resolve(const DeviceResolve& resolve, Outbox& out) {
+  return impl_->apply_device_resolve(resolve, out);
 }
 
 }  // namespace shopsync

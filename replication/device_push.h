@@ -17,7 +17,8 @@
 //     device does not hold the winner the record goes on its resend list.
 // The records, the conflict log entries, the seen versions and the device's
 // state are committed in ONE Store::write: a failed or interrupted push leaves
-// nothing of it behind.
+// nothing of it behind. A device's resolve-conflict is one Store::write too:
+// the resolution (if any), what the device now holds, its resend list.
 #pragma once
 
 #include <cstdint>
@@ -75,6 +76,16 @@ struct DeviceConflict {
   std::optional<VisibleRecord> server;  // the node's version the push met (always set)
   std::optional<VisibleRecord> merged;  // winner merged: the record as it now is
   std::uint64_t log_seq = 0;            // its conflict log entry
+};
+
+// A device settles a conflict (POST /api/sync/resolve-conflict).
+struct DeviceResolve {
+  std::string device;  // REQUIRES: validate_device_id(device) is ok
+  RecordKey key;
+  // The record's whole new value: a resolution that supersedes every sibling
+  // the node holds (or a new record). nullopt: the node's version stays.
+  std::optional<FieldUpdate> fields;
+  std::uint64_t now_ms = 0;  // wall ms, for the device's state
 };
 
 // What became of one DeviceChange.

@@ -367,14 +367,9 @@ Result<std::vector<Result<VisibleRecord>>> Replica::apply_local_writes(const std
   return impl_->write_local_batch(steps, out);
 }
 
-Result<VisibleRecord> Replica::resolve(const RecordKey& key, const Resolution& resolution, Outbox& out) {
-  if (!resolution.choose && !resolution.fields) {
-    return Status::invalid("a resolution chooses a sibling or supplies the fields");
-  }
-  if (resolution.fields) SHOPSYNC_TRY(validate_update(*resolution.fields));
-  const StrategyKind kind = impl_->strategy_for(key.collection);
-  const std::uint64_t tolerance = impl_->options.tolerance_ms;
-  return impl_->write_local(key, out, [&](const std::optional<RecordState>& current, Hlc now) -> Result<Version> {
+Replica::Impl::MakeVersion make_resolve_version(const RecordKey& key, const Resolution& resolution, StrategyKind kind,
+                                                std::uint64_t tolerance) {
+  return [&key, &resolution, kind, tolerance](const std::optional<RecordState>& current, Hlc now) -> Result<Version> {
     const std::string name = key.collection + "/" + key.id;
     if (!current || current->siblings.empty()) return Status::not_found("no record " + name + " to resolve");
     if (resolution.seen) {
@@ -401,7 +396,22 @@ Result<VisibleRecord> Replica::resolve(const RecordKey& key, const Resolution& r
       for (auto& [field_name, field] : v.fields) field.stamp = now;
     }
     return v;
-  });
+  };
+}
+
+Status validate_resolution(const Resolution& resolution) {
+  if (!resolution.choose && !resolution.fields) {
+    return Status::invalid("a resolution chooses a sibling or supplies the fields");
+  }
+  if (resolution.fields) SHOPSYNC_TRY(validate_update(*resolution.fields));
+  return Status::ok();
+}
+
+Result<VisibleRecord> Replica::resolve(const RecordKey& key, const Resolution& resolution, Outbox& out) {
+  SHOPSYNC_TRY(validate_resolution(resolution));
+  return impl_->write_local(key, out,
+                            make_resolve_version(key, resolution, impl_->strategy_for(key.collection),
+                                                 impl_->options.tolerance_ms));
 }
 
 Result<std::optional<VisibleRecord>> Replica::get(const RecordKey& key) {

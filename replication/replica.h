@@ -52,6 +52,7 @@ namespace shopsync {
 
 struct DevicePush;           // device_push.h
 struct DeviceChangeOutcome;  // device_push.h
+struct DeviceResolve;        // device_push.h
 
 struct ReplicaOptions {
   // This node's id. Used when the store has no NodeMeta yet (must then be
@@ -211,6 +212,12 @@ class Replica {
   // apply. The outer Result fails for the store's errors: then nothing of the
   // push is stored, the device's state included.
   Result<std::vector<DeviceChangeOutcome>> apply_device_push(const DevicePush& push, Outbox& out);
+  // A device settles a conflict (device_push.h): the resolution or new
+  // record (with fields), what the device now holds and its resend list in
+  // ONE Store::write. Returns the record as it now is. Errors: not_found
+  // (keeping the node's version of a record it does not show),
+  // invalid_argument, too_large, the store's errors; nothing changes on error.
+  Result<VisibleRecord> apply_device_resolve(const DeviceResolve& resolve, Outbox& out);
   // A local write whose context covers every sibling. not_found (unknown
   // record or no sibling with the chosen dot), refused (`seen` guard),
   // invalid_argument (neither choose nor fields).

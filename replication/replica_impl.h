@@ -135,6 +135,7 @@ struct Replica::Impl {
 
   // A device's push (device_push.cc; Replica::apply_device_push).
   Result<std::vector<DeviceChangeOutcome>> apply_device_push(const DevicePush& push, Outbox& out);
+  Result<VisibleRecord> apply_device_resolve(const DeviceResolve& resolve, Outbox& out);
 
   // Sync (replica_sync.cc).
   void send_pull(NodeId peer, bool snapshot, Outbox& out);
@@ -161,6 +162,10 @@ Status validate_update(const FieldUpdate& update);
 // `key` outlive the returned function.
 Replica::Impl::MakeVersion make_put_version(const FieldUpdate& update, StrategyKind kind, std::uint64_t tolerance);
 Replica::Impl::MakeVersion make_remove_version(const RecordKey& key, StrategyKind kind, std::uint64_t tolerance);
+// The version of resolve(), and what it checks before the transaction.
+Replica::Impl::MakeVersion make_resolve_version(const RecordKey& key, const Resolution& resolution, StrategyKind kind,
+                                                std::uint64_t tolerance);
+Status validate_resolution(const Resolution& resolution);
 
 // Settings keys (replica.h, "Persistence").
 inline constexpr std::string_view kPeerKeyPrefix = "replication/peer/";

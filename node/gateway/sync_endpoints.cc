@@ -496,42 +496,19 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
   if (!keep_server && !use_data) {
     return error_response(Status::invalid("resolution '" + resolution + "' is not one of server, client, merge, custom"));
   }
-  auto current = replica_.get(key);
-  if (!current) return error_response(current.status());
-
-  std::optional<VisibleRecord> result;
-  if (keep_server) {
-    if (!current->has_value()) return error_response(Status::not_found(key.collection + "/" + key.id + ": no such record"));
-    result = **current;
-  } else {
+  DeviceResolve resolve{*device, key, std::nullopt, now_ms()};
+  if (use_data) {
     auto data = req->find("data");
     if (data == req->end() || !data->is_object()) return error_response(Status::invalid("data must be the record's fields (an object)"));
     json fields = json::object();
     for (auto it = data->begin(); it != data->end(); ++it) {
       if (!is_bookkeeping(it.key())) fields[it.key()] = it.value();
     }
-    Result<VisibleRecord> written = Status::invalid("unset");
-    if (current->has_value()) {
-      Resolution r;
-      r.fields = replace_with(fields);
-      written = replica_.resolve(key, r, outbox_);
-    } else {
-      written = replica_.put(key, replace_with(fields), outbox_);
-    }
-    if (!written) return error_response(written.status());
-    result = std::move(*written);
+    resolve.fields = replace_with(fields);
   }
-  const std::uint64_t now = now_ms();
-  Status saved = store_.write([&](StoreWriter& w) -> Status {
-    auto d = load_device(w, *device);
-    if (!d) return d.status();
-    DeviceState state = d->value_or(DeviceState{});
-    if (state.first_seen_ms == 0) state.first_seen_ms = now;
-    std::erase(state.resend, key);
-    SHOPSYNC_TRY(save_seen(w, *device, key, SeenVersion{result->context, newest_hlc(result->siblings)}));
-    return save_device(w, *device, state);
-  });
-  if (!saved) return error_response(saved);
+  // The resolution and what the device now holds, in one transaction.
+  auto result = replica_.apply_device_resolve(resolve, outbox_);
+  if (!result) return error_response(result.status());
   json out = {{"success", true},
               {"deviceId", *device},
               {"resolved",

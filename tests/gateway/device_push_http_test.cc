@@ -103,6 +103,25 @@ BOOST_AUTO_TEST_CASE(a_device_conflict_is_in_the_conflict_log) {
   BOOST_TEST((entry.winner == (*record)->visible.winner));  // the node's version, still visible
 }
 
+// resolve-conflict is one commit too: the resolution the device wrote and its
+// record of what it holds go together, so its next edit is no conflict.
+BOOST_AUTO_TEST_CASE(a_resolution_commits_with_what_the_device_saw) {
+  GatewayHarness h;
+  BOOST_REQUIRE(h.post_sync("push", push_body("d1", "C1", "first", "2025-10-18T12:00:00Z")).status == 200);
+  const json lost = answer_json(h.post_sync("push", push_body("d2", "C1", "second", "2025-10-18T11:00:00Z")));
+  BOOST_REQUIRE(lost["conflicts"].size() == 1u);
+  h.faulty->disk_full_from(h.faulty->writes() + 2);
+  const json resolve = {{"deviceId", "d2"}, {"entityType", "customers"}, {"entityId", "C1"}, {"resolution", "client"},
+                        {"data", {{"customer_id", "C1"}, {"name", "settled"}}}};
+  const auto resolved = h.post_sync("resolve-conflict", resolve.dump());
+  BOOST_TEST_MESSAGE("resolve while the disk fills: " << resolved.status << " " << resolved.body);
+  h.faulty->heal();
+  const json next = answer_json(h.post_sync("push", push_body("d2", "C1", "edited", "2025-10-18T12:05:00Z")));
+  BOOST_TEST_MESSAGE("next push: " << next.dump());
+  BOOST_TEST(next["success"] == true);
+  BOOST_TEST(next["conflicts"].empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
