@@ -1,8 +1,7 @@
 // The replication core of one node: an event-driven state machine with no I/O
 // of its own (STYLE.md: NuRaft, etcd-raft).
 //
-// Events in: local commands (put, remove, resolve; a browser device's push
-// or resolution through the HTTP gateway, device_push.h), peer events
+// Events in: local commands (put, remove, resolve), peer events
 // (peer_connected, peer_disconnected, receive) and tick(). Effects out: one
 // Store::write per event that changes data (records, change index, knowledge,
 // node counter, HLC and conflict log together), and messages / notices pushed
@@ -25,8 +24,7 @@
 // (a peer's last known knowledge), "replication/horizon" (the tombstone
 // horizon) and "replication/writers" (every writer id this store's node has
 // written under, with its last counter), all in the text form of
-// replication/knowledge_text.h; and the device protocol's keys
-// (device_state.h), written with the records of a device's push or resolve.
+// replication/knowledge_text.h.
 //
 // Thread-safety: none. One thread (the node's event loop) calls everything.
 // Readers elsewhere may read the Store directly (read transactions) and use
