@@ -34,13 +34,6 @@ Status validate_value(const std::string& name, const std::string& packed) {
   return Status::ok();
 }
 
-Status validate_update(const FieldUpdate& update) {
-  for (const auto& [name, value] : update.fields) {
-    SHOPSYNC_TRY(validate_field_name(name));
-    if (value) SHOPSYNC_TRY(validate_value(name, *value));
-  }
-  return Status::ok();
-}
 
 // Applies `update` to `base` for a write stamped `now`. A field whose value
 // does not change keeps its stamp: under `merge` only real changes compete.
@@ -66,6 +59,15 @@ Fields apply_update(const Fields& base, const FieldUpdate& update, Hlc now) {
 }  // namespace
 
 // ---- Impl helpers shared by the other files
+
+Status validate_update(const FieldUpdate& update) {
+  for (const auto& [name, value] : update.fields) {
+    SHOPSYNC_TRY(validate_field_name(name));
+    if (value) SHOPSYNC_TRY(validate_value(name, *value));
+  }
+  return Status::ok();
+}
+
 
 StrategyKind Replica::Impl::strategy_for(std::string_view collection) const {
   auto it = options.strategies.find(collection);
@@ -148,6 +150,75 @@ Status Replica::Impl::draw_writer() {
   return Status::invalid("no fresh writer id drawn in 64 attempts (the writer id source repeats known ids)");
 }
 
+void Replica::Impl::LocalTxn::begin(const Impl& impl) {
+  meta = impl.meta;
+  issued = impl.issued;
+  dropped.clear();
+}
+
+Status Replica::Impl::write_version(StoreWriter& w, LocalTxn& tx, const RecordKey& key, const MakeVersion& make,
+                                    Hlc now, Result<RecordState>& written) const {
+  auto current = state_to_write_over(w, key);
+  if (!current) return current.status();
+  auto version = make(*current, now);
+  if (!version) {
+    written = version.status();
+    return Status::ok();
+  }
+  // Dots are issued under this Replica's writer id, never the node id:
+  // see draw_writer().
+  const Dot dot{writer, tx.issued + 1};
+  version->dot = dot;
+  version->updated_at = now;
+  version->uplink_origin = options.uplink;
+  // A record this node does not hold may still exist elsewhere as versions it
+  // has seen and dropped (a tombstone it removed, a snapshot purge): the new
+  // version must supersede those too, or a peer still holding such a
+  // tombstone would keep it as a concurrent sibling and the two would never
+  // agree. Every dot this node's knowledge covers is one it has seen, so that
+  // knowledge is the right context for a version written from nothing.
+  RecordState base;
+  if (current->has_value()) {
+    base = **current;
+  } else {
+    base.context = tx.meta.knowledge;
+  }
+  RecordState state = supersede(base, std::move(*version));
+  // The store leaves itself unchanged when it refuses one record: that
+  // record alone fails.
+  if (Status put = w.put_record(key, state); !put) {
+    if (put.code() != Errc::too_large && put.code() != Errc::invalid_argument) return put;
+    written = put;
+    return Status::ok();
+  }
+  tx.issued = dot.counter;
+  ++tx.meta.counter;
+  tx.meta.clock = std::max(tx.meta.clock, now);
+  tx.meta.knowledge.advance(dot);
+  for (const Dot& d : dropped_dots(base, state)) tx.dropped.push_back(d);
+  written = std::move(state);
+  return Status::ok();
+}
+
+Status Replica::Impl::finish_local(StoreWriter& w, const LocalTxn& tx) const {
+  if (tx.meta == meta) return Status::ok();  // nothing applied
+  VersionVector next_writers = writers;
+  next_writers.set(writer, tx.issued);
+  SHOPSYNC_TRY(w.put(Table::settings, kWritersKey, knowledge_to_text(next_writers)));
+  return w.put_node_meta(tx.meta);
+}
+
+bool Replica::Impl::committed_local(LocalTxn& tx) {
+  const bool changed = !(tx.meta == meta);
+  meta = std::move(tx.meta);
+  if (changed) {
+    issued = tx.issued;
+    writers.set(writer, issued);
+  }
+  superseded(tx.dropped);
+  return changed;
+}
+
 Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std::vector<LocalStep>& steps,
                                                                             Outbox& out) {
   std::vector<Result<VisibleRecord>> results;
@@ -157,99 +228,43 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
     if (step.precheck) step.precheck = validate_key(step.key);
     if (step.precheck) ++valid;
   }
-  if (valid > 0) {
-    // Read before the write: the clock readings and the counters must be the
-    // same whichever number of times the store runs the body. One reading per
-    // step, so a key written twice in a batch gets increasing stamps.
-    std::vector<Hlc> nows(steps.size(), 0);
-    for (std::size_t i = 0; i < steps.size(); ++i) {
-      if (steps[i].precheck) nows[i] = hlc.now();
-    }
-    NodeMeta next;
-    std::uint64_t next_issued = 0;
-    std::vector<std::optional<RecordState>> written;
-    std::vector<Dot> dropped;  // superseded by this commit
-    std::vector<Status> errors;
-    Status st = store.write([&](StoreWriter& w) -> Status {
-      // The body may run more than once: start from scratch each time.
-      next = meta;
-      next_issued = issued;
-      written.assign(steps.size(), std::nullopt);
-      dropped.clear();
-      errors.assign(steps.size(), Status::ok());
-      for (std::size_t i = 0; i < steps.size(); ++i) {
-        const LocalStep& step = steps[i];
-        if (!step.precheck) continue;
-        auto current = state_to_write_over(w, step.key);
-        if (!current) return current.status();
-        auto version = step.make(*current, nows[i]);
-        if (!version) {
-          errors[i] = version.status();
-          continue;
-        }
-        // Dots are issued under this Replica's writer id, never the node id:
-        // see draw_writer().
-        const Dot dot{writer, next_issued + 1};
-        version->dot = dot;
-        version->updated_at = nows[i];
-        version->uplink_origin = options.uplink;
-        // A record this node does not hold may still exist elsewhere as
-        // versions it has seen and dropped (a tombstone it removed, a snapshot
-        // purge): the new version must supersede those too, or a peer still
-        // holding such a tombstone would keep it as a concurrent sibling and
-        // the two would never agree. Every dot this node's knowledge covers is
-        // one it has seen, so that knowledge is the right context for a
-        // version written from nothing.
-        RecordState base;
-        if (current->has_value()) {
-          base = **current;
-        } else {
-          base.context = next.knowledge;
-        }
-        RecordState state = supersede(base, std::move(*version));
-        // The store leaves itself unchanged when it refuses one record: that
-        // record alone fails.
-        if (Status put = w.put_record(step.key, state); !put) {
-          if (put.code() != Errc::too_large && put.code() != Errc::invalid_argument) return put;
-          errors[i] = put;
-          continue;
-        }
-        next_issued = dot.counter;
-        ++next.counter;
-        next.clock = std::max(next.clock, nows[i]);
-        next.knowledge.advance(dot);
-        for (const Dot& d : dropped_dots(base, state)) dropped.push_back(d);
-        written[i] = std::move(state);
-      }
-      if (next == meta) return Status::ok();  // nothing applied
-      VersionVector next_writers = writers;
-      next_writers.set(writer, next_issued);
-      SHOPSYNC_TRY(w.put(Table::settings, kWritersKey, knowledge_to_text(next_writers)));
-      return w.put_node_meta(next);
-    });
-    if (!st) return st;
-    const bool changed = !(next == meta);
-    meta = std::move(next);
-    if (changed) {
-      issued = next_issued;
-      writers.set(writer, issued);
-    }
-    for (std::size_t i = 0; i < steps.size(); ++i) {
-      if (!steps[i].precheck) {
-        results.emplace_back(steps[i].precheck);
-      } else if (!errors[i]) {
-        results.emplace_back(errors[i]);
-      } else {
-        VisibleRecord visible = make_visible(steps[i].key, *written[i]);
-        out.changed(steps[i].key, &visible);
-        results.emplace_back(std::move(visible));
-      }
-    }
-    superseded(dropped);
-    if (changed) notify_peers(out);
+  if (valid == 0) {
+    for (const LocalStep& step : steps) results.emplace_back(step.precheck);
     return results;
   }
-  for (const LocalStep& step : steps) results.emplace_back(step.precheck);
+  // Read before the write: the clock readings and the counters must be the
+  // same whichever number of times the store runs the body. One reading per
+  // step, so a key written twice in a batch gets increasing stamps.
+  std::vector<Hlc> nows(steps.size(), 0);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (steps[i].precheck) nows[i] = hlc.now();
+  }
+  LocalTxn tx;
+  std::vector<Result<RecordState>> written;
+  Status st = store.write([&](StoreWriter& w) -> Status {
+    // The body may run more than once: start from scratch each time.
+    tx.begin(*this);
+    written.assign(steps.size(), Status::invalid("not written"));
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      if (!steps[i].precheck) continue;
+      SHOPSYNC_TRY(write_version(w, tx, steps[i].key, steps[i].make, nows[i], written[i]));
+    }
+    return finish_local(w, tx);
+  });
+  if (!st) return st;
+  const bool changed = committed_local(tx);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (!steps[i].precheck) {
+      results.emplace_back(steps[i].precheck);
+    } else if (!written[i]) {
+      results.emplace_back(written[i].status());
+    } else {
+      VisibleRecord visible = make_visible(steps[i].key, *written[i]);
+      out.changed(steps[i].key, &visible);
+      results.emplace_back(std::move(visible));
+    }
+  }
+  if (changed) notify_peers(out);
   return results;
 }
 
@@ -304,10 +319,8 @@ Result<std::unique_ptr<Replica>> Replica::open(Store& store, Clock& clock, Repli
   return std::unique_ptr<Replica>(new Replica(std::move(impl)));
 }
 
-namespace {
-
 // The versions of put() and remove(), shared with apply_local_writes().
-Replica::Impl::MakeVersion make_put(const FieldUpdate& update, StrategyKind kind, std::uint64_t tolerance) {
+Replica::Impl::MakeVersion make_put_version(const FieldUpdate& update, StrategyKind kind, std::uint64_t tolerance) {
   return [&update, kind, tolerance](const std::optional<RecordState>& current, Hlc now) -> Result<Version> {
     Version v;
     const Fields base = current ? base_fields(current->siblings, kind, tolerance) : Fields{};
@@ -316,7 +329,7 @@ Replica::Impl::MakeVersion make_put(const FieldUpdate& update, StrategyKind kind
   };
 }
 
-Replica::Impl::MakeVersion make_remove(const RecordKey& key, StrategyKind kind, std::uint64_t tolerance) {
+Replica::Impl::MakeVersion make_remove_version(const RecordKey& key, StrategyKind kind, std::uint64_t tolerance) {
   return [&key, kind, tolerance](const std::optional<RecordState>& current, Hlc) -> Result<Version> {
     if (!current || current->siblings.empty() || choose_visible(current->siblings, kind, tolerance).deleted) {
       return Status::not_found("no record " + key.collection + "/" + key.id + " to delete");
@@ -327,17 +340,16 @@ Replica::Impl::MakeVersion make_remove(const RecordKey& key, StrategyKind kind, 
   };
 }
 
-}  // namespace
 
 Result<VisibleRecord> Replica::put(const RecordKey& key, const FieldUpdate& update, Outbox& out) {
   SHOPSYNC_TRY(validate_update(update));
   return impl_->write_local(key, out,
-                            make_put(update, impl_->strategy_for(key.collection), impl_->options.tolerance_ms));
+                            make_put_version(update, impl_->strategy_for(key.collection), impl_->options.tolerance_ms));
 }
 
 Result<VisibleRecord> Replica::remove(const RecordKey& key, Outbox& out) {
   return impl_->write_local(key, out,
-                            make_remove(key, impl_->strategy_for(key.collection), impl_->options.tolerance_ms));
+                            make_remove_version(key, impl_->strategy_for(key.collection), impl_->options.tolerance_ms));
 }
 
 Result<std::vector<Result<VisibleRecord>>> Replica::apply_local_writes(const std::vector<LocalWrite>& writes,
@@ -347,22 +359,17 @@ Result<std::vector<Result<VisibleRecord>>> Replica::apply_local_writes(const std
   for (const LocalWrite& write : writes) {
     const StrategyKind kind = impl_->strategy_for(write.key.collection);
     const std::uint64_t tolerance = impl_->options.tolerance_ms;
-    Impl::LocalStep step{write.key, write.remove ? make_remove(write.key, kind, tolerance)
-                                                 : make_put(write.update, kind, tolerance)};
+    Impl::LocalStep step{write.key, write.remove ? make_remove_version(write.key, kind, tolerance)
+                                                 : make_put_version(write.update, kind, tolerance)};
     if (!write.remove) step.precheck = validate_update(write.update);
     steps.push_back(std::move(step));
   }
   return impl_->write_local_batch(steps, out);
 }
 
-Result<VisibleRecord> Replica::resolve(const RecordKey& key, const Resolution& resolution, Outbox& out) {
-  if (!resolution.choose && !resolution.fields) {
-    return Status::invalid("a resolution chooses a sibling or supplies the fields");
-  }
-  if (resolution.fields) SHOPSYNC_TRY(validate_update(*resolution.fields));
-  const StrategyKind kind = impl_->strategy_for(key.collection);
-  const std::uint64_t tolerance = impl_->options.tolerance_ms;
-  return impl_->write_local(key, out, [&](const std::optional<RecordState>& current, Hlc now) -> Result<Version> {
+Replica::Impl::MakeVersion make_resolve_version(const RecordKey& key, const Resolution& resolution, StrategyKind kind,
+                                                std::uint64_t tolerance) {
+  return [&key, &resolution, kind, tolerance](const std::optional<RecordState>& current, Hlc now) -> Result<Version> {
     const std::string name = key.collection + "/" + key.id;
     if (!current || current->siblings.empty()) return Status::not_found("no record " + name + " to resolve");
     if (resolution.seen) {
@@ -389,7 +396,22 @@ Result<VisibleRecord> Replica::resolve(const RecordKey& key, const Resolution& r
       for (auto& [field_name, field] : v.fields) field.stamp = now;
     }
     return v;
-  });
+  };
+}
+
+Status validate_resolution(const Resolution& resolution) {
+  if (!resolution.choose && !resolution.fields) {
+    return Status::invalid("a resolution chooses a sibling or supplies the fields");
+  }
+  if (resolution.fields) SHOPSYNC_TRY(validate_update(*resolution.fields));
+  return Status::ok();
+}
+
+Result<VisibleRecord> Replica::resolve(const RecordKey& key, const Resolution& resolution, Outbox& out) {
+  SHOPSYNC_TRY(validate_resolution(resolution));
+  return impl_->write_local(key, out,
+                            make_resolve_version(key, resolution, impl_->strategy_for(key.collection),
+                                                 impl_->options.tolerance_ms));
 }
 
 Result<std::optional<VisibleRecord>> Replica::get(const RecordKey& key) {

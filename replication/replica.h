@@ -50,6 +50,10 @@
 
 namespace shopsync {
 
+struct DevicePush;           // device_push.h
+struct DeviceChangeOutcome;  // device_push.h
+struct DeviceResolve;        // device_push.h
+
 struct ReplicaOptions {
   // This node's id. Used when the store has no NodeMeta yet (must then be
   // non-zero); when the store has one, 0 means "take the stored id" and any
@@ -198,6 +202,22 @@ class Replica {
   // batch is applied. put()/remove() are this
   // with a batch of one.
   Result<std::vector<Result<VisibleRecord>>> apply_local_writes(const std::vector<LocalWrite>& writes, Outbox& out);
+  // A device's push through the HTTP gateway (device_push.h): each change
+  // decided against what the device last saw and the node's state, the
+  // writes, device conflicts (also appended to the conflict log), the
+  // device's seen versions and its state in ONE Store::write; one Notify to
+  // connected peers after it when something was written. One outcome per
+  // change, in order; a change that fails alone (too_large, invalid_argument,
+  // a stored record that does not decode) gets its error and the others
+  // apply. The outer Result fails for the store's errors: then nothing of the
+  // push is stored, the device's state included.
+  Result<std::vector<DeviceChangeOutcome>> apply_device_push(const DevicePush& push, Outbox& out);
+  // A device settles a conflict (device_push.h): the resolution or new
+  // record (with fields), what the device now holds and its resend list in
+  // ONE Store::write. Returns the record as it now is. Errors: not_found
+  // (keeping the node's version of a record it does not show),
+  // invalid_argument, too_large, the store's errors; nothing changes on error.
+  Result<VisibleRecord> apply_device_resolve(const DeviceResolve& resolve, Outbox& out);
   // A local write whose context covers every sibling. not_found (unknown
   // record or no sibling with the chosen dot), refused (`seen` guard),
   // invalid_argument (neither choose nor fields).

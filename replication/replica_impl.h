@@ -105,11 +105,37 @@ struct Replica::Impl {
     MakeVersion make;
     Status precheck = Status::ok();  // not ok: the step is skipped with this error
   };
+  // The local writes of one Store::write in progress: the node meta and
+  // writer counter they advance, and the dots they supersede. begin() at the
+  // start of every run of the body (it may run more than once).
+  struct LocalTxn {
+    NodeMeta meta;
+    std::uint64_t issued = 0;
+    std::vector<Dot> dropped;
+    void begin(const Impl& impl);
+  };
+  // One local write inside `w`: the version `make` builds over the record's
+  // current state, stamped `now`, under a new dot. `written` gets the new
+  // state, or the record's own error (make's, too_large, invalid_argument),
+  // which leaves the store and `tx` unchanged. Returns what fails the whole
+  // transaction (the store's errors).
+  Status write_version(StoreWriter& w, LocalTxn& tx, const RecordKey& key, const MakeVersion& make, Hlc now,
+                       Result<RecordState>& written) const;
+  // Stores the node meta and writer counter `tx` advanced (nothing if none).
+  Status finish_local(StoreWriter& w, const LocalTxn& tx) const;
+  // After the commit: adopts what `tx` advanced and tells the answers in
+  // progress what it superseded. True when something was written (the
+  // caller then notifies the peers).
+  bool committed_local(LocalTxn& tx);
   // All steps in one Store::write, one result per step (see
   // Replica::apply_local_writes); write_local is a batch of one.
   Result<std::vector<Result<VisibleRecord>>> write_local_batch(std::vector<LocalStep>& steps, Outbox& out);
   Result<VisibleRecord> write_local(const RecordKey& key, Outbox& out, MakeVersion make);
   void notify_peers(Outbox& out, std::optional<NodeId> except = std::nullopt);
+
+  // A device's push (device_push.cc; Replica::apply_device_push).
+  Result<std::vector<DeviceChangeOutcome>> apply_device_push(const DevicePush& push, Outbox& out);
+  Result<VisibleRecord> apply_device_resolve(const DeviceResolve& resolve, Outbox& out);
 
   // Sync (replica_sync.cc).
   void send_pull(NodeId peer, bool snapshot, Outbox& out);
@@ -129,6 +155,17 @@ struct Replica::Impl {
   Status persist_peers_and_horizon(StoreWriter& w);
   Status collect_tombstones(Outbox& out);
 };
+
+// invalid_argument naming a bad field name or value of `update`.
+Status validate_update(const FieldUpdate& update);
+// The versions of put() and remove() (replica.cc). REQUIRES: `update` and
+// `key` outlive the returned function.
+Replica::Impl::MakeVersion make_put_version(const FieldUpdate& update, StrategyKind kind, std::uint64_t tolerance);
+Replica::Impl::MakeVersion make_remove_version(const RecordKey& key, StrategyKind kind, std::uint64_t tolerance);
+// The version of resolve(), and what it checks before the transaction.
+Replica::Impl::MakeVersion make_resolve_version(const RecordKey& key, const Resolution& resolution, StrategyKind kind,
+                                                std::uint64_t tolerance);
+Status validate_resolution(const Resolution& resolution);
 
 // Settings keys (replica.h, "Persistence").
 inline constexpr std::string_view kPeerKeyPrefix = "replication/peer/";

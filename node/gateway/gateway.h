@@ -34,10 +34,11 @@
 #include <string>
 #include <vector>
 
-#include "node/gateway/device_state.h"
 #include "node/gateway/http_server.h"
 #include "node/gateway/json_values.h"
 #include "node/gateway/record_counts.h"
+#include "replication/device_push.h"
+#include "replication/device_state.h"
 #include "replication/outbox.h"
 #include "replication/replica.h"
 #include "storage/store.h"
@@ -126,6 +127,7 @@ class Gateway final : public HttpHandler {
   Result<json> do_pull(std::string_view device, const json& request);
   Result<json> do_push(std::string_view device, const json& request);
   json record_json(const VisibleRecord& record) const;
+  json conflict_json(const RecordKey& key, const DeviceConflict& conflict) const;
 
   // rest_endpoints.cc
   HttpResponse rest(const HttpRequest& request);

@@ -7,6 +7,7 @@
 
 #include "node/gateway/gateway.h"
 #include "node/gateway/gateway_metrics.h"
+#include "replication/device_push.h"
 #include "replication/hlc.h"
 #include "replication/knowledge_text.h"
 
@@ -16,9 +17,7 @@ namespace {
 
 // Fields of the original client's own bookkeeping: never stored, never
 // replicated (docs/http-gateway.md, "Records").
-bool is_bookkeeping(std::string_view name) {
-  return name == "updated_at" || name == "sync_status" || name == "last_synced_at" || name == "_deleted";
-}
+bool is_bookkeeping(std::string_view name) { return is_device_bookkeeping(name); }
 
 std::uint64_t wall_ms(Hlc hlc) { return HybridClock::wall_ms(hlc); }
 
@@ -275,17 +274,10 @@ HttpResponse Gateway::sync_pull(const HttpRequest& request) {
 
 namespace {
 
-struct PushedRecord {
-  RecordKey key;
-  std::uint64_t client_ms = 0;
-  bool deleted = false;
-  json fields = json::object();  // without bookkeeping fields
-};
-
 // One element of changes[collection]. invalid_argument naming the problem.
-Result<PushedRecord> read_pushed(const std::string& collection, const json& item, std::uint64_t now) {
+Result<DeviceChange> read_pushed(const std::string& collection, const json& item, std::uint64_t now) {
   if (!item.is_object()) return Status::invalid("each change must be a JSON object");
-  PushedRecord p;
+  DeviceChange p;
   p.key.collection = collection;
   const std::string idf = Gateway::id_field(collection);
   auto id_it = item.find(idf);
@@ -311,7 +303,7 @@ Result<PushedRecord> read_pushed(const std::string& collection, const json& item
   for (auto it = item.begin(); it != item.end(); ++it) {
     if (is_bookkeeping(it.key())) continue;
     if (it.key().empty()) return Status::invalid("field names must not be empty");
-    p.fields[it.key()] = it.value();
+    p.fields[it.key()] = pack_value(it.value());
   }
   return p;
 }
@@ -323,8 +315,35 @@ FieldUpdate replace_with(const json& fields) {
   return u;
 }
 
+const char* action_name(DeviceAction action) {
+  switch (action) {
+    case DeviceAction::create: return "CREATE";
+    case DeviceAction::update: return "UPDATE";
+    case DeviceAction::remove: return "DELETE";
+  }
+  return "UPDATE";
+}
+
 }  // namespace
 
+json Gateway::conflict_json(const RecordKey& key, const DeviceConflict& c) const {
+  json out = {{"entityType", key.collection},
+              {"entityId", key.id},
+              {"uniqueId", key.id},
+              {"resolution", std::string(to_string(c.strategy))},
+              {"winner", std::string(to_string(c.winner))},
+              {"serverUpdatedAt", format_iso8601(wall_ms(c.server->visible.updated_at))},
+              {"clientUpdatedAt", format_iso8601(c.client_ms)},
+              {"serverVersion", record_json(*c.server)}};
+  if (c.strategy == StrategyKind::newest_wins) out["nearSimultaneous"] = c.near_simultaneous;
+  if (c.strategy == StrategyKind::manual) out["requiresResolution"] = true;
+  if (c.merged) out["mergedVersion"] = record_json(*c.merged);
+  return out;
+}
+
+// The decisions and the commit are the Replica's (Replica::apply_device_push:
+// records, conflict log, what the device has seen and its state in one
+// transaction); here the request is read and the answer written.
 Result<json> Gateway::do_push(std::string_view device, const json& req) {
   json applied = json::array(), conflicts = json::array(), errors = json::array();
   auto changes_it = req.find("changes");
@@ -336,237 +355,68 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
     if (Status s = validate_collection_name(it.key()); !s) return Status::invalid("changes: " + s.message());
     if (!it->is_array()) return Status::invalid("changes." + it.key() + " must be an array");
   }
-  const std::uint64_t now = now_ms();
-  std::vector<std::pair<RecordKey, SeenVersion>> seen_updates;
-  std::vector<RecordKey> resend;
-  std::set<RecordKey> settled;  // resolved in the device's favour: no longer to resend
-
-  // Each record is decided against the node's state, and its write (if any)
-  // joins one Replica::apply_local_writes: one transaction for the push, not
-  // one per record. What a record adds to the answer is done once its write's
-  // result is known (its `finish`), in request order. A key already waiting
-  // flushes the batch first, so a record pushed twice is decided against what
-  // its earlier step left (its write and what the device was given). A write that fails is reported for that
-  // record alone, as before.
-  struct Step {
-    std::optional<LocalWrite> write;
-    std::function<void(const Result<VisibleRecord>*)> finish;  // null: no write
+  DevicePush push;
+  push.device = std::string(device);
+  push.now_ms = now_ms();
+  push.same_value = [](std::string_view stored, std::string_view pushed) {
+    return unpack_value(stored) == unpack_value(pushed);
   };
-  std::vector<Step> steps;
-  std::set<RecordKey> pending_keys;  // keys of the steps not yet finished
-  auto flush = [&]() {
-    std::vector<LocalWrite> writes;
-    for (Step& step : steps) {
-      if (step.write) writes.push_back(std::move(*step.write));
-    }
-    Result<std::vector<Result<VisibleRecord>>> results = std::vector<Result<VisibleRecord>>{};
-    if (!writes.empty()) results = replica_.apply_local_writes(writes, outbox_);
-    std::size_t next = 0;
-    for (Step& step : steps) {
-      if (!step.write) {
-        step.finish(nullptr);
-      } else if (results) {
-        step.finish(&(*results)[next++]);
-      } else {  // the whole batch failed: every write of it fails alike
-        const Result<VisibleRecord> failed(results.status());
-        step.finish(&failed);
-      }
-    }
-    steps.clear();
-    pending_keys.clear();
+  // Every element in request order: the change it became, or why it is not one.
+  struct Element {
+    std::string collection;
+    std::size_t index = 0;
+    std::optional<std::size_t> change;  // into push.changes
+    Status refused = Status::ok();
   };
-
+  std::vector<Element> elements;
   for (auto cit = changes.begin(); cit != changes.end(); ++cit) {
-    const std::string collection = cit.key();
-    const StrategyKind strategy = replica_.strategy_for(collection);
     std::size_t index = 0;
     for (const json& item : *cit) {
-      const std::size_t at = index++;
-      auto fail = [this, &errors, collection, at](const std::string& id, const Status& s) {
-        ++metrics_->push_errors;
-        json e = {{"entityType", collection}, {"index", at}, {"error", s.message()}, {"code", code_name(s.code())}};
-        if (!id.empty()) {
-          e["entityId"] = id;
-          e["uniqueId"] = id;
-        }
-        errors.push_back(std::move(e));
-      };
-      auto pushed = read_pushed(collection, item, now);
+      auto pushed = read_pushed(cit.key(), item, push.now_ms);
       if (!pushed) {
-        steps.push_back({std::nullopt, [fail, st = pushed.status()](const Result<VisibleRecord>*) { fail("", st); }});
+        elements.push_back({cit.key(), index++, std::nullopt, pushed.status()});
         continue;
       }
-      const PushedRecord& p = *pushed;
       ++metrics_->pushed_records;
-      if (pending_keys.count(p.key) > 0) flush();
-      pending_keys.insert(p.key);
-      auto current_r = replica_.get(p.key);
-      if (!current_r) {
-        steps.push_back({std::nullopt, [fail, id = p.key.id, st = current_r.status()](const Result<VisibleRecord>*) {
-                           fail(id, st);
-                         }});
-        continue;
-      }
-      const std::optional<VisibleRecord>& current = *current_r;
-      std::optional<SeenVersion> seen;
-      // The same record earlier in this push: what the device was given then.
-      auto earlier = std::find_if(seen_updates.rbegin(), seen_updates.rend(),
-                                  [&](const auto& entry) { return entry.first == p.key; });
-      if (earlier != seen_updates.rend()) {
-        seen = earlier->second;
-      } else {
-        Status read = store_.read([&](StoreReader& r) -> Status {
-          auto s = load_seen(r, device, p.key);
-          if (!s) return s.status();
-          seen = std::move(*s);
-          return Status::ok();
-        });
-        if (!read) {
-          steps.push_back({std::nullopt, [fail, id = p.key.id, read](const Result<VisibleRecord>*) { fail(id, read); }});
-          continue;
-        }
-      }
-      const bool live = current && !current->visible.deleted;
-      const bool same = live && !p.deleted && fields_to_json(current->visible.fields) == p.fields;
-      // Changed on the node since the device last saw it. A tombstone the
-      // device never saw is treated as absent (its push re-creates the record).
-      const bool unseen_change =
-          current && (live || seen) && (!seen || !seen->context.covers(current->context));
-      auto applied_entry = [&applied, collection, key = p.key](const char* action) {
-        json a = {{"entityType", collection}, {"entityId", key.id}, {"action", action}, {"uniqueId", key.id}};
-        applied.push_back(std::move(a));
-      };
-      auto remember = [&seen_updates, key = p.key](const VisibleRecord& now_visible) {
-        Hlc newest = newest_hlc(now_visible.siblings);
-        seen_updates.emplace_back(key, SeenVersion{now_visible.context, newest});
-      };
-      const LocalWrite client_write{p.key, replace_with(p.fields), p.deleted};
-
-      if (same || (p.deleted && !live)) {
-        steps.push_back({std::nullopt, [=, &settled, key = p.key, deleted = p.deleted](const Result<VisibleRecord>*) {
-                           if (current) remember(*current);
-                           settled.insert(key);
-                           applied_entry(deleted ? "DELETE" : "UPDATE");
-                         }});
-        continue;
-      }
-      if (!unseen_change) {
-        const char* action = p.deleted ? "DELETE" : live ? "UPDATE" : "CREATE";
-        steps.push_back({client_write, [=, &settled, key = p.key](const Result<VisibleRecord>* written) {
-                           if (!*written) {
-                             fail(key.id, written->status());
-                             return;
-                           }
-                           remember(**written);
-                           settled.insert(key);
-                           applied_entry(action);
-                         }});
-        continue;
-      }
-
-      // A conflict: the node's version changed since the device last saw it.
-      const std::uint64_t server_ms = wall_ms(current->visible.updated_at);
-      const std::uint64_t diff = server_ms > p.client_ms ? server_ms - p.client_ms : p.client_ms - server_ms;
-      std::string winner = "server";
-      bool near = false;
-      FieldUpdate merge_update;
-      merge_update.replace = false;
-      switch (strategy) {
-        case StrategyKind::server_wins:
-        case StrategyKind::manual:
-          winner = "server";
-          break;
-        case StrategyKind::client_wins:
-          winner = "client";
-          break;
-        case StrategyKind::newest_wins:
-          near = diff <= kDefaultToleranceMs;
-          winner = p.client_ms > server_ms ? "client" : "server";
-          break;
-        case StrategyKind::merge: {
-          if (p.deleted || !live) {  // nothing to merge field by field: newest wins
-            winner = p.client_ms > server_ms ? "client" : "server";
-            break;
-          }
-          const Hlc seen_hlc = seen ? seen->updated_at : 0;
-          const Fields& server = current->visible.fields;
-          for (auto it = p.fields.begin(); it != p.fields.end(); ++it) {
-            auto sf = server.find(it.key());
-            if (sf != server.end() && !sf->second.removed() && unpack_value(sf->second.packed) == it.value()) continue;
-            const bool server_changed = sf != server.end() && sf->second.stamp > seen_hlc;
-            if (!server_changed || p.client_ms > wall_ms(sf->second.stamp)) {
-              merge_update.fields[it.key()] = pack_value(it.value());
-            }
-          }
-          if (seen) {  // fields the device removed, that the node left alone
-            for (const auto& [name, field] : server) {
-              if (field.removed() || is_bookkeeping(name) || p.fields.contains(name)) continue;
-              if (field.stamp <= seen_hlc) merge_update.fields[name] = std::nullopt;
-            }
-          }
-          winner = "merged";
-          break;
-        }
-      }
-      json conflict = {{"entityType", collection},
-                       {"entityId", p.key.id},
-                       {"uniqueId", p.key.id},
-                       {"resolution", std::string(to_string(strategy))},
-                       {"winner", winner},
-                       {"serverUpdatedAt", format_iso8601(server_ms)},
-                       {"clientUpdatedAt", format_iso8601(p.client_ms)},
-                       {"serverVersion", record_json(*current)}};
-      if (strategy == StrategyKind::newest_wins) conflict["nearSimultaneous"] = near;
-      if (strategy == StrategyKind::manual) conflict["requiresResolution"] = true;
-      ++metrics_->push_conflicts[{std::string(to_string(strategy)), winner}];
-      auto finish_conflict = [=, this, &settled, &resend, &conflicts, key = p.key](const Result<VisibleRecord>* written) mutable {
-        if (winner == "server") {
-          resend.push_back(key);  // the device holds the losing version
-        } else {
-          if (!*written) {
-            fail(key.id, written->status());
-            return;
-          }
-          if (winner == "client") {
-            remember(**written);
-            settled.insert(key);
-          } else {
-            conflict["mergedVersion"] = record_json(**written);
-            resend.push_back(key);  // the device must take the merged value
-          }
-          applied_entry("UPDATE");
-        }
-        conflicts.push_back(std::move(conflict));
-      };
-      if (winner == "server") {
-        steps.push_back({std::nullopt, finish_conflict});
-      } else if (winner == "merged" && merge_update.fields.empty()) {  // nothing to write: the node's value stands
-        steps.push_back({std::nullopt, [finish_conflict, unchanged = Result<VisibleRecord>(*current)](
-                                           const Result<VisibleRecord>*) mutable { finish_conflict(&unchanged); }});
-      } else {
-        steps.push_back({winner == "client" ? client_write : LocalWrite{p.key, merge_update, false}, finish_conflict});
-      }
+      elements.push_back({cit.key(), index++, push.changes.size()});
+      push.changes.push_back(std::move(*pushed));
     }
   }
-  flush();
+  auto outcomes = replica_.apply_device_push(push, outbox_);
+  if (!outcomes) return outcomes.status();
 
-  Status saved = store_.write([&](StoreWriter& w) -> Status {
-    auto d = load_device(w, device);
-    if (!d) return d.status();
-    DeviceState state = d->value_or(DeviceState{});
-    if (state.first_seen_ms == 0) state.first_seen_ms = now;
-    state.last_push_ms = now;
-    state.last_sync_ms = now;
-    ++state.pushes;
-    std::erase_if(state.resend, [&](const RecordKey& k) { return settled.count(k) > 0; });
-    for (const auto& k : resend) {
-      if (std::find(state.resend.begin(), state.resend.end(), k) == state.resend.end()) state.resend.push_back(k);
+  for (const Element& e : elements) {
+    auto fail = [&](const std::string& id, const Status& s) {
+      ++metrics_->push_errors;
+      json entry = {{"entityType", e.collection}, {"index", e.index}, {"error", s.message()}, {"code", code_name(s.code())}};
+      if (!id.empty()) {
+        entry["entityId"] = id;
+        entry["uniqueId"] = id;
+      }
+      errors.push_back(std::move(entry));
+    };
+    if (!e.change) {
+      fail("", e.refused);
+      continue;
     }
-    for (const auto& [key, seen] : seen_updates) SHOPSYNC_TRY(save_seen(w, device, key, seen));
-    return save_device(w, device, state);
-  });
-  if (!saved) return saved;
-
+    const RecordKey& key = push.changes[*e.change].key;
+    const DeviceChangeOutcome& outcome = (*outcomes)[*e.change];
+    if (!outcome.error) {
+      fail(key.id, outcome.error);
+      continue;
+    }
+    if (outcome.applied) {
+      applied.push_back({{"entityType", key.collection},
+                         {"entityId", key.id},
+                         {"action", action_name(*outcome.applied)},
+                         {"uniqueId", key.id}});
+    }
+    if (outcome.conflict) {
+      const DeviceConflict& c = *outcome.conflict;
+      ++metrics_->push_conflicts[{std::string(to_string(c.strategy)), std::string(to_string(c.winner))}];
+      conflicts.push_back(conflict_json(key, c));
+    }
+  }
   json out = {{"success", errors.empty()},
               {"applied", std::move(applied)},
               {"conflicts", std::move(conflicts)},
@@ -646,42 +496,19 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
   if (!keep_server && !use_data) {
     return error_response(Status::invalid("resolution '" + resolution + "' is not one of server, client, merge, custom"));
   }
-  auto current = replica_.get(key);
-  if (!current) return error_response(current.status());
-
-  std::optional<VisibleRecord> result;
-  if (keep_server) {
-    if (!current->has_value()) return error_response(Status::not_found(key.collection + "/" + key.id + ": no such record"));
-    result = **current;
-  } else {
+  DeviceResolve resolve{*device, key, std::nullopt, now_ms()};
+  if (use_data) {
     auto data = req->find("data");
     if (data == req->end() || !data->is_object()) return error_response(Status::invalid("data must be the record's fields (an object)"));
     json fields = json::object();
     for (auto it = data->begin(); it != data->end(); ++it) {
       if (!is_bookkeeping(it.key())) fields[it.key()] = it.value();
     }
-    Result<VisibleRecord> written = Status::invalid("unset");
-    if (current->has_value()) {
-      Resolution r;
-      r.fields = replace_with(fields);
-      written = replica_.resolve(key, r, outbox_);
-    } else {
-      written = replica_.put(key, replace_with(fields), outbox_);
-    }
-    if (!written) return error_response(written.status());
-    result = std::move(*written);
+    resolve.fields = replace_with(fields);
   }
-  const std::uint64_t now = now_ms();
-  Status saved = store_.write([&](StoreWriter& w) -> Status {
-    auto d = load_device(w, *device);
-    if (!d) return d.status();
-    DeviceState state = d->value_or(DeviceState{});
-    if (state.first_seen_ms == 0) state.first_seen_ms = now;
-    std::erase(state.resend, key);
-    SHOPSYNC_TRY(save_seen(w, *device, key, SeenVersion{result->context, newest_hlc(result->siblings)}));
-    return save_device(w, *device, state);
-  });
-  if (!saved) return error_response(saved);
+  // The resolution and what the device now holds, in one transaction.
+  auto result = replica_.apply_device_resolve(resolve, outbox_);
+  if (!result) return error_response(result.status());
   json out = {{"success", true},
               {"deviceId", *device},
               {"resolved",

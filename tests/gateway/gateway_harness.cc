@@ -25,7 +25,8 @@ GatewayHarness::GatewayHarness(ReplicaOptions options, gateway::GatewayOptions g
   store = std::move(*s);
   if (options.node_id == 0) options.node_id = 0x1111;
   if (options.cluster.empty()) options.cluster = "shop";
-  counted = std::make_unique<gateway::CountingStore>(*store);
+  faulty = std::make_unique<FaultyStore>(*store);
+  counted = std::make_unique<gateway::CountingStore>(*faulty);
   auto r = Replica::open(*counted, clock, options);
   BOOST_REQUIRE_MESSAGE(r, r.status().to_string());
   replica = std::move(*r);
@@ -39,7 +40,7 @@ GatewayHarness::GatewayHarness(ReplicaOptions options, gateway::GatewayOptions g
   if (gw.node_name.empty()) gw.node_name = "test-node";
   gateway::GatewayHooks hooks;
   hooks.record_counts = [this] { return counted->counts(); };
-  auto g = gateway::Gateway::bind(nullptr, "127.0.0.1:0", *replica, *store, outbox, gw, hooks);
+  auto g = gateway::Gateway::bind(nullptr, "127.0.0.1:0", *replica, *faulty, outbox, gw, hooks);
   BOOST_REQUIRE_MESSAGE(g, g.status().to_string());
   gateway = std::move(*g);
   port = gateway->port();
@@ -65,6 +66,18 @@ void GatewayHarness::start() {
 void GatewayHarness::stop() {
   if (!running_.exchange(false)) return;
   loop_.join();
+}
+
+gateway::HttpResponse GatewayHarness::post_sync(const std::string& op, std::string body) {
+  BOOST_REQUIRE(!running_.load());
+  gateway::HttpRequest req;
+  req.method = "POST";
+  req.path = "/api/sync/" + op;
+  req.target = req.path;
+  req.segments = {"api", "sync", op};
+  req.headers = {{"host", "x"}, {"authorization", "Bearer " + token}};
+  req.body = std::move(body);
+  return gateway->handle(req);
 }
 
 TcpClient::TcpClient(std::uint16_t port, const std::string& source) {

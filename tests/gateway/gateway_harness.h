@@ -15,6 +15,7 @@
 #include "node/gateway/gateway.h"
 #include "replication/clock.h"
 #include "replication/replica.h"
+#include "storage/faulty_store.h"
 #include "storage/lmdb_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -29,8 +30,15 @@ struct GatewayHarness {
   void start();
   void stop();
 
+  // POST /api/sync/<op> with `body`, authenticated, straight into the
+  // gateway's handler. REQUIRES: the loop thread is not running.
+  gateway::HttpResponse post_sync(const std::string& op, std::string body);
+
   TempDir dir{"shopsync-gw"};
   std::unique_ptr<LmdbStore> store;
+  // Between the store and everything that writes (replica and gateway): tests
+  // fail its commits.
+  std::unique_ptr<FaultyStore> faulty;
   std::unique_ptr<gateway::CountingStore> counted;  // the replica writes through it, as in the daemon
   SystemClock clock;
   std::unique_ptr<Replica> replica;

@@ -131,14 +131,7 @@ BOOST_AUTO_TEST_CASE(mutated_sync_requests_get_an_answer_never_a_crash) {
       }
       if (rng() % 2) body.resize(rng() % body.size());
     }
-    gateway::HttpRequest req;
-    req.method = "POST";
-    req.path = "/api/sync/" + op;
-    req.target = req.path;
-    req.segments = {"api", "sync", op};
-    req.headers = {{"host", "x"}, {"authorization", "Bearer " + h.token}};
-    req.body = body;
-    const auto answer = h.gateway->handle(req);
+    const auto answer = h.post_sync(op, body);
     ++statuses[answer.status];
     BOOST_REQUIRE_MESSAGE(answer.status == 200 || (answer.status >= 400 && answer.status < 500),
                           "status " << answer.status << " for " << body << ": " << answer.body);

@@ -6,34 +6,13 @@
 #include "storage/faulty_store.h"
 #include "storage/lmdb_store.h"
 #include "storage/memory_store.h"
+#include "tests/replication/support/counted_node.h"
 #include "tests/replication/support/loopback.h"
 #include "tests/replication/support/values.h"
 #include "tests/support/temp_dir.h"
 
 namespace shopsync::test {
 namespace {
-
-constexpr std::uint64_t kStart = 1'700'000'000'000;
-
-// A replica over a FaultyStore, which counts the commits.
-struct CountedNode {
-  explicit CountedNode(Store& inner, NodeId id = 1) : store(inner), clock(kStart) {
-    ReplicaOptions o;
-    o.node_id = id;
-    o.cluster = "shop";
-    // The same writer id for replicas of the same id, so that two of them
-    // given the same writes can be compared dot for dot.
-    o.draw_writer_id = [id] { return NodeId{0x1000 + id}; };
-    auto r = Replica::open(store, clock, o);
-    BOOST_REQUIRE_MESSAGE(r, r.status().to_string());
-    replica = std::move(*r);
-  }
-  FaultyStore store;
-  ManualClock clock;
-  std::unique_ptr<Replica> replica;
-  VectorOutbox out;
-  Replica* operator->() { return replica.get(); }
-};
 
 LocalWrite put_of(const std::string& id, FieldUpdate update) { return LocalWrite{{"c", id}, std::move(update), false}; }
 LocalWrite remove_of(const std::string& id) { return LocalWrite{{"c", id}, {}, true}; }

@@ -1,12 +1,18 @@
-#include "node/gateway/device_state.h"
+#include "replication/device_state.h"
 
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 
-#include "node/gateway/json_values.h"
 #include "replication/knowledge_text.h"
 
-namespace shopsync::gateway {
+namespace shopsync {
+
+namespace {
+
+using json = nlohmann::json;
+
+}  // namespace
 
 Status validate_device_id(std::string_view id) {
   const bool ok = !id.empty() && id.size() <= 100 && std::all_of(id.begin(), id.end(), [](char c) {
@@ -27,27 +33,29 @@ Result<std::optional<DeviceState>> load_device(StoreReader& reader, std::string_
   auto raw = reader.get(Table::settings, device_key(device));
   if (!raw) return raw.status();
   if (!raw->has_value()) return std::optional<DeviceState>();
-  auto doc = parse_json(**raw);
+  // The stored text is ours (save_device), so a plain parse: no depth limit
+  // is needed against it, and a failure reads as corrupt.
+  const json doc = json::parse(**raw, nullptr, /*allow_exceptions=*/false);
   auto corrupt = [&](std::string why) {
     return Status::corrupt("device state of '" + std::string(device) + "': " + why);
   };
-  if (!doc || !doc->is_object()) return corrupt("not a JSON object");
+  if (doc.is_discarded() || !doc.is_object()) return corrupt("not a JSON object");
   DeviceState s;
   try {
-    s.first_seen_ms = doc->value("first_seen_ms", std::uint64_t{0});
-    s.last_pull_ms = doc->value("last_pull_ms", std::uint64_t{0});
-    s.last_push_ms = doc->value("last_push_ms", std::uint64_t{0});
-    s.last_sync_ms = doc->value("last_sync_ms", std::uint64_t{0});
-    s.pulls = doc->value("pulls", std::uint64_t{0});
-    s.pushes = doc->value("pushes", std::uint64_t{0});
+    s.first_seen_ms = doc.value("first_seen_ms", std::uint64_t{0});
+    s.last_pull_ms = doc.value("last_pull_ms", std::uint64_t{0});
+    s.last_push_ms = doc.value("last_push_ms", std::uint64_t{0});
+    s.last_sync_ms = doc.value("last_sync_ms", std::uint64_t{0});
+    s.pulls = doc.value("pulls", std::uint64_t{0});
+    s.pushes = doc.value("pushes", std::uint64_t{0});
     for (const char* name : {"pulled_knowledge", "paging_knowledge"}) {
-      if (!doc->contains(name)) continue;
-      auto vv = knowledge_from_text(doc->at(name).get<std::string>());
+      if (!doc.contains(name)) continue;
+      auto vv = knowledge_from_text(doc.at(name).get<std::string>());
       if (!vv) return corrupt(vv.status().message());
       (std::string_view(name) == "pulled_knowledge" ? s.pulled_knowledge : s.paging_knowledge) = *vv;
     }
-    if (doc->contains("resend")) {
-      for (const auto& k : doc->at("resend")) s.resend.push_back({k.at(0).get<std::string>(), k.at(1).get<std::string>()});
+    if (doc.contains("resend")) {
+      for (const auto& k : doc.at("resend")) s.resend.push_back({k.at(0).get<std::string>(), k.at(1).get<std::string>()});
     }
   } catch (const json::exception& e) {
     return corrupt(e.what());
@@ -65,7 +73,7 @@ Status save_device(StoreWriter& writer, std::string_view device, const DeviceSta
     for (const auto& k : s.resend) list.push_back({k.collection, k.id});
     doc["resend"] = std::move(list);
   }
-  return writer.put(Table::settings, device_key(device), dump_json(doc));
+  return writer.put(Table::settings, device_key(device), doc.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 Result<std::optional<SeenVersion>> load_seen(StoreReader& reader, std::string_view device, const RecordKey& key) {
@@ -90,4 +98,4 @@ Status save_seen(StoreWriter& writer, std::string_view device, const RecordKey& 
                     knowledge_to_text(seen.context) + "|" + std::to_string(seen.updated_at));
 }
 
-}  // namespace shopsync::gateway
+}  // namespace shopsync

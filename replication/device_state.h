@@ -1,7 +1,9 @@
-// What the gateway remembers about each browser client ("device").
+// What a node remembers about each browser client ("device") that syncs
+// through its HTTP gateway (docs/http-gateway.md, "Devices").
 //
-// Kept in Table::settings (no schema change), written in the gateway's own
-// transactions on the node's loop thread:
+// Kept in Table::settings (no schema change). A push writes it in the same
+// transaction as the records it applies (Replica::apply_device_push); a pull
+// writes it alone (it changes no record):
 //   "gateway/device/<DEVICE>"           -> JSON DeviceState
 //   "gateway/seen/<DEVICE>/<COLL>/<ID>" -> SeenVersion, text
 //       "<context in knowledge text>|<updated_at HLC decimal>"
@@ -24,7 +26,7 @@
 #include "storage/status.h"
 #include "storage/store.h"
 
-namespace shopsync::gateway {
+namespace shopsync {
 
 Status validate_device_id(std::string_view id);
 
@@ -60,4 +62,4 @@ Status save_device(StoreWriter& writer, std::string_view device, const DeviceSta
 Result<std::optional<SeenVersion>> load_seen(StoreReader& reader, std::string_view device, const RecordKey& key);
 Status save_seen(StoreWriter& writer, std::string_view device, const RecordKey& key, const SeenVersion& seen);
 
-}  // namespace shopsync::gateway
+}  // namespace shopsync

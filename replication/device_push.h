@@ -1,0 +1,98 @@
+// A device's push (docs/http-gateway.md, "POST /api/sync/push"): what each
+// record a browser client sends means against the node's current state, and
+// what Replica::apply_device_push commits for it.
+//
+// A pushed record is decided against what the device last saw of it (its
+// SeenVersion, device_state.h):
+//   - equal to the node's visible value, or a delete of a record the node
+//     does not show: nothing to write; the device has seen the node's state.
+//   - the node's state is covered by what the device saw: the push is an
+//     ordinary local write (the record becomes the pushed fields, or a
+//     tombstone).
+//   - otherwise a *device conflict*: the record changed on the node since the
+//     device saw it. The collection's strategy picks the winner between the
+//     device's version (the client) and the node's visible one (the server);
+//     a client or merged winner is written. The conflict is appended to the
+//     conflict log (conflict_log.h, make_device_conflict_entry), and when the
+//     device does not hold the winner the record goes on its resend list.
+// The records, the conflict log entries, the seen versions and the device's
+// state are committed in ONE Store::write: a failed or interrupted push leaves
+// nothing of it behind. A device's resolve-conflict is one Store::write too:
+// the resolution (if any), what the device now holds, its resend list.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "replication/replica.h"
+#include "replication/strategy.h"
+#include "storage/record.h"
+#include "storage/status.h"
+
+namespace shopsync {
+
+// One record of a push, as the device sent it (bookkeeping fields removed).
+struct DeviceChange {
+  RecordKey key;
+  // The record's whole new value: field name -> one packed MessagePack value.
+  std::map<std::string, std::string, std::less<>> fields;
+  bool deleted = false;
+  // When the device says it edited the record (wall ms). Only decides
+  // conflicts (newest_wins, merge); never stored: writes get the node's HLC.
+  std::uint64_t client_ms = 0;
+};
+
+struct DevicePush {
+  std::string device;  // REQUIRES: validate_device_id(device) is ok
+  std::vector<DeviceChange> changes;
+  std::uint64_t now_ms = 0;  // wall ms of the push, for the device's state
+  // Whether a stored packed value and a pushed one are the same value as the
+  // device sees it (a device that cannot hold binary sends it back as text).
+  // Empty: byte equality.
+  std::function<bool(std::string_view stored, std::string_view pushed)> same_value;
+};
+
+// Fields of the original client's own bookkeeping, never stored as data:
+// updated_at, sync_status, last_synced_at, _deleted. A merge never removes
+// them from the node's version.
+bool is_device_bookkeeping(std::string_view name);
+
+enum class DeviceWinner { server, client, merged };
+std::string_view to_string(DeviceWinner winner);
+
+enum class DeviceAction { create, update, remove };
+
+// A device conflict as decided (the push answer reports each).
+struct DeviceConflict {
+  StrategyKind strategy = StrategyKind::newest_wins;
+  DeviceWinner winner = DeviceWinner::server;
+  bool near_simultaneous = false;  // newest_wins: the two edits within the tolerance
+  std::uint64_t client_ms = 0;
+  std::optional<VisibleRecord> server;  // the node's version the push met (always set)
+  std::optional<VisibleRecord> merged;  // winner merged: the record as it now is
+  std::uint64_t log_seq = 0;            // its conflict log entry
+};
+
+// A device settles a conflict (POST /api/sync/resolve-conflict).
+struct DeviceResolve {
+  std::string device;  // REQUIRES: validate_device_id(device) is ok
+  RecordKey key;
+  // The record's whole new value: a resolution that supersedes every sibling
+  // the node holds (or a new record). nullopt: the node's version stays.
+  std::optional<FieldUpdate> fields;
+  std::uint64_t now_ms = 0;  // wall ms, for the device's state
+};
+
+// What became of one DeviceChange.
+struct DeviceChangeOutcome {
+  Status error = Status::ok();           // this record failed alone (nothing else is set)
+  std::optional<DeviceAction> applied;   // written, or already equal (an UPDATE)
+  std::optional<DeviceConflict> conflict;
+};
+
+}  // namespace shopsync
