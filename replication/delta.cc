@@ -38,13 +38,8 @@ VersionVector capped(const VersionVector& progress, const VersionVector& claim) 
 
 }  // namespace
 
-std::size_t estimated_size(const RecordKey& key, const RecordState& state) {
-  std::size_t n = key.collection.size() + key.id.size() + 8 + state.context.entries().size() * 18;
-  for (const Version& v : state.siblings) {
-    n += 32;
-    for (const auto& [name, field] : v.fields) n += name.size() + field.packed.size() + 12;
-  }
-  return n;
+std::size_t estimated_size(const RecordKey& key, const PackedRecord& record) {
+  return key.collection.size() + key.id.size() + record.bytes().size() + 8;
 }
 
 Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) {
@@ -68,7 +63,7 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
       // One copy of a record per batch even when several of its siblings are
       // due (their dots are then all carried by that copy).
       if (in_batch.count(key) == 0) {
-        auto state = reader.record(key);
+        auto state = reader.packed_record(key);
         if (!state && state.status().code() != Errc::corrupt) {
           failure = state.status();
           reached_end = false;
