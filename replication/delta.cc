@@ -44,6 +44,7 @@ std::size_t estimated_size(const RecordKey& key, const PackedRecord& record) {
 
 Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) {
   Batch batch;
+  batch.records.reserve(std::min<std::size_t>(limits.max_records, 1024));
   batch.snapshot = snapshot_;
   batch.base = capped(progress_, claim_);
   std::size_t bytes = 0;
@@ -61,7 +62,8 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
         return Scan::next;
       }
       // One copy of a record per batch even when several of its siblings are
-      // due (their dots are then all carried by that copy).
+      // due (their dots are then all carried by that copy). A record of one
+      // sibling has one index entry: only the others need remembering.
       if (in_batch.count(key) == 0) {
         auto state = reader.packed_record(key);
         if (!state && state.status().code() != Errc::corrupt) {
@@ -84,7 +86,7 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
           return Scan::stop;
         }
         bytes += size;
-        in_batch.insert(key);
+        if ((*state)->heads().siblings.size() > 1) in_batch.insert(key);
         batch.records.emplace_back(key, std::move(**state));
       }
       progress_.set(origin, counter);
