@@ -107,6 +107,7 @@ class Node::NodeOutbox final : public Outbox {
     node_.records_changed_ = true;
     if (node_.observer_.changed) node_.observer_.changed(key, now);
   }
+  bool reads_records() const override { return static_cast<bool>(node_.observer_.changed); }
   void conflict(const ConflictEntry& entry) override;
   std::vector<std::pair<NodeId, Message>> queue;
 

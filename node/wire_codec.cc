@@ -85,14 +85,11 @@ struct BodyEncoder {
   void operator()(const Batch& m) {
     p.pack_array(5);
     p.pack_array(static_cast<std::uint32_t>(m.records.size()));
-    msgpack::sbuffer state;
     for (const auto& [key, record] : m.records) {
       p.pack_array(3);
       pack_str(p, key.collection);
       pack_str(p, key.id);
-      state.clear();
-      encode_record_state(record, state);
-      pack_bin(p, {state.data(), state.size()});
+      pack_bin(p, record.bytes());  // as stored: the same standalone value
     }
     pack_vv(p, m.complete);
     pack_bool(p, m.more);
@@ -275,7 +272,7 @@ Batch decode_batch(const Fields& f) {
     RecordKey key{std::string(as_str(r.at(0), "BATCH record collection")),
                   std::string(as_str(r.at(1), "BATCH record id"))};
     if (Status s = validate_key(key); !s) bad("BATCH record " + std::to_string(i) + ": " + s.message());
-    auto state = decode_record_state(as_bin(r.at(2), "BATCH record state"));
+    auto state = PackedRecord::parse(std::string(as_bin(r.at(2), "BATCH record state")));
     if (!state) bad("BATCH record " + std::to_string(i) + ": " + state.status().message());
     m.records.emplace_back(std::move(key), std::move(*state));
   }

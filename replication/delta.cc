@@ -38,17 +38,13 @@ VersionVector capped(const VersionVector& progress, const VersionVector& claim) 
 
 }  // namespace
 
-std::size_t estimated_size(const RecordKey& key, const RecordState& state) {
-  std::size_t n = key.collection.size() + key.id.size() + 8 + state.context.entries().size() * 18;
-  for (const Version& v : state.siblings) {
-    n += 32;
-    for (const auto& [name, field] : v.fields) n += name.size() + field.packed.size() + 12;
-  }
-  return n;
+std::size_t estimated_size(const RecordKey& key, const PackedRecord& record) {
+  return key.collection.size() + key.id.size() + record.bytes().size() + 8;
 }
 
 Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) {
   Batch batch;
+  batch.records.reserve(std::min<std::size_t>(limits.max_records, 1024));
   batch.snapshot = snapshot_;
   batch.base = capped(progress_, claim_);
   std::size_t bytes = 0;
@@ -66,9 +62,10 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
         return Scan::next;
       }
       // One copy of a record per batch even when several of its siblings are
-      // due (their dots are then all carried by that copy).
+      // due (their dots are then all carried by that copy). A record of one
+      // sibling has one index entry: only the others need remembering.
       if (in_batch.count(key) == 0) {
-        auto state = reader.record(key);
+        auto state = reader.packed_record(key);
         if (!state && state.status().code() != Errc::corrupt) {
           failure = state.status();
           reached_end = false;
@@ -89,7 +86,7 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
           return Scan::stop;
         }
         bytes += size;
-        in_batch.insert(key);
+        if ((*state)->heads().siblings.size() > 1) in_batch.insert(key);
         batch.records.emplace_back(key, std::move(**state));
       }
       progress_.set(origin, counter);

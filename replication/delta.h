@@ -81,8 +81,8 @@ class DeltaCursor {
   bool snapshot_;
 };
 
-// An estimate of a record's encoded size, for batch limits.
-std::size_t estimated_size(const RecordKey& key, const RecordState& state);
+// An estimate of a record's size in a batch on the wire, for batch limits.
+std::size_t estimated_size(const RecordKey& key, const PackedRecord& record);
 
 // The puller's knowledge after committing `batch`: each origin with
 // knowledge >= batch.base is raised to batch.complete; others are left alone

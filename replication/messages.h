@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "storage/packed_record.h"
 #include "storage/record.h"
 
 namespace shopsync {
@@ -39,8 +40,11 @@ struct Pull {
 // origin to `complete` only if it already knows that origin up to `base`, so a
 // lost or reordered batch can never make it claim what it has not received.
 // `snapshot` marks the batches answering a Pull with snapshot = true.
+//
+// Records travel as they are stored (PackedRecord): neither the sender nor
+// the receiver builds their fields unless something needs them.
 struct Batch {
-  std::vector<std::pair<RecordKey, RecordState>> records;
+  std::vector<std::pair<RecordKey, PackedRecord>> records;
   VersionVector complete;
   bool more = false;
   VersionVector base;

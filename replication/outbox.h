@@ -23,11 +23,15 @@ class Outbox {
   virtual void send(NodeId to, Message message) = 0;
 
   // A record's stored state changed (local write, received batch, snapshot
-  // purge or tombstone removal). `now` is nullopt when the record was erased.
+  // purge or tombstone removal). `now` is null when the record was erased,
+  // and may be null for a received record when reads_records() is false.
   virtual void changed(const RecordKey& key, const VisibleRecord* now) {
     (void)key;
     (void)now;
   }
+  // Whether changed() looks at `now`. An outbox that only needs to know that
+  // records changed says false, and a sync then decodes no fields for it.
+  virtual bool reads_records() const { return true; }
 
   // A conflict was appended to the log (already committed).
   virtual void conflict(const ConflictEntry& entry) { (void)entry; }

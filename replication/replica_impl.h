@@ -91,6 +91,15 @@ struct Replica::Impl {
   Result<std::optional<RecordState>> state_to_write_over(StoreReader& reader, const RecordKey& key,
                                                          bool* unreadable = nullptr) const;
   VisibleRecord make_visible(const RecordKey& key, const RecordState& state) const;
+  // A record a received batch changed: its new state, or the batch's packed
+  // record stored as it came, or neither when it was erased.
+  struct ChangedRecord {
+    RecordKey key;
+    std::optional<RecordState> state;
+    const PackedRecord* packed = nullptr;
+  };
+  // Outbox::changed for it, making its visible value only for an outbox that reads it.
+  void report_changed(const ChangedRecord& c, Outbox& out) const;
   PeerState& peer(NodeId id);
   // Tells every answer in progress which dots a commit superseded
   // (DeltaCursor::superseded), but the one to the peer whose batch brought the

@@ -32,7 +32,23 @@ RecordState without_known_dropped(const RecordState& remote, const RecordState& 
   return out;
 }
 
+// A record new here whose versions may be stored as they came: one sibling
+// (no conflict to log), not one we have already seen and dropped
+// (without_known_dropped). Merging it into nothing gives it back unchanged.
+bool taken_as_is(const RecordState& heads, const VersionVector& knowledge) {
+  return heads.siblings.size() == 1 && !knowledge.covers(heads.siblings.front().dot);
+}
+
 }  // namespace
+
+void Replica::Impl::report_changed(const ChangedRecord& c, Outbox& out) const {
+  if ((!c.state && c.packed == nullptr) || !out.reads_records()) {
+    out.changed(c.key, nullptr);
+    return;
+  }
+  const VisibleRecord visible = make_visible(c.key, c.state ? *c.state : c.packed->decode());
+  out.changed(c.key, &visible);
+}
 
 void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
   PeerState& ps = peer(peer_id);
@@ -154,8 +170,8 @@ Status Replica::Impl::on_snapshot_required(NodeId from, const SnapshotRequired& 
 // pass it on.
 Status Replica::Impl::close_over_held(StoreReader& r, const Batch& batch, VersionVector& knowledge) {
   std::set<NodeId> origins;
-  for (const auto& [key, state] : batch.records) {
-    for (const Version& v : state.siblings) {
+  for (const auto& [key, record] : batch.records) {
+    for (const Version& v : record.heads().siblings) {
       if (!knowledge.covers(v.dot)) origins.insert(v.dot.origin);
     }
   }
@@ -177,8 +193,8 @@ Status Replica::Impl::close_over_held(StoreReader& r, const Batch& batch, Versio
 // since: the cursor then finds nothing above knowledge.)
 VersionVector Replica::Impl::held_above_after(const Batch& batch, const VersionVector& knowledge) const {
   VersionVector raised = held_above;
-  for (const auto& [key, state] : batch.records) {
-    for (const Version& v : state.siblings) {
+  for (const auto& [key, record] : batch.records) {
+    for (const Version& v : record.heads().siblings) {
       if (!knowledge.covers(v.dot)) raised.set(v.dot.origin, std::max(raised.get(v.dot.origin), v.dot.counter));
     }
   }
@@ -190,11 +206,11 @@ VersionVector Replica::Impl::held_above_after(const Batch& batch, const VersionV
 }
 
 Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
-  for (const auto& [key, state] : batch.records) {
+  for (const auto& [key, record] : batch.records) {
     if (Status s = validate_key(key); !s) return Status::protocol("batch from peer: " + s.message());
-    if (Status s = validate_state(state); !s) {
-      return Status::protocol("batch from peer: record " + describe(key) + ": " + s.message());
-    }
+    Status s = record.check();
+    if (s) s = validate_state(record.heads());
+    if (!s) return Status::protocol("batch from peer: record " + describe(key) + ": " + s.message());
   }
   PeerState& ps = peer(from);
   const bool snapshot_active = batch.snapshot && ps.snapshot.has_value();
@@ -202,14 +218,14 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   const bool finishing = snapshot_active && in_sequence && !batch.more && !ps.snapshot->broken;
 
   Hlc newest_seen = 0;
-  for (const auto& [key, state] : batch.records) {
-    for (const Version& v : state.siblings) newest_seen = std::max(newest_seen, v.updated_at);
+  for (const auto& [key, record] : batch.records) {
+    for (const Version& v : record.heads().siblings) newest_seen = std::max(newest_seen, v.updated_at);
   }
   if (!hlc.observe(newest_seen)) ++ps.stats.readings_ahead;
   const Hlc detected_at = hlc.now();
 
   NodeMeta next;
-  std::vector<std::pair<RecordKey, std::optional<RecordState>>> changed;
+  std::vector<ChangedRecord> changed;
   std::vector<ConflictEntry> conflicts;
   VersionVector next_horizon;
   VersionVector next_held_above;
@@ -221,10 +237,16 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
     changed.clear();
     dropped.clear();
     conflicts.clear();
-    for (const auto& [key, remote] : batch.records) {
+    for (const auto& [key, packed] : batch.records) {
       bool unreadable = false;
       auto local = state_to_write_over(w, key, &unreadable);
       if (!local) return local.status();
+      if (!local->has_value() && !unreadable && taken_as_is(packed.heads(), meta.knowledge)) {
+        SHOPSYNC_TRY(w.put_packed_record(key, packed));
+        changed.push_back(ChangedRecord{key, std::nullopt, &packed});
+        continue;
+      }
+      const RecordState remote = packed.decode();
       RecordState before = local->value_or(RecordState{});
       // What an unreadable record held is lost: the peer's versions replace
       // it (its context still covers the lost dots) instead of competing with
@@ -242,7 +264,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
         entry.seq = *seq;
         conflicts.push_back(std::move(entry));
       }
-      changed.emplace_back(key, std::move(merged));
+      changed.push_back(ChangedRecord{key, std::move(merged), nullptr});
     }
     if (!batch.snapshot) {
       VersionVector claimed_so_far = meta.knowledge;
@@ -279,7 +301,8 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       }
       for (auto& [key, state] : purged) {
         SHOPSYNC_TRY(w.put_record(key, state));
-        changed.emplace_back(key, state.siblings.empty() ? std::nullopt : std::optional<RecordState>(state));
+        changed.push_back(
+            ChangedRecord{key, state.siblings.empty() ? std::nullopt : std::optional<RecordState>(state), nullptr});
       }
       next.knowledge.join(batch.complete);
       // We now lack the tombstones the sender removed, exactly as if we had
@@ -309,20 +332,13 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   ps.stats.last_sync_ms = wall.now_ms();
   if (!changed.empty() || knowledge_grew) ps.answer_changed_data = true;
   superseded(dropped, from);
-  for (const auto& [key, state] : changed) {
-    if (state) {
-      const VisibleRecord visible = make_visible(key, *state);
-      out.changed(key, &visible);
-    } else {
-      out.changed(key, nullptr);
-    }
-  }
+  for (const ChangedRecord& c : changed) report_changed(c, out);
   for (const ConflictEntry& entry : conflicts) out.conflict(entry);
 
   if (snapshot_active) {
     if (in_sequence) {
       ps.snapshot->progress = batch.complete;
-      for (const auto& [key, state] : batch.records) ps.snapshot->keys.insert(key);
+      for (const auto& [key, record] : batch.records) ps.snapshot->keys.insert(key);
     } else {
       ps.snapshot->broken = true;
     }

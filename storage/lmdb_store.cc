@@ -7,6 +7,7 @@
 
 #include "storage/body_scope.h"
 #include "storage/key_codec.h"
+#include "storage/packed_record.h"
 #include "storage/record_codec.h"
 
 namespace shopsync {
@@ -190,9 +191,36 @@ class TxnView final : public StoreWriter {
     if (Status st = encode_valid_record_state(state, value_buf_, limits()); !st) {
       return st.context("record " + keys::describe(key));
     }
-    if (!state.siblings.empty()) {
-      if (value_buf_.size() > max_record_bytes_) {
-        return Status::too_large("record " + keys::describe(key) + " encodes to " + std::to_string(value_buf_.size()) +
+    return put_encoded(key, state, std::string_view(value_buf_.data(), value_buf_.size()));
+  }
+
+  Result<std::optional<PackedRecord>> packed_record(const RecordKey& key) override {
+    SHOPSYNC_TRY(validate_key(key));
+    keys::record(key_buf_, key.collection, key.id);
+    auto got = txn_.get(t_.records, key_buf_);
+    if (!got) return got.status().context("reading record " + keys::describe(key));
+    if (!got->has_value()) return std::optional<PackedRecord>();
+    auto packed = PackedRecord::parse(std::string(**got), limits());
+    if (!packed) return unreadable(key, **got, packed.status());
+    return std::optional<PackedRecord>(std::move(packed).value());
+  }
+
+  // The bytes as they came when this version reads them back as they are;
+  // the heads carry the checks of put_record that are not the decoder's.
+  Status put_packed_record(const RecordKey& key, const PackedRecord& record) override {
+    if (!record.plain() || record.heads().siblings.empty()) return put_record(key, record.decode());
+    SHOPSYNC_TRY(validate_key(key));
+    SHOPSYNC_TRY(validate_record_state(record.heads(), limits()).context("record " + keys::describe(key)));
+    return put_encoded(key, record.heads(), record.bytes());
+  }
+
+ private:
+  // Writes `bytes`, the valid encoding of a state whose siblings are
+  // `heads.siblings`, and keeps the change index exact.
+  Status put_encoded(const RecordKey& key, const RecordState& heads, std::string_view bytes) {
+    if (!heads.siblings.empty()) {
+      if (bytes.size() > max_record_bytes_) {
+        return Status::too_large("record " + keys::describe(key) + " encodes to " + std::to_string(bytes.size()) +
                                  " bytes, over the limit of " + std::to_string(max_record_bytes_));
       }
     }
@@ -220,7 +248,7 @@ class TxnView final : public StoreWriter {
       return std::find(dots.begin(), dots.end(), d) != dots.end();
     };
     new_dots_.clear();
-    for (const auto& v : state.siblings) new_dots_.push_back(v.dot);
+    for (const auto& v : heads.siblings) new_dots_.push_back(v.dot);
     // A cursor kept on the change index makes runs of writes from one origin
     // (consecutive counters) land next to the previous one, without a descent.
     // New entries first: a clash is found before anything is removed, so an
@@ -257,16 +285,18 @@ class TxnView final : public StoreWriter {
       }
     }
 
-    if (state.siblings.empty()) {
+    if (heads.siblings.empty()) {
       if (!existed) return Status::ok();
       // The change-index writes went to another database: this cursor still
       // sits on the record.
       Status st = records_cursor_.erase_current();
       return st ? st : st.context("erasing record " + keys::describe(key));
     }
-    Status st = records_cursor_.put(key_buf_, std::string_view(value_buf_.data(), value_buf_.size()));
+    Status st = records_cursor_.put(key_buf_, bytes);
     return st ? st : st.context("writing record " + keys::describe(key));
   }
+
+ public:
 
   Status put_node_meta(const NodeMeta& meta) override {
     return txn_.put(t_.meta, kNodeMetaKey, encode_node_meta(meta)).context("writing node meta");

@@ -133,6 +133,22 @@ bool MsgpackReader::skip(int max_depth) {
 
 bool MsgpackReader::read_value(std::string_view& span, int max_depth) {
   const std::size_t start = pos_;
+  // Most field values are a scalar of one byte or a short string: taken here
+  // without the walk when they are valid. Anything else (or anything wrong)
+  // is the walk's, which says what is wrong.
+  if (error_.empty() && pos_ < data_.size()) {
+    const auto tag = static_cast<std::uint8_t>(data_[pos_]);
+    if (tag <= 0x7f || tag >= 0xe0 || tag == 0xc0 || tag == 0xc2 || tag == 0xc3) {
+      span = data_.substr(pos_++, 1);
+      return true;
+    }
+    const std::size_t len = tag & 0x1f;
+    if ((tag & 0xe0) == 0xa0 && remaining() > len && is_valid_utf8(data_.substr(pos_ + 1, len))) {
+      span = data_.substr(pos_, len + 1);
+      pos_ += len + 1;
+      return true;
+    }
+  }
   if (!walk(max_depth, true)) return false;
   span = data_.substr(start, pos_ - start);
   return true;

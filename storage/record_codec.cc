@@ -291,7 +291,15 @@ Status read_version_vector(MsgpackReader& in, VersionVector& out) {
   return Status::ok();
 }
 
-Status read_version(MsgpackReader& in, Version& out, const DecodeLimits& limits) {
+namespace {
+
+// Reads one version: its dot, updated_at and flags into `out` (whose fields
+// are left alone), and each field, checked, handed to
+// on_field(name, stamp, value) (value empty for a removed field), which
+// returns false for a duplicate name. `plain` is cleared when the version
+// or one of its fields has more elements than this version writes.
+template <class OnField>
+Status read_version_with(MsgpackReader& in, Version& out, const DecodeLimits& limits, bool& plain, OnField&& on_field) {
   std::uint32_t extra = 0;
   std::uint64_t flags = 0;
   std::uint32_t nfields = 0;
@@ -306,40 +314,44 @@ Status read_version(MsgpackReader& in, Version& out, const DecodeLimits& limits)
     in.fail("more than " + std::to_string(limits.max_fields) + " fields");
     return corrupt(in, "version");
   }
-  out.fields.clear();
+  if (extra != 0) plain = false;
   for (std::uint32_t i = 0; i < nfields; ++i) {
     std::string_view name;
-    std::uint32_t fextra = 0;
     if (!in.read_str(name)) return corrupt(in, "field name");
     if (!is_valid_utf8(name)) {
       in.fail("field name is not valid UTF-8");
       return corrupt(in, "field name");
     }
     std::uint32_t n = 0;
-    Field field;
     std::uint64_t stamp_delta = 0;
     if (!in.read_array(n) || n < 1 || !in.read_uint(stamp_delta)) {
       if (in.ok()) in.fail("field without a stamp");
       return corrupt(in, "field '" + std::string(name) + "'");
     }
-    field.stamp = out.updated_at - stamp_delta;
-    if (n >= 2) {
-      std::string_view value;
-      if (!in.read_value(value, limits.max_value_depth)) return corrupt(in, "field '" + std::string(name) + "'");
-      field.packed.assign(value);
-      fextra = n - 2;
-    }
-    if (!skip_extra(in, fextra)) return corrupt(in, "field '" + std::string(name) + "'");
-    // The writer emits names in order, so the hint makes each insert O(1).
-    const auto size_before = out.fields.size();
-    out.fields.emplace_hint(out.fields.end(), std::string(name), std::move(field));
-    if (out.fields.size() == size_before) {
+    std::string_view value;
+    if (n >= 2 && !in.read_value(value, limits.max_value_depth)) return corrupt(in, "field '" + std::string(name) + "'");
+    if (n > 2) plain = false;
+    if (!skip_extra(in, n > 2 ? n - 2 : 0)) return corrupt(in, "field '" + std::string(name) + "'");
+    if (!on_field(name, out.updated_at - stamp_delta, value)) {
       in.fail("duplicate field name '" + std::string(name) + "'");
       return corrupt(in, "version");
     }
   }
   if (!skip_extra(in, extra)) return corrupt(in, "version");
   return Status::ok();
+}
+
+}  // namespace
+
+Status read_version(MsgpackReader& in, Version& out, const DecodeLimits& limits) {
+  bool plain = true;
+  out.fields.clear();
+  return read_version_with(in, out, limits, plain, [&](std::string_view name, Hlc stamp, std::string_view value) {
+    // The writer emits names in order, so the hint makes each insert O(1).
+    const auto size_before = out.fields.size();
+    out.fields.emplace_hint(out.fields.end(), std::string(name), Field{std::string(value), stamp});
+    return out.fields.size() != size_before;
+  });
 }
 
 Status read_record_state(MsgpackReader& in, RecordState& out, const DecodeLimits& limits) {
@@ -432,6 +444,47 @@ Result<ConflictEntry> decode_conflict_entry(std::string_view bytes, const Decode
   return decode_standalone<ConflictEntry>(
       bytes, "conflict entry",
       [&](MsgpackReader& in, ConflictEntry& out) { return read_conflict_entry(in, out, limits); });
+}
+
+Status scan_record_state(std::string_view bytes, RecordState& heads, bool& plain, const DecodeLimits& limits) {
+  Status st;
+  check_size(bytes, limits, st);
+  if (!st) return st;
+  plain = true;
+  bool names_sorted = true;
+  auto scanned = decode_standalone<RecordState>(bytes, "record state", [&](MsgpackReader& in, RecordState& out) {
+    std::uint32_t extra = 0;
+    std::uint32_t n = 0;
+    if (!open_array(in, kStateElements, extra) || !in.read_array(n)) return corrupt(in, "record state");
+    if (n > limits.max_siblings) {
+      in.fail("more than " + std::to_string(limits.max_siblings) + " siblings");
+      return corrupt(in, "record state");
+    }
+    if (extra != 0) plain = false;
+    out.siblings.resize(n);
+    for (Version& v : out.siblings) {
+      std::string_view previous;
+      bool first = true;
+      SHOPSYNC_TRY(read_version_with(in, v, limits, plain, [&](std::string_view name, Hlc, std::string_view) {
+        if (!first && !(previous < name)) names_sorted = false;
+        first = false;
+        previous = name;
+        return true;
+      }));
+    }
+    SHOPSYNC_TRY(read_version_vector(in, out.context));
+    if (!skip_extra(in, extra)) return corrupt(in, "record state");
+    return Status::ok();
+  });
+  if (!scanned) return scanned.status();
+  if (!names_sorted) {
+    // Not as this version writes: whether a name repeats takes the decoder.
+    plain = false;
+    auto full = decode_record_state(bytes, limits);
+    if (!full) return full.status();
+  }
+  heads = std::move(scanned).value();
+  return Status::ok();
 }
 
 Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out) {

@@ -91,6 +91,13 @@ Result<ConflictEntry> decode_conflict_entry(std::string_view bytes, const Decode
 // copying any field (the store needs them to keep the change index exact).
 Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out);
 
+// What decode_record_state(bytes, limits) checks, without copying any field:
+// on success `heads` holds the siblings without their fields, and the
+// context. `plain` says whether the bytes are laid out as this version
+// writes them (no elements appended by a newer writer, field names in
+// order); a decoder of this version reads plain bytes back as they are.
+Status scan_record_state(std::string_view bytes, RecordState& heads, bool& plain, const DecodeLimits& limits = {});
+
 // ---- validation -----------------------------------------------------------
 
 // `packed` is exactly one MessagePack object of the data model (nil, bool,

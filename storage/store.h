@@ -25,6 +25,8 @@
 
 namespace shopsync {
 
+class PackedRecord;
+
 // Node meta (DESIGN.md, "Storage"). Written by the replication core.
 struct NodeMeta {
   NodeId node_id = 0;
@@ -67,6 +69,11 @@ class StoreReader {
   // the key) when the stored bytes do not decode.
   virtual Result<std::optional<RecordState>> record(const RecordKey& key) = 0;
 
+  // The record as stored, checked as record() decodes it but without
+  // building its fields (storage/packed_record.h): nullopt when unknown,
+  // corrupt as record(). This default decodes and encodes again.
+  virtual Result<std::optional<PackedRecord>> packed_record(const RecordKey& key);
+
   // Records of one collection in id order, starting after `after_id` ("" =
   // from the first). A record whose stored bytes do not decode is skipped (the
   // LMDB store notes it in its UnreadableRecords): one bad record never stops
@@ -108,6 +115,12 @@ class StoreWriter : public StoreReader {
   // whatever it accepts reads back, leaving the store unchanged on error. A
   // stored state that does not decode is replaced.
   virtual Status put_record(const RecordKey& key, const RecordState& state) = 0;
+
+  // put_record of a state kept packed: stored as its bytes when they are
+  // laid out as this version writes them (PackedRecord::plain), with the
+  // same checks, the same change index and the same errors. This default
+  // decodes it and calls put_record. REQUIRES record.check() ok.
+  virtual Status put_packed_record(const RecordKey& key, const PackedRecord& record);
 
   virtual Status put_node_meta(const NodeMeta& meta) = 0;
 

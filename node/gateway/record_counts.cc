@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "storage/packed_record.h"
+
 namespace shopsync::gateway {
 
 namespace {
@@ -49,25 +51,16 @@ class CountingWriter final : public StoreWriter {
     return w_.for_each(table, visit);
   }
 
-  // A record that does not decode was never counted (scans skip it): its
-  // replacement only adds.
+  Result<std::optional<PackedRecord>> packed_record(const RecordKey& key) override { return w_.packed_record(key); }
+
   Status put_record(const RecordKey& key, const RecordState& state) override {
-    CollectionCounts before;
-    if (last_read_ && last_read_->first == key) {
-      before = last_read_->second;
-    } else {
-      auto read = w_.record(key);
-      if (!read && read.status().code() != Errc::corrupt) return read.status();
-      if (read && read->has_value()) before = owner_.contribution(key, **read);
-    }
-    last_read_.reset();
-    SHOPSYNC_TRY(w_.put_record(key, state));
-    const CollectionCounts after = owner_.contribution(key, state);
-    auto& d = delta_[key.collection];
-    d.stored += after.stored - before.stored;
-    d.live += after.live - before.live;
-    d.conflicted += after.conflicted - before.conflicted;
-    return Status::ok();
+    return counted(key, state, [&] { return w_.put_record(key, state); });
+  }
+  // One sibling counts by its head alone; more take the strategy, and with
+  // it the fields.
+  Status put_packed_record(const RecordKey& key, const PackedRecord& record) override {
+    if (record.heads().siblings.size() > 1) return put_record(key, record.decode());
+    return counted(key, record.heads(), [&] { return w_.put_packed_record(key, record); });
   }
   Status put_node_meta(const NodeMeta& meta) override { return w_.put_node_meta(meta); }
   Result<std::uint64_t> append_conflict(const ConflictEntry& entry) override { return w_.append_conflict(entry); }
@@ -81,6 +74,29 @@ class CountingWriter final : public StoreWriter {
   }
 
  private:
+  // Runs `write`, which stores `state` (or a state that counts the same) for
+  // `key`, and notes the change of the counts. A record that does not decode
+  // was never counted (scans skip it): its replacement only adds.
+  template <class Write>
+  Status counted(const RecordKey& key, const RecordState& state, Write&& write) {
+    CollectionCounts before;
+    if (last_read_ && last_read_->first == key) {
+      before = last_read_->second;
+    } else {
+      auto read = w_.record(key);
+      if (!read && read.status().code() != Errc::corrupt) return read.status();
+      if (read && read->has_value()) before = owner_.contribution(key, **read);
+    }
+    last_read_.reset();
+    SHOPSYNC_TRY(write());
+    const CollectionCounts after = owner_.contribution(key, state);
+    auto& d = delta_[key.collection];
+    d.stored += after.stored - before.stored;
+    d.live += after.live - before.live;
+    d.conflicted += after.conflicted - before.conflicted;
+    return Status::ok();
+  }
+
   StoreWriter& w_;
   const CountingStore& owner_;
   RecordCounts& delta_;

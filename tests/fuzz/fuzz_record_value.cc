@@ -1,6 +1,6 @@
 // Fuzz target: values as the store reads them back from LMDB
 // (storage/record_codec.h). The first byte picks the decoder, the rest is the
-// stored value: a record state, a version, node meta, a conflict log entry, the
+// stored value: a record state (also as a batch carries it, packed), a version, node meta, a conflict log entry, the
 // sibling dots the change index reads, or one packed field value. Whatever
 // decodes (and, for a record state, passes validation) re-encodes to bytes
 // that decode to the same value.
@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/packed_record.h"
 #include "storage/record_codec.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -22,6 +23,15 @@ void record_state(std::string_view bytes) {
   auto state = decode_record_state(bytes, limits);
   std::vector<Dot> dots;
   const Status dots_status = decode_sibling_dots(bytes, dots);
+  // A batch's records are checked without building their fields: the check
+  // must accept exactly what the decoder reads, and decode to the same.
+  auto packed = PackedRecord::parse(std::string(bytes), limits);
+  FUZZ_CHECK(packed.is_ok() == state.is_ok(), "the packed check accepts exactly what the decoder reads");
+  if (packed) {
+    FUZZ_CHECK(packed->decode() == *state, "a packed record decodes as the decoder reads it");
+    FUZZ_CHECK(packed->heads().siblings.size() == state->siblings.size() && packed->heads().context == state->context,
+               "the heads are the siblings and the context");
+  }
   if (!state) {
     FUZZ_CHECK(state.status().code() == Errc::corrupt || state.status().code() == Errc::too_large,
                "a bad stored value is corrupt (or too large)");

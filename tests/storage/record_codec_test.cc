@@ -3,6 +3,9 @@
 
 #include <random>
 
+#include "storage/lmdb_store.h"
+#include "storage/packed_record.h"
+
 #include <boost/test/unit_test.hpp>
 
 #include "tests/storage/samples.h"
@@ -155,6 +158,74 @@ BOOST_AUTO_TEST_CASE(random_bytes_never_crash_the_decoders) {
     if (b) BOOST_REQUIRE((*decode_node_meta(encode_node_meta(*b)) == *b));
     (void)c;
   }
+}
+
+// A batch carries records as their stored bytes, checked without building
+// their fields: the check must refuse exactly what the decoder refuses, and a
+// store that keeps the bytes as they came must read back what they say.
+BOOST_AUTO_TEST_CASE(packed_records_accept_exactly_what_the_decoder_reads_and_store_as_they_came) {
+  std::mt19937_64 rng(test::test_seed());
+  test::TempDir dir("shopsync-packed");
+  StoreOptions options;
+  options.sync_each_commit = false;  // durability is not what this test is about
+  auto store = LmdbStore::open(dir.path(), options);
+  BOOST_REQUIRE(store);
+  const std::string good = encode_record_state(two_sibling_state());
+  const std::string one = encode_record_state(test::simple_state({0xC3, 4}, "one"));
+  std::size_t accepted = 0;
+  std::size_t refused = 0;
+  for (int round = 0; round < 6000; ++round) {
+    std::string bytes = (round % 2 == 0) ? good : one;
+    const int flips = static_cast<int>(rng() % 4);
+    for (int i = 0; i < flips; ++i) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    if (rng() % 8 == 0) bytes.resize(rng() % bytes.size());
+    auto decoded = decode_record_state(bytes);
+    auto packed = PackedRecord::parse(bytes);
+    BOOST_REQUIRE_MESSAGE(packed.is_ok() == decoded.is_ok(),
+                          "decoder: " << decoded.status().to_string() << ", packed: " << packed.status().to_string());
+    if (!packed) {
+      BOOST_REQUIRE((packed.status().code() == Errc::corrupt));
+      ++refused;
+      continue;
+    }
+    ++accepted;
+    BOOST_REQUIRE((packed->decode() == *decoded));
+    RecordState heads = *decoded;
+    for (Version& v : heads.siblings) v.fields.clear();
+    BOOST_REQUIRE((packed->heads() == heads));
+    // Stored as it came (or refused as put_record refuses the decoded state),
+    // it reads back as the decoder read it, under its own dots.
+    const RecordKey key{"customers", "C" + std::to_string(round)};
+    const Status put_decoded = (*store)->write([&](StoreWriter& w) -> Status {
+      SHOPSYNC_TRY(w.put_record(key, *decoded));
+      return Status(Errc::corrupt, "rolled back");
+    });
+    const Status put = (*store)->write([&](StoreWriter& w) { return w.put_packed_record(key, *packed); });
+    BOOST_REQUIRE_MESSAGE(put.is_ok() == (put_decoded.code() == Errc::corrupt),
+                          "packed: " << put.to_string() << ", decoded: " << put_decoded.to_string());
+    if (!put || decoded->siblings.empty()) continue;
+    BOOST_REQUIRE((*store)->read([&](StoreReader& r) -> Status {
+      auto back = r.record(key);
+      if (!back) return back.status();
+      BOOST_REQUIRE(back->has_value());
+      BOOST_REQUIRE((**back == *decoded));
+      auto again = r.packed_record(key);
+      if (!again) return again.status();
+      BOOST_REQUIRE((again->has_value() && (*again)->decode() == *decoded));
+      for (const Version& v : decoded->siblings) {
+        bool indexed = false;
+        SHOPSYNC_TRY(r.for_each_change(v.dot.origin, v.dot.counter - 1, [&](std::uint64_t counter, const RecordKey& k) {
+          indexed = counter == v.dot.counter && k == key;
+          return Scan::stop;
+        }));
+        BOOST_REQUIRE(indexed);
+      }
+      return Status::ok();
+    }));
+    BOOST_REQUIRE((*store)->write([&](StoreWriter& w) { return w.put_record(key, RecordState{}); }));
+  }
+  BOOST_TEST(accepted > 500u);
+  BOOST_TEST(refused > 500u);
 }
 
 BOOST_AUTO_TEST_CASE(packed_values_of_the_data_model_are_valid) {

@@ -402,7 +402,7 @@ void Sim::deliver_due() {
         for (const auto& [k, v] : b->records) {
           if (describe(k) == trace_key_) {
             trace_line("  batch " + std::to_string(e.from) + "->" + std::to_string(e.to) + (b->snapshot ? " (snapshot) " : " ") +
-                       describe(v) + " base " + knowledge_text(b->base) + " complete " + knowledge_text(b->complete));
+                       describe(v.decode()) + " base " + knowledge_text(b->base) + " complete " + knowledge_text(b->complete));
           }
         }
       } else if (std::holds_alternative<SnapshotRequired>(e.message)) {

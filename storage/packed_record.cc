@@ -1,0 +1,37 @@
+#include "storage/packed_record.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace shopsync {
+
+PackedRecord::PackedRecord(const RecordState& state) : bytes_(encode_record_state(state)) {
+  check_ = scan_record_state(bytes_, heads_, plain_);
+  if (check_) return;
+  // Heads as given, so that a receiver names the rule the state breaks.
+  heads_.context = state.context;
+  heads_.siblings.clear();
+  for (const Version& v : state.siblings) {
+    Version head = v;
+    head.fields.clear();
+    heads_.siblings.push_back(std::move(head));
+  }
+}
+
+Result<PackedRecord> PackedRecord::parse(std::string bytes, const DecodeLimits& limits) {
+  PackedRecord out;
+  out.bytes_ = std::move(bytes);
+  SHOPSYNC_TRY(scan_record_state(out.bytes_, out.heads_, out.plain_, limits));
+  return out;
+}
+
+RecordState PackedRecord::decode() const {
+  // Already checked, with limits that may have allowed more bytes than the
+  // default.
+  DecodeLimits limits;
+  limits.max_bytes = std::max(limits.max_bytes, bytes_.size());
+  auto state = decode_record_state(bytes_, limits);
+  return state ? std::move(state).value() : RecordState{};
+}
+
+}  // namespace shopsync

@@ -1,0 +1,55 @@
+// A record state in its stored encoding (a standalone value of
+// record_codec.h): what a batch carries from one store to another without
+// building a map of fields for every record. The sender reads it from its
+// store, the wire carries its bytes as they are, and the receiver stores them
+// as they are when nothing needs merging; fields are decoded only where
+// something needs them (a merge with a local state, a conflict entry, the
+// changes feed).
+//
+// Every PackedRecord has been checked as the decoder checks (parse), so its
+// heads (each sibling's dot, updated_at and flags, and the context) are read
+// once and decode() cannot fail. One made from a RecordState (tests, tools)
+// says in check() what the decoder would refuse in its encoding.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "storage/record.h"
+#include "storage/record_codec.h"
+#include "storage/status.h"
+
+namespace shopsync {
+
+class PackedRecord {
+ public:
+  PackedRecord() = default;
+  // `state` encoded as is, whatever it holds (a state that breaks the rules
+  // stays that way: receivers refuse it).
+  PackedRecord(const RecordState& state);  // NOLINT(google-explicit-constructor): batches are built from states
+
+  // Checks `bytes` as decode_record_state(bytes, limits) does; corrupt
+  // naming the problem otherwise.
+  static Result<PackedRecord> parse(std::string bytes, const DecodeLimits& limits = {});
+
+  // ok, or why the decoder refuses these bytes (only for one made from a state).
+  const Status& check() const { return check_; }
+  const std::string& bytes() const { return bytes_; }
+  // The siblings without their fields (sorted as encoded), and the context.
+  const RecordState& heads() const { return heads_; }
+  // Laid out as this version writes (record_codec.h, scan_record_state).
+  bool plain() const { return plain_; }
+
+  // The whole state. REQUIRES check() ok.
+  RecordState decode() const;
+
+  bool operator==(const PackedRecord& other) const { return bytes_ == other.bytes_; }
+
+ private:
+  std::string bytes_;
+  RecordState heads_;
+  bool plain_ = false;
+  Status check_;
+};
+
+}  // namespace shopsync
