@@ -154,6 +154,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   auto signals = StopSignals::open();
   if (!signals) return signals.status();
   node->signals_.emplace(std::move(*signals));
+  node->systemd_ = SystemdNotifier::from_environment();
   SHOPSYNC_TRY(node->open_sockets());
   node->add_static_targets();
   node->started_ms_ = now;
@@ -285,6 +286,10 @@ void Node::add_static_targets() {
 }
 
 Status Node::run() {
+  // open() left the store open and every socket bound: a client that
+  // connected already is answered by the first turn of the loop.
+  systemd_status_ = service_status();
+  systemd_.notify("READY=1\nSTATUS=" + systemd_status_);
   std::vector<zmq::PollEntry> entries;
   std::vector<std::size_t> source_begin;
   while (!stop_requested_.load()) {
@@ -348,6 +353,7 @@ Status Node::run() {
   }
   // Clean stop: say goodbye to the peers (they end the session at once),
   // answer what the local API holds, persist what we know of the peers, close.
+  systemd_.notify("STOPPING=1\nSTATUS=stopping");
   say_goodbye("stopped");
   if (api_) api_->refuse_all(Status(Errc::unavailable, "the node is stopping"));
   stop_mdns();
@@ -363,8 +369,28 @@ int Node::next_timer_ms() const {
   return kMaxPollMs;
 }
 
+void Node::tell_systemd(std::uint64_t now) {
+  if (!systemd_.enabled()) return;
+  // From the loop itself: a loop that stops turning stops the pings, and
+  // systemd kills the node (WatchdogSec=) and restarts it.
+  if (const auto interval = systemd_.watchdog_interval_ms(); interval && now >= next_watchdog_ms_) {
+    next_watchdog_ms_ = now + *interval;
+    systemd_.notify("WATCHDOG=1");
+  }
+  if (std::string status = service_status(); status != systemd_status_) {
+    systemd_status_ = std::move(status);
+    systemd_.notify("STATUS=" + systemd_status_);
+  }
+}
+
+std::string Node::service_status() const {
+  return "serving: " + std::to_string(sessions_.size()) + " of " + std::to_string(known_.size()) +
+         (known_.size() == 1 ? " peer" : " peers") + " connected";
+}
+
 void Node::run_timers() {
   const std::uint64_t now = now_ms();
+  tell_systemd(now);
   // Links: handshake deadlines, silence, heartbeats.
   std::vector<std::pair<std::uint64_t, std::string>> dead;
   for (auto& [id, link] : links_) {

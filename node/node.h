@@ -39,6 +39,7 @@
 #include "node/identity.h"
 #include "node/peer_table.h"
 #include "node/signals.h"
+#include "node/systemd_notify.h"
 #include "node/wire_codec.h"
 #include "node/zmq_socket.h"
 #include "replication/clock.h"
@@ -166,6 +167,9 @@ class Node {
   // two. Returns one of them, if any.
   Target* identify_targets(const Link& link, NodeId peer);
   void run_timers();
+  // WATCHDOG=1 when due, and STATUS= when the number of connected peers changed.
+  void tell_systemd(std::uint64_t now);
+  std::string service_status() const;  // "serving: 2 of 3 peers connected"
   int next_timer_ms() const;
 
   // links and sessions
@@ -214,6 +218,9 @@ class Node {
   zmq::Socket router_;
   zmq::Socket zap_;
   std::optional<StopSignals> signals_;
+  SystemdNotifier systemd_;             // does nothing unless started by systemd (Type=notify)
+  std::string systemd_status_;          // the last STATUS= sent
+  std::uint64_t next_watchdog_ms_ = 0;
   std::string sync_endpoint_;
   std::uint16_t listen_port_ = 0;
 
