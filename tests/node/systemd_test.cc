@@ -2,16 +2,20 @@
 // service manager. It binds the AF_UNIX datagram socket that $NOTIFY_SOCKET
 // names, starts a real shopsyncd with $WATCHDOG_USEC, and reads what arrives:
 // READY=1 once the node answers its API and listens on its sync port,
-// WATCHDOG=1 again and again while it serves, STOPPING=1 on SIGTERM.
+// WATCHDOG=1 again and again while it serves, STOPPING=1 on SIGTERM. And
+// the log on the journal stream carries priorities for `journalctl -p`.
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstring>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
@@ -149,6 +153,41 @@ BOOST_AUTO_TEST_CASE(an_abstract_notify_socket_is_reached_too_and_no_watchdog_me
   BOOST_TEST(node.stop() == 0);
   BOOST_TEST(wait_until([&] { return manager.count("STOPPING=1") == 1; }, 5s), manager.all());
   BOOST_TEST(manager.count("WATCHDOG=1") == 0u, manager.all());
+}
+
+BOOST_AUTO_TEST_CASE(on_the_journal_stream_every_log_line_carries_its_priority) {
+  TempDir dir("shopsync-node");
+  NodeProcess node(NodeProcess::Options::named(dir.path(), "till"));
+  // systemd connects stderr to the journal and names that stream in
+  // $JOURNAL_STREAM; here the stream is the node's log file (NodeProcess
+  // writes it to DIR/NAME.log).
+  const auto stream = dir / "till.log";
+  { std::ofstream touch(stream); }
+  struct stat st {};
+  BOOST_REQUIRE(::stat(stream.c_str(), &st) == 0);
+  node.options().env = {"JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)};
+  node.options().insecure = true;  // its loud warning
+  node.start();
+  BOOST_TEST(node.stop() == 0);
+  std::istringstream lines(node.log());
+  std::size_t warnings = 0, infos = 0;
+  for (std::string line; std::getline(lines, line);) {
+    BOOST_TEST((line.starts_with("<") && line.size() > 3 && line[2] == '>'), "no priority prefix: " << line);
+    if (line.starts_with("<4>") && line.find(" warn  ") != std::string::npos) ++warnings;
+    if (line.starts_with("<6>") && line.find(" info  ") != std::string::npos) ++infos;
+  }
+  BOOST_TEST(warnings >= 1u, node.log());
+  BOOST_TEST(infos >= 1u, node.log());
+}
+
+BOOST_AUTO_TEST_CASE(elsewhere_log_lines_have_no_priority_prefix) {
+  TempDir dir("shopsync-node");
+  NodeProcess node(NodeProcess::Options::named(dir.path(), "till"));
+  node.options().env = {"JOURNAL_STREAM=1:1"};  // stderr is not that stream: a terminal, a file of ours
+  node.start();
+  BOOST_TEST(node.stop() == 0);
+  BOOST_TEST(node.log().find("<6>") == std::string::npos, node.log());
+  BOOST_TEST(node.log().find(" info  ") != std::string::npos, node.log());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
