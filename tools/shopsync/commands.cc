@@ -526,7 +526,7 @@ const Command* find_command(const std::string& name) {
 
 std::string usage_text() {
   std::string text =
-      "usage: shopsync [--api ADDR] [--json] [--timeout SECONDS] COMMAND ...\n"
+      "usage: shopsync [--api ADDR | --config FILE] [--json] [--timeout SECONDS] COMMAND ...\n"
       "\n"
       "Talks to the local shopsyncd through its API: --api, else $SHOPSYNC_API, else the\n"
       "`api` of --config FILE, $SHOPSYNC_CONFIG or /etc/shopsync/shopsyncd.toml, else " +
