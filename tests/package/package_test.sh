@@ -120,7 +120,7 @@ node_pid=""
 # ---- the unit --------------------------------------------------------------
 unit=$root/lib/systemd/system/shopsyncd.service
 for line in "User=shopsync" "StateDirectory=shopsync" "Restart=on-failure" "NoNewPrivileges=yes" \
-  "Type=notify" "NotifyAccess=main" "WatchdogSec=30" "ExecReload=/bin/sh -c 'kill -HUP \${MAINPID}'" \
+  "Type=notify" "NotifyAccess=main" "WatchdogSec=30" "RuntimeDirectory=shopsync" "ExecReload=/bin/sh -c 'kill -HUP \${MAINPID}'" \
   "ProtectSystem=strict" "ExecStart=/usr/bin/shopsyncd --config /etc/shopsync/shopsyncd.toml --data /var/lib/shopsync"; do
   grep -qx "$line" "$unit" || fail "the unit lacks $line"
 done
