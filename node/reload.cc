@@ -4,6 +4,7 @@
 // log says so.
 #include <time.h>
 
+#include <algorithm>
 #include <set>
 
 #include "node/node_parts.h"
