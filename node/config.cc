@@ -373,6 +373,12 @@ Exit codes: 0 clean stop, 1 runtime failure, 2 bad option or config file.
 )";
 }
 
+Result<NodeConfig> read_config_file(const std::string& path) {
+  NodeConfig config;
+  SHOPSYNC_TRY(load_file(config, path));
+  return config;
+}
+
 Result<NodeConfig> parse_config(int argc, const char* const* argv) {
   NodeConfig config;
   // Flags as (name, value) pairs first, so that --config is read before them.

@@ -102,6 +102,11 @@ std::filesystem::path default_data_dir();
 // argv[0] is skipped. invalid_argument naming the flag or file:line at fault.
 Result<NodeConfig> parse_config(int argc, const char* const* argv);
 
+// The settings of one config file alone: no flags, no defaults filled in
+// (data_dir is empty when the file names none). For the tools that find the
+// node from its config file (node_location.h).
+Result<NodeConfig> read_config_file(const std::string& path);
+
 // Strategy names the replication core accepts.
 bool is_known_strategy(std::string_view name);
 

@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
     SHOPSYNC_LOG(error, "cannot start: " << node.status().to_string());
     return node.status().code() == Errc::invalid_argument ? 2 : 1;
   }
+  // SIGHUP reads the same flags and config file again.
+  (*node)->set_config_source([argc, argv] { return parse_config(argc, argv); });
   if (Status s = (*node)->run(); !s) {
     SHOPSYNC_LOG(error, "stopped on error: " << s.to_string());
     return 1;

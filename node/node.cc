@@ -2,6 +2,8 @@
 // in sessions.cc.
 #include "node/node.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -94,12 +96,12 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   options.pull_interval_ms = cfg.pull_interval_ms;
   options.timers = &node->steady_;
   options.max_clock_offset_ms = cfg.max_clock_skew_ms;
-  for (const auto& [collection, name] : cfg.strategies) {
-    auto kind = parse_strategy(name);
-    if (!kind) return Status::invalid("unknown strategy '" + name + "' for collection " + collection);
-    options.strategies[collection] = *kind;
-  }
-  node->strategies_ = StrategyTable{options.strategies, options.default_strategy, options.tolerance_ms};
+  auto table = strategy_table_of(cfg);
+  if (!table) return table.status();
+  options.strategies = table->collections;
+  options.default_strategy = table->default_kind;
+  options.tolerance_ms = table->tolerance_ms;
+  node->strategies_ = std::move(*table);
   // Kept in the store for the inspector, which compares the tables of two
   // data directories (docs/inspector.md, "diff").
   Status stored = node->store_->write([&](StoreWriter& w) {
@@ -120,30 +122,11 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   // Keys the operator named on the command line are trusted, unless revoked:
   // a `shopsync trust rm` outlives the flags that named the key, until
   // `shopsync trust add` lifts it.
-  std::vector<TrustedKeyRow> trust;
   const std::uint64_t now = node->clock_.now_ms();
-  for (const auto& key : cfg.trust) trust.push_back({key, "--trust", now});
-  for (const auto& peer : cfg.peers) {
-    if (!peer.public_key.empty()) trust.push_back({peer.public_key, "--peer " + peer.to_string(), now});
-  }
-  if (cfg.uplink && !cfg.uplink->public_key.empty()) {
-    trust.push_back({cfg.uplink->public_key, "--uplink " + cfg.uplink->to_string(), now});
+  if (auto trusted = node->trust_configured(configured_keys(cfg, now)); !trusted) {
+    return trusted.status().context("storing the trusted keys given on the command line");
   }
   std::vector<std::string> skipped;
-  Status trusted = node->store_->write([&](StoreWriter& w) -> Status {
-    for (const auto& row : trust) {
-      auto revoked = is_revoked_key(w, row.key);
-      if (!revoked) return revoked.status();
-      if (*revoked) {
-        SHOPSYNC_LOG(warn, row.name << ": key " << row.key << " was revoked (shopsync trust rm) and stays "
-                                    << "untrusted; to trust it again: shopsync trust add '" << row.key << "'");
-        continue;
-      }
-      SHOPSYNC_TRY(add_trusted_key(w, row));
-    }
-    return Status::ok();
-  });
-  if (!trusted) return trusted.context("storing the trusted keys given on the command line");
   SHOPSYNC_TRY(node->store_->read([&](StoreReader& r) -> Status {
     auto peers = load_peers(r, &skipped);
     if (!peers) return peers.status();
@@ -158,6 +141,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   auto signals = StopSignals::open();
   if (!signals) return signals.status();
   node->signals_.emplace(std::move(*signals));
+  node->systemd_ = SystemdNotifier::from_environment();
   SHOPSYNC_TRY(node->open_sockets());
   node->add_static_targets();
   node->started_ms_ = now;
@@ -290,6 +274,10 @@ void Node::add_static_targets() {
 }
 
 Status Node::run() {
+  // open() left the store open and every socket bound: a client that
+  // connected already is answered by the first turn of the loop.
+  systemd_status_ = service_status();
+  systemd_.notify("READY=1\nSTATUS=" + systemd_status_);
   std::vector<zmq::PollEntry> entries;
   std::vector<std::size_t> source_begin;
   while (!stop_requested_.load()) {
@@ -322,6 +310,10 @@ Status Node::run() {
 
     if (entries[0].readable) {
       while (auto sig = signals_->take()) {
+        if (*sig == SIGHUP) {
+          reload();
+          continue;
+        }
         SHOPSYNC_LOG(info, "signal " << *sig << " received: stopping");
         stop_requested_.store(true);
       }
@@ -353,6 +345,7 @@ Status Node::run() {
   }
   // Clean stop: say goodbye to the peers (they end the session at once),
   // answer what the local API holds, persist what we know of the peers, close.
+  systemd_.notify("STOPPING=1\nSTATUS=stopping");
   say_goodbye("stopped");
   if (api_) api_->refuse_all(Status(Errc::unavailable, "the node is stopping"));
   stop_mdns();
@@ -368,8 +361,28 @@ int Node::next_timer_ms() const {
   return kMaxPollMs;
 }
 
+void Node::tell_systemd(std::uint64_t now) {
+  if (!systemd_.enabled()) return;
+  // From the loop itself: a loop that stops turning stops the pings, and
+  // systemd kills the node (WatchdogSec=) and restarts it.
+  if (const auto interval = systemd_.watchdog_interval_ms(); interval && now >= next_watchdog_ms_) {
+    next_watchdog_ms_ = now + *interval;
+    systemd_.notify("WATCHDOG=1");
+  }
+  if (std::string status = service_status(); status != systemd_status_) {
+    systemd_status_ = std::move(status);
+    systemd_.notify("STATUS=" + systemd_status_);
+  }
+}
+
+std::string Node::service_status() const {
+  return "serving: " + std::to_string(sessions_.size()) + " of " + std::to_string(known_.size()) +
+         (known_.size() == 1 ? " peer" : " peers") + " connected";
+}
+
 void Node::run_timers() {
   const std::uint64_t now = now_ms();
+  tell_systemd(now);
   // Links: handshake deadlines, silence, heartbeats.
   std::vector<std::pair<std::uint64_t, std::string>> dead;
   std::vector<std::uint64_t> spare;
@@ -605,6 +618,11 @@ std::string Node::peer_state(NodeId peer) const {
 Status Node::trust_add(const std::string& key, const std::string& name) {
   const std::uint64_t now = clock_.now_ms();
   SHOPSYNC_TRY(store_->write([&](StoreWriter& w) { return trust_key_again(w, {key, name, now}); }));
+  key_trusted(key);
+  return Status::ok();
+}
+
+void Node::key_trusted(const std::string& key) {
   for (auto& [id, t] : targets_) {
     if (!t->untrusted || t->key != key) continue;
     t->untrusted = false;
@@ -614,7 +632,6 @@ Status Node::trust_add(const std::string& key, const std::string& name) {
     SHOPSYNC_LOG(info, to_string(t->source) << " " << t->address.to_string() << " is enabled again: its key is trusted");
   }
   reconcile_all_discovered();  // a peer found on the LAN with this key is dialed now
-  return Status::ok();
 }
 
 Status Node::forget_peer(NodeId peer) {

@@ -40,6 +40,8 @@
 #include "node/identity.h"
 #include "node/peer_table.h"
 #include "node/signals.h"
+#include "node/systemd_notify.h"
+#include "node/trusted_keys.h"
 #include "node/wire_codec.h"
 #include "node/zmq_socket.h"
 #include "replication/clock.h"
@@ -83,6 +85,9 @@ class Node {
   // table and returns. Errors only for failures that make serving impossible.
   Status run();
   void request_stop() { stop_requested_.store(true); }
+  // Where SIGHUP reads the configuration again (main(): the same flags and
+  // config file as at start). Without one, SIGHUP reloads nothing.
+  void set_config_source(std::function<Result<NodeConfig>()> source) { config_source_ = std::move(source); }
 
   // ---- for the local API (called on the loop thread) ----
   Replica& replica() { return *replica_; }
@@ -165,12 +170,33 @@ class Node {
   void say_goodbye(const std::string& reason);
   // Why the peer's strategy table makes a session impossible, or nullopt.
   std::optional<std::string> strategies_differ(const wire::Hello& hello) const;
+  std::optional<std::string> strategies_differ(const std::string& name, const std::string& digest,
+                                               const std::string& table) const;
+  // Ends every link to `peer` (the session's last). `refused`: for a reason
+  // of the peer's or ours that stands (strategies), shown in `peers` and
+  // redialed after the long backoff.
+  void end_peer_links(NodeId peer, const std::string& why, bool refused);
   void remember_refused_peer(Link& link, const wire::Hello& hello);
   // Targets we dial with the key of inbound `link` are `peer`, though our own
   // connection to it is not up yet (its came first): one row in `peers`, not
   // two. Returns one of them, if any.
   Target* identify_targets(const Link& link, NodeId peer);
   void run_timers();
+  // SIGHUP (reload.cc): the configuration read again from config_source_;
+  // trust, strategies and the log level change at once, a bad configuration
+  // is logged and the running one kept.
+  void reload();
+  Status apply_reload(const NodeConfig& fresh);
+  // Stores the keys a configuration names, but not those revoked (logged).
+  // Returns the keys that were not trusted before.
+  Result<std::vector<std::string>> trust_configured(const std::vector<TrustedKeyRow>& rows);
+  // `key` became trusted: targets disabled for it are dialed again, peers
+  // found on the LAN with it dialed now.
+  void key_trusted(const std::string& key);
+  Status change_strategies(StrategyTable table);
+  // WATCHDOG=1 when due, and STATUS= when the number of connected peers changed.
+  void tell_systemd(std::uint64_t now);
+  std::string service_status() const;  // "serving: 2 of 3 peers connected"
   int next_timer_ms() const;
 
   // links and sessions
@@ -225,6 +251,10 @@ class Node {
   zmq::Socket router_;
   zmq::Socket zap_;
   std::optional<StopSignals> signals_;
+  std::function<Result<NodeConfig>()> config_source_;
+  SystemdNotifier systemd_;             // does nothing unless started by systemd (Type=notify)
+  std::string systemd_status_;          // the last STATUS= sent
+  std::uint64_t next_watchdog_ms_ = 0;
   std::string sync_endpoint_;
   std::uint16_t listen_port_ = 0;
 

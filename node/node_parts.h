@@ -7,6 +7,7 @@
 #include "discovery/discovery.h"
 #include "node/log.h"
 #include "node/node.h"
+#include "node/trusted_keys.h"
 
 namespace shopsync {
 
@@ -48,6 +49,8 @@ struct Node::Link {
   bool confirmed = false;
   VersionVector heard;           // the knowledge the peer's HELLO on it gave
   std::uint64_t incarnation = 0;  // the peer's process, from its HELLO (0: not said)
+  std::string strategies_digest;  // the strategy table its HELLO named ("" from an older node)
+  std::string strategies;
   std::uint32_t version = wire::kProtocolMin;  // negotiated protocol version
   std::uint64_t created_ms = 0;
   std::uint64_t last_recv_ms = 0;
@@ -88,7 +91,15 @@ struct Node::Session {
   std::uint64_t link = 0;
   std::string name;
   std::uint64_t connected_ms = 0;
+  std::string strategies_digest;  // the strategy table of its HELLO ("" from an older node)
+  std::string strategies;
 };
+
+// The keys a configuration names (--trust, --peer KEY@..., --uplink KEY@...),
+// each with the note it is stored under in the trusted-key list.
+std::vector<TrustedKeyRow> configured_keys(const NodeConfig& config, std::uint64_t now_ms);
+// The strategy table a configuration asks for.
+Result<StrategyTable> strategy_table_of(const NodeConfig& config);
 
 // The mDNS side of the node (mdns.cc).
 struct Node::Mdns {

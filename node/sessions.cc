@@ -365,6 +365,12 @@ void Node::handle_error(Link& link, const wire::Error& error) {
     close_link(link.id, "refused by the peer: " + error.text, true);
     return;
   }
+  if (link.established && code == wire::ErrorCode::wrong_strategies && link.peer != 0) {
+    // The peer reloaded another strategy table (SIGHUP): the session ends on
+    // both sides now, and a HELLO decides again whether the tables agree.
+    end_peer_links(link.peer, "refused by the peer: " + error.text, true);
+    return;
+  }
   if (!link.established && link.outbound) {
     // The peer refused our HELLO: it will not change its mind soon.
     if (code == wire::ErrorCode::wrong_cluster || code == wire::ErrorCode::unsupported_version ||
@@ -388,8 +394,21 @@ void Node::handle_goodbye(Link& link, const wire::Goodbye& goodbye) {
   SHOPSYNC_LOG(info, link.describe() << ": " << why);
   const NodeId peer = link.peer;
   if (peer == 0) return close_link(link.id, why, true);
-  // The process is going, not just this link: every link to it closes, the
-  // session's last so that no idle second link takes the session over.
+  // The process is going, not just this link.
+  end_peer_links(peer, why, false);
+}
+
+void Node::end_peer_links(NodeId peer, const std::string& why, bool refused) {
+  if (refused) {
+    for (auto& [id, t] : targets_) {
+      if (t->peer == peer) t->refused = true;
+    }
+    refused_peers_.insert(peer);
+    known_[peer].last_error = why;
+    dirty_.insert(peer);
+  }
+  // Every link to it closes, the session's last so that no idle second link
+  // takes the session over.
   auto s = sessions_.find(peer);
   const std::uint64_t session_link = s == sessions_.end() ? 0 : s->second->link;
   std::vector<std::uint64_t> others;
@@ -527,13 +546,18 @@ std::optional<std::string> Node::strategies_differ(const wire::Hello& hello) con
                                    "it runs with the same --strategy flags as this node");
     return std::nullopt;
   }
-  if (hello.strategies_digest == strategy_digest(strategies_)) return std::nullopt;
+  return strategies_differ(hello.name, hello.strategies_digest, hello.strategies);
+}
+
+std::optional<std::string> Node::strategies_differ(const std::string& name, const std::string& digest,
+                                                   const std::string& table) const {
+  if (digest == strategy_digest(strategies_)) return std::nullopt;
   // Named the same way on both sides, so that the text fits both logs.
   std::string what;
-  if (auto theirs = parse_strategy_table(hello.strategies)) {
-    what = strategy_difference(strategies_, *theirs, "'" + config_.name + "'", "'" + hello.name + "'");
+  if (auto theirs = parse_strategy_table(table)) {
+    what = strategy_difference(strategies_, *theirs, "'" + config_.name + "'", "'" + name + "'");
   }
-  if (what.empty()) what = "'" + to_text(strategies_) + "' on '" + config_.name + "', '" + hello.strategies + "' on '" + hello.name + "'";
+  if (what.empty()) what = "'" + to_text(strategies_) + "' on '" + config_.name + "', '" + table + "' on '" + name + "'";
   return "conflict strategies differ (" + what + "): every node of a cluster needs the same --strategy flags";
 }
 
@@ -598,6 +622,8 @@ void Node::establish(Link& link, const wire::Hello& hello, std::int64_t offset) 
   dirty_.insert(peer);
   link.heard = hello.knowledge;
   link.incarnation = hello.incarnation;
+  link.strategies_digest = hello.strategies_digest;
+  link.strategies = hello.strategies;
   link.confirmed = false;
   if (link.outbound) {
     // This HELLO answers ours: both sides accept the link. The peer learns it
@@ -627,6 +653,8 @@ void Node::confirm(Link& link) {
     session->link = link.id;
     session->name = known_[peer].name;
     session->connected_ms = now_ms();
+    session->strategies_digest = link.strategies_digest;
+    session->strategies = link.strategies;
     sessions_.emplace(peer, std::move(session));
     const PeerRecord& rec = known_[peer];
     SHOPSYNC_LOG(info, "connected to peer '" << rec.name << "' (" << hex_id(peer) << ", " << to_string(rec.role)
@@ -636,6 +664,8 @@ void Node::confirm(Link& link) {
     return;
   }
   Session& session = *s->second;
+  session.strategies_digest = link.strategies_digest;
+  session.strategies = link.strategies;
   const Link* current = link_by_id(session.link);
   if (current == nullptr || session.link == link.id) {
     // A HELLO again on the link in use: the peer restarted its side of the

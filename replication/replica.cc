@@ -438,6 +438,13 @@ Hlc Replica::clock() const { return impl_->hlc.last(); }
 const VersionVector& Replica::tombstone_horizon() const { return impl_->horizon; }
 StrategyKind Replica::strategy_for(std::string_view collection) const { return impl_->strategy_for(collection); }
 
+void Replica::set_strategies(std::map<std::string, StrategyKind, std::less<>> strategies, StrategyKind default_strategy,
+                             std::uint64_t tolerance_ms) {
+  impl_->options.strategies = std::move(strategies);
+  impl_->options.default_strategy = default_strategy;
+  impl_->options.tolerance_ms = tolerance_ms;
+}
+
 VisibleRecord Replica::make_visible(const RecordKey& key, const RecordState& state) const {
   return impl_->make_visible(key, state);
 }

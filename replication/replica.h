@@ -264,6 +264,11 @@ class Replica {
   Hlc clock() const;
   const VersionVector& tombstone_horizon() const;
   StrategyKind strategy_for(std::string_view collection) const;
+  // A new strategy table (shopsyncd's reload on SIGHUP): visible values are
+  // chosen with it from now on. Nothing stored changes: siblings are kept
+  // whatever the strategy, so the visible value is recomputed, never lost.
+  void set_strategies(std::map<std::string, StrategyKind, std::less<>> strategies, StrategyKind default_strategy,
+                      std::uint64_t tolerance_ms);
   std::vector<PeerStats> peers() const;
   // Per collection, how many live versions we hold that `peer`'s knowledge
   // lacks (what it would pull from us now).

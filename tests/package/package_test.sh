@@ -120,14 +120,16 @@ node_pid=""
 # ---- the unit --------------------------------------------------------------
 unit=$root/lib/systemd/system/shopsyncd.service
 for line in "User=shopsync" "StateDirectory=shopsync" "Restart=on-failure" "NoNewPrivileges=yes" \
+  "Type=notify" "NotifyAccess=main" "WatchdogSec=30" "RuntimeDirectory=shopsync" "ExecReload=/bin/sh -c 'kill -HUP \${MAINPID}'" \
   "ProtectSystem=strict" "ExecStart=/usr/bin/shopsyncd --config /etc/shopsync/shopsyncd.toml --data /var/lib/shopsync"; do
   grep -qx "$line" "$unit" || fail "the unit lacks $line"
 done
 # verify against the extracted root: ExecStart's program and the man pages of
-# Documentation= must exist there; the targets come from this host's systemd.
+# Documentation= must exist there; the targets and /bin/sh come from this host.
 for target in /lib/systemd/system/*.target /lib/systemd/system/*.slice; do
   cp -P "$target" "$root/lib/systemd/system/"
 done
+install -D /bin/sh "$root/bin/sh"  # ExecReload's program, essential on every Debian system
 if ! MANPATH=$root/usr/share/man systemd-analyze verify --root="$root" /lib/systemd/system/shopsyncd.service \
   >"$work/verify" 2>&1 || [[ -s $work/verify ]]; then
   cat "$work/verify" >&2

@@ -59,7 +59,8 @@ options:
   --json                   print JSON (shapes in docs/inspector.md); with --watch, one
                            document per line per refresh
   --watch                  redraw live in the terminal every second; q quits
-  --config FILE            the node's shopsyncd config file: strategies, role, name
+  --config FILE            the node's shopsyncd config file: strategies, role, name, and
+                           where the node is (see below)
   --strategy C=S           strategy of collection C (as given to shopsyncd), repeatable
   --retention DURATION     tombstone retention the node uses [7d]
   --limit N                rows listed per section (conflicts, diff) [100]
@@ -69,7 +70,9 @@ options:
   -h, --help               this text
   --                       ends the options (for an ID that starts with -)
 
-DATA_DIR defaults to $SHOPSYNC_DATA, else ~/.local/share/shopsync.
+Without DATA_DIR or --api: $SHOPSYNC_DATA, else $SHOPSYNC_API, else the node of the
+config file (--config, $SHOPSYNC_CONFIG or /etc/shopsync/shopsyncd.toml): its data
+directory when readable, else its API; else ~/.local/share/shopsync.
 exit status: 0 ok, 1 diff found differences, 2 usage, 3 no such data dir,
 4 not a shopsync store, 5 newer schema, 6 node unreachable, 7 no such record,
 8 other failure (corrupt data, I/O, protocol)

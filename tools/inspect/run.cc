@@ -7,6 +7,7 @@
 
 #include "node/api/api_client.h"
 #include "node/config.h"
+#include "node/node_location.h"
 #include "tools/inspect/data_dir.h"
 #include "tools/inspect/exit_codes.h"
 #include "tools/inspect/render.h"
@@ -37,7 +38,6 @@ struct Opened {
 
 std::optional<Failure> open_nodes(const Options& o, Opened& opened) {
   std::vector<std::string> dirs = o.data_dirs;
-  if (dirs.empty() && o.apis.empty()) dirs.push_back(default_data_dir().string());
   if (dirs.size() == 2) {
     std::error_code e1, e2;
     const auto c1 = std::filesystem::weakly_canonical(dirs[0], e1);
@@ -90,7 +90,7 @@ std::string source_label(const Options& o) {
   std::string s;
   for (const auto& d : o.data_dirs) s += (s.empty() ? "" : " vs ") + d;
   for (const auto& a : o.apis) s += (s.empty() ? "" : " vs ") + a;
-  return s.empty() ? default_data_dir().string() : s;
+  return s;
 }
 
 int watch_screen(const Options& o, const Opened& opened, ViewContext& ctx, std::ostream& err) {
@@ -137,18 +137,49 @@ int watch_json(const Options& o, const Opened& opened, ViewContext& ctx, std::os
   return kExitOk;
 }
 
+// Without DATA_DIR or --api, the node is found (node/node_location.h):
+// $SHOPSYNC_DATA, else $SHOPSYNC_API, else the data directory of the config
+// file (its `data`, else /var/lib/shopsync) when this user may read it, else
+// the node's API from the config file; without a config file, the default
+// data directory.
+Status locate_source(Options& o, NodeLocator& locator) {
+  if (!o.data_dirs.empty() || !o.apis.empty()) return Status::ok();
+  const bool have_config = !locator.config_file().value.empty();
+  if (NodeLocator::data_in_environment() || (!NodeLocator::api_in_environment() && !have_config)) {
+    auto dir = locator.data_dir();
+    if (!dir) return dir.status();
+    o.data_dirs.push_back(dir->value.string());
+    return Status::ok();
+  }
+  if (!NodeLocator::api_in_environment()) {
+    auto dir = locator.data_dir();
+    if (!dir) return dir.status();
+    if (::access(dir->value.c_str(), R_OK | X_OK) == 0) {
+      o.data_dirs.push_back(dir->value.string());
+      return Status::ok();
+    }
+  }
+  auto api = locator.api();
+  if (!api) return api.status();
+  o.apis.push_back(api->value);
+  return Status::ok();
+}
+
 }  // namespace
 
-int run(const Options& o, std::ostream& out, std::ostream& err) {
+int run(const Options& given, std::ostream& out, std::ostream& err) {
   auto fail = [&](int code, const std::string& message) {
     err << "shopsync-inspect: " << message << "\n";
     return code;
   };
+  Options o = given;
+  NodeLocator locator({std::nullopt, std::nullopt, given.config_file});
+  if (Status s = locate_source(o, locator); !s) return fail(kExitUsage, s.message());
   std::map<std::string, std::string> configured;
   ViewContext ctx;
-  if (o.config_file) {
-    auto cfg = read_node_config(*o.config_file);
-    if (!cfg) return fail(kExitUsage, "--config " + *o.config_file + ": " + cfg.status().message());
+  if (const auto config = locator.config_file(); !config.value.empty()) {
+    auto cfg = read_node_config(config.value);
+    if (!cfg) return fail(kExitUsage, config.from + " " + config.value + ": " + cfg.status().message());
     configured = cfg->strategies;
     ctx.facts.name = cfg->name;
     ctx.facts.role = std::string(to_string(cfg->role));

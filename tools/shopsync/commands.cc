@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "node/api/api_client.h"
+#include "node/node_location.h"
 #include "node/public_key_text.h"
 #include "tools/shopsync/doctor.h"
 #include "tools/shopsync/exit_codes.h"
@@ -25,7 +26,9 @@ namespace {
 constexpr std::uint32_t kWatchWaitMs = 25'000;
 
 struct Globals {
-  std::string api = std::string(api::kDefaultApiAddress);
+  std::string api;                    // as located (node/node_location.h) before a command runs
+  std::optional<std::string> api_flag;     // --api
+  std::optional<std::string> config_flag;  // --config
   bool json = false;
   std::chrono::milliseconds timeout{5000};
 };
@@ -587,11 +590,12 @@ const Command* find_command(const std::string& name) {
 
 std::string usage_text() {
   std::string text =
-      "usage: shopsync [--api ADDR] [--json] [--timeout SECONDS] COMMAND ...\n"
+      "usage: shopsync [--api ADDR | --config FILE] [--json] [--timeout SECONDS] COMMAND ...\n"
       "\n"
-      "Talks to the local shopsyncd through its API (default " +
+      "Talks to the local shopsyncd through its API: --api, else $SHOPSYNC_API, else the\n"
+      "`api` of --config FILE, $SHOPSYNC_CONFIG or /etc/shopsync/shopsyncd.toml, else " +
       std::string(api::kDefaultApiAddress) +
-      ").\n"
+      ".\n"
       "\n"
       "commands:\n";
   for (const auto& c : kCommands) text += "  shopsync " + std::string(c.usage) + "\n";
@@ -600,9 +604,10 @@ std::string usage_text() {
   text += "  shopsync token (create NAME | ls | revoke NAME) [--data DIR] [--json]   (HTTP gateway tokens)\n";
   text +=
       "\n"
-      "options (before the command; --api, --timeout and, except for put and\n"
+      "options (before the command; --api, --config, --timeout and, except for put and\n"
       "resolve, --json are also accepted after it):\n"
       "  --api ADDR         tcp://HOST:PORT, HOST:PORT, ipc://PATH or a socket path\n"
+      "  --config FILE      the node's shopsyncd.toml: its `api` is the node's address\n"
       "  --json             machine-readable output (JSON; one object per line for watch)\n"
       "  --timeout SECONDS  how long to wait for the node (default 5)\n"
       "  --                 ends the options: what follows is never one (a key or id starting with -)\n"
@@ -642,9 +647,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         out << usage_text();
         return kExitOk;
       } else if (a == "--api") {
-        ctx.globals.api = value_of(a);
+        ctx.globals.api_flag = value_of(a);
       } else if (a.starts_with("--api=")) {
-        ctx.globals.api = a.substr(6);
+        ctx.globals.api_flag = a.substr(6);
+      } else if (a == "--config") {
+        ctx.globals.config_flag = value_of(a);
+      } else if (a.starts_with("--config=")) {
+        ctx.globals.config_flag = a.substr(9);
       } else if (a == "--timeout") {
         ctx.globals.timeout = parse_seconds(value_of(a));
       } else if (a.starts_with("--timeout=")) {
@@ -660,8 +669,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       }
     }
     if (command == nullptr) throw UsageError{"give a command"};
-    auto address = api::parse_api_address(ctx.globals.api);
+    NodeLocator locator({ctx.globals.api_flag, std::nullopt, ctx.globals.config_flag});
+    auto address = locator.api();
     if (!address) throw UsageError{address.status().message()};
+    ctx.globals.api = address->value;
     return command->run(ctx, Words(std::move(rest), std::move(operands)));
   } catch (const UsageError& e) {
     err << "shopsync: " << e.message << '\n';

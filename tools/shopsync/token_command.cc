@@ -9,6 +9,7 @@
 
 #include "node/gateway/json_values.h"
 #include "node/gateway/tokens.h"
+#include "node/node_location.h"
 #include "storage/lmdb_store.h"
 #include "tools/shopsync/exit_codes.h"
 
@@ -17,17 +18,14 @@ namespace shopsync::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: shopsync token [--data DIR] [--json] create NAME | ls | revoke NAME\n"
+    "usage: shopsync token [--data DIR | --config FILE] [--json] create NAME | ls | revoke NAME\n"
     "  create NAME   make a Bearer token for the HTTP gateway; it is printed once, store it now\n"
     "  ls            the tokens' names and creation times (never the secrets)\n"
     "  revoke NAME   the token stops working at once\n"
-    "  --data DIR    the node's data directory (default $SHOPSYNC_DATA, else ~/.local/share/shopsync)\n";
-
-std::filesystem::path default_data_dir() {
-  if (const char* d = std::getenv("SHOPSYNC_DATA"); d && *d) return d;
-  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".local/share/shopsync";
-  return "/var/lib/shopsync";
-}
+    "  --data DIR    the node's data directory (default $SHOPSYNC_DATA, else the `data` of the\n"
+    "                config file, else /var/lib/shopsync when there is a config file,\n"
+    "                else ~/.local/share/shopsync)\n"
+    "  --config FILE the node's shopsyncd.toml [$SHOPSYNC_CONFIG, else /etc/shopsync/shopsyncd.toml]\n";
 
 std::uint64_t now_ms() {
   return static_cast<std::uint64_t>(
@@ -38,7 +36,7 @@ std::uint64_t now_ms() {
 }  // namespace
 
 int run_token_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::filesystem::path data = default_data_dir();
+  NodeLocationFlags flags;
   bool json_output = false;
   std::vector<std::string> words;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -46,9 +44,13 @@ int run_token_command(const std::vector<std::string>& args, std::ostream& out, s
       words.insert(words.end(), args.begin() + static_cast<std::ptrdiff_t>(i + 1), args.end());
       break;
     } else if (args[i] == "--data" && i + 1 < args.size()) {
-      data = args[++i];
+      flags.data = args[++i];
     } else if (args[i].starts_with("--data=")) {
-      data = args[i].substr(7);
+      flags.data = args[i].substr(7);
+    } else if (args[i] == "--config" && i + 1 < args.size()) {
+      flags.config = args[++i];
+    } else if (args[i].starts_with("--config=")) {
+      flags.config = args[i].substr(9);
     } else if (args[i] == "--json") {
       json_output = true;
     } else if (args[i] == "--help" || args[i] == "-h") {
@@ -73,7 +75,20 @@ int run_token_command(const std::vector<std::string>& args, std::ostream& out, s
       return kExitUsage;
     }
   }
-  if (!std::filesystem::exists(data / "data.mdb")) {
+  auto located = NodeLocator(flags).data_dir();
+  if (!located) {
+    err << "shopsync token: " << located.status().message() << '\n';
+    return kExitUsage;
+  }
+  const std::filesystem::path data = located->value;
+  std::error_code ec;
+  const bool has_store = std::filesystem::exists(data / "data.mdb", ec);
+  if (ec == std::errc::permission_denied) {
+    err << "shopsync token: cannot read " << data.string() << " (from " << located->from
+        << "): permission denied; run it as the node's user (sudo -u shopsync shopsync token ...)\n";
+    return kExitRejected;
+  }
+  if (!has_store) {
     err << "shopsync token: no node store in " << data.string()
         << " (start shopsyncd once with --data " << data.string() << ", or pass --data DIR)\n";
     return kExitNotFound;

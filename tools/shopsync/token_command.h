@@ -2,8 +2,8 @@
 // tokens (docs/http-gateway.md, "Tokens").
 //
 // Unlike the other commands this one does not talk to the node's API: it
-// opens the data directory's store directly (--data DIR, default
-// $SHOPSYNC_DATA, else ~/.local/share/shopsync, else /var/lib/shopsync), which
+// opens the data directory's store directly (--data DIR, else where
+// node/node_location.h finds it: $SHOPSYNC_DATA, the config file...), which
 // is safe while shopsyncd runs (LMDB serialises writers across processes) and
 // works when it does not. It must run as a user that can write the data
 // directory. The node checks tokens on every request, so a created or

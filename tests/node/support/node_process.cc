@@ -165,6 +165,11 @@ void NodeProcess::kill9() {
   api_.reset();
 }
 
+void NodeProcess::signal(int signo) {
+  BOOST_REQUIRE(pid_ > 0);
+  ::kill(pid_, signo);
+}
+
 bool NodeProcess::running() {
   if (pid_ < 0) return false;
   int status = 0;

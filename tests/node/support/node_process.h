@@ -65,6 +65,8 @@ class NodeProcess {
   int stop();
   // SIGKILL, no cleanup of any kind.
   void kill9();
+  // Sends `signo` (SIGHUP: reload) to the running process, by its pid.
+  void signal(int signo);
   bool running();
 
   std::uint16_t sync_port() const { return sync_port_; }

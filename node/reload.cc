@@ -1,0 +1,212 @@
+// Node: SIGHUP reads the configuration again (docs/operations.md, "Reloading
+// the configuration"). Trust, strategies and the log level change at once;
+// the rest (addresses, data directory, peers...) waits for a restart and the
+// log says so.
+#include <time.h>
+
+#include <algorithm>
+#include <set>
+
+#include "node/node_parts.h"
+
+namespace shopsync {
+
+std::vector<TrustedKeyRow> configured_keys(const NodeConfig& config, std::uint64_t now_ms) {
+  std::vector<TrustedKeyRow> rows;
+  for (const auto& key : config.trust) rows.push_back({key, "--trust", now_ms});
+  for (const auto& peer : config.peers) {
+    if (!peer.public_key.empty()) rows.push_back({peer.public_key, "--peer " + peer.to_string(), now_ms});
+  }
+  if (config.uplink && !config.uplink->public_key.empty()) {
+    rows.push_back({config.uplink->public_key, "--uplink " + config.uplink->to_string(), now_ms});
+  }
+  return rows;
+}
+
+Result<StrategyTable> strategy_table_of(const NodeConfig& config) {
+  StrategyTable table;
+  for (const auto& [collection, name] : config.strategies) {
+    auto kind = parse_strategy(name);
+    if (!kind) return Status::invalid("unknown strategy '" + name + "' for collection " + collection);
+    table.collections[collection] = *kind;
+  }
+  return table;
+}
+
+namespace {
+
+std::set<std::string> keys_of(const std::vector<TrustedKeyRow>& rows) {
+  std::set<std::string> keys;
+  for (const auto& row : rows) keys.insert(row.key);
+  return keys;
+}
+
+// The settings a running node cannot change: named when a reload finds them changed.
+std::vector<std::string> restart_only_changes(const NodeConfig& running, const NodeConfig& fresh) {
+  std::vector<std::string> changed;
+  auto check = [&](bool differs, const char* option) {
+    if (differs) changed.emplace_back(option);
+  };
+  check(running.data_dir != fresh.data_dir, "data");
+  check(fresh.cluster && fresh.cluster != running.cluster, "cluster");
+  check(running.name != fresh.name, "name");
+  check(running.listen != fresh.listen, "listen");
+  check(running.api != fresh.api, "api");
+  check(running.http != fresh.http, "http");
+  check(running.peers != fresh.peers, "peer");
+  check(running.uplink != fresh.uplink, "uplink");
+  check(running.role != fresh.role, "role");
+  check(running.mdns != fresh.mdns || running.mdns_interfaces != fresh.mdns_interfaces ||
+            running.mdns_ttl_s != fresh.mdns_ttl_s,
+        "mdns");
+  check(running.insecure != fresh.insecure, "insecure");
+  check(running.sync_each_commit != fresh.sync_each_commit, "durability");
+  check(running.heartbeat_ms != fresh.heartbeat_ms || running.peer_timeout_ms != fresh.peer_timeout_ms ||
+            running.max_clock_skew_ms != fresh.max_clock_skew_ms || running.pull_interval_ms != fresh.pull_interval_ms,
+        "timings");
+  check(running.http_head_timeout_ms != fresh.http_head_timeout_ms ||
+            running.http_body_timeout_ms != fresh.http_body_timeout_ms ||
+            running.http_max_per_address != fresh.http_max_per_address ||
+            running.http_max_pipelined != fresh.http_max_pipelined,
+        "http limits");
+  return changed;
+}
+
+std::uint64_t monotonic_usec() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Node::trust_configured(const std::vector<TrustedKeyRow>& rows) {
+  std::vector<std::string> added;
+  Status s = store_->write([&](StoreWriter& w) -> Status {
+    for (const auto& row : rows) {
+      auto revoked = is_revoked_key(w, row.key);
+      if (!revoked) return revoked.status();
+      if (*revoked) {
+        SHOPSYNC_LOG(warn, row.name << ": key " << row.key << " was revoked (shopsync trust rm) and stays "
+                                    << "untrusted; to trust it again: shopsync trust add '" << row.key << "'");
+        continue;
+      }
+      auto trusted = is_trusted_key(w, row.key);
+      if (!trusted) return trusted.status();
+      SHOPSYNC_TRY(add_trusted_key(w, row));
+      if (!*trusted) added.push_back(row.key);
+    }
+    return Status::ok();
+  });
+  if (!s) return s;
+  return added;
+}
+
+void Node::reload() {
+  // systemd (Type=notify) shows the unit "reloading" until READY=1 again.
+  systemd_.notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec()) +
+                  "\nSTATUS=reloading the configuration");
+  if (!config_source_) {
+    SHOPSYNC_LOG(warn, "SIGHUP received: no configuration to reload");
+  } else if (auto fresh = config_source_(); !fresh) {
+    SHOPSYNC_LOG(error, "SIGHUP: the configuration does not load, keeping the running one: " << fresh.status().message());
+  } else if (Status s = apply_reload(*fresh); !s) {
+    SHOPSYNC_LOG(error, "SIGHUP: reloading the configuration failed: " << s.to_string());
+  }
+  systemd_status_ = service_status();
+  systemd_.notify("READY=1\nSTATUS=" + systemd_status_);
+}
+
+Status Node::apply_reload(const NodeConfig& fresh) {
+  // Everything that can be refused is checked before anything changes.
+  auto table = strategy_table_of(fresh);
+  if (!table) {
+    SHOPSYNC_LOG(error, "SIGHUP: " << table.status().message() << "; keeping the running configuration");
+    return Status::ok();
+  }
+  if (auto later = restart_only_changes(config_, fresh); !later.empty()) {
+    std::string names;
+    for (const auto& n : later) names += (names.empty() ? "" : ", ") + n;
+    SHOPSYNC_LOG(warn, "SIGHUP: changed settings that take effect at the next restart only: " << names);
+  }
+
+  // Trust: keys the new configuration names are trusted (unless revoked);
+  // keys only the old one named, and that only a configuration had added,
+  // are trusted no more. Keys added with `shopsync trust add` stay.
+  const std::uint64_t now = clock_.now_ms();
+  const auto fresh_rows = configured_keys(fresh, now);
+  auto added = trust_configured(fresh_rows);
+  if (!added) return added.status().context("storing the trusted keys of the configuration");
+  for (const auto& key : *added) {
+    SHOPSYNC_LOG(info, "SIGHUP: key " << key << " is trusted now");
+    key_trusted(key);
+  }
+  const auto fresh_keys = keys_of(fresh_rows);
+  std::vector<std::string> dropped;
+  for (const auto& key : keys_of(configured_keys(config_, now))) {
+    if (!fresh_keys.count(key)) dropped.push_back(key);
+  }
+  std::vector<std::string> removed;
+  SHOPSYNC_TRY(store_->write([&](StoreWriter& w) -> Status {
+    auto rows = list_trusted_keys(w);
+    if (!rows) return rows.status();
+    for (const auto& row : *rows) {
+      if (std::find(dropped.begin(), dropped.end(), row.key) == dropped.end() || !row.name.starts_with("--")) continue;
+      auto gone = remove_trusted_key(w, row.key);
+      if (!gone) return gone.status();
+      removed.push_back(row.key);
+    }
+    return Status::ok();
+  }).context("removing keys the configuration no longer names"));
+  for (const auto& key : removed) {
+    SHOPSYNC_LOG(info, "SIGHUP: key " << key << " is no longer trusted (the configuration no longer names it)");
+    forsake_key(key);
+  }
+  config_.trust = fresh.trust;
+
+  if (fresh.log_level != config_.log_level) {
+    SHOPSYNC_LOG(info, "SIGHUP: log level " << log::to_string(fresh.log_level));
+    log::set_threshold(fresh.log_level);
+    config_.log_level = fresh.log_level;
+  }
+  if (to_text(*table) != to_text(strategies_)) SHOPSYNC_TRY(change_strategies(std::move(*table)));
+  config_.strategies = fresh.strategies;
+  SHOPSYNC_LOG(info, "SIGHUP: configuration reloaded");
+  return Status::ok();
+}
+
+Status Node::change_strategies(StrategyTable table) {
+  SHOPSYNC_LOG(info, "SIGHUP: conflict strategies now '" << to_text(table) << "' (were '" << to_text(strategies_) << "')");
+  SHOPSYNC_TRY(store_->write([&](StoreWriter& w) { return w.put(Table::settings, kStrategiesSetting, to_text(table)); })
+                   .context("storing the strategy table"));
+  replica_->set_strategies(table.collections, table.default_kind, table.tolerance_ms);
+  strategies_ = std::move(table);
+  // Which records show as conflicted may change with the strategy (manual).
+  if (Status s = counted_->recount(); !s) SHOPSYNC_LOG(error, "counting the records: " << s.to_string());
+  records_changed_ = true;
+
+  // Peers refused before may agree now: dialed again at once (HELLO decides).
+  for (auto& [id, t] : targets_) {
+    if (!t->refused || !t->links.empty()) continue;
+    t->refused = false;
+    t->failures = 0;
+    t->next_dial_ms = 0;
+  }
+  // Peers whose table now differs: the session ends on both sides, with the
+  // reason HELLO would give (the peer ends it on our ERROR).
+  std::vector<std::pair<NodeId, std::string>> differ;
+  for (const auto& [peer, session] : sessions_) {
+    if (session->strategies_digest.empty()) continue;  // an older node: nothing to compare
+    if (auto why = strategies_differ(session->name, session->strategies_digest, session->strategies)) {
+      differ.emplace_back(peer, *why);
+    }
+  }
+  for (const auto& [peer, why] : differ) {
+    SHOPSYNC_LOG(warn, "ending the session with peer " << sessions_.at(peer)->name << ": " << why);
+    if (Link* link = link_by_id(sessions_.at(peer)->link)) send_error(*link, wire::ErrorCode::wrong_strategies, why);
+    end_peer_links(peer, why, true);
+  }
+  return Status::ok();
+}
+
+}  // namespace shopsync
