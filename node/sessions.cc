@@ -339,7 +339,7 @@ void Node::note_progress(NodeId peer, std::size_t records, std::size_t bytes, bo
     if (st.id == peer) theirs = st.knowledge;
   }
   const std::uint64_t now = now_ms();
-  SyncProgress& progress = progress_[peer];
+  SyncProgress& progress = progress_.try_emplace(peer, config_.progress_log_ms).first->second;
   progress.batch(now, records, bytes, changes_behind(theirs, replica_->knowledge()), more);
   if (!progress.active()) {
     progress_.erase(peer);

@@ -10,7 +10,7 @@ void SyncProgress::batch(std::uint64_t now_ms, std::uint64_t records, std::uint6
   }
   if (!active_) {
     active_ = true;
-    next_log_ms_ = now_ms + kLogEveryMs;
+    next_log_ms_ = now_ms + log_every_ms_;
     // The sync began before this batch arrived, but when is not known here:
     // the rate counts from this batch on.
     samples_.emplace_back(now_ms, 0);
@@ -24,7 +24,7 @@ void SyncProgress::batch(std::uint64_t now_ms, std::uint64_t records, std::uint6
   while (samples_.size() > 2 && samples_[1].first + kRateWindowMs <= now_ms) samples_.pop_front();
 }
 
-void SyncProgress::stop() { *this = SyncProgress{}; }
+void SyncProgress::stop() { *this = SyncProgress{log_every_ms_}; }
 
 api::SyncProgress SyncProgress::view(std::uint64_t now_ms) const {
   api::SyncProgress v;
@@ -43,7 +43,7 @@ api::SyncProgress SyncProgress::view(std::uint64_t now_ms) const {
 
 bool SyncProgress::log_due(std::uint64_t now_ms) {
   if (!active_ || now_ms < next_log_ms_) return false;
-  next_log_ms_ = now_ms + kLogEveryMs;
+  next_log_ms_ = now_ms + log_every_ms_;
   return true;
 }
 

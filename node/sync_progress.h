@@ -27,7 +27,9 @@ namespace shopsync {
 class SyncProgress {
  public:
   static constexpr std::uint64_t kRateWindowMs = 10'000;
-  static constexpr std::uint64_t kLogEveryMs = 5'000;
+
+  // `log_every_ms`: how often log_due() says yes (--progress-log-ms).
+  explicit SyncProgress(std::uint64_t log_every_ms = 5'000) : log_every_ms_(log_every_ms) {}
 
   // A batch of `records` records in `bytes` bytes was committed at `now_ms`;
   // `to_go` changes are still to come; `more`: the answer goes on.
@@ -38,11 +40,12 @@ class SyncProgress {
   bool active() const { return active_; }
   // All 0 when no sync runs. The rate falls while no batch arrives.
   api::SyncProgress view(std::uint64_t now_ms) const;
-  // True once every kLogEveryMs of a running sync (the first after
-  // kLogEveryMs): the caller logs a progress line.
+  // True once every log_every_ms of a running sync (the first after
+  // log_every_ms): the caller logs a progress line.
   bool log_due(std::uint64_t now_ms);
 
  private:
+  std::uint64_t log_every_ms_;
   bool active_ = false;
   std::uint64_t received_ = 0;
   std::uint64_t bytes_ = 0;
