@@ -11,13 +11,12 @@ void SyncProgress::batch(std::uint64_t now_ms, std::uint64_t records, std::uint6
   if (!active_) {
     active_ = true;
     next_log_ms_ = now_ms + log_every_ms_;
-    // The sync began before this batch arrived, but when is not known here:
-    // the rate counts from this batch on.
-    samples_.emplace_back(now_ms, 0);
   }
   received_ += records;
   bytes_ += bytes;
   to_go_ = to_go;
+  // The first sample is this first batch: when the sync began before it is
+  // not known here, so the rate counts from it on.
   samples_.emplace_back(now_ms, received_);
   // Keep one sample at or before the window's start, so that the rate always
   // spans the whole window once the sync is that old.

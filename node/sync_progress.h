@@ -4,8 +4,8 @@
 // `status`, /metrics and the "syncing from peer" log line (docs/operations.md,
 // "Sync progress").
 //
-// A sync starts with the first batch of an answer that goes on (or that holds
-// records) and ends with the last batch of an answer or with the session.
+// A sync starts with the first batch of an answer that goes on (`more`) and
+// ends with the last batch of the answer or with the session.
 // "Still to go" is what the caller measures after each batch: the changes the
 // peer's knowledge holds that ours lacks (changes_behind, an upper bound:
 // superseded writes count too, and are never sent). The rate is over the last
