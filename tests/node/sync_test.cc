@@ -406,10 +406,11 @@ BOOST_AUTO_TEST_CASE(catching_up_node_shows_sync_progress) {
   for (const auto& r : readings) {
     BOOST_TEST(r.records_total > 0u);
     BOOST_TEST(r.records_total >= r.records_received);
-    BOOST_TEST(r.records_total <= kRecords);  // the estimate counts a's writes b lacks: here one per record
     BOOST_TEST(r.bytes_received > 0u);
   }
   BOOST_TEST(readings.back().records_received > readings.front().records_received);
+  // The estimate counts a's writes b lacks, one per record here: about the data set.
+  BOOST_TEST(readings.front().records_total >= kRecords / 2);
   BOOST_TEST(status_showed);
   // The log line, more than once.
   BOOST_TEST(b.log_count("syncing from peer a (") >= 1u, b.log());
