@@ -170,7 +170,7 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     if (*v < 1 || *v > 4500) return Status::invalid("must be 1 to 4500 seconds");
     config.mdns_ttl_s = *v;
   } else if (name == "heartbeat-ms" || name == "peer-timeout-ms" || name == "max-clock-skew-ms" ||
-             name == "pull-interval-ms") {
+             name == "pull-interval-ms" || name == "progress-log-ms") {
     auto v = parse_u32(value);
     if (!v) return v.status();
     if (*v == 0) return Status::invalid("must be greater than 0");
@@ -178,6 +178,7 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     if (name == "peer-timeout-ms") config.peer_timeout_ms = *v;
     if (name == "max-clock-skew-ms") config.max_clock_skew_ms = *v;
     if (name == "pull-interval-ms") config.pull_interval_ms = *v;
+    if (name == "progress-log-ms") config.progress_log_ms = *v;
   } else if (name == "http-head-timeout-ms" || name == "http-body-timeout-ms" || name == "http-max-per-address" ||
              name == "http-max-pipelined") {
     auto v = parse_u32(value);
@@ -198,7 +199,7 @@ bool takes_value(std::string_view name) {
   static constexpr std::string_view kNames[] = {
       "config", "data",     "cluster",  "name",      "listen",       "api",             "http",
       "peer",   "uplink",   "role",     "strategy",  "trust",        "log-level",       "heartbeat-ms", "durability",
-      "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms", "mdns-ttl", "mdns-interface",
+      "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms", "progress-log-ms", "mdns-ttl", "mdns-interface",
       "http-head-timeout-ms", "http-body-timeout-ms", "http-max-per-address", "http-max-pipelined"};
   for (auto n : kNames) {
     if (n == name) return true;
@@ -245,7 +246,7 @@ Status load_file(NodeConfig& config, const std::string& path) {
         if (!value.is_boolean()) return fail("must be true or false");
         (key == "mdns" ? config.mdns : config.insecure) = value.as_boolean();
       } else if (key == "heartbeat-ms" || key == "peer-timeout-ms" || key == "max-clock-skew-ms" ||
-                 key == "pull-interval-ms" || key == "mdns-ttl" || key == "http-head-timeout-ms" ||
+                 key == "pull-interval-ms" || key == "progress-log-ms" || key == "mdns-ttl" || key == "http-head-timeout-ms" ||
                  key == "http-body-timeout-ms" || key == "http-max-per-address" || key == "http-max-pipelined") {
         if (!value.is_integer() || value.as_integer() <= 0 || value.as_integer() > 0xffffffffLL) {
           return fail("must be a positive integer");
@@ -361,6 +362,7 @@ Options (flags win over the config file; defaults in brackets):
   --peer-timeout-ms N      a peer silent for N ms is dead and reconnected [5000]
   --max-clock-skew-ms N    refuse peers whose clock is further off [5000]
   --pull-interval-ms N     periodic safety-net pull from each peer [30000]
+  --progress-log-ms N      log the progress of a running sync every N ms [5000]
   --print-key              create the node identity if needed, print its public key, exit
   --version                print the version and exit
   --help                   print this text and exit

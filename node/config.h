@@ -79,6 +79,7 @@ struct NodeConfig {
   std::uint32_t peer_timeout_ms = 5000;     // --peer-timeout-ms: silence -> peer dead
   std::uint32_t max_clock_skew_ms = 5000;   // --max-clock-skew-ms: peers further off are refused, readings further ahead not adopted
   std::uint32_t pull_interval_ms = 30000;   // --pull-interval-ms: periodic safety-net pulls
+  std::uint32_t progress_log_ms = 5000;     // --progress-log-ms: a running sync's progress is logged this often
 
   // HTTP gateway limits (docs/http-gateway.md).
   std::uint32_t http_head_timeout_ms = 10000;  // --http-head-timeout-ms: a request head must arrive within

@@ -31,6 +31,9 @@ Result<api::NodeStatus> DaemonBackend::status() {
       if (rec.node_id == p.peer) p.peer_name = rec.name;
     }
   }
+  for (const auto& rec : view) {
+    if (auto progress = node_.sync_progress(rec.node_id)) s->syncing.push_back({rec.node_id, rec.name, *progress});
+  }
   return s;
 }
 
@@ -54,6 +57,10 @@ Result<api::PeerList> DaemonBackend::peers() {
     info.records_out = rec.records_out;
     info.clock_offset_ms = rec.clock_offset_ms;
     info.last_error = rec.last_error;
+    if (auto progress = node_.sync_progress(rec.node_id)) {
+      info.syncing = true;
+      info.sync = *progress;
+    }
     // The replica's exact per-collection count and age, when it knows the peer.
     for (const auto& b : base->peers) {
       if (b.node_id != rec.node_id) continue;

@@ -169,8 +169,18 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     hooks.peers = [self] {
       std::vector<gateway::PeerSummary> out;
       for (const auto& p : self->peer_view()) {
-        out.push_back({p.node_id, p.name, std::string(to_string(p.role)), self->peer_state(p.node_id), p.last_sync_ms,
-                       p.clock_offset_ms});
+        gateway::PeerSummary summary{p.node_id, p.name, std::string(to_string(p.role)), self->peer_state(p.node_id),
+                                     p.last_sync_ms, p.clock_offset_ms};
+        if (auto progress = self->sync_progress(p.node_id)) {
+          summary.syncing = true;
+          summary.sync_records_received = progress->records_received;
+          summary.sync_records_total = progress->records_total;
+          summary.sync_bytes_received = progress->bytes_received;
+          summary.sync_bytes_total = progress->bytes_total;
+          summary.sync_rate = progress->rate;
+          summary.sync_eta_ms = progress->eta_ms;
+        }
+        out.push_back(std::move(summary));
       }
       return out;
     };

@@ -42,6 +42,7 @@
 #include "node/signals.h"
 #include "node/systemd_notify.h"
 #include "node/trusted_keys.h"
+#include "node/sync_progress.h"
 #include "node/wire_codec.h"
 #include "node/zmq_socket.h"
 #include "replication/clock.h"
@@ -113,6 +114,8 @@ class Node {
   // State of each peer for display: "connected", "connecting", "backoff",
   // "refused", "untrusted" (its key is not trusted here), "offline".
   std::string peer_state(NodeId peer) const;
+  // How far the sync from `peer` running now has come; nullopt when none runs.
+  std::optional<api::SyncProgress> sync_progress(NodeId peer);
   Status trust_add(const std::string& key, const std::string& name);
   Result<bool> trust_remove(const std::string& key);
   // Retires a peer gone for good: its knowledge stops holding back tombstone
@@ -164,6 +167,9 @@ class Node {
   void handle_frame(Link& link, const std::string& bytes, const std::string& user_id, const std::string& peer_ip);
   void handle_hello(Link& link, const wire::Hello& hello, const std::string& peer_ip);
   void handle_error(Link& link, const wire::Error& error);
+  // After a batch of `records` records in a frame of `bytes` bytes from
+  // `peer` was committed: updates its sync progress and logs it when due.
+  void note_progress(NodeId peer, std::size_t records, std::size_t bytes, bool more);
   void handle_goodbye(Link& link, const wire::Goodbye& goodbye);
   // A clean stop: GOODBYE on every established link that speaks it, and the
   // sync sockets made to linger (bounded) so that it leaves before they close.
@@ -270,6 +276,7 @@ class Node {
   std::map<std::string, std::uint64_t> zap_log_ms_;            // throttles "refused" log lines
   std::uint64_t next_id_ = 1;
   std::uint64_t incarnation_ = 0;  // this process, in every HELLO (wire::Hello::incarnation)
+  std::map<NodeId, SyncProgress> progress_;  // syncs from peers, by peer (ended ones removed)
   std::map<NodeId, std::uint64_t> disconnected_ms_;  // when each peer's last session ended
 
   std::unique_ptr<NodeOutbox> outbox_;

@@ -193,6 +193,7 @@ void Node::end_session(NodeId peer, const std::string& why) {
   if (s == sessions_.end()) return;
   SHOPSYNC_LOG(info, "peer " << s->second->name << " (" << hex_id(peer) << ") disconnected: " << why);
   sessions_.erase(s);
+  progress_.erase(peer);
   disconnected_ms_[peer] = now_ms();
   replica_->peer_disconnected(peer);
   dirty_.insert(peer);
@@ -320,6 +321,7 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
   }
   if (batch != nullptr) {
     rec.last_sync_ms = wall;
+    note_progress(peer, batch_records, bytes.size(), batch->more);
     if (caught_up) {
       std::uint64_t in_run = 0;
       for (const auto& st : replica_->peers()) {
@@ -329,6 +331,32 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
                                               << in_run << " (last batch " << batch_records << ")");
     }
   }
+}
+
+void Node::note_progress(NodeId peer, std::size_t records, std::size_t bytes, bool more) {
+  VersionVector theirs;
+  for (const auto& st : replica_->peers()) {
+    if (st.id == peer) theirs = st.knowledge;
+  }
+  const std::uint64_t now = now_ms();
+  SyncProgress& progress = progress_.try_emplace(peer, config_.progress_log_ms).first->second;
+  progress.batch(now, records, bytes, changes_behind(theirs, replica_->knowledge()), more);
+  if (!progress.active()) {
+    progress_.erase(peer);
+    return;
+  }
+  if (!progress.log_due(now)) return;
+  const api::SyncProgress p = progress.view(now);
+  const std::uint64_t percent = p.records_total > 0 ? p.records_received * 100 / p.records_total : 0;
+  SHOPSYNC_LOG(info, "syncing from peer " << known_[peer].name << " (" << hex_id(peer) << "): " << p.records_received
+                                          << " of ~" << p.records_total << " records (" << percent << "%), " << p.rate
+                                          << " rec/s, ETA " << (p.rate > 0 ? std::to_string(p.eta_ms / 1000) + " s" : "unknown"));
+}
+
+std::optional<api::SyncProgress> Node::sync_progress(NodeId peer) {
+  auto it = progress_.find(peer);
+  if (it == progress_.end()) return std::nullopt;
+  return it->second.view(now_ms());
 }
 
 void Node::handle_error(Link& link, const wire::Error& error) {

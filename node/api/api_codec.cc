@@ -396,6 +396,30 @@ bool get_pending(MapIn& in, PendingChanges& p) {
   return true;
 }
 
+// The progress fields, flat, in a peer's map and in a `status` "syncing" entry.
+void put_sync_progress(MapOut& m, const SyncProgress& p) {
+  m.uint("sync_records_received", p.records_received);
+  m.uint("sync_records_total", p.records_total);
+  m.uint("sync_bytes_received", p.bytes_received);
+  m.uint("sync_bytes_total", p.bytes_total);
+  m.uint("sync_rate", p.rate);
+  m.uint("sync_eta_ms", p.eta_ms);
+}
+bool get_sync_progress(MapIn& in, SyncProgress& p) {
+  return in.uint("sync_records_received", p.records_received) && in.uint("sync_records_total", p.records_total) &&
+         in.uint("sync_bytes_received", p.bytes_received) && in.uint("sync_bytes_total", p.bytes_total) &&
+         in.uint("sync_rate", p.rate) && in.uint("sync_eta_ms", p.eta_ms);
+}
+
+void put_peer_sync(MapOut& m, const PeerSync& p) {
+  m.str("peer", format_node_id(p.peer));
+  m.str("peer_name", p.peer_name);
+  put_sync_progress(m, p.progress);
+}
+bool get_peer_sync(MapIn& in, PeerSync& p) {
+  return get_node_id(in, "peer", p.peer, true) && in.str("peer_name", p.peer_name) && get_sync_progress(in, p.progress);
+}
+
 void put_peer(MapOut& m, const PeerInfo& p) {
   m.str("node_id", format_node_id(p.node_id));
   m.str("name", p.name);
@@ -412,6 +436,8 @@ void put_peer(MapOut& m, const PeerInfo& p) {
   m.uint("records_out", p.records_out);
   m.key("clock_offset_ms").sint(p.clock_offset_ms);
   m.str("last_error", p.last_error);
+  m.boolean("syncing", p.syncing);
+  put_sync_progress(m, p.sync);
 }
 bool get_peer(MapIn& in, PeerInfo& p) {
   return get_node_id(in, "node_id", p.node_id, false) && in.str("name", p.name) && in.str("address", p.address) &&
@@ -419,7 +445,8 @@ bool get_peer(MapIn& in, PeerInfo& p) {
          in.str("found_by", p.found_by) && in.uint("last_seen_ms", p.last_seen_ms) &&
          in.uint("last_sync_ms", p.last_sync_ms) && in.uint("lag_changes", p.lag_changes) &&
          in.uint("lag_ms", p.lag_ms) && in.uint("records_in", p.records_in) && in.uint("records_out", p.records_out) &&
-         in.sint("clock_offset_ms", p.clock_offset_ms) && in.str("last_error", p.last_error);
+         in.sint("clock_offset_ms", p.clock_offset_ms) && in.str("last_error", p.last_error) &&
+         in.boolean("syncing", p.syncing) && get_sync_progress(in, p.sync);
 }
 
 void put_trusted(MapOut& m, const TrustedKey& k) {
@@ -539,6 +566,7 @@ void put_result(MapOut& m, const NodeStatus& s) {
   put_hlc(m, s.clock, "hlc", "clock_ms");
   put_list(m, "collections", s.collections, put_count);
   put_list(m, "pending", s.pending, put_pending);
+  put_list(m, "syncing", s.syncing, put_peer_sync);
   m.uint("open_conflicts", s.open_conflicts);
   m.uint("uptime_ms", s.uptime_ms);
   m.uint("unreadable_records", s.unreadable_records);
@@ -599,7 +627,7 @@ bool get_result(MapIn& in, NodeStatus& s) {
          in.str("role", s.role) && in.str("public_key", s.public_key) && in.str("version", s.version) &&
          get_vv(in, "knowledge", s.knowledge) && in.uint("counter", s.counter) && in.uint("hlc", s.clock) &&
          get_list(in, "collections", s.collections, get_count) && get_list(in, "pending", s.pending, get_pending) &&
-         in.uint("open_conflicts", s.open_conflicts) && in.uint("uptime_ms", s.uptime_ms) &&
+         get_list(in, "syncing", s.syncing, get_peer_sync) && in.uint("open_conflicts", s.open_conflicts) && in.uint("uptime_ms", s.uptime_ms) &&
          in.uint("unreadable_records", s.unreadable_records) && get_list(in, "unreadable", s.unreadable, get_unreadable) &&
          in.str("strategies", s.strategies) &&
          in.uint("max_clock_skew_ms", s.max_clock_skew_ms);

@@ -238,6 +238,27 @@ struct ConflictsPage {
   bool operator==(const ConflictsPage&) const = default;
 };
 
+// How far a running sync from a peer has come (docs/operations.md, "Sync
+// progress"). Totals are estimates: the changes the peer's knowledge holds that
+// ours lacks, superseded writes included. All 0 when no sync runs.
+struct SyncProgress {
+  std::uint64_t records_received = 0;  // in this sync
+  std::uint64_t records_total = 0;     // received + still to go (estimate)
+  std::uint64_t bytes_received = 0;    // frames of this sync's batches
+  std::uint64_t bytes_total = 0;       // received + still to go at the average record size (estimate)
+  std::uint64_t rate = 0;              // records/s over the last 10 s
+  std::uint64_t eta_ms = 0;            // still to go / rate; 0 while the rate is unknown
+  bool operator==(const SyncProgress&) const = default;
+};
+
+// A peer this node is receiving a sync from (`status`).
+struct PeerSync {
+  NodeId peer = 0;
+  std::string peer_name;
+  SyncProgress progress;
+  bool operator==(const PeerSync&) const = default;
+};
+
 struct PendingChanges {
   NodeId peer = 0;
   std::string peer_name;
@@ -267,6 +288,7 @@ struct NodeStatus {
   Hlc clock = 0;
   std::vector<CollectionCount> collections;
   std::vector<PendingChanges> pending;
+  std::vector<PeerSync> syncing;  // syncs from peers running now
   std::uint64_t open_conflicts = 0;
   std::uint64_t uptime_ms = 0;
   std::uint64_t unreadable_records = 0;      // found so far by this process's reads
@@ -292,6 +314,8 @@ struct PeerInfo {
   std::uint64_t records_out = 0;
   std::int64_t clock_offset_ms = 0;
   std::string last_error;
+  bool syncing = false;  // a sync from it runs now: `sync` says how far it came
+  SyncProgress sync;
   bool operator==(const PeerInfo&) const = default;
 };
 struct PeerList {

@@ -60,6 +60,14 @@ struct PeerSummary {
   std::string state;          // "connected", "offline", ...
   std::uint64_t last_sync_ms = 0;  // last successful sync with it (wall ms), 0 = never
   std::int64_t clock_offset_ms = 0;  // its clock minus ours, measured at its last HELLO
+  // A sync from it running now (docs/operations.md, "Sync progress"); all 0 when none.
+  bool syncing = false;
+  std::uint64_t sync_records_received = 0;
+  std::uint64_t sync_records_total = 0;  // estimate
+  std::uint64_t sync_bytes_received = 0;
+  std::uint64_t sync_bytes_total = 0;    // estimate
+  std::uint64_t sync_rate = 0;           // records/s
+  std::uint64_t sync_eta_ms = 0;         // 0 while unknown
 };
 
 struct GatewayOptions {

@@ -140,6 +140,33 @@ HttpResponse Gateway::metrics() {
     e.sample("shopsync_peer_clock_offset_seconds", {{"peer", node_hex(p.id)}, {"role", p.role}},
              static_cast<double>(p.clock_offset_ms) / 1000.0);
   }
+  // Sync progress: one sample per peer a sync runs from (docs/operations.md, "Sync progress").
+  struct ProgressGauge {
+    const char* name;
+    const char* help;
+    std::uint64_t PeerSummary::*value;
+    double scale;
+  };
+  const ProgressGauge progress_gauges[] = {
+      {"shopsync_peer_sync_records_received", "Records received in the sync from the peer running now.",
+       &PeerSummary::sync_records_received, 1.0},
+      {"shopsync_peer_sync_records_total", "Estimated records in the sync from the peer running now (received + to go).",
+       &PeerSummary::sync_records_total, 1.0},
+      {"shopsync_peer_sync_bytes_received", "Bytes received in the sync from the peer running now.",
+       &PeerSummary::sync_bytes_received, 1.0},
+      {"shopsync_peer_sync_bytes_total", "Estimated bytes in the sync from the peer running now.",
+       &PeerSummary::sync_bytes_total, 1.0},
+      {"shopsync_peer_sync_records_per_second", "Records per second received over the last 10 s of the sync.",
+       &PeerSummary::sync_rate, 1.0},
+      {"shopsync_peer_sync_eta_seconds", "Estimated seconds left in the sync from the peer (0: not known yet).",
+       &PeerSummary::sync_eta_ms, 0.001},
+  };
+  for (const auto& g : progress_gauges) {
+    e.family(g.name, "gauge", g.help);
+    for (const auto& p : peers) {
+      if (p.syncing) e.sample(g.name, {{"peer", node_hex(p.id)}, {"role", p.role}}, static_cast<double>(p.*g.value) * g.scale);
+    }
+  }
   e.family("shopsync_peer_records_received_total", "counter", "Records received from the peer since start.");
   for (const auto& p : stats) e.sample("shopsync_peer_records_received_total", {{"peer", node_hex(p.id)}}, static_cast<double>(p.records_in));
   e.family("shopsync_peer_records_sent_total", "counter", "Records sent to the peer since start.");

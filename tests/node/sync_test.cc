@@ -366,6 +366,66 @@ BOOST_AUTO_TEST_CASE(a_restored_backup_writing_alone_converges_with_nothing_lost
 #endif
 }
 
+// A node catching up on a large data set shows how far it came: `peers` and
+// `status` give records received, an estimated total, rate and ETA while the
+// sync runs, the log says it every --progress-log-ms, and it all clears at the end.
+BOOST_AUTO_TEST_CASE(catching_up_node_shows_sync_progress) {
+  constexpr std::size_t kRecords = 200'000;
+  Cluster c;
+  SeedOptions seed;
+  seed.cluster = "test";
+  seed.count = kRecords;
+  BOOST_REQUIRE(seed_records(c.dir / "a", seed).is_ok());
+  auto& a = c.add("a");
+  auto& b = c.add("b", {"--progress-log-ms", "100"});
+  c.mesh();
+  a.start();
+  b.start();
+  // Readings of a's row at b while the sync runs.
+  std::vector<api::SyncProgress> readings;
+  bool status_showed = false;
+  const std::string last = "R000199999";
+  BOOST_REQUIRE_MESSAGE(wait_until([&] {
+    auto peers = b.api().peers();
+    BOOST_REQUIRE(peers.is_ok());
+    for (const auto& p : peers->peers) {
+      if (p.name == "a" && p.syncing) readings.push_back(p.sync);
+    }
+    if (!status_showed) {
+      auto status = b.api().status();
+      BOOST_REQUIRE(status.is_ok());
+      for (const auto& s : status->syncing) status_showed |= s.peer_name == "a" && s.progress.records_total > 0;
+    }
+    return b.api().get({"bench", last}).is_ok();
+  }, 120s), "b:\n" << b.log());
+  BOOST_TEST_MESSAGE(readings.size() << " readings while syncing; first " << readings.front().records_received << " of ~"
+                                     << readings.front().records_total << ", last " << readings.back().records_received
+                                     << " of ~" << readings.back().records_total << " at " << readings.back().rate
+                                     << " rec/s, ETA " << readings.back().eta_ms << " ms");
+  BOOST_REQUIRE(readings.size() >= 2u);
+  for (const auto& r : readings) {
+    BOOST_TEST(r.records_total > 0u);
+    BOOST_TEST(r.records_total >= r.records_received);
+    BOOST_TEST(r.bytes_received > 0u);
+  }
+  BOOST_TEST(readings.back().records_received > readings.front().records_received);
+  // The estimate counts a's writes b lacks, one per record here: about the data set.
+  BOOST_TEST(readings.front().records_total >= kRecords / 2);
+  BOOST_TEST(status_showed);
+  // The log line, more than once.
+  BOOST_TEST(b.log_count("syncing from peer a (") >= 1u, b.log());
+  BOOST_TEST(b.log().find(" records (") != std::string::npos);
+  // Once in sync, nothing runs any more.
+  BOOST_REQUIRE(wait_until([&] {
+    auto peers = b.api().peers();
+    BOOST_REQUIRE(peers.is_ok());
+    for (const auto& p : peers->peers) {
+      if (p.name == "a") return !p.syncing && p.sync == api::SyncProgress{};
+    }
+    return false;
+  }, 30s));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

@@ -102,9 +102,11 @@ BOOST_AUTO_TEST_CASE(every_answer_round_trips) {
   status.clock = 1234;
   status.collections = {{"customers", 10}, {"orders", 2}};
   status.pending = {PendingChanges{2, "till-2", 3, {{"customers", 2}, {"orders", 1}}}};
+  status.syncing = {PeerSync{2, "till-2", SyncProgress{52000, 200000, 5'200'000, 20'000'000, 41000, 3600}}};
   status.open_conflicts = 1;
   status.uptime_ms = 5000;
-  PeerInfo peer{2, "till-2", "10.0.0.2:7460", "key", "peer", "connected", "mdns", 10, 20, 3, 1500, 100, 50, -42, ""};
+  PeerInfo peer{2, "till-2", "10.0.0.2:7460", "key", "peer", "connected", "mdns", 10, 20, 3, 1500, 100, 50, -42, "",
+                true, SyncProgress{52000, 200000, 5'200'000, 20'000'000, 41000, 3600}};
   DiscoveryReport discovery;
   discovery.enabled = true;
   discovery.state = "announced";

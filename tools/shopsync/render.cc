@@ -1,6 +1,7 @@
 #include "tools/shopsync/render.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 
 #include "node/public_key_text.h"
@@ -62,6 +63,27 @@ std::string format_duration(std::uint64_t ms) {
   if (s < 7200) return std::to_string(s / 60) + " min";
   if (s < 2 * 86400) return std::to_string(s / 3600) + " h";
   return std::to_string(s / 86400) + " d";
+}
+
+namespace {
+std::string format_mib(std::uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return buf;
+}
+
+json sync_json(const api::SyncProgress& p) {
+  return json{{"records_received", p.records_received}, {"records_total", p.records_total},
+              {"bytes_received", p.bytes_received},     {"bytes_total", p.bytes_total},
+              {"rate", p.rate},                         {"eta_ms", p.eta_ms}};
+}
+}  // namespace
+
+std::string format_sync_progress(const api::SyncProgress& p) {
+  const std::uint64_t percent = p.records_total > 0 ? p.records_received * 100 / p.records_total : 0;
+  return std::to_string(p.records_received) + " of ~" + std::to_string(p.records_total) + " records (" +
+         std::to_string(percent) + "%), " + format_mib(p.bytes_received) + " of ~" + format_mib(p.bytes_total) +
+         " MiB, " + std::to_string(p.rate) + " rec/s, ETA " + (p.rate > 0 ? format_duration(p.eta_ms) : "unknown");
 }
 
 void Table::print(std::ostream& out) const {
@@ -152,6 +174,13 @@ json status_json(const api::NodeStatus& s) {
                            {"total", p.total},
                            {"collections", p.per_collection}});
   }
+  json syncing = json::array();
+  for (const auto& p : s.syncing) {
+    json entry = sync_json(p.progress);
+    entry["peer"] = format_node_id(p.peer);
+    entry["peer_name"] = p.peer_name;
+    syncing.push_back(std::move(entry));
+  }
   return json{{"node_id", format_node_id(s.node_id)},
               {"name", s.name},
               {"cluster", s.cluster},
@@ -163,6 +192,7 @@ json status_json(const api::NodeStatus& s) {
               {"clock_ms", hlc_millis(s.clock)},
               {"collections", collections_json(api::CollectionList{s.collections})["collections"]},
               {"pending", std::move(pending)},
+              {"syncing", std::move(syncing)},
               {"open_conflicts", s.open_conflicts},
               {"uptime_ms", s.uptime_ms},
               {"unreadable_records", s.unreadable_records}};
@@ -185,7 +215,9 @@ json peers_json(const api::PeerList& list) {
                        {"records_in", p.records_in},
                        {"records_out", p.records_out},
                        {"clock_offset_ms", p.clock_offset_ms},
-                       {"last_error", p.last_error}});
+                       {"last_error", p.last_error},
+                       {"syncing", p.syncing},
+                       {"sync", p.syncing ? sync_json(p.sync) : json()}});
   }
   return json{{"peers", std::move(out)}};
 }
@@ -305,6 +337,10 @@ void print_status(std::ostream& out, const api::NodeStatus& s) {
                               ": " + std::to_string(p.total) + (detail.empty() ? "" : "  (" + detail + ")")});
   }
   if (s.pending.empty()) table.add({"pending", "no peers known"});
+  for (const auto& p : s.syncing) {
+    table.add({"syncing", "from " + format_node_id(p.peer) + (p.peer_name.empty() ? "" : " (" + p.peer_name + ")") +
+                              ": " + format_sync_progress(p.progress)});
+  }
   table.print(out);
 }
 
@@ -325,6 +361,9 @@ void print_peers(std::ostream& out, const api::PeerList& list) {
                p.last_error.empty() ? "-" : p.last_error});
   }
   table.print(out);
+  for (const auto& p : list.peers) {
+    if (p.syncing) out << "syncing from " << (p.name.empty() ? format_node_id(p.node_id) : p.name) << ": " << format_sync_progress(p.sync) << "\n";
+  }
 }
 
 void print_keys(std::ostream& out, const api::TrustedKeyList& list) {

@@ -15,6 +15,8 @@ namespace shopsync::cli {
 std::string format_time(std::uint64_t unix_ms);
 // "850 ms", "12 s", "4 min", "3 h", "2 d".
 std::string format_duration(std::uint64_t ms);
+// "12000 of ~200000 records (6%), 1.1 of ~19 MiB, 45000 rec/s, ETA 4 s".
+std::string format_sync_progress(const api::SyncProgress& p);
 
 json write_json(const api::WriteResult& r);
 json record_json(const api::RecordView& r);
