@@ -30,6 +30,8 @@ std::string wait_for_last_error(NodeProcess& node, const std::string& address, c
   return seen;
 }
 
+BOOST_AUTO_TEST_SUITE(node_dial_failures)
+
 BOOST_AUTO_TEST_CASE(a_peer_where_nothing_listens_reads_connection_refused) {
   TempDir tmp;
   const std::string key = node_public_key(tmp.path() / "never-started");
@@ -54,6 +56,8 @@ BOOST_AUTO_TEST_CASE(a_peer_that_does_not_trust_our_key_reads_the_peer_refused_o
   const std::string why = wait_for_last_error(a, b.sync_address(), "the peer refused our key");
   BOOST_TEST(contains(why, "the peer refused our key"), why);
 }
+
+BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
 }  // namespace shopsync::test

@@ -71,6 +71,8 @@ Result<api::WriteResult> put_big(NodeProcess& node, int i) {
   return node.api().put(r);
 }
 
+BOOST_AUTO_TEST_SUITE(full_disk_daemon)
+
 BOOST_AUTO_TEST_CASE(a_full_disk_is_refused_logged_counted_and_survived) {
   TempDir tmp;
   const auto data = tmp.path() / "node";  // the mount point is the data directory; its log lies beside it
@@ -135,6 +137,8 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_refused_logged_counted_and_survived) {
   BOOST_TEST(!contains(after.out + after.err, "the disk is full"), after.out << after.err);
   BOOST_TEST(node.stop() == 0);
 }
+
+BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
 }  // namespace shopsync::test
