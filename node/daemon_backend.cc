@@ -19,6 +19,10 @@ Result<api::NodeStatus> DaemonBackend::status() {
   s->strategies = to_text(node_.strategies());
   s->uptime_ms = node_.uptime_ms();
   s->max_clock_skew_ms = node_.config().max_clock_skew_ms;
+  const FullDiskState full = node_.store().full_disk();
+  s->refused_writes_disk_full = full.refused_writes;
+  s->disk_full_since_ms = full.full_since_ms;
+  s->disk_full_error = full.last_error;
   const auto unreadable = node_.store().unreadable().list();
   s->unreadable_records = node_.store().unreadable().count();
   for (const auto& e : unreadable) {

@@ -148,7 +148,12 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   node->started_steady_ms_ = node->now_ms();
   if (!node->config_.api.empty()) {
     node->backend_ = std::make_unique<DaemonBackend>(*node);
-    auto api = api::ApiServer::bind(node->ctx_->handle(), node->config_.api, *node->backend_);
+    api::ApiServerOptions api_options;
+    Node* self = node.get();
+    api_options.on_error = [self](std::optional<api::Op> op, const Status& error) {
+      if (error.code() == Errc::disk_full) self->report_disk_full(op ? api::to_string(*op) : "a request", error);
+    };
+    auto api = api::ApiServer::bind(node->ctx_->handle(), node->config_.api, *node->backend_, std::move(api_options));
     if (!api) return api.status().context("starting the local API (--api)");
     node->api_ = std::move(*api);
   }
@@ -185,6 +190,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
       return out;
     };
     hooks.unreadable_records = [self] { return static_cast<std::uint64_t>(self->store_->unreadable().count()); };
+    hooks.full_disk = [self] { return self->store_->full_disk(); };
     hooks.record_counts = [self] { return self->counted_->counts(); };
     auto gw = gateway::Gateway::bind(node->ctx_->handle(), node->config_.http, *node->replica_, *node->store_,
                                      node->outbox(), std::move(gw_options), std::move(hooks));
@@ -399,8 +405,12 @@ void Node::run_timers() {
   for (auto& [id, link] : links_) {
     if (!link->established) {
       if (now - link->created_ms > config_.peer_timeout_ms) {
-        dead.emplace_back(id, link->outbound ? "no answer to HELLO within " + std::to_string(config_.peer_timeout_ms) + " ms"
-                                             : "no HELLO within " + std::to_string(config_.peer_timeout_ms) + " ms");
+        std::string why = link->outbound ? link->dial_watch.failure() : std::string();
+        if (why.empty()) {
+          why = (link->outbound ? "no answer to HELLO within " : "no HELLO within ") +
+                std::to_string(config_.peer_timeout_ms) + " ms";
+        }
+        dead.emplace_back(id, std::move(why));
       }
       continue;
     }
@@ -563,6 +573,23 @@ std::string Node::describe_writers(const std::vector<NodeId>& origins) const {
     out += "(node " + api::format_node_id(origin) + ")";
   }
   return out;
+}
+
+void Node::report_disk_full(std::string_view operation, const Status& error) {
+  // One line per kDiskFullLogMs at most: a client retrying in a loop must not
+  // fill what little room the log has left.
+  const std::uint64_t now = now_ms();
+  if (disk_full_logged_ms_ != 0 && now - disk_full_logged_ms_ < kDiskFullLogMs) {
+    ++disk_full_unlogged_;
+    return;
+  }
+  SHOPSYNC_LOG(error, operation << " refused: " << error.to_string()
+                                << (disk_full_unlogged_ == 0
+                                        ? std::string()
+                                        : " (and " + std::to_string(disk_full_unlogged_) + " more refusals not logged)")
+                                << ". Nothing stored is lost; writes work again once there is room");
+  disk_full_logged_ms_ = now;
+  disk_full_unlogged_ = 0;
 }
 
 void Node::report_unreadable_records() {

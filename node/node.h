@@ -226,6 +226,8 @@ class Node {
   void flush_outbox();
   // Logs each record the store found unreadable since the last call, once.
   void report_unreadable_records();
+  // Logs a write refused for a full disk (rate-limited), naming `operation`.
+  void report_disk_full(std::string_view operation, const Status& error);
   void persist_peers(bool all);
   Link* link_by_id(std::uint64_t id);
   Target* target_by_id(std::uint64_t id);
@@ -293,6 +295,9 @@ class Node {
   // Deadlines below, and every *_ms of Link, Target, Learned, Session and
   // Mdns (node_parts.h), are monotonic (now_ms()).
   std::uint64_t next_tick_ms_ = 0;
+  static constexpr std::uint64_t kDiskFullLogMs = 10'000;
+  std::uint64_t disk_full_logged_ms_ = 0;  // steady ms of the last disk-full line; 0: none yet
+  std::uint64_t disk_full_unlogged_ = 0;   // refusals since then, left out of the log
   std::uint64_t next_persist_ms_ = 0;
   std::uint64_t next_flush_ms_ = 0;
 };

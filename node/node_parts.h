@@ -5,6 +5,7 @@
 #include <string>
 
 #include "discovery/discovery.h"
+#include "node/dial_watch.h"
 #include "node/log.h"
 #include "node/node.h"
 #include "node/trusted_keys.h"
@@ -35,6 +36,7 @@ struct Node::Link {
   std::uint64_t id = 0;
   bool outbound = false;
   zmq::Socket dealer;        // outbound: our DEALER
+  DialWatch dial_watch;      // outbound: why the DEALER's connection is not up
   std::string routing_id;    // inbound: the peer's routing id on our ROUTER
   std::string key;           // outbound: the server key we pinned; inbound: the key it authenticated with
   std::string address;       // outbound: "HOST:PORT" dialed (its target's may have changed since)

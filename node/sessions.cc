@@ -119,6 +119,9 @@ void Node::dial(Target& target) {
     if (s) s = socket->set_handshake_interval(static_cast<int>(config_.peer_timeout_ms));
     if (s) s = socket->set_ipv6(true);  // IPv4 addresses still work; [fe80::1%eth0] needs it
     if (s && !config_.insecure) s = socket->set_curve_client(identity_.public_key, identity_.secret_key, key);
+    const std::uint64_t link_id = next_id_++;
+    Result<DialWatch> watch = s ? DialWatch::attach(*ctx_, *socket, link_id) : Result<DialWatch>(s);
+    if (!watch) s = watch.status();
     if (s) s = socket->connect(target.address.endpoint());
     if (!s) {
       target.last_error = s.to_string();
@@ -129,9 +132,10 @@ void Node::dial(Target& target) {
       return;
     }
     auto link = std::make_unique<Link>();
-    link->id = next_id_++;
+    link->id = link_id;
     link->outbound = true;
     link->dealer = std::move(*socket);
+    link->dial_watch = std::move(*watch);
     link->key = key;
     link->target = target.id;
     link->address = target.address.to_string();

@@ -92,6 +92,11 @@ Status Socket::connect(const std::string& endpoint) {
   return Status::ok();
 }
 
+Status Socket::monitor(const std::string& inproc, int events) {
+  if (zmq_socket_monitor(sock_, inproc.c_str(), events) != 0) return zmq_failure("monitoring a ZeroMQ socket");
+  return Status::ok();
+}
+
 Result<std::string> Socket::last_endpoint() const {
   char buf[256] = {};
   std::size_t size = sizeof buf;

@@ -86,6 +86,9 @@ class Socket {
   // Lets a socket bind and connect over IPv6 as well as IPv4 ("tcp://*:P"
   // then binds both families; "[fe80::1%eth0]" becomes reachable).
   Status set_ipv6(bool on);
+  // Publishes this socket's connection events (ZMQ_EVENT_* in `events`) on
+  // the `inproc` endpoint, for a pair socket (node/dial_watch.h) to read.
+  Status monitor(const std::string& inproc, int events);
 
   // Sends every part; `false` when it would block (nothing was sent), an error
   // when the peer is unreachable (ROUTER_MANDATORY) or the socket failed.

@@ -556,6 +556,12 @@ Status LmdbStore::write(const std::function<Status(StoreWriter&)>& body) {
     return Status::invalid("write() called inside a read() or write() body of the same store");
   }
   std::lock_guard writer(write_mutex_);
+  Status st = write_locked(body);
+  full_disk_.note(st);
+  return st;
+}
+
+Status LmdbStore::write_locked(const std::function<Status(StoreWriter&)>& body) {
   for (;;) {
     std::shared_lock lock(map_mutex_);
     bool resized = false;
@@ -577,7 +583,9 @@ Status LmdbStore::write(const std::function<Status(StoreWriter&)>& body) {
     const bool full_in_body = txn->map_full();
     if (st && !full_in_body) {
       st = txn->commit();
-      if (st || !txn->map_full()) return st;
+      // A failed commit leaves the store as it was before it (LMDB writes the
+      // meta page last); a short page write on a full disk reads as EIO.
+      if (st || !txn->map_full()) return name_full_disk(std::move(st), dir_);
     } else {
       txn->abort();
       if (!full_in_body) return st;

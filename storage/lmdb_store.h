@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/full_disk.h"
 #include "storage/lmdb.h"
 #include "storage/store.h"
 #include "storage/unreadable_records.h"
@@ -96,6 +97,8 @@ class LmdbStore final : public Store {
   int stale_readers_cleared() const { return stale_readers_cleared_; }
   // Records found not to decode by this process's reads (skipped by scans).
   UnreadableRecords& unreadable() { return unreadable_; }
+  // Writes refused for a full disk, and whether the disk is full now.
+  FullDiskState full_disk() const { return full_disk_.state(); }
 
   // The handles of the named databases (for the format's own tools).
   struct Tables {
@@ -103,6 +106,7 @@ class LmdbStore final : public Store {
   };
 
  private:
+  Status write_locked(const std::function<Status(StoreWriter&)>& body);  // REQUIRES: write_mutex_ held
   LmdbStore(std::filesystem::path dir, StoreOptions options, lmdb::Env env, Tables tables);
   Status grow();
   Status adopt_new_map_size();
@@ -116,6 +120,7 @@ class LmdbStore final : public Store {
   std::uint64_t growths_ = 0;
   int stale_readers_cleared_ = 0;
   UnreadableRecords unreadable_;
+  FullDiskWatch full_disk_;
 };
 
 }  // namespace shopsync

@@ -573,6 +573,9 @@ void put_result(MapOut& m, const NodeStatus& s) {
   put_list(m, "unreadable", s.unreadable, put_unreadable);
   m.str("strategies", s.strategies);
   m.uint("max_clock_skew_ms", s.max_clock_skew_ms);
+  m.uint("refused_writes_disk_full", s.refused_writes_disk_full);
+  m.uint("disk_full_since_ms", s.disk_full_since_ms);
+  m.str("disk_full_error", s.disk_full_error);
 }
 void put_result(MapOut& m, const PeerList& l) { put_list(m, "peers", l.peers, put_peer); }
 void put_result(MapOut& m, const TrustedKeyList& l) {
@@ -630,7 +633,9 @@ bool get_result(MapIn& in, NodeStatus& s) {
          get_list(in, "syncing", s.syncing, get_peer_sync) && in.uint("open_conflicts", s.open_conflicts) && in.uint("uptime_ms", s.uptime_ms) &&
          in.uint("unreadable_records", s.unreadable_records) && get_list(in, "unreadable", s.unreadable, get_unreadable) &&
          in.str("strategies", s.strategies) &&
-         in.uint("max_clock_skew_ms", s.max_clock_skew_ms);
+         in.uint("max_clock_skew_ms", s.max_clock_skew_ms) &&
+         in.uint("refused_writes_disk_full", s.refused_writes_disk_full) &&
+         in.uint("disk_full_since_ms", s.disk_full_since_ms) && in.str("disk_full_error", s.disk_full_error);
 }
 bool get_result(MapIn& in, PeerList& l) { return get_list(in, "peers", l.peers, get_peer); }
 bool get_result(MapIn& in, TrustedKeyList& l) {

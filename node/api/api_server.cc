@@ -249,6 +249,7 @@ void ApiServer::reply(const std::vector<std::string>& envelope, const std::strin
 
 std::string ApiServer::error_reply(std::optional<std::uint64_t> req_id, std::optional<Op> op, const Status& status) {
   ++stats_.errors;
+  if (options_.on_error) options_.on_error(op, status);
   return encode_error(req_id, op, status);
 }
 

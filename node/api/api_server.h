@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,9 @@ struct ApiServerOptions {
   // Requests handled per on_readable() call, so that sync traffic is not
   // starved by a busy client (the socket stays readable; the loop comes back).
   int max_requests_per_call = 64;
+  // Called for each request answered with an error (op unknown for a request
+  // that did not decode): the node logs the ones an operator must see.
+  std::function<void(std::optional<Op> op, const Status& error)> on_error;
 };
 
 struct ApiServerStats {

@@ -295,6 +295,9 @@ struct NodeStatus {
   std::vector<UnreadableRecord> unreadable;  // the first kMaxUnreadableListed of them
   std::string strategies;  // the strategy table's text (replication/strategy_table.h); "" from an older node
   std::uint64_t max_clock_skew_ms = 0;       // --max-clock-skew-ms: peers further off are refused (0: unknown)
+  std::uint64_t refused_writes_disk_full = 0;  // writes refused for a full disk since the node started
+  std::uint64_t disk_full_since_ms = 0;       // Unix ms; 0: the last write worked (the disk is not full)
+  std::string disk_full_error;                // the last such refusal's message
   bool operator==(const NodeStatus&) const = default;
 };
 

@@ -41,6 +41,7 @@
 #include "replication/device_state.h"
 #include "replication/outbox.h"
 #include "replication/replica.h"
+#include "storage/full_disk.h"
 #include "storage/store.h"
 
 namespace shopsync::gateway {
@@ -86,6 +87,8 @@ struct GatewayHooks {
   std::function<std::vector<PeerSummary>()> peers;
   // Stored records found not to decode (LmdbStore::unreadable()); default: 0.
   std::function<std::uint64_t()> unreadable_records;
+  // Writes refused for a full disk and whether it is full now (storage/full_disk.h).
+  std::function<FullDiskState()> full_disk;
   // Live and conflicted records per collection, kept current on writes
   // (record_counts.h); default: every scrape of /metrics counts every record.
   std::function<RecordCounts()> record_counts;

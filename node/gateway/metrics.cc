@@ -113,6 +113,12 @@ HttpResponse Gateway::metrics() {
   e.sample("shopsync_records_unreadable", {},
            static_cast<double>(hooks_.unreadable_records ? hooks_.unreadable_records() : 0));
 
+  const FullDiskState full = hooks_.full_disk ? hooks_.full_disk() : FullDiskState{};
+  e.family("shopsync_writes_refused_disk_full_total", "counter", "Writes refused because the disk was full (since start).");
+  e.sample("shopsync_writes_refused_disk_full_total", {}, static_cast<double>(full.refused_writes));
+  e.family("shopsync_disk_full", "gauge", "1 while the disk is full (the last write was refused for it), else 0.");
+  e.sample("shopsync_disk_full", {}, full.full_since_ms != 0 ? 1 : 0);
+
   const auto peers = peer_summaries();
   const auto stats = replica_.peers();
   std::uint64_t connected = 0;

@@ -108,6 +108,11 @@ std::vector<std::string> doctor_advice(const api::DiscoveryReport& r) {
 
 std::vector<std::string> store_advice(const api::NodeStatus& s) {
   std::vector<std::string> out;
+  if (s.disk_full_since_ms != 0) {
+    out.push_back("the disk is full: " + std::to_string(s.refused_writes_disk_full) +
+                  " writes refused since the node started, the last: " + s.disk_full_error +
+                  "; free space there (nothing stored is lost; writes work again once there is room)");
+  }
   for (const auto& u : s.unreadable) {
     out.push_back("record " + u.key.collection + "/" + u.key.id + " does not decode (" + u.reason + "), written by " +
                   u.written_by + ": reads and replication skip it; overwrite it, or delete it with `shopsync rm " +
@@ -227,6 +232,8 @@ json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const 
               {"refused", std::move(refused)},
               {"unreadable_records", s.unreadable_records},
               {"max_clock_skew_ms", s.max_clock_skew_ms},
+              {"disk_full_since_ms", s.disk_full_since_ms},
+              {"refused_writes_disk_full", s.refused_writes_disk_full},
               {"peer_clocks", std::move(clocks)},
               {"advice", all_advice(r, s, known)}};
 }

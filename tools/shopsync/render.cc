@@ -195,7 +195,9 @@ json status_json(const api::NodeStatus& s) {
               {"syncing", std::move(syncing)},
               {"open_conflicts", s.open_conflicts},
               {"uptime_ms", s.uptime_ms},
-              {"unreadable_records", s.unreadable_records}};
+              {"unreadable_records", s.unreadable_records},
+              {"disk_full_since_ms", s.disk_full_since_ms},
+              {"refused_writes_disk_full", s.refused_writes_disk_full}};
 }
 
 json peers_json(const api::PeerList& list) {
@@ -327,6 +329,7 @@ void print_status(std::ostream& out, const api::NodeStatus& s) {
   if (s.unreadable_records != 0) {
     table.add({"unreadable", std::to_string(s.unreadable_records) + " records do not decode (shopsync doctor)"});
   }
+  if (s.disk_full_since_ms != 0) table.add({"disk", "full: writes refused (shopsync doctor)"});
   for (const auto& p : s.pending) {
     std::string detail;
     for (const auto& [name, n] : p.per_collection) {

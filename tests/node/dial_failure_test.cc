@@ -1,0 +1,63 @@
+// A dial that fails says why in `shopsync peers` (last_error) and the log,
+// instead of "no answer to HELLO": nothing listens at the address; the peer
+// refused our key. Real shopsyncd processes on loopback.
+#include <boost/test/unit_test.hpp>
+
+#include "tests/node/support/node_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace shopsync::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The last_error of the peers row for `address` ("127.0.0.1:PORT"), once it
+// contains `expected` (else the last one seen).
+std::string wait_for_last_error(NodeProcess& node, const std::string& address, const std::string& expected) {
+  std::string seen;
+  wait_until(
+      [&] {
+        auto peers = node.api().peers();
+        if (!peers) return false;
+        for (const auto& p : peers->peers) {
+          if (contains(p.address, address)) seen = p.last_error;
+        }
+        return contains(seen, expected);
+      },
+      20s);
+  return seen;
+}
+
+BOOST_AUTO_TEST_SUITE(node_dial_failures)
+
+BOOST_AUTO_TEST_CASE(a_peer_where_nothing_listens_reads_connection_refused) {
+  TempDir tmp;
+  const std::string key = node_public_key(tmp.path() / "never-started");
+  const std::string address = "127.0.0.1:" + std::to_string(free_port());
+  auto o = NodeProcess::Options::named(tmp.path(), "a");
+  o.peers = {key + "@" + address};
+  NodeProcess a(o);
+  a.start();
+  const std::string why = wait_for_last_error(a, address, "connection refused");
+  BOOST_TEST(contains(why, "connection refused"), why);
+  BOOST_TEST(contains(a.log(), "connection refused"), a.log());
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_that_does_not_trust_our_key_reads_the_peer_refused_our_key) {
+  TempDir tmp;
+  NodeProcess b(NodeProcess::Options::named(tmp.path(), "b"));  // trusts nobody
+  b.start();
+  auto o = NodeProcess::Options::named(tmp.path(), "a");
+  o.peers = {b.peer_spec()};
+  NodeProcess a(o);
+  a.start();
+  const std::string why = wait_for_last_error(a, b.sync_address(), "the peer refused our key");
+  BOOST_TEST(contains(why, "the peer refused our key"), why);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace shopsync::test
