@@ -74,6 +74,14 @@ struct Cluster {
   void start_all() {
     for (auto& n : nodes) n->start();
   }
+  // Writes `records` records into the data directory of node `name` (to add
+  // next), as a node that already holds a data set.
+  void seed(const std::string& name, std::size_t records) {
+    SeedOptions options;
+    options.cluster = "test";
+    options.count = records;
+    BOOST_REQUIRE(seed_records(dir / name, options).is_ok());
+  }
 };
 
 BOOST_AUTO_TEST_SUITE(node_sync)
@@ -235,10 +243,7 @@ std::uint64_t last_received_count(const std::string& log) {
 BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   constexpr std::size_t kRecords = 200'000;
   Cluster c;
-  SeedOptions seed;
-  seed.cluster = "test";
-  seed.count = kRecords;
-  BOOST_REQUIRE(seed_records(c.dir / "a", seed).is_ok());
+  c.seed("a", kRecords);
   auto& a = c.add("a");
   auto& b = c.add("b", {"--log-level", "debug"});
   c.mesh();
@@ -372,10 +377,7 @@ BOOST_AUTO_TEST_CASE(a_restored_backup_writing_alone_converges_with_nothing_lost
 BOOST_AUTO_TEST_CASE(catching_up_node_shows_sync_progress) {
   constexpr std::size_t kRecords = 200'000;
   Cluster c;
-  SeedOptions seed;
-  seed.cluster = "test";
-  seed.count = kRecords;
-  BOOST_REQUIRE(seed_records(c.dir / "a", seed).is_ok());
+  c.seed("a", kRecords);
   auto& a = c.add("a");
   auto& b = c.add("b", {"--progress-log-ms", "100"});
   c.mesh();

@@ -15,6 +15,7 @@
 #include "tests/node/support/node_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/child.h"
+#include "tests/tools/daemon_cli.h"
 
 namespace shopsync::test {
 namespace {
@@ -45,14 +46,6 @@ class SmallTmpfs {
  private:
   std::filesystem::path dir_;
 };
-
-ChildResult cli(NodeProcess& node, std::vector<std::string> args) {
-  std::vector<std::string> argv = {SHOPSYNC_CLI, "--api", "127.0.0.1:" + std::to_string(node.api_port())};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ChildResult r = run_child(argv, kWait);
-  BOOST_TEST(!r.timed_out);
-  return r;
-}
 
 std::string metrics(std::uint16_t port) {
   ChildResult r = run_child({"/usr/bin/python3", "-c",

@@ -16,6 +16,7 @@
 #include "tests/node/support/node_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/child.h"
+#include "tests/tools/daemon_cli.h"
 
 namespace shopsync::test {
 namespace {
@@ -27,14 +28,6 @@ constexpr std::chrono::milliseconds kWait{30'000};
 const RecordKey kPoison{"customers", "X"};
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-ChildResult cli(NodeProcess& node, std::vector<std::string> args) {
-  std::vector<std::string> argv = {SHOPSYNC_CLI, "--api", "127.0.0.1:" + std::to_string(node.api_port())};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ChildResult r = run_child(argv, kWait);
-  BOOST_TEST(!r.timed_out);
-  return r;
-}
 
 json object_with_fields(std::size_t n) {
   json o = json::object();

@@ -11,6 +11,7 @@
 #include "tests/node/support/node_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/child.h"
+#include "tests/tools/daemon_cli.h"
 
 namespace shopsync::test {
 namespace {
@@ -23,14 +24,6 @@ constexpr std::chrono::milliseconds kWait{30'000};
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::string api_of(NodeProcess& node) { return "127.0.0.1:" + std::to_string(node.api_port()); }
-
-ChildResult cli(NodeProcess& node, std::vector<std::string> args) {
-  std::vector<std::string> argv = {SHOPSYNC_CLI, "--api", api_of(node)};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ChildResult r = run_child(argv, kWait);
-  BOOST_TEST(!r.timed_out);
-  return r;
-}
 
 json cli_json(NodeProcess& node, std::vector<std::string> args) {
   args.insert(args.begin(), "--json");
