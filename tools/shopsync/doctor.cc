@@ -93,8 +93,12 @@ void advise_on_refusals(const api::DiscoveryReport& r, std::vector<std::string>&
 std::vector<std::string> doctor_advice(const api::DiscoveryReport& r) {
   std::vector<std::string> out;
   if (!r.enabled) {
-    out.push_back("discovery is " + r.off_reason + ": peers come only from --peer and --uplink" +
-                  (r.static_peers == 0 ? ", and none is configured" : ""));
+    // Off on purpose (the uplink set-up, --no-mdns): a problem only when no
+    // peer is configured either. Configured peers that fail are peer_advice's.
+    if (r.static_peers == 0) {
+      out.push_back("discovery is " + r.off_reason +
+                    ": peers come only from --peer and --uplink, and none is configured: this node syncs with nobody");
+    }
     return out;
   }
   if (r.state.starts_with("failed")) {
@@ -269,7 +273,8 @@ void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::N
       refused.print(out);
     }
   } else {
-    out << "discovery: off (" << r.off_reason << ")\n";
+    out << "discovery: off (" << r.off_reason << "): peers come only from --peer and --uplink (" << r.static_peers
+        << " configured)\n";
   }
   if (!known.peers.empty()) {
     out << "\npeer clocks (limit --max-clock-skew-ms " << s.max_clock_skew_ms << "):\n";
