@@ -176,6 +176,9 @@ BOOST_AUTO_TEST_CASE(refused_services_are_explained) {
   auto advice = doctor_advice(r);
   BOOST_TEST(advice.size() == 3u);
   BOOST_TEST(any_mentions(advice, "'intruder' on eth0 belongs to another cluster (cluster \"other-business\")"));
+  // The cluster is pinned in the data directory: the advice must say so, or
+  // following it (restart with another --cluster) is refused.
+  BOOST_TEST(any_mentions(advice, "a new, empty --data directory"));
   BOOST_TEST(any_mentions(advice, "upgrade the older"));
   BOOST_TEST(any_mentions(advice, "not published"));
 }

@@ -74,8 +74,12 @@ void advise_on_refusals(const api::DiscoveryReport& r, std::vector<std::string>&
   for (const auto& f : r.refused) {
     const std::string who = quoted(f.name) + " on " + f.interface_name;
     if (f.reason == "other_cluster") {
-      out.push_back(who + " belongs to another cluster (" + f.detail + "): if the two should sync, start both with "
-                    "the same --cluster");
+      // A data directory keeps the cluster of its first start (a start with
+      // another --cluster is refused): moving a node means a new directory.
+      out.push_back(who + " belongs to another cluster (" + f.detail + "): if the two should sync, one of them must "
+                    "join the other's cluster, and a data directory stays in the cluster it was created in: start "
+                    "that node with a new, empty --data directory and the other's --cluster (it then receives that "
+                    "cluster's records; keep the old directory until it has)");
     } else if (f.reason == "malformed_txt" || f.reason == "unsupported_txtvers") {
       out.push_back(who + " announces _shopsync._tcp in a form this node does not read (" + f.detail +
                     "): upgrade the older of the two");
