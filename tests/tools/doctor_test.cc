@@ -1,6 +1,8 @@
 // `shopsync doctor`'s advice: what an operator is told for the situations
 // discovery can be in (the report itself comes from a real node in
 // tests/discovery/node_lan_test.cc).
+#include <chrono>
+
 #include <boost/test/unit_test.hpp>
 
 #include <sstream>
@@ -166,6 +168,31 @@ BOOST_AUTO_TEST_CASE(peers_that_cannot_sync_say_why_and_what_to_do) {
   BOOST_TEST(any_mentions(advice, "shopsync trust add akyb-m979-694s-d4rp-zdgq-s1sb-p30x-3zrm-g022-fhcm-sfxc-y6y2-ts93-7qpq`"));
   BOOST_TEST(any_mentions(advice, "'till-4' (00000000000000b4) at 198.18.0.4:7460 was found but cannot be reached: no answer"));
   BOOST_TEST(any_mentions(advice, "upgrade it"));
+}
+
+// Issue #15: a peer that was connected and went quiet without a goodbye (its
+// mDNS records still up until their TTL) looks switched off; doctor says so
+// rather than blaming a firewall.
+BOOST_AUTO_TEST_CASE(a_peer_that_worked_and_went_quiet_looks_switched_off) {
+  api::DiscoveryReport r = healthy();
+  r.peers.push_back({0xb6, "till-6", "198.18.0.6:7460", "eth0", "ipv4", "peer", "KEY6", 1, 1, "connecting",
+                     "dialed 198.18.0.6:7460, no answer yet", 40'000});
+  api::PeerList known;
+  api::PeerInfo till6;
+  till6.node_id = 0xb6;
+  till6.name = "till-6";
+  till6.state = "connecting";
+  till6.last_seen_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count()) - 45'000;
+  known.peers.push_back(till6);
+  const auto advice = doctor_advice(r, known);
+  BOOST_REQUIRE(advice.size() == 1u);
+  BOOST_TEST(any_mentions(advice, "'till-6' (00000000000000b6) at 198.18.0.6:7460 was connected until 45 s ago"));
+  BOOST_TEST(any_mentions(advice, "looks switched off"));
+  // Never connected: the firewall and key causes, as before.
+  BOOST_TEST(!any_mentions(doctor_advice(r), "looks switched off"));
+  BOOST_TEST(any_mentions(doctor_advice(r), "sync port is not reachable"));
 }
 
 BOOST_AUTO_TEST_CASE(refused_services_are_explained) {

@@ -419,9 +419,7 @@ int cmd_doctor(Context& ctx, Words w) {
   } else {
     print_doctor(ctx.out, *report, *status, *peers);
   }
-  const bool well = doctor_advice(*report).empty() && store_advice(*status).empty() && peer_advice(*peers).empty() &&
-                    clock_advice(*peers, *status).empty();
-  return well ? kExitOk : kExitAdvice;
+  return all_advice(*report, *status, *peers).empty() ? kExitOk : kExitAdvice;
 }
 
 int cmd_conflicts(Context& ctx, Words w) {

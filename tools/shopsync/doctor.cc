@@ -1,5 +1,7 @@
 #include "tools/shopsync/doctor.h"
 
+#include <chrono>
+
 #include "node/public_key_text.h"
 #include "tools/shopsync/render.h"
 
@@ -54,9 +56,32 @@ void advise_on_lan(const api::DiscoveryReport& r, std::vector<std::string>& out)
   }
 }
 
-void advise_on_peers(const api::DiscoveryReport& r, std::vector<std::string>& out) {
+// When this node last heard from `peer` (Unix ms), 0 when never.
+std::uint64_t last_heard(const api::PeerList& known, NodeId peer) {
+  for (const auto& k : known.peers) {
+    if (k.node_id == peer) return k.last_seen_ms;
+  }
+  return 0;
+}
+
+void advise_on_peers(const api::DiscoveryReport& r, const api::PeerList& known, std::vector<std::string>& out) {
+  const auto now_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::system_clock::now().time_since_epoch())
+                                                     .count());
   for (const auto& p : r.peers) {
     const std::string who = quoted(p.name) + " (" + api::format_node_id(p.node_id) + ") at " + p.address;
+    const std::uint64_t heard = last_heard(known, p.node_id);
+    const bool stuck = p.state == "unreachable" ||
+                       ((p.state == "connecting" || p.state == "waiting") && p.unconnected_ms >= kStuckAfterMs);
+    if (stuck && heard != 0 && heard < now_ms) {
+      // It worked, then went quiet without a goodbye: a machine switched off
+      // is likelier than a firewall that appeared; its mDNS records linger
+      // until their TTL runs out.
+      out.push_back(who + " was connected until " + format_duration(now_ms - heard) + " ago and has not answered "
+                    "since: it looks switched off, unplugged or crashed (its mDNS announcement stays up to "
+                    "--mdns-ttl after that). If it runs, " + kNoAnswerCauses);
+      continue;
+    }
     if (p.state == "untrusted") {
       out.push_back(who + " is not trusted here: if it is one of yours, run `shopsync trust add " + format_public_key(p.public_key) + "`");
     } else if (p.state == "unreachable") {
@@ -94,7 +119,7 @@ void advise_on_refusals(const api::DiscoveryReport& r, std::vector<std::string>&
 
 }  // namespace
 
-std::vector<std::string> doctor_advice(const api::DiscoveryReport& r) {
+std::vector<std::string> doctor_advice(const api::DiscoveryReport& r, const api::PeerList& known) {
   std::vector<std::string> out;
   if (!r.enabled) {
     // Off on purpose (the uplink set-up, --no-mdns): a problem only when no
@@ -109,7 +134,7 @@ std::vector<std::string> doctor_advice(const api::DiscoveryReport& r) {
     out.push_back("the mDNS responder " + r.state + ": this node is not announced; " + kPeerHint);
   }
   advise_on_lan(r, out);
-  advise_on_peers(r, out);
+  advise_on_peers(r, known, out);
   advise_on_refusals(r, out);
   return out;
 }
@@ -169,20 +194,16 @@ std::vector<std::string> clock_advice(const api::PeerList& peers, const api::Nod
   return out;
 }
 
-namespace {
-
 std::vector<std::string> all_advice(const api::DiscoveryReport& r, const api::NodeStatus& s, const api::PeerList& p) {
   auto out = store_advice(s);
   auto peers = peer_advice(p);
   out.insert(out.end(), peers.begin(), peers.end());
-  auto discovery = doctor_advice(r);
+  auto discovery = doctor_advice(r, p);
   out.insert(out.end(), discovery.begin(), discovery.end());
   auto clocks = clock_advice(p, s);
   out.insert(out.end(), clocks.begin(), clocks.end());
   return out;
 }
-
-}  // namespace
 
 json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const api::PeerList& known) {
   json clocks = json::array();

@@ -23,7 +23,9 @@ inline constexpr std::uint64_t kStuckAfterMs = 15'000;
 
 // One remark per problem found, most fundamental first; empty when all is
 // well. Each says what was seen and what to do.
-std::vector<std::string> doctor_advice(const api::DiscoveryReport& report);
+// `known`, the node's peers, tells a peer that worked and went quiet (switched
+// off?) from one that never connected (a firewall?).
+std::vector<std::string> doctor_advice(const api::DiscoveryReport& report, const api::PeerList& known = {});
 // The same for the store: records that do not decode, and how to repair them.
 std::vector<std::string> store_advice(const api::NodeStatus& status);
 // The same for the peers: each peer refused at the handshake (another strategy
@@ -34,6 +36,10 @@ std::vector<std::string> peer_advice(const api::PeerList& peers);
 // The same for clocks: peers whose clock is further off this node's than
 // --max-clock-skew-ms (refused at HELLO).
 std::vector<std::string> clock_advice(const api::PeerList& peers, const api::NodeStatus& status);
+
+// All of the above, store first; empty when all is well (doctor exits 0).
+std::vector<std::string> all_advice(const api::DiscoveryReport& report, const api::NodeStatus& status,
+                                    const api::PeerList& peers);
 
 // The report and all the advice, as JSON (`--json`) and as text for people,
 // with each known peer's clock offset.
