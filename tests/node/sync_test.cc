@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   b.kill9();
   const std::uint64_t committed = count_records(c.dir / "b", "bench");
   BOOST_TEST_MESSAGE("records committed at b when it was killed: " << committed);
-  BOOST_REQUIRE(committed > 0u);
+  BOOST_REQUIRE_MESSAGE(committed > 0u, "a:\n" << a.log() << "b:\n" << b.log());
   BOOST_REQUIRE(committed < kRecords);
 
   const std::size_t log_before_restart = b.log().size();
