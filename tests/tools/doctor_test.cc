@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tools/shopsync/doctor.h"
+#include "tools/shopsync/render.h"
 
 namespace shopsync::cli {
 namespace {
@@ -193,6 +194,27 @@ BOOST_AUTO_TEST_CASE(a_peer_that_worked_and_went_quiet_looks_switched_off) {
   // Never connected: the firewall and key causes, as before.
   BOOST_TEST(!any_mentions(doctor_advice(r), "looks switched off"));
   BOOST_TEST(any_mentions(doctor_advice(r), "sync port is not reachable"));
+}
+
+// Issue #15: `shopsync peers` says how far a running sync has come.
+BOOST_AUTO_TEST_CASE(peers_shows_a_running_sync_with_its_progress_rate_and_eta) {
+  api::PeerList list;
+  api::PeerInfo a;
+  a.node_id = 0xa1;
+  a.name = "till-1";
+  a.state = "connected";
+  a.syncing = true;
+  a.sync = {52'000, 200'000, 5'347'738, 20'447'232, 41'000, 3'000};
+  list.peers.push_back(a);
+  std::ostringstream out;
+  print_peers(out, list);
+  BOOST_TEST(out.str().find("syncing from till-1: 52000 of ~200000 records (26%), 5.1 of ~19.5 MiB, 41000 rec/s, "
+                            "ETA 3 s") != std::string::npos,
+             out.str());
+  list.peers[0].syncing = false;  // done: the line goes
+  std::ostringstream after;
+  print_peers(after, list);
+  BOOST_TEST(after.str().find("syncing") == std::string::npos, after.str());
 }
 
 BOOST_AUTO_TEST_CASE(refused_services_are_explained) {
