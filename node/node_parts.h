@@ -93,8 +93,6 @@ struct Node::Session {
   std::uint64_t link = 0;
   std::string name;
   std::uint64_t connected_ms = 0;
-  std::string strategies_digest;  // the strategy table of its HELLO ("" from an older node)
-  std::string strategies;
 };
 
 // The keys a configuration names (--trust, --peer KEY@..., --uplink KEY@...),

@@ -196,8 +196,9 @@ Status Node::change_strategies(StrategyTable table) {
   // reason HELLO would give (the peer ends it on our ERROR).
   std::vector<std::pair<NodeId, std::string>> differ;
   for (const auto& [peer, session] : sessions_) {
-    if (session->strategies_digest.empty()) continue;  // an older node: nothing to compare
-    if (auto why = strategies_differ(session->name, session->strategies_digest, session->strategies)) {
+    const Link* link = link_by_id(session->link);  // its HELLO named the peer's table
+    if (link == nullptr || link->strategies_digest.empty()) continue;  // an older node: nothing to compare
+    if (auto why = strategies_differ(session->name, link->strategies_digest, link->strategies)) {
       differ.emplace_back(peer, *why);
     }
   }

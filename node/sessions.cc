@@ -685,8 +685,6 @@ void Node::confirm(Link& link) {
     session->link = link.id;
     session->name = known_[peer].name;
     session->connected_ms = now_ms();
-    session->strategies_digest = link.strategies_digest;
-    session->strategies = link.strategies;
     sessions_.emplace(peer, std::move(session));
     const PeerRecord& rec = known_[peer];
     SHOPSYNC_LOG(info, "connected to peer '" << rec.name << "' (" << hex_id(peer) << ", " << to_string(rec.role)
@@ -696,8 +694,6 @@ void Node::confirm(Link& link) {
     return;
   }
   Session& session = *s->second;
-  session.strategies_digest = link.strategies_digest;
-  session.strategies = link.strategies;
   const Link* current = link_by_id(session.link);
   if (current == nullptr || session.link == link.id) {
     // A HELLO again on the link in use: the peer restarted its side of the
