@@ -1,10 +1,9 @@
 #include "node/wire_codec.h"
 
-#include <zstd.h>
-
 #include <memory>
 #include <msgpack.hpp>
 
+#include "node/body_compression.h"
 #include "storage/record_codec.h"
 
 namespace shopsync::wire {
@@ -109,27 +108,6 @@ struct BodyEncoder {
     pack_vv(p, m.horizon);
   }
 };
-
-struct ZstdContexts {
-  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> c{ZSTD_createCCtx(), &ZSTD_freeCCtx};
-  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> d{ZSTD_createDCtx(), &ZSTD_freeDCtx};
-};
-
-ZstdContexts& zstd() {
-  thread_local ZstdContexts contexts;
-  return contexts;
-}
-
-// The compressed body, or empty when compression does not make it smaller.
-std::string compress(std::string_view body) {
-  std::string out(ZSTD_compressBound(body.size()), '\0');
-  // Level 1: the sync is usually network- or disk-bound on a LAN, and level 1
-  // already takes most of the redundancy out of records with repeated field names.
-  const std::size_t n = ZSTD_compressCCtx(zstd().c.get(), out.data(), out.size(), body.data(), body.size(), 1);
-  if (ZSTD_isError(n) || n >= body.size()) return {};
-  out.resize(n);
-  return out;
-}
 
 // ---- decoding -------------------------------------------------------------
 
@@ -380,7 +358,7 @@ std::string encode(const WireMessage& message, std::uint32_t version) {
   std::uint32_t flags = 0;
   std::string compressed;
   if (body.size() >= kCompressMinBytes) {
-    compressed = compress({body.data(), body.size()});
+    compressed = compress_body({body.data(), body.size()});
     if (!compressed.empty()) flags |= kFlagZstd;
   }
   const std::string_view payload = (flags & kFlagZstd) ? std::string_view(compressed)
@@ -425,14 +403,14 @@ DecodeResult decode(std::string_view bytes, const WireLimits& limits) {
     if ((flags & ~std::uint64_t{kFlagZstd}) != 0) bad("frame has unknown flags " + std::to_string(flags));
     std::string inflated;
     if (flags & kFlagZstd) {
-      const unsigned long long size = ZSTD_getFrameContentSize(body.data(), body.size());
-      if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) bad("compressed body is not a sized zstd frame");
-      if (size > limits.max_body_bytes) {
-        return DecodeError{ErrorCode::too_large, "body of " + std::to_string(size) + " bytes exceeds the limit", type};
+      const auto size = compressed_body_size(body);
+      if (!size) bad("compressed body is not a sized zstd frame");
+      if (*size > limits.max_body_bytes) {
+        return DecodeError{ErrorCode::too_large, "body of " + std::to_string(*size) + " bytes exceeds the limit", type};
       }
-      inflated.resize(static_cast<std::size_t>(size));
-      const std::size_t n = ZSTD_decompressDCtx(zstd().d.get(), inflated.data(), inflated.size(), body.data(), body.size());
-      if (ZSTD_isError(n) || n != size) bad("compressed body does not decompress");
+      auto decompressed = decompress_body(body, *size);
+      if (!decompressed) bad("compressed body does not decompress");
+      inflated = std::move(*decompressed);
       body = inflated;
     }
     const auto object = unpack_exact(body, limits, "body");

@@ -18,8 +18,11 @@
 //      each process used (/proc/PID/stat, all its threads) per record.
 //   3. Write-to-visible latency on the connected pair: puts on A, each timed
 //      until B's changes feed (a long poll) shows the record.
-// Also once: this machine's fsync time in $TMPDIR. Prints figures; asserts
-// nothing about timings.
+// Also once: this machine's fsync time in $TMPDIR and an LMDB commit's, and what compression does
+// to these records: zstd levels and a dictionary on 100,000 of them
+// (compression_figures.h), and the ceiling in --durability interval with and
+// without compressing its messages, runs alternating. Prints figures;
+// asserts nothing about timings.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -38,9 +41,12 @@
 #include <msgpack.hpp>
 
 #include "node/api/api_client.h"
+#include "node/body_compression.h"
 #include "node/bulk_seed.h"
 #include "node/identity.h"
+#include "storage/lmdb.h"
 #include "tools/bench/bench.h"
+#include "tools/bench/compression_figures.h"
 #include "tools/bench/crm_records.h"
 #include "tools/bench/daemon.h"
 #include "tools/bench/loopback_http.h"
@@ -202,10 +208,33 @@ double fsync_ms(const fs::path& dir) {
   return times.empty() ? 0 : median(times);
 }
 
+// The median time of an LMDB commit of one small record with fsync (the
+// nodes' --durability commit) in a new environment in `dir`, in ms: what
+// each of the two commits on the way from a write to another node's reader
+// costs at least.
+double lmdb_commit_ms(const fs::path& dir) {
+  lmdb::EnvOptions eo;
+  eo.sync_each_commit = true;
+  auto env = lmdb::Env::open(dir / "commit-probe", eo);
+  std::vector<double> times;
+  for (int i = 0; env && i < 30; ++i) {
+    const auto t0 = Clock::now();
+    auto txn = lmdb::Txn::begin(*env, lmdb::TxnMode::write);
+    if (!txn) break;
+    auto db = txn->open_db("probe", true);
+    if (!db || !txn->put(*db, "key", std::to_string(i)) || !txn->commit()) break;
+    times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  std::error_code ec;
+  fs::remove_all(dir / "commit-probe", ec);
+  return times.empty() ? 0 : median(times);
+}
+
 struct RunResult {
   double seconds = 0;
   double records_per_s = 0;
   double ceiling_per_s = 0;
+  double ceiling_cpu_us = 0;  // per record, both threads and ZeroMQ's
   double ratio = 0;
   double sent = 0;        // records A sent (needed: o.records)
   double wire_bytes = 0;  // TCP bytes A sent
@@ -274,6 +303,7 @@ RunResult run_once(const Options& o, const fs::path& seeded, const std::string& 
   if (!ceiling) return r;
   fs::remove_all(co.target, ec);
   r.ceiling_per_s = ceiling->records_per_s();
+  r.ceiling_cpu_us = ceiling->cpu_seconds * 1e6 / static_cast<double>(ceiling->records);
   r.stored_bytes = static_cast<double>(ceiling->value_bytes) / static_cast<double>(ceiling->records);
 
   const std::string a_sync = "127.0.0.1:" + std::to_string(p), a_api = "127.0.0.1:" + std::to_string(p + 1);
@@ -402,8 +432,8 @@ void print_run(const RunResult& r) {
               r.ceiling_per_s, r.ratio);
   std::printf("  records sent %.0f for %zu needed (%.0f duplicates); %.0f bytes on the wire per record (%.0f stored)\n",
               r.sent, r.records, r.duplicates(), r.wire_per_record(), r.stored_bytes);
-  std::printf("  CPU per record: A %.2f us, B %.2f us (A %.0f%%, B %.0f%% of a core)\n", r.cpu_a_us(), r.cpu_b_us(),
-              100 * r.cpu_a / r.seconds, 100 * r.cpu_b / r.seconds);
+  std::printf("  CPU per record: A %.2f us, B %.2f us (A %.0f%%, B %.0f%% of a core); ceiling %.2f us\n", r.cpu_a_us(),
+              r.cpu_b_us(), 100 * r.cpu_a / r.seconds, 100 * r.cpu_b / r.seconds, r.ceiling_cpu_us);
   const char* names[3] = {"10%", "50%", "100%"};
   for (int i = 0; i < 3; ++i) {
     std::printf("  memory at %-4s  A: RSS %6ld MiB (anon %5ld MiB)   B: RSS %6ld MiB (anon %5ld MiB)\n", names[i],
@@ -431,10 +461,11 @@ void print_summary(const std::vector<RunResult>& results, const std::string& dur
               results.front().records);
   std::printf("  initial sync: %.0f records/s (%s); ceiling %.0f records/s (%s); ratio %.2f\n", med(rate),
               range(rate).c_str(), med(ceiling), range(ceiling).c_str(), med([](const RunResult& r) { return r.ratio; }));
-  std::printf("  duplicates %.0f; %.0f bytes on the wire per record; CPU per record A %.2f us, B %.2f us\n",
+  std::printf("  duplicates %.0f; %.0f bytes on the wire per record; CPU per record A %.2f us, B %.2f us, ceiling %.2f us\n",
               med([](const RunResult& r) { return r.duplicates(); }),
               med([](const RunResult& r) { return r.wire_per_record(); }),
-              med([](const RunResult& r) { return r.cpu_a_us(); }), med([](const RunResult& r) { return r.cpu_b_us(); }));
+              med([](const RunResult& r) { return r.cpu_a_us(); }), med([](const RunResult& r) { return r.cpu_b_us(); }),
+              med([](const RunResult& r) { return r.ceiling_cpu_us; }));
   std::printf("  anon memory B at 10%%/50%%/100%%: %.0f / %.0f / %.0f MiB; peak RSS A %.0f MiB, B %.0f MiB\n",
               med([](const RunResult& r) { return r.b[0].anon_kb / 1024.0; }),
               med([](const RunResult& r) { return r.b[1].anon_kb / 1024.0; }),
@@ -448,6 +479,50 @@ void print_summary(const std::vector<RunResult>& results, const std::string& dur
               med([](const RunResult& r) { return r.after_ack_p99_ms; }));
 }
 
+// What zstd does to these records, alone and end to end (the ceiling in
+// --durability interval, where no fsync hides the CPU). False after a message.
+bool print_compression(const Options& o, const fs::path& seeded) {
+  // Half of the records at most: the dictionary is trained on as many others.
+  auto figures = measure_compression(seeded, std::min<std::size_t>(o.records / 2, 100'000));
+  if (!figures) return false;
+  std::printf("compression of these records, 1000 to a message (one thread):\n");
+  for (const auto& f : *figures) {
+    std::printf("  %-28s %6.1f bytes per record; compress %.3f us, decompress %.3f us per record\n", f.method.c_str(),
+                f.bytes_per_record, f.compress_us, f.decompress_us);
+  }
+  const auto made = make_temp_dir("sync-compression");
+  if (!made) return false;
+  std::vector<double> rate[2], cpu[2], bytes[2];
+  const int levels[2] = {0, kWireCompressionLevel};
+  for (std::size_t run = 0; run < o.runs; ++run) {
+    for (int i = 0; i < 2; ++i) {
+      CeilingOptions co;
+      co.source = seeded;
+      co.target = *made / ("ceiling-" + std::to_string(run) + "-" + std::to_string(i));
+      co.sync_each_commit = false;
+      co.port = static_cast<std::uint16_t>(o.base_port + 127);
+      co.compression_level = levels[i];
+      auto c = measure_sync_ceiling(co);
+      if (!c) return false;
+      std::error_code ec;
+      fs::remove_all(co.target, ec);
+      const auto n = static_cast<double>(c->records);
+      rate[i].push_back(c->records_per_s());
+      cpu[i].push_back(c->cpu_seconds * 1e6 / n);
+      bytes[i].push_back(static_cast<double>(c->message_bytes) / n);
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(*made, ec);
+  std::printf("ceiling (--durability interval) by compression, median of %zu runs alternating:\n", o.runs);
+  for (int i = 0; i < 2; ++i) {
+    std::printf("  %-8s %8.0f records/s, CPU %.2f us per record (sender, receiver and ZeroMQ), %.0f bytes per record\n",
+                i == 0 ? "none" : "zstd 1", median(rate[i]), median(cpu[i]), median(bytes[i]));
+  }
+  std::fflush(stdout);
+  return true;
+}
+
 int sync_main(const std::vector<std::string>& args) {
   auto o = parse(args);
   if (!o) return kBadUsage;
@@ -457,12 +532,14 @@ int sync_main(const std::vector<std::string>& args) {
   const auto seconds = seed(*o, seeded);
   if (!seconds) return 1;
   std::printf("records: %s\n", o->shape == "crm" ? kCrmShape : "a 'payload' string of 'x' and a number 'n'");
-  std::printf("seeded %zu records in %.1f s; fsync (4 KiB write + fdatasync) in %s: %.2f ms\n", o->records, *seconds,
-              made->c_str(), fsync_ms(*made));
+  std::printf("seeded %zu records in %.1f s; fsync (4 KiB write + fdatasync) in %s: %.2f ms; an LMDB commit of one "
+              "record with fsync: %.2f ms (medians of 30)\n",
+              o->records, *seconds, made->c_str(), fsync_ms(*made), lmdb_commit_ms(*made));
   std::fflush(stdout);
-  int code = 0;
+  int code = print_compression(*o, seeded) ? 0 : 1;
   std::size_t slot = 0;
   for (const std::string& durability : o->durability) {
+    if (code != 0) break;
     std::printf("--durability %s\n", durability.c_str());
     auto runs = repeat_runs("sync", o->runs, [&](std::size_t) { return run_once(*o, seeded, durability, slot++); },
                             print_run);

@@ -10,6 +10,9 @@
 
 #include <msgpack.hpp>
 
+#include <sys/resource.h>
+
+#include "node/body_compression.h"
 #include "node/zmq_socket.h"
 #include "storage/lmdb.h"
 
@@ -41,10 +44,37 @@ Status send_blocking(zmq::Socket& socket, std::string_view frame, const std::ato
   return Status::io_error("the receiver stopped taking records");
 }
 
-// The sender: every record of `source`, raw, `per_message` to a message, then
-// an empty message for the end.
-Status send_records(zmq::Socket& socket, const std::filesystem::path& source, std::size_t per_message,
-                    const std::atomic<bool>& stop, std::uint64_t& value_bytes) {
+// The sender: every record of `source`, `per_message` to a message
+// (compressed at `level` unless 0), then an empty message for the end.
+Status send_records(zmq::Socket& socket, const std::filesystem::path& source, std::size_t per_message, int level,
+                    const std::atomic<bool>& stop, std::uint64_t& value_bytes, std::uint64_t& message_bytes) {
+  Status sent = Status::ok();
+  SHOPSYNC_TRY(for_each_record_message(source, per_message, [&](const std::vector<lmdb::Entry>& records,
+                                                                 std::string_view message) {
+    for (const auto& e : records) value_bytes += e.value.size();
+    std::string compressed = level == 0 ? std::string() : compress_body(message, level);
+    if (!compressed.empty()) message = compressed;
+    message_bytes += message.size();
+    sent = send_blocking(socket, message, stop);
+    return sent.is_ok();
+  }));
+  SHOPSYNC_TRY(sent);
+  msgpack::sbuffer end;
+  msgpack::packer<msgpack::sbuffer>(end).pack_array(0);
+  return send_blocking(socket, std::string_view(end.data(), end.size()), stop);  // the end: an empty message
+}
+
+// This process's user plus system CPU seconds, every thread.
+double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
+}  // namespace
+
+Status for_each_record_message(const std::filesystem::path& source, std::size_t per_message, const TakeMessage& take) {
   std::error_code ec;
   lmdb::EnvOptions eo;
   eo.read_only = true;
@@ -59,7 +89,7 @@ Status send_records(zmq::Socket& socket, const std::filesystem::path& source, st
   if (!cursor) return cursor.status();
   std::vector<lmdb::Entry> pending;
   msgpack::sbuffer buf(1 << 20);
-  auto flush = [&]() -> Status {
+  auto flush = [&]() {
     buf.clear();
     msgpack::packer<msgpack::sbuffer> pk(buf);
     pk.pack_array(static_cast<std::uint32_t>(pending.size()));
@@ -70,21 +100,19 @@ Status send_records(zmq::Socket& socket, const std::filesystem::path& source, st
       pk.pack_bin(static_cast<std::uint32_t>(e.value.size()));
       pk.pack_bin_body(e.value.data(), static_cast<std::uint32_t>(e.value.size()));
     }
+    const bool more = take(pending, std::string_view(buf.data(), buf.size()));
     pending.clear();
-    return send_blocking(socket, std::string_view(buf.data(), buf.size()), stop);
+    return more;
   };
-  for (auto at = cursor->first(); ; at = cursor->next()) {
+  for (auto at = cursor->first();; at = cursor->next()) {
     if (!at) return at.status();
     if (!at->has_value()) break;
     pending.push_back(**at);
-    value_bytes += (*at)->value.size();
-    if (pending.size() == per_message) SHOPSYNC_TRY(flush());
+    if (pending.size() == per_message && !flush()) return Status::ok();
   }
-  if (!pending.empty()) SHOPSYNC_TRY(flush());
-  return flush();  // the end: an empty message
+  if (!pending.empty()) flush();
+  return Status::ok();
 }
-
-}  // namespace
 
 std::optional<CeilingResult> measure_sync_ceiling(const CeilingOptions& o) {
   auto ctx = zmq::Context::create();
@@ -117,8 +145,9 @@ std::optional<CeilingResult> measure_sync_ceiling(const CeilingOptions& o) {
   }
 
   const auto start = Clock::now();
+  const double cpu_at_start = process_cpu_seconds();
   std::atomic<bool> sender_failed{false}, receiver_done{false};
-  std::uint64_t value_bytes = 0;
+  std::uint64_t value_bytes = 0, message_bytes = 0;
   std::thread sender([&] {
     auto socket = zmq::Socket::open(*ctx, zmq::SocketType::pair);
     Status s = socket ? Status::ok() : socket.status();
@@ -126,7 +155,10 @@ std::optional<CeilingResult> measure_sync_ceiling(const CeilingOptions& o) {
     if (s) s = socket->set_high_water_marks(16, 16);
     if (s) s = socket->set_curve_client(client_keys->public_key, client_keys->secret_key, server_keys->public_key);
     if (s) s = socket->connect(endpoint);
-    if (s) s = send_records(*socket, o.source, o.records_per_message, receiver_done, value_bytes);
+    if (s) {
+      s = send_records(*socket, o.source, o.records_per_message, o.compression_level, receiver_done, value_bytes,
+                       message_bytes);
+    }
     if (failed(s, "sender")) sender_failed = true;
     // Closing drops what is still queued (linger 0): wait for the receiver.
     while (!receiver_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -143,7 +175,12 @@ std::optional<CeilingResult> measure_sync_ceiling(const CeilingOptions& o) {
       break;
     }
     if (!msg->has_value() || (*msg)->parts.empty()) continue;
-    const std::string& frame = (*msg)->parts.front();
+    std::string frame = std::move((*msg)->parts.front());
+    if (o.compression_level != 0) {
+      const auto size = compressed_body_size(frame);
+      auto inflated = size ? decompress_body(frame, *size) : std::nullopt;
+      if (inflated) frame = std::move(*inflated);  // else it went as packed: compression did not shrink it
+    }
     msgpack::object_handle oh = msgpack::unpack(frame.data(), frame.size());
     const msgpack::object& records = oh.get();
     if (records.type != msgpack::type::ARRAY) break;
@@ -169,7 +206,9 @@ std::optional<CeilingResult> measure_sync_ceiling(const CeilingOptions& o) {
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   receiver_done = true;
   sender.join();
+  r.cpu_seconds = process_cpu_seconds() - cpu_at_start;
   r.value_bytes = value_bytes;
+  r.message_bytes = message_bytes;
   if (!ok) {
     if (!sender_failed) std::fprintf(stderr, "sync ceiling: the receiver did not get every record\n");
     return std::nullopt;
