@@ -110,6 +110,11 @@ struct ReplicaOptions {
   std::uint64_t tombstone_retention_ms = 7ull * 24 * 3600 * 1000;
   // How often tick() scans for removable tombstones.
   std::uint64_t tombstone_scan_interval_ms = 3600'000;
+  // Records one tick() looks at in such a scan: a scan of a large store goes
+  // on over several ticks (a million records: 100 ticks) instead of holding
+  // the node's loop and the write transaction for seconds, which also kept
+  // every sync and write waiting at each start.
+  std::size_t tombstone_scan_slice = 10'000;
 };
 
 // A write of some or all fields of a record. Values are MessagePack-packed

@@ -82,6 +82,14 @@ struct Replica::Impl {
   VersionVector horizon;  // join of the dots of removed tombstones
   std::map<NodeId, PeerState> peers;
   std::optional<std::uint64_t> last_tombstone_scan_ms;  // timer clock; none yet: scan at the first tick
+  // Where the tombstone scan in progress goes on at the next tick (one
+  // slice of records per tick, ReplicaOptions::tombstone_scan_slice).
+  struct TombstoneScan {
+    std::optional<std::vector<std::string>> collections;  // listed by the first slice
+    std::size_t next = 0;     // index into collections
+    std::string after_id;     // last id looked at in collections[next]
+  };
+  std::optional<TombstoneScan> tombstone_scan;
 
   StrategyKind strategy_for(std::string_view collection) const;
   // The record's state before a write, where a stored state that does not
@@ -162,6 +170,7 @@ struct Replica::Impl {
   Status load_persisted();
   Status draw_writer();
   Status persist_peers_and_horizon(StoreWriter& w);
+  // One slice of the tombstone scan in progress; ends it after the last.
   Status collect_tombstones(Outbox& out);
 };
 

@@ -438,8 +438,12 @@ Status Replica::tick(Outbox& out) {
       im.send_pull(id, false, out);  // the safety net for a lost Notify
     }
   }
-  if (!im.last_tombstone_scan_ms || now - std::min(now, *im.last_tombstone_scan_ms) >= im.options.tombstone_scan_interval_ms) {
-    im.last_tombstone_scan_ms = now;
+  if (im.tombstone_scan || !im.last_tombstone_scan_ms ||
+      now - std::min(now, *im.last_tombstone_scan_ms) >= im.options.tombstone_scan_interval_ms) {
+    if (!im.tombstone_scan) {
+      im.last_tombstone_scan_ms = now;
+      im.tombstone_scan.emplace();
+    }
     return im.collect_tombstones(out);
   }
   if (std::any_of(im.peers.begin(), im.peers.end(), [](const auto& p) { return p.second.knowledge_dirty; })) {

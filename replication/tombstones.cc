@@ -72,14 +72,24 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
   VersionVector next_horizon;
   std::vector<RecordKey> removed;
   std::vector<std::pair<RecordKey, RecordState>> trimmed;
+  TombstoneScan at;  // where this slice ends, kept once it commits (the body may run again)
   Status st = store.write([&](StoreWriter& w) -> Status {
     next_horizon = horizon;
     removed.clear();
     trimmed.clear();
-    auto names = w.collections();
-    if (!names) return names.status();
-    for (const std::string& name : *names) {
-      SHOPSYNC_TRY(w.for_each_record(name, "", [&](const RecordKey& key, const RecordState& state) {
+    at = *tombstone_scan;
+    if (!at.collections) {
+      auto names = w.collections();
+      if (!names) return names.status();
+      at.collections = std::move(*names);
+    }
+    std::size_t budget = std::max<std::size_t>(1, options.tombstone_scan_slice);
+    for (; budget > 0 && at.next < at.collections->size(); ++at.next, at.after_id.clear()) {
+      bool cut = false;
+      SHOPSYNC_TRY(w.for_each_record((*at.collections)[at.next], at.after_id, [&](const RecordKey& key,
+                                                                                 const RecordState& state) {
+        at.after_id = key.id;
+        cut = --budget == 0;
         RecordState kept;
         kept.context = state.context;
         for (const Version& v : state.siblings) {
@@ -92,7 +102,7 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
           // our knowledge covers the whole context: then any old version of
           // it that a late or stale batch brings is recognised as seen and
           // dropped (replica_sync.cc, without_known_dropped).
-          if (!meta.knowledge.covers(state.context)) return Scan::next;
+          if (!meta.knowledge.covers(state.context)) return cut ? Scan::stop : Scan::next;
           for (const Version& v : state.siblings) next_horizon.advance(v.dot);
           removed.push_back(key);
         } else if (kept.siblings.size() != state.siblings.size()) {
@@ -106,8 +116,9 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
           }
           trimmed.emplace_back(key, std::move(kept));
         }
-        return Scan::next;
+        return cut ? Scan::stop : Scan::next;
       }));
+      if (cut) break;  // this collection goes on at the next slice, after at.after_id
     }
     for (const RecordKey& key : removed) SHOPSYNC_TRY(w.put_record(key, RecordState{}));
     for (const auto& [key, state] : trimmed) SHOPSYNC_TRY(w.put_record(key, state));
@@ -117,6 +128,11 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
     return s;
   });
   if (!st) return st;
+  if (at.next < at.collections->size()) {
+    tombstone_scan = std::move(at);
+  } else {
+    tombstone_scan.reset();
+  }
   horizon = std::move(next_horizon);
   for (auto& [id, ps] : peers) ps.knowledge_dirty = false;
   for (const RecordKey& key : removed) out.changed(key, nullptr);

@@ -513,6 +513,40 @@ BOOST_AUTO_TEST_CASE(tombstones_go_only_when_every_peer_covers_them) {
   BOOST_TEST(c->knowledge().covers(a->knowledge()));
 }
 
+// A large store is scanned for tombstones a slice of records per tick, so
+// that a node never stops syncing and writing for the whole scan (at start
+// it used to hold a peer's first batch back for seconds).
+BOOST_AUTO_TEST_CASE(tombstones_are_collected_a_slice_of_records_per_tick) {
+  ReplicaOptions o;
+  o.tombstone_retention_ms = 1000;
+  o.tombstone_scan_interval_ms = 1'000'000;
+  o.tombstone_scan_slice = 2;
+  Node a(1, o);
+  // Five records in two collections, three of them deleted.
+  const std::vector<RecordKey> keys = {{"customers", "C1"}, {"customers", "C2"}, {"customers", "C3"},
+                                       {"orders", "O1"}, {"orders", "O2"}};
+  for (const auto& k : keys) BOOST_REQUIRE(a->put(k, fields({{"n", packed(1)}}), a.out));
+  for (const auto& k : {keys[0], keys[2], keys[4]}) BOOST_REQUIRE(a->remove(k, a.out));
+  a.clock.advance(5000);
+  auto tombstones_left = [&] {
+    int n = 0;
+    for (const auto& k : {keys[0], keys[2], keys[4]}) n += a->get(k)->has_value() ? 1 : 0;
+    return n;
+  };
+  BOOST_REQUIRE(a->tick(a.out));  // C1, C2
+  BOOST_TEST(tombstones_left() == 2);
+  BOOST_REQUIRE(a->tick(a.out));  // C3, O1
+  BOOST_TEST(tombstones_left() == 1);
+  BOOST_REQUIRE(a->tick(a.out));  // O2: the scan is over
+  BOOST_TEST(tombstones_left() == 0);
+  for (const auto& k : {keys[1], keys[3]}) BOOST_TEST(a->get(k)->has_value());  // live records stay
+  // The next scan waits for the interval: a new tombstone stays until then.
+  BOOST_REQUIRE(a->remove(keys[1], a.out));
+  a.clock.advance(5000);
+  BOOST_REQUIRE(a->tick(a.out));
+  BOOST_TEST(a->get(keys[1])->has_value());
+}
+
 BOOST_AUTO_TEST_CASE(snapshot_keeps_what_the_sender_has_not_seen) {
   ReplicaOptions o;
   o.tombstone_retention_ms = 1000;
