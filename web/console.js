@@ -92,6 +92,20 @@ const when = (ms) => (ms ? new Date(ms).toLocaleString() : "never");
 const valueText = (v) => (typeof v === "string" ? v : JSON.stringify(v));
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
+// Node names by id (this node and its peers), for "written at shop-b".
+const nodeNames = new Map();
+function learnNames(status, peers) {
+  state.node = status;
+  nodeNames.set(status.node_id, status.name || "this node");
+  for (const p of peers) if (p.node_id && p.name) nodeNames.set(p.node_id, p.name);
+}
+// Who wrote a version: this node names its own writes; another node's
+// writer id is not a name this node knows.
+function writer(version) {
+  return version.written_here ? `${state.node?.name || "this node"} (here)` : "another node";
+}
+const nodeName = (id) => nodeNames.get(id) || `node ${id}`;
+
 function stateBadge(state) {
   const kind = state === "connected" ? "ok" : state === "refused" || state === "error" ? "bad" : "warn";
   return h("span", { class: `badge ${kind}` }, state || "unknown");
@@ -153,6 +167,8 @@ function schedule() {
 async function route() {
   if (!session.token) return show("login");
   const view = (location.hash.match(/^#\/(\w+)/) || [])[1];
+  if (view !== "tokens") state.createdToken = null;  // a secret is shown once
+  if (view !== state.view) notice("");
   show(views.includes(view) ? view : "overview");
   await refresh();
   schedule();
@@ -175,6 +191,7 @@ async function renderOverview() {
   const doc = await api("/api/console/overview");
   const s = doc.status;
   state.node = s;
+  learnNames(s, doc.peers);
   updateHeader(s);
   const records = s.collections.reduce((n, c) => n + c.records, 0);
   const view = $("#view-overview");
@@ -244,6 +261,10 @@ function updateHeader(s) {
 // ---- conflicts ----------------------------------------------------------------
 
 async function renderConflicts() {
+  if (!nodeNames.size) {
+    const o = await api("/api/console/overview");
+    learnNames(o.status, o.peers);
+  }
   const doc = await api("/api/console/conflicts?limit=200");
   const open = doc.open;
   const view = $("#view-conflicts");
@@ -313,7 +334,7 @@ function conflictDetail(r) {
     const values = versions.map((v) => (v.deleted || !(name in v.fields) ? undefined : v.fields[name]));
     const differs = values.some((v) => !same(v, values[0]));
     textual[name] = values.every((v) => v === undefined || typeof v === "string");
-    const input = h("textarea", { rows: 1, "aria-label": `Merged value of ${name}`, "data-field": name,
+    const input = h("input", { type: "text", "aria-label": `Merged value of ${name}`, "data-field": name,
       placeholder: "(left out)",
       oninput: (e) => {
         state.mergeTouched = true;
@@ -330,11 +351,10 @@ function conflictDetail(r) {
     return h("tr", {},
       h("td", { class: "field" }, name),
       versions.map((v) => h("td", { class: differs ? "differs" : "" }, valueCell(v.fields, name, v.deleted))),
-      h("td", { class: "merge" },
-        h("div", { class: "choices" }, versions.map((v, i) => h("button", {
-          type: "button", title: `Take ${name} from version ${i + 1}`, onclick: () => setMerge(name, values[i]),
-        }, `${i + 1}`))),
-        input));
+      h("td", { class: "merge" }, h("div", { class: "choices" }, input, versions.map((v, i) => h("button", {
+        type: "button", title: `Take ${name} from version ${i + 1}`, "aria-label": `Take ${name} from version ${i + 1}`,
+        onclick: () => setMerge(name, values[i]),
+      }, `${i + 1}`)))));
   });
   const pickButtons = versions.map((v, i) => h("button", {
     type: "button", class: "primary", "data-pick": v.dot,
@@ -343,6 +363,12 @@ function conflictDetail(r) {
   const saveMerge = h("button", {
     type: "button", id: "save-merge",
     onclick: () => {
+      const bad = Object.values(mergeCells).find((cell) => !cell.checkValidity());
+      if (bad) {
+        notice(`${bad.dataset.field}: ${bad.validationMessage}`, true);
+        bad.focus();
+        return;
+      }
       const fields = {};
       for (const [n, v] of Object.entries(merge)) if (v !== undefined) fields[n] = v;
       resolve(r, { fields }, "the merged record");
@@ -350,15 +376,15 @@ function conflictDetail(r) {
   }, "Save merged record");
   return h("div", { class: "card", id: "conflict-detail" },
     h("h2", {}, `${r.collection} / ${r.id}`),
-    h("p", { class: "muted" }, `Strategy ${r.strategy}: these versions were written on different nodes without seeing each other. ` +
-      "Compare them, then keep one or compose a merge. The choice is sent to every node."),
+    h("p", { class: "muted" }, `Strategy ${r.strategy}: these versions were written at different shops without seeing each other. ` +
+      "Keep one, or build the merged record in the last column (changed fields are highlighted). The choice is sent to every node."),
+    h("div", { class: "actions" }, pickButtons, saveMerge),
     h("div", { class: "scroll" }, h("table", { class: "versions", id: "versions" },
       h("thead", {}, h("tr", {}, h("th", {}, "Field"),
-        versions.map((v, i) => h("th", {}, `Version ${i + 1}`, h("span", { class: "when" }, `${when(v.updated_at_ms)}`),
-          h("span", { class: "when mono" }, `${v.dot}${v.uplink ? " · uplink" : ""}`))),
+        versions.map((v, i) => h("th", {}, `Version ${i + 1}`, h("span", { class: "when" }, `from ${writer(v)}${v.uplink ? " (uplink)" : ""}`),
+          h("span", { class: "when" }, when(v.updated_at_ms)))),
         h("th", {}, "Merged record", h("span", { class: "when" }, "take a version's value or type one")))),
-      h("tbody", {}, rows))),
-    h("div", { class: "actions" }, pickButtons, saveMerge));
+      h("tbody", {}, rows))));
 }
 
 async function resolve(r, how, what) {
@@ -426,10 +452,14 @@ async function recordList(collection, typed) {
             class: "pick", tabindex: 0, "data-id": r.id, onclick: () => open(r), onkeydown: (e) => listKeys(e, () => open(r)),
           }, h("td", { class: "mono" }, r.id), names.map((n) => h("td", {}, valueCell(r.fields, n, false))),
             h("td", {}, ago(r.updated_at_ms)),
-            h("td", {}, r.conflicted ? h("span", { class: "badge bad" }, "conflict") : "")))))));
+            h("td", {}, r.conflicted ? h("span", { class: "badge bad" }, "conflict") : ""))))));
 }
 
 async function recordDetail(collection, id) {
+  if (!nodeNames.size) {
+    const o = await api("/api/console/overview");
+    learnNames(o.status, o.peers);
+  }
   const doc = await api(`/api/console/records/${encodeURIComponent(collection)}/${encodeURIComponent(id)}`);
   const r = doc.record;
   const versions = r.siblings && r.siblings.length ? r.siblings
@@ -443,7 +473,7 @@ async function recordDetail(collection, id) {
     h("h3", {}, versions.length > 1 ? `${versions.length} versions` : "Current version"),
     h("table", { class: "versions", id: "record-versions" },
       h("thead", {}, h("tr", {}, h("th", {}, "Field"), versions.map((v, i) => h("th", {},
-        versions.length > 1 ? `Version ${i + 1}` : "Value", h("span", { class: "when mono" }, v.dot))))),
+        versions.length > 1 ? `Version ${i + 1}` : "Value", h("span", { class: "when" }, `written at ${writer(v)}`))))),
       h("tbody", {}, names.map((n) => h("tr", {}, h("td", { class: "field" }, n),
         versions.map((v) => h("td", {}, valueCell(v.fields, n, v.deleted))))))),
     h("h2", {}, "History"),
@@ -451,36 +481,36 @@ async function recordDetail(collection, id) {
       ? h("p", { class: "muted", id: "history-empty" }, "No conflict was ever recorded for this record.")
       : h("ul", { class: "list history", id: "history" }, doc.history.slice().reverse().map((e) => h("li", {},
           h("strong", {}, `${when(e.detected_at_ms)} · ${e.strategy}`),
-          h("div", { class: "sub" }, `${e.siblings.length} versions met on node ${e.detected_by}; kept ${e.winner}${e.near_simultaneous ? " (near simultaneous)" : ""}`),
-          h("div", { class: "sub value" }, e.siblings.map((s) => `${s.dot}: ${s.deleted ? "deleted" : JSON.stringify(s.fields)}`).join("  |  "))))));
+          h("div", { class: "sub" }, `${e.siblings.length} versions met at ${nodeName(e.detected_by)}; ` +
+            `${e.strategy === "manual" ? "left for a person to choose" : `kept version ${e.winner}`}${e.near_simultaneous ? " (near simultaneous)" : ""}`),
+          e.siblings.map((s) => h("div", { class: "sub value" }, `${writer(s)}: ${s.deleted ? "deleted" : JSON.stringify(s.fields)}`))))));
 }
 
 // ---- tokens ---------------------------------------------------------------------
 
-async function renderTokens() {
+async function renderTokens(force = false) {
   const view = $("#view-tokens");
-  if (view.contains(document.activeElement) && document.activeElement.id === "new-token-name") return;
+  // The periodic refresh leaves a name being typed alone.
+  if (!force && document.activeElement?.id === "new-token-name") return;
   const doc = await api("/api/console/tokens");
   const name = h("input", { type: "text", id: "new-token-name", placeholder: "till-2, shop-frontend, …", pattern: "[A-Za-z0-9._\\-]{1,64}", required: true });
-  const created = $("#token-created", view);
+  const made = state.createdToken;
+  const created = made && h("div", { class: "card", id: "token-created" },
+    h("h3", {}, `Token "${made.name}" created`),
+    h("p", {}, "Copy it now: it is shown only once. Paste it into the till or the app that will use it."),
+    h("div", { class: "row" }, h("div", { class: "secret grow", id: "new-token-secret", tabindex: -1 }, made.token),
+      h("button", { type: "button", onclick: () => navigator.clipboard?.writeText(made.token) }, "Copy")));
   const form = h("form", { class: "card", id: "token-form", onsubmit: async (e) => {
     e.preventDefault();
     try {
-      const made = await api("/api/console/tokens", { method: "POST", body: { name: name.value } });
-      const shown = h("div", { class: "card", id: "token-created" },
-        h("h3", {}, `Token "${made.name}" created`),
-        h("p", {}, "Copy it now: it is shown only once. Paste it into the till or the app that will use it."),
-        h("div", { class: "secret", id: "new-token-secret" }, made.token),
-        h("div", { class: "actions" }, h("button", { type: "button", onclick: () => navigator.clipboard?.writeText(made.token) }, "Copy")));
-      view.dataset.created = "1";
-      await renderTokens();
-      $("#view-tokens").insertBefore(shown, $("#token-form"));
+      state.createdToken = await api("/api/console/tokens", { method: "POST", body: { name: name.value } });
+      await renderTokens(true);
+      $("#new-token-secret").focus();
     } catch (err) {
       notice(`Could not create the token: ${err.message}`, true);
     }
   } },
-  h("h2", {}, "New token"),
-  h("label", { for: "new-token-name" }, "Name (letters, digits, . _ -)"),
+  h("label", { for: "new-token-name" }, "New token: a name for who will use it (letters, digits, . _ -)"),
   h("div", { class: "row" }, h("div", { class: "grow" }, name), h("button", { type: "submit", class: "primary" }, "Create token")));
   view.replaceChildren(h("h1", {}, "Access tokens"),
     h("p", { class: "muted" }, "Every till, app and person using this node's HTTP gateway signs in with a token. Revoke one and it is refused from the next request on."),
@@ -499,7 +529,8 @@ async function revoke(name) {
   try {
     await api(`/api/console/tokens/${encodeURIComponent(name)}`, { method: "DELETE" });
     notice(`Token "${name}" revoked.`);
-    await renderTokens();
+    if (state.createdToken?.name === name) state.createdToken = null;
+    await renderTokens(true);
   } catch (e) {
     if (e.status === 401) return signOut("You revoked the token you were signed in with.");
     notice(`Could not revoke "${name}": ${e.message}`, true);

@@ -83,6 +83,20 @@ class ReplicaOnlyBackend final : public api::ReplicaBackend {
 
 }  // namespace
 
+// Marks each version of `view` ("siblings", or the record itself) with
+// "written_here": whether this node wrote it (a dot's origin is a writer id,
+// which only its own node can name).
+void Gateway::mark_writers(json& view) const {
+  auto mark = [&](json& version) {
+    const auto dot = version.contains("dot") ? api::parse_dot(version["dot"].get<std::string>()) : std::nullopt;
+    version["written_here"] = dot && replica_.is_own_origin(dot->origin);
+  };
+  mark(view);
+  if (view.contains("siblings")) {
+    for (auto& sibling : view["siblings"]) mark(sibling);
+  }
+}
+
 api::ReplicaBackend& Gateway::backend() {
   if (hooks_.backend) return *hooks_.backend;
   if (!own_backend_) own_backend_ = std::make_unique<ReplicaOnlyBackend>(replica_, store_, outbox_);
@@ -123,6 +137,8 @@ HttpResponse Gateway::console(const HttpRequest& request) {
     auto page = backend().conflicts(q);
     if (!page) return from_status(page.status());
     json out = api::conflicts_json(*page);
+    for (auto& record : out["open"]) mark_writers(record);
+    for (auto& entry : out["log"]) mark_writers(entry);
     out["success"] = true;
     return ok_json(out);
   }
@@ -172,7 +188,9 @@ HttpResponse Gateway::console(const HttpRequest& request) {
     auto history = backend().history(key);
     if (!history) return from_status(history.status());
     json entries = api::conflicts_json(api::ConflictsPage{{}, std::move(*history), 0})["log"];
+    for (auto& entry : entries) mark_writers(entry);
     json view = api::record_json(*record);
+    mark_writers(view);
     view["strategy"] = std::string(to_string(replica_.strategy_for(collection)));
     return ok_json({{"success", true}, {"record", std::move(view)}, {"history", std::move(entries)}});
   }

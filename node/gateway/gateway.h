@@ -158,6 +158,7 @@ class Gateway final : public HttpHandler {
 
   // console_endpoints.cc
   HttpResponse console(const HttpRequest& request);
+  void mark_writers(json& view) const;
   api::ReplicaBackend& backend();
 
   // metrics.cc

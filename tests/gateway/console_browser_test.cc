@@ -57,13 +57,12 @@ BOOST_AUTO_TEST_CASE(console_and_js_client_in_chromium) {
   };
   NodeProcess a(options("shop-a", http_a));
   NodeProcess b(options("shop-b", http_b));
-  const std::string token_a = make_token(a, "manager");
-  const std::string token_b = make_token(b, "manager");
-
   // The same customer edited at both shops while they cannot see each other:
   // under `manual` both versions stay until a person chooses.
   a.start();
   b.start();
+  const std::string token_a = make_token(a, "manager");
+  const std::string token_b = make_token(b, "manager");
   put_customer(a, "C-1001", {{"customer_id", "C-1001"}, {"name", "Ada Lovelace"}, {"phone", "555-0100"}, {"balance", 120}});
   put_customer(b, "C-1001", {{"customer_id", "C-1001"}, {"name", "Ada King"}, {"phone", "555-0199"}, {"balance", 120}});
   put_customer(a, "C-1002", {{"customer_id", "C-1002"}, {"name", "Charles Babbage"}, {"phone", "555-0142"}, {"balance", 0}});
@@ -84,7 +83,7 @@ BOOST_AUTO_TEST_CASE(console_and_js_client_in_chromium) {
                             {std::to_string(http_a), token_a, std::to_string(http_b), token_b, SHOPSYNC_SCREENSHOT_DIR},
                             output);
   BOOST_TEST_MESSAGE(output);
-  BOOST_TEST(rc == 0, "browser driver failed:\n" << output);
+  BOOST_REQUIRE_MESSAGE(rc == 0, "browser driver failed:\n" << output);
 
   // What the browser did holds on both nodes, read through their local API.
   for (NodeProcess* node : {&a, &b}) {
