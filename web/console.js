@@ -418,14 +418,14 @@ async function renderRecords() {
       onclick: () => { location.hash = `#/records/${encodeURIComponent(c.name)}`; },
       onkeydown: (e) => listKeys(e, () => { location.hash = `#/records/${encodeURIComponent(c.name)}`; }),
     }, h("strong", {}, c.name), h("div", { class: "sub" }, `${c.records.toLocaleString()} records · ${c.strategy}`))));
-  let right;
-  if (!state.collection) {
-    right = h("div", { class: "empty" }, "No records yet.");
-  } else if (state.record) {
-    right = await recordDetail(state.collection, state.record);
-  } else {
-    right = await recordList(state.collection, typed);
-  }
+  let right = h("div", { class: "empty" }, "No records yet.");
+  let data = null;
+  if (state.collection && state.record) [right, data] = await recordDetail(state.collection, state.record);
+  else if (state.collection) [right, data] = await recordList(state.collection, typed);
+  // Unchanged: keep the page as it is (a row about to be clicked stays).
+  const seen = JSON.stringify([cols, state.collection, state.record, typed, data]);
+  if (seen === state.recordsSeen && view.childElementCount) return;
+  state.recordsSeen = seen;
   view.replaceChildren(h("h1", {}, "Records"), h("div", { class: "split" }, colList, right));
   if (hadFocus) {
     const s = $("#record-search", view);
@@ -442,7 +442,7 @@ async function recordList(collection, typed) {
   const search = h("input", { type: "search", id: "record-search", placeholder: "Find by id (press / )", value: typed,
     "aria-label": "Find a record by id", oninput: () => renderRecords().catch((e) => notice(e.message, true)) });
   const open = (r) => { location.hash = `#/records/${encodeURIComponent(collection)}/${encodeURIComponent(r.id)}`; };
-  return h("div", {},
+  return [h("div", {},
     h("div", { class: "row" }, h("div", { class: "grow" }, search)),
     h("p", { class: "muted" }, `${collection}: showing ${records.length}${page.next_after ? "+" : ""} record(s) in id order. Enter opens one.`),
     records.length === 0 ? h("div", { class: "empty" }, "No record matches.")
@@ -452,7 +452,7 @@ async function recordList(collection, typed) {
             class: "pick", tabindex: 0, "data-id": r.id, onclick: () => open(r), onkeydown: (e) => listKeys(e, () => open(r)),
           }, h("td", { class: "mono" }, r.id), names.map((n) => h("td", {}, valueCell(r.fields, n, false))),
             h("td", {}, ago(r.updated_at_ms)),
-            h("td", {}, r.conflicted ? h("span", { class: "badge bad" }, "conflict") : ""))))));
+            h("td", {}, r.conflicted ? h("span", { class: "badge bad" }, "conflict") : "")))))), page];
 }
 
 async function recordDetail(collection, id) {
@@ -463,10 +463,10 @@ async function recordDetail(collection, id) {
   const doc = await api(`/api/console/records/${encodeURIComponent(collection)}/${encodeURIComponent(id)}`);
   const r = doc.record;
   const versions = r.siblings && r.siblings.length ? r.siblings
-    : [{ dot: r.dot, updated_at_ms: r.updated_at_ms, deleted: r.deleted, fields: r.fields }];
+    : [{ dot: r.dot, updated_at_ms: r.updated_at_ms, deleted: r.deleted, fields: r.fields, written_here: r.written_here }];
   const names = fieldNames(versions);
   const back = h("button", { type: "button", onclick: () => { location.hash = `#/records/${encodeURIComponent(collection)}`; } }, "← All records");
-  return h("div", { class: "card", id: "record-detail" },
+  return [h("div", { class: "card", id: "record-detail" },
     h("div", { class: "row" }, back, h("h2", { class: "grow" }, `${collection} / ${id}`),
       r.conflicted ? h("a", { href: "#/conflicts" }, h("span", { class: "badge bad" }, "conflict: resolve")) : h("span", { class: "badge ok" }, "agreed")),
     h("p", { class: "muted" }, `Strategy ${r.strategy} · last written ${when(r.updated_at_ms)} · version ${r.dot}`),
@@ -483,7 +483,7 @@ async function recordDetail(collection, id) {
           h("strong", {}, `${when(e.detected_at_ms)} · ${e.strategy}`),
           h("div", { class: "sub" }, `${e.siblings.length} versions met at ${nodeName(e.detected_by)}; ` +
             `${e.strategy === "manual" ? "left for a person to choose" : `kept version ${e.winner}`}${e.near_simultaneous ? " (near simultaneous)" : ""}`),
-          e.siblings.map((s) => h("div", { class: "sub value" }, `${writer(s)}: ${s.deleted ? "deleted" : JSON.stringify(s.fields)}`))))));
+          e.siblings.map((s) => h("div", { class: "sub value" }, `${writer(s)}: ${s.deleted ? "deleted" : JSON.stringify(s.fields)}`)))))), doc];
 }
 
 // ---- tokens ---------------------------------------------------------------------
@@ -493,6 +493,10 @@ async function renderTokens(force = false) {
   // The periodic refresh leaves a name being typed alone.
   if (!force && document.activeElement?.id === "new-token-name") return;
   const doc = await api("/api/console/tokens");
+  // Unchanged: keep the page as it is (a button about to be clicked stays).
+  const seen = JSON.stringify([doc.tokens, state.createdToken]);
+  if (!force && seen === state.tokensSeen && view.childElementCount) return;
+  state.tokensSeen = seen;
   const name = h("input", { type: "text", id: "new-token-name", placeholder: "till-2, shop-frontend, …", pattern: "[A-Za-z0-9._\\-]{1,64}", required: true });
   const made = state.createdToken;
   const created = made && h("div", { class: "card", id: "token-created" },

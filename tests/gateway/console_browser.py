@@ -16,7 +16,7 @@ import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -59,6 +59,17 @@ def until(driver, condition, what):
 
 def visible(driver, css, what=None):
     return until(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, css)), what or css)
+
+
+def click(driver, css):
+    """Clicks `css`, found again if the page re-rendered it (it refreshes itself)."""
+    for _ in range(20):
+        try:
+            visible(driver, css).click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    raise AssertionError(f"{css} kept being replaced")
 
 
 def poll(check, what, seconds=WAIT_S):
@@ -108,8 +119,7 @@ def overview(d):
 def watch_remote_write(d):
     # Records view by keyboard: "3".
     d.find_element(By.TAG_NAME, "body").send_keys("3")
-    visible(d, "#collection-list li[data-collection='customers']")
-    d.find_element(By.CSS_SELECTOR, "#collection-list li[data-collection='customers']").click()
+    click(d, "#collection-list li[data-collection='customers']")
     visible(d, "#record-table tr[data-id='C-1002']", "the records of customers")
     status, _ = rest(PORT_B, TOKEN_B, "PUT", "/v1/customers/C-1003",
                      {"customer_id": "C-1003", "name": "Grace Hopper", "phone": "555-0106", "balance": 42})
@@ -169,7 +179,7 @@ def tokens(d):
     visible(d, "#token-table tr[data-token='till-2']", "till-2 in the list")
     assert rest(PORT_A, secret, "GET", "/api/console/overview")[0] == 200
     shot(d, "7-tokens")
-    d.find_element(By.CSS_SELECTOR, "#token-table tr[data-token='till-2'] button").click()
+    click(d, "#token-table tr[data-token='till-2'] button")
     until(d, EC.alert_is_present(), "the revoke confirmation")
     d.switch_to.alert.accept()
     until(d, lambda d: not d.find_elements(By.CSS_SELECTOR, "#token-table tr[data-token='till-2']"), "till-2 gone")
