@@ -1,5 +1,6 @@
 #include "node/gateway/static_files.h"
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <sstream>
