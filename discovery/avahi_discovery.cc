@@ -34,6 +34,7 @@
 #include <avahi-core/rr.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -57,6 +58,7 @@ constexpr std::size_t kMaxPaths = 1024;     // services tracked at once; more ar
 constexpr std::size_t kMaxRefusals = 64;    // remembered for diagnostics
 constexpr unsigned kMaxRetrySeconds = 60;
 constexpr std::chrono::milliseconds kGoodbyeLinger{300};
+constexpr int kResponderCheckSeconds = 1;
 
 // avahi's log hook is a plain function pointer: it reaches the sink of the
 // Discovery started last (see DiscoveryOptions::log).
@@ -124,6 +126,10 @@ struct Discovery::Impl {
   std::string records_host;  // the host name our SRV record names now
   std::string state = "starting";
   bool publishing_addresses = true;
+  // Started beside another responder: our own A/AAAA while it is gone
+  // (see check_other_responder), and the timer that looks for it.
+  AvahiSEntryGroup* address_group = nullptr;
+  AvahiTimeout* responder_check = nullptr;
   bool stopped = false;
   std::uint64_t name_conflicts = 0;
   std::uint64_t service_conflicts = 0;
@@ -306,6 +312,84 @@ struct Discovery::Impl {
       case AVAHI_ENTRY_GROUP_UNCOMMITED:
         break;
     }
+  }
+
+  // ---- the host's addresses when the other responder goes ------------------
+  //
+  // Started beside another responder (an avahi-daemon) that publishes this
+  // host's A/AAAA records, we publish none. Should it stop, its goodbyes
+  // flush them from every cache and nobody answers for them: other machines
+  // still find our SRV record but can no longer resolve the host it names.
+  // So once a second we look whether a socket other than ours still holds UDP
+  // 5353; while none does, we publish the addresses ourselves (on the
+  // interfaces we use, so never on `lo` unless it is named), and we withdraw
+  // them when one holds it again. The returning daemon probes while ours are
+  // still up: identical records are no conflict, so it keeps its host name.
+
+  std::vector<std::uint64_t> own_socket_inodes() const {
+    std::vector<std::uint64_t> out;
+    for (const PollFd& f : poll.fds()) {
+      struct stat st{};
+      if (::fstat(f.fd, &st) == 0 && S_ISSOCK(st.st_mode)) out.push_back(st.st_ino);
+    }
+    return out;
+  }
+
+  void publish_own_addresses() {
+    address_group = avahi_s_entry_group_new(server, &Impl::on_address_group_state, this);
+    if (!address_group) return;
+    const char* host = avahi_server_get_host_name_fqdn(server);
+    for (const auto& i : list_mdns_interfaces(options.allow_interfaces, options.deny_interfaces)) {
+      for (const auto& text : i.addresses) {
+        AvahiAddress a{};
+        if (!avahi_address_parse(text.c_str(), AVAHI_PROTO_UNSPEC, &a)) continue;
+        if ((a.proto == AVAHI_PROTO_INET && !options.use_ipv4) || (a.proto == AVAHI_PROTO_INET6 && !options.use_ipv6))
+          continue;
+        (void)avahi_server_add_address(server, address_group, i.index, a.proto, AVAHI_PUBLISH_NO_REVERSE, host, &a);
+      }
+    }
+    if (avahi_s_entry_group_is_empty(address_group) || avahi_s_entry_group_commit(address_group) < 0) {
+      avahi_s_entry_group_free(address_group);
+      address_group = nullptr;
+      return;
+    }
+    publishing_addresses = true;
+    log(std::string("no other mDNS responder runs on this host any more (avahi-daemon stopped?): publishing the "
+                    "addresses of ") + host + " ourselves");
+  }
+
+  void check_other_responder() {
+    const bool others = mdns_port_held_by_others(own_socket_inodes());
+    if (!others && !address_group) {
+      publish_own_addresses();
+    } else if (others && address_group) {
+      avahi_s_entry_group_free(address_group);
+      address_group = nullptr;
+      publishing_addresses = false;
+      log("another mDNS responder runs on this host again: leaving the host's addresses to it");
+    }
+  }
+
+  void schedule_responder_check() {
+    timeval tv{};
+    gettimeofday(&tv, nullptr);
+    tv.tv_sec += kResponderCheckSeconds;
+    if (responder_check) {
+      poll.api()->timeout_update(responder_check, &tv);
+    } else {
+      responder_check = poll.api()->timeout_new(poll.api(), &tv, &Impl::on_responder_check, this);
+    }
+  }
+
+  static void on_responder_check(AvahiTimeout*, void* userdata) {
+    auto* self = static_cast<Impl*>(userdata);
+    self->check_other_responder();
+    self->schedule_responder_check();
+  }
+
+  static void on_address_group_state(AvahiServer*, AvahiSEntryGroup*, AvahiEntryGroupState st, void* userdata) {
+    auto* self = static_cast<Impl*>(userdata);
+    if (st == AVAHI_ENTRY_GROUP_COLLISION) self->log("another host claims this host's name and addresses");
   }
 
   // ---- browsing ------------------------------------------------------------
@@ -500,6 +584,10 @@ struct Discovery::Impl {
     }
     if (browser) avahi_s_service_browser_free(browser);
     browser = nullptr;
+    if (responder_check) poll.api()->timeout_free(responder_check);
+    responder_check = nullptr;
+    if (address_group) avahi_s_entry_group_free(address_group);  // schedules the goodbyes
+    address_group = nullptr;
     if (group) avahi_s_entry_group_free(group);  // schedules the goodbyes
     group = nullptr;
     if (goodbye) {
@@ -601,6 +689,8 @@ Result<std::unique_ptr<Discovery>> Discovery::start(Announcement announcement, D
   AvahiServerState st = avahi_server_get_state(server);
   if (!raw->group && (st == AVAHI_SERVER_REGISTERING || st == AVAHI_SERVER_RUNNING)) raw->publish(server);
   if (raw->state.starts_with("failed")) return Status::io_error("publishing the service: " + raw->state);
+  if (raw->options.address_publishing == AddressPublishing::automatic && !raw->publishing_addresses)
+    raw->schedule_responder_check();
   return std::unique_ptr<Discovery>(new Discovery(std::move(impl)));
 }
 

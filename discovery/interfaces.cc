@@ -149,4 +149,33 @@ std::vector<InterfaceDiagnostics> list_mdns_interfaces(const std::vector<std::st
 
 bool mdns_port_taken() { return port_in_use(AF_INET) || port_in_use(AF_INET6); }
 
+std::vector<std::uint64_t> mdns_socket_inodes(const std::string& text) {
+  // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ..."
+  // "   0: 00000000:14E9 00000000:0000 07 00000000:00000000 00:00000000 00000000   0        0 12345 ..."
+  std::vector<std::uint64_t> out;
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string field[10];
+    for (auto& f : field) ls >> f;
+    const auto colon = field[1].rfind(':');
+    if (colon == std::string::npos || field[1].substr(colon + 1) != "14E9") continue;  // port 5353
+    std::uint64_t inode = 0;
+    std::istringstream(field[9]) >> inode;
+    if (inode != 0) out.push_back(inode);
+  }
+  return out;
+}
+
+bool mdns_port_held_by_others(const std::vector<std::uint64_t>& own) {
+  for (const char* path : {"/proc/net/udp", "/proc/net/udp6"}) {
+    for (std::uint64_t inode : mdns_socket_inodes(read_file(path))) {
+      if (std::find(own.begin(), own.end(), inode) == own.end()) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace shopsync::discovery

@@ -33,4 +33,13 @@ std::pair<std::uint64_t, std::uint64_t> ipv6_multicast_from_dev_snmp6(const std:
 // SO_REUSEADDR, which fails while any other socket holds it.
 bool mdns_port_taken();
 
+// The inodes of the UDP sockets bound to port 5353 in /proc/net/udp or
+// /proc/net/udp6 text (this network namespace's). Exposed for tests.
+std::vector<std::uint64_t> mdns_socket_inodes(const std::string& proc_net_udp);
+
+// True when a socket other than `own` (the inodes of our responder's sockets)
+// holds UDP 5353 on this host: another responder (avahi-daemon, another node)
+// still runs. Unlike mdns_port_taken(), usable while we hold the port too.
+bool mdns_port_held_by_others(const std::vector<std::uint64_t>& own);
+
 }  // namespace shopsync::discovery

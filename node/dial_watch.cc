@@ -6,7 +6,12 @@
 
 namespace shopsync {
 
-Result<DialWatch> DialWatch::attach(zmq::Context& ctx, zmq::Socket& dealer, std::uint64_t link_id) {
+namespace {
+constexpr const char* kConnectFailed = "connection refused (nothing listens there, or the host is unreachable)";
+}  // namespace
+
+Result<DialWatch> DialWatch::attach(zmq::Context& ctx, zmq::Socket& dealer, std::uint64_t link_id,
+                                    const std::string& host, std::uint16_t port, bool probe_now) {
   const std::string inproc = "inproc://dial-watch-" + std::to_string(link_id);
   SHOPSYNC_TRY(dealer.monitor(inproc, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
@@ -17,6 +22,9 @@ Result<DialWatch> DialWatch::attach(zmq::Context& ctx, zmq::Socket& dealer, std:
   DialWatch watch;
   watch.dealer_ = dealer.handle();
   watch.events_ = std::move(events).value();
+  watch.host_ = host;
+  watch.port_ = port;
+  if (probe_now) watch.probe_ = DialProbe::start(host, port);
   return watch;
 }
 
@@ -24,7 +32,10 @@ DialWatch::DialWatch(DialWatch&& o) noexcept
     : dealer_(std::exchange(o.dealer_, nullptr)),
       events_(std::move(o.events_)),
       reached_(o.reached_),
-      failure_(std::move(o.failure_)) {}
+      failure_(std::move(o.failure_)),
+      host_(std::move(o.host_)),
+      port_(o.port_),
+      probe_(std::move(o.probe_)) {}
 
 DialWatch& DialWatch::operator=(DialWatch&& o) noexcept {
   if (this != &o) {
@@ -33,6 +44,9 @@ DialWatch& DialWatch::operator=(DialWatch&& o) noexcept {
     events_ = std::move(o.events_);
     reached_ = o.reached_;
     failure_ = std::move(o.failure_);
+    host_ = std::move(o.host_);
+    port_ = o.port_;
+    probe_ = std::move(o.probe_);
   }
   return *this;
 }
@@ -58,9 +72,12 @@ const std::string& DialWatch::failure() {
         failure_.clear();
         break;
       case ZMQ_EVENT_CONNECT_RETRIED:
-        // A connect that failed: ZeroMQ gives no errno, and loopback, a LAN
-        // and a firewall's RST all look alike here.
-        if (!reached_) failure_ = "connection refused (nothing listens there, or the host is unreachable)";
+        // A connect that failed: ZeroMQ gives no errno, so the probe finds
+        // out why (until it has, the words cover both likely causes).
+        if (!reached_) {
+          failure_ = kConnectFailed;
+          if (!probe_.started()) probe_ = DialProbe::start(host_, port_);
+        }
         break;
       case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: failure_.clear(); break;
       case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
@@ -74,6 +91,7 @@ const std::string& DialWatch::failure() {
       default: break;
     }
   }
+  if (!reached_ && failure_ == kConnectFailed && !probe_.verdict().empty()) failure_ = probe_.verdict();
   return failure_;
 }
 

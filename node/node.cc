@@ -414,6 +414,10 @@ void Node::run_timers() {
     if (!link->established) {
       if (now - link->created_ms > config_.peer_timeout_ms) {
         std::string why = link->outbound ? link->dial_watch.failure() : std::string();
+        if (why.empty() && link->outbound && !link->dial_watch.reached()) {
+          why = "no answer from " + link->address + ": no TCP connection within " +
+                std::to_string(config_.peer_timeout_ms) + " ms (switched off, or a firewall drops the connection)";
+        }
         if (why.empty()) {
           why = (link->outbound ? "no answer to HELLO within " : "no HELLO within ") +
                 std::to_string(config_.peer_timeout_ms) + " ms";

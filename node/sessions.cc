@@ -120,7 +120,9 @@ void Node::dial(Target& target) {
     if (s) s = socket->set_ipv6(true);  // IPv4 addresses still work; [fe80::1%eth0] needs it
     if (s && !config_.insecure) s = socket->set_curve_client(identity_.public_key, identity_.secret_key, key);
     const std::uint64_t link_id = next_id_++;
-    Result<DialWatch> watch = s ? DialWatch::attach(*ctx_, *socket, link_id) : Result<DialWatch>(s);
+    Result<DialWatch> watch = s ? DialWatch::attach(*ctx_, *socket, link_id, target.address.host, target.address.port,
+                                                    target.failures > 0)
+                                 : Result<DialWatch>(s);
     if (!watch) s = watch.status();
     if (s) s = socket->connect(target.address.endpoint());
     if (!s) {

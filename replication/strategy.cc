@@ -117,6 +117,10 @@ std::optional<StrategyKind> parse_strategy(std::string_view name) {
   return std::nullopt;
 }
 
+bool is_open_conflict(StrategyKind kind, std::size_t sibling_count) {
+  return kind == StrategyKind::manual && sibling_count > 1;
+}
+
 Outcome choose_visible(const std::vector<Version>& siblings, StrategyKind kind, std::uint64_t tolerance_ms) {
   assert(!siblings.empty());
   Pick pick;
@@ -141,7 +145,7 @@ Outcome choose_visible(const std::vector<Version>& siblings, StrategyKind kind, 
   out.deleted = w.deleted;
   out.uplink_origin = w.uplink_origin;
   out.near_simultaneous = pick.near_simultaneous;
-  out.conflicted = kind == StrategyKind::manual && siblings.size() > 1;
+  out.conflicted = is_open_conflict(kind, siblings.size());
   if (!w.deleted) {
     // A delete that is the newest version wins under `merge` too: merging the
     // fields of a record someone deleted afterwards would resurrect it.

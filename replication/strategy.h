@@ -39,9 +39,16 @@ struct Outcome {
   bool deleted = false;            // the visible state is a tombstone
   bool uplink_origin = false;      // of the winner
   bool near_simultaneous = false;  // the two newest siblings are within the tolerance
-  bool conflicted = false;         // `manual` with more than one sibling
+  bool conflicted = false;         // is_open_conflict()
   bool operator==(const Outcome&) const = default;
 };
+
+// An open conflict: a record left with several siblings for a person to
+// choose from, which only `manual` does (every other strategy settles the
+// visible value itself; its losing siblings stay until a write supersedes
+// them, and the conflict log keeps them). `shopsync status`, `shopsync
+// conflicts` and shopsync-inspect all count this (docs/cli.md).
+bool is_open_conflict(StrategyKind kind, std::size_t sibling_count);
 
 // REQUIRES: !siblings.empty(). Any order of the siblings gives the same Outcome.
 Outcome choose_visible(const std::vector<Version>& siblings, StrategyKind kind,

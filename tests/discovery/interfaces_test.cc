@@ -52,4 +52,20 @@ BOOST_AUTO_TEST_CASE(loopback_only_when_asked_for) {
   BOOST_TEST(list_mdns_interfaces({"lo"}, {"lo"}).empty());
 }
 
+// Another responder is told from ours by the inode of its UDP 5353 socket.
+BOOST_AUTO_TEST_CASE(udp_5353_sockets_are_read_from_proc_net_udp) {
+  const std::string udp =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+      "  123: 00000000:14E9 00000000:0000 07 00000000:00000000 00:00000000 00000000   108        0 31337 2 0000 0\n"
+      "  124: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0000 0\n"
+      "  125: FB0000E0:14E9 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 777 2 0000 0\n";
+  BOOST_TEST(mdns_socket_inodes(udp) == (std::vector<std::uint64_t>{31337, 777}));
+  const std::string udp6 =
+      "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+      "  456: 00000000000000000000000000000000:14E9 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000   108        0 9001 2 0000 0\n";
+  BOOST_TEST(mdns_socket_inodes(udp6) == (std::vector<std::uint64_t>{9001}));
+  BOOST_TEST(mdns_socket_inodes("").empty());
+  BOOST_TEST(mdns_socket_inodes("header\n 1: garbage\n\n").empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

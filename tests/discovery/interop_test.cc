@@ -227,15 +227,20 @@ BOOST_AUTO_TEST_CASE(coexists_with_an_avahi_daemon_holding_udp_5353) {
   argv.insert(argv.end(), {"unshare", "-m", "--propagation", "private", "sh", "-c",
                            "mount -t tmpfs tmpfs /run && exec avahi-daemon -f '" + conf.string() +
                                "' --no-drop-root --no-chroot --no-rlimits"});
-  ChildProcess daemon(argv, dir / "avahi-daemon.err");
-  BOOST_REQUIRE(daemon.started());
-  bool bound = false;
-  for (int i = 0; i < 100 && !bound; ++i) {
-    auto ss = run_command({"ip", "netns", "exec", net.ns(1), "ss", "-Huln", "sport", "=", ":5353"});
-    bound = ss.output.find("5353") != std::string::npos;
-    if (!bound) std::this_thread::sleep_for(100ms);
-  }
-  REQUIRE_OR_DUMP(bound, &daemon);
+  int daemons = 0;
+  auto start_daemon = [&] {
+    auto d = std::make_unique<ChildProcess>(argv, dir / ("avahi-daemon-" + std::to_string(++daemons) + ".err"));
+    BOOST_REQUIRE(d->started());
+    bool bound = false;
+    for (int i = 0; i < 100 && !bound; ++i) {
+      auto ss = run_command({"ip", "netns", "exec", net.ns(1), "ss", "-Huln", "sport", "=", ":5353"});
+      bound = ss.output.find("5353") != std::string::npos;
+      if (!bound) std::this_thread::sleep_for(100ms);
+    }
+    REQUIRE_OR_DUMP(bound, d.get());
+    return d;
+  };
+  auto daemon = start_daemon();
 
   auto browser = start_zeroconf(net, 3, {"browse", "--ip", net.address(3), "--seconds", "60"}, dir, "browser");
   // Host 1 uses the machine's host name, which the daemon publishes.
@@ -243,14 +248,14 @@ BOOST_AUTO_TEST_CASE(coexists_with_an_avahi_daemon_holding_udp_5353) {
   auto probe2 = start_probe(net, 2, ProbeSpec("shop2", node_of(2)), dir);
 
   REQUIRE_OR_DUMP(probe1->wait_for([](const Lines& l) { return first_time(l, "started").has_value(); }, kTimeout),
-                  probe1.get(), &daemon);
+                  probe1.get(), daemon.get());
   auto started = probe1->lines().front();
   BOOST_TEST(started["publishing_addresses"].get<bool>() == false, "did not notice the daemon: " << started.dump());
 
   REQUIRE_OR_DUMP(probe2->wait_for([](const Lines& l) { return path_up(l, node_of(1), "ipv4"); }, kTimeout),
-                  probe2.get(), probe1.get(), &daemon);
+                  probe2.get(), probe1.get(), daemon.get());
   REQUIRE_OR_DUMP(probe1->wait_for([](const Lines& l) { return path_up(l, node_of(2), "ipv4"); }, kTimeout),
-                  probe1.get(), probe2.get(), &daemon);
+                  probe1.get(), probe2.get(), daemon.get());
   auto found = *last_found(probe2->lines(), node_of(1), "ipv4");
   char machine[256] = {};
   ::gethostname(machine, sizeof machine - 1);
@@ -260,11 +265,33 @@ BOOST_AUTO_TEST_CASE(coexists_with_an_avahi_daemon_holding_udp_5353) {
   BOOST_TEST(found["host"].get<std::string>() == host + ".local");
   BOOST_TEST(found["address"].get<std::string>() == net.address(1));
 
+  // A browser that starts now resolves shop1 to host 1's address.
+  auto resolves_shop1 = [&](const std::string& log_name) {
+    auto b = start_zeroconf(net, 3, {"browse", "--ip", net.address(3), "--seconds", "20"}, dir, log_name);
+    REQUIRE_OR_DUMP(b->wait_for([](const Lines& l) { return visible(l, "shop1"); }, kTimeout), b.get(), probe1.get());
+    std::vector<std::string> addresses = (*last_about(b->lines(), "shop1"))["addresses"];
+    BOOST_TEST((std::find(addresses.begin(), addresses.end(), net.address(1)) != addresses.end()), log_name);
+  };
   REQUIRE_OR_DUMP(browser->wait_for([](const Lines& l) { return visible(l, "shop1"); }, kTimeout), browser.get(),
-                  probe1.get(), &daemon);
+                  probe1.get(), daemon.get());
   auto seen = *last_about(browser->lines(), "shop1");
   std::vector<std::string> addresses = seen["addresses"];
   BOOST_TEST((std::find(addresses.begin(), addresses.end(), net.address(1)) != addresses.end()));
+
+  // The daemon stops: its goodbyes flush host 1's addresses from every cache.
+  // The node notices and publishes them itself, so a browser that starts now
+  // still resolves it (no mDNS on `lo` meanwhile: it is not named).
+  daemon->terminate();
+  auto diag = diagnostics_until(*probe1, [](const nlohmann::json& d) { return d.value("publishing_addresses", false); },
+                                kTimeout);
+  REQUIRE_OR_DUMP(diag && (*diag)["publishing_addresses"] == true, probe1.get());
+  resolves_shop1("browser-without-daemon");
+  // The daemon comes back: the node hands the addresses back to it.
+  daemon = start_daemon();
+  diag = diagnostics_until(*probe1, [](const nlohmann::json& d) { return !d.value("publishing_addresses", true); },
+                           kTimeout);
+  REQUIRE_OR_DUMP(diag && (*diag)["publishing_addresses"] == false, probe1.get(), daemon.get());
+  resolves_shop1("browser-after-daemon-returned");
 
   // A clean stop still says goodbye, and the daemon carries on.
   BOOST_TEST(probe1->terminate() == 0);
@@ -272,8 +299,8 @@ BOOST_AUTO_TEST_CASE(coexists_with_an_avahi_daemon_holding_udp_5353) {
                   probe1.get());
   REQUIRE_OR_DUMP(probe2->wait_for([](const Lines& l) { return !path_up(l, node_of(1), "ipv4"); }, kTimeout),
                   probe2.get());
-  BOOST_TEST(daemon.running());
-  daemon.terminate();
+  BOOST_TEST(daemon->running());
+  daemon->terminate();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

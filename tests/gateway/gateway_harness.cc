@@ -19,7 +19,7 @@ extern char** environ;
 
 namespace shopsync::test {
 
-GatewayHarness::GatewayHarness(ReplicaOptions options, gateway::GatewayOptions gw) {
+GatewayHarness::GatewayHarness(ReplicaOptions options, gateway::GatewayOptions gw, gateway::GatewayHooks hooks) {
   auto s = LmdbStore::open(dir / "store");
   BOOST_REQUIRE_MESSAGE(s, s.status().to_string());
   store = std::move(*s);
@@ -38,8 +38,7 @@ GatewayHarness::GatewayHarness(ReplicaOptions options, gateway::GatewayOptions g
   BOOST_REQUIRE_MESSAGE(t, t.status().to_string());
   token = *t;
   if (gw.node_name.empty()) gw.node_name = "test-node";
-  gateway::GatewayHooks hooks;
-  hooks.record_counts = [this] { return counted->counts(); };
+  if (!hooks.record_counts) hooks.record_counts = [this] { return counted->counts(); };
   auto g = gateway::Gateway::bind(nullptr, "127.0.0.1:0", *replica, *faulty, outbox, gw, hooks);
   BOOST_REQUIRE_MESSAGE(g, g.status().to_string());
   gateway = std::move(*g);

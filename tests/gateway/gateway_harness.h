@@ -22,7 +22,9 @@
 namespace shopsync::test {
 
 struct GatewayHarness {
-  explicit GatewayHarness(ReplicaOptions options = {}, gateway::GatewayOptions gw = {});
+  // `hooks` stand in for the daemon's (record_counts, when unset, counts
+  // through `counted` as the daemon does).
+  explicit GatewayHarness(ReplicaOptions options = {}, gateway::GatewayOptions gw = {}, gateway::GatewayHooks hooks = {});
   ~GatewayHarness();
 
   // Starts / stops the loop thread. While it runs, only it touches the

@@ -81,6 +81,46 @@ BOOST_AUTO_TEST_CASE(metrics_parse_as_prometheus_text) {
   BOOST_TEST(parsed.families.count("shopsync_conflicts_total") == 1u);
 }
 
+// Sync progress as a scraper sees it (docs/http-gateway.md): one sample of
+// each shopsync_peer_sync_* gauge for a peer a sync runs from, in base units
+// (the ETA in seconds), and none for a peer that is not syncing.
+BOOST_AUTO_TEST_CASE(metrics_show_the_progress_of_a_running_sync) {
+  gateway::GatewayHooks hooks;
+  hooks.peers = [] {
+    gateway::PeerSummary syncing{0xa1a1a1a1a1a1a1a1ull, "till-1", "peer", "connected", 0, 0};
+    syncing.syncing = true;
+    syncing.sync_records_received = 40'000;
+    syncing.sync_records_total = 200'000;
+    syncing.sync_bytes_received = 8'000'000;
+    syncing.sync_bytes_total = 40'000'000;
+    syncing.sync_rate = 5'000;
+    syncing.sync_eta_ms = 32'000;
+    gateway::PeerSummary idle{0xb2b2b2b2b2b2b2b2ull, "office", "uplink", "connected", 0, 0};
+    return std::vector<gateway::PeerSummary>{syncing, idle};
+  };
+  GatewayHarness h({}, {}, hooks);
+  h.start();
+  const auto answer = http_get(h.port, "/metrics");
+  BOOST_REQUIRE(answer.status == 200);
+  auto parsed = parse_prometheus_text(answer.body);
+  BOOST_REQUIRE_MESSAGE(parsed.error.empty(), parsed.error << "\n" << answer.body);
+  const std::map<std::string, std::string> till = {{"peer", "a1a1a1a1a1a1a1a1"}, {"role", "peer"}};
+  BOOST_TEST(parsed.value("shopsync_peer_sync_records_received", till) == 40000.0);
+  BOOST_TEST(parsed.value("shopsync_peer_sync_records_total", till) == 200000.0);
+  BOOST_TEST(parsed.value("shopsync_peer_sync_bytes_received", till) == 8e6);
+  BOOST_TEST(parsed.value("shopsync_peer_sync_bytes_total", till) == 4e7);
+  BOOST_TEST(parsed.value("shopsync_peer_sync_records_per_second", till) == 5000.0);
+  BOOST_TEST(parsed.value("shopsync_peer_sync_eta_seconds", till) == 32.0);
+  for (const char* family : {"shopsync_peer_sync_records_received", "shopsync_peer_sync_records_total",
+                             "shopsync_peer_sync_bytes_received", "shopsync_peer_sync_bytes_total",
+                             "shopsync_peer_sync_records_per_second", "shopsync_peer_sync_eta_seconds"}) {
+    BOOST_TEST(parsed.families[family] == "gauge", family);
+    std::size_t samples = 0;
+    for (const auto& s : parsed.samples) samples += s.name == family;
+    BOOST_TEST(samples == 1u, family << " has a sample for the idle peer");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(keep_alive_and_pipelining) {
   GatewayHarness h;
   h.start();

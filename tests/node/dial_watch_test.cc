@@ -39,7 +39,8 @@ zmq::Socket dealer_to(zmq::Context& ctx, const std::string& endpoint, DialWatch*
   BOOST_REQUIRE(dealer.is_ok());
   BOOST_REQUIRE(dealer->set_reconnect_interval(10, 10).is_ok());  // a retry event every 10 ms
   if (watch != nullptr) {
-    auto attached = DialWatch::attach(ctx, *dealer, 1);
+    const auto port = static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+    auto attached = DialWatch::attach(ctx, *dealer, 1, "127.0.0.1", port);
     BOOST_REQUIRE(attached.is_ok());
     *watch = std::move(*attached);
   }

@@ -3,7 +3,8 @@
 # the already-built tree, it is extracted into a throwaway root, and what the
 # operator relies on is checked there: control fields, every file and its mode,
 # the unit (systemd-analyze verify), the man pages, the bash completion, the
-# programs running, the shipped config accepted by the daemon, and lintian.
+# programs running, the shipped config accepted by the daemon, the maintainer
+# scripts run by dpkg in a throwaway root (maintainer_scripts.sh), and lintian.
 # A missing tool is a failure, never a skip.
 # package_test.sh SOURCE_DIR BUILD_DIR VERSION
 set -euo pipefail
@@ -158,6 +159,10 @@ completions=$(bash -c '
   COMP_WORDS=(shopsync trust ""); COMP_CWORD=2; COMP_LINE="shopsync trust "; COMP_POINT=${#COMP_LINE}
   _shopsync; echo "${COMPREPLY[*]}"' _ "$root/usr/share/bash-completion/completions/shopsync")
 [[ $completions == $'status\nadd ls rm' ]] || fail "bash completion of 'shopsync st' and 'shopsync trust ': $completions"
+
+# ---- maintainer scripts ----------------------------------------------------
+mkdir "$work/throwaway"
+"$(dirname "$0")/maintainer_scripts.sh" "$deb" "$work/throwaway" || fail "the maintainer scripts (above)"
 
 # ---- lintian ---------------------------------------------------------------
 lintian_ok=true

@@ -1,6 +1,6 @@
-// The conflicts view: records that hold several siblings now (open), and
-// conflict-log entries whose record has since settled on one version
-// (resolved), each with the losing values and the strategy that chose.
+// The conflicts view: open conflicts (is_open_conflict: several siblings left
+// for a person to choose from), and conflict-log entries whose record is not
+// an open conflict (resolved: by hand, or by its strategy), each with the losing values and the strategy that chose.
 #include <deque>
 #include <map>
 
@@ -89,7 +89,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
         }
         it = current.emplace(e.key, std::move(*got)).first;
       }
-      if (it->second && it->second->siblings.size() > 1) return;  // still open: listed below
+      if (it->second && is_open_conflict(book.kind(e.key.collection), it->second->siblings.size())) return;  // listed below
       ++resolved_count;
       resolved.push_back(resolved_json(e.seq, e.key, e.strategy, e.winner, e.near_simultaneous, e.detected_at,
                                        e.detected_by, e.siblings, current_json(it->second)));
@@ -100,7 +100,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
     if (!names) return names.status();
     for (const std::string& name : *names) {
       SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey& key, const RecordState& state) {
-        if (state.siblings.size() < 2) return Scan::next;
+        if (!is_open_conflict(book.kind(key.collection), state.siblings.size())) return Scan::next;
         ++open_count;
         if (open.size() >= ctx.limit) return Scan::next;
         const Outcome o = choose_visible(state.siblings, book.kind(key.collection), ctx.tolerance_ms);
@@ -136,7 +136,7 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
   json open = json::array();
   std::uint64_t open_count = 0;
   for (const auto& [key, rec] : *logged) {
-    if (!rec || rec->sibling_count < 2) continue;
+    if (!rec || !rec->conflicted) continue;
     ++open_count;
     if (open.size() >= ctx.limit) continue;
     std::vector<Version> sibs;
@@ -147,7 +147,7 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
   std::uint64_t resolved_count = 0;
   for (const auto& e : *log) {
     const auto& rec = logged->at(e.key);
-    if (rec && rec->sibling_count > 1) continue;
+    if (rec && rec->conflicted) continue;
     ++resolved_count;
     std::vector<Version> sibs;
     for (const auto& sv : e.siblings) sibs.push_back(detail::to_version(sv));

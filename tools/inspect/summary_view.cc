@@ -5,6 +5,7 @@
 #include "node/peer_table.h"
 #include "node/public_key_text.h"
 #include "replication/knowledge_text.h"
+#include "replication/strategy.h"
 #include "tools/inspect/view_support.h"
 #include "tools/inspect/views.h"
 
@@ -61,7 +62,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
         } else {
           ++c.records;
         }
-        if (state.siblings.size() > 1) ++c.conflicted;
+        if (is_open_conflict(book.kind(name), state.siblings.size())) ++c.conflicted;
         for (const Version& v : state.siblings) {
           if (own->count(v.dot.origin) != 0) {
             own_write = true;
@@ -165,7 +166,7 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
   if (!logged) return logged.status();
   std::vector<RecordKey> open;
   for (const auto& [key, rec] : *logged) {
-    if (rec && rec->sibling_count > 1) open.push_back(key);
+    if (rec && rec->conflicted) open.push_back(key);
   }
   auto peers = client.peers();
   if (!peers) return peers.status();

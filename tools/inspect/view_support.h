@@ -41,8 +41,8 @@ json api_fields_json(const api::FieldValues& fields);
 Result<std::vector<api::ConflictLogEntry>> api_conflict_log(api::ApiClient& client);
 
 // The current state of every record named in the log, as the node shows it
-// (nullopt: unknown or deleted and settled). A record with sibling_count > 1
-// is an open conflict.
+// (nullopt: unknown or deleted and settled). A record the node marks
+// `conflicted` is an open conflict.
 using LoggedRecords = std::map<RecordKey, std::optional<api::RecordView>>;
 Result<LoggedRecords> api_logged_records(api::ApiClient& client, const std::vector<api::ConflictLogEntry>& log);
 

@@ -38,6 +38,7 @@ TestReplica::TestReplica(const std::filesystem::path& dir, NodeId id, Clock& clo
   store_ = std::move(*store);
   ReplicaOptions o;
   o.node_id = id;
+  o.strategies.emplace("customers", StrategyKind::manual);
   o.cluster = "shop";
   auto replica = Replica::open(*store_, clock, o);
   BOOST_REQUIRE_MESSAGE(replica, replica.status().to_string());

@@ -1,6 +1,7 @@
 // Real data directories for the inspector tests: two nodes A and B (LmdbStore
 // + Replica each, exchanging messages over tests/replication's Loopback) with
-// records in two collections, an open conflict (customers/C1), a resolved one
+// records in two collections (customers under `manual`, orders under the
+// default `newest_wins`), an open conflict (customers/C1), a resolved one
 // (customers/C2), an old tombstone (customers/C3), rows in A's peers table
 // (B last seen 6 days ago; C, an mDNS peer last seen 20 days ago that never
 // synced) and one unsynced write on each side (orders/O2 on A, orders/O3 on B).

@@ -230,6 +230,47 @@ BOOST_AUTO_TEST_CASE(api_mode_against_an_in_process_api_server) {
   }
 }
 
+// "Open conflicts" means one thing (is_open_conflict): a record under
+// `manual` left with several versions. A record under `newest_wins` that keeps
+// a losing sibling is settled, and `shopsync status`, `shopsync conflicts` and
+// the inspector (both modes) all leave it out.
+BOOST_AUTO_TEST_CASE(open_conflicts_count_the_same_in_status_conflicts_and_the_inspector) {
+  TempDir tmp;
+  ClusterFixture f(tmp.path());
+  // orders/O9: concurrent writes under newest_wins, two siblings kept.
+  f.put(*f.a, "orders", "O9", "total", "1.00");
+  f.sync();
+  f.disconnect();
+  f.put(*f.a, "orders", "O9", "total", "2.00");
+  f.put(*f.b, "orders", "O9", "total", "3.00");
+  f.sync();
+  f.disconnect();
+
+  json summary = inspect_json({f.dir_a.string(), "summary"});
+  BOOST_TEST(summary["totals"]["conflicts_open"] == 1);  // customers/C1 only
+  json conflicts = inspect_json({f.dir_a.string(), "conflicts"});
+  BOOST_TEST(conflicts["counts"]["open"] == 1);
+  BOOST_TEST(conflicts["counts"]["resolved"] == 2);  // C2 by hand, O9 by its strategy
+  json record = inspect_json({f.dir_a.string(), "record", "orders", "O9"});
+  BOOST_TEST(record["sibling_count"] == 2);
+  BOOST_TEST(record["visible"]["conflicted"] == false);
+
+  ServedNode served(**f.a, f.a->store(), "shop-a");
+  const std::string api = served.endpoint();
+  auto client = api::ApiClient::connect(api);
+  BOOST_REQUIRE(client);
+  auto status = client->status();
+  BOOST_REQUIRE_MESSAGE(status, status.status().to_string());
+  BOOST_TEST(status->open_conflicts == 1u);
+  auto page = client->conflicts(api::ConflictsRequest{});
+  BOOST_REQUIRE_MESSAGE(page, page.status().to_string());
+  BOOST_REQUIRE(page->open.size() == 1u);
+  BOOST_TEST(page->open[0].key.id == "C1");
+  BOOST_TEST(inspect_json({"--api", api, "summary"})["totals"]["conflicts_open"] == 1);
+  BOOST_TEST(inspect_json({"--api", api, "conflicts"})["counts"]["open"] == 1);
+  BOOST_TEST(inspect_json({"--api", api, "record", "orders", "O9"})["visible"]["conflicted"] == false);
+}
+
 #ifdef SHOPSYNCD_BIN
 BOOST_AUTO_TEST_CASE(against_a_running_shopsyncd) {
   TempDir tmp;

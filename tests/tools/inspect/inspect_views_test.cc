@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_CASE(summary_shows_identity_counts_conflicts_tombstones_and_stor
   BOOST_TEST((*customers)["records"] == 2);     // C1, C2 (C3 is a tombstone)
   BOOST_TEST((*customers)["tombstones"] == 1);  // C3
   BOOST_TEST((*customers)["conflicted"] == 1);  // C1
-  BOOST_TEST((*customers)["strategy"] == "newest_wins");
+  BOOST_TEST((*customers)["strategy"] == "manual");
   BOOST_TEST((*customers)["strategy_source"] == "conflict_log");
   const json* orders = find_by(doc["collections"], "name", "orders");
   BOOST_REQUIRE(orders);
@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(record_shows_visible_value_siblings_vector_and_history) {
   BOOST_TEST(doc["view"] == "record");
   BOOST_TEST(doc["collection"] == "customers");
   BOOST_TEST(doc["id"] == "C1");
-  BOOST_TEST(doc["strategy"] == "newest_wins");
+  BOOST_TEST(doc["strategy"] == "manual");
   BOOST_TEST(doc["sibling_count"] == 2);
   // B wrote five seconds later: its value shows.
   BOOST_TEST(doc["visible"]["fields"]["name"] == "Ana from B");
@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(record_shows_visible_value_siblings_vector_and_history) {
   BOOST_TEST(doc["version_vector"][hex16(f.c1_a.origin)] == f.c1_a.counter);
   BOOST_TEST(doc["version_vector"][hex16(f.c1_b.origin)] == f.c1_b.counter);
   BOOST_REQUIRE(doc["history"].size() == 1u);
-  BOOST_TEST(doc["history"][0]["strategy"] == "newest_wins");
+  BOOST_TEST(doc["history"][0]["strategy"] == "manual");
   BOOST_TEST(doc["history"][0]["siblings"].size() == 2u);
 
   // A tombstone is shown as such.
@@ -172,14 +172,14 @@ BOOST_AUTO_TEST_CASE(conflicts_lists_open_and_resolved_with_losing_values) {
   BOOST_REQUIRE(doc["open"].size() == 1u);
   const json& open = doc["open"][0];
   BOOST_TEST(open["id"] == "C1");
-  BOOST_TEST(open["strategy"] == "newest_wins");
+  BOOST_TEST(open["strategy"] == "manual");
   BOOST_REQUIRE(open["losers"].size() == 1u);
   BOOST_TEST(open["losers"][0]["fields"]["name"] == "Ana from A");
   BOOST_TEST(open["log_seqs"].size() == 1u);
   BOOST_REQUIRE(doc["resolved"].size() == 1u);
   const json& res = doc["resolved"][0];
   BOOST_TEST(res["id"] == "C2");
-  BOOST_TEST(res["strategy"] == "newest_wins");
+  BOOST_TEST(res["strategy"] == "manual");
   BOOST_TEST(res["winner"]["fields"]["name"] == "Bo from B");
   BOOST_REQUIRE(res["losers"].size() == 1u);
   BOOST_TEST(res["losers"][0]["dot"] == dot_str(f.c2_loser.origin, f.c2_loser.counter));
