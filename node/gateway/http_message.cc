@@ -20,6 +20,7 @@ std::string_view reason_phrase(int status) {
     case 415: return "Unsupported Media Type";
     case 417: return "Expectation Failed";
     case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -38,7 +39,7 @@ std::string HttpResponse::serialize(bool keep_alive, bool head_only) const {
   out += reason_phrase(status);
   out += "\r\n";
   if (!content_type.empty()) out += "Content-Type: " + content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (status != 204) out += "Content-Length: " + std::to_string(body.size()) + "\r\n";  // RFC 9110, 8.6
   out += "Cache-Control: no-store\r\n";
   for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
   if (!keep_alive || close) out += "Connection: close\r\n";

@@ -80,8 +80,10 @@ def seed():
             "email": "test@example.com", "customer_type": "regular", "balance": 0,
             "updated_at": "2025-10-18T12:00:00Z"}]}})
     check(status == 200 and doc["success"] is True, "push success")
-    check(doc["applied"] == [{"entityType": "customers", "entityId": "CUST_TEST_001", "action": "CREATE",
-                              "uniqueId": "CUST_TEST_001"}], "push applied CREATE of CUST_TEST_001")
+    check(len(doc["applied"]) == 1 and isinstance(doc["applied"][0]["entityId"], int)
+          and {k: v for k, v in doc["applied"][0].items() if k != "entityId"}
+          == {"entityType": "customers", "action": "CREATE", "uniqueId": "CUST_TEST_001"},
+          "push applied CREATE of CUST_TEST_001 (entityId an integer, as in the seed)")
     check(doc["conflicts"] == [] and doc["errors"] == [], "push: no conflicts, no errors")
     status, doc = request("GET", "/v1/customers/CUST_TEST_001")
     check(status == 200, "the pushed record is stored")
@@ -125,7 +127,7 @@ def seed():
     check(status == 200 and doc["applied"] == [], "the older device edit is not applied")
     check(len(doc["conflicts"]) == 1, "one conflict reported")
     c = doc["conflicts"][0]
-    check(c["entityType"] == "customers" and c["entityId"] == "CUST_001" and c["resolution"] == "newest_wins"
+    check(c["entityType"] == "customers" and c["uniqueId"] == "CUST_001" and isinstance(c["entityId"], int) and c["resolution"] == "newest_wins"
           and c["winner"] == "server", "conflict reported as in the seed: newest_wins, winner server")
     check(c["serverVersion"]["name"] == "ABC Corporation", "the conflict carries the winning server version")
     status, doc = request("GET", "/v1/customers/CUST_001")
@@ -152,7 +154,7 @@ def seed():
     check(status == 200 and doc["success"] is False, "partial success is not success")
     check(len(doc["errors"]) == 1 and doc["errors"][0]["index"] == 0 and "order_id" in doc["errors"][0]["error"],
           "the bad record is named in errors")
-    check(doc["applied"] == [{"entityType": "orders", "entityId": "ORD_1", "action": "CREATE", "uniqueId": "ORD_1"}],
+    check([(a["entityType"], a["uniqueId"], a["action"]) for a in doc["applied"]] == [("orders", "ORD_1", "CREATE")],
           "the good one is applied")
 
     # --- Full sync: push then pull
@@ -301,7 +303,7 @@ def bulk():
     check(doc["errors"][0]["index"] == 500 and doc["errors"][0]["code"] == "invalid_argument",
           "bulk push: the record without an id is reported alone, at its index")
     expected = [("BULK_%04d" % i, "CREATE") for i in range(1000)] + [("BULK_0007", "UPDATE")]
-    check([(a["entityId"], a["action"]) for a in doc["applied"]] == expected,
+    check([(a["uniqueId"], a["action"]) for a in doc["applied"]] == expected,
           "bulk push: every good record applied, in order")
     check(doc["conflicts"] == [], "bulk push: no conflicts")
     status, doc = request("GET", "/v1/customers/BULK_0999")
