@@ -58,7 +58,8 @@ Gateway::Gateway(Replica& replica, Store& store, Outbox& outbox, GatewayOptions 
       options_(std::move(options)),
       hooks_(std::move(hooks)),
       metrics_(std::make_unique<Metrics>()),
-      cors_(options_.cors_origins) {}
+      cors_(options_.cors_origins),
+      throttle_(options_.login_attempts_per_address, options_.login_failures_per_user) {}
 
 Gateway::~Gateway() = default;
 

@@ -307,6 +307,7 @@ HttpResponse Gateway::sync_pull(const HttpRequest& request) {
   if (!req) return error_response(req.status());
   auto device = device_of(*req);
   if (!device) return error_response(device.status());
+  if (auto denied = check_device(*device)) return *denied;
   auto out = do_pull(*device, *req);
   if (!out) return error_response(out.status());
   return ok_json(*out);
@@ -379,7 +380,7 @@ json Gateway::conflict_json(const RecordKey& key, const DeviceConflict& c) const
               {"uniqueId", key.id},
               {"resolution", std::string(to_string(c.strategy))},
               {"winner", std::string(to_string(c.winner))},
-              {"serverUpdatedAt", format_iso8601(wall_ms(c.server->visible.updated_at))},
+              {"serverUpdatedAt", format_iso8601(edited_at_ms(c.server->visible))},
               {"clientUpdatedAt", format_iso8601(c.client_ms)},
               {"serverVersion", record_json(*c.server)}};
   if (c.strategy == StrategyKind::newest_wins) out["nearSimultaneous"] = c.near_simultaneous;
@@ -478,6 +479,7 @@ HttpResponse Gateway::sync_push(const HttpRequest& request) {
   if (!req) return error_response(req.status());
   auto device = device_of(*req);
   if (!device) return error_response(device.status());
+  if (auto denied = check_device(*device)) return *denied;
   auto out = do_push(*device, *req);
   if (!out) return error_response(out.status());
   (*out)["deviceId"] = *device;
@@ -489,6 +491,7 @@ HttpResponse Gateway::sync_full(const HttpRequest& request) {
   if (!req) return error_response(req.status());
   auto device = device_of(*req);
   if (!device) return error_response(device.status());
+  if (auto denied = check_device(*device)) return *denied;
   json pushed = {{"success", true}, {"applied", json::array()}, {"conflicts", json::array()}, {"errors", json::array()}};
   if (auto it = req->find("changes"); it != req->end() && !it->is_null()) {
     auto out = do_push(*device, *req);
@@ -519,6 +522,7 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
   if (!req) return error_response(req.status());
   auto device = device_of(*req);
   if (!device) return error_response(device.status());
+  if (auto denied = check_device(*device)) return *denied;
   auto type = req->find("entityType");
   if (type == req->end() || !type->is_string()) return error_response(Status::invalid("entityType must be a collection name"));
   RecordKey key;
@@ -579,6 +583,7 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
 
 HttpResponse Gateway::sync_status(std::string_view device) {
   if (Status s = validate_device_id(device); !s) return error_response(s);
+  if (auto denied = check_device(device)) return *denied;
   std::optional<DeviceState> state;
   std::map<std::string, std::uint64_t> pending;
   std::uint64_t pending_total = 0;
