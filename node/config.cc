@@ -181,7 +181,7 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     if (name == "pull-interval-ms") config.pull_interval_ms = *v;
     if (name == "progress-log-ms") config.progress_log_ms = *v;
   } else if (name == "cors-origin") {
-    SHOPSYNC_TRY(gateway::CorsPolicy::validate_origin(value));
+    SHOPSYNC_TRY(gateway::validate_cors_origin(value));
     config.cors_origins.push_back(value);
   } else if (name == "jwt-algorithm") {
     if (value != "HS256" && value != "RS256" && value != "ES256") return Status::invalid("must be HS256, RS256 or ES256");

@@ -15,18 +15,6 @@ constexpr const char* kMaxAge = "600";
 
 }  // namespace
 
-Status CorsPolicy::validate_origin(std::string_view origin) {
-  if (origin == "*") return Status::ok();
-  const bool scheme = origin.starts_with("http://") || origin.starts_with("https://");
-  const auto host = origin.substr(origin.find("//") + 2);
-  if (!scheme || host.empty() || host.find('/') != std::string_view::npos ||
-      std::any_of(origin.begin(), origin.end(), [](char c) { return c <= ' ' || c >= 0x7f; })) {
-    return Status::invalid("CORS origin '" + std::string(origin) +
-                           "' must be SCHEME://HOST[:PORT] (http or https, no path), or *");
-  }
-  return Status::ok();
-}
-
 bool CorsPolicy::allows(std::string_view origin) const {
   return std::any_of(origins_.begin(), origins_.end(), [&](const std::string& o) { return o == "*" || o == origin; });
 }

@@ -30,7 +30,7 @@ std::string_view sync_route(const std::vector<std::string>& seg) {
 Result<std::unique_ptr<Gateway>> Gateway::bind(void* zmq_context, const std::string& address, Replica& replica,
                                                Store& store, Outbox& outbox, GatewayOptions options,
                                                GatewayHooks hooks) {
-  for (const auto& origin : options.cors_origins) SHOPSYNC_TRY(CorsPolicy::validate_origin(origin));
+  for (const auto& origin : options.cors_origins) SHOPSYNC_TRY(validate_cors_origin(origin));
   std::unique_ptr<Gateway> gateway(new Gateway(replica, store, outbox, std::move(options), std::move(hooks)));
   if (gateway->options_.jwt) {
     auto verifier = JwtVerifier::create(*gateway->options_.jwt);
