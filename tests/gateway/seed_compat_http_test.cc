@@ -251,6 +251,21 @@ BOOST_AUTO_TEST_CASE(login_is_off_unless_enabled) {
   BOOST_TEST(off.body.find("--http-login") != std::string::npos);
 }
 
+// Every example request of the seed document, sent with only the base URL
+// changed (login included), each answer checked field by field against the
+// shape the document shows (seed_client.py replay).
+BOOST_AUTO_TEST_CASE(the_seed_documents_examples_replayed) {
+  gateway::GatewayOptions gw;
+  gw.login = true;
+  GatewayHarness h({}, gw);
+  BOOST_REQUIRE(gateway::add_user(*h.store, "admin", "admin123", 1));
+  h.start();
+  std::string output;
+  const int rc = run_python(SHOPSYNC_GATEWAY_TEST_DIR "/seed_client.py", {std::to_string(h.port), "-", "replay"}, output);
+  BOOST_TEST_MESSAGE(output);
+  BOOST_TEST(rc == 0, "replay failed:\n" << output);
+}
+
 // ---- JWTs of the business's auth server --------------------------------
 
 std::string sign(jwt_alg_t alg, const std::string& key, const json& claims) {
