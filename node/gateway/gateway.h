@@ -89,7 +89,7 @@ struct GatewayOptions {
   std::optional<JwtOptions> jwt;          // --jwt-*: tokens of the business's auth server
   bool login = false;                     // --http-login: the built-in POST /api/auth/login
   std::uint64_t login_token_ttl_s = 12 * 3600;  // lifetime of a built-in login's token
-  int login_attempts_per_address = 10;          // per minute
+  int login_attempts_per_address = 30;          // per minute (a reverse proxy puts every client on one address)
   int login_failures_per_user = 5;              // per minute
 };
 

@@ -20,7 +20,7 @@ class LoginThrottle {
   using Clock = std::chrono::steady_clock;
   static constexpr std::size_t kMaxKeys = 10'000;
 
-  LoginThrottle(int per_address = 10, int per_user = 5, std::chrono::seconds window = std::chrono::seconds(60))
+  LoginThrottle(int per_address = 30, int per_user = 5, std::chrono::seconds window = std::chrono::seconds(60))
       : per_address_(per_address), per_user_(per_user), window_(window) {}
 
   // nullopt when the attempt may go ahead (it is counted against the
