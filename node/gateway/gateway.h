@@ -9,6 +9,10 @@
 //   GET | PUT | DELETE /v1/{collection}/{id}
 //   GET  /metrics                         Prometheus text format 0.0.4
 //   GET  /healthz                         liveness, no data
+//   GET | POST | DELETE /api/console/...  the web console's reads and admin
+//                                         (console_endpoints.cc)
+//   GET  /anything else                   the web console's files
+//                                         (static_files.h), when a web root is set
 //
 // Every route but /metrics, /healthz and the login needs "Authorization:
 // Bearer <token>": a token of tokens.h, or a JWT (jwt.h) from the business's
@@ -32,6 +36,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -40,6 +45,7 @@
 #include <vector>
 
 #include "node/gateway/cors.h"
+#include "node/api/replica_backend.h"
 #include "node/gateway/http_server.h"
 #include "node/gateway/jwt.h"
 #include "node/gateway/login_throttle.h"
@@ -91,6 +97,8 @@ struct GatewayOptions {
   std::uint64_t login_token_ttl_s = 12 * 3600;  // lifetime of a built-in login's token
   int login_attempts_per_address = 30;          // per minute (a reverse proxy puts every client on one address)
   int login_failures_per_user = 5;              // per minute
+  // The web console's files (static_files.h); empty: none are served.
+  std::filesystem::path web_root;
 };
 
 struct GatewayHooks {
@@ -106,6 +114,11 @@ struct GatewayHooks {
   // Live and conflicted records per collection, kept current on writes
   // (record_counts.h); default: every scrape of /metrics counts every record.
   std::function<RecordCounts()> record_counts;
+  // What the console's endpoints read and write through: the daemon's local
+  // API backend (its status and peers hold names, states, lag and last
+  // errors). Must outlive the gateway. Default: a ReplicaBackend over the
+  // gateway's Replica (what the Replica alone knows).
+  api::ReplicaBackend* backend = nullptr;
 };
 
 class Gateway final : public HttpHandler {
@@ -161,6 +174,11 @@ class Gateway final : public HttpHandler {
   // rest_endpoints.cc
   HttpResponse rest(const HttpRequest& request);
 
+  // console_endpoints.cc
+  HttpResponse console(const HttpRequest& request);
+  void mark_writers(json& view) const;
+  api::ReplicaBackend& backend();
+
   // metrics.cc
   HttpResponse metrics();
   std::vector<PeerSummary> peer_summaries() const;
@@ -177,6 +195,7 @@ class Gateway final : public HttpHandler {
   std::string login_key_;
   // The identity of the request being answered (loop thread, one at a time).
   std::optional<JwtIdentity> identity_;
+  std::unique_ptr<api::ReplicaBackend> own_backend_;  // when hooks_.backend is null
   std::unique_ptr<HttpServer> server_;
 };
 

@@ -250,7 +250,7 @@ BOOST_AUTO_TEST_CASE(help_documents_every_option) {
                            "--heartbeat-ms", "--peer-timeout-ms", "--max-clock-skew-ms", "--pull-interval-ms", "--progress-log-ms",
                            "--print-key", "--help", "--durability", "--http-head-timeout-ms", "--http-body-timeout-ms",
                            "--http-max-per-address", "--http-max-pipelined", "--cors-origin", "--http-login",
-                           "--jwt-algorithm", "--jwt-key-file"}) {
+                           "--jwt-algorithm", "--jwt-key-file", "--web-root"}) {
     BOOST_TEST(help.find(flag) != std::string::npos, flag);
   }
 }
