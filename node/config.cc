@@ -10,6 +10,7 @@
 #include <toml.hpp>
 
 #include "node/api/api_client.h"
+#include "node/gateway/cors.h"
 #include "node/public_key_text.h"
 #include "storage/record.h"
 
@@ -183,6 +184,21 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     if (name == "max-clock-skew-ms") config.max_clock_skew_ms = *v;
     if (name == "pull-interval-ms") config.pull_interval_ms = *v;
     if (name == "progress-log-ms") config.progress_log_ms = *v;
+  } else if (name == "cors-origin") {
+    SHOPSYNC_TRY(gateway::validate_cors_origin(value));
+    config.cors_origins.push_back(value);
+  } else if (name == "jwt-algorithm") {
+    if (value != "HS256" && value != "RS256" && value != "ES256") return Status::invalid("must be HS256, RS256 or ES256");
+    config.jwt_algorithm = value;
+  } else if (name == "jwt-key-file") {
+    if (value.empty()) return Status::invalid("the file name is empty");
+    config.jwt_key_file = value;
+  } else if (name == "jwt-user-claim" || name == "jwt-device-claim" || name == "jwt-issuer" || name == "jwt-audience") {
+    if (name == "jwt-user-claim" && value.empty()) return Status::invalid("the user claim must be named");
+    (name == "jwt-user-claim"     ? config.jwt_user_claim
+     : name == "jwt-device-claim" ? config.jwt_device_claim
+     : name == "jwt-issuer"       ? config.jwt_issuer
+                                  : config.jwt_audience) = value;
   } else if (name == "http-head-timeout-ms" || name == "http-body-timeout-ms" || name == "http-max-per-address" ||
              name == "http-max-pipelined") {
     auto v = parse_u32(value);
@@ -204,7 +220,8 @@ bool takes_value(std::string_view name) {
       "config", "data",     "cluster",  "name",      "listen",       "api",             "http",
       "peer",   "uplink",   "role",     "strategy",  "trust",        "log-level",       "heartbeat-ms", "durability",
       "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms", "progress-log-ms", "mdns-ttl", "mdns-interface",
-      "http-head-timeout-ms", "http-body-timeout-ms", "http-max-per-address", "http-max-pipelined", "web-root"};
+      "http-head-timeout-ms", "http-body-timeout-ms", "http-max-per-address", "http-max-pipelined", "cors-origin",
+      "jwt-algorithm", "jwt-key-file", "jwt-user-claim", "jwt-device-claim", "jwt-issuer", "jwt-audience", "web-root"};
   for (auto n : kNames) {
     if (n == name) return true;
   }
@@ -231,11 +248,14 @@ Status load_file(NodeConfig& config, const std::string& path) {
       const std::string where = line_of(value) + ": ";
       // `&key = key`: clang 14 cannot capture a structured binding (fuzz build).
       auto fail = [&, &key = key](const std::string& why) { return Status::invalid(where + "'" + key + "' " + why); };
-      if (key == "peers" || key == "trust" || key == "mdns-interfaces") {
+      if (key == "peers" || key == "trust" || key == "mdns-interfaces" || key == "cors-origins") {
         if (!value.is_array()) return fail("must be an array of strings");
         for (const auto& item : value.as_array()) {
           if (!item.is_string()) return Status::invalid(line_of(item) + ": '" + key + "' entries must be strings");
-          const char* setting = key == "peers" ? "peer" : key == "trust" ? "trust" : "mdns-interface";
+          const char* setting = key == "peers"          ? "peer"
+                                : key == "trust"        ? "trust"
+                                : key == "cors-origins" ? "cors-origin"
+                                                        : "mdns-interface";
           Status s = apply_setting(config, setting, item.as_string().str);
           if (!s) return Status::invalid(line_of(item) + ": " + key + ": " + s.message());
         }
@@ -246,9 +266,9 @@ Status load_file(NodeConfig& config, const std::string& path) {
           Status s = apply_strategy(config, collection + "=" + strategy.as_string().str);
           if (!s) return Status::invalid(line_of(strategy) + ": " + s.message());
         }
-      } else if (key == "mdns" || key == "insecure") {
+      } else if (key == "mdns" || key == "insecure" || key == "http-login") {
         if (!value.is_boolean()) return fail("must be true or false");
-        (key == "mdns" ? config.mdns : config.insecure) = value.as_boolean();
+        (key == "mdns" ? config.mdns : key == "insecure" ? config.insecure : config.http_login) = value.as_boolean();
       } else if (key == "heartbeat-ms" || key == "peer-timeout-ms" || key == "max-clock-skew-ms" ||
                  key == "pull-interval-ms" || key == "progress-log-ms" || key == "mdns-ttl" || key == "http-head-timeout-ms" ||
                  key == "http-body-timeout-ms" || key == "http-max-per-address" || key == "http-max-pipelined") {
@@ -259,7 +279,7 @@ Status load_file(NodeConfig& config, const std::string& path) {
         if (!s) return fail(s.message());
       } else if (key == "data" || key == "cluster" || key == "name" || key == "listen" || key == "api" ||
                  key == "http" || key == "uplink" || key == "role" || key == "log-level" || key == "durability" ||
-                 key == "web-root") {
+                 key.starts_with("jwt-") || key == "web-root") {
         if (!value.is_string()) return fail("must be a string");
         Status s = apply_setting(config, key, value.as_string().str);
         if (!s) return fail(s.message());
@@ -347,6 +367,15 @@ Options (flags win over the config file; defaults in brackets):
   --http-body-timeout-ms N a request body must arrive within N ms of its head [60000]
   --http-max-per-address N HTTP connections open per client address [32]
   --http-max-pipelined N   requests waiting on one HTTP connection; beyond, 503 [64]
+  --cors-origin ORIGIN     a web origin (https://shop.example) whose pages may call
+                           the gateway; repeatable; * for any [none]
+  --http-login             serve POST /api/auth/login for users of `shopsync user` [off]
+  --jwt-algorithm ALG      accept JWTs of your auth server: HS256, RS256 or ES256 [off]
+  --jwt-key-file FILE      the HS256 secret, or the PEM public key (RS256/ES256)
+  --jwt-user-claim NAME    the claim naming the user [sub]
+  --jwt-device-claim NAME  the claim binding a token to a deviceId [deviceId]
+  --jwt-issuer ISS         require this "iss" [any]
+  --jwt-audience AUD       require this in "aud" [any]
   --peer [KEY@]HOST:PORT   static peer; repeatable. Without KEY every trusted key
                            is tried; with KEY the key is also added to the trusted keys
   --uplink [KEY@]HOST:PORT the uplink (cloud) node to sync with when reachable [none]
@@ -414,7 +443,7 @@ Result<NodeConfig> parse_config(int argc, const char* const* argv) {
       name.resize(eq);
     }
     if (name == "help" || name == "version" || name == "print-key" || name == "no-mdns" || name == "insecure" ||
-        name == "mdns") {
+        name == "mdns" || name == "http-login") {
       if (value) return Status::invalid("--" + name + " takes no value");
       if (name == "help") config.show_help = true;
       flags.push_back({name, ""});
@@ -444,6 +473,8 @@ Result<NodeConfig> parse_config(int argc, const char* const* argv) {
       config.mdns = true;
     } else if (f.name == "insecure") {
       config.insecure = true;
+    } else if (f.name == "http-login") {
+      config.http_login = true;
     } else if (Status s = apply_setting(config, f.name, f.value); !s) {
       return Status::invalid("--" + f.name + " " + f.value + ": " + s.message());
     }

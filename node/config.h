@@ -93,6 +93,16 @@ struct NodeConfig {
   std::uint32_t http_body_timeout_ms = 60000;  // --http-body-timeout-ms: a body must arrive within
   std::uint32_t http_max_per_address = 32;     // --http-max-per-address: connections per client address
   std::uint32_t http_max_pipelined = 64;       // --http-max-pipelined: requests waiting on one connection
+  std::vector<std::string> cors_origins;       // --cors-origin (repeatable): web origins allowed to call; "*": any
+  bool http_login = false;                     // --http-login: the built-in POST /api/auth/login
+  // JWTs of the business's auth server (docs/http-gateway.md, "JWT"); off
+  // while jwt_algorithm is empty.
+  std::string jwt_algorithm;                   // --jwt-algorithm HS256|RS256|ES256
+  std::filesystem::path jwt_key_file;          // --jwt-key-file: the HS256 secret, or a PEM public key
+  std::string jwt_user_claim = "sub";          // --jwt-user-claim
+  std::string jwt_device_claim = "deviceId";   // --jwt-device-claim
+  std::string jwt_issuer;                      // --jwt-issuer: required "iss" [any]
+  std::string jwt_audience;                    // --jwt-audience: required in "aud" [any]
 
   // Actions instead of running.
   bool show_help = false;                   // --help

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "discovery/discovery.h"
 #include "node/daemon_backend.h"
@@ -20,6 +22,21 @@
 namespace shopsync {
 
 namespace {
+
+// The key of --jwt-key-file: an HS256 secret (one trailing newline left
+// out, as editors add one) or a PEM public key.
+Result<std::string> read_jwt_key(const std::filesystem::path& file, const std::string& algorithm) {
+  if (file.empty()) return Status::invalid("--jwt-algorithm " + algorithm + " needs --jwt-key-file");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Status::io_error("cannot read " + file.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string key = text.str();
+  if (algorithm == "HS256" && key.ends_with('\n')) key.pop_back();
+  if (algorithm == "HS256" && key.ends_with('\r')) key.pop_back();
+  if (key.empty()) return Status::invalid(file.string() + " is empty");
+  return key;
+}
 
 std::string hex_id(NodeId id) { return peer_table_key(id); }
 
@@ -170,6 +187,14 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     gw_options.http.max_connections_per_address = cfg.http_max_per_address;
     gw_options.http.max_pipelined = cfg.http_max_pipelined;
     gw_options.http.log = [](std::string_view line) { SHOPSYNC_LOG(warn, line); };
+    gw_options.cors_origins = cfg.cors_origins;
+    gw_options.login = cfg.http_login;
+    if (!cfg.jwt_algorithm.empty()) {
+      auto key = read_jwt_key(cfg.jwt_key_file, cfg.jwt_algorithm);
+      if (!key) return key.status().context("--jwt-key-file");
+      gw_options.jwt = gateway::JwtOptions{cfg.jwt_algorithm, *key, cfg.jwt_user_claim, cfg.jwt_device_claim,
+                                           cfg.jwt_issuer, cfg.jwt_audience};
+    }
     std::error_code no_dir;
     if (std::filesystem::is_directory(cfg.web_root, no_dir)) {
       gw_options.web_root = cfg.web_root;

@@ -8,6 +8,8 @@
 #include "replication/conflict_log.h"
 #include "replication/device_state.h"
 #include "replication/replica_impl.h"
+#include "storage/msgpack_reader.h"
+#include "storage/record_codec.h"
 
 namespace shopsync {
 
@@ -21,10 +23,32 @@ std::string_view to_string(DeviceWinner winner) {
 }
 
 bool is_device_bookkeeping(std::string_view name) {
-  return name == "updated_at" || name == "sync_status" || name == "last_synced_at" || name == "_deleted";
+  return name == "updated_at" || name == "sync_status" || name == "last_synced_at" || name == "_deleted" ||
+         name == kEditedAtField;
+}
+
+std::uint64_t edited_at_ms(const Outcome& visible) {
+  auto it = visible.fields.find(kEditedAtField);
+  if (it == visible.fields.end() || it->second.removed()) return HybridClock::wall_ms(visible.updated_at);
+  for (const auto& [name, field] : visible.fields) {
+    // A field changed after the edit time was kept (a patch at a node): the
+    // version is that later write's.
+    if (!field.removed() && field.stamp > it->second.stamp) return HybridClock::wall_ms(visible.updated_at);
+  }
+  MsgpackReader in(it->second.packed);
+  std::uint64_t ms = 0;
+  if (!in.read_uint(ms)) return HybridClock::wall_ms(visible.updated_at);
+  return ms;
 }
 
 namespace {
+
+std::string packed_uint(std::uint64_t value) {
+  msgpack::sbuffer buffer;
+  Packer pk(buffer);
+  pk.pack_uint64(value);
+  return std::string(buffer.data(), buffer.size());
+}
 
 Hlc newest_hlc(const std::vector<Version>& siblings) {
   Hlc newest = 0;
@@ -37,7 +61,7 @@ using SameValue = std::function<bool(std::string_view, std::string_view)>;
 bool same_fields(const Fields& visible, const DeviceChange& change, const SameValue& same) {
   std::size_t present = 0;
   for (const auto& [name, field] : visible) {
-    if (field.removed()) continue;
+    if (field.removed() || name == kEditedAtField) continue;
     ++present;
     auto it = change.fields.find(name);
     if (it == change.fields.end() || !same(field.packed, it->second)) return false;
@@ -45,10 +69,12 @@ bool same_fields(const Fields& visible, const DeviceChange& change, const SameVa
   return present == change.fields.size();
 }
 
-FieldUpdate whole_record(const DeviceChange& change) {
+// The change's fields and when it was edited (kEditedAtField).
+FieldUpdate whole_record(const DeviceChange& change, std::uint64_t edited_ms) {
   FieldUpdate u;
   u.replace = true;
   for (const auto& [name, packed] : change.fields) u.fields.emplace(name, packed);
+  u.fields.emplace(std::string(kEditedAtField), packed_uint(edited_ms));
   return u;
 }
 
@@ -110,7 +136,7 @@ Status PushTxn::log_conflict(const DeviceChange& change, const RecordState& serv
   Fields device_fields;
   for (const auto& [name, packed] : change.fields) device_fields.emplace(name, Field{packed, 0});
   ConflictEntry entry = make_device_conflict_entry(change.key, server, device_fields, change.deleted,
-                                                   change.client_ms, device_dot, conflict.strategy, winner,
+                                                   conflict.client_ms, device_dot, conflict.strategy, winner,
                                                    conflict.near_simultaneous, detected_at_, impl_.meta.node_id);
   auto seq = w_.append_conflict(entry);
   if (!seq) return seq.status();
@@ -148,7 +174,13 @@ Status PushTxn::decide(const DeviceChange& change, Hlc now, Replica::Impl::Local
   // Changed on the node since the device last saw it. A tombstone the device
   // never saw is treated as absent (its push re-creates the record).
   const bool unseen_change = current && (live || *seen) && (!*seen || !(*seen)->context.covers(current->context));
-  const FieldUpdate client_update = whole_record(change);
+  // The device's edit time, no later than our clock plus the cluster's max
+  // offset: a device whose clock runs fast does not win every conflict.
+  const std::uint64_t bound = impl_.options.max_clock_offset_ms;
+  const std::uint64_t now_ms = HybridClock::wall_ms(now);
+  const std::uint64_t latest = bound > ~std::uint64_t{0} - now_ms ? ~std::uint64_t{0} : now_ms + bound;
+  const std::uint64_t client_ms = std::min(change.client_ms, latest);
+  const FieldUpdate client_update = whole_record(change, client_ms);
   const FieldUpdate* client_write = change.deleted ? nullptr : &client_update;
 
   if (same || (change.deleted && !live)) {  // nothing to write: the device has the node's state
@@ -175,10 +207,9 @@ Status PushTxn::decide(const DeviceChange& change, Hlc now, Replica::Impl::Local
   // A conflict: the node's version changed since the device last saw it.
   DeviceConflict conflict;
   conflict.strategy = current->strategy;
-  conflict.client_ms = change.client_ms;
+  conflict.client_ms = client_ms;
   conflict.server = current;
-  const std::uint64_t server_ms = HybridClock::wall_ms(current->visible.updated_at);
-  const std::uint64_t client_ms = change.client_ms;
+  const std::uint64_t server_ms = edited_at_ms(current->visible);
   const DeviceWinner newest = client_ms > server_ms ? DeviceWinner::client : DeviceWinner::server;
   FieldUpdate merge_update;
   merge_update.replace = false;

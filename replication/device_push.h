@@ -42,8 +42,9 @@ struct DeviceChange {
   // The record's whole new value: field name -> one packed MessagePack value.
   std::map<std::string, std::string, std::less<>> fields;
   bool deleted = false;
-  // When the device says it edited the record (wall ms). Only decides
-  // conflicts (newest_wins, merge); never stored: writes get the node's HLC.
+  // When the device says it edited the record (wall ms). Decides conflicts
+  // (newest_wins, merge) and is kept as kEditedAtField (bounded by the
+  // node's clock plus the max clock offset); the write's HLC is the node's.
   std::uint64_t client_ms = 0;
 };
 
@@ -58,9 +59,24 @@ struct DevicePush {
 };
 
 // Fields of the original client's own bookkeeping, never stored as data:
-// updated_at, sync_status, last_synced_at, _deleted. A merge never removes
-// them from the node's version.
+// updated_at, sync_status, last_synced_at, _deleted, and kEditedAtField (a
+// device cannot set it but through updated_at). A merge never removes them
+// from the node's version.
 bool is_device_bookkeeping(std::string_view name);
+
+// The field in which a device's write keeps when the device says the record
+// was edited (its updated_at, Unix ms as a MessagePack integer), no later
+// than the node's clock plus ReplicaOptions::max_clock_offset_ms at the push.
+// newest_wins between a device and the node compares edit times: a record
+// a device wrote was edited at this time, not when the device synced; any
+// other write at the time of its HLC. Stored and replicated like a field, so
+// every node decides the same; the gateway leaves it out of what it shows.
+inline constexpr std::string_view kEditedAtField = "_edited_at";
+
+// When the visible version of a record was edited: its kEditedAtField when
+// that was written with (or after) every other field of the version, else
+// the wall-clock part of the version's HLC.
+std::uint64_t edited_at_ms(const Outcome& visible);
 
 enum class DeviceWinner { server, client, merged };
 std::string_view to_string(DeviceWinner winner);

@@ -84,8 +84,10 @@ std::optional<std::uint64_t> parse_iso8601(std::string_view s) {
       }
       if (n == 0) return std::nullopt;
     }
-    if (pos >= s.size()) return std::nullopt;  // a zone is required
-    if (s[pos] == 'Z' || s[pos] == 'z') {
+    if (pos == s.size()) {
+      // No zone: UTC (a browser's toISOString() always says Z; zone-less
+      // times come from clients that store UTC without saying so).
+    } else if (s[pos] == 'Z' || s[pos] == 'z') {
       if (pos + 1 != s.size()) return std::nullopt;
     } else if (s[pos] == '+' || s[pos] == '-') {
       unsigned oh = 0, om = 0;

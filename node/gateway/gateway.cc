@@ -5,8 +5,10 @@
 #include <chrono>
 
 #include "node/gateway/gateway_metrics.h"
+#include "node/gateway/gzip.h"
 #include "node/gateway/static_files.h"
 #include "node/gateway/tokens.h"
+#include "node/gateway/users.h"
 
 namespace shopsync::gateway {
 
@@ -29,7 +31,21 @@ std::string_view sync_route(const std::vector<std::string>& seg) {
 Result<std::unique_ptr<Gateway>> Gateway::bind(void* zmq_context, const std::string& address, Replica& replica,
                                                Store& store, Outbox& outbox, GatewayOptions options,
                                                GatewayHooks hooks) {
+  for (const auto& origin : options.cors_origins) SHOPSYNC_TRY(validate_cors_origin(origin));
   std::unique_ptr<Gateway> gateway(new Gateway(replica, store, outbox, std::move(options), std::move(hooks)));
+  if (gateway->options_.jwt) {
+    auto verifier = JwtVerifier::create(*gateway->options_.jwt);
+    if (!verifier) return verifier.status().context("HTTP gateway: JWT");
+    gateway->verifiers_.push_back(std::move(*verifier));
+  }
+  if (gateway->options_.login) {
+    auto key = login_key(store);
+    if (!key) return key.status().context("HTTP gateway: the built-in login's key");
+    gateway->login_key_ = *key;
+    auto verifier = JwtVerifier::create({"HS256", *key, "sub", "deviceId", "", ""});
+    if (!verifier) return verifier.status();
+    gateway->verifiers_.push_back(std::move(*verifier));
+  }
   auto server = HttpServer::bind(zmq_context, address, *gateway, gateway->options_.http);
   if (!server) return server.status().context("HTTP gateway");
   gateway->server_ = std::move(*server);
@@ -42,7 +58,9 @@ Gateway::Gateway(Replica& replica, Store& store, Outbox& outbox, GatewayOptions 
       outbox_(outbox),
       options_(std::move(options)),
       hooks_(std::move(hooks)),
-      metrics_(std::make_unique<Metrics>()) {}
+      metrics_(std::make_unique<Metrics>()),
+      cors_(options_.cors_origins),
+      throttle_(options_.login_attempts_per_address, options_.login_failures_per_user) {}
 
 Gateway::~Gateway() = default;
 
@@ -84,17 +102,73 @@ std::optional<HttpResponse> Gateway::authenticate(const HttpRequest& request) {
   if (!bearer) return deny("the Authorization header must be 'Bearer <token>'");
   value.remove_prefix(kScheme.size());
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  if (looks_like_jwt(value)) {
+    if (verifiers_.empty()) return deny("a JWT was given but none is accepted here (shopsyncd --jwt-algorithm, --http-login)");
+    Status why = Status::refused("no JWT key");
+    for (const auto& verifier : verifiers_) {
+      auto id = verifier.verify(value, now_ms() / 1000);
+      if (id) {
+        identity_ = std::move(*id);
+        return std::nullopt;
+      }
+      why = id.status();
+    }
+    return deny(why.message());
+  }
   auto name = verify_token(store_, value);
   if (!name) return json_error(500, "storage", name.status().to_string());
   if (!name->has_value()) return deny("unknown or revoked token");
   return std::nullopt;
 }
 
+std::optional<HttpResponse> Gateway::check_device(std::string_view device) const {
+  if (!identity_ || !identity_->device || *identity_->device == device) return std::nullopt;
+  return json_error(403, "wrong_device",
+                    "the token is for device '" + *identity_->device + "', not '" + std::string(device) + "'");
+}
+
+namespace {
+
+// Answers of this size or more are compressed for clients that accept gzip.
+constexpr std::size_t kGzipMinBytes = 1024;
+
+void compress(const HttpRequest& request, HttpResponse& response) {
+  auto accept = request.header("accept-encoding");
+  if (response.body.size() < kGzipMinBytes || !accept || !accepts_gzip(*accept)) return;
+  auto packed = gzip_compress(response.body);
+  if (!packed) return;  // sent as it is
+  response.body = std::move(*packed);
+  response.headers.emplace_back("Content-Encoding", "gzip");
+  response.headers.emplace_back("Vary", "Accept-Encoding");
+}
+
+}  // namespace
+
 HttpResponse Gateway::handle(const HttpRequest& request) {
   const auto started = std::chrono::steady_clock::now();
   RouteInfo info;
-  HttpResponse response = route(request, info);
+  identity_.reset();
+  HttpResponse response;
+  if (request.method == "OPTIONS") {
+    info.name = "preflight";
+    response = cors_.preflight(request);
+  } else if (auto coding = request.header("content-encoding"); coding && !request.body.empty()) {
+    if (*coding != "gzip" && *coding != "x-gzip") {
+      response = json_error(415, "unsupported_encoding", "Content-Encoding '" + std::string(*coding) + "' is not gzip");
+    } else if (auto body = gzip_decompress(request.body, options_.http.limits.max_body_bytes); !body) {
+      response = json_error(body.status().code() == Errc::too_large ? 413 : 400, "bad_encoding", body.status().message());
+    } else {
+      HttpRequest inflated = request;
+      inflated.body = std::move(*body);
+      response = route(inflated, info);
+    }
+  } else {
+    response = route(request, info);
+  }
+  identity_.reset();
   response.authenticated = info.authenticated;
+  cors_.decorate(request, response);
+  compress(request, response);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const std::string route_name(info.name);
@@ -129,6 +203,15 @@ HttpResponse Gateway::route(const HttpRequest& request, RouteInfo& info) {
     return metrics();
   }
 
+  if (seg.size() == 3 && seg[0] == "api" && seg[1] == "auth" && seg[2] == "login") {
+    info.name = "auth_login";
+    if (!options_.login) {
+      return json_error(404, "login_off",
+                        "the built-in login is off (shopsyncd --http-login); use a token or your auth server's JWT");
+    }
+    if (request.method != "POST") return method_not_allowed("POST");
+    return login(request);
+  }
   if (seg.size() >= 2 && seg[0] == "api" && seg[1] == "console") {
     info.name = "console";
     if (auto denied = authenticate(request)) return *denied;
@@ -172,6 +255,47 @@ HttpResponse Gateway::route(const HttpRequest& request, RouteInfo& info) {
   }
   info.name = seg.size() == 1 ? "rest_collections" : seg.size() == 2 ? "rest_list" : "rest_record";
   return rest(request);
+}
+
+// POST /api/auth/login {"username", "password"[, "deviceId"]}: the seed's
+// login, answered with a token of the built-in login (users.h).
+HttpResponse Gateway::login(const HttpRequest& request) {
+  auto doc = parse_json(request.body);
+  if (!doc || !doc->is_object()) return json_error(400, "invalid_argument", "the body must be {\"username\", \"password\"}");
+  auto field = [&](const char* name) -> std::optional<std::string> {
+    auto it = doc->find(name);
+    if (it == doc->end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  const auto user = field("username"), password = field("password"), device = field("deviceId");
+  if (!user || !password) return json_error(400, "invalid_argument", "username and password must be strings");
+  if (device) {
+    if (Status s = validate_device_id(*device); !s) return json_error(400, "invalid_argument", s.message());
+  }
+  const auto now = LoginThrottle::Clock::now();
+  if (auto wait = throttle_.admit(request.client_address, *user, now)) {
+    HttpResponse r = json_error(429, "too_many_attempts", "too many login attempts; retry in " + std::to_string(*wait) + " s");
+    r.headers.emplace_back("Retry-After", std::to_string(*wait));
+    return r;
+  }
+  auto ok = check_password(store_, *user, *password);
+  if (!ok) return json_error(500, "storage", ok.status().to_string());
+  if (!*ok) {
+    throttle_.failed(*user, now);
+    ++metrics_->unauthorized;
+    return json_error(401, "unauthorized", "wrong user name or password");
+  }
+  const std::uint64_t now_s = now_ms() / 1000;
+  auto token = sign_hs256(login_key_, *user, device ? std::optional<std::string_view>(*device) : std::nullopt, now_s,
+                          options_.login_token_ttl_s);
+  if (!token) return json_error(500, "internal", token.status().message());
+  json out = {{"success", true},
+              {"token", *token},
+              {"user", {{"username", *user}}},
+              {"expiresAt", format_iso8601((now_s + options_.login_token_ttl_s) * 1000)}};
+  HttpResponse r;
+  r.body = dump_json(out);
+  return r;
 }
 
 }  // namespace shopsync::gateway

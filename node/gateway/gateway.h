@@ -1,6 +1,7 @@
 // The HTTP gateway of a node (docs/http-gateway.md): the original system's
 // sync endpoints for browser clients, REST access to records, /metrics.
 //
+//   POST /api/auth/login                   built-in login (users.h), when enabled
 //   POST /api/sync/pull | push | full | resolve-conflict
 //   GET  /api/sync/status/:deviceId
 //   GET  /v1                              collections and record counts
@@ -13,8 +14,12 @@
 //   GET  /anything else                   the web console's files
 //                                         (static_files.h), when a web root is set
 //
-// Every route but /metrics and /healthz needs "Authorization: Bearer <token>"
-// (tokens.h); without a valid one the answer is 401 and nothing is read.
+// Every route but /metrics, /healthz and the login needs "Authorization:
+// Bearer <token>": a token of tokens.h, or a JWT (jwt.h) from the business's
+// auth server or the built-in login; without a valid one the answer is 401
+// and nothing is read. OPTIONS (a CORS preflight, cors.h) needs none. Answers
+// are gzip-compressed for clients that accept it; request bodies may be sent
+// with Content-Encoding: gzip.
 // Errors are JSON {"success": false, "error": "...", "code": "..."} with a
 // 4xx status; a request that fails changes nothing stored (a push with
 // per-record errors applies the other records: partial success).
@@ -39,8 +44,11 @@
 #include <string>
 #include <vector>
 
+#include "node/gateway/cors.h"
 #include "node/api/replica_backend.h"
 #include "node/gateway/http_server.h"
+#include "node/gateway/jwt.h"
+#include "node/gateway/login_throttle.h"
 #include "node/gateway/json_values.h"
 #include "node/gateway/record_counts.h"
 #include "replication/device_push.h"
@@ -83,6 +91,12 @@ struct GatewayOptions {
   std::string role = "peer";              // this node's role, shown by status and /metrics
   std::size_t max_pull_records = 1000;    // per pull response (the seed's batch limit)
   bool metrics_need_token = false;        // /metrics is open by default (counts only, no record data)
+  std::vector<std::string> cors_origins;  // --cors-origin: web origins allowed to call ("*": any)
+  std::optional<JwtOptions> jwt;          // --jwt-*: tokens of the business's auth server
+  bool login = false;                     // --http-login: the built-in POST /api/auth/login
+  std::uint64_t login_token_ttl_s = 12 * 3600;  // lifetime of a built-in login's token
+  int login_attempts_per_address = 30;          // per minute (a reverse proxy puts every client on one address)
+  int login_failures_per_user = 5;              // per minute
   // The web console's files (static_files.h); empty: none are served.
   std::filesystem::path web_root;
 };
@@ -141,6 +155,10 @@ class Gateway final : public HttpHandler {
   };
   HttpResponse route(const HttpRequest& request, RouteInfo& info);
   std::optional<HttpResponse> authenticate(const HttpRequest& request);
+  // The request's deviceId against the device its JWT is bound to (if any):
+  // a 403 when they differ.
+  std::optional<HttpResponse> check_device(std::string_view device) const;
+  HttpResponse login(const HttpRequest& request);
 
   // sync_endpoints.cc
   HttpResponse sync_pull(const HttpRequest& request);
@@ -171,6 +189,12 @@ class Gateway final : public HttpHandler {
   GatewayOptions options_;
   GatewayHooks hooks_;
   std::unique_ptr<Metrics> metrics_;
+  CorsPolicy cors_;
+  std::vector<JwtVerifier> verifiers_;  // the business's (if configured), the built-in login's (if on)
+  LoginThrottle throttle_;
+  std::string login_key_;
+  // The identity of the request being answered (loop thread, one at a time).
+  std::optional<JwtIdentity> identity_;
   std::unique_ptr<api::ReplicaBackend> own_backend_;  // when hooks_.backend is null
   std::unique_ptr<HttpServer> server_;
 };

@@ -22,6 +22,7 @@ std::string_view reason_phrase(int status) {
     case 415: return "Unsupported Media Type";
     case 417: return "Expectation Failed";
     case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 304: return "Not Modified";
@@ -41,8 +42,8 @@ std::string HttpResponse::serialize(bool keep_alive, bool head_only) const {
   out += reason_phrase(status);
   out += "\r\n";
   if (!content_type.empty()) out += "Content-Type: " + content_type + "\r\n";
-  // A 304 has no body and no length of its own (RFC 9110, 15.4.5).
-  if (status != 304) out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  // No length for a 204 or a 304 (RFC 9110, 8.6 and 15.4.5).
+  if (status != 204 && status != 304) out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   // Answers are not cached unless the handler says otherwise (static files).
   const bool cache_control = std::any_of(headers.begin(), headers.end(), [](const auto& h) { return h.first == "Cache-Control"; });
   if (!cache_control) out += "Cache-Control: no-store\r\n";

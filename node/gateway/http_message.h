@@ -22,6 +22,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   bool keep_alive = true;  // HTTP/1.1 default, "Connection: close" / HTTP/1.0 rules applied
+  std::string client_address;  // the peer's IP address ("" when unknown), set by the server
 
   // The first header of that (lower-case) name.
   std::optional<std::string_view> header(std::string_view lower_name) const;

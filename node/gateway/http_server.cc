@@ -308,6 +308,7 @@ void HttpServer::serve_one(const std::string& id, Connection& connection) {
   // HEAD is GET without the body (RFC 9110, 9.3.2).
   const bool head = request.method == "HEAD";
   if (head) request.method = "GET";
+  request.client_address = connection.address;
   HttpResponse response = handler_.handle(request);
   if (response.authenticated) connection.authenticated = true;
   if (response.status >= 400) {

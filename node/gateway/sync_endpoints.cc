@@ -97,6 +97,34 @@ Result<std::uint64_t> time_value(const json& v, std::string_view what) {
   return Status::invalid(std::string(what) + " must be an ISO-8601 string");
 }
 
+// The seed's entityId was its database's integer key. Here a record id that
+// is a decimal integer JavaScript holds exactly (up to 2^52 - 1, no leading
+// zero) is shown as that integer; any other id as a stable integer derived
+// from it: 2^52 + the low 52 bits of FNV-1a 64 of "collection/id", the same
+// on every node. uniqueId is always the id itself (docs/http-gateway.md).
+constexpr std::uint64_t kDerivedIdBase = std::uint64_t{1} << 52;
+
+json entity_id(const RecordKey& key) {
+  const std::string& id = key.id;
+  const bool canonical = !id.empty() && id.size() <= 16 && (id == "0" || id.front() != '0') &&
+                         std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (canonical) {
+    const std::uint64_t n = std::stoull(id);
+    if (n < kDerivedIdBase) return n;
+  }
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&](std::string_view text) {
+    for (unsigned char c : text) {
+      h ^= c;
+      h *= 0x100000001b3ULL;
+    }
+  };
+  mix(key.collection);
+  mix("/");
+  mix(id);
+  return kDerivedIdBase + (h & (kDerivedIdBase - 1));
+}
+
 struct PullCursor {
   std::uint64_t start_ms = 0;
   RecordKey after;
@@ -124,6 +152,7 @@ std::optional<PullCursor> parse_cursor(std::string_view text) {
 
 json Gateway::record_json(const VisibleRecord& record) const {
   json out = fields_to_json(record.visible.fields);
+  out.erase(std::string(kEditedAtField));  // the device's edit time: the node's own bookkeeping
   const std::string idf = id_field(record.key.collection);
   if (!out.contains(idf)) out[idf] = record.key.id;
   out["updated_at"] = format_iso8601(wall_ms(record.visible.updated_at));
@@ -207,6 +236,9 @@ Result<json> Gateway::do_pull(std::string_view device, const json& req) {
             return Scan::stop;
           }
           if (seen->has_value() && (*seen)->context.covers(state.context)) return Scan::next;  // it has this one
+          // From the epoch (the continuation of a first pull, below): like a
+          // first pull, no tombstone of a record the device never had.
+          if (since_ms == 0 && visible.visible.deleted && !seen->has_value()) return Scan::next;
         }
         if (sent.size() >= limit) {
           has_more = true;
@@ -215,7 +247,7 @@ Result<json> Gateway::do_pull(std::string_view device, const json& req) {
         changes[key.collection].push_back(record_json(visible));
         if (visible.siblings.size() > 1) {
           conflicts.push_back({{"entityType", key.collection},
-                               {"entityId", key.id},
+                               {"entityId", entity_id(key)},
                                {"uniqueId", key.id},
                                {"resolution", std::string(to_string(visible.strategy))},
                                {"siblings", visible.siblings.size()},
@@ -233,7 +265,11 @@ Result<json> Gateway::do_pull(std::string_view device, const json& req) {
 
   DeviceState d = device_state.value_or(DeviceState{});
   if (d.first_seen_ms == 0) d.first_seen_ms = now;
-  if (!cursor || !d.paging_knowledge) d.paging_knowledge = knowledge_now;
+  // What the node knew when this pull's first page was served: a pull that
+  // continues by timestamp (no cursor) keeps the first page's, so records
+  // that arrive from other branches meanwhile, older than the timestamp, are
+  // still caught by the next complete pull's knowledge test.
+  if (!d.paging_knowledge) d.paging_knowledge = knowledge_now;
   if (!has_more) {
     d.pulled_knowledge = d.paging_knowledge;
     d.paging_knowledge.reset();
@@ -249,9 +285,15 @@ Result<json> Gateway::do_pull(std::string_view device, const json& req) {
   if (!saved) return saved;
   metrics_->pulled_records += sent.size();
 
+  // A page cut short says, as its timestamp, where to continue from: the
+  // same lastSyncTimestamp (or the epoch for a first pull); the records it
+  // sent are then left out as seen. So a client that pulls by timestamp and
+  // ignores hasMore and cursor still gets every record (docs/http-gateway.md,
+  // "Paging"); the last page gives the time the pull started.
+  const std::uint64_t timestamp = !has_more ? start_ms : everything ? 0 : since_ms;
   json out = {{"success", true},
               {"changes", std::move(changes)},
-              {"timestamp", format_iso8601(start_ms)},
+              {"timestamp", format_iso8601(timestamp)},
               {"conflicts", std::move(conflicts)},
               {"deviceId", std::string(device)},
               {"count", sent.size()},
@@ -265,6 +307,7 @@ HttpResponse Gateway::sync_pull(const HttpRequest& request) {
   if (!req) return error_response(req.status());
   auto device = device_of(*req);
   if (!device) return error_response(device.status());
+  if (auto denied = check_device(*device)) return *denied;
   auto out = do_pull(*device, *req);
   if (!out) return error_response(out.status());
   return ok_json(*out);
@@ -274,8 +317,9 @@ HttpResponse Gateway::sync_pull(const HttpRequest& request) {
 
 namespace {
 
-// One element of changes[collection]. invalid_argument naming the problem.
-Result<DeviceChange> read_pushed(const std::string& collection, const json& item, std::uint64_t now) {
+// One element of changes[collection]. invalid_argument naming the problem;
+// `id` is set as soon as the record's id is known (errors name it).
+Result<DeviceChange> read_pushed(const std::string& collection, const json& item, std::uint64_t now, std::string& id_out) {
   if (!item.is_object()) return Status::invalid("each change must be a JSON object");
   DeviceChange p;
   p.key.collection = collection;
@@ -290,6 +334,10 @@ Result<DeviceChange> read_pushed(const std::string& collection, const json& item
   auto id = id_value(*id_it, id_name);
   if (!id) return id.status();
   p.key.id = *id;
+  id_out = *id;
+  // With the collection's id field present, "id" is the device's own key
+  // (IndexedDB's autoIncrement key): meaningless elsewhere, never stored.
+  const bool local_id = id_name != std::string_view("id");
   p.client_ms = now;
   if (auto t = item.find("updated_at"); t != item.end() && !t->is_null()) {
     auto ms = time_value(*t, "updated_at");
@@ -301,7 +349,7 @@ Result<DeviceChange> read_pushed(const std::string& collection, const json& item
     p.deleted = d->get<bool>();
   }
   for (auto it = item.begin(); it != item.end(); ++it) {
-    if (is_bookkeeping(it.key())) continue;
+    if (is_bookkeeping(it.key()) || (local_id && it.key() == "id")) continue;
     if (it.key().empty()) return Status::invalid("field names must not be empty");
     p.fields[it.key()] = pack_value(it.value());
   }
@@ -328,11 +376,11 @@ const char* action_name(DeviceAction action) {
 
 json Gateway::conflict_json(const RecordKey& key, const DeviceConflict& c) const {
   json out = {{"entityType", key.collection},
-              {"entityId", key.id},
+              {"entityId", entity_id(key)},
               {"uniqueId", key.id},
               {"resolution", std::string(to_string(c.strategy))},
               {"winner", std::string(to_string(c.winner))},
-              {"serverUpdatedAt", format_iso8601(wall_ms(c.server->visible.updated_at))},
+              {"serverUpdatedAt", format_iso8601(edited_at_ms(c.server->visible))},
               {"clientUpdatedAt", format_iso8601(c.client_ms)},
               {"serverVersion", record_json(*c.server)}};
   if (c.strategy == StrategyKind::newest_wins) out["nearSimultaneous"] = c.near_simultaneous;
@@ -367,18 +415,20 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
     std::size_t index = 0;
     std::optional<std::size_t> change;  // into push.changes
     Status refused = Status::ok();
+    std::string id;  // of a refused element, when it has a valid one
   };
   std::vector<Element> elements;
   for (auto cit = changes.begin(); cit != changes.end(); ++cit) {
     std::size_t index = 0;
     for (const json& item : *cit) {
-      auto pushed = read_pushed(cit.key(), item, push.now_ms);
+      std::string id;
+      auto pushed = read_pushed(cit.key(), item, push.now_ms, id);
       if (!pushed) {
-        elements.push_back({cit.key(), index++, std::nullopt, pushed.status()});
+        elements.push_back({cit.key(), index++, std::nullopt, pushed.status(), id});
         continue;
       }
       ++metrics_->pushed_records;
-      elements.push_back({cit.key(), index++, push.changes.size()});
+      elements.push_back({cit.key(), index++, push.changes.size(), Status::ok(), {}});
       push.changes.push_back(std::move(*pushed));
     }
   }
@@ -390,13 +440,13 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
       ++metrics_->push_errors;
       json entry = {{"entityType", e.collection}, {"index", e.index}, {"error", s.message()}, {"code", code_name(s.code())}};
       if (!id.empty()) {
-        entry["entityId"] = id;
+        entry["entityId"] = entity_id({e.collection, id});
         entry["uniqueId"] = id;
       }
       errors.push_back(std::move(entry));
     };
     if (!e.change) {
-      fail("", e.refused);
+      fail(e.id, e.refused);
       continue;
     }
     const RecordKey& key = push.changes[*e.change].key;
@@ -407,7 +457,7 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
     }
     if (outcome.applied) {
       applied.push_back({{"entityType", key.collection},
-                         {"entityId", key.id},
+                         {"entityId", entity_id(key)},
                          {"action", action_name(*outcome.applied)},
                          {"uniqueId", key.id}});
     }
@@ -429,6 +479,7 @@ HttpResponse Gateway::sync_push(const HttpRequest& request) {
   if (!req) return error_response(req.status());
   auto device = device_of(*req);
   if (!device) return error_response(device.status());
+  if (auto denied = check_device(*device)) return *denied;
   auto out = do_push(*device, *req);
   if (!out) return error_response(out.status());
   (*out)["deviceId"] = *device;
@@ -440,6 +491,7 @@ HttpResponse Gateway::sync_full(const HttpRequest& request) {
   if (!req) return error_response(req.status());
   auto device = device_of(*req);
   if (!device) return error_response(device.status());
+  if (auto denied = check_device(*device)) return *denied;
   json pushed = {{"success", true}, {"applied", json::array()}, {"conflicts", json::array()}, {"errors", json::array()}};
   if (auto it = req->find("changes"); it != req->end() && !it->is_null()) {
     auto out = do_push(*device, *req);
@@ -470,6 +522,7 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
   if (!req) return error_response(req.status());
   auto device = device_of(*req);
   if (!device) return error_response(device.status());
+  if (auto denied = check_device(*device)) return *denied;
   auto type = req->find("entityType");
   if (type == req->end() || !type->is_string()) return error_response(Status::invalid("entityType must be a collection name"));
   RecordKey key;
@@ -482,6 +535,10 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
     id_name = "entityId";
   }
   if (id_it == req->end()) return error_response(Status::invalid("uniqueId (or entityId) is required"));
+  if (id_it->is_number_unsigned() && id_it->get<std::uint64_t>() >= kDerivedIdBase) {
+    return error_response(Status::invalid("entityId " + id_it->dump() +
+                                          " stands for a text id: send the record's uniqueId instead"));
+  }
   auto id = id_value(*id_it, id_name);
   if (!id) return error_response(id.status());
   key.id = *id;
@@ -501,8 +558,10 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
     auto data = req->find("data");
     if (data == req->end() || !data->is_object()) return error_response(Status::invalid("data must be the record's fields (an object)"));
     json fields = json::object();
+    const std::string idf = id_field(key.collection);
+    const bool local_id = idf != "id" && data->contains(idf);  // "id": the device's own key, as in a push
     for (auto it = data->begin(); it != data->end(); ++it) {
-      if (!is_bookkeeping(it.key())) fields[it.key()] = it.value();
+      if (!is_bookkeeping(it.key()) && !(local_id && it.key() == "id")) fields[it.key()] = it.value();
     }
     resolve.fields = replace_with(fields);
   }
@@ -513,7 +572,7 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
               {"deviceId", *device},
               {"resolved",
                {{"entityType", key.collection},
-                {"entityId", key.id},
+                {"entityId", entity_id(key)},
                 {"uniqueId", key.id},
                 {"resolution", keep_server ? "server" : resolution},
                 {"record", record_json(*result)}}}};
@@ -524,6 +583,7 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
 
 HttpResponse Gateway::sync_status(std::string_view device) {
   if (Status s = validate_device_id(device); !s) return error_response(s);
+  if (auto denied = check_device(device)) return *denied;
   std::optional<DeviceState> state;
   std::map<std::string, std::uint64_t> pending;
   std::uint64_t pending_total = 0;

@@ -63,11 +63,14 @@ BOOST_AUTO_TEST_CASE(iso8601) {
   BOOST_TEST(*parse_iso8601("1970-01-01T00:00:00Z") == 0u);
   BOOST_TEST(*parse_iso8601("2025-01-15T11:00:00Z") == 1736938800000u);
   BOOST_TEST(*parse_iso8601("2025-01-15T11:00:00.123Z") == 1736938800123u);
+  // Zone-less: UTC (issue 16: the seed's clients send "2025-01-15T10:00:00").
+  BOOST_TEST(*parse_iso8601("2025-01-15T11:00:00") == 1736938800000u);
+  BOOST_TEST(*parse_iso8601("2025-01-15T11:00:00.123") == 1736938800123u);
   BOOST_TEST(*parse_iso8601("2025-01-15T12:00:00+01:00") == 1736938800000u);
   BOOST_TEST(*parse_iso8601("2025-01-15") == 1736899200000u);
   BOOST_TEST(format_iso8601(1736938800123u) == "2025-01-15T11:00:00.123Z");
   BOOST_TEST(*parse_iso8601(format_iso8601(1760788800000u)) == 1760788800000u);
-  for (const char* bad : {"", "yesterday", "2025-13-01T00:00:00Z", "2025-02-30T00:00:00Z", "2025-01-15T11:00:00",
+  for (const char* bad : {"", "yesterday", "2025-13-01T00:00:00Z", "2025-02-30T00:00:00Z", "2025-01-15T11:00",
                           "2025-01-15T25:00:00Z", "1969-12-31T23:59:59Z", "2025-01-15T11:00:00Zjunk"}) {
     BOOST_TEST(!parse_iso8601(bad).has_value(), bad);
   }

@@ -8,6 +8,10 @@ SCENARIO: seed    the seed document's example requests, in order (pull, push
           errors  refused requests (no token, malformed JSON, wrong types,
                   oversized body, unknown collection, bad ids) -- the caller
                   checks that the store did not change
+          replay  every example request of the seed document, sent as its curl
+                  lines send them (login as admin/admin123 first, TOKEN unused),
+                  each answer checked field by field against the shape the
+                  document shows
           bulk    one push of 1000 records plus a bad one and a repeated key:
                   every good one applied in order, the bad one reported alone;
                   prints the push's wall time (informative, never checked)
@@ -27,9 +31,14 @@ HOST = "127.0.0.1"
 conn = None
 
 
-def request(method, path, body=None, token=TOKEN, raw=None, headers=None, fresh=False):
+USE_TOKEN = object()  # the default: the current TOKEN (replay replaces it with the login's)
+
+
+def request(method, path, body=None, token=USE_TOKEN, raw=None, headers=None, fresh=False):
     """One request on a kept-alive connection (as a browser does)."""
     global conn
+    if token is USE_TOKEN:
+        token = TOKEN
     if conn is None or fresh:
         conn = http.client.HTTPConnection(HOST, PORT, timeout=20)
     h = {"Content-Type": "application/json"}
@@ -80,8 +89,10 @@ def seed():
             "email": "test@example.com", "customer_type": "regular", "balance": 0,
             "updated_at": "2025-10-18T12:00:00Z"}]}})
     check(status == 200 and doc["success"] is True, "push success")
-    check(doc["applied"] == [{"entityType": "customers", "entityId": "CUST_TEST_001", "action": "CREATE",
-                              "uniqueId": "CUST_TEST_001"}], "push applied CREATE of CUST_TEST_001")
+    check(len(doc["applied"]) == 1 and isinstance(doc["applied"][0]["entityId"], int)
+          and {k: v for k, v in doc["applied"][0].items() if k != "entityId"}
+          == {"entityType": "customers", "action": "CREATE", "uniqueId": "CUST_TEST_001"},
+          "push applied CREATE of CUST_TEST_001 (entityId an integer, as in the seed)")
     check(doc["conflicts"] == [] and doc["errors"] == [], "push: no conflicts, no errors")
     status, doc = request("GET", "/v1/customers/CUST_TEST_001")
     check(status == 200, "the pushed record is stored")
@@ -125,7 +136,7 @@ def seed():
     check(status == 200 and doc["applied"] == [], "the older device edit is not applied")
     check(len(doc["conflicts"]) == 1, "one conflict reported")
     c = doc["conflicts"][0]
-    check(c["entityType"] == "customers" and c["entityId"] == "CUST_001" and c["resolution"] == "newest_wins"
+    check(c["entityType"] == "customers" and c["uniqueId"] == "CUST_001" and isinstance(c["entityId"], int) and c["resolution"] == "newest_wins"
           and c["winner"] == "server", "conflict reported as in the seed: newest_wins, winner server")
     check(c["serverVersion"]["name"] == "ABC Corporation", "the conflict carries the winning server version")
     status, doc = request("GET", "/v1/customers/CUST_001")
@@ -152,7 +163,7 @@ def seed():
     check(status == 200 and doc["success"] is False, "partial success is not success")
     check(len(doc["errors"]) == 1 and doc["errors"][0]["index"] == 0 and "order_id" in doc["errors"][0]["error"],
           "the bad record is named in errors")
-    check(doc["applied"] == [{"entityType": "orders", "entityId": "ORD_1", "action": "CREATE", "uniqueId": "ORD_1"}],
+    check([(a["entityType"], a["uniqueId"], a["action"]) for a in doc["applied"]] == [("orders", "ORD_1", "CREATE")],
           "the good one is applied")
 
     # --- Full sync: push then pull
@@ -301,7 +312,7 @@ def bulk():
     check(doc["errors"][0]["index"] == 500 and doc["errors"][0]["code"] == "invalid_argument",
           "bulk push: the record without an id is reported alone, at its index")
     expected = [("BULK_%04d" % i, "CREATE") for i in range(1000)] + [("BULK_0007", "UPDATE")]
-    check([(a["entityId"], a["action"]) for a in doc["applied"]] == expected,
+    check([(a["uniqueId"], a["action"]) for a in doc["applied"]] == expected,
           "bulk push: every good record applied, in order")
     check(doc["conflicts"] == [], "bulk push: no conflicts")
     status, doc = request("GET", "/v1/customers/BULK_0999")
@@ -315,8 +326,109 @@ def bulk():
     print("bulk scenario: all checks passed")
 
 
+# ---- replay: the seed document's examples, only the base URL changed --------
+
+INT = "<integer>"        # the seed shows a number (its database id)
+ISO = "<ISO-8601 time>"  # the seed shows "2025-10-18T..."
+LIST = "<array>"         # the seed shows [...]
+
+
+def matches(actual, expected, path="$"):
+    """Every field the seed shows is there with its type and value (the
+    gateway may add fields of its own, such as hasMore)."""
+    if expected is INT:
+        check(isinstance(actual, int) and not isinstance(actual, bool), f"{path} is an integer (got {actual!r})")
+    elif expected is ISO:
+        check(isinstance(actual, str) and datetime.datetime.fromisoformat(actual.replace("Z", "+00:00")) is not None,
+              f"{path} is an ISO-8601 time (got {actual!r})")
+    elif expected is LIST:
+        check(isinstance(actual, list), f"{path} is an array (got {actual!r})")
+    elif isinstance(expected, dict):
+        check(isinstance(actual, dict), f"{path} is an object (got {actual!r})")
+        for k, v in expected.items():
+            check(k in actual, f"{path}.{k} is present (got {sorted(actual)})")
+            matches(actual[k], v, f"{path}.{k}")
+    elif isinstance(expected, list):
+        check(isinstance(actual, list) and len(actual) == len(expected),
+              f"{path} has {len(expected)} elements (got {actual!r})")
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            matches(a, e, f"{path}[{i}]")
+    else:
+        check(actual == expected and type(actual) == type(expected), f"{path} == {expected!r} (got {actual!r})")
+
+
+def replay():
+    global TOKEN
+    # "Login first to get token": curl -X POST .../api/auth/login ... | jq -r '.token'
+    status, doc = request("POST", "/api/auth/login", {"username": "admin", "password": "admin123"}, token=None)
+    check(status == 200, "login answers 200")
+    check(isinstance(doc.get("token"), str) and doc["token"], ".token is the token")
+    TOKEN = doc["token"]
+
+    # "Test Pull Endpoint" and its "Expected Response".
+    status, doc = request("POST", "/api/sync/pull", {"deviceId": "test_device_123", "lastSyncTimestamp": "2025-01-01T00:00:00Z"})
+    check(status == 200, "pull: 200")
+    matches(doc, {"success": True, "changes": {"customers": [], "orders": [], "payments": [], "projects": []},
+                  "timestamp": ISO, "conflicts": [], "deviceId": "test_device_123"})
+
+    # "Test Push Endpoint" and its "Expected Response".
+    status, doc = request("POST", "/api/sync/push", {"deviceId": "test_device_123", "changes": {"customers": [{
+        "customer_id": "CUST_TEST_001", "name": "Test Customer", "phone": "555-9999", "email": "test@example.com",
+        "customer_type": "regular", "balance": 0, "updated_at": "2025-10-18T12:00:00Z"}]}})
+    check(status == 200, "push: 200")
+    matches(doc, {"success": True, "applied": [{"entityType": "customers", "entityId": INT, "action": "CREATE",
+                                                "uniqueId": "CUST_TEST_001"}], "conflicts": [], "errors": []})
+
+    # "3. Push Local Changes" and its "Backend response".
+    status, doc = request("POST", "/api/sync/push", {"deviceId": "device_123", "changes": {"customers": [{
+        "customer_id": "CUST_001", "name": "ABC Company", "updated_at": "2025-01-15T11:00:00Z",
+        "sync_status": "UNSYNCED"}]}})
+    matches(doc, {"success": True, "applied": [{"entityType": "customers", "entityId": INT, "action": "CREATE"}],
+                  "conflicts": [], "errors": []})
+
+    # "4. Pull Server Changes" and its "Backend response".
+    status, doc = request("POST", "/api/sync/pull", {"deviceId": "device_123", "lastSyncTimestamp": "2025-01-15T10:00:00Z"})
+    matches(doc, {"success": True, "changes": {"customers": LIST, "orders": LIST, "payments": LIST, "projects": LIST},
+                  "timestamp": ISO})
+    # "5. Frontend Applies Changes": each pulled customer carries its shared id.
+    for c in doc["changes"]["customers"]:
+        check(isinstance(c.get("customer_id"), str) and "sync_status" not in c, "pulled customers: customer_id, no sync_status")
+
+    # "Test Full Sync" (its "changes" shows [...]: sent as an empty list).
+    status, doc = request("POST", "/api/sync/full", {"deviceId": "test_device_123",
+                                                     "lastSyncTimestamp": "2025-01-01T00:00:00Z", "changes": {"customers": []}})
+    check(status == 200, "full: 200")
+    matches(doc, {"success": True, "changes": {"customers": LIST, "orders": LIST, "payments": LIST, "projects": LIST},
+                  "timestamp": ISO, "applied": [], "conflicts": [], "errors": []})
+    check(sorted(c["customer_id"] for c in doc["changes"]["customers"]) == ["CUST_001"],
+          "full: the device gets CUST_001, not its own CUST_TEST_001 back")
+
+    # "Conflict Resolution Example": the server's user edits CUST_001 at
+    # 11:30 while device_123, offline, edited it at 11:00; newest_wins keeps
+    # the server's version and logs the conflict as the seed shows.
+    request("POST", "/api/sync/pull", {"deviceId": "server_user", "lastSyncTimestamp": None})
+    status, doc = request("POST", "/api/sync/push", {"deviceId": "server_user", "changes": {"customers": [{
+        "customer_id": "CUST_001", "name": "ABC Corporation", "phone": "555-5678", "updated_at": "2025-01-15T11:30:00Z"}]}})
+    check(doc["conflicts"] == [], "the server-side edit is no conflict")
+    status, doc = request("POST", "/api/sync/push", {"deviceId": "device_123", "changes": {"customers": [{
+        "customer_id": "CUST_001", "name": "ABC Company", "phone": "555-1234", "updated_at": "2025-01-15T11:00:00Z"}]}})
+    check(status == 200, "the device's push: 200")
+    matches(doc["conflicts"], [{"entityType": "customers", "entityId": INT, "resolution": "newest_wins", "winner": "server"}])
+    status, doc = request("POST", "/api/sync/pull", {"deviceId": "device_123", "lastSyncTimestamp": "2025-01-15T10:00:00Z"})
+    got = [c for c in doc["changes"]["customers"] if c["customer_id"] == "CUST_001"]
+    check(len(got) == 1, "the device pulls the winner")
+    matches(got[0], {"customer_id": "CUST_001", "name": "ABC Corporation", "phone": "555-5678", "updated_at": ISO})
+
+    # "GET /api/sync/status/:deviceId".
+    status, doc = request("GET", "/api/sync/status/test_device_123")
+    check(status == 200 and doc["success"] is True and doc["deviceId"] == "test_device_123", "status of the device")
+    print("replay scenario: all checks passed")
+
+
 if SCENARIO == "seed":
     seed()
+elif SCENARIO == "replay":
+    replay()
 elif SCENARIO == "errors":
     errors()
 elif SCENARIO == "bulk":

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "node/gateway/tokens.h"
+#include "node/gateway/users.h"
 #include "storage/lmdb_store.h"
 #include "tests/gateway/gateway_harness.h"
 #include "tests/support/temp_dir.h"
@@ -63,6 +64,42 @@ BOOST_AUTO_TEST_CASE(create_list_revoke) {
   auto who = gateway::verify_token(**s, secret);
   BOOST_REQUIRE(who);
   BOOST_TEST(!who->has_value());
+}
+
+// `shopsync user add NAME` with the password on standard input: the user can
+// then log in (the password checks), and the store holds only its hash.
+BOOST_AUTO_TEST_CASE(user_add_list_remove) {
+  TempDir dir("shopsync-user");
+  const std::string data = (dir / "node").string();
+  { auto s = LmdbStore::open(data); BOOST_REQUIRE(s); }
+  auto user = [&](const std::string& stdin_text, const std::string& words) {
+    std::string out;
+    const int rc = run_program({"/bin/sh", "-c", "printf '" + stdin_text + "' | " + SHOPSYNC_CLI + " user --data " + data + " " + words}, out);
+    BOOST_TEST_MESSAGE("user " << words << ": " << rc << " " << out);
+    return std::make_pair(rc, out);
+  };
+  BOOST_TEST(user("admin123\\n", "add admin").first == 0);
+  BOOST_TEST(user("admin123\\n", "add admin").first == 4);  // exists
+  BOOST_TEST(user("short\\n", "add other").first == 4);     // a password under 8 bytes
+  BOOST_TEST(user("", "ls").second.starts_with("admin\t"));
+  {
+    auto s = LmdbStore::open(data);
+    BOOST_REQUIRE(s);
+    BOOST_TEST(*gateway::check_password(**s, "admin", "admin123"));
+    BOOST_TEST(!*gateway::check_password(**s, "admin", "admin124"));
+    bool plain = false;
+    BOOST_REQUIRE((*s)->read([&](StoreReader& r) {
+      return r.for_each(Table::settings, [&](std::string_view, std::string_view v) {
+        plain |= v.find("admin123") != std::string_view::npos;
+        return Scan::next;
+      });
+    }));
+    BOOST_TEST(!plain);
+  }
+  BOOST_TEST(user("", "rm admin").first == 0);
+  auto s = LmdbStore::open(data);
+  BOOST_REQUIRE(s);
+  BOOST_TEST(!*gateway::check_password(**s, "admin", "admin123"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -89,6 +89,36 @@ BOOST_AUTO_TEST_CASE(http_gateway_limits) {
   }
 }
 
+// Issue 16: the gateway's CORS origins, built-in login and JWT settings.
+BOOST_AUTO_TEST_CASE(http_gateway_auth_and_cors) {
+  auto c = parse({"--cors-origin", "https://crm.shop.example", "--cors-origin=http://localhost:3000", "--http-login",
+                  "--jwt-algorithm", "RS256", "--jwt-key-file", "/etc/shopsync/auth.pem", "--jwt-device-claim", "till"});
+  BOOST_REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
+  BOOST_TEST(c->cors_origins == (std::vector<std::string>{"https://crm.shop.example", "http://localhost:3000"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(c->http_login);
+  BOOST_TEST(c->jwt_algorithm == "RS256");
+  BOOST_TEST(c->jwt_key_file == "/etc/shopsync/auth.pem");
+  BOOST_TEST(c->jwt_device_claim == "till");
+  BOOST_TEST(c->jwt_user_claim == "sub");
+  BOOST_TEST(!parse({})->http_login);
+  for (const auto& bad : std::vector<std::vector<std::string>>{{"--cors-origin", "crm.shop.example"},
+                                                                {"--cors-origin", "https://a/path"},
+                                                                {"--jwt-algorithm", "none"}}) {
+    auto refused = parse(bad);
+    BOOST_REQUIRE(!refused.is_ok());
+    BOOST_TEST(refused.status().message().find(bad[0]) != std::string::npos, refused.status().message());
+  }
+  test::TempDir dir;
+  const auto path = (dir / "shopsync.toml").string();
+  std::ofstream(path) << "cors-origins = [\"*\"]\nhttp-login = true\njwt-algorithm = \"HS256\"\n";
+  auto f = parse({"--config", path});
+  BOOST_REQUIRE_MESSAGE(f.is_ok(), f.status().to_string());
+  BOOST_TEST(f->cors_origins.size() == 1u);
+  BOOST_TEST(f->http_login);
+  BOOST_TEST(f->jwt_algorithm == "HS256");
+}
+
 BOOST_AUTO_TEST_CASE(discovery_and_api_socket_options) {
   auto c = parse({"--mdns-ttl", "10", "--mdns-interface", "eth0", "--mdns-interface=wlan0", "--api", "ipc:///run/shopsync/api"});
   BOOST_REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
@@ -219,7 +249,8 @@ BOOST_AUTO_TEST_CASE(help_documents_every_option) {
                            "--uplink", "--role", "--strategy", "--trust", "--no-mdns", "--insecure", "--log-level",
                            "--heartbeat-ms", "--peer-timeout-ms", "--max-clock-skew-ms", "--pull-interval-ms", "--progress-log-ms",
                            "--print-key", "--help", "--durability", "--http-head-timeout-ms", "--http-body-timeout-ms",
-                           "--http-max-per-address", "--http-max-pipelined", "--web-root"}) {
+                           "--http-max-per-address", "--http-max-pipelined", "--cors-origin", "--http-login",
+                           "--jwt-algorithm", "--jwt-key-file", "--web-root"}) {
     BOOST_TEST(help.find(flag) != std::string::npos, flag);
   }
 }

@@ -1,6 +1,11 @@
 #include "tools/shopsync/token_command.h"
 
+#include <termios.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <functional>
+#include <iostream>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -9,6 +14,7 @@
 
 #include "node/gateway/json_values.h"
 #include "node/gateway/tokens.h"
+#include "node/gateway/users.h"
 #include "node/node_location.h"
 #include "storage/lmdb_store.h"
 #include "tools/shopsync/exit_codes.h"
@@ -27,15 +33,37 @@ constexpr const char* kUsage =
     "                else ~/.local/share/shopsync)\n"
     "  --config FILE the node's shopsyncd.toml [$SHOPSYNC_CONFIG, else /etc/shopsync/shopsyncd.toml]\n";
 
+constexpr const char* kUserUsage =
+    "usage: shopsync user [--data DIR | --config FILE] [--json] add NAME | passwd NAME | ls | rm NAME\n"
+    "  add NAME      a user of the gateway's built-in login (shopsyncd --http-login); the password\n"
+    "                is read from standard input (asked for on a terminal), 8 to 1024 bytes\n"
+    "  passwd NAME   a new password for NAME\n"
+    "  ls            the users' names and creation times\n"
+    "  rm NAME       the user can no longer log in (tokens given before stay valid until they expire)\n"
+    "  --data DIR, --config FILE  as for shopsync token\n";
+
 std::uint64_t now_ms() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
 }
 
-}  // namespace
+// What `shopsync token` and `shopsync user` share: the options, the words'
+// shape, where the data directory is, and opening its store; then `act`.
+struct DirectCommand {
+  const char* name;   // "token"
+  const char* usage;
+  const char* shape;  // "create NAME, ls, revoke NAME"
+  std::function<bool(const std::vector<std::string>&)> shape_ok;
+  std::function<Status(std::string_view)> validate_name;  // of words[1]
+};
 
-int run_token_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+using DirectAction = std::function<int(Store&, const std::vector<std::string>& words, bool json_output)>;
+
+int run_direct(const DirectCommand& cmd, const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+               const DirectAction& act) {
+  const std::string who = std::string("shopsync ") + cmd.name;
+  const char* usage = cmd.usage;
   NodeLocationFlags flags;
   bool json_output = false;
   std::vector<std::string> words;
@@ -54,52 +82,55 @@ int run_token_command(const std::vector<std::string>& args, std::ostream& out, s
     } else if (args[i] == "--json") {
       json_output = true;
     } else if (args[i] == "--help" || args[i] == "-h") {
-      out << kUsage;
+      out << usage;
       return kExitOk;
     } else if (args[i].starts_with("-")) {
-      err << "shopsync token: unknown option " << args[i] << '\n' << kUsage;
+      err << who << ": unknown option " << args[i] << '\n' << usage;
       return kExitUsage;
     } else {
       words.push_back(args[i]);
     }
   }
-  const bool ok_shape = (words.size() == 2 && (words[0] == "create" || words[0] == "revoke" || words[0] == "rm")) ||
-                        (words.size() == 1 && (words[0] == "ls" || words[0] == "list"));
-  if (!ok_shape) {
-    err << "shopsync token: give one of create NAME, ls, revoke NAME\n" << kUsage;
+  if (!cmd.shape_ok(words)) {
+    err << who << ": give one of " << cmd.shape << '\n' << usage;
     return kExitUsage;
   }
   if (words.size() == 2) {
-    if (Status s = gateway::validate_token_name(words[1]); !s) {
-      err << "shopsync token: " << s.message() << '\n';
+    if (Status s = cmd.validate_name(words[1]); !s) {
+      err << who << ": " << s.message() << '\n';
       return kExitUsage;
     }
   }
   auto located = NodeLocator(flags).data_dir();
   if (!located) {
-    err << "shopsync token: " << located.status().message() << '\n';
+    err << who << ": " << located.status().message() << '\n';
     return kExitUsage;
   }
   const std::filesystem::path data = located->value;
   std::error_code ec;
   const bool has_store = std::filesystem::exists(data / "data.mdb", ec);
   if (ec == std::errc::permission_denied) {
-    err << "shopsync token: cannot read " << data.string() << " (from " << located->from
-        << "): permission denied; run it as the node's user (sudo -u shopsync shopsync token ...)\n";
+    err << who << ": cannot read " << data.string() << " (from " << located->from
+        << "): permission denied; run it as the node's user (sudo -u shopsync " << who << " ...)\n";
     return kExitRejected;
   }
   if (!has_store) {
-    err << "shopsync token: no node store in " << data.string()
+    err << who << ": no node store in " << data.string()
         << " (start shopsyncd once with --data " << data.string() << ", or pass --data DIR)\n";
     return kExitNotFound;
   }
   auto store = LmdbStore::open(data);
   if (!store) {
-    err << "shopsync token: opening the store in " << data.string() << ": " << store.status().to_string() << '\n';
+    err << who << ": opening the store in " << data.string() << ": " << store.status().to_string() << '\n';
     return exit_code_for(store.status());
   }
+  return act(**store, words, json_output);
+}
+
+int token_action(Store& store, const std::vector<std::string>& words, bool json_output, std::ostream& out,
+                 std::ostream& err) {
   if (words[0] == "create") {
-    auto secret = gateway::create_token(**store, words[1], now_ms());
+    auto secret = gateway::create_token(store, words[1], now_ms());
     if (!secret) {
       err << "shopsync token: creating '" << words[1] << "': " << secret.status().message() << '\n';
       return exit_code_for(secret.status());
@@ -113,7 +144,7 @@ int run_token_command(const std::vector<std::string>& args, std::ostream& out, s
     return kExitOk;
   }
   if (words[0] == "revoke" || words[0] == "rm") {
-    if (Status s = gateway::revoke_token(**store, words[1]); !s) {
+    if (Status s = gateway::revoke_token(store, words[1]); !s) {
       err << "shopsync token: revoking '" << words[1] << "': " << s.message() << '\n';
       return exit_code_for(s);
     }
@@ -124,7 +155,7 @@ int run_token_command(const std::vector<std::string>& args, std::ostream& out, s
     }
     return kExitOk;
   }
-  auto tokens = gateway::list_tokens(**store);
+  auto tokens = gateway::list_tokens(store);
   if (!tokens) {
     err << "shopsync token: listing: " << tokens.status().to_string() << '\n';
     return exit_code_for(tokens.status());
@@ -137,6 +168,98 @@ int run_token_command(const std::vector<std::string>& args, std::ostream& out, s
     for (const auto& t : *tokens) out << t.name << '\t' << gateway::format_iso8601(t.created_ms) << '\n';
   }
   return kExitOk;
+}
+
+// The password: read from standard input (one line); on a terminal, asked
+// for without echo.
+std::optional<std::string> read_password(std::ostream& err) {
+  const bool tty = ::isatty(STDIN_FILENO) == 1;
+  termios saved{};
+  if (tty && ::tcgetattr(STDIN_FILENO, &saved) == 0) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    err << "password: " << std::flush;
+  }
+  std::string password;
+  const bool got = static_cast<bool>(std::getline(std::cin, password));
+  if (tty) {
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    err << '\n';
+  }
+  if (!got) return std::nullopt;
+  if (password.ends_with('\r')) password.pop_back();
+  return password;
+}
+
+int user_action(Store& store, const std::vector<std::string>& words, bool json_output, std::ostream& out,
+                std::ostream& err) {
+  if (words[0] == "add" || words[0] == "passwd") {
+    auto password = read_password(err);
+    if (!password) {
+      err << "shopsync user: no password given on standard input\n";
+      return kExitUsage;
+    }
+    if (Status s = gateway::add_user(store, words[1], *password, now_ms(), words[0] == "passwd"); !s) {
+      err << "shopsync user: " << words[0] << " '" << words[1] << "': " << s.message() << '\n';
+      return exit_code_for(s);
+    }
+    if (json_output) {
+      out << nlohmann::json{{"name", words[1]}, {"saved", true}}.dump() << '\n';
+    } else {
+      out << "user " << words[1] << " saved; log in with POST /api/auth/login (shopsyncd --http-login)\n";
+    }
+    return kExitOk;
+  }
+  if (words[0] == "rm") {
+    if (Status s = gateway::remove_user(store, words[1]); !s) {
+      err << "shopsync user: removing '" << words[1] << "': " << s.message() << '\n';
+      return exit_code_for(s);
+    }
+    out << (json_output ? nlohmann::json{{"name", words[1]}, {"removed", true}}.dump() : "removed " + words[1]) << '\n';
+    return kExitOk;
+  }
+  auto users = gateway::list_users(store);
+  if (!users) {
+    err << "shopsync user: listing: " << users.status().to_string() << '\n';
+    return exit_code_for(users.status());
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& u : *users) {
+    if (json_output) {
+      list.push_back({{"name", u.name}, {"created", gateway::format_iso8601(u.created_ms)}});
+    } else {
+      out << u.name << '\t' << gateway::format_iso8601(u.created_ms) << '\n';
+    }
+  }
+  if (json_output) out << list.dump() << '\n';
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_token_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const DirectCommand cmd{"token", kUsage, "create NAME, ls, revoke NAME",
+                          [](const std::vector<std::string>& w) {
+                            return (w.size() == 2 && (w[0] == "create" || w[0] == "revoke" || w[0] == "rm")) ||
+                                   (w.size() == 1 && (w[0] == "ls" || w[0] == "list"));
+                          },
+                          gateway::validate_token_name};
+  return run_direct(cmd, args, out, err, [&](Store& store, const std::vector<std::string>& words, bool json_output) {
+    return token_action(store, words, json_output, out, err);
+  });
+}
+
+int run_user_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const DirectCommand cmd{"user", kUserUsage, "add NAME, passwd NAME, ls, rm NAME",
+                          [](const std::vector<std::string>& w) {
+                            return (w.size() == 2 && (w[0] == "add" || w[0] == "passwd" || w[0] == "rm")) ||
+                                   (w.size() == 1 && (w[0] == "ls" || w[0] == "list"));
+                          },
+                          gateway::validate_user_name};
+  return run_direct(cmd, args, out, err, [&](Store& store, const std::vector<std::string>& words, bool json_output) {
+    return user_action(store, words, json_output, out, err);
+  });
 }
 
 }  // namespace shopsync::cli
