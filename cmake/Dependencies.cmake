@@ -13,6 +13,7 @@ target_link_libraries(shopsync_zmq INTERFACE ${ZMQ_LINK_LIBRARIES})
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(AVAHI_CORE REQUIRED IMPORTED_TARGET avahi-core)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)  # the uplink's PostgreSQL link (node/postgres/)
 find_package(cppzmq REQUIRED)
 find_package(msgpack-cxx REQUIRED CONFIG NAMES msgpackc-cxx msgpack-cxx msgpack)  # Debian 12 ships cmake/msgpackc-cxx/msgpack-config.cmake
 find_package(nlohmann_json REQUIRED)

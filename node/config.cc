@@ -140,6 +140,9 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     auto peer = parse_peer_address(value);
     if (!peer) return peer.status();
     config.uplink = *peer;
+  } else if (name == "postgres") {
+    if (value.empty()) return Status::invalid("an empty PostgreSQL connection string");
+    config.postgres = value;
   } else if (name == "role") {
     if (value == "peer") {
       config.role = NodeRole::peer;
@@ -200,7 +203,7 @@ bool takes_value(std::string_view name) {
       "config", "data",     "cluster",  "name",      "listen",       "api",             "http",
       "peer",   "uplink",   "role",     "strategy",  "trust",        "log-level",       "heartbeat-ms", "durability",
       "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms", "progress-log-ms", "mdns-ttl", "mdns-interface",
-      "http-head-timeout-ms", "http-body-timeout-ms", "http-max-per-address", "http-max-pipelined"};
+      "http-head-timeout-ms", "http-body-timeout-ms", "http-max-per-address", "http-max-pipelined", "postgres"};
   for (auto n : kNames) {
     if (n == name) return true;
   }
@@ -254,7 +257,8 @@ Status load_file(NodeConfig& config, const std::string& path) {
         Status s = apply_setting(config, key, std::to_string(value.as_integer()));
         if (!s) return fail(s.message());
       } else if (key == "data" || key == "cluster" || key == "name" || key == "listen" || key == "api" ||
-                 key == "http" || key == "uplink" || key == "role" || key == "log-level" || key == "durability") {
+                 key == "http" || key == "uplink" || key == "role" || key == "log-level" || key == "durability" ||
+                 key == "postgres") {
         if (!value.is_string()) return fail("must be a string");
         Status s = apply_setting(config, key, value.as_string().str);
         if (!s) return fail(s.message());
@@ -344,6 +348,8 @@ Options (flags win over the config file; defaults in brackets):
                            is tried; with KEY the key is also added to the trusted keys
   --uplink [KEY@]HOST:PORT the uplink (cloud) node to sync with when reachable [none]
   --role peer|uplink       this node's role [peer]
+  --postgres CONNINFO      keep a PostgreSQL database in step with the cluster, both ways
+                           (libpq conninfo; docs/uplink.md, "PostgreSQL") [none]
   --strategy COLL=STRATEGY conflict strategy of a collection; repeatable. STRATEGY is
                            newest_wins, server_wins, client_wins, merge or manual [newest_wins]
   --trust KEY              add a peer's CURVE public key to the trusted keys; repeatable

@@ -92,6 +92,9 @@ struct GatewayHooks {
   // Live and conflicted records per collection, kept current on writes
   // (record_counts.h); default: every scrape of /metrics counts every record.
   std::function<RecordCounts()> record_counts;
+  // More exposition lines for /metrics, from parts of the node the gateway
+  // does not know (the PostgreSQL link, node/postgres/pg_uplink.h).
+  std::function<std::string()> more_metrics;
 };
 
 class Gateway final : public HttpHandler {
