@@ -53,9 +53,11 @@ class PgUplink::Feed final : public api::ReplicaBackend {
 };
 
 struct PgUplink::Session {
+  Session(Connection q, Connection s) : sql(std::move(q)), stream(std::move(s)) {}
   Connection sql;
   Connection stream;
   std::map<std::uint32_t, Relation> relations;
+  bool in_txn = false;               // between Begin and Commit
   bool skip_txn = false;             // the transaction is an uplink's export
   std::vector<LocalWrite> txn;       // rows of the transaction being read
   std::vector<LocalWrite> ready;     // rows of committed transactions, not applied yet
@@ -115,7 +117,7 @@ Status PgUplink::connect() {
   exported_knowledge_ = VersionVector();
   auto stream = Connection::open(options_.conninfo, true);
   if (!stream) return stream.status();
-  session_.reset(new Session{std::move(*sql), std::move(*stream), {}, false, {}, {}, 0, false});
+  session_ = std::make_unique<Session>(std::move(*sql), std::move(*stream));
   SHOPSYNC_TRY(ensure_slot());
   applied_lsn_ = stored_lsn().value_or(0);
   session_->ready_lsn = applied_lsn_;
@@ -257,10 +259,10 @@ void PgUplink::disconnect(const Status& why) {
 
 Status PgUplink::handle_message(const PgOutputMessage& message) {
   Session& s = *session_;
-  if (auto* b = std::get_if<Begin>(&message)) {
+  if (std::holds_alternative<Begin>(message)) {
+    s.in_txn = true;
     s.skip_txn = false;
     s.txn.clear();
-    (void)b;
   } else if (auto* o = std::get_if<Origin>(&message)) {
     s.skip_txn = o->name.rfind("shopsync_", 0) == 0;
   } else if (auto* r = std::get_if<Relation>(&message)) {
@@ -282,6 +284,7 @@ Status PgUplink::handle_message(const PgOutputMessage& message) {
       for (auto& w : s.txn) s.ready.push_back(std::move(w));
     }
     s.txn.clear();
+    s.in_txn = false;
     s.ready_lsn = std::max(s.ready_lsn, c->end_lsn);
   }
   return Status::ok();
@@ -296,6 +299,10 @@ Status PgUplink::read_stream() {
     auto frame = decode_copy_data(**bytes);
     if (!frame) return frame.status();
     if (auto* k = std::get_if<Keepalive>(&*frame)) {
+      // Every transaction committed before wal_end has been sent: with none
+      // open, the stream is read up to there. (A server shutting down waits
+      // for the client to confirm that much.)
+      if (!s.in_txn) s.ready_lsn = std::max(s.ready_lsn, k->wal_end);
       s.reply_requested = s.reply_requested || k->reply_requested;
       continue;
     }
@@ -403,18 +410,17 @@ void PgUplink::on_ready(std::span<const zmq::PollEntry>) {
   Status s = read_stream();
   if (s) s = apply_imports();
   if (s) s = export_batch();
-  if (s && now >= next_status_ms_) {
-    // Transactions read but not imported (our own exports) move the LSN too:
-    // stored once in a while so that the slot can release their WAL.
+  if (s && (now >= next_status_ms_ || session_->reply_requested)) {
+    // Transactions read but not imported (our own exports) and keepalives
+    // move the LSN too: stored when the server asks or once in a while, so
+    // that the slot can release their WAL. Only a stored LSN is confirmed.
     if (session_->ready.empty() && session_->ready_lsn > applied_lsn_) s = apply_writes({}, session_->ready_lsn);
-    if (s) s = send_status(session_->reply_requested);
+    if (s) s = send_status(false);
     session_->reply_requested = false;
-    if (s) refresh_slot_stats();
-    next_status_ms_ = now + kStatusMs;
-  }
-  if (s && session_->reply_requested) {
-    s = send_status(false);
-    session_->reply_requested = false;
+    if (s && now >= next_status_ms_) {
+      refresh_slot_stats();
+      next_status_ms_ = now + kStatusMs;
+    }
   }
   if (!s) disconnect(s);
 }

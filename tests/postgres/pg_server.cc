@@ -36,9 +36,28 @@ PgServer::PgServer(const std::filesystem::path& dir) : dir_(dir / "pg") {
     std::filesystem::permissions(dir, std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
     BOOST_REQUIRE(chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) == 0);
   }
-  run_as_postgres({(kBin / "initdb").string(), "-D", (dir_ / "data").string(), "-A", "trust", "-U", "postgres",
-                   "--no-sync", "-E", "UTF8", "--locale", "C"},
-                  std::chrono::seconds(60));
+  // initdb once per build tree (seconds: a template kept in the build
+  // directory, made under a temporary name and renamed into place, so that
+  // tests running in parallel share it), then a copy for each server.
+  const std::filesystem::path tmpl = PG_TEMPLATE_DIR;
+  if (!std::filesystem::exists(tmpl / "data" / "PG_VERSION")) {
+    const std::filesystem::path fresh = tmpl.string() + ".tmp-" + std::to_string(getpid());
+    std::filesystem::remove_all(fresh);
+    std::filesystem::create_directories(fresh);
+    if (geteuid() == 0) {
+      const passwd* pw = getpwnam("postgres");
+      BOOST_REQUIRE(pw && chown(fresh.c_str(), pw->pw_uid, pw->pw_gid) == 0);
+    }
+    run_as_postgres({(kBin / "initdb").string(), "-D", (fresh / "data").string(), "-A", "trust", "-U", "postgres",
+                     "--no-sync", "-E", "UTF8", "--locale", "C"},
+                    std::chrono::seconds(60));
+    std::error_code ec;
+    std::filesystem::rename(fresh, tmpl, ec);
+    if (ec) std::filesystem::remove_all(fresh, ec);  // another test made it first
+  }
+  // As root, cp -a keeps the files postgres's.
+  auto copied = run_child({"/bin/cp", "-a", (tmpl / "data").string(), (dir_ / "data").string()}, std::chrono::seconds(30));
+  BOOST_REQUIRE_MESSAGE(copied.exit_code == 0, "copying the PostgreSQL template: " << copied.err);
   port_ = free_port();
   std::ofstream conf(dir_ / "data" / "postgresql.auto.conf", std::ios::app);
   conf << "listen_addresses = '127.0.0.1'\nport = " << port_ << "\nunix_socket_directories = '" << dir_.string()
