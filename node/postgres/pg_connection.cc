@@ -97,6 +97,19 @@ Status Connection::exec(const std::string& sql) {
   return Status::ok();
 }
 
+Status Connection::copy_in(const std::string& sql, std::string_view data) {
+  ResultPtr r(PQexec(conn_, sql.c_str()));
+  if (!r || PQresultStatus(r.get()) != PGRES_COPY_IN) return statement_error(conn_, r.get(), sql);
+  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(conn_, nullptr) != 1) {
+    return failure("sending COPY data");
+  }
+  ResultPtr done(PQgetResult(conn_));
+  if (!done || PQresultStatus(done.get()) != PGRES_COMMAND_OK) return statement_error(conn_, done.get(), sql);
+  while (ResultPtr(PQgetResult(conn_))) {
+  }
+  return Status::ok();
+}
+
 std::string Connection::identifier(std::string_view name) const {
   char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
   if (!quoted) return "\"\"";
@@ -121,9 +134,15 @@ Status Connection::start_stream(const std::string& command) {
 }
 
 Result<std::optional<std::string>> Connection::read_stream() {
-  if (PQconsumeInput(conn_) == 0) return failure("reading the replication stream");
+  // Read from the socket only when no whole message is buffered: each
+  // PQconsumeInput compacts libpq's buffer, which made reading a large
+  // transaction's messages quadratic.
   char* buffer = nullptr;
-  const int n = PQgetCopyData(conn_, &buffer, 1);
+  int n = PQgetCopyData(conn_, &buffer, 1);
+  if (n == 0) {
+    if (PQconsumeInput(conn_) == 0) return failure("reading the replication stream");
+    n = PQgetCopyData(conn_, &buffer, 1);
+  }
   if (n == 0) return std::optional<std::string>();
   if (n > 0) {
     std::string bytes(buffer, static_cast<std::size_t>(n));

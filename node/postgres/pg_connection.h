@@ -42,6 +42,8 @@ class Connection {
   Result<std::vector<Row>> query(const std::string& sql, const std::vector<Value>& params = {});
   // Statements without parameters (several separated by ';').
   Status exec(const std::string& sql);
+  // COPY ... FROM STDIN with `data` (COPY's text format) as the input.
+  Status copy_in(const std::string& sql, std::string_view data);
   // "name" quoted as an SQL identifier / 'text' as a literal.
   std::string identifier(std::string_view name) const;
   std::string literal(std::string_view text) const;
