@@ -170,6 +170,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     pg_options.node = node->replica_->id();
     pg = std::make_shared<postgres::PgUplink>(*node->replica_, *node->store_, node->outbox(), node->steady_,
                                               std::move(pg_options));
+    node->postgres_ = pg;
     Node* self = node.get();
     node->add_source(LoopSource{[pg](std::vector<zmq::PollEntry>& entries) { return pg->prepare(entries); },
                                 [self, pg](std::span<const zmq::PollEntry> entries) {
@@ -252,6 +253,8 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   }
   return node;
 }
+
+const postgres::PgUplinkStats* Node::postgres_stats() const { return postgres_ ? &postgres_->stats() : nullptr; }
 
 Status Node::open_sockets() {
   auto ctx = zmq::Context::create();
