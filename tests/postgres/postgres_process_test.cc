@@ -2,7 +2,8 @@
 // test starts (pg_server.h), an uplink shopsyncd with --postgres, and a
 // branch. Rows flow both ways (docs/uplink.md, "PostgreSQL"); a kill -9 of
 // the uplink mid-stream loses nothing and applies nothing twice; a restart
-// of PostgreSQL is ridden out by the uplink alone.
+// of PostgreSQL is ridden out by the uplink alone; a concurrent edit in
+// PostgreSQL and on a branch has the same winner everywhere.
 #include <boost/test/unit_test.hpp>
 
 #include "node/api/msgpack_map.h"
@@ -115,6 +116,46 @@ BOOST_AUTO_TEST_CASE(postgres_restarted_mid_stream_the_uplink_resumes_by_itself)
   pg.psql("UPDATE test.customers SET fields = '{\"name\": \"edited\"}' WHERE id = 'C1'");
   BOOST_REQUIRE(wait_until([&] { return name_on(u, "customers", "C1") == packed_string("edited"); }, 15s));
   BOOST_CHECK(u.log_count("PostgreSQL: connected") >= 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_concurrent_edit_in_postgresql_and_on_a_branch_has_one_winner_everywhere) {
+  TempDir dir("shopsync-pg");
+  PgServer pg(dir.path());
+  const std::vector<std::string> strategies = {"--strategy", "c_server=server_wins", "--strategy",
+                                               "c_client=client_wins"};
+  NodeProcess u(uplink_options(dir, pg));
+  NodeProcess a(NodeProcess::Options::named(dir.path(), "branch"));
+  u.options().trust = {a.public_key()};
+  u.options().extra.insert(u.options().extra.end(), strategies.begin(), strategies.end());
+  std::vector<std::string> online = {"--uplink", u.peer_spec(), "--pull-interval-ms", "1000"};
+  online.insert(online.end(), strategies.begin(), strategies.end());
+  a.options().extra = online;
+  u.start();
+  a.start();
+  for (const std::string c : {"c_server", "c_client"}) {
+    put_name(a, c, "R1", "base");
+    BOOST_REQUIRE(psql_shows(pg, "SELECT fields->>'name' FROM test." + c + " WHERE id = 'R1'", "base"));
+  }
+  // The branch goes offline; PostgreSQL is edited, then the branch (later).
+  a.stop();
+  for (const std::string c : {"c_server", "c_client"}) {
+    pg.psql("UPDATE test." + c + " SET fields = '{\"name\": \"from postgres\"}' WHERE id = 'R1'");
+    BOOST_REQUIRE(wait_until([&] { return name_on(u, c, "R1") == packed_string("from postgres"); }, 15s));
+  }
+  a.options().extra = strategies;
+  a.start();
+  for (const std::string c : {"c_server", "c_client"}) put_name(a, c, "R1", "from branch");
+  a.stop();
+  a.options().extra = online;
+  a.start();
+  // server_wins: PostgreSQL's edit is the uplink's write; client_wins: the branch's.
+  for (const auto& [c, winner] : std::vector<std::pair<std::string, std::string>>{
+           {"c_server", "from postgres"}, {"c_client", "from branch"}}) {
+    BOOST_CHECK_MESSAGE(wait_until([&] { return name_on(a, c, "R1") == packed_string(winner); }, 15s), c << " on the branch");
+    BOOST_CHECK_MESSAGE(wait_until([&] { return name_on(u, c, "R1") == packed_string(winner); }, 15s), c << " on the uplink");
+    BOOST_CHECK_MESSAGE(psql_shows(pg, "SELECT fields->>'name' FROM test." + c + " WHERE id = 'R1'", winner),
+                        c << " in PostgreSQL");
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
