@@ -40,14 +40,6 @@ bool psql_shows(const PgServer& pg, const std::string& sql, const std::string& w
       15s);
 }
 
-std::uint64_t live_records(NodeProcess& node, const std::string& collection) {
-  auto list = node.api().collections();
-  if (!list) return 0;
-  for (const auto& c : list->collections) {
-    if (c.name == collection) return c.records;
-  }
-  return 0;
-}
 
 BOOST_AUTO_TEST_SUITE(postgres_processes)
 
