@@ -16,6 +16,7 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(JWT REQUIRED IMPORTED_TARGET libjwt)
 pkg_check_modules(AVAHI_CORE REQUIRED IMPORTED_TARGET avahi-core)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)  # the uplink's PostgreSQL link (node/postgres/)
 find_package(cppzmq REQUIRED)
 find_package(msgpack-cxx REQUIRED CONFIG NAMES msgpackc-cxx msgpack-cxx msgpack)  # Debian 12 ships cmake/msgpackc-cxx/msgpack-config.cmake
 find_package(nlohmann_json REQUIRED)

@@ -145,6 +145,9 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     auto peer = parse_peer_address(value);
     if (!peer) return peer.status();
     config.uplink = *peer;
+  } else if (name == "postgres") {
+    if (value.empty()) return Status::invalid("an empty PostgreSQL connection string");
+    config.postgres = value;
   } else if (name == "role") {
     if (value == "peer") {
       config.role = NodeRole::peer;
@@ -221,7 +224,8 @@ bool takes_value(std::string_view name) {
       "peer",   "uplink",   "role",     "strategy",  "trust",        "log-level",       "heartbeat-ms", "durability",
       "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms", "progress-log-ms", "mdns-ttl", "mdns-interface",
       "http-head-timeout-ms", "http-body-timeout-ms", "http-max-per-address", "http-max-pipelined", "cors-origin",
-      "jwt-algorithm", "jwt-key-file", "jwt-user-claim", "jwt-device-claim", "jwt-issuer", "jwt-audience", "web-root"};
+      "jwt-algorithm", "jwt-key-file", "jwt-user-claim", "jwt-device-claim", "jwt-issuer", "jwt-audience", "web-root",
+      "postgres"};
   for (auto n : kNames) {
     if (n == name) return true;
   }
@@ -279,7 +283,7 @@ Status load_file(NodeConfig& config, const std::string& path) {
         if (!s) return fail(s.message());
       } else if (key == "data" || key == "cluster" || key == "name" || key == "listen" || key == "api" ||
                  key == "http" || key == "uplink" || key == "role" || key == "log-level" || key == "durability" ||
-                 key.starts_with("jwt-") || key == "web-root") {
+                 key.starts_with("jwt-") || key == "web-root" || key == "postgres") {
         if (!value.is_string()) return fail("must be a string");
         Status s = apply_setting(config, key, value.as_string().str);
         if (!s) return fail(s.message());
@@ -380,6 +384,8 @@ Options (flags win over the config file; defaults in brackets):
                            is tried; with KEY the key is also added to the trusted keys
   --uplink [KEY@]HOST:PORT the uplink (cloud) node to sync with when reachable [none]
   --role peer|uplink       this node's role [peer]
+  --postgres CONNINFO      keep a PostgreSQL database in step with the cluster, both ways
+                           (libpq conninfo; docs/uplink.md, "PostgreSQL") [none]
   --strategy COLL=STRATEGY conflict strategy of a collection; repeatable. STRATEGY is
                            newest_wins, server_wins, client_wins, merge or manual [newest_wins]
   --trust KEY              add a peer's CURVE public key to the trusted keys; repeatable

@@ -69,6 +69,7 @@ struct NodeConfig {
   std::vector<PeerAddress> peers;           // --peer (repeatable)
   std::optional<PeerAddress> uplink;        // --uplink
   NodeRole role = NodeRole::peer;           // --role
+  std::string postgres;                     // --postgres: libpq conninfo; empty = no PostgreSQL
   std::map<std::string, std::string> strategies;  // --strategy COLLECTION=STRATEGY
   std::vector<std::string> trust;           // --trust KEY (repeatable, Z85 here): added to the trusted keys
   bool mdns = true;                         // --no-mdns turns it off

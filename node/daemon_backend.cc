@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "node/node.h"
+#include "node/postgres/pg_uplink.h"
 #include "node/trusted_keys.h"
 
 namespace shopsync {
@@ -23,6 +24,13 @@ Result<api::NodeStatus> DaemonBackend::status() {
   s->refused_writes_disk_full = full.refused_writes;
   s->disk_full_since_ms = full.full_since_ms;
   s->disk_full_error = full.last_error;
+  if (const auto* pg = node_.postgres_stats()) {
+    s->postgres = true;
+    s->postgres_connected = pg->connected;
+    s->postgres_error = pg->last_error;
+    s->postgres_slot_retained_bytes = pg->slot_retained_bytes < 0 ? 0 : static_cast<std::uint64_t>(pg->slot_retained_bytes);
+    s->postgres_slot_wal_status = pg->slot_wal_status;
+  }
   const auto unreadable = node_.store().unreadable().list();
   s->unreadable_records = node_.store().unreadable().count();
   for (const auto& e : unreadable) {

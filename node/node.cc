@@ -13,6 +13,7 @@
 #include "discovery/discovery.h"
 #include "node/daemon_backend.h"
 #include "node/gateway/gateway.h"
+#include "node/postgres/pg_uplink.h"
 #include "node/log.h"
 #include "node/node_parts.h"
 #include "node/public_key_text.h"
@@ -176,6 +177,25 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     node->api_ = std::move(*api);
   }
   node->start_mdns();
+  std::shared_ptr<postgres::PgUplink> pg;
+  if (!node->config_.postgres.empty()) {
+    if (cfg.role != NodeRole::uplink) return Status::invalid("--postgres is for a node started with --role uplink");
+    // The PostgreSQL link (node/postgres/pg_uplink.h), polled as a loop
+    // source; it lives in the source's closures like the gateway.
+    postgres::PgUplinkOptions pg_options;
+    pg_options.conninfo = node->config_.postgres;
+    pg_options.schema = *cfg.cluster;
+    pg_options.node = node->replica_->id();
+    pg = std::make_shared<postgres::PgUplink>(*node->replica_, *node->store_, node->outbox(), node->steady_,
+                                              std::move(pg_options));
+    node->postgres_ = pg;
+    Node* self = node.get();
+    node->add_source(LoopSource{[pg](std::vector<zmq::PollEntry>& entries) { return pg->prepare(entries); },
+                                [self, pg](std::span<const zmq::PollEntry> entries) {
+                                  pg->on_ready(entries);
+                                  self->flush_outbox();  // NOTIFY peers of rows imported from PostgreSQL
+                                }});
+  }
   if (!node->config_.http.empty()) {
     // The HTTP gateway (node/gateway/gateway.h), polled as a loop source; it
     // lives in the source's closures, destroyed before the replica and store.
@@ -224,6 +244,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     hooks.unreadable_records = [self] { return static_cast<std::uint64_t>(self->store_->unreadable().count()); };
     hooks.full_disk = [self] { return self->store_->full_disk(); };
     hooks.record_counts = [self] { return self->counted_->counts(); };
+    if (pg) hooks.more_metrics = [pg] { return pg->metrics_text(); };
     hooks.backend = static_cast<DaemonBackend*>(node->backend_.get());  // made as one above
     auto gw = gateway::Gateway::bind(node->ctx_->handle(), node->config_.http, *node->replica_, *node->store_,
                                      node->outbox(), std::move(gw_options), std::move(hooks));
@@ -265,6 +286,8 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   }
   return node;
 }
+
+const postgres::PgUplinkStats* Node::postgres_stats() const { return postgres_ ? &postgres_->stats() : nullptr; }
 
 Status Node::open_sockets() {
   auto ctx = zmq::Context::create();

@@ -55,6 +55,10 @@ namespace shopsync {
 namespace discovery {
 struct PeerEvent;
 }
+namespace postgres {
+class PgUplink;
+struct PgUplinkStats;
+}
 
 // A socket or descriptor that another component (the local API server, the
 // discovery responder) wants polled by the node's loop.
@@ -128,6 +132,8 @@ class Node {
   std::vector<api::PeerInfo> unidentified_targets() const;
   // What discovery sees and what became of each peer it found (`shopsync doctor`).
   api::DiscoveryReport discovery_report();
+  // The PostgreSQL link's figures (node/postgres/pg_uplink.h); null without --postgres.
+  const postgres::PgUplinkStats* postgres_stats() const;
   // The bound local API endpoint ("" when none).
   std::string api_endpoint() const { return api_ ? api_->endpoint() : std::string(); }
 
@@ -287,6 +293,7 @@ class Node {
   bool records_changed_ = false;  // since the API server was last told
   std::unique_ptr<Mdns> mdns_;
   std::vector<LoopSource> sources_;
+  std::shared_ptr<postgres::PgUplink> postgres_;  // also held by its loop source
   NodeObserver observer_;
   std::mt19937_64 rng_;
   std::atomic<bool> stop_requested_{false};

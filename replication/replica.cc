@@ -219,8 +219,8 @@ bool Replica::Impl::committed_local(LocalTxn& tx) {
   return changed;
 }
 
-Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std::vector<LocalStep>& steps,
-                                                                            Outbox& out) {
+Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(
+    std::vector<LocalStep>& steps, Outbox& out, const std::map<std::string, std::string>& settings) {
   std::vector<Result<VisibleRecord>> results;
   results.reserve(steps.size());
   std::size_t valid = 0;
@@ -229,6 +229,13 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
     if (step.precheck) ++valid;
   }
   if (valid == 0) {
+    if (!settings.empty()) {
+      Status stored = store.write([&](StoreWriter& w) -> Status {
+        for (const auto& [key, value] : settings) SHOPSYNC_TRY(w.put(Table::settings, key, value));
+        return Status::ok();
+      });
+      if (!stored) return stored;
+    }
     for (const LocalStep& step : steps) results.emplace_back(step.precheck);
     return results;
   }
@@ -249,6 +256,7 @@ Result<std::vector<Result<VisibleRecord>>> Replica::Impl::write_local_batch(std:
       if (!steps[i].precheck) continue;
       SHOPSYNC_TRY(write_version(w, tx, steps[i].key, steps[i].make, nows[i], written[i]));
     }
+    for (const auto& [key, value] : settings) SHOPSYNC_TRY(w.put(Table::settings, key, value));
     return finish_local(w, tx);
   });
   if (!st) return st;
@@ -354,6 +362,11 @@ Result<VisibleRecord> Replica::remove(const RecordKey& key, Outbox& out) {
 
 Result<std::vector<Result<VisibleRecord>>> Replica::apply_local_writes(const std::vector<LocalWrite>& writes,
                                                                        Outbox& out) {
+  return apply_local_writes(writes, out, {});
+}
+
+Result<std::vector<Result<VisibleRecord>>> Replica::apply_local_writes(const std::vector<LocalWrite>& writes, Outbox& out,
+                                                                       const std::map<std::string, std::string>& settings) {
   std::vector<Impl::LocalStep> steps;
   steps.reserve(writes.size());
   for (const LocalWrite& write : writes) {
@@ -364,7 +377,7 @@ Result<std::vector<Result<VisibleRecord>>> Replica::apply_local_writes(const std
     if (!write.remove) step.precheck = validate_update(write.update);
     steps.push_back(std::move(step));
   }
-  return impl_->write_local_batch(steps, out);
+  return impl_->write_local_batch(steps, out, settings);
 }
 
 Replica::Impl::MakeVersion make_resolve_version(const RecordKey& key, const Resolution& resolution, StrategyKind kind,

@@ -207,6 +207,12 @@ class Replica {
   // batch is applied. put()/remove() are this
   // with a batch of one.
   Result<std::vector<Result<VisibleRecord>>> apply_local_writes(const std::vector<LocalWrite>& writes, Outbox& out);
+  // The same, with `settings` (Table::settings, key -> value) written in the
+  // same Store::write, even when no write of the batch applies: a position in
+  // an outside source (the PostgreSQL LSN the writes came from) commits with
+  // the writes, so they are applied exactly once.
+  Result<std::vector<Result<VisibleRecord>>> apply_local_writes(const std::vector<LocalWrite>& writes, Outbox& out,
+                                                                const std::map<std::string, std::string>& settings);
   // A device's push through the HTTP gateway (device_push.h): each change
   // decided against what the device last saw and the node's state, the
   // writes, device conflicts (also appended to the conflict log), the

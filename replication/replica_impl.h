@@ -146,7 +146,9 @@ struct Replica::Impl {
   bool committed_local(LocalTxn& tx);
   // All steps in one Store::write, one result per step (see
   // Replica::apply_local_writes); write_local is a batch of one.
-  Result<std::vector<Result<VisibleRecord>>> write_local_batch(std::vector<LocalStep>& steps, Outbox& out);
+  // `settings` (Table::settings) are written in the same transaction.
+  Result<std::vector<Result<VisibleRecord>>> write_local_batch(std::vector<LocalStep>& steps, Outbox& out,
+                                                               const std::map<std::string, std::string>& settings = {});
   Result<VisibleRecord> write_local(const RecordKey& key, Outbox& out, MakeVersion make);
   void notify_peers(Outbox& out, std::optional<NodeId> except = std::nullopt);
 

@@ -576,6 +576,11 @@ void put_result(MapOut& m, const NodeStatus& s) {
   m.uint("refused_writes_disk_full", s.refused_writes_disk_full);
   m.uint("disk_full_since_ms", s.disk_full_since_ms);
   m.str("disk_full_error", s.disk_full_error);
+  m.boolean("postgres", s.postgres);
+  m.boolean("postgres_connected", s.postgres_connected);
+  m.str("postgres_error", s.postgres_error);
+  m.uint("postgres_slot_retained_bytes", s.postgres_slot_retained_bytes);
+  m.str("postgres_slot_wal_status", s.postgres_slot_wal_status);
 }
 void put_result(MapOut& m, const PeerList& l) { put_list(m, "peers", l.peers, put_peer); }
 void put_result(MapOut& m, const TrustedKeyList& l) {
@@ -635,7 +640,11 @@ bool get_result(MapIn& in, NodeStatus& s) {
          in.str("strategies", s.strategies) &&
          in.uint("max_clock_skew_ms", s.max_clock_skew_ms) &&
          in.uint("refused_writes_disk_full", s.refused_writes_disk_full) &&
-         in.uint("disk_full_since_ms", s.disk_full_since_ms) && in.str("disk_full_error", s.disk_full_error);
+         in.uint("disk_full_since_ms", s.disk_full_since_ms) && in.str("disk_full_error", s.disk_full_error) &&
+         in.boolean("postgres", s.postgres) && in.boolean("postgres_connected", s.postgres_connected) &&
+         in.str("postgres_error", s.postgres_error) &&
+         in.uint("postgres_slot_retained_bytes", s.postgres_slot_retained_bytes) &&
+         in.str("postgres_slot_wal_status", s.postgres_slot_wal_status);
 }
 bool get_result(MapIn& in, PeerList& l) { return get_list(in, "peers", l.peers, get_peer); }
 bool get_result(MapIn& in, TrustedKeyList& l) {

@@ -298,6 +298,12 @@ struct NodeStatus {
   std::uint64_t refused_writes_disk_full = 0;  // writes refused for a full disk since the node started
   std::uint64_t disk_full_since_ms = 0;       // Unix ms; 0: the last write worked (the disk is not full)
   std::string disk_full_error;                // the last such refusal's message
+  // The uplink's PostgreSQL link (docs/uplink.md, "PostgreSQL"); all empty/0 without --postgres.
+  bool postgres = false;                      // --postgres is set
+  bool postgres_connected = false;
+  std::string postgres_error;                 // why the link last failed ("" never)
+  std::uint64_t postgres_slot_retained_bytes = 0;  // WAL the slot holds back (last reading)
+  std::string postgres_slot_wal_status;       // pg_replication_slots.wal_status ("" not read yet)
   bool operator==(const NodeStatus&) const = default;
 };
 

@@ -114,6 +114,9 @@ struct GatewayHooks {
   // Live and conflicted records per collection, kept current on writes
   // (record_counts.h); default: every scrape of /metrics counts every record.
   std::function<RecordCounts()> record_counts;
+  // More exposition lines for /metrics, from parts of the node the gateway
+  // does not know (the PostgreSQL link, node/postgres/pg_uplink.h).
+  std::function<std::string()> more_metrics;
   // What the console's endpoints read and write through: the daemon's local
   // API backend (its status and peers hold names, states, lag and last
   // errors). Must outlive the gateway. Default: a ReplicaBackend over the

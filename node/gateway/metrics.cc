@@ -226,6 +226,7 @@ HttpResponse Gateway::metrics() {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = e.str();
+  if (hooks_.more_metrics) r.body += hooks_.more_metrics();
   return r;
 }
 

@@ -37,14 +37,6 @@ std::uint64_t records_sent(NodeProcess& node, const std::string& peer_name) {
   return p ? p->records_out : 0;
 }
 
-std::uint64_t live_records(NodeProcess& node, const std::string& collection) {
-  auto status = node.api().status();
-  if (!status) return 0;
-  for (const auto& c : status->collections) {
-    if (c.name == collection) return c.records;
-  }
-  return 0;
-}
 
 bool has_name(NodeProcess& node, const std::string& collection, const std::string& id, const std::string& name) {
   auto r = node.api().get({collection, id});

@@ -36,7 +36,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [[ $(field Architecture) == "$arch" ]] || fail "Architecture: $(field Architecture)"
 depends=$(field Depends)
 depends_names=$(tr ',' '\n' <<<"$depends" | awk '{ print $1 }')
-for lib in libc6 libstdc++6 libzmq5 liblmdb0 libsodium23 libavahi-core7; do
+for lib in libc6 libstdc++6 libzmq5 liblmdb0 libsodium23 libavahi-core7 libpq5; do
   grep -qxF "$lib" <<<"$depends_names" || fail "Depends lacks $lib: $depends"
 done
 # Shared libraries only (dpkg-shlibdeps): nothing of the developer tool set on a till.

@@ -23,7 +23,39 @@ std::size_t notifies(const VectorOutbox& out) {
   return n;
 }
 
+std::optional<std::string> setting(Store& store, std::string_view key) {
+  std::optional<std::string> value;
+  BOOST_REQUIRE(store.read([&](StoreReader& r) -> Status {
+    auto v = r.get(Table::settings, key);
+    if (!v) return v.status();
+    value = *v;
+    return Status::ok();
+  }));
+  return value;
+}
+
 BOOST_AUTO_TEST_SUITE(local_batch)
+
+// What the PostgreSQL link relies on (node/postgres/pg_uplink.h): the LSN a
+// batch came from commits with the batch, or neither does.
+BOOST_AUTO_TEST_CASE(settings_given_with_a_batch_commit_with_it_or_not_at_all) {
+  MemoryStore inner;
+  CountedNode a(inner);
+  std::vector<LocalWrite> writes{put_of("r1", fields({{"n", packed(1)}})), remove_of("nobody")};
+  a.store.fail_write(a.store.writes() + 1);
+  BOOST_TEST(!a->apply_local_writes(writes, a.out, {{"postgres/lsn", "0/10"}}));
+  BOOST_TEST(!setting(inner, "postgres/lsn").has_value());
+  BOOST_TEST(!(*a->get({"c", "r1"})).has_value());
+  const auto before = a.store.writes();
+  auto results = a->apply_local_writes(writes, a.out, {{"postgres/lsn", "0/10"}});
+  BOOST_REQUIRE(results);
+  BOOST_TEST(a.store.writes() - before == 1u);
+  BOOST_TEST((*results)[0].is_ok());
+  BOOST_TEST(setting(inner, "postgres/lsn").value_or("none") == "0/10");
+  // With nothing to write, the settings still commit.
+  BOOST_REQUIRE(a->apply_local_writes({remove_of("nobody")}, a.out, {{"postgres/lsn", "0/20"}}));
+  BOOST_TEST(setting(inner, "postgres/lsn").value_or("none") == "0/20");
+}
 
 BOOST_AUTO_TEST_CASE(many_records_are_one_commit_and_one_notify) {
   TempDir dir("shopsync-batch");

@@ -244,6 +244,25 @@ BOOST_AUTO_TEST_CASE(the_text_report_lists_interfaces_peers_refusals_and_advice)
   }
 }
 
+BOOST_AUTO_TEST_CASE(an_uplinks_postgresql_link_down_or_its_slot_holding_back_wal_is_a_problem) {
+  api::NodeStatus s;
+  BOOST_TEST(store_advice(s).empty());
+  s.postgres = true;
+  s.postgres_connected = true;
+  s.postgres_slot_retained_bytes = 10 << 20;
+  s.postgres_slot_wal_status = "reserved";
+  BOOST_TEST(store_advice(s).empty());
+  s.postgres_connected = false;
+  s.postgres_error = "unavailable: cannot connect to PostgreSQL: connection refused";
+  BOOST_TEST(any_mentions(store_advice(s), "PostgreSQL is not connected: unavailable: cannot connect"));
+  s.postgres_connected = true;
+  s.postgres_slot_retained_bytes = 3ull << 30;
+  BOOST_TEST(any_mentions(store_advice(s), "holds back 3072 MiB of PostgreSQL WAL"));
+  BOOST_TEST(any_mentions(store_advice(s), "max_slot_wal_keep_size"));
+  s.postgres_slot_wal_status = "lost";
+  BOOST_TEST(any_mentions(store_advice(s), "invalidated this uplink's replication slot"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

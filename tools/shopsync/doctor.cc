@@ -139,6 +139,9 @@ std::vector<std::string> doctor_advice(const api::DiscoveryReport& r, const api:
   return out;
 }
 
+// WAL held back by the uplink's slot beyond this is worth a warning.
+constexpr std::uint64_t kSlotWarnBytes = 1ull << 30;
+
 std::vector<std::string> store_advice(const api::NodeStatus& s) {
   std::vector<std::string> out;
   if (s.disk_full_since_ms != 0) {
@@ -150,6 +153,19 @@ std::vector<std::string> store_advice(const api::NodeStatus& s) {
     out.push_back("record " + u.key.collection + "/" + u.key.id + " does not decode (" + u.reason + "), written by " +
                   u.written_by + ": reads and replication skip it; overwrite it, or delete it with `shopsync rm " +
                   u.key.collection + " " + u.key.id + "`");
+  }
+  if (s.postgres && !s.postgres_connected) {
+    out.push_back("PostgreSQL is not connected" + (s.postgres_error.empty() ? std::string() : ": " + s.postgres_error) +
+                  "; the uplink retries by itself and nothing is lost meanwhile (docs/uplink.md, \"PostgreSQL\")");
+  }
+  if (s.postgres_slot_wal_status == "lost") {
+    out.push_back("PostgreSQL invalidated this uplink's replication slot (max_slot_wal_keep_size): at its next "
+                  "connection it makes a new one and reads every row again (docs/uplink.md, \"Slot hygiene\")");
+  } else if (s.postgres_slot_retained_bytes > kSlotWarnBytes || s.postgres_slot_wal_status == "unreserved") {
+    out.push_back("this uplink's replication slot holds back " + std::to_string(s.postgres_slot_retained_bytes >> 20) +
+                  " MiB of PostgreSQL WAL (wal_status " + s.postgres_slot_wal_status +
+                  "): the uplink is behind; set max_slot_wal_keep_size so that it cannot fill PostgreSQL's disk "
+                  "(docs/uplink.md, \"Slot hygiene\")");
   }
   if (s.unreadable_records > s.unreadable.size()) {
     out.push_back(std::to_string(s.unreadable_records - s.unreadable.size()) +

@@ -240,6 +240,15 @@ std::string packed_string(const std::string& text) {
   return {b.data(), b.size()};
 }
 
+std::uint64_t live_records(NodeProcess& node, const std::string& collection) {
+  auto list = node.api().collections();
+  if (!list) return 0;
+  for (const auto& c : list->collections) {
+    if (c.name == collection) return c.records;
+  }
+  return 0;
+}
+
 void put_name(NodeProcess& node, const std::string& collection, const std::string& id, const std::string& name) {
   api::PutRequest r;
   r.key = {collection, id};

@@ -105,6 +105,9 @@ void set_fake_offset(const std::filesystem::path& offset_file, const std::string
 // The MessagePack encoding of one string field value.
 std::string packed_string(const std::string& text);
 
+// The live records of `collection` on `node` (0 when it does not answer).
+std::uint64_t live_records(NodeProcess& node, const std::string& collection);
+
 // Writes {name: `name`} to the record through the node's API; fails the test
 // when the node refuses it.
 void put_name(NodeProcess& node, const std::string& collection, const std::string& id, const std::string& name);

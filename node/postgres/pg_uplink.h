@@ -1,0 +1,120 @@
+// The uplink's PostgreSQL link (docs/uplink.md, "PostgreSQL"), driven by the
+// node's event loop as a loop source.
+//
+//   cluster -> PostgreSQL: the node's changes feed (ReplicaBackend::changes)
+//     from the position stored in PostgreSQL, each page written by PgExport
+//     in one PostgreSQL transaction with the new position. The session runs
+//     with a replication origin set (pg_replication_origin_session_setup),
+//     so that its transactions are known when they come back.
+//   PostgreSQL -> cluster: logical replication (publication
+//     shopsync_<cluster> FOR TABLES IN SCHEMA <cluster>, slot
+//     shopsync_<node id>, pgoutput), read without blocking from the slot;
+//     each committed PostgreSQL transaction's rows become local writes of
+//     this node (uplink writes: server_wins means PostgreSQL wins), applied
+//     in ONE LMDB commit with the LSN after it (settings "postgres/lsn").
+//     A restart asks the slot for what follows that LSN and skips
+//     transactions at or below it: each is applied exactly once.
+//     Transactions with a replication origin named shopsync_* are the
+//     uplinks' own exports and are not imported back.
+//
+// Failures: PostgreSQL unreachable or restarted -> one log line, the
+// connections dropped, retried with backoff (0.5 s doubling to 10 s); a row
+// either side refuses -> a log line and a counter, and the rest flows.
+//
+// Connecting blocks the loop for at most libpq's connect_timeout (2 s); the
+// statements of one batch run synchronously (loopback or LAN latency).
+//
+// Thread-safety: none; the node's loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "node/api/replica_backend.h"
+#include "node/postgres/pg_connection.h"
+#include "node/postgres/pg_export.h"
+#include "node/postgres/pgoutput.h"
+#include "node/zmq_socket.h"
+#include "replication/clock.h"
+#include "replication/replica.h"
+
+namespace shopsync::postgres {
+
+// The settings key of the last PostgreSQL LSN applied to this store.
+inline constexpr std::string_view kLsnSetting = "postgres/lsn";
+
+struct PgUplinkOptions {
+  std::string conninfo;
+  std::string schema;  // the cluster's name
+  NodeId node = 0;     // names the slot and the replication origin
+  std::uint32_t batch_rows = 1000;
+};
+
+// For /metrics and `shopsync doctor`.
+struct PgUplinkStats {
+  bool connected = false;
+  std::uint64_t exported_rows = 0;   // rows written to PostgreSQL
+  std::uint64_t imported_rows = 0;   // rows applied to the cluster
+  std::uint64_t refused_exports = 0;  // records PostgreSQL refused
+  std::uint64_t refused_imports = 0;  // rows the cluster refused (limits, layout)
+  std::uint64_t failures = 0;         // connections lost or refused
+  std::int64_t slot_retained_bytes = -1;  // WAL the slot holds back (-1: unknown)
+  std::string slot_wal_status;            // pg_replication_slots.wal_status ("lost": invalidated)
+  std::string last_error;
+};
+
+class PgUplink {
+ public:
+  // All references must outlive the link. `steady`: the loop's monotonic clock.
+  PgUplink(Replica& replica, Store& store, Outbox& outbox, Clock& steady, PgUplinkOptions options);
+  ~PgUplink();
+
+  // LoopSource::prepare / on_ready.
+  int prepare(std::vector<zmq::PollEntry>& entries);
+  void on_ready(std::span<const zmq::PollEntry> entries);
+  const PgUplinkStats& stats() const { return stats_; }
+  // Prometheus exposition lines of the stats.
+  std::string metrics_text() const;
+
+ private:
+  struct Session;  // the two connections and the stream's state
+  class Feed;      // the changes feed
+  Status connect();
+  Status ensure_slot();
+  Status full_resync(Lsn from);
+  void disconnect(const Status& why);
+  Status read_stream();
+  Status handle_message(const PgOutputMessage& message);
+  Status apply_imports();
+  Status export_batch();
+  Status send_status(bool reply_requested);
+  void refresh_slot_stats();
+  Status apply_writes(std::vector<LocalWrite> writes, Lsn lsn);
+  std::optional<Lsn> stored_lsn();
+
+  Replica& replica_;
+  Store& store_;
+  Outbox& outbox_;
+  Clock& steady_;
+  PgUplinkOptions options_;
+  std::unique_ptr<Feed> feed_;
+  PgExport export_;
+  std::string slot_;          // slot and origin name
+  std::string publication_;
+  std::unique_ptr<Session> session_;
+  VersionVector cursor_;            // exported up to (as stored in PostgreSQL)
+  VersionVector exported_knowledge_;  // the node's knowledge when the feed was last read to its end
+  Lsn applied_lsn_ = 0;
+  std::uint64_t next_attempt_ms_ = 0;
+  std::uint64_t backoff_ms_ = 0;
+  std::uint64_t next_status_ms_ = 0;
+  bool outage_logged_ = false;
+  PgUplinkStats stats_;
+};
+
+}  // namespace shopsync::postgres

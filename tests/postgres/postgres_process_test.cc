@@ -1,0 +1,156 @@
+// The uplink on PostgreSQL with real processes: a PostgreSQL 15 server the
+// test starts (pg_server.h), an uplink shopsyncd with --postgres, and a
+// branch. Rows flow both ways (docs/uplink.md, "PostgreSQL"); a kill -9 of
+// the uplink mid-stream loses nothing and applies nothing twice; a restart
+// of PostgreSQL is ridden out by the uplink alone; a concurrent edit in
+// PostgreSQL and on a branch has the same winner everywhere.
+#include <boost/test/unit_test.hpp>
+
+#include "node/api/msgpack_map.h"
+#include "tests/node/support/node_process.h"
+#include "tests/postgres/pg_server.h"
+#include "tests/support/temp_dir.h"
+
+namespace shopsync::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+NodeProcess::Options uplink_options(const TempDir& dir, const PgServer& pg) {
+  NodeProcess::Options o = NodeProcess::Options::named(dir.path(), "uplink");
+  o.extra = {"--role", "uplink", "--postgres", pg.conninfo()};
+  return o;
+}
+
+// The visible `name` of a record on `node` ("" when absent).
+std::string name_on(NodeProcess& node, const std::string& collection, const std::string& id) {
+  auto g = node.api().get({collection, id});
+  if (!g) return "";
+  auto it = g->fields.find("name");
+  return it == g->fields.end() ? "" : it->second;
+}
+
+// What psql prints for `sql`, waiting until it prints `want` (bounded).
+bool psql_shows(const PgServer& pg, const std::string& sql, const std::string& want) {
+  return wait_until(
+      [&] {
+        bool ok = false;
+        return pg.try_psql(sql, ok) == want && ok;
+      },
+      15s);
+}
+
+
+BOOST_AUTO_TEST_SUITE(postgres_processes)
+
+BOOST_AUTO_TEST_CASE(a_branch_write_becomes_a_row_and_a_psql_update_reaches_the_branch) {
+  TempDir dir("shopsync-pg");
+  PgServer pg(dir.path());
+  NodeProcess u(uplink_options(dir, pg));
+  NodeProcess a(NodeProcess::Options::named(dir.path(), "branch"));
+  u.options().trust = {a.public_key()};
+  a.options().extra = {"--uplink", u.peer_spec(), "--pull-interval-ms", "1000"};
+  u.start();
+  a.start();
+
+  put_name(a, "customers", "CUST_001", "ABC");
+  BOOST_REQUIRE(psql_shows(pg, "SELECT fields->>'name', deleted FROM test.customers WHERE id = 'CUST_001'", "ABC|f"));
+
+  pg.psql("UPDATE test.customers SET fields = jsonb_set(fields, '{name}', '\"ABC Ltd\"') WHERE id = 'CUST_001'");
+  BOOST_REQUIRE(wait_until([&] { return name_on(a, "customers", "CUST_001") == packed_string("ABC Ltd"); }, 15s));
+
+  // Bad rows are logged and skipped; the good row of the same transaction flows.
+  pg.psql("CREATE TABLE test.nokey (a int)");
+  pg.psql("BEGIN; INSERT INTO test.nokey VALUES (1);"
+          " INSERT INTO test.customers (id, fields) VALUES ('BAD', '[1, 2]'), ('CUST_002', '{\"name\": \"Kim\"}'); COMMIT");
+  BOOST_REQUIRE(wait_until([&] { return name_on(a, "customers", "CUST_002") == packed_string("Kim"); }, 15s));
+  BOOST_CHECK(u.log_count("table test.nokey has no primary key") >= 1);
+  BOOST_CHECK(u.log_count("row 'BAD': fields is not a JSON object") >= 1);
+  BOOST_CHECK(!u.api().get({"customers", "BAD"}));
+  // The update that came from PostgreSQL went out once, as one row: no echo.
+  BOOST_CHECK_EQUAL(pg.psql("SELECT count(*) FROM test.customers"), "3");
+}
+
+BOOST_AUTO_TEST_CASE(kill_9_of_the_uplink_mid_stream_loses_no_row_and_applies_none_twice) {
+  TempDir dir("shopsync-pg");
+  PgServer pg(dir.path());
+  NodeProcess u(uplink_options(dir, pg));
+  u.start();
+  BOOST_REQUIRE(psql_shows(pg, "SELECT count(*) FROM pg_publication WHERE pubname = 'shopsync_test'", "1"));
+  pg.psql("CREATE TABLE test.orders (id text PRIMARY KEY, fields jsonb NOT NULL, version text, hlc bigint,"
+          " deleted boolean NOT NULL DEFAULT false)");
+  // 5,000 rows in 50 transactions, and 100 cluster writes meanwhile.
+  pg.psql("DO $$ BEGIN FOR t IN 0..49 LOOP INSERT INTO test.orders (id, fields)"
+          " SELECT 'O' || (t * 100 + g), jsonb_build_object('n', t * 100 + g) FROM generate_series(1, 100) g;"
+          " COMMIT; END LOOP; END $$");
+  for (int i = 0; i < 100; ++i) put_name(u, "customers", "C" + std::to_string(i), "name " + std::to_string(i));
+  u.kill9();
+  u.start();
+  BOOST_REQUIRE(wait_until([&] { return live_records(u, "orders") == 5'000; }, 30s));
+  BOOST_REQUIRE(psql_shows(pg, "SELECT count(*) FROM test.customers", "100"));
+  // Each row was one write of the uplink: 5,000 imports + 100 puts, none twice.
+  auto status = u.api().status();
+  BOOST_REQUIRE(status);
+  BOOST_CHECK_EQUAL(status->counter, 5'100u);
+  BOOST_CHECK_EQUAL(pg.psql("SELECT fields->>'name' FROM test.customers WHERE id = 'C99'"), "name 99");
+}
+
+BOOST_AUTO_TEST_CASE(postgres_restarted_mid_stream_the_uplink_resumes_by_itself) {
+  TempDir dir("shopsync-pg");
+  PgServer pg(dir.path());
+  NodeProcess u(uplink_options(dir, pg));
+  u.start();
+  put_name(u, "customers", "C1", "before");
+  BOOST_REQUIRE(psql_shows(pg, "SELECT fields->>'name' FROM test.customers WHERE id = 'C1'", "before"));
+  pg.restart();
+  put_name(u, "customers", "C2", "after");
+  BOOST_REQUIRE(psql_shows(pg, "SELECT fields->>'name' FROM test.customers WHERE id = 'C2'", "after"));
+  pg.psql("UPDATE test.customers SET fields = '{\"name\": \"edited\"}' WHERE id = 'C1'");
+  BOOST_REQUIRE(wait_until([&] { return name_on(u, "customers", "C1") == packed_string("edited"); }, 15s));
+  BOOST_CHECK(u.log_count("PostgreSQL: connected") >= 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_concurrent_edit_in_postgresql_and_on_a_branch_has_one_winner_everywhere) {
+  TempDir dir("shopsync-pg");
+  PgServer pg(dir.path());
+  const std::vector<std::string> strategies = {"--strategy", "c_server=server_wins", "--strategy",
+                                               "c_client=client_wins"};
+  NodeProcess u(uplink_options(dir, pg));
+  NodeProcess a(NodeProcess::Options::named(dir.path(), "branch"));
+  u.options().trust = {a.public_key()};
+  u.options().extra.insert(u.options().extra.end(), strategies.begin(), strategies.end());
+  std::vector<std::string> online = {"--uplink", u.peer_spec(), "--pull-interval-ms", "1000"};
+  online.insert(online.end(), strategies.begin(), strategies.end());
+  a.options().extra = online;
+  u.start();
+  a.start();
+  for (const std::string c : {"c_server", "c_client"}) {
+    put_name(a, c, "R1", "base");
+    BOOST_REQUIRE(psql_shows(pg, "SELECT fields->>'name' FROM test." + c + " WHERE id = 'R1'", "base"));
+  }
+  // The branch goes offline; PostgreSQL is edited, then the branch (later).
+  a.stop();
+  for (const std::string c : {"c_server", "c_client"}) {
+    pg.psql("UPDATE test." + c + " SET fields = '{\"name\": \"from postgres\"}' WHERE id = 'R1'");
+    BOOST_REQUIRE(wait_until([&] { return name_on(u, c, "R1") == packed_string("from postgres"); }, 15s));
+  }
+  a.options().extra = strategies;
+  a.start();
+  for (const std::string c : {"c_server", "c_client"}) put_name(a, c, "R1", "from branch");
+  a.stop();
+  a.options().extra = online;
+  a.start();
+  // server_wins: PostgreSQL's edit is the uplink's write; client_wins: the branch's.
+  for (const auto& [c, winner] : std::vector<std::pair<std::string, std::string>>{
+           {"c_server", "from postgres"}, {"c_client", "from branch"}}) {
+    BOOST_CHECK_MESSAGE(wait_until([&] { return name_on(a, c, "R1") == packed_string(winner); }, 15s), c << " on the branch");
+    BOOST_CHECK_MESSAGE(wait_until([&] { return name_on(u, c, "R1") == packed_string(winner); }, 15s), c << " on the uplink");
+    BOOST_CHECK_MESSAGE(psql_shows(pg, "SELECT fields->>'name' FROM test." + c + " WHERE id = 'R1'", winner),
+                        c << " in PostgreSQL");
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace shopsync::test
