@@ -27,6 +27,10 @@ struct Pull {
   // kMaxPullHeld), so that the sender does not send those versions again
   // (docs/replication.md, "Writer ids").
   std::vector<Dot> held;
+  // Appended (partial replication): the puller's number for this Pull, echoed
+  // in every Batch of its answer; a scoped puller takes batches of its current
+  // answer only (docs/replication.md, "Partial replication").
+  std::uint64_t answer = 0;
   bool operator==(const Pull&) const = default;
 };
 
@@ -49,6 +53,11 @@ struct Batch {
   bool more = false;
   VersionVector base;
   bool snapshot = false;
+  // Appended (partial replication): records outside the puller's read scope
+  // that it may hold, with their context: it drops the versions the context
+  // covers. And the Pull's `answer`, echoed.
+  std::vector<std::pair<RecordKey, VersionVector>> left;
+  std::uint64_t answer = 0;
   bool operator==(const Batch&) const = default;
 };
 

@@ -110,7 +110,7 @@ void Replica::Impl::superseded(const std::vector<Dot>& dots, std::optional<NodeI
 
 void Replica::Impl::notify_peers(Outbox& out, std::optional<NodeId> except) {
   for (const auto& [id, ps] : peers) {
-    if (ps.stats.connected && id != except) out.send(id, Notify{meta.knowledge});
+    if (ps.stats.connected && id != except) out.send(id, Notify{knowledge_toward(ps)});
   }
 }
 
@@ -161,6 +161,9 @@ Status Replica::Impl::write_version(StoreWriter& w, LocalTxn& tx, const RecordKe
   auto current = state_to_write_over(w, key);
   if (!current) return current.status();
   auto version = make(*current, now);
+  if (version && options.access) {
+    if (Status allowed = check_local_write(key, *current, *version); !allowed) version = allowed;
+  }
   if (!version) {
     written = version.status();
     return Status::ok();
@@ -180,6 +183,10 @@ Status Replica::Impl::write_version(StoreWriter& w, LocalTxn& tx, const RecordKe
   RecordState base;
   if (current->has_value()) {
     base = **current;
+  } else if (scoped()) {
+    auto context = context_from_nothing(w, key);
+    if (!context) return context.status();
+    base.context = std::move(*context);
   } else {
     base.context = tx.meta.knowledge;
   }
@@ -316,6 +323,7 @@ Result<std::unique_ptr<Replica>> Replica::open(Store& store, Clock& clock, Repli
   auto impl = std::make_unique<Impl>(store, clock, std::move(options), std::move(meta));
   SHOPSYNC_TRY(impl->load_persisted().context("loading replication state"));
   SHOPSYNC_TRY(impl->draw_writer());
+  SHOPSYNC_TRY(impl->open_scope().context("opening the node's read scope"));
   return std::unique_ptr<Replica>(new Replica(std::move(impl)));
 }
 
@@ -434,6 +442,7 @@ NodeId Replica::writer() const { return impl_->writer; }
 std::uint64_t Replica::local_writes() const { return impl_->meta.counter; }
 const std::string& Replica::cluster() const { return impl_->meta.cluster; }
 const VersionVector& Replica::knowledge() const { return impl_->meta.knowledge; }
+bool Replica::scoped() const { return impl_->scoped(); }
 Hlc Replica::clock() const { return impl_->hlc.last(); }
 const VersionVector& Replica::tombstone_horizon() const { return impl_->horizon; }
 StrategyKind Replica::strategy_for(std::string_view collection) const { return impl_->strategy_for(collection); }

@@ -53,6 +53,7 @@ namespace shopsync {
 struct DevicePush;           // device_push.h
 struct DeviceChangeOutcome;  // device_push.h
 struct DeviceResolve;        // device_push.h
+class AccessPolicy;          // access_policy.h
 
 struct ReplicaOptions {
   // This node's id. Used when the store has no NodeMeta yet (must then be
@@ -110,6 +111,12 @@ struct ReplicaOptions {
   std::uint64_t tombstone_retention_ms = 7ull * 24 * 3600 * 1000;
   // How often tick() scans for removable tombstones.
   std::uint64_t tombstone_scan_interval_ms = 3600'000;
+
+  // Grants (docs/replication.md, "Partial replication"): this node's read
+  // scope (what it holds; read at open), its write scope (local writes) and
+  // its peers' (what it sends them, what it accepts from them). Null: nothing
+  // is restricted. Must outlive the Replica.
+  const AccessPolicy* access = nullptr;
 };
 
 // A write of some or all fields of a record. Values are MessagePack-packed
@@ -166,6 +173,8 @@ struct PeerStats {
   // adopt (ReplicaOptions::max_clock_offset_ms): written by a fast clock, its
   // own or one it relays.
   std::uint64_t readings_ahead = 0;
+  // Records of its batches refused: outside its write scope.
+  std::uint64_t records_refused = 0;
   bool pull_in_flight = false;
   bool snapshot_in_progress = false;
 };
@@ -260,7 +269,12 @@ class Replica {
   // Writes made at this node, all writer ids together (NodeMeta::counter).
   std::uint64_t local_writes() const;
   const std::string& cluster() const;
+  // For a scoped node (its read scope is restricted), its own writes only:
+  // what it received is kept per upstream (docs/replication.md, "Scoped
+  // knowledge").
   const VersionVector& knowledge() const;
+  // This node's read scope is restricted.
+  bool scoped() const;
   Hlc clock() const;
   const VersionVector& tombstone_horizon() const;
   StrategyKind strategy_for(std::string_view collection) const;

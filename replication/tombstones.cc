@@ -61,6 +61,10 @@ Status Replica::Impl::persist_peers_and_horizon(StoreWriter& w) {
 }
 
 Status Replica::Impl::collect_tombstones(Outbox& out) {
+  // A scoped node removes no tombstone: it would need a horizon, and its
+  // knowledge (its own writes) could never cover one (docs/replication.md,
+  // "Partial replication").
+  if (scoped()) return Status::ok();
   const std::uint64_t now = wall.now_ms();
   auto removable = [&](const Version& v) {
     if (!v.deleted || !meta.knowledge.covers(v.dot)) return false;
@@ -129,7 +133,10 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
 
 Status Replica::forget_peer(NodeId peer) {
   SHOPSYNC_TRY(impl_->store.write(
-      [&](StoreWriter& w) { return w.erase(Table::settings, std::string(kPeerKeyPrefix) + node_hex(peer)); }));
+      [&](StoreWriter& w) {
+        SHOPSYNC_TRY(w.erase(Table::settings, std::string(kReceivedKeyPrefix) + node_hex(peer)));
+        return w.erase(Table::settings, std::string(kPeerKeyPrefix) + node_hex(peer));
+      }));
   impl_->peers.erase(peer);
   return Status::ok();
 }
