@@ -79,6 +79,9 @@ class DeltaCursor {
   // otherwise; `complete` passes both (the puller's knowledge is relative to
   // its scope).
   void restrict_to(Scope scope, VersionVector puller);
+  // Sends these records first (whole if in the scope, else as a leave),
+  // whatever their dots (Pull.want).
+  void add_wanted(std::vector<RecordKey> keys) { wanted_ = std::move(keys); }
 
  private:
   std::vector<NodeId> origins_;  // origins where target is ahead of the puller
@@ -90,6 +93,7 @@ class DeltaCursor {
   bool snapshot_;
   std::optional<Scope> scope_;
   VersionVector puller_;
+  std::vector<RecordKey> wanted_;
 };
 
 // An estimate of a record's size in a batch on the wire, for batch limits.

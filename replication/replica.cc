@@ -154,6 +154,7 @@ void Replica::Impl::LocalTxn::begin(const Impl& impl) {
   meta = impl.meta;
   issued = impl.issued;
   dropped.clear();
+  wanted.clear();
 }
 
 Status Replica::Impl::write_version(StoreWriter& w, LocalTxn& tx, const RecordKey& key, const MakeVersion& make,
@@ -183,12 +184,18 @@ Status Replica::Impl::write_version(StoreWriter& w, LocalTxn& tx, const RecordKe
   RecordState base;
   if (current->has_value()) {
     base = **current;
-  } else if (scoped()) {
-    auto context = context_from_nothing(w, key);
-    if (!context) return context.status();
-    base.context = std::move(*context);
-  } else {
+  } else if (!scoped()) {
     base.context = tx.meta.knowledge;
+  }
+  // A scoped node's knowledge and exit markers cover versions that are live
+  // out of its scope: a write from nothing takes an empty context (concurrent
+  // with whatever the key holds elsewhere), superseding them would overwrite
+  // records outside its grant. And the record may hold there versions it
+  // skipped as out of its scope, which its write brings into it: it asks for
+  // the record whole until a full sender holds its write (Pull.want).
+  if (scoped() && std::find(tx.wanted.begin(), tx.wanted.end(), key) == tx.wanted.end()) {
+    SHOPSYNC_TRY(w.put(Table::settings, want_key(key), ""));
+    tx.wanted.push_back(key);
   }
   RecordState state = supersede(base, std::move(*version));
   // The store leaves itself unchanged when it refuses one record: that
@@ -223,6 +230,7 @@ bool Replica::Impl::committed_local(LocalTxn& tx) {
     writers.set(writer, issued);
   }
   superseded(tx.dropped);
+  wanted.insert(tx.wanted.begin(), tx.wanted.end());
   return changed;
 }
 

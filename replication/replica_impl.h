@@ -96,12 +96,18 @@ struct Replica::Impl {
   // This node's read scope when restricted (read at open), else none.
   std::optional<Scope> own_scope;
   std::uint64_t pull_seq = 0;  // numbers the Pulls (Pull.answer)
+  // A scoped node: records whose whole state it must ask for (Pull.want;
+  // settings kWantKeyPrefix), as committed.
+  std::set<RecordKey> wanted;
 
   bool scoped() const { return own_scope.has_value(); }
   // What our Pulls to `peer` and Notifies tell it we know: for a scoped node,
   // its own writes and what it received from that peer.
   VersionVector knowledge_toward(const PeerState& ps) const;
   Scope write_scope_of(NodeId node) const;
+  // Two scoped nodes do not sync with each other: each syncs with full nodes
+  // (docs/replication.md, "Topology").
+  bool syncs_with(NodeId peer) const { return !scoped() || read_scope_of(peer).unrestricted(); }
   Scope read_scope_of(NodeId node) const;
 
   StrategyKind strategy_for(std::string_view collection) const;
@@ -142,6 +148,7 @@ struct Replica::Impl {
     NodeMeta meta;
     std::uint64_t issued = 0;
     std::vector<Dot> dropped;
+    std::vector<RecordKey> wanted;  // a scoped node's writes from nothing
     void begin(const Impl& impl);
   };
   // One local write inside `w`: the version `make` builds over the record's
@@ -190,8 +197,6 @@ struct Replica::Impl {
   // new version or a version it supersedes is outside it.
   Status check_local_write(const RecordKey& key, const std::optional<RecordState>& current,
                            const Version& version) const;
-  // The context a local write takes on a record this node does not hold.
-  Result<VersionVector> context_from_nothing(StoreReader& r, const RecordKey& key) const;
   // Reads a batch's HLC readings into our clock; returns the reading that
   // stamps what the batch detects (conflicts).
   Hlc observe_batch(PeerState& ps, const Batch& batch);
@@ -227,6 +232,8 @@ inline constexpr std::string_view kHeldAboveKey = "replication/held_above";
 inline constexpr std::string_view kReceivedKeyPrefix = "replication/received/";
 inline constexpr std::string_view kLeftKeyPrefix = "replication/left/";
 inline constexpr std::string_view kScopeKey = "replication/scope";
+inline constexpr std::string_view kWantKeyPrefix = "replication/want/";
+std::string want_key(const RecordKey& key);
 
 // A received record's new sibling, or a sibling of ours it supersedes, outside
 // `writer`'s write scope: the reason, or "" when the record may be taken.

@@ -108,6 +108,10 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
   if (!held) pull.held.clear();
   pull.credit = options.initial_credit;
   pull.snapshot = snapshot;
+  for (const RecordKey& key : wanted) {
+    if (snapshot || pull.want.size() >= kMaxPullWant) break;
+    pull.want.push_back(key);
+  }
   pull.answer = ++pull_seq;
   ps.pull_answer = pull.answer;
   ps.refused_in_answer = false;
@@ -122,11 +126,13 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
 
 void Replica::Impl::maybe_pull(NodeId peer_id, Outbox& out) {
   PeerState& ps = peer(peer_id);
-  if (!ps.stats.connected || ps.stats.pull_in_flight) return;
+  if (!ps.stats.connected || ps.stats.pull_in_flight || !syncs_with(peer_id)) return;
   // A peer below our tombstone horizon may still hold versions whose
   // tombstones we removed; taking its records would resurrect them. It gets
   // SnapshotRequired when it pulls from us; once it has caught up we pull.
-  if (!ps.stats.knowledge.covers(horizon)) return;
+  // (A scoped peer sends only its own writes; a version of them that a
+  // removed tombstone deleted is one our knowledge covers, dropped as seen.)
+  if (!ps.stats.knowledge.covers(horizon) && read_scope_of(peer_id).unrestricted()) return;
   if (knowledge_toward(ps).covers(ps.stats.knowledge)) return;
   send_pull(peer_id, false, out);
 }
@@ -166,15 +172,20 @@ Status Replica::Impl::on_pull(NodeId from, const Pull& pull, Outbox& out) {
   // A scoped node never asks for a snapshot (it has no horizon), and answers
   // none: its knowledge is its own writes, and a snapshot's purge would take
   // every record it does not send from the puller.
-  if (pull.snapshot && scoped()) return Status::ok();
+  if ((pull.snapshot && scoped()) || !syncs_with(from)) return Status::ok();
   // A new Pull replaces any answer in progress: its knowledge says what the
   // puller has committed since, so nothing committed is sent again.
+  // Versions held above knowledge go to full pullers only: a scoped one
+  // passes on nothing but its own writes, and sends no Pull.held to stop them.
+  const bool full_puller = read_scope_of(from).unrestricted();
   ps.answer = OutgoingAnswer{DeltaCursor(pull.snapshot ? VersionVector{} : pull.knowledge, meta.knowledge,
-                                         scoped() ? VersionVector{} : held_above,
+                                         scoped() || !full_puller ? VersionVector{} : held_above,
                                          std::set<Dot>(pull.held.begin(), pull.held.end()), pull.snapshot),
                              std::min(pull.credit, options.max_credit), pull.answer};
   if (Scope theirs = read_scope_of(from); !theirs.unrestricted()) {
     ps.answer->cursor.restrict_to(std::move(theirs), pull.knowledge);
+    std::vector<RecordKey> want(pull.want.begin(), pull.want.begin() + std::min(pull.want.size(), kMaxPullWant));
+    ps.answer->cursor.add_wanted(std::move(want));
   }
   SHOPSYNC_TRY(pump(from, out));
   maybe_pull(from, out);
@@ -261,8 +272,8 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
     if (s) s = validate_state(record.heads());
     if (!s) return Status::protocol("batch from peer: record " + describe(key) + ": " + s.message());
   }
-  for (const auto& [key, context] : batch.left) {
-    if (Status s = validate_key(key); !s) return Status::protocol("batch from peer: left " + s.message());
+  for (const LeftRecord& left : batch.left) {
+    if (Status s = validate_key(left.key); !s) return Status::protocol("batch from peer: left " + s.message());
   }
   if (scoped()) return on_scoped_batch(from, batch, out);
   PeerState& ps = peer(from);
@@ -491,7 +502,7 @@ Status Replica::tick(Outbox& out) {
         im.send_pull(id, ps.snapshot.has_value(), out);
       }
     } else if (now - std::min(now, ps.last_pull_ms) >= im.options.pull_interval_ms &&
-               ps.stats.knowledge.covers(im.horizon)) {
+               ps.stats.knowledge.covers(im.horizon) && im.syncs_with(id)) {
       im.send_pull(id, false, out);  // the safety net for a lost Notify
     }
   }

@@ -3,6 +3,7 @@
 // exit markers, leaves), the checks of writes against write scopes, and the
 // start-over when this node's own read scope changed.
 #include <algorithm>
+#include <initializer_list>
 #include <string>
 
 #include "replication/conflict_log.h"
@@ -12,19 +13,58 @@
 
 namespace shopsync {
 
+std::string want_key(const RecordKey& key) { return std::string(kWantKeyPrefix) + key.collection + "/" + key.id; }
+
 namespace {
 
 std::string marker_key(const RecordKey& key) { return std::string(kLeftKeyPrefix) + key.collection + "/" + key.id; }
 
+RecordKey key_from(std::string_view text) {
+  const std::size_t slash = text.find('/');
+  return RecordKey{std::string(text.substr(0, slash)), std::string(text.substr(slash + 1))};
+}
+
 // The exit marker of a record this node erased because it left its scope:
-// the context of what it had seen of it (empty when none).
-Result<VersionVector> read_marker(StoreReader& r, const RecordKey& key) {
+// the context it had seen of it, less the versions that were live (out of
+// its scope) when it left: those come back if the record re-enters it.
+struct Marker {
+  VersionVector context;
+  VersionVector live;  // one live dot per origin at most (a DVV set's siblings)
+  bool seen(const Dot& d) const { return context.covers(d) && live.get(d.origin) != d.counter; }
+  bool empty() const { return context.empty(); }
+  // Both markers' knowledge: a dot one says superseded stays superseded.
+  void join(const Marker& other) {
+    VersionVector still_live;
+    for (const Marker* m : std::initializer_list<const Marker*>{this, &other}) {
+      for (const auto& [origin, counter] : m->live.entries()) {
+        const Dot d{origin, counter};
+        if (!seen(d) && !other.seen(d)) still_live.advance(d);
+      }
+    }
+    context.join(other.context);
+    live = std::move(still_live);
+  }
+  bool operator==(const Marker&) const = default;
+};
+
+std::string to_text(const Marker& m) { return knowledge_to_text(m.context) + ";" + knowledge_to_text(m.live); }
+
+Result<Marker> read_marker(StoreReader& r, const RecordKey& key) {
   auto text = r.get(Table::settings, marker_key(key));
   if (!text) return text.status();
-  if (!*text) return VersionVector{};
-  auto vv = knowledge_from_text(**text);
-  if (!vv) return vv.status().context("exit marker of " + key.collection + "/" + key.id);
-  return *vv;
+  if (!*text) return Marker{};
+  const std::size_t semi = (*text)->find(';');
+  auto context = knowledge_from_text(std::string_view(**text).substr(0, semi));
+  auto live = knowledge_from_text(semi == std::string::npos ? std::string_view() : std::string_view(**text).substr(semi + 1));
+  if (!context || !live) return Status::corrupt("exit marker of " + key.collection + "/" + key.id + " does not parse");
+  return Marker{std::move(*context), std::move(*live)};
+}
+
+// What a state says of a record's versions: its context, live = its siblings.
+Marker marker_of(const VersionVector& context, const std::vector<Version>& siblings) {
+  Marker m{context, {}};
+  for (const Version& v : siblings) m.live.advance(v.dot);
+  return m;
 }
 
 bool holds(const RecordState& s, const Dot& d) {
@@ -93,13 +133,6 @@ Status Replica::Impl::check_local_write(const RecordKey& key, const std::optiona
   return Status::ok();
 }
 
-// A scoped node's knowledge does not cover only what it has seen (it covers
-// what was skipped as out of its scope), so a record written from nothing
-// takes what it saw of the record: its exit marker.
-Result<VersionVector> Replica::Impl::context_from_nothing(StoreReader& r, const RecordKey& key) const {
-  return read_marker(r, key);
-}
-
 Status Replica::Impl::open_scope() {
   const Scope mine = read_scope_of(meta.node_id);
   if (!mine.unrestricted()) own_scope = mine;
@@ -113,7 +146,9 @@ Status Replica::Impl::open_scope() {
     Status failure;
     SHOPSYNC_TRY(r.for_each(Table::settings, [&](std::string_view key, std::string_view value) {
       const bool received = key.substr(0, kReceivedKeyPrefix.size()) == kReceivedKeyPrefix;
-      if (received || key.substr(0, kLeftKeyPrefix.size()) == kLeftKeyPrefix) scoped_keys.emplace_back(key);
+      const bool wants = key.substr(0, kWantKeyPrefix.size()) == kWantKeyPrefix;
+      if (wants) wanted.insert(key_from(key.substr(kWantKeyPrefix.size())));
+      if (received || wants || key.substr(0, kLeftKeyPrefix.size()) == kLeftKeyPrefix) scoped_keys.emplace_back(key);
       if (!received) return Scan::next;
       const std::string hex(key.substr(kReceivedKeyPrefix.size()));
       char* end = nullptr;
@@ -167,6 +202,7 @@ Status Replica::Impl::open_scope() {
     horizon = VersionVector{};
   }
   for (auto& [id, ps] : peers) ps.received = VersionVector{};
+  wanted.clear();
   return Status::ok();
 }
 
@@ -194,23 +230,57 @@ Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& o
   std::vector<ConflictEntry> conflicts;
   std::vector<std::pair<RecordKey, std::string>> refused;
   std::vector<Dot> dropped;
+  // Records of which we hold versions the sender lacks: once it has them,
+  // the record may be in our scope there, with versions it skipped or told us
+  // to leave; we ask for them whole (Pull.want) until a sender has ours.
+  std::set<RecordKey> now_wanted = wanted;
   Status st = store.write([&](StoreWriter& w) -> Status {
     next = meta;
     next_received = ps.received;
+    now_wanted = wanted;
+    // Only a full sender's state tells: a scoped one may hold our write and
+    // lack versions of the record out of its own scope (and the full
+    // senders send what changes the record anyway, being above our
+    // knowledge of them).
+    const bool full_sender = read_scope_of(from).unrestricted();
+    auto want = [&](const RecordKey& key, bool on) -> Status {
+      if (on == (now_wanted.count(key) != 0) || !full_sender) return Status::ok();
+      if (on) {
+        now_wanted.insert(key);
+        return w.put(Table::settings, want_key(key), "");
+      }
+      now_wanted.erase(key);
+      return w.erase(Table::settings, want_key(key));
+    };
     changed.clear();
     conflicts.clear();
     refused.clear();
     dropped.clear();
     // Erases a record that is not (or no longer) in our scope, keeping what
     // we saw of it as its exit marker.
-    auto leave = [&](const RecordKey& key, const RecordState& held, const VersionVector& seen,
-                     const VersionVector& marker) -> Status {
-      if (!held.siblings.empty()) {
-        SHOPSYNC_TRY(w.put_record(key, RecordState{}));
-        for (const Version& v : held.siblings) dropped.push_back(v.dot);
-        changed.push_back(ChangedRecord{key, std::nullopt, nullptr});
+    auto own_origin = [&](NodeId o) { return o == meta.node_id || o == writer || writers.get(o) != 0; };
+    auto leave = [&](const RecordKey& key, const RecordState& held, const Marker& seen,
+                     const Marker& marker) -> Status {
+      // Our own versions stay (only our deletes can be out of our scope): we
+      // claim our own dots to every peer, so we must still hold them; a
+      // deleted record is the one thing a scoped node keeps outside its scope.
+      RecordState own;
+      auto kept = [&](const Version& v) { return v.deleted && own_origin(v.dot.origin) && !seen.seen(v.dot); };
+      for (const Version& v : held.siblings) {
+        if (kept(v)) {
+          own.siblings.push_back(v);
+          own.context.advance(v.dot);
+        }
       }
-      if (seen != marker) SHOPSYNC_TRY(w.put(Table::settings, marker_key(key), knowledge_to_text(seen)));
+      if (own.siblings.size() != held.siblings.size()) {
+        SHOPSYNC_TRY(w.put_record(key, own));
+        for (const Version& v : held.siblings) {
+          if (!kept(v)) dropped.push_back(v.dot);
+        }
+        changed.push_back(
+            ChangedRecord{key, own.siblings.empty() ? std::nullopt : std::optional<RecordState>(own), nullptr});
+      }
+      if (!(seen == marker)) SHOPSYNC_TRY(w.put(Table::settings, marker_key(key), to_text(seen)));
       return Status::ok();
     };
     for (const auto& [key, packed] : batch.records) {
@@ -221,13 +291,11 @@ Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& o
       if (!marker) return marker.status();
       RecordState before = local->value_or(RecordState{});
       if (unreadable) before.siblings.clear();
-      VersionVector seen = before.context;
-      seen.join(*marker);
       const RecordState remote = packed.decode();
       RecordState fresh;
       fresh.context = remote.context;
       for (const Version& v : remote.siblings) {
-        if (holds(before, v.dot) || !seen.covers(v.dot)) fresh.siblings.push_back(v);
+        if (holds(before, v.dot) || !(before.context.covers(v.dot) || marker->seen(v.dot))) fresh.siblings.push_back(v);
       }
       if (!sender_writes.unrestricted()) {
         std::string why = write_violation(sender_writes, key, before, fresh);
@@ -237,8 +305,14 @@ Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& o
         }
       }
       RecordState merged = merge_states(before, fresh);
-      if (!own_scope->contains(key, merged)) {
-        seen.join(merged.context);
+      const bool sender_has_all = std::all_of(merged.siblings.begin(), merged.siblings.end(), [&](const Version& v) {
+        return holds(remote, v.dot) || remote.context.covers(v.dot);
+      });
+      // Until a sender holds all we do, it may hold versions we skipped.
+      SHOPSYNC_TRY(want(key, !sender_has_all));
+      if (!own_scope->contains(key, merged) && sender_has_all) {
+        Marker seen = marker_of(merged.context, merged.siblings);
+        seen.join(*marker);
         SHOPSYNC_TRY(leave(key, local->value_or(RecordState{}), seen, *marker));
         continue;
       }
@@ -256,28 +330,23 @@ Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& o
       }
       changed.push_back(ChangedRecord{key, std::move(merged), nullptr});
     }
-    for (const auto& [key, context] : batch.left) {
+    for (const LeftRecord& left : batch.left) {
+      const RecordKey& key = left.key;
+      const VersionVector& context = left.context;
       auto local = state_to_write_over(w, key);
       if (!local) return local.status();
       if (!local->has_value()) continue;
       auto marker = read_marker(w, key);
       if (!marker) return marker.status();
       const RecordState& held = **local;
-      RecordState kept;
-      kept.context = held.context;
-      kept.context.join(context);
-      for (const Version& v : held.siblings) {
-        if (!context.covers(v.dot)) kept.siblings.push_back(v);
-      }
-      if (kept.siblings.empty() || !own_scope->contains(key, kept)) {
-        VersionVector seen = kept.context;
-        seen.join(*marker);
-        SHOPSYNC_TRY(leave(key, held, seen, *marker));
-      } else if (kept.siblings != held.siblings) {
-        SHOPSYNC_TRY(w.put_record(key, kept));
-        for (const Dot& d : dropped_dots(held, kept)) dropped.push_back(d);
-        changed.push_back(ChangedRecord{key, kept, nullptr});
-      }
+      const bool sender_has_all = std::all_of(held.siblings.begin(), held.siblings.end(),
+                                              [&](const Version& v) { return context.covers(v.dot); });
+      SHOPSYNC_TRY(want(key, !sender_has_all));
+      if (!sender_has_all) continue;  // our concurrent write: kept, and the record asked for
+      Marker seen = marker_of(held.context, held.siblings);
+      seen.join(Marker{context, left.live});
+      seen.join(*marker);
+      SHOPSYNC_TRY(leave(key, held, seen, *marker));
     }
     if (!refused.empty() || ps.refused_in_answer) {
       // Claims wait for an answer without refusals.
@@ -289,16 +358,16 @@ Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& o
       for (auto& [key, state] : *purged) {
         auto held = w.record(key);
         if (!held) return held.status();
-        if (state.siblings.empty() || !own_scope->contains(key, state)) {
-          auto marker = read_marker(w, key);
-          if (!marker) return marker.status();
-          VersionVector seen = held->value_or(RecordState{}).context;
-          seen.join(*marker);
-          SHOPSYNC_TRY(leave(key, held->value_or(RecordState{}), seen, *marker));
-        } else {
-          SHOPSYNC_TRY(w.put_record(key, state));
-          changed.push_back(ChangedRecord{key, state, nullptr});
+        if (!state.siblings.empty()) {
+          SHOPSYNC_TRY(want(key, true));  // versions the sender lacks: as for a leave
+          continue;
         }
+        // The sender's knowledge covers these versions and it did not send
+        // the record: superseded there, or live out of our scope. The marker
+        // claims nothing of them.
+        auto marker = read_marker(w, key);
+        if (!marker) return marker.status();
+        SHOPSYNC_TRY(leave(key, held->value_or(RecordState{}), *marker, *marker));
       }
       next_received.join(batch.complete);
     }
@@ -326,6 +395,7 @@ Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& o
   for (const auto& [key, why] : refused) out.refused(from, key, why);
   ps.stats.records_refused += refused.size();
   if (!refused.empty()) ps.refused_in_answer = true;
+  wanted = std::move(now_wanted);
   after_batch(from, batch, snapshot_active, in_sequence, finishing, out);
   return Status::ok();
 }

@@ -73,6 +73,17 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
     return std::all_of(peers.begin(), peers.end(),
                        [&](const auto& p) { return p.second.stats.knowledge.covers(v.dot); });
   };
+  // A scoped peer keeps its tombstones (it has no horizon) and is never told
+  // that one went here: the collections it reads keep theirs too
+  // (docs/replication.md, "Partial replication").
+  std::vector<Scope> scoped_peers;
+  for (const auto& [id, ps] : peers) {
+    if (Scope s = read_scope_of(id); !s.unrestricted()) scoped_peers.push_back(std::move(s));
+  }
+  auto kept_for_scoped_peers = [&](const RecordKey& key) {
+    return std::any_of(scoped_peers.begin(), scoped_peers.end(),
+                       [&](const Scope& s) { return s.has_collection(key.collection); });
+  };
   VersionVector next_horizon;
   std::vector<RecordKey> removed;
   std::vector<std::pair<RecordKey, RecordState>> trimmed;
@@ -84,6 +95,7 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
     if (!names) return names.status();
     for (const std::string& name : *names) {
       SHOPSYNC_TRY(w.for_each_record(name, "", [&](const RecordKey& key, const RecordState& state) {
+        if (kept_for_scoped_peers(key)) return Scan::next;
         RecordState kept;
         kept.context = state.context;
         for (const Version& v : state.siblings) {
@@ -132,11 +144,11 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
 }
 
 Status Replica::forget_peer(NodeId peer) {
-  SHOPSYNC_TRY(impl_->store.write(
-      [&](StoreWriter& w) {
-        SHOPSYNC_TRY(w.erase(Table::settings, std::string(kReceivedKeyPrefix) + node_hex(peer)));
-        return w.erase(Table::settings, std::string(kPeerKeyPrefix) + node_hex(peer));
-      }));
+  Status forgotten = impl_->store.write([&](StoreWriter& w) {
+    SHOPSYNC_TRY(w.erase(Table::settings, std::string(kReceivedKeyPrefix) + node_hex(peer)));
+    return w.erase(Table::settings, std::string(kPeerKeyPrefix) + node_hex(peer));
+  });
+  if (!forgotten) return forgotten;
   impl_->peers.erase(peer);
   return Status::ok();
 }
