@@ -39,6 +39,9 @@ foreach(program shopsyncd shopsync shopsync-inspect)
 endforeach()
 
 install(FILES ${PROJECT_SOURCE_DIR}/node/shopsyncd.service DESTINATION /lib/systemd/system)
+# The web console and the JavaScript client (docs/web-console.md): shopsyncd
+# --http serves them from here (node/config.h kDefaultWebRoot).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/web/ DESTINATION share/shopsync/web)
 install(FILES ${pkg_dir}/shopsyncd.toml DESTINATION /etc/shopsync)
 install(FILES ${pkg_dir}/shopsync.bash-completion DESTINATION share/bash-completion/completions RENAME shopsync)
 install(FILES ${pkg_dir}/copyright DESTINATION share/doc/shopsync)

@@ -127,6 +127,10 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     auto endpoint = parse_bind_address(value);
     if (!endpoint) return endpoint.status();
     (name == "listen" ? config.listen : name == "api" ? config.api : config.http) = *endpoint;
+  } else if (name == "web-root") {
+    if (value.empty()) return Status::invalid("--web-root needs a directory");
+    config.web_root = value;
+    config.web_root_given = true;
   } else if (name == "mdns-interface") {
     if (value.empty() || value.size() > 15 || value.find_first_of("/ \t") != std::string::npos) {
       return Status::invalid("'" + value + "' is not an interface name");
@@ -200,7 +204,7 @@ bool takes_value(std::string_view name) {
       "config", "data",     "cluster",  "name",      "listen",       "api",             "http",
       "peer",   "uplink",   "role",     "strategy",  "trust",        "log-level",       "heartbeat-ms", "durability",
       "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms", "progress-log-ms", "mdns-ttl", "mdns-interface",
-      "http-head-timeout-ms", "http-body-timeout-ms", "http-max-per-address", "http-max-pipelined"};
+      "http-head-timeout-ms", "http-body-timeout-ms", "http-max-per-address", "http-max-pipelined", "web-root"};
   for (auto n : kNames) {
     if (n == name) return true;
   }
@@ -254,7 +258,8 @@ Status load_file(NodeConfig& config, const std::string& path) {
         Status s = apply_setting(config, key, std::to_string(value.as_integer()));
         if (!s) return fail(s.message());
       } else if (key == "data" || key == "cluster" || key == "name" || key == "listen" || key == "api" ||
-                 key == "http" || key == "uplink" || key == "role" || key == "log-level" || key == "durability") {
+                 key == "http" || key == "uplink" || key == "role" || key == "log-level" || key == "durability" ||
+                 key == "web-root") {
         if (!value.is_string()) return fail("must be a string");
         Status s = apply_setting(config, key, value.as_string().str);
         if (!s) return fail(s.message());
@@ -336,6 +341,8 @@ Options (flags win over the config file; defaults in brackets):
   --api ADDR               local API for applications and the CLI: HOST:PORT, or
                            ipc://PATH for a Unix socket [127.0.0.1:7461]
   --http ADDR              HTTP gateway (sync endpoints, /metrics) [off]
+  --web-root DIR           the web console's files, served by --http at /
+                           [/usr/share/shopsync/web when it exists]
   --http-head-timeout-ms N a request head must arrive within N ms, else 408 [10000]
   --http-body-timeout-ms N a request body must arrive within N ms of its head [60000]
   --http-max-per-address N HTTP connections open per client address [32]

@@ -52,6 +52,9 @@ Result<std::string> parse_bind_address(std::string_view text);
 // start), so that the inspector names a data directory's node.
 inline constexpr std::string_view kNodeNameSetting = "node/name";
 
+// Where the package installs the web console (CMake: share/shopsync/web).
+inline constexpr std::string_view kDefaultWebRoot = "/usr/share/shopsync/web";
+
 struct NodeConfig {
   std::filesystem::path data_dir;           // --data; default ~/.local/share/shopsync
   std::optional<std::string> cluster;       // --cluster; default: the pinned one, else "default"
@@ -59,6 +62,10 @@ struct NodeConfig {
   std::string listen = "tcp://*:7460";      // --listen: the sync ROUTER (IPv4 and IPv6)
   std::string api = "tcp://127.0.0.1:7461";   // --api: the local API (tcp:// or ipc://)
   std::string http;                         // --http: the HTTP gateway; empty = off
+  // --web-root: the web console's files, served by the gateway at /
+  // (docs/web-console.md); by default the package's, when installed.
+  std::filesystem::path web_root = kDefaultWebRoot;
+  bool web_root_given = false;              // --web-root was given: it must exist
   std::vector<PeerAddress> peers;           // --peer (repeatable)
   std::optional<PeerAddress> uplink;        // --uplink
   NodeRole role = NodeRole::peer;           // --role

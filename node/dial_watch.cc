@@ -2,6 +2,8 @@
 
 #include <zmq.h>
 
+#include <utility>
+
 namespace shopsync {
 
 Result<DialWatch> DialWatch::attach(zmq::Context& ctx, zmq::Socket& dealer, std::uint64_t link_id) {
@@ -13,11 +15,40 @@ Result<DialWatch> DialWatch::attach(zmq::Context& ctx, zmq::Socket& dealer, std:
   if (!events) return events.status();
   SHOPSYNC_TRY(events->connect(inproc));
   DialWatch watch;
+  watch.dealer_ = dealer.handle();
   watch.events_ = std::move(events).value();
   return watch;
 }
 
+DialWatch::DialWatch(DialWatch&& o) noexcept
+    : dealer_(std::exchange(o.dealer_, nullptr)),
+      events_(std::move(o.events_)),
+      reached_(o.reached_),
+      failure_(std::move(o.failure_)) {}
+
+DialWatch& DialWatch::operator=(DialWatch&& o) noexcept {
+  if (this != &o) {
+    stop();
+    dealer_ = std::exchange(o.dealer_, nullptr);
+    events_ = std::move(o.events_);
+    reached_ = o.reached_;
+    failure_ = std::move(o.failure_);
+  }
+  return *this;
+}
+
+void DialWatch::stop() {
+  if (dealer_ == nullptr) return;
+  failure();  // what is waiting still counts
+  // A null endpoint stops the monitor (its PAIR closes at once, linger 0):
+  // from here no event is sent, so the reader may go.
+  zmq_socket_monitor(dealer_, nullptr, 0);
+  dealer_ = nullptr;
+  events_ = api::zmqf::SocketHandle();
+}
+
 const std::string& DialWatch::failure() {
+  if (dealer_ == nullptr) return failure_;
   for (int i = 0; i < 64; ++i) {  // bounded: the loop comes back for the rest
     auto event = events_.connection_event();
     if (!event || !event->has_value()) break;

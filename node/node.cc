@@ -146,8 +146,9 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   node->add_static_targets();
   node->started_ms_ = now;
   node->started_steady_ms_ = node->now_ms();
+  // The local API and the gateway's web console read the node through it.
+  if (!node->config_.api.empty() || !node->config_.http.empty()) node->backend_ = std::make_unique<DaemonBackend>(*node);
   if (!node->config_.api.empty()) {
-    node->backend_ = std::make_unique<DaemonBackend>(*node);
     api::ApiServerOptions api_options;
     Node* self = node.get();
     api_options.on_error = [self](std::optional<api::Op> op, const Status& error) {
@@ -169,6 +170,12 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     gw_options.http.max_connections_per_address = cfg.http_max_per_address;
     gw_options.http.max_pipelined = cfg.http_max_pipelined;
     gw_options.http.log = [](std::string_view line) { SHOPSYNC_LOG(warn, line); };
+    std::error_code no_dir;
+    if (std::filesystem::is_directory(cfg.web_root, no_dir)) {
+      gw_options.web_root = cfg.web_root;
+    } else if (cfg.web_root_given) {
+      return Status::invalid("--web-root " + cfg.web_root.string() + ": no such directory");
+    }
     gateway::GatewayHooks hooks;
     Node* self = node.get();
     hooks.peers = [self] {
@@ -192,6 +199,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     hooks.unreadable_records = [self] { return static_cast<std::uint64_t>(self->store_->unreadable().count()); };
     hooks.full_disk = [self] { return self->store_->full_disk(); };
     hooks.record_counts = [self] { return self->counted_->counts(); };
+    hooks.backend = static_cast<DaemonBackend*>(node->backend_.get());  // made as one above
     auto gw = gateway::Gateway::bind(node->ctx_->handle(), node->config_.http, *node->replica_, *node->store_,
                                      node->outbox(), std::move(gw_options), std::move(hooks));
     if (!gw) return gw.status().context("starting the HTTP gateway (--http)");

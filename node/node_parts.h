@@ -36,7 +36,8 @@ struct Node::Link {
   std::uint64_t id = 0;
   bool outbound = false;
   zmq::Socket dealer;        // outbound: our DEALER
-  DialWatch dial_watch;      // outbound: why the DEALER's connection is not up
+  DialWatch dial_watch;      // outbound: why the DEALER's connection is not up (declared after
+                             // `dealer`, so it stops its monitor before the DEALER closes)
   std::string routing_id;    // inbound: the peer's routing id on our ROUTER
   std::string key;           // outbound: the server key we pinned; inbound: the key it authenticated with
   std::string address;       // outbound: "HOST:PORT" dialed (its target's may have changed since)

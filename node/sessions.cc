@@ -605,6 +605,7 @@ void Node::establish(Link& link, const wire::Hello& hello, std::int64_t offset) 
   const NodeId peer = hello.node_id;
   link.peer = peer;
   link.established = true;
+  link.dial_watch.stop();  // up: nothing reads its events any more
 
   PeerRecord& rec = known_[peer];
   rec.node_id = peer;

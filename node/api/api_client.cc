@@ -45,6 +45,7 @@ ApiClient& ApiClient::operator=(ApiClient&&) noexcept = default;
 ApiClient::~ApiClient() {
   // The sockets must close before their context terminates.
   if (impl_) {
+    impl_->socket.stop_monitor();  // before its reader closes (zmq_frames.h)
     impl_->socket = zmqf::SocketHandle();
     impl_->connection_events = zmqf::SocketHandle();
   }

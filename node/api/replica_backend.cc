@@ -62,6 +62,12 @@ Result<std::vector<CollectionCount>> count_collections(Store& store, Replica& re
   return out;
 }
 
+ConflictLogEntry to_log_entry(const ConflictEntry& e) {
+  ConflictLogEntry entry{e.seq, e.key, e.strategy, e.winner, e.near_simultaneous, e.detected_at, e.detected_by, {}};
+  for (const auto& v : e.siblings) entry.siblings.push_back(to_sibling(v));
+  return entry;
+}
+
 }  // namespace
 
 RecordView to_record_view(const VisibleRecord& record) {
@@ -283,17 +289,25 @@ Result<ConflictsPage> ReplicaBackend::conflicts(const ConflictsRequest& request)
       if (page.log.size() >= limit || bytes >= kMaxPageBytes) return Scan::stop;
       page.last_seq = e.seq;
       if (!request.collection.empty() && e.key.collection != request.collection) return Scan::next;
-      ConflictLogEntry entry{e.seq, e.key, e.strategy, e.winner, e.near_simultaneous, e.detected_at, e.detected_by, {}};
-      for (const auto& v : e.siblings) {
-        entry.siblings.push_back(to_sibling(v));
-        bytes += field_bytes(entry.siblings.back().fields);
-      }
-      page.log.push_back(std::move(entry));
+      page.log.push_back(to_log_entry(e));
+      for (const auto& sib : page.log.back().siblings) bytes += field_bytes(sib.fields);
       return Scan::next;
     });
   });
   if (!s) return s.context("reading conflicts");
   return page;
+}
+
+Result<std::vector<ConflictLogEntry>> ReplicaBackend::history(const RecordKey& key) {
+  std::vector<ConflictLogEntry> out;
+  Status s = store_.read([&](StoreReader& reader) -> Status {
+    return reader.for_each_conflict(0, [&](const ConflictEntry& e) {
+      if (e.key == key) out.push_back(to_log_entry(e));
+      return out.size() < kMaxHistoryEntries ? Scan::next : Scan::stop;
+    });
+  });
+  if (!s) return s.context("reading the conflict log of " + key_text(key));
+  return out;
 }
 
 Result<WriteResult> ReplicaBackend::resolve(const ResolveRequest& request) {

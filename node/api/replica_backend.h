@@ -40,6 +40,8 @@ namespace shopsync::api {
 // Bound on the field bytes of one list or conflicts page (a page always holds
 // at least one record).
 inline constexpr std::size_t kMaxPageBytes = 4 << 20;
+// Bound on the conflict log entries ReplicaBackend::history() returns.
+inline constexpr std::size_t kMaxHistoryEntries = 1000;
 
 class ReplicaBackend : public ApiBackend {
  public:
@@ -55,6 +57,10 @@ class ReplicaBackend : public ApiBackend {
   Result<ChangesPage> changes(const ChangesRequest& request) override;
   Result<ConflictsPage> conflicts(const ConflictsRequest& request) override;
   Result<WriteResult> resolve(const ResolveRequest& request) override;
+  // The conflict log entries of one record, oldest first (at most
+  // kMaxHistoryEntries): its history for the web console. Scans the whole
+  // log (O(entries)).
+  Result<std::vector<ConflictLogEntry>> history(const RecordKey& key);
 
   // What the Replica knows; name, role, public_key, version and uptime are left
   // empty for the daemon to fill.

@@ -121,6 +121,10 @@ Result<bool> SocketHandle::send(const std::vector<std::string_view>& parts) {
   return true;
 }
 
+void SocketHandle::stop_monitor() {
+  if (sock_ != nullptr) zmq_socket_monitor(sock_, nullptr, 0);
+}
+
 Status SocketHandle::monitor(const std::string& inproc, int events) {
   if (zmq_socket_monitor(sock_, inproc.c_str(), events) != 0) return zmq_failure("monitoring a ZeroMQ socket");
   return Status::ok();

@@ -59,6 +59,9 @@ class SocketHandle {
   // Publishes this socket's connection events (ZMQ_EVENT_*) on `inproc`, for
   // a pair socket to read with connection_event().
   Status monitor(const std::string& inproc, int events);
+  // Stops publishing events. Call it before the pair socket reading them
+  // closes: libzmq's I/O thread blocks on an event nobody can take.
+  void stop_monitor();
   // How long close waits for queued messages (the node's stop: answers to
   // requests in flight); 0 (the default) drops them.
   Status set_linger(int ms);

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "node/gateway/gateway_metrics.h"
+#include "node/gateway/static_files.h"
 #include "node/gateway/tokens.h"
 
 namespace shopsync::gateway {
@@ -128,11 +129,24 @@ HttpResponse Gateway::route(const HttpRequest& request, RouteInfo& info) {
     return metrics();
   }
 
+  if (seg.size() >= 2 && seg[0] == "api" && seg[1] == "console") {
+    info.name = "console";
+    if (auto denied = authenticate(request)) return *denied;
+    info.authenticated = true;
+    return console(request);
+  }
   const bool sync = seg.size() >= 3 && seg[0] == "api" && seg[1] == "sync";
   const bool v1 = !seg.empty() && seg[0] == "v1";
   if (!sync && !v1) {
-    info.name = "unknown";
-    return json_error(404, "no_route", "no such endpoint: " + request.path);
+    // Not an endpoint: one of the web console's files, when it is served.
+    const bool endpoint_space = !seg.empty() && seg[0] == "api";
+    if (options_.web_root.empty() || endpoint_space) {
+      info.name = "unknown";
+      return json_error(404, "no_route", "no such endpoint: " + request.path);
+    }
+    info.name = "static";
+    if (request.method != "GET" && request.method != "HEAD") return method_not_allowed("GET, HEAD");
+    return serve_static(options_.web_root, request);
   }
   if (auto denied = authenticate(request)) {
     // The label of a known route; never a name taken from the request.

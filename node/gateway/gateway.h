@@ -8,6 +8,10 @@
 //   GET | PUT | DELETE /v1/{collection}/{id}
 //   GET  /metrics                         Prometheus text format 0.0.4
 //   GET  /healthz                         liveness, no data
+//   GET | POST | DELETE /api/console/...  the web console's reads and admin
+//                                         (console_endpoints.cc)
+//   GET  /anything else                   the web console's files
+//                                         (static_files.h), when a web root is set
 //
 // Every route but /metrics and /healthz needs "Authorization: Bearer <token>"
 // (tokens.h); without a valid one the answer is 401 and nothing is read.
@@ -27,6 +31,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "node/api/replica_backend.h"
 #include "node/gateway/http_server.h"
 #include "node/gateway/json_values.h"
 #include "node/gateway/record_counts.h"
@@ -77,6 +83,8 @@ struct GatewayOptions {
   std::string role = "peer";              // this node's role, shown by status and /metrics
   std::size_t max_pull_records = 1000;    // per pull response (the seed's batch limit)
   bool metrics_need_token = false;        // /metrics is open by default (counts only, no record data)
+  // The web console's files (static_files.h); empty: none are served.
+  std::filesystem::path web_root;
 };
 
 struct GatewayHooks {
@@ -92,6 +100,11 @@ struct GatewayHooks {
   // Live and conflicted records per collection, kept current on writes
   // (record_counts.h); default: every scrape of /metrics counts every record.
   std::function<RecordCounts()> record_counts;
+  // What the console's endpoints read and write through: the daemon's local
+  // API backend (its status and peers hold names, states, lag and last
+  // errors). Must outlive the gateway. Default: a ReplicaBackend over the
+  // gateway's Replica (what the Replica alone knows).
+  api::ReplicaBackend* backend = nullptr;
 };
 
 class Gateway final : public HttpHandler {
@@ -143,6 +156,11 @@ class Gateway final : public HttpHandler {
   // rest_endpoints.cc
   HttpResponse rest(const HttpRequest& request);
 
+  // console_endpoints.cc
+  HttpResponse console(const HttpRequest& request);
+  void mark_writers(json& view) const;
+  api::ReplicaBackend& backend();
+
   // metrics.cc
   HttpResponse metrics();
   std::vector<PeerSummary> peer_summaries() const;
@@ -153,6 +171,7 @@ class Gateway final : public HttpHandler {
   GatewayOptions options_;
   GatewayHooks hooks_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<api::ReplicaBackend> own_backend_;  // when hooks_.backend is null
   std::unique_ptr<HttpServer> server_;
 };
 

@@ -1,5 +1,7 @@
 #include "node/gateway/http_message.h"
 
+#include <algorithm>
+
 namespace shopsync::gateway {
 
 std::string_view reason_phrase(int status) {
@@ -22,6 +24,7 @@ std::string_view reason_phrase(int status) {
     case 422: return "Unprocessable Content";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 304: return "Not Modified";
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
@@ -38,8 +41,11 @@ std::string HttpResponse::serialize(bool keep_alive, bool head_only) const {
   out += reason_phrase(status);
   out += "\r\n";
   if (!content_type.empty()) out += "Content-Type: " + content_type + "\r\n";
-  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  out += "Cache-Control: no-store\r\n";
+  // A 304 has no body and no length of its own (RFC 9110, 15.4.5).
+  if (status != 304) out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  // Answers are not cached unless the handler says otherwise (static files).
+  const bool cache_control = std::any_of(headers.begin(), headers.end(), [](const auto& h) { return h.first == "Cache-Control"; });
+  if (!cache_control) out += "Cache-Control: no-store\r\n";
   for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
   if (!keep_alive || close) out += "Connection: close\r\n";
   out += "\r\n";

@@ -1,30 +1,12 @@
 // REST access to records for applications (docs/http-gateway.md, "REST").
-#include <charconv>
-
 #include "node/gateway/gateway.h"
+#include "node/gateway/json_answers.h"
 #include "replication/hlc.h"
 #include "replication/knowledge_text.h"
 
 namespace shopsync::gateway {
 
 namespace {
-
-HttpResponse ok_json(const json& body, int status = 200) {
-  HttpResponse r;
-  r.status = status;
-  r.body = dump_json(body);
-  return r;
-}
-
-HttpResponse from_status(const Status& s) {
-  switch (s.code()) {
-    case Errc::invalid_argument: return json_error(400, "invalid_argument", s.message());
-    case Errc::not_found: return json_error(404, "not_found", s.message());
-    case Errc::too_large: return json_error(413, "too_large", s.message());
-    case Errc::refused: return json_error(409, "refused", s.message());
-    default: return json_error(500, "internal", s.to_string());
-  }
-}
 
 std::string dot_text(const Dot& d) { return node_hex(d.origin) + ":" + std::to_string(d.counter); }
 
@@ -104,16 +86,8 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
     auto known = known_collection(collection);
     if (!known) return from_status(known.status());
     if (!*known) return json_error(404, "unknown_collection", "no collection named '" + collection + "'");
-    std::size_t limit = 100;
-    if (auto it = request.query.find("limit"); it != request.query.end()) {
-      const auto& t = it->second;
-      std::size_t n = 0;
-      const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
-      if (t.empty() || ec != std::errc() || ptr != t.data() + t.size() || n == 0 || n > 1000) {
-        return json_error(400, "bad_limit", "limit must be an integer from 1 to 1000");
-      }
-      limit = n;
-    }
+    const auto limit = query_count(request, "limit", 100, 1000);
+    if (!limit) return json_error(400, "bad_limit", "limit must be an integer from 1 to 1000");
     std::string after;
     if (auto it = request.query.find("after"); it != request.query.end()) {
       after = it->second;
@@ -126,7 +100,7 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
       return r.for_each_record(collection, after, [&](const RecordKey& key, const RecordState& st) {
         VisibleRecord v = replica_.make_visible(key, st);
         if (v.visible.deleted && !v.visible.conflicted) return Scan::next;
-        if (records.size() == limit) {
+        if (records.size() == *limit) {
           next = last;
           return Scan::stop;
         }

@@ -69,7 +69,7 @@ bool refused_for(const nlohmann::json& diag, const std::string& name, const std:
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(interop, *boost::unit_test::precondition(network_namespaces_available))
+BOOST_FIXTURE_TEST_SUITE(interop, NamespacesRequired)
 
 BOOST_AUTO_TEST_CASE(python_zeroconf_sees_our_service_and_its_goodbye) {
   require_tools();

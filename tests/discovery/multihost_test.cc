@@ -78,7 +78,7 @@ long time_to_find_all(const ChildProcess& p, int me, const std::vector<int>& hos
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(multihost, *boost::unit_test::precondition(network_namespaces_available))
+BOOST_FIXTURE_TEST_SUITE(multihost, NamespacesRequired)
 
 BOOST_AUTO_TEST_CASE(three_hosts_discover_each_other_on_the_link_they_share) {
   TempDir dir("discovery-multihost");

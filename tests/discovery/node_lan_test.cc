@@ -169,7 +169,7 @@ std::string state_seen(const Doctor& d, const LanNode& peer) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(node_lan, *boost::unit_test::precondition(network_namespaces_available))
+BOOST_FIXTURE_TEST_SUITE(node_lan, NamespacesRequired)
 
 BOOST_AUTO_TEST_CASE(three_nodes_without_peers_discover_sync_lose_a_cut_host_and_catch_it_up) {
   Lan lan(3);

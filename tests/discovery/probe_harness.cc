@@ -6,13 +6,9 @@
 
 namespace shopsync::test {
 
-boost::test_tools::assertion_result network_namespaces_available(boost::unit_test::test_unit_id) {
-  if (auto why = NamespaceLan::unavailable()) {
-    boost::test_tools::assertion_result r(false);
-    r.message() << "SKIPPED: " << *why;
-    return r;
-  }
-  return true;
+NamespacesRequired::NamespacesRequired() {
+  const auto why = NamespaceLan::unavailable();
+  BOOST_REQUIRE_MESSAGE(!why, "network namespaces cannot be made here (run as root, with iproute2): " << why.value_or(""));
 }
 
 std::string str(const nlohmann::json& j, const char* key) {

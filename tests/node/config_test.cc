@@ -219,7 +219,7 @@ BOOST_AUTO_TEST_CASE(help_documents_every_option) {
                            "--uplink", "--role", "--strategy", "--trust", "--no-mdns", "--insecure", "--log-level",
                            "--heartbeat-ms", "--peer-timeout-ms", "--max-clock-skew-ms", "--pull-interval-ms", "--progress-log-ms",
                            "--print-key", "--help", "--durability", "--http-head-timeout-ms", "--http-body-timeout-ms",
-                           "--http-max-per-address", "--http-max-pipelined"}) {
+                           "--http-max-per-address", "--http-max-pipelined", "--web-root"}) {
     BOOST_TEST(help.find(flag) != std::string::npos, flag);
   }
 }

@@ -70,6 +70,10 @@ sort >"$work/expected" <<'LIST'
 -rw-r--r-- root/root ./usr/share/man/man1/shopsync.1.gz
 -rw-r--r-- root/root ./usr/share/man/man1/shopsyncd.1.gz
 -rw-r--r-- root/root ./usr/share/man/man5/shopsyncd.toml.5.gz
+-rw-r--r-- root/root ./usr/share/shopsync/web/console.css
+-rw-r--r-- root/root ./usr/share/shopsync/web/console.js
+-rw-r--r-- root/root ./usr/share/shopsync/web/index.html
+-rw-r--r-- root/root ./usr/share/shopsync/web/shopsync.js
 LIST
 diff -u "$work/expected" "$work/files" || fail "the package's files differ from the expected list (above)"
 dpkg-deb -c "$deb" | awk '$1 ~ /^d/ && $1 != "drwxr-xr-x" { print }' | grep . && fail "directories not 0755 (above)"

@@ -14,33 +14,14 @@ using api::format_dot;
 using api::format_node_id;
 using api::hlc_millis;
 
-// A field map as JSON; a value that does not decode shows as an error note
-// instead of hiding the rest of the record.
-json fields_or_note(const api::FieldValues& fields) {
-  json out = json::object();
-  for (const auto& [name, packed] : fields) {
-    auto value = to_json(packed);
-    out[name] = value ? std::move(value).value() : json("<" + value.status().message() + ">");
-  }
-  return out;
-}
+std::string short_node(NodeId id) { return format_node_id(id); }
 
+// One line of JSON, cut to `max` characters (0: whole).
 std::string compact(const json& value, std::size_t max = 0) {
   std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
   if (max > 3 && text.size() > max) text = text.substr(0, max - 3) + "...";
   return text;
 }
-
-json sibling_json(const api::SiblingView& s) {
-  return json{{"dot", format_dot(s.dot)},
-              {"updated_at_ms", hlc_millis(s.updated_at)},
-              {"hlc", std::to_string(s.updated_at)},
-              {"deleted", s.deleted},
-              {"uplink", s.uplink_origin},
-              {"fields", fields_or_note(s.fields)}};
-}
-
-std::string short_node(NodeId id) { return format_node_id(id); }
 
 }  // namespace
 
@@ -72,11 +53,6 @@ std::string format_mib(std::uint64_t bytes) {
   return buf;
 }
 
-json sync_json(const api::SyncProgress& p) {
-  return json{{"records_received", p.records_received}, {"records_total", p.records_total},
-              {"bytes_received", p.bytes_received},     {"bytes_total", p.bytes_total},
-              {"rate", p.rate},                         {"eta_ms", p.eta_ms}};
-}
 }  // namespace
 
 std::string format_sync_progress(const api::SyncProgress& p) {
@@ -103,138 +79,9 @@ void Table::print(std::ostream& out) const {
   }
 }
 
-json write_json(const api::WriteResult& r) {
-  return json{{"dot", format_dot(r.dot)}, {"hlc", std::to_string(r.updated_at)}, {"updated_at_ms", hlc_millis(r.updated_at)}};
-}
-
-json record_json(const api::RecordView& r) {
-  json out{{"collection", r.key.collection},
-           {"id", r.key.id},
-           {"fields", fields_or_note(r.fields)},
-           {"dot", format_dot(r.dot)},
-           {"hlc", std::to_string(r.updated_at)},
-           {"updated_at_ms", hlc_millis(r.updated_at)},
-           {"deleted", r.deleted},
-           {"conflicted", r.conflicted},
-           {"sibling_count", r.sibling_count}};
-  if (!r.siblings.empty()) {
-    json siblings = json::array();
-    for (const auto& s : r.siblings) siblings.push_back(sibling_json(s));
-    out["siblings"] = std::move(siblings);
-  }
-  if (!r.strategy.empty()) out["strategy"] = r.strategy;
-  return out;
-}
-
-json list_json(const api::ListPage& page) {
-  json records = json::array();
-  for (const auto& r : page.records) records.push_back(record_json(r));
-  return json{{"records", std::move(records)}, {"next_after", page.next_after ? json(*page.next_after) : json()}};
-}
-
-json collections_json(const api::CollectionList& list) {
-  json out = json::array();
-  for (const auto& c : list.collections) out.push_back(json{{"name", c.name}, {"records", c.records}});
-  return json{{"collections", std::move(out)}};
-}
-
-json change_json(const api::Change& c) {
-  return json{{"collection", c.key.collection}, {"id", c.key.id},           {"dot", format_dot(c.dot)},
-              {"hlc", std::to_string(c.updated_at)},            {"updated_at_ms", hlc_millis(c.updated_at)},
-              {"deleted", c.deleted}};
-}
-
-json conflicts_json(const api::ConflictsPage& page) {
-  json open = json::array();
-  for (const auto& r : page.open) open.push_back(record_json(r));
-  json log = json::array();
-  for (const auto& e : page.log) {
-    json siblings = json::array();
-    for (const auto& s : e.siblings) siblings.push_back(sibling_json(s));
-    log.push_back(json{{"seq", e.seq},
-                       {"collection", e.key.collection},
-                       {"id", e.key.id},
-                       {"strategy", e.strategy},
-                       {"winner", format_dot(e.winner)},
-                       {"near_simultaneous", e.near_simultaneous},
-                       {"detected_at_ms", hlc_millis(e.detected_at)},
-                       {"detected_by", format_node_id(e.detected_by)},
-                       {"siblings", std::move(siblings)}});
-  }
-  return json{{"open", std::move(open)}, {"log", std::move(log)}, {"last_seq", page.last_seq}};
-}
-
-json status_json(const api::NodeStatus& s) {
-  json knowledge = json::object();
-  for (const auto& [node, counter] : s.knowledge.entries()) knowledge[format_node_id(node)] = counter;
-  json pending = json::array();
-  for (const auto& p : s.pending) {
-    pending.push_back(json{{"peer", format_node_id(p.peer)},
-                           {"peer_name", p.peer_name},
-                           {"total", p.total},
-                           {"collections", p.per_collection}});
-  }
-  json syncing = json::array();
-  for (const auto& p : s.syncing) {
-    json entry = sync_json(p.progress);
-    entry["peer"] = format_node_id(p.peer);
-    entry["peer_name"] = p.peer_name;
-    syncing.push_back(std::move(entry));
-  }
-  return json{{"node_id", format_node_id(s.node_id)},
-              {"name", s.name},
-              {"cluster", s.cluster},
-              {"role", s.role},
-              {"public_key", format_public_key(s.public_key)},
-              {"version", s.version},
-              {"knowledge", std::move(knowledge)},
-              {"counter", s.counter},
-              {"clock_ms", hlc_millis(s.clock)},
-              {"collections", collections_json(api::CollectionList{s.collections})["collections"]},
-              {"pending", std::move(pending)},
-              {"syncing", std::move(syncing)},
-              {"open_conflicts", s.open_conflicts},
-              {"uptime_ms", s.uptime_ms},
-              {"unreadable_records", s.unreadable_records},
-              {"disk_full_since_ms", s.disk_full_since_ms},
-              {"refused_writes_disk_full", s.refused_writes_disk_full}};
-}
-
-json peers_json(const api::PeerList& list) {
-  json out = json::array();
-  for (const auto& p : list.peers) {
-    out.push_back(json{{"node_id", format_node_id(p.node_id)},
-                       {"name", p.name},
-                       {"address", p.address},
-                       {"public_key", format_public_key(p.public_key)},
-                       {"role", p.role},
-                       {"state", p.state},
-                       {"found_by", p.found_by},
-                       {"last_seen_ms", p.last_seen_ms},
-                       {"last_sync_ms", p.last_sync_ms},
-                       {"lag_changes", p.lag_changes},
-                       {"lag_ms", p.lag_ms},
-                       {"records_in", p.records_in},
-                       {"records_out", p.records_out},
-                       {"clock_offset_ms", p.clock_offset_ms},
-                       {"last_error", p.last_error},
-                       {"syncing", p.syncing},
-                       {"sync", p.syncing ? sync_json(p.sync) : json()}});
-  }
-  return json{{"peers", std::move(out)}};
-}
-
-json keys_json(const api::TrustedKeyList& list) {
-  json out = json::array();
-  for (const auto& k : list.keys) out.push_back(json{{"key", format_public_key(k.key)}, {"name", k.name}, {"added_ms", k.added_ms}});
-  json revoked = json::array();
-  for (const auto& k : list.revoked) revoked.push_back(json{{"key", format_public_key(k.key)}, {"revoked_ms", k.revoked_ms}});
-  return json{{"keys", std::move(out)}, {"revoked", std::move(revoked)}};
-}
-
 void print_record(std::ostream& out, const api::RecordView& r) {
   out << r.key.collection << "/" << r.key.id << (r.deleted ? "  (deleted)" : "") << '\n';
-  const json fields = fields_or_note(r.fields);
+  const json fields = fields_json(r.fields);
   std::size_t width = 0;
   for (auto it = fields.begin(); it != fields.end(); ++it) width = std::max(width, it.key().size());
   for (auto it = fields.begin(); it != fields.end(); ++it) {
@@ -249,7 +96,7 @@ void print_record(std::ostream& out, const api::RecordView& r) {
         << '\n';
     for (const auto& s : r.siblings) {
       out << "  " << format_dot(s.dot) << "  " << format_time(hlc_millis(s.updated_at)) << "  "
-          << (s.deleted ? std::string("(deleted)") : compact(fields_or_note(s.fields), 100)) << '\n';
+          << (s.deleted ? std::string("(deleted)") : compact(fields_json(s.fields), 100)) << '\n';
     }
   }
 }
@@ -258,7 +105,7 @@ void print_list(std::ostream& out, const api::ListPage& page) {
   Table table({"ID", "UPDATED", "FIELDS"});
   for (const auto& r : page.records) {
     table.add({r.key.id + (r.conflicted ? " (!)" : ""), format_time(hlc_millis(r.updated_at)),
-               compact(fields_or_note(r.fields), 80)});
+               compact(fields_json(r.fields), 80)});
   }
   table.print(out);
   out << page.records.size() << (page.records.size() == 1 ? " record" : " records");
@@ -288,7 +135,7 @@ void print_conflicts(std::ostream& out, const api::ConflictsPage& page) {
           << format_dot(r.dot) << '\n';
       for (const auto& s : r.siblings) {
         out << "    " << format_dot(s.dot) << "  " << format_time(hlc_millis(s.updated_at)) << "  "
-            << (s.deleted ? std::string("(deleted)") : compact(fields_or_note(s.fields), 100)) << '\n';
+            << (s.deleted ? std::string("(deleted)") : compact(fields_json(s.fields), 100)) << '\n';
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <string>
 
+#include "node/api/api_json.h"
 #include "node/api/api_types.h"
 #include "tools/shopsync/json_values.h"
 
@@ -18,15 +19,17 @@ std::string format_duration(std::uint64_t ms);
 // "12000 of ~200000 records (6%), 1.1 of ~19 MiB, 45000 rec/s, ETA 4 s".
 std::string format_sync_progress(const api::SyncProgress& p);
 
-json write_json(const api::WriteResult& r);
-json record_json(const api::RecordView& r);
-json list_json(const api::ListPage& page);
-json collections_json(const api::CollectionList& list);
-json change_json(const api::Change& c);
-json conflicts_json(const api::ConflictsPage& page);
-json status_json(const api::NodeStatus& s);
-json peers_json(const api::PeerList& list);
-json keys_json(const api::TrustedKeyList& list);
+// The JSON forms (--json) are node/api/api_json.h, shared with the web console.
+using api::change_json;
+using api::collections_json;
+using api::conflicts_json;
+using api::fields_json;
+using api::keys_json;
+using api::list_json;
+using api::peers_json;
+using api::record_json;
+using api::status_json;
+using api::write_json;
 
 void print_record(std::ostream& out, const api::RecordView& r);
 void print_list(std::ostream& out, const api::ListPage& page);

@@ -1,0 +1,223 @@
+// The web console's endpoints (docs/web-console.md), all under /api/console/
+// and behind the gateway's Bearer tokens. Reads and writes go through the
+// node's local API backend (node/api/replica_backend.h), and answers are the
+// JSON of `shopsync ... --json` (node/api/api_json.h), so the console shows
+// exactly what the CLI shows.
+//
+//   GET    /api/console/overview                       this node's status and its peers
+//   GET    /api/console/conflicts?collection=&log_after=&limit=
+//   POST   /api/console/resolve                        {collection, id, pick: DOT} or {collection, id, fields: {...}}
+//   GET    /api/console/records                        collections and their counts
+//   GET    /api/console/records/{collection}?after=&limit=
+//   GET    /api/console/records/{collection}/{id}      the record, its versions and its conflict history
+//   GET    /api/console/tokens                         names and creation times
+//   POST   /api/console/tokens                         {name}: the new token, shown once
+//   DELETE /api/console/tokens/{name}
+#include "node/api/api_json.h"
+#include "node/gateway/gateway.h"
+#include "node/gateway/json_answers.h"
+#include "node/gateway/tokens.h"
+
+namespace shopsync::gateway {
+
+namespace {
+
+HttpResponse not_allowed(const HttpRequest& request, const char* allow) {
+  HttpResponse r = json_error(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+Result<json> json_body(const HttpRequest& request) {
+  auto doc = parse_json(request.body);
+  if (!doc) return doc.status();
+  if (!doc->is_object()) return Status::invalid("the body must be a JSON object");
+  return doc;
+}
+
+std::string string_member(const json& doc, const char* name) {
+  auto it = doc.find(name);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// {collection, id, pick: "<dot>"} or {collection, id, fields: {...}}.
+Result<api::ResolveRequest> resolve_request(const json& doc) {
+  api::ResolveRequest out;
+  out.key = {string_member(doc, "collection"), string_member(doc, "id")};
+  SHOPSYNC_TRY(validate_collection_name(out.key.collection));
+  SHOPSYNC_TRY(validate_record_id(out.key.id));
+  const auto pick = doc.find("pick");
+  const auto fields = doc.find("fields");
+  if ((pick == doc.end()) == (fields == doc.end())) {
+    return Status::invalid("give exactly one of 'pick' (a version's dot) and 'fields' (the merged record)");
+  }
+  if (pick != doc.end()) {
+    auto dot = pick->is_string() ? api::parse_dot(pick->get<std::string>()) : std::nullopt;
+    if (!dot) return Status::invalid("'pick' must be a version's dot, as listed (\"<node>:<counter>\")");
+    out.pick = *dot;
+    return out;
+  }
+  if (!fields->is_object()) return Status::invalid("'fields' must be a JSON object of the merged record's fields");
+  api::FieldValues values;
+  for (auto it = fields->begin(); it != fields->end(); ++it) {
+    if (it.key().empty()) return Status::invalid("field names must not be empty");
+    values.emplace(it.key(), json_values::json_to_packed(it.value(), json_values::BinaryForm::tagged_object));
+  }
+  out.fields = std::move(values);
+  return out;
+}
+
+// Without the daemon (an embedder, the tests' harness): what the Replica
+// knows; the keys are the daemon's.
+class ReplicaOnlyBackend final : public api::ReplicaBackend {
+ public:
+  using ReplicaBackend::ReplicaBackend;
+  Result<api::TrustedKeyList> trusted_keys() override { return no_keys(); }
+  Status trust(const api::TrustAddRequest&) override { return no_keys(); }
+  Status distrust(std::string_view) override { return no_keys(); }
+  Result<api::PublicKey> public_key() override { return no_keys(); }
+
+ private:
+  static Status no_keys() { return Status(Errc::unavailable, "keys belong to shopsyncd"); }
+};
+
+}  // namespace
+
+// Marks each version of `view` ("siblings", or the record itself) with
+// "written_here": whether this node wrote it (a dot's origin is a writer id,
+// which only its own node can name).
+void Gateway::mark_writers(json& view) const {
+  auto mark = [&](json& version) {
+    const auto dot = version.contains("dot") ? api::parse_dot(version["dot"].get<std::string>()) : std::nullopt;
+    version["written_here"] = dot && replica_.is_own_origin(dot->origin);
+  };
+  mark(view);
+  if (view.contains("siblings")) {
+    for (auto& sibling : view["siblings"]) mark(sibling);
+  }
+}
+
+api::ReplicaBackend& Gateway::backend() {
+  if (hooks_.backend) return *hooks_.backend;
+  if (!own_backend_) own_backend_ = std::make_unique<ReplicaOnlyBackend>(replica_, store_, outbox_);
+  return *own_backend_;
+}
+
+HttpResponse Gateway::console(const HttpRequest& request) {
+  const auto& seg = request.segments;
+  const std::string what = seg.size() > 2 ? seg[2] : "";
+  const bool get = request.method == "GET";
+
+  if (what == "overview" && seg.size() == 3) {
+    if (!get) return not_allowed(request, "GET");
+    auto status = backend().status();
+    if (!status) return from_status(status.status());
+    auto peers = backend().peers();
+    if (!peers) return from_status(peers.status());
+    if (status->name.empty()) status->name = options_.node_name;
+    if (status->role.empty()) status->role = options_.role;
+    return ok_json({{"success", true},
+                    {"now_ms", now_ms()},
+                    {"status", api::status_json(*status)},
+                    {"peers", api::peers_json(*peers)["peers"]}});
+  }
+
+  if (what == "conflicts" && seg.size() == 3) {
+    if (!get) return not_allowed(request, "GET");
+    api::ConflictsRequest q;
+    if (auto it = request.query.find("collection"); it != request.query.end()) q.collection = it->second;
+    const auto limit = query_count(request, "limit", api::kDefaultPageLimit, api::kMaxPageLimit);
+    if (!limit) return json_error(400, "bad_limit", "limit must be an integer from 1 to 1000");
+    q.limit = static_cast<std::uint32_t>(*limit);
+    if (request.query.contains("log_after")) {
+      const auto after = query_count(request, "log_after", 0, UINT64_MAX);
+      if (!after) return json_error(400, "bad_log_after", "log_after must be a conflict log sequence number");
+      q.log_after = *after;
+    }
+    auto page = backend().conflicts(q);
+    if (!page) return from_status(page.status());
+    json out = api::conflicts_json(*page);
+    for (auto& record : out["open"]) mark_writers(record);
+    for (auto& entry : out["log"]) mark_writers(entry);
+    out["success"] = true;
+    return ok_json(out);
+  }
+
+  if (what == "resolve" && seg.size() == 3) {
+    if (request.method != "POST") return not_allowed(request, "POST");
+    auto doc = json_body(request);
+    if (!doc) return json_error(400, "invalid_argument", doc.status().message());
+    auto resolve = resolve_request(*doc);
+    if (!resolve) return json_error(400, "invalid_argument", resolve.status().message());
+    auto written = backend().resolve(*resolve);
+    if (!written) return from_status(written.status());
+    auto record = backend().get(resolve->key);
+    json out{{"success", true}, {"write", api::write_json(*written)}};
+    if (record) out["record"] = api::record_json(*record);
+    return ok_json(out);
+  }
+
+  if (what == "records" && seg.size() <= 5) {
+    if (!get) return not_allowed(request, "GET");
+    if (seg.size() == 3) {
+      auto list = backend().collections();
+      if (!list) return from_status(list.status());
+      json out = api::collections_json(*list);
+      for (auto& c : out["collections"]) c["strategy"] = std::string(to_string(replica_.strategy_for(c["name"].get<std::string>())));
+      out["success"] = true;
+      return ok_json(out);
+    }
+    const std::string& collection = seg[3];
+    if (Status s = validate_collection_name(collection); !s) return json_error(400, "bad_collection", s.message());
+    if (seg.size() == 4) {
+      api::ListRequest q{collection, "", api::kDefaultPageLimit};
+      if (auto it = request.query.find("after"); it != request.query.end()) q.after = it->second;
+      const auto limit = query_count(request, "limit", api::kDefaultPageLimit, api::kMaxPageLimit);
+      if (!limit) return json_error(400, "bad_limit", "limit must be an integer from 1 to 1000");
+      q.limit = static_cast<std::uint32_t>(*limit);
+      auto page = backend().list(q);
+      if (!page) return from_status(page.status());
+      json out = api::list_json(*page);
+      out["success"] = true;
+      return ok_json(out);
+    }
+    const RecordKey key{collection, seg[4]};
+    if (Status s = validate_record_id(key.id); !s) return json_error(400, "bad_id", s.message());
+    auto record = backend().get(key);
+    if (!record) return from_status(record.status());
+    auto history = backend().history(key);
+    if (!history) return from_status(history.status());
+    json entries = api::conflicts_json(api::ConflictsPage{{}, std::move(*history), 0})["log"];
+    for (auto& entry : entries) mark_writers(entry);
+    json view = api::record_json(*record);
+    mark_writers(view);
+    view["strategy"] = std::string(to_string(replica_.strategy_for(collection)));
+    return ok_json({{"success", true}, {"record", std::move(view)}, {"history", std::move(entries)}});
+  }
+
+  if (what == "tokens" && seg.size() == 3) {
+    if (get) {
+      auto tokens = list_tokens(store_);
+      if (!tokens) return from_status(tokens.status());
+      json out = json::array();
+      for (const auto& t : *tokens) out.push_back({{"name", t.name}, {"created_ms", t.created_ms}});
+      return ok_json({{"success", true}, {"tokens", std::move(out)}});
+    }
+    if (request.method != "POST") return not_allowed(request, "GET, POST");
+    auto doc = json_body(request);
+    if (!doc) return json_error(400, "invalid_argument", doc.status().message());
+    const std::string name = string_member(*doc, "name");
+    auto secret = create_token(store_, name, now_ms());
+    if (!secret) return from_status(secret.status());
+    return ok_json({{"success", true}, {"name", name}, {"token", *secret}}, 201);
+  }
+  if (what == "tokens" && seg.size() == 4) {
+    if (request.method != "DELETE") return not_allowed(request, "DELETE");
+    if (Status s = revoke_token(store_, seg[3]); !s) return from_status(s);
+    return ok_json({{"success", true}, {"revoked", seg[3]}});
+  }
+
+  return json_error(404, "no_route", "no such console endpoint: " + request.path);
+}
+
+}  // namespace shopsync::gateway
