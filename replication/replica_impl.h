@@ -185,6 +185,16 @@ struct Replica::Impl {
   Status on_credit(NodeId from, const Credit& credit, Outbox& out);
   Status on_notify(NodeId from, const Notify& notify, Outbox& out);
   Status on_snapshot_required(NodeId from, const SnapshotRequired& required, Outbox& out);
+  // What a committed batch did, for committed_batch().
+  struct BatchEffects {
+    const std::vector<ChangedRecord>& changed;
+    const std::vector<ConflictEntry>& conflicts;
+    const std::vector<std::pair<RecordKey, std::string>>& refused;
+    const std::vector<Dot>& dropped;
+  };
+  // After a batch's commit: the peer's counters, the answers in progress
+  // told what it superseded, the notices (changed, conflict, refused).
+  void committed_batch(NodeId from, const Batch& batch, const BatchEffects& effects, Outbox& out);
   // The tail of a committed batch: credit, the end of the answer, snapshot
   // bookkeeping, notices and the next pull.
   void after_batch(NodeId from, const Batch& batch, bool snapshot_active, bool in_sequence, bool finishing,

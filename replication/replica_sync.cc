@@ -380,19 +380,25 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   horizon = std::move(next_horizon);
   held_above = std::move(next_held_above);
   ps.claimed = batch.more ? std::move(next_claimed) : VersionVector{};
+  if (knowledge_grew) ps.answer_changed_data = true;
+  committed_batch(from, batch, BatchEffects{changed, conflicts, refused, dropped}, out);
+  after_batch(from, batch, snapshot_active, in_sequence, finishing, out);
+  return Status::ok();
+}
+
+void Replica::Impl::committed_batch(NodeId from, const Batch& batch, const BatchEffects& effects, Outbox& out) {
+  PeerState& ps = peer(from);
   ps.last_progress_ms = timers.now_ms();
   ps.stats.records_in += batch.records.size();
   ++ps.stats.batches_in;
   ps.stats.last_sync_ms = wall.now_ms();
-  if (!changed.empty() || knowledge_grew) ps.answer_changed_data = true;
-  superseded(dropped, from);
-  for (const ChangedRecord& c : changed) report_changed(c, out);
-  for (const ConflictEntry& entry : conflicts) out.conflict(entry);
-  for (const auto& [key, why] : refused) out.refused(from, key, why);
-  ps.stats.records_refused += refused.size();
-  if (!refused.empty()) ps.refused_in_answer = true;
-  after_batch(from, batch, snapshot_active, in_sequence, finishing, out);
-  return Status::ok();
+  if (!effects.changed.empty()) ps.answer_changed_data = true;
+  superseded(effects.dropped, from);
+  for (const ChangedRecord& c : effects.changed) report_changed(c, out);
+  for (const ConflictEntry& entry : effects.conflicts) out.conflict(entry);
+  for (const auto& [key, why] : effects.refused) out.refused(from, key, why);
+  ps.stats.records_refused += effects.refused.size();
+  if (!effects.refused.empty()) ps.refused_in_answer = true;
 }
 
 void Replica::Impl::after_batch(NodeId from, const Batch& batch, bool snapshot_active, bool in_sequence,

@@ -384,18 +384,9 @@ Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& o
   const bool received_grew = next_received != ps.received;
   meta = std::move(next);
   ps.received = std::move(next_received);
-  ps.last_progress_ms = timers.now_ms();
-  ps.stats.records_in += batch.records.size();
-  ++ps.stats.batches_in;
-  ps.stats.last_sync_ms = wall.now_ms();
-  if (!changed.empty() || received_grew) ps.answer_changed_data = true;
-  superseded(dropped, from);
-  for (const ChangedRecord& c : changed) report_changed(c, out);
-  for (const ConflictEntry& entry : conflicts) out.conflict(entry);
-  for (const auto& [key, why] : refused) out.refused(from, key, why);
-  ps.stats.records_refused += refused.size();
-  if (!refused.empty()) ps.refused_in_answer = true;
+  if (received_grew) ps.answer_changed_data = true;
   wanted = std::move(now_wanted);
+  committed_batch(from, batch, BatchEffects{changed, conflicts, refused, dropped}, out);
   after_batch(from, batch, snapshot_active, in_sequence, finishing, out);
   return Status::ok();
 }

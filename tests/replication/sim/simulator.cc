@@ -81,6 +81,15 @@ std::string describe(const RecordState& s) {
 
 std::string describe(const RecordKey& k) { return k.collection + "/" + k.id; }
 
+// The dots of a record's siblings (none when the node does not hold it).
+std::vector<Dot> dots_of(const std::optional<VisibleRecord>& record) {
+  std::vector<Dot> out;
+  if (record) {
+    for (const Version& v : record->siblings) out.push_back(v.dot);
+  }
+  return out;
+}
+
 bool deleted_only(const RecordState& s) {
   return std::all_of(s.siblings.begin(), s.siblings.end(), [](const Version& v) { return v.deleted; });
 }
@@ -498,10 +507,7 @@ Status Sim::order_op(int i) {
   const RecordKey key{kOrders.name, "k" + std::to_string(uniform(static_cast<std::uint64_t>(cfg_.hot_keys)))};
   auto before = n.replica->get(key);
   if (!before) return before.status();
-  std::vector<Dot> pre;
-  if (*before) {
-    for (const Version& v : (*before)->siblings) pre.push_back(v.dot);
-  }
+  const std::vector<Dot> pre = dots_of(*before);
   Port port(*this, i);
   arm_store_fault(n);
   Result<VisibleRecord> result = Status::invalid("no operation");
@@ -548,10 +554,7 @@ Status Sim::write_op(int i) {
   const RecordKey key{c.name, "k" + std::to_string(uniform(static_cast<std::uint64_t>(cfg_.hot_keys)))};
   auto before = n.replica->get(key);
   if (!before) return before.status();
-  std::vector<Dot> pre;
-  if (*before) {
-    for (const Version& v : (*before)->siblings) pre.push_back(v.dot);
-  }
+  const std::vector<Dot> pre = dots_of(*before);
   Port port(*this, i);
   arm_store_fault(n);
   Result<VisibleRecord> result = Status::invalid("no operation");
