@@ -210,6 +210,10 @@ struct Replica::Impl {
   // Reads a batch's HLC readings into our clock; returns the reading that
   // stamps what the batch detects (conflicts).
   Hlc observe_batch(PeerState& ps, const Batch& batch);
+  // Appends a conflict entry when a merge left `merged` with a sibling new
+  // to `before` among several.
+  Status log_conflict(StoreWriter& w, const RecordKey& key, const RecordState& before, const RecordState& merged,
+                      Hlc detected_at, std::vector<ConflictEntry>& conflicts);
   // The last batch of a complete snapshot: for each record we hold that the
   // sender did not send, the siblings its knowledge covers (it saw them and no
   // longer has them) removed. Only the records that change.

@@ -41,6 +41,18 @@ bool taken_as_is(const RecordState& heads, const VersionVector& knowledge) {
 
 }  // namespace
 
+Status Replica::Impl::log_conflict(StoreWriter& w, const RecordKey& key, const RecordState& before,
+                                   const RecordState& merged, Hlc detected_at, std::vector<ConflictEntry>& conflicts) {
+  if (merged.siblings.size() < 2 || !gained_sibling(before, merged)) return Status::ok();
+  ConflictEntry entry =
+      make_conflict_entry(key, merged, strategy_for(key.collection), options.tolerance_ms, detected_at, meta.node_id);
+  auto seq = w.append_conflict(entry);
+  if (!seq) return seq.status();
+  entry.seq = *seq;
+  conflicts.push_back(std::move(entry));
+  return Status::ok();
+}
+
 Hlc Replica::Impl::observe_batch(PeerState& ps, const Batch& batch) {
   Hlc newest_seen = 0;
   for (const auto& [key, record] : batch.records) {
@@ -326,14 +338,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       if (merged == before) continue;
       SHOPSYNC_TRY(w.put_record(key, merged));
       for (const Dot& d : dropped_dots(before, merged)) dropped.push_back(d);
-      if (merged.siblings.size() > 1 && gained_sibling(before, merged)) {
-        ConflictEntry entry = make_conflict_entry(key, merged, strategy_for(key.collection), options.tolerance_ms,
-                                                  detected_at, meta.node_id);
-        auto seq = w.append_conflict(entry);
-        if (!seq) return seq.status();
-        entry.seq = *seq;
-        conflicts.push_back(std::move(entry));
-      }
+      SHOPSYNC_TRY(log_conflict(w, key, before, merged, detected_at, conflicts));
       changed.push_back(ChangedRecord{key, std::move(merged), nullptr});
     }
     if (!batch.snapshot) {

@@ -320,14 +320,7 @@ Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& o
       SHOPSYNC_TRY(w.put_record(key, merged));
       if (!marker->empty()) SHOPSYNC_TRY(w.erase(Table::settings, marker_key(key)));
       for (const Dot& d : dropped_dots(before, merged)) dropped.push_back(d);
-      if (merged.siblings.size() > 1 && gained_sibling(before, merged)) {
-        ConflictEntry entry = make_conflict_entry(key, merged, strategy_for(key.collection), options.tolerance_ms,
-                                                  detected_at, meta.node_id);
-        auto seq = w.append_conflict(entry);
-        if (!seq) return seq.status();
-        entry.seq = *seq;
-        conflicts.push_back(std::move(entry));
-      }
+      SHOPSYNC_TRY(log_conflict(w, key, before, merged, detected_at, conflicts));
       changed.push_back(ChangedRecord{key, std::move(merged), nullptr});
     }
     for (const LeftRecord& left : batch.left) {
