@@ -36,7 +36,26 @@ VersionVector capped(const VersionVector& progress, const VersionVector& claim) 
   return out;
 }
 
+LeftRecord left_record(const RecordKey& key, const RecordState& state) {
+  LeftRecord out{key, state.context, {}};
+  for (const Version& v : state.siblings) out.live.advance(v.dot);
+  return out;
+}
+
+// The puller may hold a version of a record with this context: its knowledge
+// knows one of the context's origins (it received a version of the record, or
+// at least dots of the same writer, from someone).
+bool may_hold(const VersionVector& puller, const VersionVector& context) {
+  return std::any_of(context.entries().begin(), context.entries().end(),
+                     [&](const VersionVector::Entry& e) { return puller.get(e.first) != 0; });
+}
+
 }  // namespace
+
+void DeltaCursor::restrict_to(Scope scope, VersionVector puller) {
+  scope_ = std::move(scope);
+  puller_ = std::move(puller);
+}
 
 std::size_t estimated_size(const RecordKey& key, const PackedRecord& record) {
   return key.collection.size() + key.id.size() + record.bytes().size() + 8;
@@ -50,6 +69,20 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
   std::size_t bytes = 0;
   std::set<RecordKey> in_batch;
   bool full = false;
+  for (const RecordKey& key : wanted_) {
+    auto state = reader.packed_record(key);
+    if (!state && state.status().code() != Errc::corrupt) return state.status();
+    if (!state || !state->has_value()) continue;
+    const RecordState decoded = (*state)->decode();
+    if (!scope_ || scope_->contains(key, decoded)) {
+      bytes += estimated_size(key, **state);
+      batch.records.emplace_back(key, std::move(**state));
+    } else {
+      batch.left.push_back(left_record(key, decoded));
+    }
+    in_batch.insert(key);
+  }
+  wanted_.clear();
   while (!full && next_origin_ < origins_.size()) {
     const NodeId origin = origins_[next_origin_];
     const std::uint64_t limit = target_.get(origin);
@@ -77,6 +110,18 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
         if (!state || !state->has_value()) {
           progress_.set(origin, counter);
           return Scan::next;
+        }
+        if (scope_) {
+          const RecordState decoded = (*state)->decode();
+          if (!scope_->contains(key, decoded)) {
+            if (may_hold(puller_, decoded.context)) {
+              batch.left.push_back(left_record(key, decoded));
+              bytes += key.collection.size() + key.id.size() + 16 * decoded.context.entries().size();
+              in_batch.insert(key);
+            }
+            progress_.set(origin, counter);
+            return Scan::next;
+          }
         }
         const std::size_t size = estimated_size(key, **state);
         if (!batch.records.empty() &&

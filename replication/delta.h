@@ -31,9 +31,11 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <set>
 #include <vector>
 
+#include "replication/grant.h"
 #include "replication/messages.h"
 #include "storage/record.h"
 #include "storage/status.h"
@@ -70,6 +72,16 @@ class DeltaCursor {
   // `complete` stop below it.
   void superseded(const std::vector<Dot>& dots);
   bool snapshot() const { return snapshot_; }
+  // Partial replication: sends only the records in `scope` (the puller's
+  // read scope). A record outside it goes as a leave entry (Batch.left: its
+  // key and context) when its context shares an origin with `puller` (the
+  // Pull's knowledge: the puller may hold a version of it), and is skipped
+  // otherwise; `complete` passes both (the puller's knowledge is relative to
+  // its scope).
+  void restrict_to(Scope scope, VersionVector puller);
+  // Sends these records first (whole if in the scope, else as a leave),
+  // whatever their dots (Pull.want).
+  void add_wanted(std::vector<RecordKey> keys) { wanted_ = std::move(keys); }
 
  private:
   std::vector<NodeId> origins_;  // origins where target is ahead of the puller
@@ -79,6 +91,9 @@ class DeltaCursor {
   VersionVector claim_;     // the sender's knowledge: what base and complete may say
   std::set<Dot> puller_holds_;
   bool snapshot_;
+  std::optional<Scope> scope_;
+  VersionVector puller_;
+  std::vector<RecordKey> wanted_;
 };
 
 // An estimate of a record's size in a batch on the wire, for batch limits.

@@ -15,6 +15,7 @@ namespace shopsync {
 
 // "Send me what my knowledge does not cover; at most `credit` batches for now."
 inline constexpr std::size_t kMaxPullHeld = 10'000;
+inline constexpr std::size_t kMaxPullWant = 1'000;
 
 struct Pull {
   VersionVector knowledge;
@@ -27,7 +28,26 @@ struct Pull {
   // kMaxPullHeld), so that the sender does not send those versions again
   // (docs/replication.md, "Writer ids").
   std::vector<Dot> held;
+  // Appended (partial replication): the puller's number for this Pull, echoed
+  // in every Batch of its answer; a scoped puller takes batches of its current
+  // answer only (docs/replication.md, "Partial replication").
+  std::uint64_t answer = 0;
+  // Appended: records a scoped puller wants sent whole (or as a leave) in
+  // this answer whatever their dots: it wrote them from nothing or holds a
+  // version of them the sender lacked (at most kMaxPullWant).
+  std::vector<RecordKey> want;
   bool operator==(const Pull&) const = default;
+};
+
+// A record outside a scoped puller's read scope (Batch.left): its context
+// and the dots of its live siblings (one per origin at most), so that the
+// puller drops the versions the context covers and knows which of them are
+// still live out of its scope (they come back if the record re-enters it).
+struct LeftRecord {
+  RecordKey key;
+  VersionVector context;
+  VersionVector live;
+  bool operator==(const LeftRecord&) const = default;
 };
 
 // Part of the answer to a Pull. `complete` says, per origin, the counter up to
@@ -49,6 +69,11 @@ struct Batch {
   bool more = false;
   VersionVector base;
   bool snapshot = false;
+  // Appended (partial replication): records outside the puller's read scope
+  // that it may hold, with their context: it drops the versions the context
+  // covers. And the Pull's `answer`, echoed.
+  std::vector<LeftRecord> left;
+  std::uint64_t answer = 0;
   bool operator==(const Batch&) const = default;
 };
 

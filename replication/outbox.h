@@ -7,6 +7,8 @@
 #pragma once
 
 #include "replication/messages.h"
+#include <string>
+
 #include "storage/record.h"
 #include "storage/store.h"
 
@@ -35,6 +37,15 @@ class Outbox {
 
   // A conflict was appended to the log (already committed).
   virtual void conflict(const ConflictEntry& entry) { (void)entry; }
+
+  // A record of a batch from `from` was refused: a version outside that
+  // peer's write scope (docs/replication.md, "Partial replication"). Nothing
+  // of it was applied. `why` names the version and the rule.
+  virtual void refused(NodeId from, const RecordKey& key, const std::string& why) {
+    (void)from;
+    (void)key;
+    (void)why;
+  }
 };
 
 // An Outbox that keeps the messages in a vector, for tests and simple drivers.

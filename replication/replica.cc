@@ -110,7 +110,7 @@ void Replica::Impl::superseded(const std::vector<Dot>& dots, std::optional<NodeI
 
 void Replica::Impl::notify_peers(Outbox& out, std::optional<NodeId> except) {
   for (const auto& [id, ps] : peers) {
-    if (ps.stats.connected && id != except) out.send(id, Notify{meta.knowledge});
+    if (ps.stats.connected && id != except) out.send(id, Notify{knowledge_toward(ps)});
   }
 }
 
@@ -154,6 +154,7 @@ void Replica::Impl::LocalTxn::begin(const Impl& impl) {
   meta = impl.meta;
   issued = impl.issued;
   dropped.clear();
+  wanted.clear();
 }
 
 Status Replica::Impl::write_version(StoreWriter& w, LocalTxn& tx, const RecordKey& key, const MakeVersion& make,
@@ -161,6 +162,9 @@ Status Replica::Impl::write_version(StoreWriter& w, LocalTxn& tx, const RecordKe
   auto current = state_to_write_over(w, key);
   if (!current) return current.status();
   auto version = make(*current, now);
+  if (version && options.access) {
+    if (Status allowed = check_local_write(key, *current, *version); !allowed) version = allowed;
+  }
   if (!version) {
     written = version.status();
     return Status::ok();
@@ -180,8 +184,18 @@ Status Replica::Impl::write_version(StoreWriter& w, LocalTxn& tx, const RecordKe
   RecordState base;
   if (current->has_value()) {
     base = **current;
-  } else {
+  } else if (!scoped()) {
     base.context = tx.meta.knowledge;
+  }
+  // A scoped node's knowledge and exit markers cover versions that are live
+  // out of its scope: a write from nothing takes an empty context (concurrent
+  // with whatever the key holds elsewhere), superseding them would overwrite
+  // records outside its grant. And the record may hold there versions it
+  // skipped as out of its scope, which its write brings into it: it asks for
+  // the record whole until a full sender holds its write (Pull.want).
+  if (scoped() && std::find(tx.wanted.begin(), tx.wanted.end(), key) == tx.wanted.end()) {
+    SHOPSYNC_TRY(w.put(Table::settings, want_key(key), ""));
+    tx.wanted.push_back(key);
   }
   RecordState state = supersede(base, std::move(*version));
   // The store leaves itself unchanged when it refuses one record: that
@@ -216,6 +230,7 @@ bool Replica::Impl::committed_local(LocalTxn& tx) {
     writers.set(writer, issued);
   }
   superseded(tx.dropped);
+  wanted.insert(tx.wanted.begin(), tx.wanted.end());
   return changed;
 }
 
@@ -324,6 +339,7 @@ Result<std::unique_ptr<Replica>> Replica::open(Store& store, Clock& clock, Repli
   auto impl = std::make_unique<Impl>(store, clock, std::move(options), std::move(meta));
   SHOPSYNC_TRY(impl->load_persisted().context("loading replication state"));
   SHOPSYNC_TRY(impl->draw_writer());
+  SHOPSYNC_TRY(impl->open_scope().context("opening the node's read scope"));
   return std::unique_ptr<Replica>(new Replica(std::move(impl)));
 }
 
@@ -447,6 +463,7 @@ NodeId Replica::writer() const { return impl_->writer; }
 std::uint64_t Replica::local_writes() const { return impl_->meta.counter; }
 const std::string& Replica::cluster() const { return impl_->meta.cluster; }
 const VersionVector& Replica::knowledge() const { return impl_->meta.knowledge; }
+bool Replica::scoped() const { return impl_->scoped(); }
 Hlc Replica::clock() const { return impl_->hlc.last(); }
 const VersionVector& Replica::tombstone_horizon() const { return impl_->horizon; }
 StrategyKind Replica::strategy_for(std::string_view collection) const { return impl_->strategy_for(collection); }

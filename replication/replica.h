@@ -53,6 +53,7 @@ namespace shopsync {
 struct DevicePush;           // device_push.h
 struct DeviceChangeOutcome;  // device_push.h
 struct DeviceResolve;        // device_push.h
+class AccessPolicy;          // access_policy.h
 
 struct ReplicaOptions {
   // This node's id. Used when the store has no NodeMeta yet (must then be
@@ -115,6 +116,12 @@ struct ReplicaOptions {
   // the node's loop and the write transaction for seconds, which also kept
   // every sync and write waiting at each start.
   std::size_t tombstone_scan_slice = 10'000;
+
+  // Grants (docs/replication.md, "Partial replication"): this node's read
+  // scope (what it holds; read at open), its write scope (local writes) and
+  // its peers' (what it sends them, what it accepts from them). Null: nothing
+  // is restricted. Must outlive the Replica.
+  const AccessPolicy* access = nullptr;
 };
 
 // A write of some or all fields of a record. Values are MessagePack-packed
@@ -171,6 +178,8 @@ struct PeerStats {
   // adopt (ReplicaOptions::max_clock_offset_ms): written by a fast clock, its
   // own or one it relays.
   std::uint64_t readings_ahead = 0;
+  // Records of its batches refused: outside its write scope.
+  std::uint64_t records_refused = 0;
   bool pull_in_flight = false;
   bool snapshot_in_progress = false;
 };
@@ -271,7 +280,12 @@ class Replica {
   // Writes made at this node, all writer ids together (NodeMeta::counter).
   std::uint64_t local_writes() const;
   const std::string& cluster() const;
+  // For a scoped node (its read scope is restricted), its own writes only:
+  // what it received is kept per upstream (docs/replication.md, "Scoped
+  // knowledge").
   const VersionVector& knowledge() const;
+  // This node's read scope is restricted.
+  bool scoped() const;
   Hlc clock() const;
   const VersionVector& tombstone_horizon() const;
   StrategyKind strategy_for(std::string_view collection) const;

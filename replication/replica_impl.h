@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "replication/access_policy.h"
 #include "replication/delta.h"
 #include "replication/replica.h"
 
@@ -17,6 +18,7 @@ namespace shopsync {
 struct OutgoingAnswer {
   DeltaCursor cursor;
   std::uint32_t credit = 0;
+  std::uint64_t answer = 0;  // Pull.answer, echoed in every batch
 };
 
 // What the puller tracks of a snapshot it is taking from one peer. Its
@@ -53,6 +55,15 @@ struct PeerState {
   // is then above what we know and the claims together.
   VersionVector claimed;
   std::optional<IncomingSnapshot> snapshot;
+  // Pull.answer of the Pull in flight.
+  std::uint64_t pull_answer = 0;
+  // A record of the current answer was refused (outside the peer's write
+  // scope): its claims are not joined, and the next pull waits for the
+  // safety-net interval.
+  bool refused_in_answer = false;
+  // A scoped node: the join of this peer's claims to it (settings
+  // kReceivedKeyPrefix), raised per batch received in sequence.
+  VersionVector received;
   // Sender side.
   std::optional<OutgoingAnswer> answer;
 };
@@ -90,6 +101,22 @@ struct Replica::Impl {
     std::string after_id;     // last id looked at in collections[next]
   };
   std::optional<TombstoneScan> tombstone_scan;
+  // This node's read scope when restricted (read at open), else none.
+  std::optional<Scope> own_scope;
+  std::uint64_t pull_seq = 0;  // numbers the Pulls (Pull.answer)
+  // A scoped node: records whose whole state it must ask for (Pull.want;
+  // settings kWantKeyPrefix), as committed.
+  std::set<RecordKey> wanted;
+
+  bool scoped() const { return own_scope.has_value(); }
+  // What our Pulls to `peer` and Notifies tell it we know: for a scoped node,
+  // its own writes and what it received from that peer.
+  VersionVector knowledge_toward(const PeerState& ps) const;
+  Scope write_scope_of(NodeId node) const;
+  // Two scoped nodes do not sync with each other: each syncs with full nodes
+  // (docs/replication.md, "Topology").
+  bool syncs_with(NodeId peer) const { return !scoped() || read_scope_of(peer).unrestricted(); }
+  Scope read_scope_of(NodeId node) const;
 
   StrategyKind strategy_for(std::string_view collection) const;
   // The record's state before a write, where a stored state that does not
@@ -129,6 +156,7 @@ struct Replica::Impl {
     NodeMeta meta;
     std::uint64_t issued = 0;
     std::vector<Dot> dropped;
+    std::vector<RecordKey> wanted;  // a scoped node's writes from nothing
     void begin(const Impl& impl);
   };
   // One local write inside `w`: the version `make` builds over the record's
@@ -167,6 +195,40 @@ struct Replica::Impl {
   Status on_credit(NodeId from, const Credit& credit, Outbox& out);
   Status on_notify(NodeId from, const Notify& notify, Outbox& out);
   Status on_snapshot_required(NodeId from, const SnapshotRequired& required, Outbox& out);
+  // What a committed batch did, for committed_batch().
+  struct BatchEffects {
+    const std::vector<ChangedRecord>& changed;
+    const std::vector<ConflictEntry>& conflicts;
+    const std::vector<std::pair<RecordKey, std::string>>& refused;
+    const std::vector<Dot>& dropped;
+  };
+  // After a batch's commit: the peer's counters, the answers in progress
+  // told what it superseded, the notices (changed, conflict, refused).
+  void committed_batch(NodeId from, const Batch& batch, const BatchEffects& effects, Outbox& out);
+  // The tail of a committed batch: credit, the end of the answer, snapshot
+  // bookkeeping, notices and the next pull.
+  void after_batch(NodeId from, const Batch& batch, bool snapshot_active, bool in_sequence, bool finishing,
+                   Outbox& out);
+
+  // Partial replication (scoped_sync.cc).
+  Status open_scope();
+  Status on_scoped_batch(NodeId from, const Batch& batch, Outbox& out);
+  // A local write at a node whose write scope is restricted: refused when the
+  // new version or a version it supersedes is outside it.
+  Status check_local_write(const RecordKey& key, const std::optional<RecordState>& current,
+                           const Version& version) const;
+  // Reads a batch's HLC readings into our clock; returns the reading that
+  // stamps what the batch detects (conflicts).
+  Hlc observe_batch(PeerState& ps, const Batch& batch);
+  // Appends a conflict entry when a merge left `merged` with a sibling new
+  // to `before` among several.
+  Status log_conflict(StoreWriter& w, const RecordKey& key, const RecordState& before, const RecordState& merged,
+                      Hlc detected_at, std::vector<ConflictEntry>& conflicts);
+  // The last batch of a complete snapshot: for each record we hold that the
+  // sender did not send, the siblings its knowledge covers (it saw them and no
+  // longer has them) removed. Only the records that change.
+  Result<std::vector<std::pair<RecordKey, RecordState>>> snapshot_purge(StoreReader& r, const PeerState& ps,
+                                                                        const Batch& batch);
 
   // Tombstones and persisted peer knowledge (tombstones.cc).
   Status load_persisted();
@@ -192,5 +254,15 @@ inline constexpr std::string_view kPeerKeyPrefix = "replication/peer/";
 inline constexpr std::string_view kHorizonKey = "replication/horizon";
 inline constexpr std::string_view kWritersKey = "replication/writers";
 inline constexpr std::string_view kHeldAboveKey = "replication/held_above";
+inline constexpr std::string_view kReceivedKeyPrefix = "replication/received/";
+inline constexpr std::string_view kLeftKeyPrefix = "replication/left/";
+inline constexpr std::string_view kScopeKey = "replication/scope";
+inline constexpr std::string_view kWantKeyPrefix = "replication/want/";
+std::string want_key(const RecordKey& key);
+
+// A received record's new sibling, or a sibling of ours it supersedes, outside
+// `writer`'s write scope: the reason, or "" when the record may be taken.
+std::string write_violation(const Scope& writer, const RecordKey& key, const RecordState& before,
+                            const RecordState& remote);
 
 }  // namespace shopsync

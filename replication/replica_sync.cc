@@ -41,6 +41,54 @@ bool taken_as_is(const RecordState& heads, const VersionVector& knowledge) {
 
 }  // namespace
 
+Status Replica::Impl::log_conflict(StoreWriter& w, const RecordKey& key, const RecordState& before,
+                                   const RecordState& merged, Hlc detected_at, std::vector<ConflictEntry>& conflicts) {
+  if (merged.siblings.size() < 2 || !gained_sibling(before, merged)) return Status::ok();
+  ConflictEntry entry =
+      make_conflict_entry(key, merged, strategy_for(key.collection), options.tolerance_ms, detected_at, meta.node_id);
+  auto seq = w.append_conflict(entry);
+  if (!seq) return seq.status();
+  entry.seq = *seq;
+  conflicts.push_back(std::move(entry));
+  return Status::ok();
+}
+
+Hlc Replica::Impl::observe_batch(PeerState& ps, const Batch& batch) {
+  Hlc newest_seen = 0;
+  for (const auto& [key, record] : batch.records) {
+    for (const Version& v : record.heads().siblings) newest_seen = std::max(newest_seen, v.updated_at);
+  }
+  if (!hlc.observe(newest_seen)) ++ps.stats.readings_ahead;
+  return hlc.now();
+}
+
+Result<std::vector<std::pair<RecordKey, RecordState>>> Replica::Impl::snapshot_purge(StoreReader& r,
+                                                                                     const PeerState& ps,
+                                                                                     const Batch& batch) {
+  std::vector<std::pair<RecordKey, RecordState>> purged;
+  auto names = r.collections();
+  if (!names) return names.status();
+  for (const std::string& name : *names) {
+    SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey& key, const RecordState& state) {
+      if (ps.snapshot->keys.count(key) != 0) return Scan::next;
+      if (std::any_of(batch.records.begin(), batch.records.end(), [&](const auto& rec) { return rec.first == key; })) {
+        return Scan::next;
+      }
+      RecordState kept;
+      kept.context = state.context;
+      for (const Version& v : state.siblings) {
+        if (!batch.complete.covers(v.dot)) kept.siblings.push_back(v);
+      }
+      if (kept.siblings.size() != state.siblings.size()) {
+        if (kept.siblings.empty()) kept.context = VersionVector{};
+        purged.emplace_back(key, std::move(kept));
+      }
+      return Scan::next;
+    }));
+  }
+  return purged;
+}
+
 void Replica::Impl::report_changed(const ChangedRecord& c, Outbox& out) const {
   if ((!c.state && c.packed == nullptr) || !out.reads_records()) {
     out.changed(c.key, nullptr);
@@ -53,10 +101,11 @@ void Replica::Impl::report_changed(const ChangedRecord& c, Outbox& out) const {
 void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
   PeerState& ps = peer(peer_id);
   Pull pull;
-  if (!snapshot) pull.knowledge = meta.knowledge;
+  if (!snapshot) pull.knowledge = knowledge_toward(ps);
   // What we hold above our knowledge, so that it is not sent again. Should
   // the read fail, the Pull goes without: the answer may then repeat them.
-  Status held = snapshot ? Status::ok() : store.read([&](StoreReader& r) -> Status {
+  // (A scoped node keeps no held_above: it passes on only its own writes.)
+  Status held = snapshot || scoped() ? Status::ok() : store.read([&](StoreReader& r) -> Status {
     for (const auto& entry : held_above.entries()) {
       const NodeId origin = entry.first;  // named, not bound: clang 14 cannot capture bindings
       const std::uint64_t highest = entry.second;
@@ -71,6 +120,13 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
   if (!held) pull.held.clear();
   pull.credit = options.initial_credit;
   pull.snapshot = snapshot;
+  for (const RecordKey& key : wanted) {
+    if (snapshot || pull.want.size() >= kMaxPullWant) break;
+    pull.want.push_back(key);
+  }
+  pull.answer = ++pull_seq;
+  ps.pull_answer = pull.answer;
+  ps.refused_in_answer = false;
   const std::uint64_t now = timers.now_ms();
   ps.stats.pull_in_flight = true;
   ps.claimed = VersionVector{};
@@ -82,12 +138,14 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
 
 void Replica::Impl::maybe_pull(NodeId peer_id, Outbox& out) {
   PeerState& ps = peer(peer_id);
-  if (!ps.stats.connected || ps.stats.pull_in_flight) return;
+  if (!ps.stats.connected || ps.stats.pull_in_flight || !syncs_with(peer_id)) return;
   // A peer below our tombstone horizon may still hold versions whose
   // tombstones we removed; taking its records would resurrect them. It gets
   // SnapshotRequired when it pulls from us; once it has caught up we pull.
-  if (!ps.stats.knowledge.covers(horizon)) return;
-  if (meta.knowledge.covers(ps.stats.knowledge)) return;
+  // (A scoped peer sends only its own writes; a version of them that a
+  // removed tombstone deleted is one our knowledge covers, dropped as seen.)
+  if (!ps.stats.knowledge.covers(horizon) && read_scope_of(peer_id).unrestricted()) return;
+  if (knowledge_toward(ps).covers(ps.stats.knowledge)) return;
   send_pull(peer_id, false, out);
 }
 
@@ -103,6 +161,7 @@ Status Replica::Impl::pump(NodeId peer_id, Outbox& out) {
       return Status::ok();
     }));
     --ps.answer->credit;
+    batch->answer = ps.answer->answer;
     ps.stats.records_out += batch->records.size();
     ++ps.stats.batches_out;
     if (!batch->more) ps.answer.reset();
@@ -122,11 +181,24 @@ Status Replica::Impl::on_pull(NodeId from, const Pull& pull, Outbox& out) {
     out.send(from, SnapshotRequired{horizon});
     return Status::ok();
   }
+  // A scoped node never asks for a snapshot (it has no horizon), and answers
+  // none: its knowledge is its own writes, and a snapshot's purge would take
+  // every record it does not send from the puller.
+  if ((pull.snapshot && scoped()) || !syncs_with(from)) return Status::ok();
   // A new Pull replaces any answer in progress: its knowledge says what the
   // puller has committed since, so nothing committed is sent again.
-  ps.answer = OutgoingAnswer{DeltaCursor(pull.snapshot ? VersionVector{} : pull.knowledge, meta.knowledge, held_above,
+  // Versions held above knowledge go to full pullers only: a scoped one
+  // passes on nothing but its own writes, and sends no Pull.held to stop them.
+  const bool full_puller = read_scope_of(from).unrestricted();
+  ps.answer = OutgoingAnswer{DeltaCursor(pull.snapshot ? VersionVector{} : pull.knowledge, meta.knowledge,
+                                         scoped() || !full_puller ? VersionVector{} : held_above,
                                          std::set<Dot>(pull.held.begin(), pull.held.end()), pull.snapshot),
-                             std::min(pull.credit, options.max_credit)};
+                             std::min(pull.credit, options.max_credit), pull.answer};
+  if (Scope theirs = read_scope_of(from); !theirs.unrestricted()) {
+    ps.answer->cursor.restrict_to(std::move(theirs), pull.knowledge);
+    std::vector<RecordKey> want(pull.want.begin(), pull.want.begin() + std::min(pull.want.size(), kMaxPullWant));
+    ps.answer->cursor.add_wanted(std::move(want));
+  }
   SHOPSYNC_TRY(pump(from, out));
   maybe_pull(from, out);
   return Status::ok();
@@ -212,17 +284,18 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
     if (s) s = validate_state(record.heads());
     if (!s) return Status::protocol("batch from peer: record " + describe(key) + ": " + s.message());
   }
+  for (const LeftRecord& left : batch.left) {
+    if (Status s = validate_key(left.key); !s) return Status::protocol("batch from peer: left " + s.message());
+  }
+  if (scoped()) return on_scoped_batch(from, batch, out);
   PeerState& ps = peer(from);
+  const Scope sender_writes = write_scope_of(from);
+  std::vector<std::pair<RecordKey, std::string>> refused;
   const bool snapshot_active = batch.snapshot && ps.snapshot.has_value();
   const bool in_sequence = snapshot_active && batch.base == ps.snapshot->progress;
   const bool finishing = snapshot_active && in_sequence && !batch.more && !ps.snapshot->broken;
 
-  Hlc newest_seen = 0;
-  for (const auto& [key, record] : batch.records) {
-    for (const Version& v : record.heads().siblings) newest_seen = std::max(newest_seen, v.updated_at);
-  }
-  if (!hlc.observe(newest_seen)) ++ps.stats.readings_ahead;
-  const Hlc detected_at = hlc.now();
+  const Hlc detected_at = observe_batch(ps, batch);
 
   NodeMeta next;
   std::vector<ChangedRecord> changed;
@@ -237,10 +310,19 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
     changed.clear();
     dropped.clear();
     conflicts.clear();
+    refused.clear();
     for (const auto& [key, packed] : batch.records) {
       bool unreadable = false;
       auto local = state_to_write_over(w, key, &unreadable);
       if (!local) return local.status();
+      if (!sender_writes.unrestricted()) {
+        const RecordState before = local->value_or(RecordState{});
+        std::string why = write_violation(sender_writes, key, before, without_known_dropped(packed.decode(), before, meta.knowledge));
+        if (!why.empty()) {
+          refused.emplace_back(key, std::move(why));
+          continue;
+        }
+      }
       if (!local->has_value() && !unreadable && taken_as_is(packed.heads(), meta.knowledge)) {
         SHOPSYNC_TRY(w.put_packed_record(key, packed));
         changed.push_back(ChangedRecord{key, std::nullopt, &packed});
@@ -256,14 +338,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       if (merged == before) continue;
       SHOPSYNC_TRY(w.put_record(key, merged));
       for (const Dot& d : dropped_dots(before, merged)) dropped.push_back(d);
-      if (merged.siblings.size() > 1 && gained_sibling(before, merged)) {
-        ConflictEntry entry = make_conflict_entry(key, merged, strategy_for(key.collection), options.tolerance_ms,
-                                                  detected_at, meta.node_id);
-        auto seq = w.append_conflict(entry);
-        if (!seq) return seq.status();
-        entry.seq = *seq;
-        conflicts.push_back(std::move(entry));
-      }
+      SHOPSYNC_TRY(log_conflict(w, key, before, merged, detected_at, conflicts));
       changed.push_back(ChangedRecord{key, std::move(merged), nullptr});
     }
     if (!batch.snapshot) {
@@ -271,35 +346,19 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       claimed_so_far.join(ps.claimed);
       next_claimed = apply_completeness(claimed_so_far, batch);
       const bool received_whole = claimed_so_far.covers(batch.base);  // no batch of the answer missed
-      if (!batch.more && received_whole) next.knowledge = next_claimed;
+      // A refused record's dot may lie under the claims: they wait for the
+      // answer that brings it acceptably.
+      const bool refusals = ps.refused_in_answer || !refused.empty();
+      if (!batch.more && received_whole && !refusals) next.knowledge = next_claimed;
       SHOPSYNC_TRY(close_over_held(w, batch, next.knowledge));
     } else if (finishing) {
       // The last batch of a complete snapshot: every record the sender holds
       // has been received. A version we hold whose dot the sender knows, of a
       // record it did not send, was superseded there and its tombstone since
       // removed: drop it. Versions the sender has not seen stay.
-      std::vector<std::pair<RecordKey, RecordState>> purged;
-      auto names = w.collections();
-      if (!names) return names.status();
-      for (const std::string& name : *names) {
-        SHOPSYNC_TRY(w.for_each_record(name, "", [&](const RecordKey& key, const RecordState& state) {
-          if (ps.snapshot->keys.count(key) != 0) return Scan::next;
-          if (std::any_of(batch.records.begin(), batch.records.end(), [&](const auto& r) { return r.first == key; })) {
-            return Scan::next;
-          }
-          RecordState kept;
-          kept.context = state.context;
-          for (const Version& v : state.siblings) {
-            if (!batch.complete.covers(v.dot)) kept.siblings.push_back(v);
-          }
-          if (kept.siblings.size() != state.siblings.size()) {
-            if (kept.siblings.empty()) kept.context = VersionVector{};
-            purged.emplace_back(key, std::move(kept));
-          }
-          return Scan::next;
-        }));
-      }
-      for (auto& [key, state] : purged) {
+      auto purged = snapshot_purge(w, ps, batch);
+      if (!purged) return purged.status();
+      for (auto& [key, state] : *purged) {
         SHOPSYNC_TRY(w.put_record(key, state));
         changed.push_back(
             ChangedRecord{key, state.siblings.empty() ? std::nullopt : std::optional<RecordState>(state), nullptr});
@@ -326,15 +385,30 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   horizon = std::move(next_horizon);
   held_above = std::move(next_held_above);
   ps.claimed = batch.more ? std::move(next_claimed) : VersionVector{};
+  if (knowledge_grew) ps.answer_changed_data = true;
+  committed_batch(from, batch, BatchEffects{changed, conflicts, refused, dropped}, out);
+  after_batch(from, batch, snapshot_active, in_sequence, finishing, out);
+  return Status::ok();
+}
+
+void Replica::Impl::committed_batch(NodeId from, const Batch& batch, const BatchEffects& effects, Outbox& out) {
+  PeerState& ps = peer(from);
   ps.last_progress_ms = timers.now_ms();
   ps.stats.records_in += batch.records.size();
   ++ps.stats.batches_in;
   ps.stats.last_sync_ms = wall.now_ms();
-  if (!changed.empty() || knowledge_grew) ps.answer_changed_data = true;
-  superseded(dropped, from);
-  for (const ChangedRecord& c : changed) report_changed(c, out);
-  for (const ConflictEntry& entry : conflicts) out.conflict(entry);
+  if (!effects.changed.empty()) ps.answer_changed_data = true;
+  superseded(effects.dropped, from);
+  for (const ChangedRecord& c : effects.changed) report_changed(c, out);
+  for (const ConflictEntry& entry : effects.conflicts) out.conflict(entry);
+  for (const auto& [key, why] : effects.refused) out.refused(from, key, why);
+  ps.stats.records_refused += effects.refused.size();
+  if (!effects.refused.empty()) ps.refused_in_answer = true;
+}
 
+void Replica::Impl::after_batch(NodeId from, const Batch& batch, bool snapshot_active, bool in_sequence,
+                                bool finishing, Outbox& out) {
+  PeerState& ps = peer(from);
   if (snapshot_active) {
     if (in_sequence) {
       ps.snapshot->progress = batch.complete;
@@ -345,7 +419,7 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   }
   if (batch.more) {
     out.send(from, Credit{1});
-    return Status::ok();
+    return;
   }
   // The answer is over.
   ps.stats.pull_in_flight = false;
@@ -356,14 +430,15 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
     } else {
       ps.snapshot->restart();  // a batch was missed: take it again
       send_pull(from, true, out);
-      return Status::ok();
+      return;
     }
   }
   // Tell everyone, the sender included: it learns our progress (for pending
   // counts and tombstone removal) and pulls if we hold what it lacks.
   if (ps.answer_changed_data) notify_peers(out);
-  maybe_pull(from, out);
-  return Status::ok();
+  // After a refusal, not at once: the safety-net pull asks again (by then we
+  // may hold from elsewhere the version that made the record unacceptable).
+  if (!ps.refused_in_answer) maybe_pull(from, out);
 }
 
 // ---- Replica entry points
@@ -384,14 +459,18 @@ void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, 
   ps.stats.snapshot_in_progress = false;
   ps.stats.pull_in_flight = false;
   ps.claimed = VersionVector{};
-  if (told != impl_->meta.knowledge) out.send(peer, Notify{impl_->meta.knowledge});
+  if (const VersionVector now = impl_->knowledge_toward(ps); told != now) out.send(peer, Notify{now});
   impl_->maybe_pull(peer, out);
   // A peer below our horizon is told at once rather than when it pulls: if we
   // are below its horizon too (it removed tombstones while we were restored
   // from an older copy, or we while it was), neither would ever pull from the
   // other. It takes a snapshot from us; then we may pull from it (and take one
   // in turn if it sends us SnapshotRequired).
-  if (!ps.stats.knowledge.covers(impl_->horizon)) out.send(peer, SnapshotRequired{impl_->horizon});
+  // A scoped peer tells its knowledge relative to us only in its Pulls (its
+  // HELLO has its own writes only) and has no horizon: its Pull decides.
+  if (!ps.stats.knowledge.covers(impl_->horizon) && impl_->read_scope_of(peer).unrestricted()) {
+    out.send(peer, SnapshotRequired{impl_->horizon});
+  }
 }
 
 void Replica::peer_disconnected(NodeId peer) {
@@ -434,7 +513,7 @@ Status Replica::tick(Outbox& out) {
         im.send_pull(id, ps.snapshot.has_value(), out);
       }
     } else if (now - std::min(now, ps.last_pull_ms) >= im.options.pull_interval_ms &&
-               ps.stats.knowledge.covers(im.horizon)) {
+               ps.stats.knowledge.covers(im.horizon) && im.syncs_with(id)) {
       im.send_pull(id, false, out);  // the safety net for a lost Notify
     }
   }

@@ -61,6 +61,10 @@ Status Replica::Impl::persist_peers_and_horizon(StoreWriter& w) {
 }
 
 Status Replica::Impl::collect_tombstones(Outbox& out) {
+  // A scoped node removes no tombstone: it would need a horizon, and its
+  // knowledge (its own writes) could never cover one (docs/replication.md,
+  // "Partial replication").
+  if (scoped()) return Status::ok();
   const std::uint64_t now = wall.now_ms();
   auto removable = [&](const Version& v) {
     if (!v.deleted || !meta.knowledge.covers(v.dot)) return false;
@@ -68,6 +72,17 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
     if (written > now || now - written < options.tombstone_retention_ms) return false;
     return std::all_of(peers.begin(), peers.end(),
                        [&](const auto& p) { return p.second.stats.knowledge.covers(v.dot); });
+  };
+  // A scoped peer keeps its tombstones (it has no horizon) and is never told
+  // that one went here: the collections it reads keep theirs too
+  // (docs/replication.md, "Partial replication").
+  std::vector<Scope> scoped_peers;
+  for (const auto& [id, ps] : peers) {
+    if (Scope s = read_scope_of(id); !s.unrestricted()) scoped_peers.push_back(std::move(s));
+  }
+  auto kept_for_scoped_peers = [&](const RecordKey& key) {
+    return std::any_of(scoped_peers.begin(), scoped_peers.end(),
+                       [&](const Scope& s) { return s.has_collection(key.collection); });
   };
   VersionVector next_horizon;
   std::vector<RecordKey> removed;
@@ -90,6 +105,7 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
                                                                                  const RecordState& state) {
         at.after_id = key.id;
         cut = --budget == 0;
+        if (kept_for_scoped_peers(key)) return cut ? Scan::stop : Scan::next;
         RecordState kept;
         kept.context = state.context;
         for (const Version& v : state.siblings) {
@@ -144,8 +160,11 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
 }
 
 Status Replica::forget_peer(NodeId peer) {
-  SHOPSYNC_TRY(impl_->store.write(
-      [&](StoreWriter& w) { return w.erase(Table::settings, std::string(kPeerKeyPrefix) + node_hex(peer)); }));
+  Status forgotten = impl_->store.write([&](StoreWriter& w) {
+    SHOPSYNC_TRY(w.erase(Table::settings, std::string(kReceivedKeyPrefix) + node_hex(peer)));
+    return w.erase(Table::settings, std::string(kPeerKeyPrefix) + node_hex(peer));
+  });
+  if (!forgotten) return forgotten;
   impl_->peers.erase(peer);
   return Status::ok();
 }

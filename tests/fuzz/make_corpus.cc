@@ -102,7 +102,11 @@ void wire_frames() {
   write("wire_frame", "goodbye", wire::encode(wire::Goodbye{"stopped"}));
   write("wire_frame", "heartbeat", wire::encode(wire::Heartbeat{1'750'000'000'000ULL}));
   write("wire_frame", "error", wire::encode(wire::Error{2, "unknown message type 99"}));
-  write("wire_frame", "pull", wire::encode(Pull{knowledge(), 4, false, {Dot{0xB2, 12}}}));
+  Pull pull;
+  pull.knowledge = knowledge();
+  pull.credit = 4;
+  pull.held = {Dot{0xB2, 12}};
+  write("wire_frame", "pull", wire::encode(pull));
   Batch batch;
   batch.records.push_back({RecordKey{"customers", "CUST_001"}, state_one()});
   batch.records.push_back({RecordKey{"customers", "CUST_002"}, state_conflict()});

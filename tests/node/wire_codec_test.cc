@@ -89,7 +89,11 @@ BOOST_AUTO_TEST_CASE(every_message_round_trips) {
   hello.strategies_digest = "0123456789abcdef";
   hello.strategies = "*=newest_wins *tolerance_ms=1000 stock=merge";
   hello.incarnation = 0x0badc0ffee0ddf00ull;
-  Pull pull{hello.knowledge, 4, true, {Dot{5, 12}, Dot{0xfedcba9876543210ull, 1}}};
+  Pull pull;
+  pull.knowledge = hello.knowledge;
+  pull.credit = 4;
+  pull.snapshot = true;
+  pull.held = {Dot{5, 12}, Dot{0xfedcba9876543210ull, 1}};
   const std::vector<WireMessage> messages = {
       hello,          Heartbeat{99}, Error{3, "no common protocol version"}, pull, sample_batch(3),
       Credit{1},      Notify{hello.knowledge}, SnapshotRequired{hello.knowledge}, SnapshotRequired{},

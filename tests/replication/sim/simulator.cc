@@ -11,6 +11,7 @@
 #include <tuple>
 #include <vector>
 
+#include "replication/access_policy.h"
 #include "replication/knowledge_text.h"
 #include "replication/replica.h"
 #include "replication/strategy.h"
@@ -41,6 +42,9 @@ void SimStats::add(const SimStats& o) {
   records_erased += o.records_erased;
   store_faults += o.store_faults;
   invariants_checked += o.invariants_checked;
+  refused_locally += o.refused_locally;
+  refused_on_arrival += o.refused_on_arrival;
+  leaves += o.leaves;
 }
 
 namespace {
@@ -56,6 +60,9 @@ constexpr Collection kCollections[] = {
     {"nw", StrategyKind::newest_wins}, {"sw", StrategyKind::server_wins}, {"cw", StrategyKind::client_wins},
     {"mg", StrategyKind::merge},       {"mn", StrategyKind::manual},
 };
+// Partial replication: orders carry a branch; scoped nodes hold one branch.
+constexpr Collection kOrders{"or", StrategyKind::merge};
+constexpr const char* kBranches[] = {"north", "south"};
 
 using Snapshot = std::map<RecordKey, RecordState>;
 
@@ -73,6 +80,19 @@ std::string describe(const RecordState& s) {
 
 
 std::string describe(const RecordKey& k) { return k.collection + "/" + k.id; }
+
+// The dots of a record's siblings (none when the node does not hold it).
+std::vector<Dot> dots_of(const std::optional<VisibleRecord>& record) {
+  std::vector<Dot> out;
+  if (record) {
+    for (const Version& v : record->siblings) out.push_back(v.dot);
+  }
+  return out;
+}
+
+bool deleted_only(const RecordState& s) {
+  return std::all_of(s.siblings.begin(), s.siblings.end(), [](const Version& v) { return v.deleted; });
+}
 
 std::string knowledge_text(const VersionVector& vv) {
   std::string out;
@@ -104,6 +124,7 @@ class Port final : public Outbox {
   Port(Sim& sim, int node) : sim_(sim), node_(node) {}
   void send(NodeId to, Message m) override;
   void changed(const RecordKey& key, const VisibleRecord* now) override;
+  void refused(NodeId from, const RecordKey& key, const std::string& why) override;
 
  private:
   Sim& sim_;
@@ -198,6 +219,12 @@ class Sim {
   SimResult run();
   void enqueue(int from, NodeId to, Message m);
   void count_erased() { ++stats_.records_erased; }
+  void count_refused() { ++stats_.refused_on_arrival; }
+  void trace_refused(int node, NodeId from, const RecordKey& key, const std::string& why) {
+    if (trace_key_ == key.collection + "/" + key.id) {
+      trace_line("node " + std::to_string(node + 1) + " refuses from " + std::to_string(from) + ": " + why);
+    }
+  }
   // With probability store_faults, the node's next write fails at commit.
   void arm_store_fault(SimNode& n) {
     if (n.faulty && faults_ && chance(cfg_.store_faults)) {
@@ -229,6 +256,10 @@ class Sim {
   Status advance_to(std::uint64_t t);
   Status workload_step();
   Status write_op(int i);
+  Status order_op(int i);
+  Status note_write(int i, const RecordKey& key, const std::vector<Dot>& pre, const VisibleRecord& result);
+  bool is_scoped(int i) const { return cfg_.scoped_from > 0 && i >= cfg_.scoped_from; }
+  std::string check_projections(const Snapshot& full);
   Status fault_op();
   Status restore_op(int i);
   bool superseded_by_a_kept_write(const Dot& dot) const;
@@ -265,11 +296,17 @@ class Sim {
   // Per node, the sibling sets some local write superseded while they were a conflict.
   std::vector<std::vector<std::pair<RecordKey, std::vector<Dot>>>> superseded_conflicts_;
   SimStats stats_;
+  FixedAccess access_;  // the grants of the scoped nodes
+  std::string last_sent_;  // the last record a batch delivered, for a failure's message
   std::string failure_;
   std::string trace_key_ = std::getenv("SHOPSYNC_SIM_TRACE") ? std::getenv("SHOPSYNC_SIM_TRACE") : "";
 };
 
 void Port::send(NodeId to, Message m) { sim_.enqueue(node_, to, std::move(m)); }
+void Port::refused(NodeId from, const RecordKey& key, const std::string& why) {
+  sim_.count_refused();
+  sim_.trace_refused(node_, from, key, why);
+}
 void Port::changed(const RecordKey& key, const VisibleRecord* now) {
   if (now == nullptr) sim_.count_erased();
   sim_.trace(node_, key, now);
@@ -282,6 +319,8 @@ ReplicaOptions Sim::options_for(int i) const {
   o.uplink = nodes_[i].uplink;
   o.draw_writer_id = [this] { return NodeId{writer_ids_()}; };
   for (const Collection& c : kCollections) o.strategies[c.name] = c.strategy;
+  o.strategies[kOrders.name] = kOrders.strategy;
+  if (cfg_.scoped_from > 0) o.access = &access_;
   o.max_batch_records = 2;  // small batches: exercise credit, base/complete and resumption
   o.initial_credit = 2;
   o.max_credit = 4;
@@ -395,7 +434,16 @@ void Sim::deliver_due() {
     Envelope e = std::move(in_flight_.begin()->second);
     in_flight_.erase(in_flight_.begin());
     ++stats_.messages;
-    if (auto* b = std::get_if<Batch>(&e.message)) stats_.records_sent += b->records.size();
+    if (auto* b = std::get_if<Batch>(&e.message)) {
+      stats_.records_sent += b->records.size();
+      stats_.leaves += b->left.size();
+      for (const auto& [k, v] : b->records) {
+        last_sent_ = std::to_string(e.from) + "->" + std::to_string(e.to) + " " + describe(k) + " " + describe(v.decode()) +
+                     " base " + knowledge_text(b->base) + " complete " + knowledge_text(b->complete);
+      }
+    } else if (auto* p = std::get_if<Pull>(&e.message); p && !p->want.empty()) {
+      last_sent_ += " (a pull wants " + describe(p->want.front()) + ")";
+    }
     if (std::holds_alternative<SnapshotRequired>(e.message)) ++stats_.snapshots;
     if (!trace_key_.empty()) {
       if (auto* b = std::get_if<Batch>(&e.message)) {
@@ -404,6 +452,16 @@ void Sim::deliver_due() {
             trace_line("  batch " + std::to_string(e.from) + "->" + std::to_string(e.to) + (b->snapshot ? " (snapshot) " : " ") +
                        describe(v.decode()) + " base " + knowledge_text(b->base) + " complete " + knowledge_text(b->complete));
           }
+        }
+        for (const LeftRecord& l : b->left) {
+          if (describe(l.key) == trace_key_) {
+            trace_line("  leave " + std::to_string(e.from) + "->" + std::to_string(e.to) + " ctx " + knowledge_text(l.context) +
+                       " live " + knowledge_text(l.live));
+          }
+        }
+      } else if (auto* p = std::get_if<Pull>(&e.message)) {
+        for (const RecordKey& k : p->want) {
+          if (describe(k) == trace_key_) trace_line("  pull wants it " + std::to_string(e.from) + "->" + std::to_string(e.to));
         }
       } else if (std::holds_alternative<SnapshotRequired>(e.message)) {
         trace_line("  snapshot required " + std::to_string(e.from) + "->" + std::to_string(e.to));
@@ -441,16 +499,62 @@ Status Sim::advance_to(std::uint64_t t) {
   return Status::ok();
 }
 
+// A put or delete of an order. A full node writes any branch (moving orders
+// between scopes); a scoped node its own branch only, and its write is
+// refused when the order holds a version of another branch.
+Status Sim::order_op(int i) {
+  SimNode& n = nodes_[i];
+  const RecordKey key{kOrders.name, "k" + std::to_string(uniform(static_cast<std::uint64_t>(cfg_.hot_keys)))};
+  auto before = n.replica->get(key);
+  if (!before) return before.status();
+  const std::vector<Dot> pre = dots_of(*before);
+  Port port(*this, i);
+  arm_store_fault(n);
+  Result<VisibleRecord> result = Status::invalid("no operation");
+  if (*before && !(*before)->visible.deleted && chance(0.2)) {
+    result = n.replica->remove(key, port);
+    ++stats_.deletes;
+  } else {
+    const std::string branch = is_scoped(i) ? kBranches[i % 2] : kBranches[uniform(2)];
+    FieldUpdate u;
+    u.replace = chance(0.3);
+    u.fields["branch"] = test::packed(branch);
+    u.fields["a"] = test::packed(++value_counter_);
+    result = n.replica->put(key, u, port);
+  }
+  if (!result && injected(result.status())) return Status::ok();
+  if (!result && result.status().code() == Errc::refused) {
+    ++stats_.refused_locally;
+    return Status::ok();
+  }
+  if (!result) return result.status().context("order write at node " + std::to_string(n.id));
+  return note_write(i, key, pre, *result);
+}
+
+// What a committed local write superseded: the siblings the node held, and
+// its own earlier writes of the record (a writer knows its own writes, even
+// ones a scoped node no longer holds: its new dot's context covers them).
+Status Sim::note_write(int i, const RecordKey& key, const std::vector<Dot>& pre, const VisibleRecord& result) {
+  ++stats_.writes;
+  if (result.siblings.size() != 1) return Status::invalid("a local write left several siblings");
+  const Dot dot = result.siblings[0].dot;
+  for (const auto& [d, w] : written_) {
+    if (d.origin == dot.origin && w.key == key) superseded_by_[d].insert(dot);
+  }
+  written_[dot] = WriteRecord{key, result.siblings[0].deleted};
+  for (const Dot& d : pre) superseded_by_[d].insert(dot);
+  if (pre.size() > 1) superseded_conflicts_[i].emplace_back(key, pre);
+  return Status::ok();
+}
+
 Status Sim::write_op(int i) {
   SimNode& n = nodes_[i];
+  if (cfg_.scoped_from > 0 && (is_scoped(i) || chance(0.5))) return order_op(i);
   const Collection& c = kCollections[uniform(std::size(kCollections))];
   const RecordKey key{c.name, "k" + std::to_string(uniform(static_cast<std::uint64_t>(cfg_.hot_keys)))};
   auto before = n.replica->get(key);
   if (!before) return before.status();
-  std::vector<Dot> pre;
-  if (*before) {
-    for (const Version& v : (*before)->siblings) pre.push_back(v.dot);
-  }
+  const std::vector<Dot> pre = dots_of(*before);
   Port port(*this, i);
   arm_store_fault(n);
   Result<VisibleRecord> result = Status::invalid("no operation");
@@ -488,13 +592,7 @@ Status Sim::write_op(int i) {
   }
   if (!result && injected(result.status())) return Status::ok();  // the write did not happen
   if (!result) return result.status().context("local write at node " + std::to_string(n.id));
-  ++stats_.writes;
-  if (result->siblings.size() != 1) return Status::invalid("a local write left several siblings");
-  const Dot dot = result->siblings[0].dot;
-  written_[dot] = WriteRecord{key, result->siblings[0].deleted};
-  for (const Dot& d : pre) superseded_by_[d].insert(dot);
-  if (pre.size() > 1) superseded_conflicts_[i].emplace_back(key, pre);
-  return Status::ok();
+  return note_write(i, key, pre, *result);
 }
 
 Status Sim::fault_op() {
@@ -675,9 +773,49 @@ Result<Snapshot> Sim::dump(int i) {
 bool Sim::converged() {
   if (!in_flight_.empty()) return false;
   for (std::size_t i = 1; i < nodes_.size(); ++i) {
-    if (!(nodes_[i].replica->knowledge() == nodes_[0].replica->knowledge())) return false;
+    if (is_scoped(static_cast<int>(i))) {
+      // A scoped node knows its own writes: the full nodes must have them.
+      if (!nodes_[0].replica->knowledge().covers(nodes_[i].replica->knowledge())) return false;
+    } else if (!(nodes_[i].replica->knowledge() == nodes_[0].replica->knowledge())) {
+      return false;
+    }
   }
-  return true;
+  if (cfg_.scoped_from == 0) return true;
+  auto full = dump(0);
+  return full && check_projections(*full).empty();
+}
+
+// Every scoped node's store is the projection of the full state onto its
+// read scope: the records in it, with the same siblings; nothing else but
+// deleted records (a scoped node removes no tombstone: docs/replication.md,
+// "Partial replication").
+std::string Sim::check_projections(const Snapshot& full) {
+  for (int i = 0; i < static_cast<int>(nodes_.size()); ++i) {
+    if (!is_scoped(i)) continue;
+    auto held = dump(i);
+    if (!held) return "reading node " + std::to_string(i + 1) + ": " + held.status().to_string();
+    const Scope scope = access_.read_scope(nodes_[i].id);
+    ++stats_.invariants_checked;
+    for (const auto& [k, v] : full) {
+      auto it = held->find(k);
+      if (!scope.contains(k, v)) {
+        if (it != held->end() && !deleted_only(it->second)) {
+          return describe(k) + " is outside node " + std::to_string(i + 1) + "'s scope but it holds " +
+                 describe(it->second) + " (full state " + describe(v) + ")";
+        }
+        continue;
+      }
+      if (it == held->end()) return describe(k) + " " + describe(v) + " is in node " + std::to_string(i + 1) + "'s scope but missing there";
+      if (it->second.siblings != v.siblings) {
+        return describe(k) + " differs on scoped node " + std::to_string(i + 1) + ": " + describe(it->second) +
+               ", full " + describe(v);
+      }
+    }
+    for (const auto& [k, v] : *held) {
+      if (full.count(k) == 0 && !deleted_only(v)) return describe(k) + " on scoped node " + std::to_string(i + 1) + " only: " + describe(v);
+    }
+  }
+  return "";
 }
 
 Status Sim::heal_and_quiesce() {
@@ -696,6 +834,9 @@ Status Sim::heal_and_quiesce() {
       std::string knowledge;
       for (const SimNode& sn : nodes_) knowledge += " node " + std::to_string(sn.id) + " " + knowledge_text(sn.replica->knowledge());
       for (const auto& [when, e] : in_flight_) knowledge += " | in flight " + std::to_string(e.from) + "->" + std::to_string(e.to) + " type " + std::to_string(e.message.index());
+      if (cfg_.scoped_from > 0) {
+        if (auto full = dump(0); full) knowledge += " | projection: " + check_projections(*full);
+      }
       return Status::io_error("no convergence within 600 simulated seconds after the heal;" + knowledge);
     }
     SHOPSYNC_TRY(advance_to(now_ + 500));
@@ -737,8 +878,11 @@ std::string Sim::check_invariants() {
     states.push_back(std::move(*d));
   }
   if (states.empty()) return "no nodes";
-  // 1. Identical replicas: states (siblings and contexts), knowledge, visible values.
+  // 1. Identical replicas: states (siblings and contexts), knowledge, visible
+  // values; a scoped node holds the projection of that state onto its scope.
+  if (std::string projections = check_projections(states[0]); !projections.empty()) return projections;
   for (int i = 1; i < n; ++i) {
+    if (is_scoped(i)) continue;
     ++stats_.invariants_checked;
     if (!(nodes_[i].replica->knowledge() == nodes_[0].replica->knowledge())) {
       return "knowledge of node " + std::to_string(i + 1) + " differs from node 1";
@@ -815,6 +959,7 @@ std::string Sim::check_invariants() {
   for (const auto& [k, v] : states[0]) {
     if (v.siblings.size() < 2) continue;
     for (int i = 0; i < n; ++i) {
+      if (is_scoped(i)) continue;  // it logs the conflicts of its scope it saw
       ++stats_.invariants_checked;
       const bool found = std::any_of(logs[i].begin(), logs[i].end(), [&](const ConflictEntry& e) {
         if (!(e.key == k)) return false;
@@ -887,6 +1032,12 @@ SimResult Sim::run() {
   side_.assign(n, 0);
   superseded_conflicts_.resize(n);
   for (int i = 0; i < n; ++i) {
+    if (!is_scoped(i)) continue;
+    auto grant = parse_grant(std::string("or:rw:branch=") + kBranches[i % 2] + " nw:r");
+    if (!grant) return SimResult{false, "grant: " + grant.status().to_string(), stats_};
+    access_.set(static_cast<NodeId>(i + 1), *grant);
+  }
+  for (int i = 0; i < n; ++i) {
     SimNode& node = nodes_[i];
     node.id = static_cast<NodeId>(i + 1);
     node.uplink = i == 0;
@@ -917,7 +1068,7 @@ SimResult Sim::run() {
     if (Status s = advance_to(now_ + o.pull_interval_ms); !s) fail(s.to_string());
     const std::uint64_t pairs = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(n - 1);
     ++stats_.invariants_checked;
-    if (stats_.records_sent != records_before) fail("records were sent after quiescence");
+    if (stats_.records_sent != records_before) fail("records were sent after quiescence: " + last_sent_);
     if (stats_.messages - before > 2 * pairs + 2 * pairs) fail("message storm after quiescence");
     ticks_ = false;
     if (Status s = advance_to(now_ + 10 * cfg_.max_delay_ms + 1000); !s) fail(s.to_string());

@@ -44,6 +44,13 @@ struct SimConfig {
   // Wrap each store in a FaultyStore that runs every write body twice (as a
   // map growth does) and fails this share of commits.
   double store_faults = 0;
+  // Partial replication: nodes from this index on are scoped (node 1 and,
+  // with 5 nodes or more, node 2 stay full). A scoped node holds the
+  // collection "or" (orders) filtered to its branch, north or south in turn,
+  // read-write, and "nw" read-only; the workload moves orders between
+  // branches and the invariant is that its store is the projection of the
+  // full state onto its scope. 0: no scoped node.
+  int scoped_from = 0;
   // Store each node on LMDB in this directory (MemoryStore when empty).
   std::optional<std::filesystem::path> lmdb_dir;
 };
@@ -68,6 +75,9 @@ struct SimStats {
   std::uint64_t records_erased = 0;      // by tombstone removal or snapshot purge, all nodes
   std::uint64_t store_faults = 0;         // commits failed on purpose
   std::uint64_t invariants_checked = 0;
+  std::uint64_t refused_locally = 0;    // local writes outside the node's grant
+  std::uint64_t refused_on_arrival = 0; // records of batches outside the sender's write scope
+  std::uint64_t leaves = 0;             // leave entries delivered
 
   void add(const SimStats& o);
 };

@@ -1,0 +1,98 @@
+// Grants: which records a node key or a gateway token may read and write
+// (issue #18; docs/replication.md, "Partial replication").
+//
+// A grant names, per collection, `read` or `read_write` access and an
+// optional record filter: a field whose value is one of a list of strings
+// (`branch = north|south`). A subject with no grant, or an admin grant, is not
+// restricted. Grants are data: one record per subject in the reserved
+// collection kGrantsCollection, field "grant" = the grant's text form, so that
+// they replicate with the records' own causality (dots, contexts, the
+// collection's strategy) and every node converges on the same grants.
+//
+// Text form (also what `shopsync grant` takes and prints):
+//   admin                           may change grants; reads and writes everything
+//   orders:rw:branch=north|south    read-write orders whose branch is north or south
+//   customers:r                     read every customer
+// entries separated by spaces or commas.
+//
+// A Scope is the projection a grant allows for reading or for writing: a set
+// of collections, each whole or filtered. Every read scope includes the grants
+// collection (a node must know the grants to apply them); only admin write
+// scopes include it.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "storage/record.h"
+#include "storage/status.h"
+
+namespace shopsync {
+
+inline constexpr std::string_view kGrantsCollection = "shopsync_grants";
+// The field of a grant record that holds the grant's text form.
+inline constexpr std::string_view kGrantField = "grant";
+
+enum class Access { read, read_write };
+
+// A record matches when its field `field` holds one of `values` (compared as
+// MessagePack strings).
+struct RecordFilter {
+  std::string field;
+  std::set<std::string> values;  // UTF-8 text, as written in the grant
+  bool operator==(const RecordFilter&) const = default;
+};
+
+struct CollectionGrant {
+  Access access = Access::read;
+  std::optional<RecordFilter> filter;  // none: every record of the collection
+  bool operator==(const CollectionGrant&) const = default;
+};
+
+struct Grant {
+  bool admin = false;
+  std::map<std::string, CollectionGrant, std::less<>> collections;
+  bool operator==(const Grant&) const = default;
+};
+
+// invalid_argument naming the bad entry (unknown access, bad collection name,
+// empty field or value list, a collection named twice, the grants collection).
+Result<Grant> parse_grant(std::string_view text);
+// The canonical text form (parse_grant(to_text(g)) == g).
+std::string to_text(const Grant& grant);
+
+// The records a subject may read, or may write.
+class Scope {
+ public:
+  // Everything (an admin, or no grant at all).
+  static Scope everything();
+  static Scope read_scope(const Grant& grant);
+  static Scope write_scope(const Grant& grant);
+
+  bool unrestricted() const { return everything_; }
+  // The collection is (partly) in scope.
+  bool has_collection(std::string_view collection) const;
+  // A version is in scope when its collection is, and, for a filtered
+  // collection, it is live and its field matches. A tombstone of a filtered
+  // collection is in no filtered scope: a deleted record leaves it.
+  bool contains(const RecordKey& key, const Version& version) const;
+  // A record is in scope when one of its siblings is (a conflicted record
+  // shows to every scope one of its versions is in).
+  bool contains(const RecordKey& key, const RecordState& state) const;
+  // A stable text for the scope (stored by a scoped node to notice a change).
+  std::string fingerprint() const;
+  bool operator==(const Scope&) const = default;
+
+ private:
+  bool everything_ = false;
+  std::map<std::string, std::optional<RecordFilter>, std::less<>> collections_;
+  // Filter values as MessagePack strings, the bytes Field::packed holds.
+  std::map<std::string, std::set<std::string>, std::less<>> packed_values_;
+};
+
+}  // namespace shopsync
