@@ -73,6 +73,10 @@ double percentile(std::vector<double> values, double p);
 // or nullopt with the reason printed.
 std::optional<std::filesystem::path> make_temp_dir(std::string_view what);
 
+// The value of the option at args[i] ("--runs 3"), moving i onto it; none
+// when the option is the last word.
+std::optional<std::string> option_value(const std::vector<std::string>& args, std::size_t& i);
+
 // The shopsyncd of this build tree (next to this program: ../../node/shopsyncd),
 // the default of every --shopsyncd option.
 std::string built_shopsyncd();

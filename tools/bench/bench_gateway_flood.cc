@@ -63,25 +63,21 @@ struct Options {
 std::optional<Options> parse(const std::vector<std::string>& args) {
   Options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    auto value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
     const std::string& a = args[i];
     std::optional<std::string> v;
-    if (a == "--records" && (v = value())) {
+    if (a == "--records" && (v = option_value(args, i))) {
       o.records = std::stoull(*v);
-    } else if (a == "--runs" && (v = value())) {
+    } else if (a == "--runs" && (v = option_value(args, i))) {
       o.runs = std::max<std::size_t>(1, std::stoull(*v));
-    } else if (a == "--seconds" && (v = value())) {
+    } else if (a == "--seconds" && (v = option_value(args, i))) {
       o.seconds = std::max(1, std::stoi(*v));
-    } else if (a == "--pipeliners" && (v = value())) {
+    } else if (a == "--pipeliners" && (v = option_value(args, i))) {
       o.pipeliners = std::max(0, std::stoi(*v));
-    } else if (a == "--slowloris" && (v = value())) {
+    } else if (a == "--slowloris" && (v = option_value(args, i))) {
       o.slowloris = std::max(0, std::stoi(*v));
-    } else if (a == "--shopsyncd" && (v = value())) {
+    } else if (a == "--shopsyncd" && (v = option_value(args, i))) {
       o.shopsyncd = *v;
-    } else if (a == "--base-port" && (v = value())) {
+    } else if (a == "--base-port" && (v = option_value(args, i))) {
       o.base_port = static_cast<std::uint16_t>(std::stoul(*v));
     } else if (a == "--keep") {
       o.keep = true;

@@ -51,21 +51,17 @@ struct Options {
 std::optional<Options> parse(const std::vector<std::string>& args) {
   Options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    auto value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
     const std::string& a = args[i];
     std::optional<std::string> v;
-    if (a == "--postgres" && (v = value())) {
+    if (a == "--postgres" && (v = option_value(args, i))) {
       o.conninfo = *v;
-    } else if (a == "--rows" && (v = value())) {
+    } else if (a == "--rows" && (v = option_value(args, i))) {
       o.rows = std::stoull(*v);
-    } else if (a == "--latency-samples" && (v = value())) {
+    } else if (a == "--latency-samples" && (v = option_value(args, i))) {
       o.latency_samples = std::max<std::size_t>(1, std::stoull(*v));
-    } else if (a == "--shopsyncd" && (v = value())) {
+    } else if (a == "--shopsyncd" && (v = option_value(args, i))) {
       o.shopsyncd = *v;
-    } else if (a == "--base-port" && (v = value())) {
+    } else if (a == "--base-port" && (v = option_value(args, i))) {
       o.base_port = static_cast<std::uint16_t>(std::stoul(*v));
     } else {
       return std::nullopt;

@@ -74,27 +74,23 @@ struct Options {
 std::optional<Options> parse(const std::vector<std::string>& args) {
   Options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    auto value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
     const std::string& a = args[i];
     std::optional<std::string> v;
-    if (a == "--records" && (v = value())) {
+    if (a == "--records" && (v = option_value(args, i))) {
       o.records = std::stoull(*v);
-    } else if (a == "--runs" && (v = value())) {
+    } else if (a == "--runs" && (v = option_value(args, i))) {
       o.runs = std::max<std::size_t>(1, std::stoull(*v));
-    } else if (a == "--latency-samples" && (v = value())) {
+    } else if (a == "--latency-samples" && (v = option_value(args, i))) {
       o.latency_samples = std::stoull(*v);
-    } else if (a == "--shape" && (v = value()) && (*v == "crm" || *v == "payload")) {
+    } else if (a == "--shape" && (v = option_value(args, i)) && (*v == "crm" || *v == "payload")) {
       o.shape = *v;
-    } else if (a == "--payload-bytes" && (v = value())) {
+    } else if (a == "--payload-bytes" && (v = option_value(args, i))) {
       o.payload_bytes = std::stoull(*v);
-    } else if (a == "--shopsyncd" && (v = value())) {
+    } else if (a == "--shopsyncd" && (v = option_value(args, i))) {
       o.shopsyncd = *v;
-    } else if (a == "--base-port" && (v = value())) {
+    } else if (a == "--base-port" && (v = option_value(args, i))) {
       o.base_port = static_cast<std::uint16_t>(std::stoul(*v));
-    } else if (a == "--durability" && (v = value()) && (*v == "commit" || *v == "interval" || *v == "both")) {
+    } else if (a == "--durability" && (v = option_value(args, i)) && (*v == "commit" || *v == "interval" || *v == "both")) {
       o.durability = *v == "both" ? std::vector<std::string>{"commit", "interval"} : std::vector<std::string>{*v};
     } else if (a == "--keep") {
       o.keep = true;

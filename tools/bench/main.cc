@@ -51,6 +51,11 @@ std::optional<std::filesystem::path> make_temp_dir(std::string_view what) {
   return std::filesystem::path(pattern);
 }
 
+std::optional<std::string> option_value(const std::vector<std::string>& args, std::size_t& i) {
+  if (i + 1 >= args.size()) return std::nullopt;
+  return args[++i];
+}
+
 std::string built_shopsyncd() {
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
