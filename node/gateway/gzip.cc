@@ -75,7 +75,7 @@ Result<std::string> gzip_compress(std::string_view data) {
 
 Result<std::string> gzip_decompress(std::string_view data, std::size_t max_bytes) {
   z_stream z{};
-  if (inflateInit2(&z, kGzipWindow) != Z_OK) return Status::io_error("gzip: cannot start the decompressor");
+  if (inflateInit2(&z, kGzipWindow) != Z_OK) return Status::io_error("gzip: cannot start zlib's inflate");
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
   std::string out;
@@ -89,7 +89,7 @@ Result<std::string> gzip_decompress(std::string_view data, std::size_t max_bytes
     out.append(chunk, sizeof chunk - z.avail_out);
     if (out.size() > max_bytes) {
       inflateEnd(&z);
-      return Status::too_large("the gzip body is over " + std::to_string(max_bytes) + " bytes decompressed");
+      return Status::too_large("the gzip body is over " + std::to_string(max_bytes) + " bytes once inflated");
     }
     if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) rc = Z_BUF_ERROR;  // cut short
   }
