@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -25,18 +26,40 @@ extern char** environ;
 
 namespace shopsync::test {
 
-std::uint16_t free_port() {
+namespace {
+
+// Whether a TCP listener could bind `port` on loopback now.
+bool bindable(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   BOOST_REQUIRE(fd >= 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  addr.sin_port = htons(port);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+}  // namespace
+
+// Ports come from below the kernel's ephemeral range (32768-60999 by
+// default). A port bind(0) hands out is one the kernel also gives to outgoing
+// connections, so another test's client could take it before the node binds
+// it ("Address already in use", seen under the sanitizers in CI). Each test
+// process starts at its own random place and never hands a port out twice.
+std::uint16_t free_port() {
+  constexpr std::uint16_t kFirst = 20000;
+  constexpr std::uint16_t kEnd = 32768;
+  static std::uint16_t next = static_cast<std::uint16_t>(
+      kFirst + (std::random_device{}() ^ static_cast<unsigned>(::getpid())) % (kEnd - kFirst));
+  for (int tries = 0; tries < kEnd - kFirst; ++tries) {
+    const std::uint16_t port = next;
+    next = next + 1 >= kEnd ? kFirst : static_cast<std::uint16_t>(next + 1);
+    if (bindable(port)) return port;
+  }
+  BOOST_FAIL("no free TCP port on loopback between " << kFirst << " and " << kEnd);
+  return 0;
 }
 
 namespace {

@@ -16,7 +16,8 @@
 
 namespace shopsync::test {
 
-// A port on 127.0.0.1 that was free a moment ago.
+// A port on 127.0.0.1 that was free a moment ago, outside the range the
+// kernel gives to outgoing connections.
 std::uint16_t free_port();
 
 // Runs `shopsyncd --data DIR --print-key` and returns the key.
