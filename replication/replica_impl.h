@@ -68,6 +68,16 @@ struct PeerState {
   std::optional<OutgoingAnswer> answer;
 };
 
+// Where the tombstone scan in progress goes on at the next tick (one slice
+// of records per tick, ReplicaOptions::tombstone_scan_slice). Outside Impl:
+// clang cannot default-construct a nested class with member initializers
+// before the enclosing class is complete (optional::emplace()).
+struct TombstoneScan {
+  std::optional<std::vector<std::string>> collections;  // listed by the first slice
+  std::size_t next = 0;     // index into collections
+  std::string after_id;     // last id looked at in collections[next]
+};
+
 struct Replica::Impl {
   Impl(Store& s, Clock& c, ReplicaOptions o, NodeMeta m)
       : store(s),
@@ -93,14 +103,7 @@ struct Replica::Impl {
   VersionVector horizon;  // join of the dots of removed tombstones
   std::map<NodeId, PeerState> peers;
   std::optional<std::uint64_t> last_tombstone_scan_ms;  // timer clock; none yet: scan at the first tick
-  // Where the tombstone scan in progress goes on at the next tick (one
-  // slice of records per tick, ReplicaOptions::tombstone_scan_slice).
-  struct TombstoneScan {
-    std::optional<std::vector<std::string>> collections;  // listed by the first slice
-    std::size_t next = 0;     // index into collections
-    std::string after_id;     // last id looked at in collections[next]
-  };
-  std::optional<TombstoneScan> tombstone_scan;
+  std::optional<TombstoneScan> tombstone_scan;  // the scan in progress, if any
   // This node's read scope when restricted (read at open), else none.
   std::optional<Scope> own_scope;
   std::uint64_t pull_seq = 0;  // numbers the Pulls (Pull.answer)
