@@ -13,6 +13,7 @@
 
 #include <optional>
 
+#include "node/postgres/pg_mapping.h"
 #include "node/postgres/pgoutput.h"
 #include "replication/replica.h"
 #include "storage/status.h"
@@ -26,5 +27,14 @@ namespace shopsync::postgres {
 // layout's columns, `fields` not a JSON object.
 Result<std::optional<LocalWrite>> row_to_write(const std::string& schema, const Relation& relation,
                                                const RowChange& change);
+
+// The same for a table the mapping file maps (pg_mapping.h): INSERT and
+// UPDATE become a patch of the mapped fields (the record's other fields are
+// kept; a NULL column removes its field), DELETE a delete. invalid_argument
+// naming the table, row and column when a value does not convert, or a
+// DELETE does not carry the key column (the table's replica identity is
+// another column).
+Result<std::optional<LocalWrite>> typed_row_to_write(const TableMapping& mapping, const Relation& relation,
+                                                     const RowChange& change);
 
 }  // namespace shopsync::postgres

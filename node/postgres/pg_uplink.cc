@@ -19,6 +19,8 @@ constexpr std::uint64_t kStatusMs = 10'000;  // standby status and slot figures
 constexpr int kMaxMessagesPerTurn = 20'000;  // then the node's other sockets get a turn
 // WAL held back by the slot beyond this is worth a warning in the log.
 constexpr std::int64_t kRetainedWarnBytes = 1LL << 30;
+// Both sessions print timestamps the same way, in UTC.
+constexpr const char* kSessionSettings = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'";
 
 // Microseconds since 2000-01-01, PostgreSQL's epoch.
 std::int64_t pg_now_us() {
@@ -28,12 +30,15 @@ std::int64_t pg_now_us() {
   return us - 946'684'800'000'000LL;
 }
 
+// Whether `write` would leave the record as it is (a patch: the fields it names).
 bool same_value(const VisibleRecord& current, const LocalWrite& write) {
   if (write.remove) return current.visible.deleted;
-  if (current.visible.deleted || current.visible.fields.size() != write.update.fields.size()) return false;
+  if (current.visible.deleted) return false;
+  if (write.update.replace && current.visible.fields.size() != write.update.fields.size()) return false;
   for (const auto& [name, value] : write.update.fields) {
     auto it = current.visible.fields.find(name);
-    if (it == current.visible.fields.end() || !value || it->second.packed != *value) return false;
+    const bool present = it != current.visible.fields.end();
+    if (value ? !present || it->second.packed != *value : present) return false;
   }
   return true;
 }
@@ -72,7 +77,7 @@ PgUplink::PgUplink(Replica& replica, Store& store, Outbox& outbox, Clock& steady
       steady_(steady),
       options_(std::move(options)),
       feed_(std::make_unique<Feed>(replica, store, outbox)),
-      export_(options_.schema, api::format_node_id(options_.node)),
+      export_(options_.schema, api::format_node_id(options_.node), options_.mapping ? &*options_.mapping : nullptr),
       slot_("shopsync_" + api::format_node_id(options_.node)),
       publication_("shopsync_" + options_.schema) {}
 
@@ -93,6 +98,8 @@ std::optional<Lsn> PgUplink::stored_lsn() {
 Status PgUplink::connect() {
   auto sql = Connection::open(options_.conninfo, false);
   if (!sql) return sql.status();
+  // Timestamps of typed tables read as UTC (pg_mapping.h, column_to_packed).
+  SHOPSYNC_TRY(sql->exec(kSessionSettings));
   SHOPSYNC_TRY(export_.prepare(*sql).context("creating schema " + options_.schema));
   // Our exports carry a replication origin: the slot's stream names it, and
   // such transactions are not imported back.
@@ -109,6 +116,7 @@ Status PgUplink::connect() {
                            sql->identifier(options_.schema))
                      .context("creating publication " + publication_));
   }
+  SHOPSYNC_TRY(prepare_mapped_tables(*sql));
   auto position = export_.position(*sql);
   if (!position) return position.status();
   auto cursor = api::parse_cursor(*position);
@@ -117,6 +125,7 @@ Status PgUplink::connect() {
   exported_knowledge_ = VersionVector();
   auto stream = Connection::open(options_.conninfo, true);
   if (!stream) return stream.status();
+  SHOPSYNC_TRY(stream->exec(kSessionSettings));
   session_ = std::make_unique<Session>(std::move(*sql), std::move(*stream));
   SHOPSYNC_TRY(ensure_slot());
   applied_lsn_ = stored_lsn().value_or(0);
@@ -128,6 +137,64 @@ Status PgUplink::connect() {
                                              session_->stream.literal(quoted) + ")"));
   SHOPSYNC_LOG(info, "PostgreSQL: connected; slot " << slot_ << " from " << format_lsn(applied_lsn_)
                                                     << ", cluster changes from position '" << *position << "'");
+  return Status::ok();
+}
+
+// Mapped tables that do not fit are logged and left alone; those outside
+// the cluster's schema join the publication.
+Status PgUplink::prepare_mapped_tables(Connection& c) {
+  stats_.unusable_tables = 0;
+  for (const auto& [collection, table] : export_.typed()) {
+    const TableMapping& m = *table.mapping;
+    if (!table.problem) {
+      ++stats_.unusable_tables;
+      SHOPSYNC_LOG(warn, "PostgreSQL: collection " << collection << " is not mapped onto " << m.qualified() << ": "
+                                                   << table.problem.message()
+                                                   << " (its records are not exported nor its rows imported)");
+      continue;
+    }
+    if (m.schema == options_.schema) continue;  // published with the schema
+    auto member = c.query("SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3",
+                          {publication_, m.schema, m.table});
+    if (!member) return member.status();
+    if (member->empty()) {
+      SHOPSYNC_TRY(c.exec("ALTER PUBLICATION " + c.identifier(publication_) + " ADD TABLE " + c.identifier(m.schema) +
+                          "." + c.identifier(m.table))
+                       .context("publishing " + m.qualified()));
+    }
+  }
+  return Status::ok();
+}
+
+Result<std::optional<LocalWrite>> PgUplink::to_write(const Relation& relation, const RowChange& change) const {
+  if (options_.mapping) {
+    if (const TableMapping* m = options_.mapping->by_table(relation.schema, relation.name)) {
+      auto table = export_.typed().find(m->collection);
+      if (table != export_.typed().end() && !table->second.problem) {
+        return Status::invalid("table " + m->qualified() + ": " + table->second.problem.message());
+      }
+      return typed_row_to_write(*m, relation, change);
+    }
+    // The default-layout table of a collection mapped elsewhere.
+    if (relation.schema == options_.schema && options_.mapping->by_collection(relation.name)) {
+      return std::optional<LocalWrite>();
+    }
+  }
+  return row_to_write(options_.schema, relation, change);
+}
+
+// A refused row is counted and logged; full batches are applied (without
+// the LSN: a crash before the end of a resync repeats it).
+Status PgUplink::collect(Result<std::optional<LocalWrite>> write, std::vector<LocalWrite>& writes) {
+  if (!write) {
+    ++stats_.refused_imports;
+    SHOPSYNC_LOG(warn, "PostgreSQL: not imported: " << write.status().message());
+    return Status::ok();
+  }
+  if (*write) writes.push_back(std::move(**write));
+  if (writes.size() < options_.batch_rows) return Status::ok();
+  SHOPSYNC_TRY(apply_writes(std::move(writes), 0));
+  writes.clear();
   return Status::ok();
 }
 
@@ -168,6 +235,11 @@ Status PgUplink::full_resync(Lsn from) {
   std::vector<LocalWrite> writes;
   for (const auto& t : *tables) {
     const std::string name = *t[0];
+    // Tables of the mapping file, and default tables of collections mapped elsewhere.
+    if (options_.mapping &&
+        (options_.mapping->by_table(options_.schema, name) || options_.mapping->by_collection(name))) {
+      continue;
+    }
     auto rows = s.sql.query("SELECT id, fields::text, deleted, version FROM " + s.sql.identifier(options_.schema) + "." +
                             s.sql.identifier(name));
     if (!rows) {
@@ -191,23 +263,34 @@ Status PgUplink::full_resync(Lsn from) {
                        {TupleValue{TupleValue::Kind::text, *row[0]},
                         row[1] ? TupleValue{TupleValue::Kind::text, *row[1]} : TupleValue{},
                         TupleValue{TupleValue::Kind::text, row[2].value_or("f")}}};
-      auto write = row_to_write(options_.schema, relation, change);
-      if (!write) {
-        ++stats_.refused_imports;
-        SHOPSYNC_LOG(warn, "PostgreSQL: not imported: " << write.status().message());
-        continue;
-      }
-      if (*write) writes.push_back(std::move(**write));
-      if (writes.size() >= options_.batch_rows) {
-        // Without the LSN: a crash before the end repeats the resync.
-        SHOPSYNC_TRY(apply_writes(std::move(writes), 0));
-        writes.clear();
-      }
+      SHOPSYNC_TRY(collect(to_write(relation, change), writes));
     }
+  }
+  for (const auto& [collection, table] : export_.typed()) {
+    if (table.problem) SHOPSYNC_TRY(resync_typed(table, writes));
   }
   SHOPSYNC_TRY(apply_writes(std::move(writes), from));
   SHOPSYNC_LOG(info, "PostgreSQL: read every row of schema " << options_.schema << " (slot " << slot_ << " from "
                                                              << format_lsn(from) << ")");
+  return Status::ok();
+}
+
+Status PgUplink::resync_typed(const TypedTable& table, std::vector<LocalWrite>& writes) {
+  Session& s = *session_;
+  const TableMapping& m = *table.mapping;
+  Relation relation{0, m.schema, m.table, {{m.key, 25, true}}};
+  std::string columns = s.sql.identifier(m.key) + "::text";
+  for (const auto& f : m.fields) {
+    columns += ", " + s.sql.identifier(f.column) + "::text";
+    relation.columns.push_back({f.column, 25, false});
+  }
+  auto rows = s.sql.query("SELECT " + columns + " FROM " + s.sql.identifier(m.schema) + "." + s.sql.identifier(m.table));
+  if (!rows) return rows.status();
+  for (const auto& row : *rows) {
+    RowChange change{RowChange::Op::insert, 0, {}};
+    for (const auto& value : row) change.tuple.push_back(value ? TupleValue{TupleValue::Kind::text, *value} : TupleValue{});
+    SHOPSYNC_TRY(collect(to_write(relation, change), writes));
+  }
   return Status::ok();
 }
 
@@ -271,7 +354,7 @@ Status PgUplink::handle_message(const PgOutputMessage& message) {
     if (s.skip_txn) return Status::ok();
     auto rel = s.relations.find(row->relation);
     if (rel == s.relations.end()) return Status::protocol("pgoutput: a row of a relation never described");
-    auto write = row_to_write(options_.schema, rel->second, *row);
+    auto write = to_write(rel->second, *row);
     if (!write) {
       ++stats_.refused_imports;
       SHOPSYNC_LOG(warn, "PostgreSQL: not imported: " << write.status().message());
@@ -345,8 +428,8 @@ Status PgUplink::export_batch() {
     const VisibleRecord& v = **record;
     ExportRow row;
     row.key = change.key;
-    row.fields_json = json_values::dump_json(json_values::fields_to_json(
-        v.visible.fields, {json_values::BinaryForm::tagged_object, json_values::Undecodable::hex_object}));
+    row.fields = json_values::fields_to_json(v.visible.fields,
+                                             {json_values::BinaryForm::tagged_object, json_values::Undecodable::hex_object});
     row.version = api::format_dot(v.visible.winner);
     row.hlc = static_cast<std::int64_t>(v.visible.updated_at);
     row.deleted = v.visible.deleted;
@@ -442,6 +525,9 @@ std::string PgUplink::metrics_text() const {
         static_cast<double>(stats_.refused_imports));
   gauge("shopsync_postgres_failures_total", "counter", "PostgreSQL connections lost or refused (the uplink reconnects).",
         static_cast<double>(stats_.failures));
+  gauge("shopsync_postgres_unusable_mapped_tables", "gauge",
+        "Tables of the mapping file that do not fit it (logged; their collections are not carried).",
+        static_cast<double>(stats_.unusable_tables));
   gauge("shopsync_postgres_slot_retained_wal_bytes", "gauge",
         "WAL held back by the uplink's replication slot (-1: not known yet).", static_cast<double>(stats_.slot_retained_bytes));
   return out.str();

@@ -38,6 +38,7 @@
 #include "node/api/replica_backend.h"
 #include "node/postgres/pg_connection.h"
 #include "node/postgres/pg_export.h"
+#include "node/postgres/pg_mapping.h"
 #include "node/postgres/pgoutput.h"
 #include "node/zmq_socket.h"
 #include "replication/clock.h"
@@ -53,6 +54,7 @@ struct PgUplinkOptions {
   std::string schema;  // the cluster's name
   NodeId node = 0;     // names the slot and the replication origin
   std::uint32_t batch_rows = 1000;
+  std::optional<Mapping> mapping;  // --postgres-mapping: collections in typed tables
 };
 
 // For /metrics and `shopsync doctor`.
@@ -63,6 +65,7 @@ struct PgUplinkStats {
   std::uint64_t refused_exports = 0;  // records PostgreSQL refused
   std::uint64_t refused_imports = 0;  // rows the cluster refused (limits, layout)
   std::uint64_t failures = 0;         // connections lost or refused
+  std::uint64_t unusable_tables = 0;   // mapped tables that do not fit the mapping (logged)
   std::int64_t slot_retained_bytes = -1;  // WAL the slot holds back (-1: unknown)
   std::string slot_wal_status;            // pg_replication_slots.wal_status ("lost": invalidated)
   std::string last_error;
@@ -86,7 +89,11 @@ class PgUplink {
   class Feed;      // the changes feed
   Status connect();
   Status ensure_slot();
+  Status prepare_mapped_tables(Connection& c);
   Status full_resync(Lsn from);
+  Status resync_typed(const TypedTable& table, std::vector<LocalWrite>& writes);
+  Status collect(Result<std::optional<LocalWrite>> write, std::vector<LocalWrite>& writes);
+  Result<std::optional<LocalWrite>> to_write(const Relation& relation, const RowChange& change) const;
   void disconnect(const Status& why);
   Status read_stream();
   Status handle_message(const PgOutputMessage& message);
