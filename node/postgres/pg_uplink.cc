@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::uint64_t kMinBackoffMs = 500;
 constexpr std::uint64_t kMaxBackoffMs = 10'000;
+constexpr std::uint64_t kConnectTimeoutMs = 10'000;  // one attempt to open both sessions
 constexpr std::uint64_t kStatusMs = 10'000;  // standby status and slot figures
 constexpr int kMaxMessagesPerTurn = 20'000;  // then the node's other sockets get a turn
 // WAL held back by the slot beyond this is worth a warning in the log.
@@ -70,6 +71,14 @@ struct PgUplink::Session {
   bool reply_requested = false;
 };
 
+struct PgUplink::Connecting {
+  std::optional<Connection> sql;
+  std::optional<Connection> stream;  // started once `sql` is up
+  std::uint64_t deadline_ms = 0;
+  // The one being opened now.
+  Connection& current() { return stream ? *stream : *sql; }
+};
+
 PgUplink::PgUplink(Replica& replica, Store& store, Outbox& outbox, Clock& steady, PgUplinkOptions options)
     : replica_(replica),
       store_(store),
@@ -95,38 +104,77 @@ std::optional<Lsn> PgUplink::stored_lsn() {
   return lsn;
 }
 
-Status PgUplink::connect() {
-  auto sql = Connection::open(options_.conninfo, false);
-  if (!sql) return sql.status();
+// Opens the two sessions without blocking: each PQconnectPoll step runs when
+// the loop's poll found the socket ready for it.
+void PgUplink::poll_connecting(std::span<const zmq::PollEntry> entries) {
+  const std::uint64_t now = steady_.now_ms();
+  if (!connecting_) {
+    if (now < next_attempt_ms_) return;
+    auto sql = Connection::start(options_.conninfo, false);
+    if (!sql) return disconnect(sql.status());
+    connecting_ = std::make_unique<Connecting>();
+    connecting_->sql = std::move(*sql);
+    connecting_->deadline_ms = now + kConnectTimeoutMs;
+    return;  // polled once the socket is ready
+  }
+  const bool ready = !entries.empty() && (entries.front().readable || entries.front().writable);
+  if (!ready) {
+    if (now < connecting_->deadline_ms) return;
+    connecting_.reset();
+    return disconnect(Status(Errc::unavailable, "cannot connect to PostgreSQL: timed out after " +
+                                                    std::to_string(kConnectTimeoutMs / 1000) + " s"));
+  }
+  auto done = connecting_->current().poll_connect();
+  if (!done) {
+    connecting_.reset();
+    return disconnect(done.status());
+  }
+  if (!*done) return;
+  if (!connecting_->stream) {
+    auto stream = Connection::start(options_.conninfo, true);
+    if (!stream) {
+      connecting_.reset();
+      return disconnect(stream.status());
+    }
+    connecting_->stream = std::move(*stream);
+    return;
+  }
+  std::unique_ptr<Connecting> opened = std::move(connecting_);
+  if (Status s = connect(std::move(*opened->sql), std::move(*opened->stream)); !s) return disconnect(s);
+  stats_.connected = true;
+  backoff_ms_ = 0;
+  outage_logged_ = false;
+  next_status_ms_ = 0;
+}
+
+Status PgUplink::connect(Connection sql, Connection stream) {
   // Timestamps of typed tables read as UTC (pg_mapping.h, column_to_packed).
-  SHOPSYNC_TRY(sql->exec(kSessionSettings));
-  SHOPSYNC_TRY(export_.prepare(*sql).context("creating schema " + options_.schema));
+  SHOPSYNC_TRY(sql.exec(kSessionSettings));
+  SHOPSYNC_TRY(export_.prepare(sql).context("creating schema " + options_.schema));
   // Our exports carry a replication origin: the slot's stream names it, and
   // such transactions are not imported back.
-  auto origin = sql->query("SELECT pg_replication_origin_create($1) WHERE NOT EXISTS"
+  auto origin = sql.query("SELECT pg_replication_origin_create($1) WHERE NOT EXISTS"
                            " (SELECT 1 FROM pg_replication_origin WHERE roname = $1)",
                            {slot_});
   if (!origin) return origin.status().context("creating replication origin " + slot_);
-  auto setup = sql->query("SELECT pg_replication_origin_session_setup($1)", {slot_});
+  auto setup = sql.query("SELECT pg_replication_origin_session_setup($1)", {slot_});
   if (!setup) return setup.status().context("using replication origin " + slot_);
-  auto pub = sql->query("SELECT 1 FROM pg_publication WHERE pubname = $1", {publication_});
+  auto pub = sql.query("SELECT 1 FROM pg_publication WHERE pubname = $1", {publication_});
   if (!pub) return pub.status();
   if (pub->empty()) {
-    SHOPSYNC_TRY(sql->exec("CREATE PUBLICATION " + sql->identifier(publication_) + " FOR TABLES IN SCHEMA " +
-                           sql->identifier(options_.schema))
+    SHOPSYNC_TRY(sql.exec("CREATE PUBLICATION " + sql.identifier(publication_) + " FOR TABLES IN SCHEMA " +
+                           sql.identifier(options_.schema))
                      .context("creating publication " + publication_));
   }
-  SHOPSYNC_TRY(prepare_mapped_tables(*sql));
-  auto position = export_.position(*sql);
+  SHOPSYNC_TRY(prepare_mapped_tables(sql));
+  auto position = export_.position(sql);
   if (!position) return position.status();
   auto cursor = api::parse_cursor(*position);
   if (!cursor) return Status::corrupt("the position stored in PostgreSQL does not parse: " + *position);
   cursor_ = *cursor;
   exported_knowledge_ = VersionVector();
-  auto stream = Connection::open(options_.conninfo, true);
-  if (!stream) return stream.status();
-  SHOPSYNC_TRY(stream->exec(kSessionSettings));
-  session_ = std::make_unique<Session>(std::move(*sql), std::move(*stream));
+  SHOPSYNC_TRY(stream.exec(kSessionSettings));
+  session_ = std::make_unique<Session>(std::move(sql), std::move(stream));
   SHOPSYNC_TRY(ensure_slot());
   applied_lsn_ = stored_lsn().value_or(0);
   session_->ready_lsn = applied_lsn_;
@@ -469,6 +517,15 @@ void PgUplink::refresh_slot_stats() {
 
 int PgUplink::prepare(std::vector<zmq::PollEntry>& entries) {
   const std::uint64_t now = steady_.now_ms();
+  if (connecting_) {
+    zmq::PollEntry entry;
+    entry.fd = connecting_->current().socket();
+    entry.want_read = !connecting_->current().wants_write();
+    entry.want_write = connecting_->current().wants_write();
+    entries.push_back(entry);
+    const std::uint64_t left = connecting_->deadline_ms > now ? connecting_->deadline_ms - now : 0;
+    return static_cast<int>(std::min<std::uint64_t>(left, 1000));
+  }
   if (!session_) return static_cast<int>(std::min<std::uint64_t>(next_attempt_ms_ > now ? next_attempt_ms_ - now : 0, 1000));
   zmq::PollEntry entry;
   entry.fd = session_->stream.socket();
@@ -477,18 +534,11 @@ int PgUplink::prepare(std::vector<zmq::PollEntry>& entries) {
   return static_cast<int>(std::min<std::uint64_t>(next_status_ms_ > now ? next_status_ms_ - now : 0, 1000));
 }
 
-void PgUplink::on_ready(std::span<const zmq::PollEntry>) {
+void PgUplink::on_ready(std::span<const zmq::PollEntry> entries) {
   const std::uint64_t now = steady_.now_ms();
   if (!session_) {
-    if (now < next_attempt_ms_) return;
-    if (Status s = connect(); !s) {
-      disconnect(s);
-      return;
-    }
-    stats_.connected = true;
-    backoff_ms_ = 0;
-    outage_logged_ = false;
-    next_status_ms_ = 0;
+    poll_connecting(entries);
+    if (!session_) return;
   }
   Status s = read_stream();
   if (s) s = apply_imports();

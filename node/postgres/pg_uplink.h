@@ -21,8 +21,10 @@
 // connections dropped, retried with backoff (0.5 s doubling to 10 s); a row
 // either side refuses -> a log line and a counter, and the rest flows.
 //
-// Connecting blocks the loop for at most libpq's connect_timeout (2 s); the
-// statements of one batch run synchronously (loopback or LAN latency).
+// Connecting does not block the loop (libpq's PQconnectStartParams and
+// PQconnectPoll on the loop's poll, at most 10 s per attempt); the
+// statements that follow and those of one batch run synchronously
+// (loopback or LAN latency).
 //
 // Thread-safety: none; the node's loop thread only.
 #pragma once
@@ -85,9 +87,11 @@ class PgUplink {
   std::string metrics_text() const;
 
  private:
-  struct Session;  // the two connections and the stream's state
+  struct Session;     // the two connections and the stream's state
+  struct Connecting;  // the two connections while they are being opened
   class Feed;      // the changes feed
-  Status connect();
+  void poll_connecting(std::span<const zmq::PollEntry> entries);
+  Status connect(Connection sql, Connection stream);
   Status ensure_slot();
   Status prepare_mapped_tables(Connection& c);
   Status full_resync(Lsn from);
@@ -113,6 +117,7 @@ class PgUplink {
   PgExport export_;
   std::string slot_;          // slot and origin name
   std::string publication_;
+  std::unique_ptr<Connecting> connecting_;
   std::unique_ptr<Session> session_;
   VersionVector cursor_;            // exported up to (as stored in PostgreSQL)
   VersionVector exported_knowledge_;  // the node's knowledge when the feed was last read to its end
