@@ -1,7 +1,9 @@
 #include "node/postgres/pg_uplink.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <set>
 #include <sstream>
 
@@ -16,6 +18,7 @@ namespace {
 constexpr std::uint64_t kMinBackoffMs = 500;
 constexpr std::uint64_t kMaxBackoffMs = 10'000;
 constexpr std::uint64_t kConnectTimeoutMs = 10'000;  // one attempt to open both sessions
+constexpr std::uint64_t kTakeSlotMs = 2'000;  // an uplink without the slot tries to take it
 constexpr std::uint64_t kStatusMs = 10'000;  // standby status and slot figures
 constexpr int kMaxMessagesPerTurn = 20'000;  // then the node's other sockets get a turn
 // WAL held back by the slot beyond this is worth a warning in the log.
@@ -46,6 +49,20 @@ bool same_value(const VisibleRecord& current, const LocalWrite& write) {
 
 std::string describe(const RecordKey& key) { return key.collection + "/" + key.id; }
 
+// The cluster's slot: shopsync_<cluster, lower case, [-.] as _>_<FNV-1a of the name>,
+// at most 58 characters of [a-z0-9_] as PostgreSQL requires.
+std::string slot_name(const std::string& cluster) {
+  std::uint32_t hash = 2166136261u;
+  std::string readable;
+  for (char ch : cluster) {
+    hash = (hash ^ static_cast<unsigned char>(ch)) * 16777619u;
+    if (readable.size() < 40) readable.push_back(std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(ch))) : '_');
+  }
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", hash);
+  return "shopsync_" + readable + "_" + hex;
+}
+
 }  // namespace
 
 // The record half of the local API's backend, for its changes feed alone.
@@ -69,6 +86,8 @@ struct PgUplink::Session {
   std::vector<LocalWrite> ready;     // rows of committed transactions, not applied yet
   Lsn ready_lsn = 0;                 // the end of the last committed transaction read
   bool reply_requested = false;
+  bool streaming = false;            // this uplink holds the slot: it imports
+  std::uint64_t next_take_ms = 0;    // when not streaming: the next try to take the slot
 };
 
 struct PgUplink::Connecting {
@@ -87,7 +106,8 @@ PgUplink::PgUplink(Replica& replica, Store& store, Outbox& outbox, Clock& steady
       options_(std::move(options)),
       feed_(std::make_unique<Feed>(replica, store, outbox)),
       export_(options_.schema, api::format_node_id(options_.node), options_.mapping ? &*options_.mapping : nullptr),
-      slot_("shopsync_" + api::format_node_id(options_.node)),
+      origin_("shopsync_" + api::format_node_id(options_.node)),
+      slot_(slot_name(options_.schema)),
       publication_("shopsync_" + options_.schema) {}
 
 PgUplink::~PgUplink() = default;
@@ -155,10 +175,10 @@ Status PgUplink::connect(Connection sql, Connection stream) {
   // such transactions are not imported back.
   auto origin = sql.query("SELECT pg_replication_origin_create($1) WHERE NOT EXISTS"
                            " (SELECT 1 FROM pg_replication_origin WHERE roname = $1)",
-                           {slot_});
-  if (!origin) return origin.status().context("creating replication origin " + slot_);
-  auto setup = sql.query("SELECT pg_replication_origin_session_setup($1)", {slot_});
-  if (!setup) return setup.status().context("using replication origin " + slot_);
+                           {origin_});
+  if (!origin) return origin.status().context("creating replication origin " + origin_);
+  auto setup = sql.query("SELECT pg_replication_origin_session_setup($1)", {origin_});
+  if (!setup) return setup.status().context("using replication origin " + origin_);
   auto pub = sql.query("SELECT 1 FROM pg_publication WHERE pubname = $1", {publication_});
   if (!pub) return pub.status();
   if (pub->empty()) {
@@ -176,15 +196,34 @@ Status PgUplink::connect(Connection sql, Connection stream) {
   SHOPSYNC_TRY(stream.exec(kSessionSettings));
   session_ = std::make_unique<Session>(std::move(sql), std::move(stream));
   SHOPSYNC_TRY(ensure_slot());
+  SHOPSYNC_LOG(info, "PostgreSQL: connected; cluster changes from position '" << *position << "'");
+  return take_slot(true);
+}
+
+// Streams the cluster's slot unless another uplink does: PostgreSQL lets
+// one session at a time stream a slot, so exactly one uplink imports each
+// PostgreSQL edit. The others export only and try again every 2 s, so one
+// of them takes over when the importer stops.
+Status PgUplink::take_slot(bool first) {
+  Session& s = *session_;
   applied_lsn_ = stored_lsn().value_or(0);
-  session_->ready_lsn = applied_lsn_;
+  s.ready_lsn = applied_lsn_;
   // publication_names is a list of identifiers: quoted, the cluster's name is kept as it is.
   std::string quoted = "\"" + publication_ + "\"";
-  SHOPSYNC_TRY(session_->stream.start_stream("START_REPLICATION SLOT " + slot_ + " LOGICAL " + format_lsn(applied_lsn_) +
-                                             " (proto_version '1', publication_names " +
-                                             session_->stream.literal(quoted) + ")"));
-  SHOPSYNC_LOG(info, "PostgreSQL: connected; slot " << slot_ << " from " << format_lsn(applied_lsn_)
-                                                    << ", cluster changes from position '" << *position << "'");
+  Status started = s.stream.start_stream("START_REPLICATION SLOT " + slot_ + " LOGICAL " + format_lsn(applied_lsn_) +
+                                         " (proto_version '1', publication_names " + s.stream.literal(quoted) + ")");
+  if (!started && started.message().starts_with("55006")) {  // object_in_use: streamed by another uplink
+    if (first) {
+      SHOPSYNC_LOG(info, "PostgreSQL: slot " << slot_ << " is streamed by another uplink, which imports PostgreSQL's"
+                                               " edits; this one exports only and takes over if that one stops");
+    }
+    s.next_take_ms = steady_.now_ms() + kTakeSlotMs;
+    return Status::ok();
+  }
+  SHOPSYNC_TRY(started);
+  s.streaming = true;
+  stats_.importing = true;
+  SHOPSYNC_LOG(info, "PostgreSQL: importing from slot " << slot_ << " from " << format_lsn(applied_lsn_));
   return Status::ok();
 }
 
@@ -251,20 +290,24 @@ Status PgUplink::ensure_slot() {
   auto slot = s.sql.query("SELECT wal_status, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
                           {slot_});
   if (!slot) return slot.status();
-  const std::optional<Lsn> stored = stored_lsn();
+  // The slot of one uplink alone (shopsync_<node id>), made by earlier versions, holds WAL for nothing.
+  auto old = s.sql.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                         " WHERE slot_name = $1 AND NOT active",
+                         {origin_});
+  if (!old) return old.status().context("dropping the former slot " + origin_);
+  if (!old->empty()) SHOPSYNC_LOG(info, "PostgreSQL: dropped the former slot " << origin_ << "; using " << slot_);
   if (!slot->empty()) {
-    const auto& row = slot->front();
-    const bool lost = row[0] && *row[0] == "lost";
-    const std::optional<Lsn> confirmed = row[1] ? parse_lsn(*row[1]) : std::nullopt;
-    if (!lost && stored && (!confirmed || *stored >= *confirmed)) return Status::ok();
-    if (lost) {
-      SHOPSYNC_LOG(warn, "PostgreSQL: slot " << slot_ << " was invalidated (WAL beyond max_slot_wal_keep_size was "
-                                               "removed): it is made again and every row read afresh");
-    }
+    // A slot another uplink confirmed further than this one's stored LSN
+    // is fine: what it imported reaches this uplink through the cluster.
+    if (!(slot->front()[0] && *slot->front()[0] == "lost")) return Status::ok();
+    SHOPSYNC_LOG(warn, "PostgreSQL: slot " << slot_ << " was invalidated (WAL beyond max_slot_wal_keep_size was "
+                                             "removed): it is made again and every row read afresh");
     auto dropped = s.sql.query("SELECT pg_drop_replication_slot($1)", {slot_});
     if (!dropped) return dropped.status().context("dropping slot " + slot_);
   }
   auto created = s.stream.query("CREATE_REPLICATION_SLOT " + slot_ + " LOGICAL pgoutput NOEXPORT_SNAPSHOT");
+  // 42710 duplicate_object: another uplink made it meanwhile (and reads the rows).
+  if (!created && created.status().message().starts_with("42710")) return Status::ok();
   if (!created) return created.status().context("creating slot " + slot_);
   std::optional<Lsn> from;
   if (!created->empty() && created->front().size() > 1 && created->front()[1]) from = parse_lsn(*created->front()[1]);
@@ -376,6 +419,7 @@ Status PgUplink::apply_writes(std::vector<LocalWrite> writes, Lsn lsn) {
 void PgUplink::disconnect(const Status& why) {
   session_.reset();
   stats_.connected = false;
+  stats_.importing = false;
   ++stats_.failures;
   stats_.last_error = why.to_string();
   backoff_ms_ = std::clamp<std::uint64_t>(backoff_ms_ * 2, kMinBackoffMs, kMaxBackoffMs);
@@ -527,9 +571,13 @@ int PgUplink::prepare(std::vector<zmq::PollEntry>& entries) {
     return static_cast<int>(std::min<std::uint64_t>(left, 1000));
   }
   if (!session_) return static_cast<int>(std::min<std::uint64_t>(next_attempt_ms_ > now ? next_attempt_ms_ - now : 0, 1000));
-  zmq::PollEntry entry;
-  entry.fd = session_->stream.socket();
-  entries.push_back(entry);
+  if (session_->streaming) {
+    zmq::PollEntry entry;
+    entry.fd = session_->stream.socket();
+    entries.push_back(entry);
+  } else if (session_->next_take_ms <= now) {
+    return 0;
+  }
   if (!session_->ready.empty() || !(replica_.knowledge() == exported_knowledge_)) return 0;
   return static_cast<int>(std::min<std::uint64_t>(next_status_ms_ > now ? next_status_ms_ - now : 0, 1000));
 }
@@ -540,15 +588,22 @@ void PgUplink::on_ready(std::span<const zmq::PollEntry> entries) {
     poll_connecting(entries);
     if (!session_) return;
   }
-  Status s = read_stream();
-  if (s) s = apply_imports();
+  Status s = Status::ok();
+  if (session_->streaming) {
+    s = read_stream();
+    if (s) s = apply_imports();
+  } else if (now >= session_->next_take_ms) {
+    s = take_slot(false);
+  }
   if (s) s = export_batch();
   if (s && (now >= next_status_ms_ || session_->reply_requested)) {
     // Transactions read but not imported (our own exports) and keepalives
     // move the LSN too: stored when the server asks or once in a while, so
     // that the slot can release their WAL. Only a stored LSN is confirmed.
-    if (session_->ready.empty() && session_->ready_lsn > applied_lsn_) s = apply_writes({}, session_->ready_lsn);
-    if (s) s = send_status(false);
+    if (session_->streaming) {
+      if (session_->ready.empty() && session_->ready_lsn > applied_lsn_) s = apply_writes({}, session_->ready_lsn);
+      if (s) s = send_status(false);
+    }
     session_->reply_requested = false;
     if (s && now >= next_status_ms_) {
       refresh_slot_stats();
@@ -564,6 +619,8 @@ std::string PgUplink::metrics_text() const {
     out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n' << name << ' ' << value << '\n';
   };
   gauge("shopsync_postgres_connected", "gauge", "1 while the uplink's PostgreSQL link is up.", stats_.connected ? 1 : 0);
+  gauge("shopsync_postgres_importing", "gauge",
+        "1 while this uplink streams the cluster's slot (one uplink of a cluster does).", stats_.importing ? 1 : 0);
   gauge("shopsync_postgres_exported_rows_total", "counter", "Records written to PostgreSQL.",
         static_cast<double>(stats_.exported_rows));
   gauge("shopsync_postgres_imported_rows_total", "counter", "Rows from PostgreSQL applied to the cluster.",

@@ -7,8 +7,9 @@
 //     with a replication origin set (pg_replication_origin_session_setup),
 //     so that its transactions are known when they come back.
 //   PostgreSQL -> cluster: logical replication (publication
-//     shopsync_<cluster> FOR TABLES IN SCHEMA <cluster>, slot
-//     shopsync_<node id>, pgoutput), read without blocking from the slot;
+//     shopsync_<cluster> FOR TABLES IN SCHEMA <cluster>, one slot for the
+//     cluster, pgoutput), read without blocking from the slot by the one
+//     uplink of the cluster that streams it (take_slot);
 //     each committed PostgreSQL transaction's rows become local writes of
 //     this node (uplink writes: server_wins means PostgreSQL wins), applied
 //     in ONE LMDB commit with the LSN after it (settings "postgres/lsn").
@@ -62,6 +63,7 @@ struct PgUplinkOptions {
 // For /metrics and `shopsync doctor`.
 struct PgUplinkStats {
   bool connected = false;
+  bool importing = false;             // this uplink streams the slot
   std::uint64_t exported_rows = 0;   // rows written to PostgreSQL
   std::uint64_t imported_rows = 0;   // rows applied to the cluster
   std::uint64_t refused_exports = 0;  // records PostgreSQL refused
@@ -93,6 +95,7 @@ class PgUplink {
   void poll_connecting(std::span<const zmq::PollEntry> entries);
   Status connect(Connection sql, Connection stream);
   Status ensure_slot();
+  Status take_slot(bool first);
   Status prepare_mapped_tables(Connection& c);
   Status full_resync(Lsn from);
   Status resync_typed(const TypedTable& table, std::vector<LocalWrite>& writes);
@@ -115,7 +118,8 @@ class PgUplink {
   PgUplinkOptions options_;
   std::unique_ptr<Feed> feed_;
   PgExport export_;
-  std::string slot_;          // slot and origin name
+  std::string origin_;        // this uplink's replication origin: shopsync_<node id>
+  std::string slot_;          // the cluster's slot
   std::string publication_;
   std::unique_ptr<Connecting> connecting_;
   std::unique_ptr<Session> session_;

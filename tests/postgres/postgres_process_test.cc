@@ -18,8 +18,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-NodeProcess::Options uplink_options(const TempDir& dir, const PgServer& pg) {
-  NodeProcess::Options o = NodeProcess::Options::named(dir.path(), "uplink");
+NodeProcess::Options uplink_options(const TempDir& dir, const PgServer& pg, const std::string& name = "uplink") {
+  NodeProcess::Options o = NodeProcess::Options::named(dir.path(), name);
   o.extra = {"--role", "uplink", "--postgres", pg.conninfo()};
   return o;
 }
@@ -150,6 +150,32 @@ BOOST_AUTO_TEST_CASE(a_concurrent_edit_in_postgresql_and_on_a_branch_has_one_win
     BOOST_CHECK_MESSAGE(psql_shows(pg, "SELECT fields->>'name' FROM test." + c + " WHERE id = 'R1'", winner),
                         c << " in PostgreSQL");
   }
+}
+
+// Two uplinks of one cluster on one PostgreSQL (not peered here, so that
+// each one's writes stay its own): the one streaming the cluster's slot
+// imports an edit, the other does not; killed, the other takes over.
+BOOST_AUTO_TEST_CASE(of_two_uplinks_on_one_postgresql_one_imports_each_edit_and_the_other_takes_over) {
+  TempDir dir("shopsync-pg");
+  PgServer pg(dir.path());
+  NodeProcess u1(uplink_options(dir, pg, "uplink1"));
+  NodeProcess u2(uplink_options(dir, pg, "uplink2"));
+  u1.start();
+  BOOST_REQUIRE(psql_shows(pg, "SELECT count(*) FROM pg_replication_slots WHERE active", "1"));
+  u2.start();
+  BOOST_REQUIRE(wait_until([&] { return u2.log_count("is streamed by another uplink") >= 1; }, 15s));
+  pg.psql("CREATE TABLE test.orders (id text PRIMARY KEY, fields jsonb NOT NULL, version text, hlc bigint,"
+          " deleted boolean NOT NULL DEFAULT false)");
+  pg.psql("INSERT INTO test.orders (id, fields) SELECT 'A' || g, '{}' FROM generate_series(1, 10) g");
+  BOOST_REQUIRE(wait_until([&] { return live_records(u1, "orders") == 10; }, 15s));
+  u1.kill9();
+  pg.psql("INSERT INTO test.orders (id, fields) SELECT 'B' || g, '{}' FROM generate_series(1, 5) g");
+  BOOST_REQUIRE(wait_until([&] { return live_records(u2, "orders") >= 5; }, 15s));
+  // u2 imported the edits made after it took over, not u1's.
+  BOOST_CHECK_EQUAL(live_records(u2, "orders"), 5u);
+  auto status = u2.api().status();
+  BOOST_REQUIRE(status);
+  BOOST_CHECK_EQUAL(status->counter, 5u);
 }
 
 // The seed's customers table as its backend made it (serial id, the record
