@@ -49,21 +49,21 @@ bool same_value(const VisibleRecord& current, const LocalWrite& write) {
 
 std::string describe(const RecordKey& key) { return key.collection + "/" + key.id; }
 
-// The cluster's slot: shopsync_<cluster, lower case, [-.] as _>_<FNV-1a of the name>,
-// at most 58 characters of [a-z0-9_] as PostgreSQL requires.
+
+}  // namespace
+
 std::string slot_name(const std::string& cluster) {
   std::uint32_t hash = 2166136261u;
   std::string readable;
   for (char ch : cluster) {
     hash = (hash ^ static_cast<unsigned char>(ch)) * 16777619u;
-    if (readable.size() < 40) readable.push_back(std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(ch))) : '_');
+    const auto c = static_cast<unsigned char>(ch);
+    if (readable.size() < 40) readable.push_back(std::isalnum(c) ? static_cast<char>(std::tolower(c)) : '_');
   }
   char hex[9];
   std::snprintf(hex, sizeof hex, "%08x", hash);
   return "shopsync_" + readable + "_" + hex;
 }
-
-}  // namespace
 
 // The record half of the local API's backend, for its changes feed alone.
 class PgUplink::Feed final : public api::ReplicaBackend {

@@ -52,6 +52,10 @@ namespace shopsync::postgres {
 // The settings key of the last PostgreSQL LSN applied to this store.
 inline constexpr std::string_view kLsnSetting = "postgres/lsn";
 
+// The cluster's replication slot: shopsync_<cluster, lower case, [-.] as _>_<8
+// hex digits of a hash of the exact name>, [a-z0-9_] and at most 58 characters.
+std::string slot_name(const std::string& cluster);
+
 struct PgUplinkOptions {
   std::string conninfo;
   std::string schema;  // the cluster's name
