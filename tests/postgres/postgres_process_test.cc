@@ -11,6 +11,7 @@
 #include "node/api/msgpack_map.h"
 #include "tests/node/support/node_process.h"
 #include "tests/postgres/pg_server.h"
+#include "tests/support/loopback_port.h"
 #include "tests/support/temp_dir.h"
 
 namespace shopsync::test {
@@ -150,6 +151,24 @@ BOOST_AUTO_TEST_CASE(a_concurrent_edit_in_postgresql_and_on_a_branch_has_one_win
     BOOST_CHECK_MESSAGE(psql_shows(pg, "SELECT fields->>'name' FROM test." + c + " WHERE id = 'R1'", winner),
                         c << " in PostgreSQL");
   }
+}
+
+// A PostgreSQL that takes the connection but never answers (a port that
+// listens and never accepts), even with a long connect_timeout in the
+// connection string, does not hold the uplink up: it serves its branch.
+BOOST_AUTO_TEST_CASE(a_postgresql_that_never_answers_does_not_hold_up_the_uplink) {
+  TempDir dir("shopsync-pg");
+  LoopbackPort silent(true);
+  NodeProcess u(NodeProcess::Options::named(dir.path(), "uplink"));
+  NodeProcess a(NodeProcess::Options::named(dir.path(), "branch"));
+  u.options().trust = {a.public_key()};
+  u.options().extra = {"--role", "uplink", "--postgres",
+                       "host=127.0.0.1 port=" + std::to_string(silent.port) + " connect_timeout=60 user=postgres"};
+  a.options().extra = {"--uplink", u.peer_spec(), "--pull-interval-ms", "1000"};
+  u.start();
+  a.start();
+  put_name(a, "customers", "C1", "ABC");
+  BOOST_REQUIRE(wait_until([&] { return name_on(u, "customers", "C1") == packed_string("ABC"); }, 15s));
 }
 
 // Two uplinks of one cluster on one PostgreSQL (not peered here, so that
