@@ -1,12 +1,13 @@
 // PostgreSQL -> cluster: a row change of the logical replication stream as
 // a write of the uplink (docs/uplink.md, "PostgreSQL").
 //
-// Default layout only (pg_export.h): a table <schema>.<collection> with an
+// row_to_write: the default layout (pg_export.h), a table <schema>.<collection> with an
 // `id` text key, `fields` jsonb (a JSON object: field name -> value) and a
 // `deleted` boolean. INSERT and UPDATE become a put of the whole record
 // (or a delete when `deleted` is true); DELETE becomes a delete. JSON values
 // are packed as the CLI packs them (node/api/json_values.h, tagged_object:
-// {"$binary": "<base64>"} is binary).
+// {"$binary": "<base64>"} is binary). typed_row_to_write: a table of the
+// mapping file (pg_mapping.h).
 //
 // Pure functions; thread-safe.
 #pragma once
