@@ -214,8 +214,9 @@ Status PgUplink::take_slot(bool first) {
                                          " (proto_version '1', publication_names " + s.stream.literal(quoted) + ")");
   if (!started && started.message().starts_with("55006")) {  // object_in_use: streamed by another uplink
     if (first) {
-      SHOPSYNC_LOG(info, "PostgreSQL: slot " << slot_ << " is streamed by another uplink, which imports PostgreSQL's"
-                                               " edits; this one exports only and takes over if that one stops");
+      SHOPSYNC_LOG(info, "PostgreSQL: slot " << slot_ << " is streamed by another uplink (or by this one's session"
+                                               " before a restart, until PostgreSQL sees it gone), which imports"
+                                               " PostgreSQL's edits; this one exports only and takes over when it stops");
     }
     s.next_take_ms = steady_.now_ms() + kTakeSlotMs;
     return Status::ok();
