@@ -1,46 +1,28 @@
 // The simulator of the session rules (tests/node/peering/peering_sim.h), one
 // test case per profile. SHOPSYNC_SIM_SEEDS=N runs N seeds per profile;
 // SHOPSYNC_SEED=S replays seed S: SHOPSYNC_SEED=S ctest -R <profile> -V.
-#include <cstdlib>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
 #include "tests/node/peering/peering_sim.h"
+#include "tests/support/seeds.h"
 
 namespace shopsync::peering_sim {
 namespace {
 
-std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtoull(v, nullptr, 0) : fallback;
-}
-
-// Runs `seeds` seeds (or the one in SHOPSYNC_SEED) of a profile; stops at
-// the first failure, naming the seed.
+// Runs the seeds of a profile (tests/support/seeds.h); SHOPSYNC_SIM_SEEDS=N
+// runs N of each.
 template <class Make>
 void run_profile(const std::string& profile, std::uint64_t seeds, Make make) {
-  std::uint64_t first = 1;
-  if (const char* s = std::getenv("SHOPSYNC_SEED"); s && *s) {
-    first = std::strtoull(s, nullptr, 0);
-    seeds = 1;
-  }
-  seeds = env_u64("SHOPSYNC_SIM_SEEDS", seeds);
   SimStats total;
-  std::uint64_t ran = 0;
-  for (std::uint64_t seed = first; seed < first + seeds; ++seed) {
+  const std::uint64_t ran = test::run_seeds(profile, test::env_u64("SHOPSYNC_SIM_SEEDS", seeds), [&](std::uint64_t seed) {
     SimConfig config = make(seed);
     config.seed = seed;
     SimResult r = run_simulation(config);
     total.add(r.stats);
-    ++ran;
-    if (!r.ok) {
-      BOOST_ERROR(profile << ": seed " << seed << " (" << config.nodes << " nodes) failed: " << r.failure
-                          << "\n  replay: SHOPSYNC_SEED=" << seed << " ctest -R " << profile << " -V");
-      break;
-    }
-  }
-  BOOST_TEST(ran > 0);
+    return r.ok ? std::string() : "(" + std::to_string(config.nodes) + " nodes) " + r.failure;
+  });
   BOOST_TEST_MESSAGE(profile << ": " << ran << " seeds; frames " << total.frames << " (dropped " << total.dropped
                              << ", duplicated " << total.duplicated << "), dials " << total.dials << ", restarts "
                              << total.restarts << ", partitions " << total.partitions << ", revocations "
