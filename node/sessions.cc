@@ -309,14 +309,16 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
         }
       },
       std::move(message));
-  const Batch* batch = std::get_if<Batch>(&replication);
+  Batch* batch = std::get_if<Batch>(&replication);
   const bool caught_up = batch != nullptr && !batch->more;
   const std::size_t batch_records = batch ? batch->records.size() : 0;
   if (batch) {
     SHOPSYNC_LOG(debug, "batch from " << rec.name << ": " << batch_records << " records, base " << vv_text(batch->base)
                                       << " complete " << vv_text(batch->complete) << (batch->more ? ", more" : ""));
   }
-  Status s = replica_->receive(peer, replication, outbox());
+  // A batch waits for those behind it on the socket: one commit for all
+  // (Replica::queue_batch; the event loop commits what is queued after each turn).
+  Status s = batch ? replica_->queue_batch(peer, std::move(*batch), outbox()) : replica_->receive(peer, replication, outbox());
   flush_outbox();
   if (!s) {
     const bool theirs = s.code() == Errc::protocol || s.code() == Errc::invalid_argument || s.code() == Errc::corrupt;
@@ -327,7 +329,7 @@ void Node::handle_frame(Link& link, const std::string& bytes, const std::string&
   }
   if (batch != nullptr) {
     rec.last_sync_ms = wall;
-    note_progress(peer, batch_records, bytes.size(), batch->more);
+    note_progress(peer, batch_records, bytes.size(), !caught_up);
     if (caught_up) {
       std::uint64_t in_run = 0;
       for (const auto& st : replica_->peers()) {
