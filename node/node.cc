@@ -1,5 +1,5 @@
-// Node: start-up, the event loop and its timers. Peer links and sessions are
-// in sessions.cc.
+// Node: start-up, the event loop and its timers. The sync sockets are in
+// sessions.cc, the session rules in node/peering/.
 #include "node/node.h"
 
 #include <signal.h>
