@@ -398,6 +398,8 @@ Status Node::run() {
       if (!entries[dealers_begin + i].readable) continue;
       handle_dealer(dealer_ids[i]);
     }
+    if (Status s = replica_->commit_queued(outbox()); !s) SHOPSYNC_LOG(error, "received batches not committed: " << s.to_string());
+    flush_outbox();
     if (api_ && entries[api_index].readable) {
       if (Status s = api_->on_readable(); !s) SHOPSYNC_LOG(error, "local API: " << s.to_string());
       flush_outbox();
