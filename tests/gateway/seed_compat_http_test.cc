@@ -49,6 +49,17 @@ json push_of(const std::string& device, const json& records, const std::string& 
   return {{"deviceId", device}, {"changes", {{collection, records}}}};
 }
 
+// A user of the built-in login, written as `shopsync user add` does: a
+// record of the cluster's users collection holding the password's hash.
+void add_login_user(GatewayHarness& h, const std::string& name, const std::string& password) {
+  auto hash = gateway::hash_password(password);
+  BOOST_REQUIRE_MESSAGE(hash, hash.status().to_string());
+  FieldUpdate update;
+  update.fields[std::string(gateway::kPasswordField)] = gateway::packed_password(*hash);
+  auto written = h.replica->put({std::string(gateway::kUsersCollection), name}, update, h.outbox);
+  BOOST_REQUIRE_MESSAGE(written, written.status().to_string());
+}
+
 BOOST_AUTO_TEST_SUITE(seed_compat_http)
 
 // A browser app on another origin: the preflight is answered without a token,
@@ -224,7 +235,7 @@ BOOST_AUTO_TEST_CASE(built_in_login_gives_a_token_and_is_rate_limited) {
   gw.login = true;
   gw.login_failures_per_user = 2;  // each check costs an Argon2id hash: few of them
   GatewayHarness h({}, gw);
-  BOOST_REQUIRE(gateway::add_user(*h.store, "admin", "admin123", 1));
+  add_login_user(h, "admin", "admin123");
   h.start();
   const auto ok = post(h.port, "/api/auth/login", {{"username", "admin"}, {"password", "admin123"}}, "");
   BOOST_REQUIRE(ok.status == 200);
@@ -243,6 +254,34 @@ BOOST_AUTO_TEST_CASE(built_in_login_gives_a_token_and_is_rate_limited) {
   BOOST_TEST(limited.head.find("Retry-After: ") != std::string::npos);
 }
 
+// The users live in a collection of the cluster's own: no device pull,
+// pending count, REST or console listing shows them, and no device writes them.
+BOOST_AUTO_TEST_CASE(the_login_users_never_reach_devices) {
+  gateway::GatewayOptions gw;
+  gw.login = true;
+  GatewayHarness h({}, gw);
+  add_login_user(h, "admin", "admin123");
+  h.start();
+  BOOST_REQUIRE(post(h.port, "/api/sync/push", push_of("d1", json::array({{{"id", 1}, {"name", "Ada"}}})), h.token).status == 200);
+  const auto users = std::string(gateway::kUsersCollection);
+  for (const auto& body : {post(h.port, "/api/sync/pull", {{"deviceId", "d2"}}, h.token).body,
+                           post(h.port, "/api/sync/full", {{"deviceId", "d3"}}, h.token).body,
+                           http_get(h.port, "/api/sync/status/d4", h.token).body, http_get(h.port, "/v1", h.token).body,
+                           http_get(h.port, "/api/console/records", h.token).body}) {
+    BOOST_TEST(body.find("customers") != std::string::npos, body);  // the answer lists what devices see
+    BOOST_TEST(body.find(users) == std::string::npos, body);
+    BOOST_TEST(body.find("argon2id") == std::string::npos, body);
+  }
+  const auto listed = http_get(h.port, "/v1/" + users, h.token);
+  BOOST_TEST(listed.status == 400);
+  BOOST_TEST(listed.body.find("argon2id") == std::string::npos);
+  BOOST_TEST(http_get(h.port, "/v1/" + users + "/admin", h.token).body.find("argon2id") == std::string::npos);
+  const auto pushed = post(h.port, "/api/sync/push", push_of("d1", json::array({{{"id", "eve"}, {"password", "x"}}}), users), h.token);
+  BOOST_TEST(pushed.body.find("reserved") != std::string::npos, pushed.body);
+  // The record is untouched: the login still works.
+  BOOST_TEST(post(h.port, "/api/auth/login", {{"username", "admin"}, {"password", "admin123"}}, "").status == 200);
+}
+
 // Without --http-login the route says how to turn it on.
 BOOST_AUTO_TEST_CASE(login_is_off_unless_enabled) {
   GatewayHarness h;
@@ -259,7 +298,7 @@ BOOST_AUTO_TEST_CASE(the_seed_documents_examples_replayed) {
   gateway::GatewayOptions gw;
   gw.login = true;
   GatewayHarness h({}, gw);
-  BOOST_REQUIRE(gateway::add_user(*h.store, "admin", "admin123", 1));
+  add_login_user(h, "admin", "admin123");
   h.start();
   std::string output;
   const int rc = run_python(SHOPSYNC_GATEWAY_TEST_DIR "/seed_client.py", {std::to_string(h.port), "-", "replay"}, output);
