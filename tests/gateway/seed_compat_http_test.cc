@@ -308,10 +308,12 @@ BOOST_AUTO_TEST_CASE(the_seed_documents_examples_replayed) {
 
 // ---- JWTs of the business's auth server --------------------------------
 
-std::string sign(jwt_alg_t alg, const std::string& key, const json& claims) {
+// A JWT over `claims` signed with `key`, naming the key `kid` when given.
+std::string sign(jwt_alg_t alg, const std::string& key, const json& claims, const std::string& kid = "") {
   jwt_t* j = nullptr;
   BOOST_REQUIRE(jwt_new(&j) == 0);
   BOOST_REQUIRE(jwt_add_grants_json(j, claims.dump().c_str()) == 0);
+  if (!kid.empty()) BOOST_REQUIRE(jwt_add_header(j, "kid", kid.c_str()) == 0);
   BOOST_REQUIRE(jwt_set_alg(j, alg, reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size())) == 0);
   char* out = jwt_encode_str(j);
   jwt_free(j);
@@ -439,20 +441,6 @@ json jwk_of(const std::filesystem::path& pub, const KeyCase& c, const std::strin
   return {{"kty", "EC"}, {"crv", "P-256"}, {"kid", kid}, {"x", base64url(point.substr(1, 32))}, {"y", base64url(point.substr(33, 32))}};
 }
 
-std::string sign_with_kid(jwt_alg_t alg, const std::string& key, const json& claims, const std::string& kid) {
-  jwt_t* j = nullptr;
-  BOOST_REQUIRE(jwt_new(&j) == 0);
-  BOOST_REQUIRE(jwt_add_grants_json(j, claims.dump().c_str()) == 0);
-  BOOST_REQUIRE(jwt_add_header(j, "kid", kid.c_str()) == 0);
-  BOOST_REQUIRE(jwt_set_alg(j, alg, reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size())) == 0);
-  char* out = jwt_encode_str(j);
-  jwt_free(j);
-  BOOST_REQUIRE(out);
-  std::string token(out);
-  free(out);
-  return token;
-}
-
 // An auth server that publishes its keys as a JWKS (two keys during a key
 // rotation): a token is verified with the key its "kid" names, or with any
 // of them when it names none; a key outside the set is refused.
@@ -468,15 +456,15 @@ BOOST_AUTO_TEST_CASE(rs256_and_es256_tokens_with_a_jwks_file) {
     auto verifier = gateway::JwtVerifier::create({c.name, jwks.dump(2), "sub", "deviceId", "", ""});
     BOOST_REQUIRE_MESSAGE(verifier, verifier.status().to_string());
 
-    const auto by_new = verifier->verify(sign_with_kid(c.alg, read_file(new_priv), claims("ana", 3600), "2026"), now);
+    const auto by_new = verifier->verify(sign(c.alg, read_file(new_priv), claims("ana", 3600), "2026"), now);
     BOOST_TEST(by_new.is_ok(), c.name << ": " << by_new.status().to_string());
     if (by_new) BOOST_TEST(by_new->user == "ana");
     BOOST_TEST(verifier->verify(sign(c.alg, read_file(old_priv), claims("bo", 3600)), now).is_ok(), c.name);
     // Signed by a key not in the set, whatever kid it names: refused.
-    BOOST_TEST(!verifier->verify(sign_with_kid(c.alg, read_file(other_priv), claims("eve", 3600), "2026"), now).is_ok());
+    BOOST_TEST(!verifier->verify(sign(c.alg, read_file(other_priv), claims("eve", 3600), "2026"), now).is_ok());
     BOOST_TEST(!verifier->verify(sign(c.alg, read_file(other_priv), claims("eve", 3600)), now).is_ok());
     // A token naming the old key's kid but signed by the new one is refused.
-    BOOST_TEST(!verifier->verify(sign_with_kid(c.alg, read_file(new_priv), claims("ana", 3600), "2025"), now).is_ok());
+    BOOST_TEST(!verifier->verify(sign(c.alg, read_file(new_priv), claims("ana", 3600), "2025"), now).is_ok());
   }
   // A JWKS without a key for the algorithm, or with a broken one, is a clear error.
   const auto none = gateway::JwtVerifier::create({"ES256", R"({"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]})", "sub", "", "", ""});
