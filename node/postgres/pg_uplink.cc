@@ -43,13 +43,9 @@ std::string describe(const RecordKey& key) { return key.collection + "/" + key.i
 }  // namespace
 
 // The record half of the local API's backend, for its changes feed alone.
-class PgUplink::Feed final : public api::ReplicaBackend {
+class PgUplink::Feed final : public app::RecordService {
  public:
-  using ReplicaBackend::ReplicaBackend;
-  Result<api::TrustedKeyList> trusted_keys() override { return Status::invalid("not here"); }
-  Status trust(const api::TrustAddRequest&) override { return Status::invalid("not here"); }
-  Status distrust(std::string_view) override { return Status::invalid("not here"); }
-  Result<api::PublicKey> public_key() override { return Status::invalid("not here"); }
+  using RecordService::RecordService;
 };
 
 struct PgUplink::Session {
@@ -65,7 +61,7 @@ struct PgUplink::Session {
   bool reply_requested = false;
 };
 
-PgUplink::PgUplink(Replica& replica, Store& store, Outbox& outbox, Clock& steady, PgUplinkOptions options)
+PgUplink::PgUplink(Replica& replica, app::CountingStore& store, Outbox& outbox, Clock& steady, PgUplinkOptions options)
     : replica_(replica),
       store_(store),
       outbox_(outbox),

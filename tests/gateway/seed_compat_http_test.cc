@@ -12,7 +12,7 @@
 
 #include "node/gateway/gzip.h"
 #include "node/gateway/jwt.h"
-#include "node/gateway/users.h"
+#include "app/users.h"
 #include "tests/gateway/gateway_harness.h"
 
 namespace shopsync::test {
@@ -223,7 +223,7 @@ BOOST_AUTO_TEST_CASE(built_in_login_gives_a_token_and_is_rate_limited) {
   gw.login = true;
   gw.login_failures_per_user = 2;  // each check costs an Argon2id hash: few of them
   GatewayHarness h({}, gw);
-  BOOST_REQUIRE(gateway::add_user(*h.store, "admin", "admin123", 1));
+  BOOST_REQUIRE(app::add_user(*h.store, "admin", "admin123", 1));
   h.start();
   const auto ok = post(h.port, "/api/auth/login", {{"username", "admin"}, {"password", "admin123"}}, "");
   BOOST_REQUIRE(ok.status == 200);
@@ -258,7 +258,7 @@ BOOST_AUTO_TEST_CASE(the_seed_documents_examples_replayed) {
   gateway::GatewayOptions gw;
   gw.login = true;
   GatewayHarness h({}, gw);
-  BOOST_REQUIRE(gateway::add_user(*h.store, "admin", "admin123", 1));
+  BOOST_REQUIRE(app::add_user(*h.store, "admin", "admin123", 1));
   h.start();
   std::string output;
   const int rc = run_python(SHOPSYNC_GATEWAY_TEST_DIR "/seed_client.py", {std::to_string(h.port), "-", "replay"}, output);

@@ -2,8 +2,8 @@
 // runs it: the token it prints opens the gateway, revoked it does not.
 #include <boost/test/unit_test.hpp>
 
-#include "node/gateway/tokens.h"
-#include "node/gateway/users.h"
+#include "app/tokens.h"
+#include "app/users.h"
 #include "storage/lmdb_store.h"
 #include "tests/gateway/gateway_harness.h"
 #include "tests/support/temp_dir.h"
@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_CASE(create_list_revoke) {
   {
     auto s = LmdbStore::open(data);
     BOOST_REQUIRE(s);
-    auto who = gateway::verify_token(**s, secret);
+    auto who = app::verify_token(**s, secret);
     BOOST_REQUIRE(who);
     BOOST_TEST(who->value_or("") == "till");
     // Only the hash is stored.
@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(create_list_revoke) {
   BOOST_TEST(run_program({SHOPSYNC_CLI, "token", "--data", data, "revoke", "till"}, out) == 1);
   auto s = LmdbStore::open(data);
   BOOST_REQUIRE(s);
-  auto who = gateway::verify_token(**s, secret);
+  auto who = app::verify_token(**s, secret);
   BOOST_REQUIRE(who);
   BOOST_TEST(!who->has_value());
 }
@@ -85,8 +85,8 @@ BOOST_AUTO_TEST_CASE(user_add_list_remove) {
   {
     auto s = LmdbStore::open(data);
     BOOST_REQUIRE(s);
-    BOOST_TEST(*gateway::check_password(**s, "admin", "admin123"));
-    BOOST_TEST(!*gateway::check_password(**s, "admin", "admin124"));
+    BOOST_TEST(*app::check_password(**s, "admin", "admin123"));
+    BOOST_TEST(!*app::check_password(**s, "admin", "admin124"));
     bool plain = false;
     BOOST_REQUIRE((*s)->read([&](StoreReader& r) {
       return r.for_each(Table::settings, [&](std::string_view, std::string_view v) {
@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(user_add_list_remove) {
   BOOST_TEST(user("", "rm admin").first == 0);
   auto s = LmdbStore::open(data);
   BOOST_REQUIRE(s);
-  BOOST_TEST(!*gateway::check_password(**s, "admin", "admin123"));
+  BOOST_TEST(!*app::check_password(**s, "admin", "admin123"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -22,7 +22,7 @@
 #include "storage/status.h"
 #include "storage/store.h"
 
-namespace shopsync::gateway {
+namespace shopsync::app {
 
 inline constexpr std::string_view kUserKeyPrefix = "gateway/user/";
 inline constexpr std::string_view kLoginKeyName = "gateway/login/key";
@@ -48,4 +48,4 @@ Result<bool> check_password(Store& store, std::string_view name, std::string_vie
 // The key that signs the built-in login's tokens, created on first call.
 Result<std::string> login_key(Store& store);
 
-}  // namespace shopsync::gateway
+}  // namespace shopsync::app

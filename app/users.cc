@@ -1,4 +1,4 @@
-#include "node/gateway/users.h"
+#include "app/users.h"
 
 #include <sodium.h>
 
@@ -6,7 +6,7 @@
 #include <array>
 #include <charconv>
 
-namespace shopsync::gateway {
+namespace shopsync::app {
 
 namespace {
 
@@ -142,4 +142,4 @@ Result<std::string> login_key(Store& store) {
   return key;
 }
 
-}  // namespace shopsync::gateway
+}  // namespace shopsync::app
