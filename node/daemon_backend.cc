@@ -8,10 +8,10 @@
 
 namespace shopsync {
 
-DaemonBackend::DaemonBackend(Node& node) : ReplicaBackend(node.replica(), node.store(), node.outbox()), node_(node) {}
+DaemonBackend::DaemonBackend(Node& node) : RecordService(node.replica(), node.counted_store(), node.outbox()), node_(node) {}
 
 Result<api::NodeStatus> DaemonBackend::status() {
-  auto s = ReplicaBackend::status();
+  auto s = RecordService::status();
   if (!s) return s;
   s->name = node_.config().name;
   s->role = std::string(to_string(node_.config().role));
@@ -50,7 +50,7 @@ Result<api::NodeStatus> DaemonBackend::status() {
 }
 
 Result<api::PeerList> DaemonBackend::peers() {
-  auto base = ReplicaBackend::peers();
+  auto base = RecordService::peers();
   if (!base) return base;
   api::PeerList out;
   for (const auto& rec : node_.peer_view()) {

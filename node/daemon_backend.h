@@ -1,17 +1,17 @@
-// The local API backend of the daemon: ReplicaBackend's record operations plus
+// The local API backend of the daemon: RecordService's record operations plus
 // what only the node knows (name, role, key, peer addresses and states, the
 // trusted keys).
 //
 // Thread-safety: the node's loop thread only (the ApiServer calls it there).
 #pragma once
 
-#include "node/api/replica_backend.h"
+#include "app/record_service.h"
 
 namespace shopsync {
 
 class Node;
 
-class DaemonBackend final : public api::ReplicaBackend {
+class DaemonBackend final : public app::RecordService {
  public:
   // `node` must outlive the backend.
   explicit DaemonBackend(Node& node);

@@ -128,15 +128,11 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     return w.put(Table::settings, kStrategiesSetting, to_text(*table));
   });
   SHOPSYNC_TRY(stored.context("storing the node's name and strategy table"));
-  node->counted_ = std::make_unique<gateway::CountingStore>(*node->store_);
+  node->counted_ = std::make_unique<app::CountingStore>(*node->store_);
   auto replica = Replica::open(*node->counted_, node->clock_, options);
   if (!replica) return replica.status().context("opening the replica");
   node->replica_ = std::move(*replica);
-  Replica* counted_replica = node->replica_.get();
-  node->counted_->set_is_live([counted_replica](const RecordKey& key, const RecordState& state) {
-    return !counted_replica->make_visible(key, state).visible.deleted;
-  });
-  SHOPSYNC_TRY(node->counted_->recount().context("counting the records"));
+  SHOPSYNC_TRY(app::start_counting(*node->counted_, *node->replica_));
 
   // Keys the operator named on the command line are trusted, unless revoked:
   // a `shopsync trust rm` outlives the flags that named the key, until
@@ -179,7 +175,8 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   node->add_static_targets();
   node->started_ms_ = now;
   node->started_steady_ms_ = node->now_ms();
-  // The local API and the gateway's web console read the node through it.
+  // The application service (app/record_service.h): the local API and the
+  // gateway reach the replica through it.
   if (!node->config_.api.empty() || !node->config_.http.empty()) node->backend_ = std::make_unique<DaemonBackend>(*node);
   if (!node->config_.api.empty()) {
     api::ApiServerOptions api_options;
@@ -206,7 +203,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
       if (!mapping) return mapping.status().context("--postgres-mapping");
       pg_options.mapping = std::move(*mapping);
     }
-    pg = std::make_shared<postgres::PgUplink>(*node->replica_, *node->store_, node->outbox(), node->steady_,
+    pg = std::make_shared<postgres::PgUplink>(*node->replica_, *node->counted_, node->outbox(), node->steady_,
                                               std::move(pg_options));
     node->postgres_ = pg;
     Node* self = node.get();
@@ -263,11 +260,10 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     };
     hooks.unreadable_records = [self] { return static_cast<std::uint64_t>(self->store_->unreadable().count()); };
     hooks.full_disk = [self] { return self->store_->full_disk(); };
-    hooks.record_counts = [self] { return self->counted_->counts(); };
     if (pg) hooks.more_metrics = [pg] { return pg->metrics_text(); };
-    hooks.backend = static_cast<DaemonBackend*>(node->backend_.get());  // made as one above
-    auto gw = gateway::Gateway::bind(node->ctx_->handle(), node->config_.http, *node->replica_, *node->store_,
-                                     node->outbox(), std::move(gw_options), std::move(hooks));
+    auto gw = gateway::Gateway::bind(node->ctx_->handle(), node->config_.http,
+                                     *node->backend_,
+                                     std::move(gw_options), std::move(hooks));
     if (!gw) return gw.status().context("starting the HTTP gateway (--http)");
     std::shared_ptr<gateway::Gateway> g = std::move(*gw);
     SHOPSYNC_LOG(info, "HTTP gateway on " << g->endpoint());

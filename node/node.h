@@ -33,11 +33,11 @@
 #include <string>
 #include <vector>
 
+#include "app/record_service.h"
 #include "node/api/api_server.h"
 #include "node/api/api_types.h"
 #include "node/config.h"
-#include "node/data_dir_lock.h"
-#include "node/gateway/record_counts.h"
+#include "storage/data_dir_lock.h"
 #include "node/identity.h"
 #include "node/peering/peering.h"
 #include "node/peer_table.h"
@@ -99,6 +99,8 @@ class Node {
   // ---- for the local API (called on the loop thread) ----
   Replica& replica() { return *replica_; }
   LmdbStore& store() { return *store_; }
+  // The store the replica writes through, counting records (app/record_counts.h).
+  app::CountingStore& counted_store() { return *counted_; }
   const NodeConfig& config() const { return config_; }
   const NodeIdentity& identity() const { return identity_; }
   const StrategyTable& strategies() const { return peering_->strategies(); }
@@ -208,8 +210,8 @@ class Node {
   SteadyClock steady_;  // monotonic (now_ms())
   std::unique_ptr<LmdbStore> store_;
   // The replica writes through it: live and conflicted records per collection
-  // stay counted for /metrics (node/gateway/record_counts.h).
-  std::unique_ptr<gateway::CountingStore> counted_;
+  // stay counted (app/record_counts.h).
+  std::unique_ptr<app::CountingStore> counted_;
   std::unique_ptr<Replica> replica_;
   std::optional<zmq::Context> ctx_;
   zmq::Socket router_;
@@ -228,7 +230,7 @@ class Node {
   std::unique_ptr<NodeOutbox> outbox_;
   std::unique_ptr<Transport> transport_;  // the sockets under peering_
   std::unique_ptr<Peering> peering_;      // the session rules
-  std::unique_ptr<api::ApiBackend> backend_;
+  std::unique_ptr<app::RecordService> backend_;  // the DaemonBackend
   std::unique_ptr<api::ApiServer> api_;
   bool records_changed_ = false;  // since the API server was last told
   std::unique_ptr<Mdns> mdns_;

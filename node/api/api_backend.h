@@ -1,9 +1,9 @@
 // What the local API asks of the node: one method per operation.
 //
 // ApiServer decodes a request, calls the backend and encodes what it returns;
-// the backend never sees bytes or sockets. ReplicaBackend (replica_backend.h)
-// implements the record operations over a Replica and its Store; the daemon
-// derives from it and adds status, peers, trust and key.
+// the backend never sees bytes or sockets. app::RecordService (the node's
+// application service, app/record_service.h) implements the records, tokens
+// and users over a Replica and its Store; the daemon adds peers, trust, key.
 //
 // Errors are Status values with the Errc the client sees (docs/local-api.md):
 // not_found, invalid_argument, too_large, refused, unavailable, io_error, ...
@@ -53,6 +53,13 @@ class ApiBackend {
   virtual Result<DiscoveryReport> discovery() = 0;
   // not_found for a peer never known; refused while it is connected.
   virtual Status forget_peer(NodeId peer) = 0;
+
+  // ---- the HTTP gateway's tokens and users (app/tokens.h, app/users.h)
+  // invalid_argument for a bad name or one that exists.
+  virtual Result<TokenSecret> create_token(std::string_view name) = 0;
+  virtual Result<CredentialList> list_tokens() = 0;
+  // not_found when no token has that name.
+  virtual Status revoke_token(std::string_view name) = 0;
 };
 
 }  // namespace shopsync::api

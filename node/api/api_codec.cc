@@ -13,7 +13,7 @@ using mp::MapIn;
 using mp::MapOut;
 using mp::Out;
 
-static_assert(std::variant_size_v<RequestBody> == 16, "one request type per Op, in Op order");
+static_assert(std::variant_size_v<RequestBody> == 19, "one request type per Op, in Op order");
 
 // Envelope (1) + arguments map (1) + a record's fields map (1) + the value.
 constexpr int kMaxMessageDepth = kMaxValueDepth + 8;
@@ -198,6 +198,9 @@ void put_args(MapOut& m, const TrustAddRequest& r) {
 void put_args(MapOut&, const TrustListRequest&) {}
 void put_args(MapOut& m, const TrustRemoveRequest& r) { m.str("key", r.key); }
 void put_args(MapOut& m, const ForgetPeerRequest& r) { m.str("node_id", format_node_id(r.node)); }
+void put_args(MapOut& m, const TokenCreateRequest& r) { m.str("name", r.name); }
+void put_args(MapOut&, const TokenListRequest&) {}
+void put_args(MapOut& m, const TokenRevokeRequest& r) { m.str("name", r.name); }
 void put_args(MapOut&, const KeyRequest&) {}
 void put_args(MapOut&, const DiscoveryRequest&) {}
 
@@ -274,6 +277,9 @@ bool get_args(MapIn& in, TrustAddRequest& r) { return in.str("key", r.key, true)
 bool get_args(MapIn&, TrustListRequest&) { return true; }
 bool get_args(MapIn& in, TrustRemoveRequest& r) { return in.str("key", r.key, true); }
 bool get_args(MapIn& in, ForgetPeerRequest& r) { return get_node_id(in, "node_id", r.node, true); }
+bool get_args(MapIn& in, TokenCreateRequest& r) { return in.str("name", r.name, true); }
+bool get_args(MapIn&, TokenListRequest&) { return true; }
+bool get_args(MapIn& in, TokenRevokeRequest& r) { return in.str("name", r.name, true); }
 bool get_args(MapIn&, KeyRequest&) { return true; }
 bool get_args(MapIn&, DiscoveryRequest&) { return true; }
 
@@ -588,6 +594,15 @@ void put_result(MapOut& m, const TrustedKeyList& l) {
   put_list(m, "revoked", l.revoked, put_revoked);
 }
 void put_result(MapOut& m, const PublicKey& k) { m.str("key", k.key); }
+void put_result(MapOut& m, const TokenSecret& t) {
+  m.str("name", t.name);
+  m.str("token", t.token);
+}
+void put_credential(MapOut& m, const Credential& c) {
+  m.str("name", c.name);
+  m.uint("created_ms", c.created_ms);
+}
+void put_result(MapOut& m, const CredentialList& l) { put_list(m, "entries", l.entries, put_credential); }
 void put_result(MapOut& m, const DiscoveryReport& r) {
   m.boolean("enabled", r.enabled);
   m.str("off_reason", r.off_reason);
@@ -651,6 +666,9 @@ bool get_result(MapIn& in, TrustedKeyList& l) {
   return get_list(in, "keys", l.keys, get_trusted) && get_list(in, "revoked", l.revoked, get_revoked);
 }
 bool get_result(MapIn& in, PublicKey& k) { return in.str("key", k.key, true); }
+bool get_result(MapIn& in, TokenSecret& t) { return in.str("name", t.name, true) && in.str("token", t.token, true); }
+bool get_credential(MapIn& in, Credential& c) { return in.str("name", c.name, true) && in.uint("created_ms", c.created_ms); }
+bool get_result(MapIn& in, CredentialList& l) { return get_list(in, "entries", l.entries, get_credential); }
 bool get_result(MapIn& in, DiscoveryReport& r) {
   return in.boolean("enabled", r.enabled, true) && in.str("off_reason", r.off_reason) && in.str("state", r.state) &&
          in.str("published_name", r.published_name) && in.str("host_name", r.host_name) &&
@@ -676,9 +694,12 @@ ResponseBody empty_result(Op op) {
     case Op::trust_list: return TrustedKeyList{};
     case Op::key: return PublicKey{};
     case Op::discovery: return DiscoveryReport{};
+    case Op::token_create: return TokenSecret{};
+    case Op::token_list: return CredentialList{};
     case Op::trust_add:
     case Op::trust_remove:
-    case Op::forget_peer: return Done{};
+    case Op::forget_peer:
+    case Op::token_revoke: return Done{};
   }
   return Done{};
 }

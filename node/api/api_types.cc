@@ -7,7 +7,7 @@ namespace shopsync::api {
 
 namespace {
 
-constexpr std::array<std::pair<Op, std::string_view>, 16> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 22> kOps{{
     {Op::put, "put"},
     {Op::get, "get"},
     {Op::remove, "delete"},
@@ -24,6 +24,9 @@ constexpr std::array<std::pair<Op, std::string_view>, 16> kOps{{
     {Op::key, "key"},
     {Op::discovery, "discovery"},
     {Op::forget_peer, "forget_peer"},
+    {Op::token_create, "token_create"},
+    {Op::token_list, "token_list"},
+    {Op::token_revoke, "token_revoke"},
 }};
 
 template <class T>

@@ -42,6 +42,7 @@ using FieldValues = std::map<std::string, PackedValue, std::less<>>;
 enum class Op {
   put, get, remove, list, collections, changes, conflicts, resolve,
   status, peers, trust_add, trust_list, trust_remove, key, discovery, forget_peer,
+  token_create, token_list, token_revoke,
 };
 std::string_view to_string(Op op);              // "put", ..., "delete" for remove
 std::optional<Op> parse_op(std::string_view name);
@@ -149,10 +150,26 @@ struct ForgetPeerRequest {
   bool operator==(const ForgetPeerRequest&) const = default;
 };
 
+// The HTTP gateway's Bearer tokens (`shopsync token`, app/tokens.h) and the
+// users of its built-in login (`shopsync user`, app/users.h), kept by the
+// daemon: the CLI asks it instead of writing its store.
+struct TokenCreateRequest {
+  std::string name;
+  bool operator==(const TokenCreateRequest&) const = default;
+};
+struct TokenListRequest {
+  bool operator==(const TokenListRequest&) const = default;
+};
+struct TokenRevokeRequest {
+  std::string name;
+  bool operator==(const TokenRevokeRequest&) const = default;
+};
+
 using RequestBody =
     std::variant<PutRequest, GetRequest, DeleteRequest, ListRequest, CollectionsRequest, ChangesRequest,
                  ConflictsRequest, ResolveRequest, StatusRequest, PeersRequest, TrustAddRequest,
-                 TrustListRequest, TrustRemoveRequest, KeyRequest, DiscoveryRequest, ForgetPeerRequest>;
+                 TrustListRequest, TrustRemoveRequest, KeyRequest, DiscoveryRequest, ForgetPeerRequest,
+                 TokenCreateRequest, TokenListRequest, TokenRevokeRequest>;
 Op op_of(const RequestBody& body);
 
 // ---- answers ---------------------------------------------------------------
@@ -356,6 +373,23 @@ struct PublicKey {
   bool operator==(const PublicKey&) const = default;
 };
 
+// A token made by token_create: its secret is shown this once.
+struct TokenSecret {
+  std::string name;
+  std::string token;
+  bool operator==(const TokenSecret&) const = default;
+};
+// Tokens (token_list): names and creation times, never a secret.
+struct Credential {
+  std::string name;
+  std::uint64_t created_ms = 0;
+  bool operator==(const Credential&) const = default;
+};
+struct CredentialList {
+  std::vector<Credential> entries;  // sorted by name
+  bool operator==(const CredentialList&) const = default;
+};
+
 // ---- discovery (`shopsync doctor`, docs/discovery.md "Troubleshooting") -------
 
 // One interface mDNS uses.
@@ -427,7 +461,8 @@ struct Done {
 };
 
 using ResponseBody = std::variant<Done, WriteResult, RecordView, ListPage, CollectionList, ChangesPage,
-                                  ConflictsPage, NodeStatus, PeerList, TrustedKeyList, PublicKey, DiscoveryReport>;
+                                  ConflictsPage, NodeStatus, PeerList, TrustedKeyList, PublicKey, DiscoveryReport,
+                                  TokenSecret, CredentialList>;
 
 // ---- text forms used across the API ----------------------------------------
 

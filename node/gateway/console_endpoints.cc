@@ -1,6 +1,6 @@
 // The web console's endpoints (docs/web-console.md), all under /api/console/
 // and behind the gateway's Bearer tokens. Reads and writes go through the
-// node's local API backend (node/api/replica_backend.h), and answers are the
+// node's local API backend (app/record_service.h), and answers are the
 // JSON of `shopsync ... --json` (node/api/api_json.h), so the console shows
 // exactly what the CLI shows.
 //
@@ -17,7 +17,6 @@
 #include "node/gateway/gateway.h"
 #include "node/gateway/json_answers.h"
 #include "node/gateway/reserved_collection.h"
-#include "node/gateway/tokens.h"
 
 namespace shopsync::gateway {
 
@@ -68,20 +67,6 @@ Result<api::ResolveRequest> resolve_request(const json& doc) {
   return out;
 }
 
-// Without the daemon (an embedder, the tests' harness): what the Replica
-// knows; the keys are the daemon's.
-class ReplicaOnlyBackend final : public api::ReplicaBackend {
- public:
-  using ReplicaBackend::ReplicaBackend;
-  Result<api::TrustedKeyList> trusted_keys() override { return no_keys(); }
-  Status trust(const api::TrustAddRequest&) override { return no_keys(); }
-  Status distrust(std::string_view) override { return no_keys(); }
-  Result<api::PublicKey> public_key() override { return no_keys(); }
-
- private:
-  static Status no_keys() { return Status(Errc::unavailable, "keys belong to shopsyncd"); }
-};
-
 }  // namespace
 
 // Marks each version of `view` ("siblings", or the record itself) with
@@ -90,18 +75,12 @@ class ReplicaOnlyBackend final : public api::ReplicaBackend {
 void Gateway::mark_writers(json& view) const {
   auto mark = [&](json& version) {
     const auto dot = version.contains("dot") ? api::parse_dot(version["dot"].get<std::string>()) : std::nullopt;
-    version["written_here"] = dot && replica_.is_own_origin(dot->origin);
+    version["written_here"] = dot && service_.is_own_origin(dot->origin);
   };
   mark(view);
   if (view.contains("siblings")) {
     for (auto& sibling : view["siblings"]) mark(sibling);
   }
-}
-
-api::ReplicaBackend& Gateway::backend() {
-  if (hooks_.backend) return *hooks_.backend;
-  if (!own_backend_) own_backend_ = std::make_unique<ReplicaOnlyBackend>(replica_, store_, outbox_);
-  return *own_backend_;
 }
 
 HttpResponse Gateway::console(const HttpRequest& request) {
@@ -111,9 +90,9 @@ HttpResponse Gateway::console(const HttpRequest& request) {
 
   if (what == "overview" && seg.size() == 3) {
     if (!get) return not_allowed(request, "GET");
-    auto status = backend().status();
+    auto status = service_.status();
     if (!status) return from_status(status.status());
-    auto peers = backend().peers();
+    auto peers = service_.peers();
     if (!peers) return from_status(peers.status());
     if (status->name.empty()) status->name = options_.node_name;
     if (status->role.empty()) status->role = options_.role;
@@ -135,7 +114,7 @@ HttpResponse Gateway::console(const HttpRequest& request) {
       if (!after) return json_error(400, "bad_log_after", "log_after must be a conflict log sequence number");
       q.log_after = *after;
     }
-    auto page = backend().conflicts(q);
+    auto page = service_.conflicts(q);
     if (!page) return from_status(page.status());
     json out = api::conflicts_json(*page);
     for (auto& record : out["open"]) mark_writers(record);
@@ -150,9 +129,9 @@ HttpResponse Gateway::console(const HttpRequest& request) {
     if (!doc) return json_error(400, "invalid_argument", doc.status().message());
     auto resolve = resolve_request(*doc);
     if (!resolve) return json_error(400, "invalid_argument", resolve.status().message());
-    auto written = backend().resolve(*resolve);
+    auto written = service_.resolve(*resolve);
     if (!written) return from_status(written.status());
-    auto record = backend().get(resolve->key);
+    auto record = service_.get(resolve->key);
     json out{{"success", true}, {"write", api::write_json(*written)}};
     if (record) out["record"] = api::record_json(*record);
     return ok_json(out);
@@ -161,11 +140,11 @@ HttpResponse Gateway::console(const HttpRequest& request) {
   if (what == "records" && seg.size() <= 5) {
     if (!get) return not_allowed(request, "GET");
     if (seg.size() == 3) {
-      auto list = backend().collections();
+      auto list = service_.collections();
       if (!list) return from_status(list.status());
       std::erase_if(list->collections, [](const api::CollectionCount& c) { return is_reserved_collection(c.name); });
       json out = api::collections_json(*list);
-      for (auto& c : out["collections"]) c["strategy"] = std::string(to_string(replica_.strategy_for(c["name"].get<std::string>())));
+      for (auto& c : out["collections"]) c["strategy"] = std::string(to_string(service_.strategy_for(c["name"].get<std::string>())));
       out["success"] = true;
       return ok_json(out);
     }
@@ -177,7 +156,7 @@ HttpResponse Gateway::console(const HttpRequest& request) {
       const auto limit = query_count(request, "limit", api::kDefaultPageLimit, api::kMaxPageLimit);
       if (!limit) return json_error(400, "bad_limit", "limit must be an integer from 1 to 1000");
       q.limit = static_cast<std::uint32_t>(*limit);
-      auto page = backend().list(q);
+      auto page = service_.list(q);
       if (!page) return from_status(page.status());
       json out = api::list_json(*page);
       out["success"] = true;
@@ -185,37 +164,37 @@ HttpResponse Gateway::console(const HttpRequest& request) {
     }
     const RecordKey key{collection, seg[4]};
     if (Status s = validate_record_id(key.id); !s) return json_error(400, "bad_id", s.message());
-    auto record = backend().get(key);
+    auto record = service_.get(key);
     if (!record) return from_status(record.status());
-    auto history = backend().history(key);
+    auto history = service_.history(key);
     if (!history) return from_status(history.status());
     json entries = api::conflicts_json(api::ConflictsPage{{}, std::move(*history), 0})["log"];
     for (auto& entry : entries) mark_writers(entry);
     json view = api::record_json(*record);
     mark_writers(view);
-    view["strategy"] = std::string(to_string(replica_.strategy_for(collection)));
+    view["strategy"] = std::string(to_string(service_.strategy_for(collection)));
     return ok_json({{"success", true}, {"record", std::move(view)}, {"history", std::move(entries)}});
   }
 
   if (what == "tokens" && seg.size() == 3) {
     if (get) {
-      auto tokens = list_tokens(store_);
+      auto tokens = service_.list_tokens();
       if (!tokens) return from_status(tokens.status());
       json out = json::array();
-      for (const auto& t : *tokens) out.push_back({{"name", t.name}, {"created_ms", t.created_ms}});
+      for (const auto& t : tokens->entries) out.push_back({{"name", t.name}, {"created_ms", t.created_ms}});
       return ok_json({{"success", true}, {"tokens", std::move(out)}});
     }
     if (request.method != "POST") return not_allowed(request, "GET, POST");
     auto doc = json_body(request);
     if (!doc) return json_error(400, "invalid_argument", doc.status().message());
     const std::string name = string_member(*doc, "name");
-    auto secret = create_token(store_, name, now_ms());
+    auto secret = service_.create_token(name);
     if (!secret) return from_status(secret.status());
-    return ok_json({{"success", true}, {"name", name}, {"token", *secret}}, 201);
+    return ok_json({{"success", true}, {"name", name}, {"token", secret->token}}, 201);
   }
   if (what == "tokens" && seg.size() == 4) {
     if (request.method != "DELETE") return not_allowed(request, "DELETE");
-    if (Status s = revoke_token(store_, seg[3]); !s) return from_status(s);
+    if (Status s = service_.revoke_token(seg[3]); !s) return from_status(s);
     return ok_json({{"success", true}, {"revoked", seg[3]}});
   }
 

@@ -7,8 +7,6 @@
 #include "node/gateway/gateway_metrics.h"
 #include "node/gateway/gzip.h"
 #include "node/gateway/static_files.h"
-#include "node/gateway/tokens.h"
-#include "node/gateway/users.h"
 
 namespace shopsync::gateway {
 
@@ -28,18 +26,18 @@ std::string_view sync_route(const std::vector<std::string>& seg) {
 
 }  // namespace
 
-Result<std::unique_ptr<Gateway>> Gateway::bind(void* zmq_context, const std::string& address, Replica& replica,
-                                               Store& store, Outbox& outbox, GatewayOptions options,
+Result<std::unique_ptr<Gateway>> Gateway::bind(void* zmq_context, const std::string& address,
+                                               app::RecordService& service, GatewayOptions options,
                                                GatewayHooks hooks) {
   for (const auto& origin : options.cors_origins) SHOPSYNC_TRY(validate_cors_origin(origin));
-  std::unique_ptr<Gateway> gateway(new Gateway(replica, store, outbox, std::move(options), std::move(hooks)));
+  std::unique_ptr<Gateway> gateway(new Gateway(service, std::move(options), std::move(hooks)));
   if (gateway->options_.jwt) {
     auto verifier = JwtVerifier::create(*gateway->options_.jwt);
     if (!verifier) return verifier.status().context("HTTP gateway: JWT");
     gateway->verifiers_.push_back(std::move(*verifier));
   }
   if (gateway->options_.login) {
-    auto key = login_key(store);
+    auto key = service.login_key();
     if (!key) return key.status().context("HTTP gateway: the built-in login's key");
     gateway->login_key_ = *key;
     auto verifier = JwtVerifier::create({"HS256", *key, "sub", "deviceId", "", ""});
@@ -52,10 +50,8 @@ Result<std::unique_ptr<Gateway>> Gateway::bind(void* zmq_context, const std::str
   return gateway;
 }
 
-Gateway::Gateway(Replica& replica, Store& store, Outbox& outbox, GatewayOptions options, GatewayHooks hooks)
-    : replica_(replica),
-      store_(store),
-      outbox_(outbox),
+Gateway::Gateway(app::RecordService& service, GatewayOptions options, GatewayHooks hooks)
+    : service_(service),
       options_(std::move(options)),
       hooks_(std::move(hooks)),
       metrics_(std::make_unique<Metrics>()),
@@ -115,7 +111,7 @@ std::optional<HttpResponse> Gateway::authenticate(const HttpRequest& request) {
     }
     return deny(why.message());
   }
-  auto name = verify_token(store_, value);
+  auto name = service_.verify_token(value);
   if (!name) return json_error(500, "storage", name.status().to_string());
   if (!name->has_value()) return deny("unknown or revoked token");
   return std::nullopt;
@@ -278,14 +274,7 @@ HttpResponse Gateway::login(const HttpRequest& request) {
     r.headers.emplace_back("Retry-After", std::to_string(*wait));
     return r;
   }
-  // The user's record (users.h): its visible value, whatever node wrote it.
-  std::optional<std::string> stored_hash;
-  if (validate_user_name(*user)) {
-    auto record = replica_.get({std::string(kUsersCollection), *user});
-    if (!record) return json_error(500, "storage", record.status().to_string());
-    if (*record && !(*record)->visible.deleted) stored_hash = password_hash_of((*record)->visible.fields);
-  }
-  auto ok = password_matches(stored_hash, *password);
+  auto ok = service_.check_password(*user, *password);
   if (!ok) return json_error(500, "storage", ok.status().to_string());
   if (!*ok) {
     throttle_.failed(*user, now);

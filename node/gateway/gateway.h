@@ -26,12 +26,14 @@
 //
 // Shape: like the local API server. It owns its HTTP socket (a ZMQ_STREAM
 // socket, http_server.h) and no thread: the node's loop polls socket() for
-// ZMQ_POLLIN, calls on_readable(), then flushes the Outbox it gave (writes go
-// through the Replica, which queues NOTIFY there), and calls on_timer() by
-// next_deadline().
+// ZMQ_POLLIN, calls on_readable(), then flushes the Outbox of its service
+// (writes go through the Replica, which queues NOTIFY there), and calls
+// on_timer() by next_deadline(). Records, conflicts, device state, counts,
+// tokens and users are reached through the node's application service
+// (app/record_service.h) only.
 //
-// Thread-safety: none; the loop thread only. Replica, Store and Outbox must
-// outlive the gateway.
+// Thread-safety: none; the loop thread only. The service must outlive the
+// gateway.
 #pragma once
 
 #include <chrono>
@@ -44,19 +46,14 @@
 #include <string>
 #include <vector>
 
+#include "app/record_service.h"
 #include "node/gateway/cors.h"
-#include "node/api/replica_backend.h"
 #include "node/gateway/http_server.h"
 #include "node/gateway/jwt.h"
 #include "node/gateway/login_throttle.h"
 #include "node/gateway/json_values.h"
-#include "node/gateway/record_counts.h"
 #include "replication/device_push.h"
-#include "replication/device_state.h"
-#include "replication/outbox.h"
-#include "replication/replica.h"
 #include "storage/full_disk.h"
-#include "storage/store.h"
 
 namespace shopsync::gateway {
 
@@ -105,29 +102,23 @@ struct GatewayHooks {
   // Wall-clock ms; default: the system clock.
   std::function<std::uint64_t()> now_ms;
   // Peers with name, role and state (the daemon's view); default: what the
-  // Replica knows (ids and counters only, role "peer").
+  // service's Replica knows (ids and counters only, role "peer").
   std::function<std::vector<PeerSummary>()> peers;
   // Stored records found not to decode (LmdbStore::unreadable()); default: 0.
   std::function<std::uint64_t()> unreadable_records;
   // Writes refused for a full disk and whether it is full now (storage/full_disk.h).
   std::function<FullDiskState()> full_disk;
-  // Live and conflicted records per collection, kept current on writes
-  // (record_counts.h); default: every scrape of /metrics counts every record.
-  std::function<RecordCounts()> record_counts;
   // More exposition lines for /metrics, from parts of the node the gateway
   // does not know (the PostgreSQL link, node/postgres/pg_uplink.h).
   std::function<std::string()> more_metrics;
-  // What the console's endpoints read and write through: the daemon's local
-  // API backend (its status and peers hold names, states, lag and last
-  // errors). Must outlive the gateway. Default: a ReplicaBackend over the
-  // gateway's Replica (what the Replica alone knows).
-  api::ReplicaBackend* backend = nullptr;
 };
 
 class Gateway final : public HttpHandler {
  public:
-  static Result<std::unique_ptr<Gateway>> bind(void* zmq_context, const std::string& address, Replica& replica,
-                                               Store& store, Outbox& outbox, GatewayOptions options = {},
+  // `service`: the node's (the daemon's, whose status and peers hold names,
+  // states, lag and last errors, for the web console). Must outlive the gateway.
+  static Result<std::unique_ptr<Gateway>> bind(void* zmq_context, const std::string& address,
+                                               app::RecordService& service, GatewayOptions options = {},
                                                GatewayHooks hooks = {});
   ~Gateway() override;
 
@@ -146,7 +137,7 @@ class Gateway final : public HttpHandler {
 
  private:
   struct Metrics;
-  Gateway(Replica& replica, Store& store, Outbox& outbox, GatewayOptions options, GatewayHooks hooks);
+  Gateway(app::RecordService& service, GatewayOptions options, GatewayHooks hooks);
 
   std::uint64_t now_ms() const;
   // What handle() learns while routing: the route label (a fixed set, never
@@ -180,15 +171,12 @@ class Gateway final : public HttpHandler {
   // console_endpoints.cc
   HttpResponse console(const HttpRequest& request);
   void mark_writers(json& view) const;
-  api::ReplicaBackend& backend();
 
   // metrics.cc
   HttpResponse metrics();
   std::vector<PeerSummary> peer_summaries() const;
 
-  Replica& replica_;
-  Store& store_;
-  Outbox& outbox_;
+  app::RecordService& service_;
   GatewayOptions options_;
   GatewayHooks hooks_;
   std::unique_ptr<Metrics> metrics_;
@@ -198,7 +186,6 @@ class Gateway final : public HttpHandler {
   std::string login_key_;
   // The identity of the request being answered (loop thread, one at a time).
   std::optional<JwtIdentity> identity_;
-  std::unique_ptr<api::ReplicaBackend> own_backend_;  // when hooks_.backend is null
   std::unique_ptr<HttpServer> server_;
 };
 

@@ -61,7 +61,7 @@ class Exposition {
 std::vector<PeerSummary> Gateway::peer_summaries() const {
   if (hooks_.peers) return hooks_.peers();
   std::vector<PeerSummary> out;
-  for (const auto& p : replica_.peers()) {
+  for (const auto& p : service_.replica_peers()) {
     out.push_back({p.id, "", "peer", p.connected ? "connected" : "disconnected", p.last_sync_ms});
   }
   return out;
@@ -71,32 +71,16 @@ HttpResponse Gateway::metrics() {
   Exposition e;
   e.family("shopsync_node_info", "gauge", "This node: id, cluster, role and name (value 1).");
   e.sample("shopsync_node_info",
-           {{"node_id", node_hex(replica_.id())}, {"cluster", replica_.cluster()}, {"role", options_.role},
+           {{"node_id", node_hex(service_.node_id())}, {"cluster", service_.cluster()}, {"role", options_.role},
             {"name", options_.node_name}},
            1);
 
-  RecordCounts counts;
-  std::uint64_t counter = 0;
-  Status s = store_.read([&](StoreReader& r) -> Status {
-    if (hooks_.record_counts) {
-      counts = hooks_.record_counts();
-    } else {
-      auto scanned = count_records(r, [this](const RecordKey& key, const RecordState& state) {
-        return !replica_.make_visible(key, state).visible.deleted;
-      });
-      if (!scanned) return scanned.status();
-      counts = std::move(*scanned);
-    }
-    auto meta = r.node_meta();
-    if (meta && meta->has_value()) counter = (*meta)->counter;
-    // Only the entries added since the last scrape.
-    return r.for_each_conflict(metrics_->conflicts_seq, [&](const ConflictEntry& entry) {
-      ++metrics_->conflicts_counted;
-      metrics_->conflicts_seq = entry.seq;
-      return Scan::next;
-    });
-  });
-  if (!s) return json_error(500, "storage", s.to_string());
+  const app::RecordCounts counts = service_.counts();
+  const std::uint64_t counter = service_.local_writes();
+  // Only the entries added since the last scrape.
+  auto added = service_.count_conflicts_after(metrics_->conflicts_seq);
+  if (!added) return json_error(500, "storage", added.status().to_string());
+  metrics_->conflicts_counted += *added;
 
   e.family("shopsync_records", "gauge", "Live (not deleted) records per collection.");
   for (const auto& [name, c] : counts) e.sample("shopsync_records", {{"collection", name}}, static_cast<double>(c.live));
@@ -120,7 +104,7 @@ HttpResponse Gateway::metrics() {
   e.sample("shopsync_disk_full", {}, full.full_since_ms != 0 ? 1 : 0);
 
   const auto peers = peer_summaries();
-  const auto stats = replica_.peers();
+  const auto stats = service_.replica_peers();
   std::uint64_t connected = 0;
   for (const auto& p : peers) connected += p.state == "connected";
   e.family("shopsync_peers", "gauge", "Known peers by link state.");
@@ -128,7 +112,7 @@ HttpResponse Gateway::metrics() {
   e.sample("shopsync_peers", {{"state", "not_connected"}}, static_cast<double>(peers.size() - connected));
   e.family("shopsync_peer_lag_changes", "gauge", "Changes this node holds that the peer's knowledge lacks.");
   for (const auto& p : peers) {
-    auto pending = replica_.pending_changes(p.id);
+    auto pending = service_.pending_changes(p.id);
     std::uint64_t total = 0;
     if (pending) {
       for (const auto& [c, n] : *pending) total += n;

@@ -46,36 +46,16 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
     return r;
   };
   // Which collections hold records (a GET of another is 404).
-  auto known_collection = [&](const std::string& name) -> Result<bool> {
-    bool found = false;
-    Status s = store_.read([&](StoreReader& r) -> Status {
-      auto names = r.collections();
-      if (!names) return names.status();
-      found = std::find(names->begin(), names->end(), name) != names->end();
-      return Status::ok();
-    });
-    if (!s) return s;
-    return found;
-  };
+  auto known_collection = [&](const std::string& name) -> Result<bool> { return service_.counts().contains(name); };
 
   if (seg.size() == 1) {  // GET /v1
     if (request.method != "GET") return not_allowed("GET");
     json collections = json::array();
-    Status s = store_.read([&](StoreReader& r) -> Status {
-      auto names = r.collections();
-      if (!names) return names.status();
-      for (const auto& name : device_collections(std::move(*names))) {
-        std::uint64_t live = 0;
-        SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey& key, const RecordState& st) {
-          if (!replica_.make_visible(key, st).visible.deleted) ++live;
-          return Scan::next;
-        }));
-        collections.push_back({{"name", name}, {"records", live},
-                               {"strategy", std::string(to_string(replica_.strategy_for(name)))}});
-      }
-      return Status::ok();
-    });
-    if (!s) return from_status(s);
+    for (const auto& [name, counts] : service_.counts()) {
+      if (is_reserved_collection(name)) continue;
+      collections.push_back({{"name", name}, {"records", counts.live},
+                             {"strategy", std::string(to_string(service_.strategy_for(name)))}});
+    }
     return ok_json({{"success", true}, {"collections", std::move(collections)}});
   }
 
@@ -97,18 +77,15 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
     json records = json::array();
     std::optional<std::string> next;
     std::string last;
-    Status s = store_.read([&](StoreReader& r) -> Status {
-      return r.for_each_record(collection, after, [&](const RecordKey& key, const RecordState& st) {
-        VisibleRecord v = replica_.make_visible(key, st);
-        if (v.visible.deleted && !v.visible.conflicted) return Scan::next;
-        if (records.size() == *limit) {
-          next = last;
-          return Scan::stop;
-        }
-        records.push_back(view(v));
-        last = key.id;
-        return Scan::next;
-      });
+    Status s = service_.for_each_visible(collection, after, [&](const VisibleRecord& v) {
+      if (v.visible.deleted && !v.visible.conflicted) return Scan::next;
+      if (records.size() == *limit) {
+        next = last;
+        return Scan::stop;
+      }
+      records.push_back(view(v));
+      last = v.key.id;
+      return Scan::next;
     });
     if (!s) return from_status(s);
     return ok_json({{"success", true},
@@ -125,7 +102,7 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
     auto known = known_collection(collection);
     if (!known) return from_status(known.status());
     if (!*known) return json_error(404, "unknown_collection", "no collection named '" + collection + "'");
-    auto got = replica_.get(key);
+    auto got = service_.find(key);
     if (!got) return from_status(got.status());
     if (!got->has_value() || ((*got)->visible.deleted && !(*got)->visible.conflicted)) {
       return json_error(404, "not_found", collection + "/" + key.id + ": no such record");
@@ -149,15 +126,15 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
         update.fields[it.key()] = pack_value(it.value());
       }
     }
-    auto existed = replica_.get(key);
+    auto existed = service_.find(key);
     if (!existed) return from_status(existed.status());
     const bool created = !existed->has_value() || (*existed)->visible.deleted;
-    auto written = replica_.put(key, update, outbox_);
+    auto written = service_.write(key, update);
     if (!written) return from_status(written.status());
     return ok_json({{"success", true}, {"created", created}, {"record", view(*written)}}, created ? 201 : 200);
   }
   if (request.method == "DELETE") {
-    auto removed = replica_.remove(key, outbox_);
+    auto removed = service_.erase(key);
     if (!removed) return from_status(removed.status());
     return ok_json({{"success", true}, {"deleted", true}, {"collection", collection}, {"id", key.id}});
   }

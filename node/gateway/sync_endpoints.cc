@@ -190,17 +190,13 @@ Result<json> Gateway::do_pull(std::string_view device, const json& req) {
   json changes = json::object();
   for (const auto& c : kSeedCollections) changes[c] = json::array();
   json conflicts = json::array();
-  struct Sent {
-    RecordKey key;
-    SeenVersion seen;
-  };
-  std::vector<Sent> sent;
+  std::vector<app::SentToDevice> sent;
   bool has_more = false;
   RecordKey last;
   std::optional<DeviceState> device_state;
   VersionVector knowledge_now;
 
-  Status scanned = store_.read([&](StoreReader& r) -> Status {
+  Status scanned = service_.read_for_device([&](StoreReader& r) -> Status {
     auto d = load_device(r, device);
     if (!d) return d.status();
     device_state = std::move(*d);
@@ -229,7 +225,7 @@ Result<json> Gateway::do_pull(std::string_view device, const json& req) {
           for (const auto& v : state.siblings) by_knowledge |= !known->covers(v.dot);
         }
         if (!forced && !by_time && !by_knowledge) return Scan::next;
-        VisibleRecord visible = replica_.make_visible(key, state);
+        VisibleRecord visible = service_.make_visible(key, state);
         if (everything && visible.visible.deleted && !forced) return Scan::next;
         if (!everything && !forced) {
           auto seen = load_seen(r, device, key);
@@ -280,10 +276,7 @@ Result<json> Gateway::do_pull(std::string_view device, const json& req) {
     ++d.pulls;
     d.resend.clear();
   }
-  Status saved = store_.write([&](StoreWriter& w) -> Status {
-    for (const auto& s : sent) SHOPSYNC_TRY(save_seen(w, device, s.key, s.seen));
-    return save_device(w, device, d);
-  });
+  Status saved = service_.record_device_pull(device, sent, d);
   if (!saved) return saved;
   metrics_->pulled_records += sent.size();
 
@@ -434,7 +427,7 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
       push.changes.push_back(std::move(*pushed));
     }
   }
-  auto outcomes = replica_.apply_device_push(push, outbox_);
+  auto outcomes = service_.apply_device_push(push);
   if (!outcomes) return outcomes.status();
 
   for (const Element& e : elements) {
@@ -568,7 +561,7 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
     resolve.fields = replace_with(fields);
   }
   // The resolution and what the device now holds, in one transaction.
-  auto result = replica_.apply_device_resolve(resolve, outbox_);
+  auto result = service_.apply_device_resolve(resolve);
   if (!result) return error_response(result.status());
   json out = {{"success", true},
               {"deviceId", *device},
@@ -589,7 +582,7 @@ HttpResponse Gateway::sync_status(std::string_view device) {
   std::optional<DeviceState> state;
   std::map<std::string, std::uint64_t> pending;
   std::uint64_t pending_total = 0;
-  Status read = store_.read([&](StoreReader& r) -> Status {
+  Status read = service_.read_for_device([&](StoreReader& r) -> Status {
     auto d = load_device(r, device);
     if (!d) return d.status();
     state = std::move(*d);
@@ -634,7 +627,7 @@ HttpResponse Gateway::sync_status(std::string_view device) {
                   {"role", p.role},
                   {"state", p.state},
                   {"lastSync", iso_or_null(p.last_sync_ms)}};
-    auto counts = replica_.pending_changes(p.id);
+    auto counts = service_.pending_changes(p.id);
     if (counts) {
       std::uint64_t total = 0;
       for (const auto& [c, n] : *counts) total += n;
@@ -654,8 +647,8 @@ HttpResponse Gateway::sync_status(std::string_view device) {
               {"pendingCount", pending_total},
               {"pendingByCollection", pending},
               {"unresolvedConflicts", state ? state->resend.size() : 0},
-              {"node", {{"nodeId", node_hex(replica_.id())}, {"name", options_.node_name}, {"role", options_.role},
-                        {"cluster", replica_.cluster()}}},
+              {"node", {{"nodeId", node_hex(service_.node_id())}, {"name", options_.node_name}, {"role", options_.role},
+                        {"cluster", service_.cluster()}}},
               {"peers", std::move(peers)}};
   return ok_json(out);
 }

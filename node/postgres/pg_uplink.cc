@@ -66,13 +66,9 @@ std::string slot_name(const std::string& cluster) {
 }
 
 // The record half of the local API's backend, for its changes feed alone.
-class PgUplink::Feed final : public api::ReplicaBackend {
+class PgUplink::Feed final : public app::RecordService {
  public:
-  using ReplicaBackend::ReplicaBackend;
-  Result<api::TrustedKeyList> trusted_keys() override { return Status::invalid("not here"); }
-  Status trust(const api::TrustAddRequest&) override { return Status::invalid("not here"); }
-  Status distrust(std::string_view) override { return Status::invalid("not here"); }
-  Result<api::PublicKey> public_key() override { return Status::invalid("not here"); }
+  using RecordService::RecordService;
 };
 
 struct PgUplink::Session {
@@ -98,7 +94,7 @@ struct PgUplink::Connecting {
   Connection& current() { return stream ? *stream : *sql; }
 };
 
-PgUplink::PgUplink(Replica& replica, Store& store, Outbox& outbox, Clock& steady, PgUplinkOptions options)
+PgUplink::PgUplink(Replica& replica, app::CountingStore& store, Outbox& outbox, Clock& steady, PgUplinkOptions options)
     : replica_(replica),
       store_(store),
       outbox_(outbox),

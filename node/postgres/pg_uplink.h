@@ -1,7 +1,7 @@
 // The uplink's PostgreSQL link (docs/uplink.md, "PostgreSQL"), driven by the
 // node's event loop as a loop source.
 //
-//   cluster -> PostgreSQL: the node's changes feed (ReplicaBackend::changes)
+//   cluster -> PostgreSQL: the node's changes feed (RecordService::changes)
 //     from the position stored in PostgreSQL, each page written by PgExport
 //     in one PostgreSQL transaction with the new position. The session runs
 //     with a replication origin set (pg_replication_origin_session_setup),
@@ -38,7 +38,7 @@
 #include <string>
 #include <vector>
 
-#include "node/api/replica_backend.h"
+#include "app/record_service.h"
 #include "node/postgres/pg_connection.h"
 #include "node/postgres/pg_export.h"
 #include "node/postgres/pg_mapping.h"
@@ -82,7 +82,7 @@ struct PgUplinkStats {
 class PgUplink {
  public:
   // All references must outlive the link. `steady`: the loop's monotonic clock.
-  PgUplink(Replica& replica, Store& store, Outbox& outbox, Clock& steady, PgUplinkOptions options);
+  PgUplink(Replica& replica, app::CountingStore& store, Outbox& outbox, Clock& steady, PgUplinkOptions options);
   ~PgUplink();
 
   // LoopSource::prepare / on_ready.

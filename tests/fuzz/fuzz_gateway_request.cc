@@ -1,5 +1,6 @@
 // Fuzz target: HTTP requests with JSON bodies handled by a real gateway
-// (node/gateway/gateway.h) over a real replica on an in-memory store: the
+// (node/gateway/gateway.h) and service (app/record_service.h) over a real
+// replica on an in-memory store: the
 // browser sync endpoints (/api/sync/pull|push|full|resolve-conflict|status)
 // and the REST routes read the bodies the fuzzer writes. Every request is
 // given a valid Bearer token (unless it is a /metrics or /healthz request) so
@@ -14,10 +15,10 @@
 #include <string_view>
 #include <variant>
 
+#include "app/record_service.h"
 #include "node/gateway/gateway.h"
 #include "node/gateway/http_parser.h"
 #include "node/gateway/json_values.h"
-#include "node/gateway/tokens.h"
 #include "replication/clock.h"
 #include "replication/replica.h"
 #include "storage/memory_store.h"
@@ -32,10 +33,12 @@ constexpr int kRebuildEvery = 4096;
 constexpr std::uint64_t kNowMs = 1'750'000'000'000ULL;
 
 struct World {
-  MemoryStore store;
+  MemoryStore memory;
+  app::CountingStore store{memory};
   ManualClock clock{kNowMs};
   VectorOutbox outbox;
   std::unique_ptr<Replica> replica;
+  std::unique_ptr<app::RecordService> service;
   std::unique_ptr<Gateway> gateway;
   std::string token;
 
@@ -46,15 +49,17 @@ struct World {
     auto r = Replica::open(store, clock, ro);
     FUZZ_CHECK(r.is_ok(), "the replica opens");
     replica = std::move(*r);
-    auto t = create_token(store, "fuzz", kNowMs);
+    FUZZ_CHECK(app::start_counting(store, *replica).is_ok(), "the records are counted");
+    service = std::make_unique<app::RecordService>(*replica, store, outbox);
+    auto t = service->create_token("fuzz");
     FUZZ_CHECK(t.is_ok(), "a token is created");
-    token = *t;
+    token = t->token;
     GatewayOptions go;
     go.node_name = "fuzz";
     go.http.limits.max_body_bytes = 64 * 1024;
     GatewayHooks hooks;
     hooks.now_ms = [this] { return clock.now_ms(); };
-    auto g = Gateway::bind(nullptr, "127.0.0.1:0", *replica, store, outbox, go, hooks);
+    auto g = Gateway::bind(nullptr, "127.0.0.1:0", *service, go, hooks);
     FUZZ_CHECK(g.is_ok(), "the gateway binds on loopback");
     gateway = std::move(*g);
   }

@@ -13,7 +13,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "node/gateway/tokens.h"
+#include "app/tokens.h"
 
 extern char** environ;
 
@@ -26,20 +26,17 @@ GatewayHarness::GatewayHarness(ReplicaOptions options, gateway::GatewayOptions g
   if (options.node_id == 0) options.node_id = 0x1111;
   if (options.cluster.empty()) options.cluster = "shop";
   faulty = std::make_unique<FaultyStore>(*store);
-  counted = std::make_unique<gateway::CountingStore>(*faulty);
+  counted = std::make_unique<app::CountingStore>(*faulty);
   auto r = Replica::open(*counted, clock, options);
   BOOST_REQUIRE_MESSAGE(r, r.status().to_string());
   replica = std::move(*r);
-  counted->set_is_live([this](const RecordKey& key, const RecordState& state) {
-    return !replica->make_visible(key, state).visible.deleted;
-  });
-  BOOST_REQUIRE(counted->recount());
-  auto t = gateway::create_token(*store, "tests", clock.now_ms());
+  BOOST_REQUIRE(app::start_counting(*counted, *replica));
+  service = std::make_unique<app::RecordService>(*replica, *counted, outbox);
+  auto t = app::create_token(*store, "tests", clock.now_ms());
   BOOST_REQUIRE_MESSAGE(t, t.status().to_string());
   token = *t;
   if (gw.node_name.empty()) gw.node_name = "test-node";
-  if (!hooks.record_counts) hooks.record_counts = [this] { return counted->counts(); };
-  auto g = gateway::Gateway::bind(nullptr, "127.0.0.1:0", *replica, *faulty, outbox, gw, hooks);
+  auto g = gateway::Gateway::bind(nullptr, "127.0.0.1:0", *service, gw, hooks);
   BOOST_REQUIRE_MESSAGE(g, g.status().to_string());
   gateway = std::move(*g);
   port = gateway->port();

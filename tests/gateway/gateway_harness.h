@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/record_service.h"
 #include "node/gateway/gateway.h"
 #include "replication/clock.h"
 #include "replication/replica.h"
@@ -22,8 +23,7 @@
 namespace shopsync::test {
 
 struct GatewayHarness {
-  // `hooks` stand in for the daemon's (record_counts, when unset, counts
-  // through `counted` as the daemon does).
+  // `hooks` stand in for the daemon's.
   explicit GatewayHarness(ReplicaOptions options = {}, gateway::GatewayOptions gw = {}, gateway::GatewayHooks hooks = {});
   ~GatewayHarness();
 
@@ -41,10 +41,11 @@ struct GatewayHarness {
   // Between the store and everything that writes (replica and gateway): tests
   // fail its commits.
   std::unique_ptr<FaultyStore> faulty;
-  std::unique_ptr<gateway::CountingStore> counted;  // the replica writes through it, as in the daemon
+  std::unique_ptr<app::CountingStore> counted;  // the replica writes through it, as in the daemon
   SystemClock clock;
   std::unique_ptr<Replica> replica;
   VectorOutbox outbox;
+  std::unique_ptr<app::RecordService> service;  // what the gateway reaches the replica through
   std::unique_ptr<gateway::Gateway> gateway;
   std::string token;  // a valid Bearer token
   std::uint16_t port = 0;

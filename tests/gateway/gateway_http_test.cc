@@ -4,7 +4,7 @@
 #include <boost/test/unit_test.hpp>
 #include <random>
 
-#include "node/gateway/tokens.h"
+#include "app/tokens.h"
 #include "tests/gateway/gateway_harness.h"
 #include "tests/gateway/prometheus_text.h"
 
@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(revoked_token_is_refused) {
   GatewayHarness h;
   h.start();
   BOOST_TEST(http_get(h.port, "/v1", h.token).status == 200);
-  BOOST_REQUIRE(gateway::revoke_token(*h.store, "tests"));
+  BOOST_REQUIRE(app::revoke_token(*h.store, "tests"));
   const auto after = http_get(h.port, "/v1", h.token);
   BOOST_TEST(after.status == 401);
   BOOST_TEST(after.body.find("revoked") != std::string::npos);

@@ -286,7 +286,7 @@ BOOST_AUTO_TEST_CASE(record_gauges_follow_writes) {
   BOOST_TEST(scrape(h.port, "shopsync_records_conflicted", {{"collection", "customers"}}) == 0.0);
   h.stop();
   // And a count from scratch agrees.
-  gateway::CountingStore fresh(*h.store);
+  app::CountingStore fresh(*h.store);
   fresh.set_is_live([&](const RecordKey& key, const RecordState& state) {
     return !h.replica->make_visible(key, state).visible.deleted;
   });

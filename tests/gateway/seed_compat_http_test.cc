@@ -13,7 +13,7 @@
 #include "node/api/json_values.h"
 #include "node/gateway/gzip.h"
 #include "node/gateway/jwt.h"
-#include "node/gateway/users.h"
+#include "app/users.h"
 #include "tests/gateway/gateway_harness.h"
 
 namespace shopsync::test {
@@ -52,11 +52,11 @@ json push_of(const std::string& device, const json& records, const std::string& 
 // A user of the built-in login, written as `shopsync user add` does: a
 // record of the cluster's users collection holding the password's hash.
 void add_login_user(GatewayHarness& h, const std::string& name, const std::string& password) {
-  auto hash = gateway::hash_password(password);
+  auto hash = app::hash_password(password);
   BOOST_REQUIRE_MESSAGE(hash, hash.status().to_string());
   FieldUpdate update;
-  update.fields[std::string(gateway::kPasswordField)] = gateway::packed_password(*hash);
-  auto written = h.replica->put({std::string(gateway::kUsersCollection), name}, update, h.outbox);
+  update.fields[std::string(app::kPasswordField)] = app::packed_password(*hash);
+  auto written = h.replica->put({std::string(app::kUsersCollection), name}, update, h.outbox);
   BOOST_REQUIRE_MESSAGE(written, written.status().to_string());
 }
 
@@ -263,7 +263,7 @@ BOOST_AUTO_TEST_CASE(the_login_users_never_reach_devices) {
   add_login_user(h, "admin", "admin123");
   h.start();
   BOOST_REQUIRE(post(h.port, "/api/sync/push", push_of("d1", json::array({{{"id", 1}, {"name", "Ada"}}})), h.token).status == 200);
-  const auto users = std::string(gateway::kUsersCollection);
+  const auto users = std::string(app::kUsersCollection);
   for (const auto& body : {post(h.port, "/api/sync/pull", {{"deviceId", "d2"}}, h.token).body,
                            post(h.port, "/api/sync/full", {{"deviceId", "d3"}}, h.token).body,
                            http_get(h.port, "/api/sync/status/d4", h.token).body, http_get(h.port, "/v1", h.token).body,

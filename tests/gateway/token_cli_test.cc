@@ -3,8 +3,8 @@
 // `shopsync user` through a running node, its users logging in at another.
 #include <boost/test/unit_test.hpp>
 
-#include "node/gateway/tokens.h"
-#include "node/gateway/users.h"
+#include "app/tokens.h"
+#include "app/users.h"
 #include "storage/lmdb_store.h"
 #include "tests/gateway/gateway_harness.h"
 #include "tests/node/support/node_process.h"
@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(create_list_revoke) {
   {
     auto s = LmdbStore::open(data);
     BOOST_REQUIRE(s);
-    auto who = gateway::verify_token(**s, secret);
+    auto who = app::verify_token(**s, secret);
     BOOST_REQUIRE(who);
     BOOST_TEST(who->value_or("") == "till");
     // Only the hash is stored.
@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(create_list_revoke) {
   BOOST_TEST(run_program({SHOPSYNC_CLI, "token", "--data", data, "revoke", "till"}, out) == 1);
   auto s = LmdbStore::open(data);
   BOOST_REQUIRE(s);
-  auto who = gateway::verify_token(**s, secret);
+  auto who = app::verify_token(**s, secret);
   BOOST_REQUIRE(who);
   BOOST_TEST(!who->has_value());
 }
@@ -89,7 +89,7 @@ BOOST_AUTO_TEST_CASE(a_user_added_at_one_node_logs_in_at_another) {
     BOOST_TEST_MESSAGE("user " << words << ": " << rc << " " << out);
     return std::make_pair(rc, out);
   };
-  const RecordKey admin{std::string(gateway::kUsersCollection), "admin"};
+  const RecordKey admin{std::string(app::kUsersCollection), "admin"};
   auto holds_admin = [&](NodeProcess& node) {
     auto r = node.api().get(admin);
     return r.is_ok() && !r->deleted;

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "node/gateway/json_values.h"
-#include "node/gateway/tokens.h"
+#include "app/tokens.h"
 #include "storage/lmdb_store.h"
 #include "tests/gateway/gateway_harness.h"
 #include "tests/node/support/node_process.h"
@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(branches_sync_through_the_uplink_with_every_strategy) {
   {
     auto store = LmdbStore::open(dir / "uplink");
     BOOST_REQUIRE(store);
-    auto t = gateway::create_token(**store, "browser", 1);
+    auto t = app::create_token(**store, "browser", 1);
     BOOST_REQUIRE(t);
     token = *t;
   }

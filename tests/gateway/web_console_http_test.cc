@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "node/gateway/tokens.h"
+#include "app/tokens.h"
 #include "tests/gateway/gateway_harness.h"
 
 namespace shopsync::test {

@@ -68,7 +68,8 @@ BOOST_AUTO_TEST_CASE(every_request_round_trips) {
       CollectionsRequest{}, changes, changes_now, ConflictsRequest{"customers", 4, 10}, pick, merged,
       StatusRequest{}, PeersRequest{}, TrustAddRequest{"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "till 2"},
       TrustListRequest{}, TrustRemoveRequest{"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"}, KeyRequest{},
-      DiscoveryRequest{}, ForgetPeerRequest{0x00000000000000a1}};
+      DiscoveryRequest{}, ForgetPeerRequest{0x00000000000000a1}, TokenCreateRequest{"till-2"}, TokenListRequest{},
+      TokenRevokeRequest{"till-2"}};
   std::uint64_t id = 1;
   for (const auto& body : bodies) {
     Request r{id++, body};
@@ -137,6 +138,8 @@ BOOST_AUTO_TEST_CASE(every_answer_round_trips) {
       {Op::key, PublicKey{"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"}},
       {Op::discovery, discovery},
       {Op::discovery, off},
+      {Op::token_create, TokenSecret{"till-2", "sst_00ff"}},
+      {Op::token_list, CredentialList{{Credential{"till-2", 1'700'000'000'000}}}},
   };
   for (const auto& [op, body] : answers) {
     BOOST_TEST_INFO("op " << to_string(op));

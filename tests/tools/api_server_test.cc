@@ -1,4 +1,4 @@
-// The local API end to end in one process: ApiServer + ReplicaBackend over a
+// The local API end to end in one process: ApiServer + RecordService over a
 // real LmdbStore, spoken to through real ZeroMQ sockets by ApiClient (and by
 // raw REQ/DEALER sockets for what a foreign client may send).
 #include "node/api/api_server.h"

@@ -22,7 +22,7 @@ bool is_z85_key(std::string_view key) {
 }  // namespace
 
 Result<api::NodeStatus> TestBackend::status() {
-  auto s = ReplicaBackend::status();
+  auto s = RecordService::status();
   if (!s) return s;
   s->name = name_;
   s->role = "peer";
@@ -62,10 +62,12 @@ Result<std::unique_ptr<TestNode>> TestNode::open(const std::filesystem::path& di
   ro.node_id = options.id;
   ro.cluster = "test";
   ro.strategies = options.strategies;
-  auto replica = Replica::open(*node->store_, node->clock_, ro);
+  node->counted_ = std::make_unique<app::CountingStore>(*node->store_);
+  auto replica = Replica::open(*node->counted_, node->clock_, ro);
   if (!replica) return replica.status().context("opening the replica");
   node->replica_ = std::move(replica).value();
-  node->backend_ = std::make_unique<TestBackend>(*node->replica_, *node->store_, node->outbox_, options.name);
+  SHOPSYNC_TRY(app::start_counting(*node->counted_, *node->replica_));
+  node->backend_ = std::make_unique<TestBackend>(*node->replica_, *node->counted_, node->outbox_, options.name);
   return node;
 }
 

@@ -1,5 +1,5 @@
 // A node for the API tests: a real LmdbStore, a Replica over it and a
-// ReplicaBackend with in-memory trust (what the daemon adds is faked here),
+// RecordService with in-memory trust (what the daemon adds is faked here),
 // plus helpers to make two such nodes exchange their changes (to produce
 // conflicts) and to serve the API from a thread of its own.
 #pragma once
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "node/api/api_server.h"
-#include "node/api/replica_backend.h"
+#include "app/record_service.h"
 #include "replication/clock.h"
 #include "replication/outbox.h"
 #include "replication/replica.h"
@@ -26,10 +26,10 @@ namespace shopsync::test {
 // The public key TestBackend reports as its own.
 inline constexpr const char* kTestNodeKey = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
 
-class TestBackend : public api::ReplicaBackend {
+class TestBackend : public app::RecordService {
  public:
-  TestBackend(Replica& replica, Store& store, Outbox& outbox, std::string name)
-      : ReplicaBackend(replica, store, outbox), name_(std::move(name)) {}
+  TestBackend(Replica& replica, app::CountingStore& store, Outbox& outbox, std::string name)
+      : RecordService(replica, store, outbox), name_(std::move(name)) {}
 
   Result<api::NodeStatus> status() override;
   Result<api::TrustedKeyList> trusted_keys() override;
@@ -63,6 +63,7 @@ class TestNode {
   NodeId id_ = 0;
   SystemClock clock_;
   std::unique_ptr<LmdbStore> store_;
+  std::unique_ptr<app::CountingStore> counted_;  // the replica writes through it
   std::unique_ptr<Replica> replica_;
   VectorOutbox outbox_;
   std::unique_ptr<TestBackend> backend_;

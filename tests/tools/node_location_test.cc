@@ -96,13 +96,15 @@ BOOST_AUTO_TEST_CASE(shopsync_finds_the_api_in_the_nodes_config_file) {
 BOOST_AUTO_TEST_CASE(shopsync_token_finds_the_data_directory_in_the_config_file_or_SHOPSYNC_DATA) {
   InstalledNode n;
   const auto data = n.node.options().data_dir.string();
-  const auto file = n.config("shopsyncd.toml", "data = \"" + data + "\"\n");
+  // The node runs on the directory, so the token commands ask it at the
+  // file's API address (tools/shopsync/token_command.h).
+  const auto file = n.config("shopsyncd.toml", "data = \"" + data + "\"\napi = \"" + n.api + "\"\n");
   auto r = n.run({"SHOPSYNC_CONFIG=" + file.string()}, SHOPSYNC_CLI, {"token", "create", "till-app"});
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "exit " << r.exit_code << ": " << r.err);
   r = n.run({}, SHOPSYNC_CLI, {"token", "--config", file.string(), "ls"});
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(contains(r.out, "till-app"), r.out);
-  r = n.run({"SHOPSYNC_DATA=" + data}, SHOPSYNC_CLI, {"token", "ls"});
+  r = n.run({"SHOPSYNC_DATA=" + data, "SHOPSYNC_API=" + n.api}, SHOPSYNC_CLI, {"token", "ls"});
   BOOST_TEST(contains(r.out, "till-app"), r.out);
   // Nothing says where: the default, under HOME, holds no store.
   r = n.run({}, SHOPSYNC_CLI, {"token", "ls"});

@@ -1,5 +1,5 @@
 // The shopsync CLI as a user runs it: a real process against a real API
-// server (shopsync_api_test_host: ApiServer + ReplicaBackend over LMDB),
+// server (shopsync_api_test_host: ApiServer + RecordService over LMDB),
 // checking what it prints, in text and in --json, and its exit status.
 #include <cctype>
 #include <filesystem>

@@ -35,7 +35,7 @@
 
 #include "node/api/api_client.h"
 #include "node/bulk_seed.h"
-#include "node/gateway/tokens.h"
+#include "app/tokens.h"
 #include "node/identity.h"
 #include "storage/lmdb_store.h"
 #include "tools/bench/bench.h"
@@ -165,7 +165,7 @@ RunResult run_once(const Options& o, std::size_t run) {
   {
     auto store = LmdbStore::open(a_dir);
     if (!store) return r;
-    auto t = gateway::create_token(**store, "bench", 0);
+    auto t = app::create_token(**store, "bench", 0);
     if (!t) {
       std::fprintf(stderr, "gateway-flood: creating a token: %s\n", t.status().to_string().c_str());
       return r;

@@ -12,7 +12,7 @@
 
 #include "node/api/api_client.h"
 #include "node/node_location.h"
-#include "node/gateway/users.h"
+#include "app/users.h"
 #include "node/public_key_text.h"
 #include "replication/hlc.h"
 #include "tools/shopsync/doctor.h"
@@ -558,7 +558,7 @@ int cmd_key(Context& ctx, Words w) {
 
 // `user add NAME | passwd NAME | ls | rm NAME`: the users of the gateway's
 // built-in login, records of the cluster's reserved collection
-// (node/gateway/users.h) written through the node, so they replicate to every
+// (app/users.h) written through the node, so they replicate to every
 // node. The password is read from standard input and only its hash is sent.
 int cmd_user(Context& ctx, Words w) {
   const auto& words = w.positional();
@@ -571,19 +571,19 @@ int cmd_user(Context& ctx, Words w) {
   expect_words(words, listing ? 1 : 2);
   if (!listing) {
     if (words.size() < 2) throw UsageError{"give the user's NAME"};
-    if (Status s = gateway::validate_user_name(words[1]); !s) throw UsageError{s.message()};
+    if (Status s = app::validate_user_name(words[1]); !s) throw UsageError{s.message()};
   }
   std::optional<std::string> hash;
   if (action == "add" || action == "passwd") {
     auto password = read_password(ctx.err);
     if (!password) throw UsageError{"no password given on standard input"};
-    auto hashed = gateway::hash_password(*password);
+    auto hashed = app::hash_password(*password);
     if (!hashed) return ctx.fail(hashed.status());
     hash = std::move(*hashed);
   }
   auto client = ctx.connect();
   if (!client) return ctx.fail(client.status());
-  const std::string users(gateway::kUsersCollection);
+  const std::string users(app::kUsersCollection);
   if (listing) {
     json list = json::array();
     api::ListRequest page_request{users, "", api::kMaxPageLimit};
@@ -621,7 +621,7 @@ int cmd_user(Context& ctx, Words w) {
   }
   api::PutRequest put;
   put.key = key;
-  put.fields.emplace(gateway::kPasswordField, gateway::packed_password(*hash));
+  put.fields.emplace(app::kPasswordField, app::packed_password(*hash));
   auto written = (*client)->put(put);
   if (!written) return ctx.fail(written.status());
   if (ctx.globals.json) {

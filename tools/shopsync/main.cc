@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
     std::cout << "shopsync " << PROJECT_VERSION_TEXT << "\n";
     return 0;
   }
-  // `shopsync token ...` opens the data directory's store itself (token_command.h).
+  // `shopsync token ...` finds its node itself (token_command.h).
   if (args.size() > 1 && args[0] == "--" && args[1] == "token") std::swap(args[0], args[1]);  // token -- ...
   if (!args.empty() && args[0] == "token") {
     return shopsync::cli::run_token_command({args.begin() + 1, args.end()}, std::cout, std::cerr);

@@ -9,9 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "node/gateway/json_values.h"
-#include "node/gateway/tokens.h"
+#include "app/tokens.h"
+#include "node/api/api_client.h"
+#include "node/api/iso8601.h"
 #include "node/node_location.h"
+#include "storage/data_dir_lock.h"
 #include "storage/lmdb_store.h"
 #include "tools/shopsync/exit_codes.h"
 
@@ -20,10 +22,14 @@ namespace shopsync::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: shopsync token [--data DIR | --config FILE] [--json] create NAME | ls | revoke NAME\n"
+    "usage: shopsync token [--api ADDR] [--data DIR | --config FILE] [--json] create NAME | ls | revoke NAME\n"
     "  create NAME   make a Bearer token for the HTTP gateway; it is printed once, store it now\n"
     "  ls            the tokens' names and creation times (never the secrets)\n"
     "  revoke NAME   the token stops working at once\n"
+    "  While shopsyncd runs on the data directory, the command asks it through its local API;\n"
+    "  while no shopsyncd runs there, it writes the data directory itself.\n"
+    "  --api ADDR    the node's local API (default $SHOPSYNC_API, else the `api` of the config\n"
+    "                file, else 127.0.0.1:7461); given, the node is always asked\n"
     "  --data DIR    the node's data directory (default $SHOPSYNC_DATA, else the `data` of the\n"
     "                config file, else /var/lib/shopsync when there is a config file,\n"
     "                else ~/.local/share/shopsync)\n"
@@ -35,9 +41,59 @@ std::uint64_t now_ms() {
           .count());
 }
 
+// Where tokens are kept: the running daemon (asked through its
+// local API) or, while no daemon runs on it, the data directory's store.
+class Keeper {
+ public:
+  virtual ~Keeper() = default;
+  virtual Result<api::TokenSecret> create_token(const std::string& name) = 0;
+  virtual Result<api::CredentialList> list_tokens() = 0;
+  virtual Status revoke_token(const std::string& name) = 0;
+};
+
+class DaemonKeeper final : public Keeper {
+ public:
+  explicit DaemonKeeper(api::ApiClient client) : client_(std::move(client)) {}
+  Result<api::TokenSecret> create_token(const std::string& name) override { return client_.create_token(name); }
+  Result<api::CredentialList> list_tokens() override { return client_.list_tokens(); }
+  Status revoke_token(const std::string& name) override { return client_.revoke_token(name); }
+
+ private:
+  api::ApiClient client_;
+};
+
+template <class Info>
+api::CredentialList credential_list(const std::vector<Info>& infos) {
+  api::CredentialList list;
+  for (const auto& info : infos) list.entries.push_back(api::Credential{info.name, info.created_ms});
+  return list;
+}
+
+// Holds the data directory's lock (storage/data_dir_lock.h) while it works,
+// so that no shopsyncd starts on the directory meanwhile.
+class DirectoryKeeper final : public Keeper {
+ public:
+  DirectoryKeeper(DataDirLock lock, std::unique_ptr<LmdbStore> store) : lock_(std::move(lock)), store_(std::move(store)) {}
+  Result<api::TokenSecret> create_token(const std::string& name) override {
+    auto secret = app::create_token(*store_, name, now_ms());
+    if (!secret) return secret.status();
+    return api::TokenSecret{name, *secret};
+  }
+  Result<api::CredentialList> list_tokens() override {
+    auto tokens = app::list_tokens(*store_);
+    if (!tokens) return tokens.status();
+    return credential_list(*tokens);
+  }
+  Status revoke_token(const std::string& name) override { return app::revoke_token(*store_, name); }
+
+ private:
+  DataDirLock lock_;
+  std::unique_ptr<LmdbStore> store_;
+};
+
 // What `shopsync token` needs before it acts: the options, the words'
-// shape, where the data directory is, and opening its store; then `act`.
-struct DirectCommand {
+// shape, where the node is, and reaching its keeper; then `act`.
+struct CredentialCommand {
   const char* name;   // "token"
   const char* usage;
   const char* shape;  // "create NAME, ls, revoke NAME"
@@ -45,10 +101,72 @@ struct DirectCommand {
   std::function<Status(std::string_view)> validate_name;  // of words[1]
 };
 
-using DirectAction = std::function<int(Store&, const std::vector<std::string>& words, bool json_output)>;
+using KeeperAction = std::function<int(Keeper&, const std::vector<std::string>& words, bool json_output)>;
 
-int run_direct(const DirectCommand& cmd, const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-               const DirectAction& act) {
+// The running node through its API when --api is given or a shopsyncd holds
+// the data directory; the data directory itself when no shopsyncd runs on it.
+Result<std::unique_ptr<Keeper>> find_keeper(const NodeLocationFlags& flags, const std::string& who,
+                                             int& exit_code) {
+  NodeLocator locator(flags);
+  auto ask_node = [&](const std::string& why) -> Result<std::unique_ptr<Keeper>> {
+    auto api = locator.api();
+    if (!api) {
+      exit_code = kExitUsage;
+      return api.status();
+    }
+    auto client = api::ApiClient::connect(api->value, api::ApiClientOptions{std::chrono::milliseconds(5000)});
+    if (!client) {
+      exit_code = exit_code_for(client.status());
+      return client.status();
+    }
+    // A cheap question first, so that a node that does not answer is said
+    // plainly rather than as the failure of the command.
+    if (auto key = client->public_key(); !key && key.status().code() == Errc::unavailable) {
+      exit_code = kExitUnreachable;
+      return Status(Errc::unavailable, why + "no shopsyncd answers on its local API at " + api->value + " (from " +
+                                           api->from + "): " + key.status().message());
+    }
+    return std::unique_ptr<Keeper>(std::make_unique<DaemonKeeper>(std::move(client).value()));
+  };
+  if (flags.api) return ask_node("");
+  auto located = locator.data_dir();
+  if (!located) {
+    exit_code = kExitUsage;
+    return located.status();
+  }
+  const std::filesystem::path data = located->value;
+  std::error_code ec;
+  const bool has_store = std::filesystem::exists(data / "data.mdb", ec);
+  if (ec == std::errc::permission_denied) {
+    exit_code = kExitRejected;
+    return Status(Errc::refused, "cannot read " + data.string() + " (from " + located->from +
+                                     "): permission denied; run it as the node's user (sudo -u shopsync " + who +
+                                     " ...)");
+  }
+  if (!has_store) {
+    exit_code = kExitNotFound;
+    return Status::not_found("no node store in " + data.string() + " (start shopsyncd once with --data " +
+                             data.string() + ", or pass --data DIR)");
+  }
+  auto lock = DataDirLock::acquire(data);
+  if (!lock) {
+    if (lock.status().code() != Errc::refused) {
+      exit_code = exit_code_for(lock.status());
+      return lock.status();
+    }
+    // A shopsyncd runs on the directory: it is the one writer; ask it.
+    return ask_node(lock.status().message() + "; ");
+  }
+  auto store = LmdbStore::open(data);
+  if (!store) {
+    exit_code = exit_code_for(store.status());
+    return store.status().context("opening the store in " + data.string());
+  }
+  return std::unique_ptr<Keeper>(std::make_unique<DirectoryKeeper>(std::move(*lock), std::move(*store)));
+}
+
+int run_credential_command(const CredentialCommand& cmd, const std::vector<std::string>& args, std::ostream& out,
+                           std::ostream& err, const KeeperAction& act) {
   const std::string who = std::string("shopsync ") + cmd.name;
   const char* usage = cmd.usage;
   NodeLocationFlags flags;
@@ -58,6 +176,10 @@ int run_direct(const DirectCommand& cmd, const std::vector<std::string>& args, s
     if (args[i] == "--") {  // the end of the options
       words.insert(words.end(), args.begin() + static_cast<std::ptrdiff_t>(i + 1), args.end());
       break;
+    } else if (args[i] == "--api" && i + 1 < args.size()) {
+      flags.api = args[++i];
+    } else if (args[i].starts_with("--api=")) {
+      flags.api = args[i].substr(6);
     } else if (args[i] == "--data" && i + 1 < args.size()) {
       flags.data = args[++i];
     } else if (args[i].starts_with("--data=")) {
@@ -88,50 +210,33 @@ int run_direct(const DirectCommand& cmd, const std::vector<std::string>& args, s
       return kExitUsage;
     }
   }
-  auto located = NodeLocator(flags).data_dir();
-  if (!located) {
-    err << who << ": " << located.status().message() << '\n';
-    return kExitUsage;
+  int exit_code = kExitNodeError;
+  auto keeper = find_keeper(flags, who, exit_code);
+  if (!keeper) {
+    err << who << ": " << keeper.status().message() << '\n';
+    return exit_code;
   }
-  const std::filesystem::path data = located->value;
-  std::error_code ec;
-  const bool has_store = std::filesystem::exists(data / "data.mdb", ec);
-  if (ec == std::errc::permission_denied) {
-    err << who << ": cannot read " << data.string() << " (from " << located->from
-        << "): permission denied; run it as the node's user (sudo -u shopsync " << who << " ...)\n";
-    return kExitRejected;
-  }
-  if (!has_store) {
-    err << who << ": no node store in " << data.string()
-        << " (start shopsyncd once with --data " << data.string() << ", or pass --data DIR)\n";
-    return kExitNotFound;
-  }
-  auto store = LmdbStore::open(data);
-  if (!store) {
-    err << who << ": opening the store in " << data.string() << ": " << store.status().to_string() << '\n';
-    return exit_code_for(store.status());
-  }
-  return act(**store, words, json_output);
+  return act(**keeper, words, json_output);
 }
 
-int token_action(Store& store, const std::vector<std::string>& words, bool json_output, std::ostream& out,
+int token_action(Keeper& keeper, const std::vector<std::string>& words, bool json_output, std::ostream& out,
                  std::ostream& err) {
   if (words[0] == "create") {
-    auto secret = gateway::create_token(store, words[1], now_ms());
+    auto secret = keeper.create_token(words[1]);
     if (!secret) {
       err << "shopsync token: creating '" << words[1] << "': " << secret.status().message() << '\n';
       return exit_code_for(secret.status());
     }
     if (json_output) {
-      out << nlohmann::json{{"name", words[1]}, {"token", *secret}}.dump() << '\n';
+      out << nlohmann::json{{"name", words[1]}, {"token", secret->token}}.dump() << '\n';
     } else {
-      out << *secret << '\n';
+      out << secret->token << '\n';
       err << "token '" << words[1] << "' created; it is not shown again. Use it as: Authorization: Bearer <token>\n";
     }
     return kExitOk;
   }
   if (words[0] == "revoke" || words[0] == "rm") {
-    if (Status s = gateway::revoke_token(store, words[1]); !s) {
+    if (Status s = keeper.revoke_token(words[1]); !s) {
       err << "shopsync token: revoking '" << words[1] << "': " << s.message() << '\n';
       return exit_code_for(s);
     }
@@ -142,17 +247,17 @@ int token_action(Store& store, const std::vector<std::string>& words, bool json_
     }
     return kExitOk;
   }
-  auto tokens = gateway::list_tokens(store);
+  auto tokens = keeper.list_tokens();
   if (!tokens) {
     err << "shopsync token: listing: " << tokens.status().to_string() << '\n';
     return exit_code_for(tokens.status());
   }
   if (json_output) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& t : *tokens) list.push_back({{"name", t.name}, {"created", gateway::format_iso8601(t.created_ms)}});
+    for (const auto& t : tokens->entries) list.push_back({{"name", t.name}, {"created", json_values::format_iso8601(t.created_ms)}});
     out << list.dump() << '\n';
   } else {
-    for (const auto& t : *tokens) out << t.name << '\t' << gateway::format_iso8601(t.created_ms) << '\n';
+    for (const auto& t : tokens->entries) out << t.name << '\t' << json_values::format_iso8601(t.created_ms) << '\n';
   }
   return kExitOk;
 }
@@ -160,14 +265,14 @@ int token_action(Store& store, const std::vector<std::string>& words, bool json_
 }  // namespace
 
 int run_token_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  const DirectCommand cmd{"token", kUsage, "create NAME, ls, revoke NAME",
+  const CredentialCommand cmd{"token", kUsage, "create NAME, ls, revoke NAME",
                           [](const std::vector<std::string>& w) {
                             return (w.size() == 2 && (w[0] == "create" || w[0] == "revoke" || w[0] == "rm")) ||
                                    (w.size() == 1 && (w[0] == "ls" || w[0] == "list"));
                           },
-                          gateway::validate_token_name};
-  return run_direct(cmd, args, out, err, [&](Store& store, const std::vector<std::string>& words, bool json_output) {
-    return token_action(store, words, json_output, out, err);
+                          app::validate_token_name};
+  return run_credential_command(cmd, args, out, err, [&](Keeper& keeper, const std::vector<std::string>& words, bool json_output) {
+    return token_action(keeper, words, json_output, out, err);
   });
 }
 

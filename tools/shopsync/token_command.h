@@ -1,13 +1,16 @@
 // `shopsync token create NAME | ls | revoke NAME`: the HTTP gateway's Bearer
 // tokens (docs/http-gateway.md, "Tokens").
 //
-// Unlike the other commands this one does not talk to the node's API: it
-// opens the data directory's store directly (--data DIR, else where
-// node/node_location.h finds it: $SHOPSYNC_DATA, the config file...), which
-// is safe while shopsyncd runs (LMDB serialises writers across processes) and
-// works when it does not. It must run as a user that can write the data
-// directory. The node checks tokens on every request, so a created or
-// revoked token takes effect at once.
+// While shopsyncd runs on the data directory (--data DIR, else where
+// node/node_location.h finds it: $SHOPSYNC_DATA, the config file...) it is
+// the one writer of its store, so the command asks it through its local API
+// (token_create, token_list, token_revoke; --api ADDR, else where
+// node_location.h finds it). A node that holds the directory but does not
+// answer on its API is said plainly (exit 3). While no shopsyncd runs there
+// (the directory's lock is free: storage/data_dir_lock.h) the command takes
+// that lock and writes the store itself, so tokens can be made before the
+// first start. With --api the node is always asked. The node checks tokens
+// on every request, so a created or revoked token takes effect at once.
 #pragma once
 
 #include <ostream>

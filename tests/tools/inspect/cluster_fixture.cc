@@ -40,7 +40,8 @@ TestReplica::TestReplica(const std::filesystem::path& dir, NodeId id, Clock& clo
   o.node_id = id;
   o.strategies.emplace("customers", StrategyKind::manual);
   o.cluster = "shop";
-  auto replica = Replica::open(*store_, clock, o);
+  counted_ = std::make_unique<app::CountingStore>(*store_);
+  auto replica = Replica::open(*counted_, clock, o);
   BOOST_REQUIRE_MESSAGE(replica, replica.status().to_string());
   replica_ = std::move(*replica);
 }
@@ -49,6 +50,7 @@ TestReplica::~TestReplica() { close(); }
 
 void TestReplica::close() {
   replica_.reset();
+  counted_.reset();
   store_.reset();
 }
 

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "app/record_counts.h"
 #include "replication/clock.h"
 #include "replication/replica.h"
 #include "storage/lmdb_store.h"
@@ -31,11 +32,15 @@ class TestReplica {
   Replica& operator*() { return *replica_; }
   Replica* operator->() { return replica_.get(); }
   LmdbStore& store() { return *store_; }
+  // The store the replica writes through (app/record_counts.h); counting once
+  // app::start_counting() was called.
+  app::CountingStore& counted() { return *counted_; }
   // Closes the store (the directory stays).
   void close();
 
  private:
   std::unique_ptr<LmdbStore> store_;
+  std::unique_ptr<app::CountingStore> counted_;
   std::unique_ptr<Replica> replica_;
 };
 

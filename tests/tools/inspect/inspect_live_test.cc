@@ -13,7 +13,7 @@
 
 #include "node/api/api_client.h"
 #include "node/api/api_server.h"
-#include "node/api/replica_backend.h"
+#include "app/record_service.h"
 #include "node/public_key_text.h"
 #include "tests/replication/support/values.h"
 #include "tests/support/temp_dir.h"
@@ -27,12 +27,12 @@ namespace {
 using namespace shopsync::inspect;
 using namespace std::chrono_literals;
 
-// ReplicaBackend plus the node-only answers a test can fake.
-class Backend final : public api::ReplicaBackend {
+// RecordService plus the node-only answers a test can fake.
+class Backend final : public app::RecordService {
  public:
-  Backend(Replica& r, Store& s, Outbox& o, std::string name) : ReplicaBackend(r, s, o), name_(std::move(name)) {}
+  Backend(Replica& r, app::CountingStore& s, Outbox& o, std::string name) : RecordService(r, s, o), name_(std::move(name)) {}
   Result<api::NodeStatus> status() override {
-    auto st = ReplicaBackend::status();
+    auto st = RecordService::status();
     if (st) {
       st->name = name_;
       st->role = "peer";
@@ -52,7 +52,8 @@ class Backend final : public api::ReplicaBackend {
 // replica must not be used by the test while it is served.
 class ServedNode {
  public:
-  ServedNode(Replica& replica, Store& store, std::string name) : backend_(replica, store, outbox_, std::move(name)) {
+  ServedNode(TestReplica& replica, std::string name) : backend_(*replica, replica.counted(), outbox_, std::move(name)) {
+    BOOST_REQUIRE(app::start_counting(replica.counted(), *replica));
     auto server = api::ApiServer::bind(nullptr, "tcp://127.0.0.1:0", backend_);
     BOOST_REQUIRE_MESSAGE(server, server.status().to_string());
     server_ = std::move(*server);
@@ -182,7 +183,7 @@ BOOST_AUTO_TEST_CASE(api_mode_against_an_in_process_api_server) {
   ClusterFixture f(tmp.path());
   json dir_summary = inspect_json({f.dir_a.string(), "summary"});
   {
-    ServedNode served_a(**f.a, f.a->store(), "shop-a");
+    ServedNode served_a(*f.a, "shop-a");
     const std::string api = served_a.endpoint();
     json doc = inspect_json({"--api", api, "summary"});
     BOOST_TEST(doc["source"]["kind"] == "api");
@@ -222,7 +223,7 @@ BOOST_AUTO_TEST_CASE(api_mode_against_an_in_process_api_server) {
     BOOST_TEST(doc["b_lacks"]["dots"][0]["dot"] == dot_str(f.o3.origin, f.o3.counter));
 
     // Both through their APIs.
-    ServedNode served_b(**f.b, f.b->store(), "shop-b");
+    ServedNode served_b(*f.b, "shop-b");
     doc = inspect_json({"diff", "--api", api, "--api", served_b.endpoint()}, kExitDiffers);
     BOOST_TEST(doc["counts"]["differing_records"] == 2);
     BOOST_TEST(doc["a_lacks"]["count"] == 1);
@@ -255,7 +256,7 @@ BOOST_AUTO_TEST_CASE(open_conflicts_count_the_same_in_status_conflicts_and_the_i
   BOOST_TEST(record["sibling_count"] == 2);
   BOOST_TEST(record["visible"]["conflicted"] == false);
 
-  ServedNode served(**f.a, f.a->store(), "shop-a");
+  ServedNode served(*f.a, "shop-a");
   const std::string api = served.endpoint();
   auto client = api::ApiClient::connect(api);
   BOOST_REQUIRE(client);

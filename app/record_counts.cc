@@ -1,10 +1,10 @@
-#include "node/gateway/record_counts.h"
+#include "app/record_counts.h"
 
 #include <algorithm>
 
 #include "storage/packed_record.h"
 
-namespace shopsync::gateway {
+namespace shopsync::app {
 
 namespace {
 
@@ -174,4 +174,4 @@ Status CountingStore::write(const std::function<Status(StoreWriter&)>& body) {
   return s;
 }
 
-}  // namespace shopsync::gateway
+}  // namespace shopsync::app

@@ -1,4 +1,4 @@
-#include "node/gateway/tokens.h"
+#include "app/tokens.h"
 
 #include <sodium.h>
 
@@ -6,7 +6,7 @@
 #include <array>
 #include <charconv>
 
-namespace shopsync::gateway {
+namespace shopsync::app {
 
 namespace {
 
@@ -138,4 +138,4 @@ Result<std::optional<std::string>> verify_token(Store& store, std::string_view s
   return match;
 }
 
-}  // namespace shopsync::gateway
+}  // namespace shopsync::app

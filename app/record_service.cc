@@ -1,15 +1,23 @@
-#include "node/api/replica_backend.h"
+#include "app/record_service.h"
 
 #include <algorithm>
 #include <chrono>
 #include <set>
 #include <tuple>
 
-namespace shopsync::api {
+namespace shopsync::app {
+
+using namespace shopsync::api;
 
 namespace {
 
 std::string key_text(const RecordKey& key) { return key.collection + "/" + key.id; }
+
+std::uint64_t wall_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
 
 FieldValues visible_fields(const Fields& fields) {
   FieldValues out;
@@ -34,34 +42,6 @@ std::size_t field_bytes(const FieldValues& fields) {
 // A record the application sees: not a tombstone, or a conflicted one.
 bool shown(const VisibleRecord& r) { return !r.visible.deleted || r.visible.conflicted; }
 
-// Live records of one collection (visible and not deleted).
-Status count_records(StoreReader& reader, Replica& replica, const std::string& collection, std::uint64_t& count) {
-  return reader.for_each_record(collection, "", [&](const RecordKey& key, const RecordState& state) {
-    if (state.siblings.size() == 1) {
-      if (!state.siblings.front().deleted) ++count;
-    } else if (!state.siblings.empty() && !replica.make_visible(key, state).visible.deleted) {
-      ++count;
-    }
-    return Scan::next;
-  });
-}
-
-Result<std::vector<CollectionCount>> count_collections(Store& store, Replica& replica) {
-  std::vector<CollectionCount> out;
-  Status s = store.read([&](StoreReader& reader) -> Status {
-    auto names = reader.collections();
-    if (!names) return names.status();
-    for (const auto& name : *names) {
-      CollectionCount c{name, 0};
-      SHOPSYNC_TRY(count_records(reader, replica, name, c.records));
-      out.push_back(std::move(c));
-    }
-    return Status::ok();
-  });
-  if (!s) return s.context("counting records");
-  return out;
-}
-
 ConflictLogEntry to_log_entry(const ConflictEntry& e) {
   ConflictLogEntry entry{e.seq, e.key, e.strategy, e.winner, e.near_simultaneous, e.detected_at, e.detected_by, {}};
   for (const auto& v : e.siblings) entry.siblings.push_back(to_sibling(v));
@@ -85,10 +65,17 @@ RecordView to_record_view(const VisibleRecord& record) {
   return v;
 }
 
-ReplicaBackend::ReplicaBackend(Replica& replica, Store& store, Outbox& outbox)
+Status start_counting(CountingStore& counted, const Replica& replica) {
+  counted.set_is_live([&replica](const RecordKey& key, const RecordState& state) {
+    return !replica.make_visible(key, state).visible.deleted;
+  });
+  return counted.recount().context("counting the records");
+}
+
+RecordService::RecordService(Replica& replica, CountingStore& store, Outbox& outbox)
     : replica_(replica), store_(store), outbox_(outbox) {}
 
-Result<WriteResult> ReplicaBackend::put(const PutRequest& request) {
+Result<WriteResult> RecordService::put(const PutRequest& request) {
   FieldUpdate update;
   update.replace = request.mode == PutMode::replace;
   for (const auto& [name, packed] : request.fields) update.fields.emplace(name, packed);
@@ -98,7 +85,7 @@ Result<WriteResult> ReplicaBackend::put(const PutRequest& request) {
   return to_write_result(*written);
 }
 
-Result<RecordView> ReplicaBackend::get(const RecordKey& key) {
+Result<RecordView> RecordService::get(const RecordKey& key) {
   auto found = replica_.get(key);
   if (!found) return found.status().context("reading " + key_text(key));
   if (!found->has_value()) return Status::not_found(key_text(key) + " does not exist");
@@ -107,7 +94,7 @@ Result<RecordView> ReplicaBackend::get(const RecordKey& key) {
   return to_record_view(record);
 }
 
-Result<WriteResult> ReplicaBackend::remove(const RecordKey& key) {
+Result<WriteResult> RecordService::remove(const RecordKey& key) {
   auto removed = replica_.remove(key, outbox_);
   if (!removed) {
     if (removed.status().code() == Errc::not_found) return Status::not_found(key_text(key) + " does not exist");
@@ -116,7 +103,7 @@ Result<WriteResult> ReplicaBackend::remove(const RecordKey& key) {
   return to_write_result(*removed);
 }
 
-Result<ListPage> ReplicaBackend::list(const ListRequest& request) {
+Result<ListPage> RecordService::list(const ListRequest& request) {
   ListPage page;
   const std::uint32_t limit = std::clamp<std::uint32_t>(request.limit, 1, kMaxPageLimit);
   // Tombstones are skipped but still cost a visit: bound the visits too, and
@@ -153,24 +140,51 @@ Result<ListPage> ReplicaBackend::list(const ListRequest& request) {
   return page;
 }
 
-Result<std::vector<CollectionCount>> ReplicaBackend::record_counts() {
-  // Counting scans every record: reuse the last count while nothing was
-  // written or received (the knowledge did not move).
-  if (counts_cache_ && counts_cache_->first == replica_.knowledge()) return counts_cache_->second;
-  const VersionVector knowledge = replica_.knowledge();
-  auto counts = count_collections(store_, replica_);
-  if (!counts) return counts.status();
-  counts_cache_.emplace(knowledge, *counts);
-  return counts;
+namespace {
+
+std::vector<CollectionCount> live_counts(const RecordCounts& counts) {
+  std::vector<CollectionCount> out;
+  for (const auto& [name, c] : counts) out.push_back(CollectionCount{name, static_cast<std::uint64_t>(c.live)});
+  return out;
 }
 
-Result<CollectionList> ReplicaBackend::collections() {
-  auto counts = record_counts();
-  if (!counts) return counts.status();
-  return CollectionList{std::move(counts).value()};
+}  // namespace
+
+Result<CollectionList> RecordService::collections() { return CollectionList{live_counts(counts())}; }
+
+Status RecordService::for_each_visible(const std::string& collection, const std::string& after,
+                                       const std::function<Scan(const VisibleRecord&)>& visit) {
+  return store_.read([&](StoreReader& r) {
+    return r.for_each_record(collection, after, [&](const RecordKey& key, const RecordState& state) {
+      return visit(replica_.make_visible(key, state));
+    });
+  });
 }
 
-Result<ChangesPage> ReplicaBackend::changes(const ChangesRequest& request) {
+Result<std::uint64_t> RecordService::count_conflicts_after(std::uint64_t& seq) {
+  std::uint64_t n = 0;
+  Status s = store_.read([&](StoreReader& r) {
+    return r.for_each_conflict(seq, [&](const ConflictEntry& entry) {
+      ++n;
+      seq = entry.seq;
+      return Scan::next;
+    });
+  });
+  if (!s) return s.context("reading the conflict log");
+  return n;
+}
+
+Status RecordService::read_for_device(const std::function<Status(StoreReader&)>& body) { return store_.read(body); }
+
+Status RecordService::record_device_pull(std::string_view device, const std::vector<SentToDevice>& sent,
+                                         const DeviceState& state) {
+  return store_.write([&](StoreWriter& w) -> Status {
+    for (const auto& s : sent) SHOPSYNC_TRY(save_seen(w, device, s.key, s.seen));
+    return save_device(w, device, state);
+  });
+}
+
+Result<ChangesPage> RecordService::changes(const ChangesRequest& request) {
   ChangesPage page;
   const std::uint32_t limit = std::clamp<std::uint32_t>(request.limit, 1, kMaxPageLimit);
   Status s = store_.read([&](StoreReader& reader) -> Status {
@@ -252,7 +266,7 @@ Result<ChangesPage> ReplicaBackend::changes(const ChangesRequest& request) {
 
 // Open conflicts: every conflicted record is in the log, so each logged key's
 // current state is looked at once. `visit` returns false to stop.
-Status ReplicaBackend::for_each_open_conflict(StoreReader& reader, std::string_view collection,
+Status RecordService::for_each_open_conflict(StoreReader& reader, std::string_view collection,
                                               const std::function<bool(const VisibleRecord&)>& visit) {
   std::set<RecordKey> seen;
   std::vector<RecordKey> keys;
@@ -270,7 +284,7 @@ Status ReplicaBackend::for_each_open_conflict(StoreReader& reader, std::string_v
   return Status::ok();
 }
 
-Result<ConflictsPage> ReplicaBackend::conflicts(const ConflictsRequest& request) {
+Result<ConflictsPage> RecordService::conflicts(const ConflictsRequest& request) {
   ConflictsPage page;
   page.last_seq = request.log_after;
   const std::uint32_t limit = std::clamp<std::uint32_t>(request.limit, 1, kMaxPageLimit);
@@ -298,7 +312,7 @@ Result<ConflictsPage> ReplicaBackend::conflicts(const ConflictsRequest& request)
   return page;
 }
 
-Result<std::vector<ConflictLogEntry>> ReplicaBackend::history(const RecordKey& key) {
+Result<std::vector<ConflictLogEntry>> RecordService::history(const RecordKey& key) {
   std::vector<ConflictLogEntry> out;
   Status s = store_.read([&](StoreReader& reader) -> Status {
     return reader.for_each_conflict(0, [&](const ConflictEntry& e) {
@@ -310,7 +324,7 @@ Result<std::vector<ConflictLogEntry>> ReplicaBackend::history(const RecordKey& k
   return out;
 }
 
-Result<WriteResult> ReplicaBackend::resolve(const ResolveRequest& request) {
+Result<WriteResult> RecordService::resolve(const ResolveRequest& request) {
   Resolution resolution;
   resolution.choose = request.pick;
   if (request.fields) {
@@ -324,7 +338,7 @@ Result<WriteResult> ReplicaBackend::resolve(const ResolveRequest& request) {
   return to_write_result(*written);
 }
 
-Result<Hlc> ReplicaBackend::oldest_change_after(const VersionVector& known) {
+Result<Hlc> RecordService::oldest_change_after(const VersionVector& known) {
   Hlc oldest = 0;
   Status s = store_.read([&](StoreReader& reader) -> Status {
     for (const auto& [origin, counter] : replica_.knowledge().entries()) {
@@ -348,7 +362,7 @@ Result<Hlc> ReplicaBackend::oldest_change_after(const VersionVector& known) {
   return oldest;
 }
 
-Result<std::uint64_t> ReplicaBackend::count_open_conflicts() {
+Result<std::uint64_t> RecordService::count_open_conflicts() {
   std::uint64_t n = 0;
   Status s = store_.read([&](StoreReader& reader) {
     return for_each_open_conflict(reader, "", [&](const VisibleRecord&) {
@@ -360,16 +374,14 @@ Result<std::uint64_t> ReplicaBackend::count_open_conflicts() {
   return n;
 }
 
-Result<NodeStatus> ReplicaBackend::status() {
+Result<NodeStatus> RecordService::status() {
   NodeStatus s;
   s.node_id = replica_.id();
   s.cluster = replica_.cluster();
   s.knowledge = replica_.knowledge();
   s.counter = replica_.local_writes();
   s.clock = replica_.clock();
-  auto counts = record_counts();
-  if (!counts) return counts.status();
-  s.collections = std::move(counts).value();
+  s.collections = live_counts(counts());
   for (const auto& peer : replica_.peers()) {
     auto pending = replica_.pending_changes(peer.id);
     if (!pending) return pending.status().context("counting changes pending for " + format_node_id(peer.id));
@@ -388,7 +400,7 @@ Result<NodeStatus> ReplicaBackend::status() {
   return s;
 }
 
-Result<PeerList> ReplicaBackend::peers() {
+Result<PeerList> RecordService::peers() {
   PeerList list;
   for (const auto& peer : replica_.peers()) {
     PeerInfo info;
@@ -403,9 +415,7 @@ Result<PeerList> ReplicaBackend::peers() {
     if (info.lag_changes > 0) {
       auto oldest = oldest_change_after(peer.knowledge);
       if (!oldest) return oldest.status();
-      const auto now_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                         std::chrono::system_clock::now().time_since_epoch())
-                                                         .count());
+      const std::uint64_t now_ms = wall_ms();
       if (*oldest != 0 && hlc_millis(*oldest) < now_ms) info.lag_ms = now_ms - hlc_millis(*oldest);
     }
     list.peers.push_back(std::move(info));
@@ -413,7 +423,7 @@ Result<PeerList> ReplicaBackend::peers() {
   return list;
 }
 
-Status ReplicaBackend::forget_peer(NodeId peer) {
+Status RecordService::forget_peer(NodeId peer) {
   for (const auto& p : replica_.peers()) {
     if (p.id != peer) continue;
     if (p.connected) return Status(Errc::refused, "peer " + format_node_id(peer) + " is connected");
@@ -422,8 +432,48 @@ Status ReplicaBackend::forget_peer(NodeId peer) {
   return Status::not_found("no peer " + format_node_id(peer) + " is known here");
 }
 
-Result<DiscoveryReport> ReplicaBackend::discovery() {
+Result<DiscoveryReport> RecordService::discovery() {
   return Status(Errc::unavailable, "no discovery runs behind this API (it is shopsyncd's)");
 }
 
-}  // namespace shopsync::api
+namespace {
+
+Status no_keys() { return Status(Errc::unavailable, "keys belong to shopsyncd"); }
+
+template <class Info>
+CredentialList credential_list(const std::vector<Info>& infos) {
+  CredentialList list;
+  for (const auto& info : infos) list.entries.push_back(Credential{info.name, info.created_ms});
+  return list;
+}
+
+}  // namespace
+
+Result<TrustedKeyList> RecordService::trusted_keys() { return no_keys(); }
+Status RecordService::trust(const TrustAddRequest&) { return no_keys(); }
+Status RecordService::distrust(std::string_view) { return no_keys(); }
+Result<PublicKey> RecordService::public_key() { return no_keys(); }
+
+Result<TokenSecret> RecordService::create_token(std::string_view name) {
+  auto secret = app::create_token(store_, name, wall_ms());
+  if (!secret) return secret.status();
+  return TokenSecret{std::string(name), std::move(secret).value()};
+}
+
+Result<CredentialList> RecordService::list_tokens() {
+  auto tokens = app::list_tokens(store_);
+  if (!tokens) return tokens.status();
+  return credential_list(*tokens);
+}
+
+Result<bool> RecordService::check_password(std::string_view name, std::string_view password) {
+  std::optional<std::string> stored_hash;
+  if (validate_user_name(name)) {
+    auto record = replica_.get({std::string(kUsersCollection), std::string(name)});
+    if (!record) return record.status();
+    if (*record && !(*record)->visible.deleted) stored_hash = password_hash_of((*record)->visible.fields);
+  }
+  return password_matches(stored_hash, password);
+}
+
+}  // namespace shopsync::app

@@ -1,6 +1,6 @@
 // Live and conflicted records per collection, kept current on every write so
-// that /metrics costs O(collections) per scrape instead of a scan of every
-// record.
+// that counting (status, GET /v1, /metrics: only through app/record_service.h)
+// costs O(collections) instead of a scan of every record.
 //
 // A CountingStore stands between the Replica and the real store: everything
 // passes through; each put_record compares the record's state before (as the
@@ -21,7 +21,7 @@
 
 #include "storage/store.h"
 
-namespace shopsync::gateway {
+namespace shopsync::app {
 
 struct CollectionCounts {
   std::int64_t stored = 0;      // records stored, tombstones included
@@ -61,4 +61,4 @@ class CountingStore final : public Store {
 // Every record counted by a scan: what CountingStore keeps, the slow way.
 Result<RecordCounts> count_records(StoreReader& reader, const CountingStore::IsLive& is_live);
 
-}  // namespace shopsync::gateway
+}  // namespace shopsync::app

@@ -1,4 +1,4 @@
-#include "node/gateway/users.h"
+#include "app/users.h"
 
 #include <sodium.h>
 
@@ -7,7 +7,7 @@
 
 #include "node/api/json_values.h"
 
-namespace shopsync::gateway {
+namespace shopsync::app {
 
 namespace {
 
@@ -92,4 +92,4 @@ Result<std::string> login_key(Store& store) {
   return key;
 }
 
-}  // namespace shopsync::gateway
+}  // namespace shopsync::app

@@ -7,7 +7,8 @@
 // message instead. The kernel drops the lock when the process dies, kill -9
 // included, so a stale lock file never blocks a restart.
 //
-// Readers (shopsync-inspect, shopsync token) do not take it.
+// Readers (shopsync-inspect) do not take it; `shopsync token` and `shopsync
+// user` take it while they write a directory no shopsyncd runs on.
 #pragma once
 
 #include <filesystem>

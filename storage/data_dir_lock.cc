@@ -1,4 +1,4 @@
-#include "node/data_dir_lock.h"
+#include "storage/data_dir_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

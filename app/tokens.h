@@ -24,7 +24,7 @@
 #include "storage/status.h"
 #include "storage/store.h"
 
-namespace shopsync::gateway {
+namespace shopsync::app {
 
 inline constexpr std::string_view kTokenKeyPrefix = "gateway/token/";
 // Index for verification by one point lookup: "gateway/tokenhash/<sha256 hex>" -> NAME.
@@ -48,4 +48,4 @@ Status revoke_token(Store& store, std::string_view name);
 // The name of the token `secret` matches, or nullopt.
 Result<std::optional<std::string>> verify_token(Store& store, std::string_view secret);
 
-}  // namespace shopsync::gateway
+}  // namespace shopsync::app

@@ -26,7 +26,7 @@
 #include "storage/status.h"
 #include "storage/store.h"
 
-namespace shopsync::gateway {
+namespace shopsync::app {
 
 inline constexpr std::string_view kUsersCollection = "shopsync_users";
 inline constexpr std::string_view kPasswordField = "password";
@@ -48,12 +48,7 @@ Result<bool> password_matches(const std::optional<std::string>& stored_hash, std
 std::string packed_password(std::string_view hash);
 std::optional<std::string> password_hash_of(const Fields& fields);
 
-// The packed value of a user record's "password" field for `hash`, and the
-// hash a record's visible fields hold (nullopt when missing or not a string).
-std::string packed_password(std::string_view hash);
-std::optional<std::string> password_hash_of(const Fields& fields);
-
 // The key that signs the built-in login's tokens, created on first call.
 Result<std::string> login_key(Store& store);
 
-}  // namespace shopsync::gateway
+}  // namespace shopsync::app
