@@ -72,6 +72,9 @@ void Peering::add_target(const PeerAddress& address, PeerSource source, Now now)
 
 std::uint64_t Peering::inbound_link(const std::string& key, Now now) {
   at(now);
+  // ZAP admitted the connection, but its key may have been revoked since
+  // (frames it sent before `shopsync trust rm` ended it): none of them count.
+  if (!options_.insecure && !is_trusted(key)) return 0;
   auto link = std::make_unique<Link>();
   link->id = next_id_++;
   link->key = key;

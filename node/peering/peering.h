@@ -94,7 +94,9 @@ class Peering {
   void load(std::vector<PeerRecord> peers);
   // A configured target (--peer, --uplink); disabled when its key is revoked.
   void add_target(const PeerAddress& address, PeerSource source, Now now);
-  // A connection reached our sync port, authenticated with `key`: its link id.
+  // A connection reached our sync port, authenticated with `key`: its link
+  // id, or 0 when the key is not trusted (any more): the connection is to be
+  // ended and what it sent dropped.
   std::uint64_t inbound_link(const std::string& key, Now now);
   // The address an inbound link's frames come from.
   void note_address(std::uint64_t link, const std::string& ip);

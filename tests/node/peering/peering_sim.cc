@@ -203,8 +203,9 @@ void Sim::deliver(const Frame& f) {
   std::uint64_t link = c.dialer_link;
   if (f.to_listener) {
     if (c.listener_link == 0) {
-      if (!to.trusted.count(c.key)) return;  // the key check (ZAP) refuses the connection
+      // ZAP's key check is Peering's too: a key revoked since gets no link.
       c.listener_link = to.peering->inbound_link(c.key, now_of(to));
+      if (c.listener_link == 0) return;
       to.conns[c.listener_link] = f.conn;
       to.peering->note_address(c.listener_link, host_of(c.dialer));
     }
