@@ -201,6 +201,11 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     pg_options.conninfo = node->config_.postgres;
     pg_options.schema = *cfg.cluster;
     pg_options.node = node->replica_->id();
+    if (!node->config_.postgres_mapping.empty()) {
+      auto mapping = postgres::Mapping::load(node->config_.postgres_mapping, *cfg.cluster);
+      if (!mapping) return mapping.status().context("--postgres-mapping");
+      pg_options.mapping = std::move(*mapping);
+    }
     pg = std::make_shared<postgres::PgUplink>(*node->replica_, *node->store_, node->outbox(), node->steady_,
                                               std::move(pg_options));
     node->postgres_ = pg;
@@ -393,6 +398,8 @@ Status Node::run() {
       if (!entries[dealers_begin + i].readable) continue;
       handle_dealer(dealer_ids[i]);
     }
+    if (Status s = replica_->commit_queued(outbox()); !s) SHOPSYNC_LOG(error, "received batches not committed: " << s.to_string());
+    flush_outbox();
     if (api_ && entries[api_index].readable) {
       if (Status s = api_->on_readable(); !s) SHOPSYNC_LOG(error, "local API: " << s.to_string());
       flush_outbox();

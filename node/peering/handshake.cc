@@ -107,7 +107,7 @@ void Peering::handle_replication(Link& link, wire::WireMessage message, std::siz
         }
       },
       std::move(message));
-  const Batch* batch = std::get_if<Batch>(&replication);
+  Batch* batch = std::get_if<Batch>(&replication);
   const bool caught_up = batch != nullptr && !batch->more;
   const std::size_t batch_records = batch ? batch->records.size() : 0;
   const bool more = batch != nullptr && batch->more;
@@ -116,7 +116,9 @@ void Peering::handle_replication(Link& link, wire::WireMessage message, std::siz
                                       << " complete " << vv_text(batch->complete) << (batch->more ? ", more" : ""));
   }
   const bool is_batch = batch != nullptr;
-  Status s = replica_.receive(peer, replication, outbox_);
+  // A batch waits for those behind it on the socket: one commit for all
+  // (Replica::queue_batch; the node's loop commits what waits after each turn).
+  Status s = is_batch ? replica_.queue_batch(peer, std::move(*batch), outbox_) : replica_.receive(peer, replication, outbox_);
   flush(now_);
   if (!s) {
     const bool theirs = s.code() == Errc::protocol || s.code() == Errc::invalid_argument || s.code() == Errc::corrupt;
