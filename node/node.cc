@@ -352,7 +352,7 @@ Status Node::run() {
   systemd_.notify("READY=1\nSTATUS=" + systemd_status_);
   std::vector<zmq::PollEntry> entries;
   std::vector<std::size_t> source_begin;
-  while (!stop_requested_.load()) {
+  while (!stop_requested_) {
     entries.clear();
     entries.push_back({nullptr, signals_->fd()});
     entries.push_back({router_.handle()});
@@ -385,7 +385,7 @@ Status Node::run() {
           continue;
         }
         SHOPSYNC_LOG(info, "signal " << *sig << " received: stopping");
-        stop_requested_.store(true);
+        stop_requested_ = true;
       }
     }
     if (zap_.is_open() && entries[zap_index].readable) handle_zap();
@@ -427,10 +427,20 @@ Status Node::run() {
   return Status::ok();
 }
 
-int Node::next_timer_ms() const {
-  // Timers are checked every turn; a short cap keeps heartbeats, redials and
-  // ticks on time without computing each deadline.
-  return kMaxPollMs;
+int Node::next_timer_ms() {
+  const std::uint64_t now = now_ms();
+  std::uint64_t due = peering_->next_deadline(now);
+  if (peering_->has_rows()) due = std::min(due, next_persist_ms_);
+  if (!config_.sync_each_commit && store_->writes() != flushed_writes_) due = std::min(due, next_flush_ms_);
+  if (systemd_.enabled() && systemd_.watchdog_interval_ms()) due = std::min(due, next_watchdog_ms_);
+  std::int64_t wait = due <= now ? 0 : static_cast<std::int64_t>(due - now);
+  if (api_) {
+    if (auto deadline = api_->next_deadline()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - api::ApiServer::Clock::now());
+      wait = std::min<std::int64_t>(wait, std::max<std::int64_t>(left.count(), 0));
+    }
+  }
+  return static_cast<int>(std::min<std::int64_t>(wait, 3'600'000));
 }
 
 void Node::tell_systemd(std::uint64_t now) {
@@ -458,16 +468,14 @@ void Node::run_timers() {
   tell_systemd(now);
   // Links, dials and the replica's tick: the session rules' timers.
   peering_->tick(this->now());
-  if (now >= next_tick_ms_) {
-    next_tick_ms_ = now + peering::kTickMs;
-    report_unreadable_records();
-  }
-  if (now >= next_persist_ms_) {
+  report_unreadable_records();
+  if (peering_->has_rows() && now >= next_persist_ms_) {
     next_persist_ms_ = now + kPersistMs;
     persist_peers(false);
   }
-  if (!config_.sync_each_commit && now >= next_flush_ms_) {
+  if (!config_.sync_each_commit && store_->writes() != flushed_writes_ && now >= next_flush_ms_) {
     next_flush_ms_ = now + kFlushMs;
+    flushed_writes_ = store_->writes();
     if (Status s = store_->flush(); !s) SHOPSYNC_LOG(error, "flushing the store to disk: " << s.to_string());
   }
 }

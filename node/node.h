@@ -8,8 +8,10 @@
 //   - the ZAP REP socket that admits CURVE clients by the trusted-key list,
 //   - the stop signals (signalfd),
 //   - the local API socket and the discovery descriptors, when present,
-// and fires timers: persisting the peers table, flushing the store, and
-// Peering's (heartbeats, dead-peer detection, redials, Replica::tick).
+// and fires timers: persisting the peers table, flushing the store, the
+// systemd watchdog, and Peering's (heartbeats, dead-peer detection, redials,
+// Replica::tick). Between events it sleeps until the earliest deadline of
+// them all and of its sources (Node::next_timer_ms).
 //
 // Peers: the session rules (HELLO, the one-connection rule, refusals,
 // targets, trust decisions) are Peering's (node/peering/peering.h), which
@@ -19,10 +21,8 @@
 // (Node::Transport, node_parts.h).
 //
 // Thread-safety: none; everything runs on the thread that calls run().
-// request_stop() is the exception: it may be called from any thread.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -88,10 +88,9 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Serves until a stop signal or request_stop(); then persists the peers
-  // table and returns. Errors only for failures that make serving impossible.
+  // Serves until a stop signal; then persists the peers table and returns.
+  // Errors only for failures that make serving impossible.
   Status run();
-  void request_stop() { stop_requested_.store(true); }
   // Where SIGHUP reads the configuration again (main(): the same flags and
   // config file as at start). Without one, SIGHUP reloads nothing.
   void set_config_source(std::function<Result<NodeConfig>()> source) { config_source_ = std::move(source); }
@@ -185,7 +184,9 @@ class Node {
   // WATCHDOG=1 when due, and STATUS= when the number of connected peers changed.
   void tell_systemd(std::uint64_t now);
   std::string service_status() const;  // "serving: 2 of 3 peers connected"
-  int next_timer_ms() const;
+  // How long the loop may sleep: until the earliest deadline of the timers
+  // above, Peering's and the local API's (ms).
+  int next_timer_ms();
 
   void flush_outbox();
   // Logs each record the store found unreadable since the last call, once.
@@ -238,16 +239,16 @@ class Node {
   std::shared_ptr<postgres::PgUplink> postgres_;  // also held by its loop source
   NodeObserver observer_;
   std::mt19937_64 rng_;
-  std::atomic<bool> stop_requested_{false};
+  bool stop_requested_ = false;
   std::uint64_t started_ms_ = 0;         // wall
   std::uint64_t started_steady_ms_ = 0;  // monotonic
   // Deadlines below, and Mdns's (node_parts.h), are monotonic (now_ms()).
-  std::uint64_t next_tick_ms_ = 0;
   static constexpr std::uint64_t kDiskFullLogMs = 10'000;
   std::uint64_t disk_full_logged_ms_ = 0;  // steady ms of the last disk-full line; 0: none yet
   std::uint64_t disk_full_unlogged_ = 0;   // refusals since then, left out of the log
   std::uint64_t next_persist_ms_ = 0;
   std::uint64_t next_flush_ms_ = 0;
+  std::uint64_t flushed_writes_ = 0;  // store_->writes() at the last flush
 };
 
 }  // namespace shopsync

@@ -15,7 +15,6 @@ namespace shopsync {
 inline constexpr int kSendHighWater = 10000;     // messages queued per peer before sends are dropped
 inline constexpr int kReceiveHighWater = 10000;
 inline constexpr std::uint64_t kTurnBudgetMs = 5;  // reading one socket, then the others get a turn
-inline constexpr int kMaxPollMs = 100;           // timers are checked at least this often
 inline constexpr std::uint64_t kFlushMs = 1000;    // --durability interval: disk flush period
 inline constexpr std::uint64_t kPersistMs = 2000;  // dirty peers table rows are saved this often
 inline constexpr std::uint64_t kZapLogIntervalMs = 60'000;  // one "refused" line per key and address a minute

@@ -119,13 +119,11 @@ void Node::handle_router() {
     auto it = transport_->by_routing.find(routing_id);
     std::uint64_t link = it == transport_->by_routing.end() ? 0 : it->second;
     if (link == 0) {
-      // ZAP admitted this connection, but its key may have been revoked since
-      // (frames it sent before `shopsync trust rm` ended it): drop them.
-      if (!config_.insecure && !is_trusted(m.user_id)) {
+      link = peering_->inbound_link(config_.insecure ? std::string() : m.user_id, now());
+      if (link == 0) {  // its key was revoked since ZAP admitted it
         zmq::shutdown_connection(m.source_fd, m.peer_address);
         continue;
       }
-      link = peering_->inbound_link(config_.insecure ? std::string() : m.user_id, now());
       transport_->by_routing[routing_id] = link;
       transport_->inbound[link].routing_id = routing_id;
     }

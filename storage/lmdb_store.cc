@@ -556,6 +556,7 @@ Status LmdbStore::write(const std::function<Status(StoreWriter&)>& body) {
     return Status::invalid("write() called inside a read() or write() body of the same store");
   }
   std::lock_guard writer(write_mutex_);
+  ++writes_;
   Status st = write_locked(body);
   full_disk_.note(st);
   return st;

@@ -25,6 +25,7 @@
 // open each store directory once per process.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -89,6 +90,9 @@ class LmdbStore final : public Store {
   Result<StoreStats> stats();
   // Flushes committed transactions to disk (a no-op cost when sync_each_commit).
   Status flush();
+  // How many write() calls this process made: a caller that flushes on a
+  // timer (the node) need not wake up to flush when none came since.
+  std::uint64_t writes() const { return writes_.load(); }
   const std::filesystem::path& dir() const { return dir_; }
   const StoreOptions& options() const { return options_; }
   // How many times this process grew the map (for tests and the inspector).
@@ -118,6 +122,7 @@ class LmdbStore final : public Store {
   std::mutex write_mutex_;          // one write() at a time
   std::shared_mutex map_mutex_;     // shared: a transaction is live; unique: resizing
   std::uint64_t growths_ = 0;
+  std::atomic<std::uint64_t> writes_{0};
   int stale_readers_cleared_ = 0;
   UnreadableRecords unreadable_;
   FullDiskWatch full_disk_;

@@ -72,6 +72,9 @@ void Peering::add_target(const PeerAddress& address, PeerSource source, Now now)
 
 std::uint64_t Peering::inbound_link(const std::string& key, Now now) {
   at(now);
+  // ZAP admitted the connection, but its key may have been revoked since
+  // (frames it sent before `shopsync trust rm` ended it): none of them count.
+  if (!options_.insecure && !is_trusted(key)) return 0;
   auto link = std::make_unique<Link>();
   link->id = next_id_++;
   link->key = key;
@@ -337,6 +340,33 @@ void Peering::tick(Now now) {
     if (Status s = replica_.tick(outbox_); !s) SHOPSYNC_LOG(error, "replication tick failed: " << s.to_string());
     flush(now);
   }
+}
+
+std::uint64_t Peering::next_deadline(std::uint64_t ticked_ms) const {
+  // The conditions of tick(), read as the time each one becomes true.
+  std::uint64_t due = next_tick_ms_;
+  auto sooner = [&due](std::uint64_t t) { due = std::min(due, t); };
+  for (const auto& [id, link] : links_) {
+    if (!link->established) {
+      sooner(link->created_ms + options_.peer_timeout_ms + 1);
+      continue;
+    }
+    sooner(link->last_recv_ms + options_.peer_timeout_ms + 1);
+    const bool in_use = sessions_.count(link->peer) && sessions_.at(link->peer)->link == id;
+    if (in_use) {
+      const std::uint64_t heartbeat = link->last_send_ms + options_.heartbeat_ms;
+      sooner(heartbeat > ticked_ms ? heartbeat : ticked_ms + peering::kHeartbeatRetryMs);
+    }
+    if (!in_use && link->outbound && link->confirmed) sooner(link->last_recv_ms + peering::kSpareLingerMs + 1);
+  }
+  for (const auto& [peer, learned] : learned_) sooner(learned.due_ms);
+  for (const auto& [id, target] : targets_) {
+    const bool in_session = target->peer != 0 && sessions_.count(target->peer);
+    if (target->forget_at_ms != 0 && !in_session) sooner(target->forget_at_ms);
+    if (target->untrusted || !target->links.empty() || in_session) continue;
+    sooner(target->next_dial_ms);
+  }
+  return due;
 }
 
 // ---- discovery and trust -------------------------------------------------------

@@ -48,6 +48,7 @@ namespace shopsync {
 namespace peering {
 
 inline constexpr std::uint64_t kTickMs = 1000;        // Replica::tick period
+inline constexpr std::uint64_t kHeartbeatRetryMs = 100;  // after the send queue dropped one
 inline constexpr std::uint64_t kLearnDelayMs = 2000;  // before dialing back a peer that dialed us
 // A connection of ours that the pair does not keep is closed once it has been
 // silent this long: what the peer sent on it before moving to the kept one is
@@ -93,7 +94,9 @@ class Peering {
   void load(std::vector<PeerRecord> peers);
   // A configured target (--peer, --uplink); disabled when its key is revoked.
   void add_target(const PeerAddress& address, PeerSource source, Now now);
-  // A connection reached our sync port, authenticated with `key`: its link id.
+  // A connection reached our sync port, authenticated with `key`: its link
+  // id, or 0 when the key is not trusted (any more): the connection is to be
+  // ended and what it sent dropped.
   std::uint64_t inbound_link(const std::string& key, Now now);
   // The address an inbound link's frames come from.
   void note_address(std::uint64_t link, const std::string& ip);
@@ -116,6 +119,12 @@ class Peering {
   // Time passed: handshake deadlines, silence, heartbeats, dial-backs,
   // redials with backoff, Replica::tick.
   void tick(Now now);
+  // When tick() has work next (monotonic ms): a handshake or silence
+  // deadline, a heartbeat, a dial-back, a redial, a departed target to
+  // forget, or Replica::tick. Between events, nothing is due before it.
+  // `ticked_ms`: the time of the last tick() (a heartbeat it could not send
+  // is due again kHeartbeatRetryMs later).
+  std::uint64_t next_deadline(std::uint64_t ticked_ms) const;
   // What the replica queued goes out on each peer's session link.
   void flush(Now now);
   // A clean stop: GOODBYE on every established link that speaks it. Returns
@@ -147,6 +156,8 @@ class Peering {
   std::string live_address(NodeId peer) const;
   // When `peer`'s last session ended (monotonic), if one did.
   std::optional<std::uint64_t> disconnected_at(NodeId peer) const;
+  // Whether rows of the peers table changed since take_rows().
+  bool has_rows() const { return !dirty_.empty(); }
   // The rows of the peers table that changed (every row when `all`), with
   // the replica's counters, to store.
   std::vector<PeerRecord> take_rows(bool all);

@@ -33,7 +33,6 @@ namespace {
 
 constexpr std::uint64_t kEpoch = 1'700'000'000'000;  // simulated wall time starts here
 constexpr std::uint64_t kStepMs = 10;                // the simulation's resolution
-constexpr std::uint64_t kLoopMs = 100;               // a node's loop runs its timers this often (node_parts.h)
 constexpr std::uint16_t kPort = 7460;
 constexpr std::uint64_t kMaxClockSkewMs = 5000;
 constexpr int kKeys = 4;
@@ -76,7 +75,7 @@ struct SimNode final : peering::Io {
   ManualClock wall;
   ManualClock mono;
   std::int64_t wall_offset = 0;
-  std::uint64_t loop_phase = 0;  // when in each kLoopMs its timers run
+  std::uint64_t ticked_ms = 0;  // when its timers last ran
   std::set<std::string> trusted;
   std::unique_ptr<Replica> replica;
   peering::QueuedOutbox outbox;
@@ -204,8 +203,9 @@ void Sim::deliver(const Frame& f) {
   std::uint64_t link = c.dialer_link;
   if (f.to_listener) {
     if (c.listener_link == 0) {
-      if (!to.trusted.count(c.key)) return;  // the key check (ZAP) refuses the connection
+      // ZAP's key check is Peering's too: a key revoked since gets no link.
       c.listener_link = to.peering->inbound_link(c.key, now_of(to));
+      if (c.listener_link == 0) return;
       to.conns[c.listener_link] = f.conn;
       to.peering->note_address(c.listener_link, host_of(c.dialer));
     }
@@ -342,7 +342,6 @@ SimResult Sim::run() {
     auto n = std::make_unique<SimNode>(*this, i);
     n->key = "key-" + std::to_string(i);
     n->id = (rng_() >> 1) | 1;
-    n->loop_phase = below(kLoopMs / kStepMs) * kStepMs;
     nodes_.push_back(std::move(n));
   }
   for (auto& n : nodes_) {
@@ -368,7 +367,11 @@ SimResult Sim::run() {
       deliver(f);
     }
     for (auto& n : nodes_) {
-      if ((now_ + n->loop_phase) % kLoopMs == 0) n->peering->tick(now_of(*n));
+      // As the node's loop (node.cc): asleep until Peering's next deadline.
+      if (now_ >= n->peering->next_deadline(n->ticked_ms)) {
+        n->peering->tick(now_of(*n));
+        n->ticked_ms = now_;
+      }
     }
     const bool faulty = now_ < config_.fault_ms;
     if (now_ == config_.fault_ms && !clock_profile) {

@@ -14,7 +14,7 @@
 //   target HOST:PORT KEY           a static peer (--peer KEY@HOST:PORT)
 //   time MONO [wall=+N]            the clocks move (wall: this node's wall clock steps)
 //   tick                           the node's timers run
-//   inbound KEY                    a connection arrives (prints its link)
+//   inbound KEY [trusted=no]       a connection arrives (prints its link; 0: refused)
 //   hello LINK id=ID [name=N] [clock=+N] [cluster=C] [incarnation=I]
 //   heartbeat LINK | goodbye LINK REASON | error LINK CODE TEXT | fail LINK WHY
 //   trust KEY | untrust KEY
@@ -127,7 +127,7 @@ class Subject final : public peering::Io {
     } else if (cmd == "tick") {
       peering_->tick(now());
     } else if (cmd == "inbound") {
-      trusted_.insert(w.at(1));
+      if (arg(w, "trusted", "yes") == "yes") trusted_.insert(w.at(1));
       out_ << "link " << peering_->inbound_link(w.at(1), now()) << "\n";
     } else if (cmd == "hello") {
       wire::Hello h;
