@@ -148,6 +148,9 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
   } else if (name == "postgres") {
     if (value.empty()) return Status::invalid("an empty PostgreSQL connection string");
     config.postgres = value;
+  } else if (name == "postgres-mapping") {
+    if (value.empty()) return Status::invalid("the file name is empty");
+    config.postgres_mapping = value;
   } else if (name == "role") {
     if (value == "peer") {
       config.role = NodeRole::peer;
@@ -225,7 +228,7 @@ bool takes_value(std::string_view name) {
       "peer-timeout-ms",    "max-clock-skew-ms",     "pull-interval-ms", "progress-log-ms", "mdns-ttl", "mdns-interface",
       "http-head-timeout-ms", "http-body-timeout-ms", "http-max-per-address", "http-max-pipelined", "cors-origin",
       "jwt-algorithm", "jwt-key-file", "jwt-user-claim", "jwt-device-claim", "jwt-issuer", "jwt-audience", "web-root",
-      "postgres"};
+      "postgres", "postgres-mapping"};
   for (auto n : kNames) {
     if (n == name) return true;
   }
@@ -283,7 +286,8 @@ Status load_file(NodeConfig& config, const std::string& path) {
         if (!s) return fail(s.message());
       } else if (key == "data" || key == "cluster" || key == "name" || key == "listen" || key == "api" ||
                  key == "http" || key == "uplink" || key == "role" || key == "log-level" || key == "durability" ||
-                 key.starts_with("jwt-") || key == "web-root" || key == "postgres") {
+                 key.starts_with("jwt-") || key == "web-root" || key == "postgres" ||
+                 key == "postgres-mapping") {
         if (!value.is_string()) return fail("must be a string");
         Status s = apply_setting(config, key, value.as_string().str);
         if (!s) return fail(s.message());
@@ -386,6 +390,8 @@ Options (flags win over the config file; defaults in brackets):
   --role peer|uplink       this node's role [peer]
   --postgres CONNINFO      keep a PostgreSQL database in step with the cluster, both ways
                            (libpq conninfo; docs/uplink.md, "PostgreSQL") [none]
+  --postgres-mapping FILE  collections kept in existing typed tables (TOML; docs/uplink.md,
+                           "Typed tables") [none: the default layout]
   --strategy COLL=STRATEGY conflict strategy of a collection; repeatable. STRATEGY is
                            newest_wins, server_wins, client_wins, merge or manual [newest_wins]
   --trust KEY              add a peer's CURVE public key to the trusted keys; repeatable

@@ -70,6 +70,7 @@ struct NodeConfig {
   std::optional<PeerAddress> uplink;        // --uplink
   NodeRole role = NodeRole::peer;           // --role
   std::string postgres;                     // --postgres: libpq conninfo; empty = no PostgreSQL
+  std::string postgres_mapping;             // --postgres-mapping: TOML file of typed tables (node/postgres/pg_mapping.h)
   std::map<std::string, std::string> strategies;  // --strategy COLLECTION=STRATEGY
   std::vector<std::string> trust;           // --trust KEY (repeatable, Z85 here): added to the trusted keys
   bool mdns = true;                         // --no-mdns turns it off

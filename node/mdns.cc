@@ -5,7 +5,8 @@
 // key is trusted becomes a target at its best path's address (IPv4 first,
 // then IPv6 link-local with its interface), whatever the two ids: either side
 // dials (node.h, "Peers"). A peer whose last path is lost is still
-// dialed at its last address for kForgetDiscoveredMs, then forgotten.
+// dialed at its last address for peering::kForgetDiscoveredMs, then
+// forgotten (node/peering/peering.h).
 // Trusting a key later reconciles every peer seen, so `shopsync trust add`
 // connects without a restart.
 #include <algorithm>
@@ -22,8 +23,6 @@ namespace {
 
 using discovery::IpFamily;
 using discovery::PeerEvent;
-
-constexpr std::size_t kMaxWarnedKeys = 1024;
 
 // Discovery's live paths, by peer.
 std::map<NodeId, std::vector<PeerEvent>> paths_by_peer(const discovery::Discovery* d) {
@@ -114,97 +113,16 @@ void Node::stop_mdns() {
   if (mdns_ && mdns_->discovery) mdns_->discovery->stop();  // goodbye (TTL 0)
 }
 
-Node::Target* Node::target_of(NodeId peer, std::string_view key) {
-  for (auto& [id, t] : targets_) {
-    if (t->peer == peer || (!key.empty() && t->key == key)) return t.get();
-  }
-  return nullptr;
-}
-
 void Node::reconcile_discovered(NodeId peer, const std::vector<PeerEvent>& paths) {
   const PeerEvent* best = best_path(paths);
-  Target* existing = target_of(peer, best ? std::string_view(best->public_key) : std::string_view());
-  if (!best) {
-    if (existing && existing->source == PeerSource::mdns && existing->forget_at_ms == 0) {
-      SHOPSYNC_LOG(info, "mdns: node " << peer_table_key(peer) << " left the network; its last address "
-                                       << existing->address.to_string() << " is tried for "
-                                       << kForgetDiscoveredMs / 60'000 << " min");
-      existing->forget_at_ms = now_ms() + kForgetDiscoveredMs;
-    }
-    return;
-  }
-  const PeerEvent& e = *best;
-  if (e.protocol < wire::kProtocolMin) return;
-  if (!is_trusted(e.public_key)) {
-    // One warning per key; a LAN host cycling through made-up keys only
-    // makes the warnings repeat, never the set grow without bound.
-    if (mdns_->warned_keys.size() >= kMaxWarnedKeys) mdns_->warned_keys.clear();
-    if (mdns_->warned_keys.insert(e.public_key).second) {
-      SHOPSYNC_LOG(warn, "mdns: found node '" << e.name << "' (" << peer_table_key(peer) << ") at " << e.address
-                                             << " but its key is not trusted; trust it with: shopsync trust add "
-                                             << format_public_key(e.public_key));
-    }
-    return;
-  }
-  const PeerAddress address{e.dial_host(), e.port, e.public_key};
-  if (existing) {
-    if (existing->source != PeerSource::mdns) return;  // static peers win
-    if (existing->forget_at_ms != 0) {
-      existing->forget_at_ms = 0;  // back on the LAN: dial now, not at the end of a backoff
-      existing->next_dial_ms = 0;
-      existing->failures = 0;
-    }
-    if (sessions_.count(peer)) return;  // the live connection stays on its path
-    if (existing->address != address && !existing->links.empty()) {
-      // A dial still waiting on the old path (IPv6 link-local, say) gives way
-      // to the preferred one (IPv4): redialed at once on the new address.
-      std::vector<std::uint64_t> pending(existing->links.begin(), existing->links.end());
-      for (auto id : pending) close_link(id, "a preferred path to it was found", false);
-      existing->next_dial_ms = 0;
-    }
-    existing->address = address;
-    existing->key = e.public_key;
-    return;
-  }
-  auto t = std::make_unique<Target>();
-  t->id = next_id_++;
-  t->address = address;
-  t->source = PeerSource::mdns;
-  t->peer = peer;
-  t->key = e.public_key;
-  t->created_ms = now_ms();
-  SHOPSYNC_LOG(info, "mdns: found node '" << e.name << "' (" << peer_table_key(peer) << ") at "
-                                         << t->address.to_string() << " on " << e.interface_name);
-  targets_.emplace(t->id, std::move(t));
-}
-
-void Node::forget_departed(std::uint64_t now) {
-  std::vector<std::uint64_t> gone;
-  for (const auto& [id, t] : targets_) {
-    if (t->forget_at_ms == 0) continue;
-    if (sessions_.count(t->peer)) {
-      t->forget_at_ms = now + kForgetDiscoveredMs;  // reached after all: the clock restarts when it goes
-    } else if (now >= t->forget_at_ms) {
-      gone.push_back(id);
-    }
-  }
-  for (auto id : gone) {
-    Target& t = *targets_.at(id);
-    SHOPSYNC_LOG(info, "mdns: forgetting node " << peer_table_key(t.peer) << " at " << t.address.to_string());
-    std::vector<std::uint64_t> links(t.links.begin(), t.links.end());
-    for (auto link : links) close_link(link, "gone from mDNS", false);
-    targets_.erase(id);
-  }
-}
-
-std::string Node::live_address(NodeId peer) const {
-  auto s = sessions_.find(peer);
-  if (s == sessions_.end()) return {};
-  auto l = links_.find(s->second->link);
-  if (l == links_.end()) return {};
-  if (l->second->outbound) return l->second->address;
-  auto k = known_.find(peer);  // where it listens, from the address it dialed us from
-  return k == known_.end() ? std::string() : k->second.address;
+  if (!best) return peering_->discovered(peer, nullptr, now());
+  peering::Discovered found;
+  found.name = best->name;
+  found.address = PeerAddress{best->dial_host(), best->port, best->public_key};
+  found.shown = best->address;
+  found.interface_name = best->interface_name;
+  found.protocol = best->protocol;
+  peering_->discovered(peer, &found, now());
 }
 
 void Node::reconcile_all_discovered() {
@@ -244,7 +162,7 @@ api::DiscoveryReport Node::discovery_report() {
     // Connected: the path the connection runs over; else the one to dial.
     const PeerEvent* shown = best;
     p.address = PeerAddress{best->dial_host(), best->port, {}}.to_string();
-    if (const std::string live = live_address(peer); !live.empty()) {
+    if (const std::string live = peering_->live_address(peer); !live.empty()) {
       p.address = live;
       if (const PeerEvent* in_use = path_at(paths, host_of(live))) shown = in_use;
     }
@@ -254,8 +172,8 @@ api::DiscoveryReport Node::discovery_report() {
     p.public_key = best->public_key;
     p.protocol = best->protocol;
     p.paths = static_cast<std::uint32_t>(paths.size());
-    const Target* target = target_of(peer, best->public_key);
-    if (sessions_.count(peer)) {
+    const peering::Target* target = peering_->target_of(peer, best->public_key);
+    if (peering_->connected(peer)) {
       p.state = "connected";
     } else if (best->protocol < wire::kProtocolMin) {
       p.state = "incompatible";
@@ -277,7 +195,7 @@ api::DiscoveryReport Node::discovery_report() {
     }
     if (p.state != "connected") {
       std::uint64_t since = target ? target->created_ms : mdns_->started_ms;
-      if (auto gone = disconnected_ms_.find(peer); gone != disconnected_ms_.end()) since = std::max(since, gone->second);
+      if (auto gone = peering_->disconnected_at(peer)) since = std::max(since, *gone);
       p.unconnected_ms = now_ms() - std::min(since, now_ms());
     }
     out.peers.push_back(std::move(p));

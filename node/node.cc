@@ -1,5 +1,5 @@
-// Node: start-up, the event loop and its timers. Peer links and sessions are
-// in sessions.cc.
+// Node: start-up, the event loop and its timers. The sync sockets are in
+// sessions.cc, the session rules in node/peering/.
 #include "node/node.h"
 
 #include <signal.h>
@@ -54,6 +54,7 @@ Node::Node(NodeConfig config, NodeIdentity identity)
     : config_(std::move(config)),
       identity_(std::move(identity)),
       outbox_(std::make_unique<NodeOutbox>(*this)),
+      transport_(std::make_unique<Transport>(*this)),
       rng_(std::random_device{}()) {
   while (incarnation_ == 0) incarnation_ = rng_();
 }
@@ -63,7 +64,8 @@ Node::~Node() {
   mdns_.reset();
   // Sockets before the context (zmq_ctx_term waits for them otherwise).
   api_.reset();
-  links_.clear();
+  peering_.reset();
+  transport_->dealers.clear();
   router_ = zmq::Socket();
   zap_ = zmq::Socket();
 }
@@ -119,12 +121,11 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   options.strategies = table->collections;
   options.default_strategy = table->default_kind;
   options.tolerance_ms = table->tolerance_ms;
-  node->strategies_ = std::move(*table);
   // Kept in the store for the inspector, which compares the tables of two
   // data directories (docs/inspector.md, "diff").
   Status stored = node->store_->write([&](StoreWriter& w) {
     SHOPSYNC_TRY(w.put(Table::settings, kNodeNameSetting, cfg.name));
-    return w.put(Table::settings, kStrategiesSetting, to_text(node->strategies_));
+    return w.put(Table::settings, kStrategiesSetting, to_text(*table));
   });
   SHOPSYNC_TRY(stored.context("storing the node's name and strategy table"));
   node->counted_ = std::make_unique<gateway::CountingStore>(*node->store_);
@@ -145,13 +146,11 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     return trusted.status().context("storing the trusted keys given on the command line");
   }
   std::vector<std::string> skipped;
+  std::vector<PeerRecord> known;
   SHOPSYNC_TRY(node->store_->read([&](StoreReader& r) -> Status {
     auto peers = load_peers(r, &skipped);
     if (!peers) return peers.status();
-    for (auto& p : *peers) {
-      node->base_counts_[p.node_id] = {p.records_in, p.records_out};
-      node->known_[p.node_id] = std::move(p);
-    }
+    known = std::move(*peers);
     return Status::ok();
   }).context("loading the peers table"));
   for (const auto& s : skipped) SHOPSYNC_LOG(warn, "ignoring a peers table entry that does not decode: " << s);
@@ -161,6 +160,22 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   node->signals_.emplace(std::move(*signals));
   node->systemd_ = SystemdNotifier::from_environment();
   SHOPSYNC_TRY(node->open_sockets());
+  peering::Options rules;
+  rules.cluster = *cfg.cluster;
+  rules.name = cfg.name;
+  rules.role = cfg.role;
+  rules.insecure = cfg.insecure;
+  rules.own_key = node->identity_.public_key;
+  rules.listen_port = node->listen_port_;
+  rules.incarnation = node->incarnation_;
+  rules.heartbeat_ms = cfg.heartbeat_ms;
+  rules.peer_timeout_ms = cfg.peer_timeout_ms;
+  rules.max_clock_skew_ms = cfg.max_clock_skew_ms;
+  rules.progress_log_ms = cfg.progress_log_ms;
+  rules.strategies = std::move(*table);
+  rules.seed = node->rng_();
+  node->peering_ = std::make_unique<Peering>(std::move(rules), *node->replica_, *node->outbox_, *node->transport_);
+  node->peering_->load(std::move(known));
   node->add_static_targets();
   node->started_ms_ = now;
   node->started_steady_ms_ = node->now_ms();
@@ -186,6 +201,11 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     pg_options.conninfo = node->config_.postgres;
     pg_options.schema = *cfg.cluster;
     pg_options.node = node->replica_->id();
+    if (!node->config_.postgres_mapping.empty()) {
+      auto mapping = postgres::Mapping::load(node->config_.postgres_mapping, *cfg.cluster);
+      if (!mapping) return mapping.status().context("--postgres-mapping");
+      pg_options.mapping = std::move(*mapping);
+    }
     pg = std::make_shared<postgres::PgUplink>(*node->replica_, *node->store_, node->outbox(), node->steady_,
                                               std::move(pg_options));
     node->postgres_ = pg;
@@ -325,24 +345,8 @@ Status Node::open_sockets() {
 }
 
 void Node::add_static_targets() {
-  auto add = [&](const PeerAddress& address, PeerSource source) {
-    auto t = std::make_unique<Target>();
-    t->id = next_id_++;
-    t->address = address;
-    t->source = source;
-    t->key = address.public_key;
-    t->created_ms = now_ms();
-    if (!config_.insecure && !t->key.empty() && !is_trusted(t->key)) {
-      disable_target(*t);
-      // Shown as the peer it was, not as a second, unnamed row.
-      for (const auto& [id, rec] : known_) {
-        if (rec.public_key == t->key) t->peer = id;
-      }
-    }
-    targets_.emplace(t->id, std::move(t));
-  };
-  for (const auto& p : config_.peers) add(p, PeerSource::static_peer);
-  if (config_.uplink) add(*config_.uplink, PeerSource::uplink);
+  for (const auto& p : config_.peers) peering_->add_target(p, PeerSource::static_peer, now());
+  if (config_.uplink) peering_->add_target(*config_.uplink, PeerSource::uplink, now());
 }
 
 Status Node::run() {
@@ -360,11 +364,9 @@ Status Node::run() {
     if (zap_.is_open()) entries.push_back({zap_.handle()});
     const std::size_t dealers_begin = entries.size();
     std::vector<std::uint64_t> dealer_ids;
-    for (const auto& [id, link] : links_) {
-      if (link->outbound) {
-        entries.push_back({link->dealer.handle()});
-        dealer_ids.push_back(id);
-      }
+    for (const auto& [id, dealer] : transport_->dealers) {
+      entries.push_back({dealer.socket.handle()});
+      dealer_ids.push_back(id);
     }
     const std::size_t api_index = entries.size();
     if (api_) entries.push_back({api_->socket()});
@@ -394,8 +396,10 @@ Status Node::run() {
     if (entries[1].readable) handle_router();
     for (std::size_t i = 0; i < dealer_ids.size(); ++i) {
       if (!entries[dealers_begin + i].readable) continue;
-      if (Link* link = link_by_id(dealer_ids[i])) handle_dealer(*link);
+      handle_dealer(dealer_ids[i]);
     }
+    if (Status s = replica_->commit_queued(outbox()); !s) SHOPSYNC_LOG(error, "received batches not committed: " << s.to_string());
+    flush_outbox();
     if (api_ && entries[api_index].readable) {
       if (Status s = api_->on_readable(); !s) SHOPSYNC_LOG(error, "local API: " << s.to_string());
       flush_outbox();
@@ -448,81 +452,18 @@ void Node::tell_systemd(std::uint64_t now) {
 }
 
 std::string Node::service_status() const {
-  return "serving: " + std::to_string(sessions_.size()) + " of " + std::to_string(known_.size()) +
-         (known_.size() == 1 ? " peer" : " peers") + " connected";
+  const std::size_t known = peering_->known().size();
+  return "serving: " + std::to_string(peering_->connected_count()) + " of " + std::to_string(known) +
+         (known == 1 ? " peer" : " peers") + " connected";
 }
 
 void Node::run_timers() {
   const std::uint64_t now = now_ms();
   tell_systemd(now);
-  // Links: handshake deadlines, silence, heartbeats.
-  std::vector<std::pair<std::uint64_t, std::string>> dead;
-  std::vector<std::uint64_t> spare;
-  for (auto& [id, link] : links_) {
-    if (!link->established) {
-      if (now - link->created_ms > config_.peer_timeout_ms) {
-        std::string why = link->outbound ? link->dial_watch.failure() : std::string();
-        if (why.empty() && link->outbound && !link->dial_watch.reached()) {
-          why = "no answer from " + link->address + ": no TCP connection within " +
-                std::to_string(config_.peer_timeout_ms) + " ms (switched off, or a firewall drops the connection)";
-        }
-        if (why.empty()) {
-          why = (link->outbound ? "no answer to HELLO within " : "no HELLO within ") +
-                std::to_string(config_.peer_timeout_ms) + " ms";
-        }
-        dead.emplace_back(id, std::move(why));
-      }
-      continue;
-    }
-    if (now - link->last_recv_ms > config_.peer_timeout_ms) {
-      dead.emplace_back(id, "silent for " + std::to_string(now - link->last_recv_ms) + " ms");
-      continue;
-    }
-    const bool in_use = sessions_.count(link->peer) && sessions_.at(link->peer)->link == id;
-    if (in_use && now - link->last_send_ms >= config_.heartbeat_ms) {
-      send_frame(*link, wire::Heartbeat{clock_.now_ms()});
-    }
-    if (!in_use && link->outbound && link->confirmed && now - link->last_recv_ms > kSpareLingerMs) {
-      spare.push_back(id);  // the pair keeps its other connection (sessions.cc, Node::confirm)
-    }
-  }
-  for (const auto& [id, why] : dead) close_link(id, why, true);
-  for (auto id : spare) close_link(id, "the pair keeps its other connection", false);
-
-  // Peers that dialed us but should be dialed by us: make them targets.
-  for (auto it = learned_.begin(); it != learned_.end();) {
-    if (now < it->second.due_ms) {
-      ++it;
-      continue;
-    }
-    bool have_target = false;
-    for (const auto& [id, t] : targets_) have_target |= (t->peer == it->first);
-    if (!have_target) {
-      auto t = std::make_unique<Target>();
-      t->id = next_id_++;
-      t->address = it->second.address;
-      t->source = PeerSource::inbound;
-      t->peer = it->first;
-      t->key = it->second.address.public_key;
-      t->created_ms = now;
-      targets_.emplace(t->id, std::move(t));
-    }
-    it = learned_.erase(it);
-  }
-
-  // Targets: dial what is not connected, whichever side dialed the session
-  // there is (a peer that cannot see this node on mDNS never dials it).
-  forget_departed(now);
-  for (auto& [id, target] : targets_) {
-    if (target->untrusted || !target->links.empty() || now < target->next_dial_ms) continue;
-    if (target->peer != 0 && sessions_.count(target->peer)) continue;
-    dial(*target);
-  }
-
+  // Links, dials and the replica's tick: the session rules' timers.
+  peering_->tick(this->now());
   if (now >= next_tick_ms_) {
-    next_tick_ms_ = now + kTickMs;
-    if (Status s = replica_->tick(outbox()); !s) SHOPSYNC_LOG(error, "replication tick failed: " << s.to_string());
-    flush_outbox();
+    next_tick_ms_ = now + peering::kTickMs;
     report_unreadable_records();
   }
   if (now >= next_persist_ms_) {
@@ -571,47 +512,11 @@ bool Node::is_trusted(std::string_view key) const {
   return trusted;
 }
 
-std::vector<std::string> Node::candidate_keys(const Target& target) {
-  if (!target.key.empty()) return {target.key};
-  std::vector<std::string> keys;
-  Status s = store_->read([&](StoreReader& r) -> Status {
-    auto rows = list_trusted_keys(r);
-    if (!rows) return rows.status();
-    for (const auto& row : *rows) {
-      if (row.key != identity_.public_key) keys.push_back(row.key);
-    }
-    return Status::ok();
-  });
-  if (!s) SHOPSYNC_LOG(error, "reading the trusted keys: " << s.to_string());
-  return keys;
-}
-
 void Node::persist_peers(bool all) {
-  if (all) {
-    for (const auto& [id, rec] : known_) dirty_.insert(id);
-  }
-  if (dirty_.empty()) return;
-  const auto stats = replica_->peers();
-  const VersionVector& mine = replica_->knowledge();
-  std::vector<std::pair<std::string, std::string>> rows;
-  for (NodeId id : dirty_) {
-    auto it = known_.find(id);
-    if (it == known_.end()) continue;
-    PeerRecord& rec = it->second;
-    for (const auto& st : stats) {
-      if (st.id != id) continue;
-      auto& base = base_counts_[id];
-      rec.records_in = base.first + st.records_in;
-      rec.records_out = base.second + st.records_out;
-      if (!st.knowledge.empty()) rec.knowledge = st.knowledge;
-      if (st.last_sync_ms > rec.last_sync_ms) rec.last_sync_ms = st.last_sync_ms;
-    }
-    rec.lag_changes = changes_behind(mine, rec.knowledge);
-    rows.emplace_back(peer_table_key(id), encode_peer_record(rec));
-  }
-  dirty_.clear();
+  const std::vector<PeerRecord> rows = peering_->take_rows(all);
+  if (rows.empty()) return;
   Status s = store_->write([&](StoreWriter& w) -> Status {
-    for (const auto& [k, v] : rows) SHOPSYNC_TRY(w.put(Table::peers, k, v));
+    for (const auto& rec : rows) SHOPSYNC_TRY(w.put(Table::peers, peer_table_key(rec.node_id), encode_peer_record(rec)));
     return Status::ok();
   });
   if (!s) SHOPSYNC_LOG(error, "saving the peers table: " << s.to_string());
@@ -628,8 +533,8 @@ std::string Node::describe_writers(const std::vector<NodeId>& origins) const {
       continue;
     }
     if (!out.empty()) out += ", ";
-    auto it = known_.find(origin);
-    if (it != known_.end() && !it->second.name.empty()) out += it->second.name + " ";
+    auto it = peering_->known().find(origin);
+    if (it != peering_->known().end() && !it->second.name.empty()) out += it->second.name + " ";
     out += "(node " + api::format_node_id(origin) + ")";
   }
   return out;
@@ -661,56 +566,13 @@ void Node::report_unreadable_records() {
   }
 }
 
-std::vector<PeerRecord> Node::peer_view() const {
-  std::vector<PeerRecord> out;
-  const auto stats = replica_->peers();
-  for (const auto& [id, rec] : known_) {
-    PeerRecord r = rec;
-    for (const auto& st : stats) {
-      if (st.id != id) continue;
-      auto base = base_counts_.count(id) ? base_counts_.at(id) : std::pair<std::uint64_t, std::uint64_t>{};
-      r.records_in = base.first + st.records_in;
-      r.records_out = base.second + st.records_out;
-      if (!st.knowledge.empty()) r.knowledge = st.knowledge;
-      r.last_sync_ms = std::max(r.last_sync_ms, st.last_sync_ms);
-    }
-    r.lag_changes = changes_behind(replica_->knowledge(), r.knowledge);
-    out.push_back(std::move(r));
-  }
-  return out;
-}
+std::vector<PeerRecord> Node::peer_view() const { return peering_->peer_view(); }
 
-std::vector<api::PeerInfo> Node::unidentified_targets() const {
-  std::vector<api::PeerInfo> out;
-  for (const auto& [id, t] : targets_) {
-    if (t->peer != 0) continue;
-    api::PeerInfo info;
-    info.address = t->address.to_string();
-    info.public_key = t->key;
-    info.found_by = std::string(to_string(t->source));
-    info.state = t->untrusted ? "untrusted" : t->refused ? "refused" : !t->links.empty() ? "connecting" : "backoff";
-    info.last_error = t->last_error;
-    out.push_back(std::move(info));
-  }
-  return out;
-}
+std::vector<api::PeerInfo> Node::unidentified_targets() const { return peering_->unidentified_targets(); }
 
-std::string Node::peer_state(NodeId peer) const {
-  if (sessions_.count(peer)) return "connected";
-  if (refused_peers_.count(peer)) return "refused";
-  if (auto k = known_.find(peer); !config_.insecure && k != known_.end() && !k->second.public_key.empty() &&
-                                  !is_trusted(k->second.public_key)) {
-    return "untrusted";
-  }
-  for (const auto& [id, t] : targets_) {
-    if (t->peer != peer) continue;
-    if (t->untrusted) return "untrusted";
-    if (t->refused) return "refused";
-    if (!t->links.empty()) return "connecting";
-    return "backoff";
-  }
-  return "offline";
-}
+std::string Node::peer_state(NodeId peer) const { return peering_->peer_state(peer); }
+
+std::optional<api::SyncProgress> Node::sync_progress(NodeId peer) { return peering_->sync_progress(peer, now_ms()); }
 
 Status Node::trust_add(const std::string& key, const std::string& name) {
   const std::uint64_t now = clock_.now_ms();
@@ -720,35 +582,24 @@ Status Node::trust_add(const std::string& key, const std::string& name) {
 }
 
 void Node::key_trusted(const std::string& key) {
-  for (auto& [id, t] : targets_) {
-    if (!t->untrusted || t->key != key) continue;
-    t->untrusted = false;
-    t->failures = 0;
-    t->next_dial_ms = 0;
-    t->last_error.clear();
-    SHOPSYNC_LOG(info, to_string(t->source) << " " << t->address.to_string() << " is enabled again: its key is trusted");
-  }
+  peering_->key_trusted(key, now());
   reconcile_all_discovered();  // a peer found on the LAN with this key is dialed now
 }
 
 Status Node::forget_peer(NodeId peer) {
-  auto known = known_.find(peer);
-  const std::string who = (known == known_.end() ? std::string("peer") : "peer '" + known->second.name + "'") + " (" +
+  auto known = peering_->known().find(peer);
+  const bool is_known = known != peering_->known().end();
+  const std::string who = (is_known ? "peer '" + known->second.name + "'" : std::string("peer")) + " (" +
                           hex_id(peer) + ")";
-  if (sessions_.count(peer)) {
+  if (peering_->connected(peer)) {
     return Status(Errc::refused, who + " is connected: stop that node first, or revoke its key (shopsync trust rm)");
   }
   const auto peers = replica_->peers();
   const bool in_replica = std::any_of(peers.begin(), peers.end(), [&](const PeerStats& p) { return p.id == peer; });
-  if (known == known_.end() && !in_replica) return Status::not_found("no peer " + hex_id(peer) + " is known here");
+  if (!is_known && !in_replica) return Status::not_found("no peer " + hex_id(peer) + " is known here");
   if (in_replica) SHOPSYNC_TRY(replica_->forget_peer(peer));
   SHOPSYNC_TRY(store_->write([&](StoreWriter& w) { return w.erase(Table::peers, peer_table_key(peer)); }));
-  if (known != known_.end()) known_.erase(known);
-  dirty_.erase(peer);
-  refused_peers_.erase(peer);
-  for (auto& [id, t] : targets_) {
-    if (t->peer == peer) t->peer = 0;  // a configured --peer stays; it is identified again if it answers
-  }
+  peering_->forget(peer);  // a configured --peer stays; it is identified again if it answers
   SHOPSYNC_LOG(info, "forgot " << who << ": it no longer holds back tombstone removal");
   return Status::ok();
 }
@@ -767,48 +618,6 @@ Result<bool> Node::trust_remove(const std::string& key) {
   return removed;
 }
 
-void Node::forsake_key(const std::string& key) {
-  // It is dialed no more...
-  for (auto it = learned_.begin(); it != learned_.end();) {
-    it = it->second.address.public_key == key ? learned_.erase(it) : std::next(it);
-  }
-  for (auto it = targets_.begin(); it != targets_.end();) {
-    Target& t = *it->second;
-    if (t.key != key) {
-      ++it;
-    } else if (t.address.public_key.empty()) {
-      t.key.clear();  // a --peer HOST:PORT whose key was learned: tried with the keys still trusted
-      ++it;
-    } else if (t.source == PeerSource::static_peer || t.source == PeerSource::uplink) {
-      disable_target(t);
-      ++it;
-    } else {
-      SHOPSYNC_LOG(info, "no longer dialing " << to_string(t.source) << " peer " << t.address.to_string()
-                                              << ": its key is no longer trusted");
-      it = targets_.erase(it);
-    }
-  }
-  // ...and its connections end now, inbound ones at the TCP level: ZAP then
-  // refuses the peer's reconnection, and the frames it had already sent are
-  // dropped (handle_router).
-  std::vector<std::uint64_t> ids;
-  for (const auto& [id, link] : links_) {
-    if (link->key == key) ids.push_back(id);
-  }
-  for (auto id : ids) {
-    if (Link* link = link_by_id(id); link && !link->outbound && zmq::shutdown_connection(link->fd, link->ip)) {
-      SHOPSYNC_LOG(debug, "ended the TCP connection of " << link->describe() << " from " << link->ip);
-    }
-    close_link(id, "its key is no longer trusted", true);
-  }
-}
-
-void Node::disable_target(Target& target) {
-  target.untrusted = true;
-  target.last_error = "its key is not trusted (revoked with shopsync trust rm)";
-  SHOPSYNC_LOG(warn, (target.source == PeerSource::uplink ? "uplink " : "static peer ")
-                         << target.address.to_string() << " is disabled: its key " << target.key
-                         << " is revoked; to use it again: shopsync trust add '" << target.key << "'");
-}
+void Node::forsake_key(const std::string& key) { peering_->key_untrusted(key, now()); }
 
 }  // namespace shopsync

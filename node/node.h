@@ -8,14 +8,15 @@
 //   - the ZAP REP socket that admits CURVE clients by the trusted-key list,
 //   - the stop signals (signalfd),
 //   - the local API socket and the discovery descriptors, when present,
-// and fires timers: heartbeats, dead-peer detection, redials with backoff and
-// jitter, Replica::tick, and persisting the peers table.
+// and fires timers: persisting the peers table, flushing the store, and
+// Peering's (heartbeats, dead-peer detection, redials, Replica::tick).
 //
-// Peers: a link is one ZeroMQ connection (an outbound DEALER, or an inbound
-// routing id on the ROUTER); a session is an identified peer (HELLO exchanged)
-// and uses one link. Either side dials a peer it is not connected to; when
-// both did, the connection kept is the DEALER of the node with the smaller id
-// (docs/wire-format.md, "Transport").
+// Peers: the session rules (HELLO, the one-connection rule, refusals,
+// targets, trust decisions) are Peering's (node/peering/peering.h), which
+// has no I/O. The node keeps the sockets: a link is one ZeroMQ connection
+// (an outbound DEALER, or an inbound routing id on the ROUTER); socket
+// events become Peering events and Peering's actions socket calls
+// (Node::Transport, node_parts.h).
 //
 // Thread-safety: none; everything runs on the thread that calls run().
 // request_stop() is the exception: it may be called from any thread.
@@ -38,6 +39,7 @@
 #include "node/data_dir_lock.h"
 #include "node/gateway/record_counts.h"
 #include "node/identity.h"
+#include "node/peering/peering.h"
 #include "node/peer_table.h"
 #include "node/signals.h"
 #include "node/systemd_notify.h"
@@ -99,7 +101,7 @@ class Node {
   LmdbStore& store() { return *store_; }
   const NodeConfig& config() const { return config_; }
   const NodeIdentity& identity() const { return identity_; }
-  const StrategyTable& strategies() const { return strategies_; }
+  const StrategyTable& strategies() const { return peering_->strategies(); }
   std::uint64_t started_ms() const { return started_ms_; }  // wall clock
   // How long the node has been serving (monotonic: a clock step changes nothing).
   std::uint64_t uptime_ms() { return now_ms() - started_steady_ms_; }
@@ -144,12 +146,9 @@ class Node {
   const std::string& sync_endpoint() const { return sync_endpoint_; }
 
  private:
-  struct Link;
-  struct Target;
-  struct Session;
-  struct Learned;
   struct Mdns;
   class NodeOutbox;
+  class Transport;
 
   Node(NodeConfig config, NodeIdentity identity);
   Status open_sockets();
@@ -160,39 +159,14 @@ class Node {
   // `paths` are discovery's live paths to it (none once it is lost).
   void reconcile_discovered(NodeId peer, const std::vector<discovery::PeerEvent>& paths);
   void reconcile_all_discovered();
-  // "HOST:PORT" of the connection a session with `peer` runs over ("" when none).
-  std::string live_address(NodeId peer) const;
-  // Drops discovered targets gone from the LAN for kForgetDiscoveredMs.
-  void forget_departed(std::uint64_t now);
-  Target* target_of(NodeId peer, std::string_view key);
 
-  // loop turns
+  // loop turns: socket events become Peering events (node/peering/peering.h)
   void handle_zap();
   void handle_router();
-  void handle_dealer(Link& link);
-  void handle_frame(Link& link, const std::string& bytes, const std::string& user_id, const std::string& peer_ip);
-  void handle_hello(Link& link, const wire::Hello& hello, const std::string& peer_ip);
-  void handle_error(Link& link, const wire::Error& error);
-  // After a batch of `records` records in a frame of `bytes` bytes from
-  // `peer` was committed: updates its sync progress and logs it when due.
-  void note_progress(NodeId peer, std::size_t records, std::size_t bytes, bool more);
-  void handle_goodbye(Link& link, const wire::Goodbye& goodbye);
+  void handle_dealer(std::uint64_t link);
   // A clean stop: GOODBYE on every established link that speaks it, and the
   // sync sockets made to linger (bounded) so that it leaves before they close.
   void say_goodbye(const std::string& reason);
-  // Why the peer's strategy table makes a session impossible, or nullopt.
-  std::optional<std::string> strategies_differ(const wire::Hello& hello) const;
-  std::optional<std::string> strategies_differ(const std::string& name, const std::string& digest,
-                                               const std::string& table) const;
-  // Ends every link to `peer` (the session's last). `refused`: for a reason
-  // of the peer's or ours that stands (strategies), shown in `peers` and
-  // redialed after the long backoff.
-  void end_peer_links(NodeId peer, const std::string& why, bool refused);
-  void remember_refused_peer(Link& link, const wire::Hello& hello);
-  // Targets we dial with the key of inbound `link` are `peer`, though our own
-  // connection to it is not up yet (its came first): one row in `peers`, not
-  // two. Returns one of them, if any.
-  Target* identify_targets(const Link& link, NodeId peer);
   void run_timers();
   // SIGHUP (reload.cc): the configuration read again from config_source_;
   // trust, strategies and the log level change at once, a bad configuration
@@ -211,44 +185,21 @@ class Node {
   std::string service_status() const;  // "serving: 2 of 3 peers connected"
   int next_timer_ms() const;
 
-  // links and sessions
-  Link& new_inbound_link(const std::string& routing_id, const std::string& key);
-  void dial(Target& target);
-  void close_link(std::uint64_t link_id, const std::string& why, bool failed);
-  void establish(Link& link, const wire::Hello& hello, std::int64_t clock_offset_ms);
-  // `link` is known accepted on both sides: the session starts on it or moves
-  // to it, as the one-connection rule says.
-  void confirm(Link& link);
-  // The peer's conversation starts over on `link` (a new session, or the
-  // peer's process is not the one the session talked to).
-  void restart_conversation(NodeId peer, const Link& link);
-  // The peer's wall clock minus ours when it wrote `hello` (for our own dial,
-  // half the round trip, measured on the monotonic clock, before now).
-  std::int64_t clock_offset_of(const Link& link, const wire::Hello& hello);
-  void end_session(NodeId peer, const std::string& why);
-  enum class Sent { ok, dropped, failed };
-  Sent send_frame(Link& link, const wire::WireMessage& message);
-  void send_error(Link& link, wire::ErrorCode code, const std::string& text);
   void flush_outbox();
   // Logs each record the store found unreadable since the last call, once.
   void report_unreadable_records();
   // Logs a write refused for a full disk (rate-limited), naming `operation`.
   void report_disk_full(std::string_view operation, const Status& error);
   void persist_peers(bool all);
-  Link* link_by_id(std::uint64_t id);
-  Target* target_by_id(std::uint64_t id);
-  bool prefers_outbound(NodeId peer) const { return replica_->id() < peer; }
-  wire::Hello make_hello() const;
-  void say_hello(Link& link);  // sends our HELLO and remembers what it told
   // The monotonic clock: every timer, deadline and duration of the node.
   // clock_ (wall) only for what is stored or shown: HLC, last seen, HELLO clock.
   std::uint64_t now_ms() { return steady_.now_ms(); }
-  std::vector<std::string> candidate_keys(const Target& target);
+  // Both clocks, for an event given to Peering.
+  peering::Now now() { return peering::Now{steady_.now_ms(), clock_.now_ms()}; }
   bool is_trusted(std::string_view key) const;
   // `key` is no longer trusted: ends its connections and takes it out of
   // every dial target (a static peer or the uplink given with it is disabled).
   void forsake_key(const std::string& key);
-  void disable_target(Target& target);
 
   NodeConfig config_;
   std::optional<DataDirLock> data_dir_lock_;  // released last: after the store is closed
@@ -260,7 +211,6 @@ class Node {
   // stay counted for /metrics (node/gateway/record_counts.h).
   std::unique_ptr<gateway::CountingStore> counted_;
   std::unique_ptr<Replica> replica_;
-  StrategyTable strategies_;  // what this node's replica applies; compared at HELLO
   std::optional<zmq::Context> ctx_;
   zmq::Socket router_;
   zmq::Socket zap_;
@@ -272,22 +222,12 @@ class Node {
   std::string sync_endpoint_;
   std::uint16_t listen_port_ = 0;
 
-  std::map<std::uint64_t, std::unique_ptr<Link>> links_;       // by link id
-  std::map<std::string, std::uint64_t> inbound_;               // routing id -> link id
-  std::map<std::uint64_t, std::unique_ptr<Target>> targets_;   // by target id
-  std::map<NodeId, std::unique_ptr<Session>> sessions_;        // identified peers
-  std::map<NodeId, Learned> learned_;                          // dial-back addresses not yet targets
-  std::map<NodeId, PeerRecord> known_;                         // every peer ever identified
-  std::set<NodeId> refused_peers_;  // refused at their last HELLO for a reason of theirs (strategies)
-  std::set<NodeId> dirty_;                                     // known_ entries to persist
-  std::map<NodeId, std::pair<std::uint64_t, std::uint64_t>> base_counts_;  // records in/out before this run
-  std::map<std::string, std::uint64_t> zap_log_ms_;            // throttles "refused" log lines
-  std::uint64_t next_id_ = 1;
+  std::map<std::string, std::uint64_t> zap_log_ms_;  // throttles "refused" log lines
   std::uint64_t incarnation_ = 0;  // this process, in every HELLO (wire::Hello::incarnation)
-  std::map<NodeId, SyncProgress> progress_;  // syncs from peers, by peer (ended ones removed)
-  std::map<NodeId, std::uint64_t> disconnected_ms_;  // when each peer's last session ended
 
   std::unique_ptr<NodeOutbox> outbox_;
+  std::unique_ptr<Transport> transport_;  // the sockets under peering_
+  std::unique_ptr<Peering> peering_;      // the session rules
   std::unique_ptr<api::ApiBackend> backend_;
   std::unique_ptr<api::ApiServer> api_;
   bool records_changed_ = false;  // since the API server was last told
@@ -299,8 +239,7 @@ class Node {
   std::atomic<bool> stop_requested_{false};
   std::uint64_t started_ms_ = 0;         // wall
   std::uint64_t started_steady_ms_ = 0;  // monotonic
-  // Deadlines below, and every *_ms of Link, Target, Learned, Session and
-  // Mdns (node_parts.h), are monotonic (now_ms()).
+  // Deadlines below, and Mdns's (node_parts.h), are monotonic (now_ms()).
   std::uint64_t next_tick_ms_ = 0;
   static constexpr std::uint64_t kDiskFullLogMs = 10'000;
   std::uint64_t disk_full_logged_ms_ = 0;  // steady ms of the last disk-full line; 0: none yet

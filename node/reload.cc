@@ -169,44 +169,22 @@ Status Node::apply_reload(const NodeConfig& fresh) {
     log::set_threshold(fresh.log_level);
     config_.log_level = fresh.log_level;
   }
-  if (to_text(*table) != to_text(strategies_)) SHOPSYNC_TRY(change_strategies(std::move(*table)));
+  if (to_text(*table) != to_text(strategies())) SHOPSYNC_TRY(change_strategies(std::move(*table)));
   config_.strategies = fresh.strategies;
   SHOPSYNC_LOG(info, "SIGHUP: configuration reloaded");
   return Status::ok();
 }
 
 Status Node::change_strategies(StrategyTable table) {
-  SHOPSYNC_LOG(info, "SIGHUP: conflict strategies now '" << to_text(table) << "' (were '" << to_text(strategies_) << "')");
+  SHOPSYNC_LOG(info, "SIGHUP: conflict strategies now '" << to_text(table) << "' (were '" << to_text(strategies()) << "')");
   SHOPSYNC_TRY(store_->write([&](StoreWriter& w) { return w.put(Table::settings, kStrategiesSetting, to_text(table)); })
                    .context("storing the strategy table"));
   replica_->set_strategies(table.collections, table.default_kind, table.tolerance_ms);
-  strategies_ = std::move(table);
   // Which records show as conflicted may change with the strategy (manual).
   if (Status s = counted_->recount(); !s) SHOPSYNC_LOG(error, "counting the records: " << s.to_string());
   records_changed_ = true;
-
-  // Peers refused before may agree now: dialed again at once (HELLO decides).
-  for (auto& [id, t] : targets_) {
-    if (!t->refused || !t->links.empty()) continue;
-    t->refused = false;
-    t->failures = 0;
-    t->next_dial_ms = 0;
-  }
-  // Peers whose table now differs: the session ends on both sides, with the
-  // reason HELLO would give (the peer ends it on our ERROR).
-  std::vector<std::pair<NodeId, std::string>> differ;
-  for (const auto& [peer, session] : sessions_) {
-    const Link* link = link_by_id(session->link);  // its HELLO named the peer's table
-    if (link == nullptr || link->strategies_digest.empty()) continue;  // an older node: nothing to compare
-    if (auto why = strategies_differ(session->name, link->strategies_digest, link->strategies)) {
-      differ.emplace_back(peer, *why);
-    }
-  }
-  for (const auto& [peer, why] : differ) {
-    SHOPSYNC_LOG(warn, "ending the session with peer " << sessions_.at(peer)->name << ": " << why);
-    if (Link* link = link_by_id(sessions_.at(peer)->link)) send_error(*link, wire::ErrorCode::wrong_strategies, why);
-    end_peer_links(peer, why, true);
-  }
+  // Refused peers are dialed again, sessions whose peer's table now differs end.
+  peering_->strategies_changed(std::move(table), now());
   return Status::ok();
 }
 

@@ -69,7 +69,7 @@ struct Hello {
   // Drawn at random by the sender at each start of its process (0 from an
   // older node): two connections whose HELLOs carry the same non-zero value
   // reach the same running process, so a conversation can move from one to
-  // the other without starting over (node/sessions.cc, Node::confirm).
+  // the other without starting over (node/peering/handshake.cc, Peering::confirm).
   std::uint64_t incarnation = 0;
   bool operator==(const Hello&) const = default;
 };

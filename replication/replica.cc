@@ -308,6 +308,7 @@ Result<std::unique_ptr<Replica>> Replica::open(Store& store, Clock& clock, Repli
   if (options.max_batch_records == 0 || options.max_batch_bytes == 0) {
     return Status::invalid("batch limits must be positive");
   }
+  if (options.max_group_batches == 0) return Status::invalid("max_group_batches must be at least 1");
   if (options.initial_credit == 0 || options.max_credit < options.initial_credit) {
     return Status::invalid("initial credit must be at least 1 and at most max_credit");
   }

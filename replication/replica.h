@@ -84,9 +84,12 @@ struct ReplicaOptions {
   std::size_t max_batch_records = 1000;
   std::size_t max_batch_bytes = 1 << 20;
   // Batches a puller allows in flight (Pull.credit); it grants one more
-  // (Credit{1}) per committed batch. A sender caps any grant at max_credit.
+  // (Credit{1}) per batch committed, or per batch queued for a group commit
+  // (queue_batch). A sender caps any grant at max_credit.
   std::uint32_t initial_credit = 4;
   std::uint32_t max_credit = 64;
+  // Batches queue_batch() holds at most before it commits them.
+  std::size_t max_group_batches = 8;
 
   // The monotonic clock the core's timers read (pull interval and timeout,
   // tombstone scans); the Clock given to open() is the wall clock, read only
@@ -266,6 +269,20 @@ class Replica {
   // (invalid keys or states in a batch): nothing of it is applied and the
   // node should answer ERROR. Store errors are returned as they are.
   Status receive(NodeId from, const Message& message, Outbox& out);
+  // Group commit, for a node that reads several messages at a time: a Batch
+  // taken off the socket while more may follow. It is checked as receive()
+  // would (protocol, nothing queued), and when its answer goes on the sender
+  // gets its Credit{1} at once, so that it keeps sending while this node
+  // commits. The batches queued are committed together, in one Store::write,
+  // at commit_queued(), receive() and tick(), when max_group_batches are
+  // queued, and with the last batch of an answer. Nothing of a queued batch is told before its commit (no Notify,
+  // no knowledge in a Pull, no change or conflict notice); a peer's queued
+  // batches are dropped when it disconnects (its answer will start again
+  // from what was committed), as is the queue when the Replica is destroyed.
+  Status queue_batch(NodeId from, Batch batch, Outbox& out);
+  // Commits the batches queue_batch() holds. Store errors: the batches are
+  // dropped (their senders' answers stall, then are asked again).
+  Status commit_queued(Outbox& out);
   // Periodic work: safety-net pulls, re-asking stalled answers, tombstone
   // removal. Call every second or so; it reads the Clock.
   Status tick(Outbox& out);

@@ -78,6 +78,13 @@ struct TombstoneScan {
   std::string after_id;     // last id looked at in collections[next]
 };
 
+// A received Batch waiting for the commit of its group (Replica::queue_batch).
+struct QueuedBatch {
+  NodeId from = 0;
+  Batch batch;
+  Hlc detected_at = 0;  // observe_batch() at its arrival
+};
+
 struct Replica::Impl {
   Impl(Store& s, Clock& c, ReplicaOptions o, NodeMeta m)
       : store(s),
@@ -110,6 +117,9 @@ struct Replica::Impl {
   // A scoped node: records whose whole state it must ask for (Pull.want;
   // settings kWantKeyPrefix), as committed.
   std::set<RecordKey> wanted;
+  // Batches received and checked, their credit returned, not yet committed
+  // (group commit: Replica::queue_batch). In arrival order.
+  std::vector<QueuedBatch> queued;
 
   bool scoped() const { return own_scope.has_value(); }
   // What our Pulls to `peer` and Notifies tell it we know: for a scoped node,
@@ -193,25 +203,51 @@ struct Replica::Impl {
   Status pump(NodeId peer, Outbox& out);
   Status on_pull(NodeId from, const Pull& pull, Outbox& out);
   Status on_batch(NodeId from, const Batch& batch, Outbox& out);
+  // Group commit (Replica::queue_batch, Replica::commit_queued).
+  Status queue_batch(NodeId from, Batch batch, Outbox& out);
+  Status commit_queued(Outbox& out);
+  // protocol when a record or key of the batch breaks the rules.
+  static Status check_batch(const Batch& batch);
+  // Received batches being applied in one Store::write (one batch, or a
+  // group): the node meta, horizon and held_above they advance, and each
+  // sender's claims and refusals so far. begin() at the start of every run of
+  // the body (it may run more than once).
+  struct ReceiveTxn {
+    NodeMeta next;
+    VersionVector horizon;
+    VersionVector held_above;
+    std::map<NodeId, VersionVector> claimed;  // PeerState::claimed
+    std::map<NodeId, bool> refusing;          // PeerState::refused_in_answer
+    void begin(const Impl& impl);
+  };
+  // What one batch did inside it, for after the commit.
+  struct BatchEffects {
+    std::vector<ChangedRecord> changed;
+    std::vector<ConflictEntry> conflicts;
+    std::vector<std::pair<RecordKey, std::string>> refused;
+    std::vector<Dot> dropped;  // superseded, for the answers in progress
+    VersionVector claimed;     // the sender's claims after it (PeerState::claimed)
+    bool knowledge_grew = false;
+  };
+  // Applies one batch inside `w`, on top of what `tx` holds. `finishing`: the
+  // last batch of a complete snapshot.
+  Status apply_batch(StoreWriter& w, NodeId from, const Batch& batch, Hlc detected_at, bool finishing, ReceiveTxn& tx,
+                     BatchEffects& effects);
+  // Stores what `tx` advanced (held_above, node meta), then after the commit adopts it.
+  Status finish_received(StoreWriter& w, const ReceiveTxn& tx) const;
+  void adopt_received(ReceiveTxn& tx);
   Status close_over_held(StoreReader& r, const Batch& batch, VersionVector& knowledge);
-  VersionVector held_above_after(const Batch& batch, const VersionVector& knowledge) const;
+  VersionVector held_above_after(const VersionVector& held, const Batch& batch, const VersionVector& knowledge) const;
   Status on_credit(NodeId from, const Credit& credit, Outbox& out);
   Status on_notify(NodeId from, const Notify& notify, Outbox& out);
   Status on_snapshot_required(NodeId from, const SnapshotRequired& required, Outbox& out);
-  // What a committed batch did, for committed_batch().
-  struct BatchEffects {
-    const std::vector<ChangedRecord>& changed;
-    const std::vector<ConflictEntry>& conflicts;
-    const std::vector<std::pair<RecordKey, std::string>>& refused;
-    const std::vector<Dot>& dropped;
-  };
-  // After a batch's commit: the peer's counters, the answers in progress
-  // told what it superseded, the notices (changed, conflict, refused).
+  // After a batch's commit: the peer's claims and counters, the answers in
+  // progress told what it superseded, the notices (changed, conflict, refused).
   void committed_batch(NodeId from, const Batch& batch, const BatchEffects& effects, Outbox& out);
-  // The tail of a committed batch: credit, the end of the answer, snapshot
-  // bookkeeping, notices and the next pull.
+  // The tail of a committed batch: credit (unless `credited` already, at its
+  // arrival), the end of the answer, snapshot bookkeeping, notices and the next pull.
   void after_batch(NodeId from, const Batch& batch, bool snapshot_active, bool in_sequence, bool finishing,
-                   Outbox& out);
+                   bool credited, Outbox& out);
 
   // Partial replication (scoped_sync.cc).
   Status open_scope();

@@ -259,12 +259,13 @@ Status Replica::Impl::close_over_held(StoreReader& r, const Batch& batch, Versio
   return Status::ok();
 }
 
-// held_above after committing `batch` with `knowledge`: raised by the batch's
-// versions above it, and an origin dropped once knowledge covers its entry.
-// (An entry may outlive the versions it stands for, superseded or removed
-// since: the cursor then finds nothing above knowledge.)
-VersionVector Replica::Impl::held_above_after(const Batch& batch, const VersionVector& knowledge) const {
-  VersionVector raised = held_above;
+// held_above after committing `batch` with `knowledge` over `held`: raised by
+// the batch's versions above it, and an origin dropped once knowledge covers
+// its entry. (An entry may outlive the versions it stands for, superseded or
+// removed since: the cursor then finds nothing above knowledge.)
+VersionVector Replica::Impl::held_above_after(const VersionVector& held, const Batch& batch,
+                                              const VersionVector& knowledge) const {
+  VersionVector raised = held;
   for (const auto& [key, record] : batch.records) {
     for (const Version& v : record.heads().siblings) {
       if (!knowledge.covers(v.dot)) raised.set(v.dot.origin, std::max(raised.get(v.dot.origin), v.dot.counter));
@@ -277,7 +278,7 @@ VersionVector Replica::Impl::held_above_after(const Batch& batch, const VersionV
   return out;
 }
 
-Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
+Status Replica::Impl::check_batch(const Batch& batch) {
   for (const auto& [key, record] : batch.records) {
     if (Status s = validate_key(key); !s) return Status::protocol("batch from peer: " + s.message());
     Status s = record.check();
@@ -287,112 +288,179 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   for (const LeftRecord& left : batch.left) {
     if (Status s = validate_key(left.key); !s) return Status::protocol("batch from peer: left " + s.message());
   }
-  if (scoped()) return on_scoped_batch(from, batch, out);
+  return Status::ok();
+}
+
+void Replica::Impl::ReceiveTxn::begin(const Impl& impl) {
+  next = impl.meta;
+  horizon = impl.horizon;
+  held_above = impl.held_above;
+  claimed.clear();
+  refusing.clear();
+}
+
+Status Replica::Impl::apply_batch(StoreWriter& w, NodeId from, const Batch& batch, Hlc detected_at, bool finishing,
+                                  ReceiveTxn& tx, BatchEffects& effects) {
   PeerState& ps = peer(from);
   const Scope sender_writes = write_scope_of(from);
-  std::vector<std::pair<RecordKey, std::string>> refused;
+  VersionVector& claimed = tx.claimed.try_emplace(from, ps.claimed).first->second;
+  bool& refusing = tx.refusing.try_emplace(from, ps.refused_in_answer).first->second;
+  // What this node knows before the batch: committed, or advanced by the
+  // batches before it in the same transaction.
+  const VersionVector known = tx.next.knowledge;
+  for (const auto& [key, packed] : batch.records) {
+    bool unreadable = false;
+    auto local = state_to_write_over(w, key, &unreadable);
+    if (!local) return local.status();
+    if (!sender_writes.unrestricted()) {
+      const RecordState before = local->value_or(RecordState{});
+      std::string why = write_violation(sender_writes, key, before, without_known_dropped(packed.decode(), before, known));
+      if (!why.empty()) {
+        effects.refused.emplace_back(key, std::move(why));
+        continue;
+      }
+    }
+    if (!local->has_value() && !unreadable && taken_as_is(packed.heads(), known)) {
+      SHOPSYNC_TRY(w.put_packed_record(key, packed));
+      effects.changed.push_back(ChangedRecord{key, std::nullopt, &packed});
+      continue;
+    }
+    const RecordState remote = packed.decode();
+    RecordState before = local->value_or(RecordState{});
+    // What an unreadable record held is lost: the peer's versions replace
+    // it (its context still covers the lost dots) instead of competing with
+    // empty ones.
+    if (unreadable) before.siblings.clear();
+    RecordState merged = merge_states(before, without_known_dropped(remote, before, known));
+    if (merged == before) continue;
+    SHOPSYNC_TRY(w.put_record(key, merged));
+    for (const Dot& d : dropped_dots(before, merged)) effects.dropped.push_back(d);
+    SHOPSYNC_TRY(log_conflict(w, key, before, merged, detected_at, effects.conflicts));
+    effects.changed.push_back(ChangedRecord{key, std::move(merged), nullptr});
+  }
+  if (!batch.snapshot) {
+    VersionVector claimed_so_far = known;
+    claimed_so_far.join(claimed);
+    VersionVector next_claimed = apply_completeness(claimed_so_far, batch);
+    const bool received_whole = claimed_so_far.covers(batch.base);  // no batch of the answer missed
+    // A refused record's dot may lie under the claims: they wait for the
+    // answer that brings it acceptably.
+    refusing = refusing || !effects.refused.empty();
+    if (!batch.more && received_whole && !refusing) tx.next.knowledge = next_claimed;
+    SHOPSYNC_TRY(close_over_held(w, batch, tx.next.knowledge));
+    claimed = batch.more ? next_claimed : VersionVector{};
+    effects.claimed = claimed;
+  } else if (finishing) {
+    // The last batch of a complete snapshot: every record the sender holds
+    // has been received. A version we hold whose dot the sender knows, of a
+    // record it did not send, was superseded there and its tombstone since
+    // removed: drop it. Versions the sender has not seen stay.
+    auto purged = snapshot_purge(w, ps, batch);
+    if (!purged) return purged.status();
+    for (auto& [key, state] : *purged) {
+      SHOPSYNC_TRY(w.put_record(key, state));
+      effects.changed.push_back(
+          ChangedRecord{key, state.siblings.empty() ? std::nullopt : std::optional<RecordState>(state), nullptr});
+    }
+    tx.next.knowledge.join(batch.complete);
+    // We now lack the tombstones the sender removed, exactly as if we had
+    // removed them ourselves: adopt its horizon, so that a peer still
+    // holding what they deleted is sent to a snapshot by us too.
+    tx.horizon.join(ps.snapshot->horizon);
+    if (tx.horizon != horizon) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, knowledge_to_text(tx.horizon)));
+  }
+  tx.held_above = held_above_after(tx.held_above, batch, tx.next.knowledge);
+  effects.knowledge_grew = tx.next.knowledge != known;
+  return Status::ok();
+}
+
+Status Replica::Impl::finish_received(StoreWriter& w, const ReceiveTxn& tx) const {
+  if (tx.held_above != held_above) SHOPSYNC_TRY(w.put(Table::settings, kHeldAboveKey, knowledge_to_text(tx.held_above)));
+  NodeMeta next = tx.next;
+  next.clock = std::max(meta.clock, hlc.last());
+  if (next != meta) SHOPSYNC_TRY(w.put_node_meta(next));
+  return Status::ok();
+}
+
+void Replica::Impl::adopt_received(ReceiveTxn& tx) {
+  tx.next.clock = std::max(meta.clock, hlc.last());
+  meta = std::move(tx.next);
+  horizon = std::move(tx.horizon);
+  held_above = std::move(tx.held_above);
+}
+
+Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
+  SHOPSYNC_TRY(check_batch(batch));
+  if (scoped()) return on_scoped_batch(from, batch, out);
+  PeerState& ps = peer(from);
   const bool snapshot_active = batch.snapshot && ps.snapshot.has_value();
   const bool in_sequence = snapshot_active && batch.base == ps.snapshot->progress;
   const bool finishing = snapshot_active && in_sequence && !batch.more && !ps.snapshot->broken;
-
   const Hlc detected_at = observe_batch(ps, batch);
 
-  NodeMeta next;
-  std::vector<ChangedRecord> changed;
-  std::vector<ConflictEntry> conflicts;
-  VersionVector next_horizon;
-  VersionVector next_held_above;
-  VersionVector next_claimed;
-  std::vector<Dot> dropped;  // superseded by this commit, for the answers in progress
+  ReceiveTxn tx;
+  BatchEffects effects;
   Status st = store.write([&](StoreWriter& w) -> Status {
-    next = meta;
-    next_horizon = horizon;
-    changed.clear();
-    dropped.clear();
-    conflicts.clear();
-    refused.clear();
-    for (const auto& [key, packed] : batch.records) {
-      bool unreadable = false;
-      auto local = state_to_write_over(w, key, &unreadable);
-      if (!local) return local.status();
-      if (!sender_writes.unrestricted()) {
-        const RecordState before = local->value_or(RecordState{});
-        std::string why = write_violation(sender_writes, key, before, without_known_dropped(packed.decode(), before, meta.knowledge));
-        if (!why.empty()) {
-          refused.emplace_back(key, std::move(why));
-          continue;
-        }
-      }
-      if (!local->has_value() && !unreadable && taken_as_is(packed.heads(), meta.knowledge)) {
-        SHOPSYNC_TRY(w.put_packed_record(key, packed));
-        changed.push_back(ChangedRecord{key, std::nullopt, &packed});
-        continue;
-      }
-      const RecordState remote = packed.decode();
-      RecordState before = local->value_or(RecordState{});
-      // What an unreadable record held is lost: the peer's versions replace
-      // it (its context still covers the lost dots) instead of competing with
-      // empty ones.
-      if (unreadable) before.siblings.clear();
-      RecordState merged = merge_states(before, without_known_dropped(remote, before, meta.knowledge));
-      if (merged == before) continue;
-      SHOPSYNC_TRY(w.put_record(key, merged));
-      for (const Dot& d : dropped_dots(before, merged)) dropped.push_back(d);
-      SHOPSYNC_TRY(log_conflict(w, key, before, merged, detected_at, conflicts));
-      changed.push_back(ChangedRecord{key, std::move(merged), nullptr});
-    }
-    if (!batch.snapshot) {
-      VersionVector claimed_so_far = meta.knowledge;
-      claimed_so_far.join(ps.claimed);
-      next_claimed = apply_completeness(claimed_so_far, batch);
-      const bool received_whole = claimed_so_far.covers(batch.base);  // no batch of the answer missed
-      // A refused record's dot may lie under the claims: they wait for the
-      // answer that brings it acceptably.
-      const bool refusals = ps.refused_in_answer || !refused.empty();
-      if (!batch.more && received_whole && !refusals) next.knowledge = next_claimed;
-      SHOPSYNC_TRY(close_over_held(w, batch, next.knowledge));
-    } else if (finishing) {
-      // The last batch of a complete snapshot: every record the sender holds
-      // has been received. A version we hold whose dot the sender knows, of a
-      // record it did not send, was superseded there and its tombstone since
-      // removed: drop it. Versions the sender has not seen stay.
-      auto purged = snapshot_purge(w, ps, batch);
-      if (!purged) return purged.status();
-      for (auto& [key, state] : *purged) {
-        SHOPSYNC_TRY(w.put_record(key, state));
-        changed.push_back(
-            ChangedRecord{key, state.siblings.empty() ? std::nullopt : std::optional<RecordState>(state), nullptr});
-      }
-      next.knowledge.join(batch.complete);
-      // We now lack the tombstones the sender removed, exactly as if we had
-      // removed them ourselves: adopt its horizon, so that a peer still
-      // holding what they deleted is sent to a snapshot by us too.
-      next_horizon.join(ps.snapshot->horizon);
-      if (next_horizon != horizon) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, knowledge_to_text(next_horizon)));
-    }
-    next_held_above = held_above_after(batch, next.knowledge);
-    if (next_held_above != held_above) {
-      SHOPSYNC_TRY(w.put(Table::settings, kHeldAboveKey, knowledge_to_text(next_held_above)));
-    }
-    next.clock = std::max(meta.clock, hlc.last());
-    if (next != meta) SHOPSYNC_TRY(w.put_node_meta(next));
-    return Status::ok();
+    tx.begin(*this);
+    effects = BatchEffects{};
+    SHOPSYNC_TRY(apply_batch(w, from, batch, detected_at, finishing, tx, effects));
+    return finish_received(w, tx);
   });
   if (!st) return st;
+  adopt_received(tx);
+  committed_batch(from, batch, effects, out);
+  after_batch(from, batch, snapshot_active, in_sequence, finishing, /*credited=*/false, out);
+  return Status::ok();
+}
 
-  const bool knowledge_grew = next.knowledge != meta.knowledge;
-  meta = std::move(next);
-  horizon = std::move(next_horizon);
-  held_above = std::move(next_held_above);
-  ps.claimed = batch.more ? std::move(next_claimed) : VersionVector{};
-  if (knowledge_grew) ps.answer_changed_data = true;
-  committed_batch(from, batch, BatchEffects{changed, conflicts, refused, dropped}, out);
-  after_batch(from, batch, snapshot_active, in_sequence, finishing, out);
+// Group commit: a batch waits for the batches that follow it on the socket
+// and they are all committed in one Store::write (one fsync). Its credit goes
+// back at once, so that the sender keeps sending while this node commits;
+// nothing else is told before the commit (knowledge in Notify and Pull,
+// changes, conflicts), and a batch lost uncommitted (the node stops) is sent
+// again from the knowledge committed. The last batch of an answer ends a
+// group: what follows it (Notify, the next Pull) depends on its commit.
+Status Replica::Impl::queue_batch(NodeId from, Batch batch, Outbox& out) {
+  if (scoped() || batch.snapshot) {
+    SHOPSYNC_TRY(commit_queued(out));
+    return on_batch(from, batch, out);
+  }
+  SHOPSYNC_TRY(check_batch(batch));
+  if (batch.more) out.send(from, Credit{1});
+  const Hlc detected_at = observe_batch(peer(from), batch);
+  const bool last = !batch.more;
+  queued.push_back(QueuedBatch{from, std::move(batch), detected_at});
+  if (last || queued.size() >= options.max_group_batches) return commit_queued(out);
+  return Status::ok();
+}
+
+Status Replica::Impl::commit_queued(Outbox& out) {
+  if (queued.empty()) return Status::ok();
+  const std::vector<QueuedBatch> group = std::move(queued);
+  queued.clear();
+  ReceiveTxn tx;
+  std::vector<BatchEffects> effects;
+  Status st = store.write([&](StoreWriter& w) -> Status {
+    tx.begin(*this);
+    effects.assign(group.size(), BatchEffects{});
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      SHOPSYNC_TRY(apply_batch(w, group[i].from, group[i].batch, group[i].detected_at, false, tx, effects[i]));
+    }
+    return finish_received(w, tx);
+  });
+  if (!st) return st;
+  adopt_received(tx);
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    committed_batch(group[i].from, group[i].batch, effects[i], out);
+    after_batch(group[i].from, group[i].batch, false, false, false, /*credited=*/group[i].batch.more, out);
+  }
   return Status::ok();
 }
 
 void Replica::Impl::committed_batch(NodeId from, const Batch& batch, const BatchEffects& effects, Outbox& out) {
   PeerState& ps = peer(from);
+  if (!batch.snapshot && !scoped()) ps.claimed = effects.claimed;
+  if (effects.knowledge_grew) ps.answer_changed_data = true;
   ps.last_progress_ms = timers.now_ms();
   ps.stats.records_in += batch.records.size();
   ++ps.stats.batches_in;
@@ -407,7 +475,7 @@ void Replica::Impl::committed_batch(NodeId from, const Batch& batch, const Batch
 }
 
 void Replica::Impl::after_batch(NodeId from, const Batch& batch, bool snapshot_active, bool in_sequence,
-                                bool finishing, Outbox& out) {
+                                bool finishing, bool credited, Outbox& out) {
   PeerState& ps = peer(from);
   if (snapshot_active) {
     if (in_sequence) {
@@ -418,7 +486,7 @@ void Replica::Impl::after_batch(NodeId from, const Batch& batch, bool snapshot_a
     }
   }
   if (batch.more) {
-    out.send(from, Credit{1});
+    if (!credited) out.send(from, Credit{1});
     return;
   }
   // The answer is over.
@@ -446,6 +514,7 @@ void Replica::Impl::after_batch(NodeId from, const Batch& batch, bool snapshot_a
 void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, const VersionVector& told,
                              Outbox& out) {
   if (peer == impl_->meta.node_id) return;  // a node never syncs with itself
+  std::erase_if(impl_->queued, [&](const QueuedBatch& q) { return q.from == peer; });  // of an earlier session
   PeerState& ps = impl_->peer(peer);
   ps.stats.connected = true;
   // Replaced, not joined: what a peer said in an earlier session may be more
@@ -474,6 +543,7 @@ void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, 
 }
 
 void Replica::peer_disconnected(NodeId peer) {
+  std::erase_if(impl_->queued, [&](const QueuedBatch& q) { return q.from == peer; });
   auto it = impl_->peers.find(peer);
   if (it == impl_->peers.end()) return;
   PeerState& ps = it->second;
@@ -487,6 +557,7 @@ void Replica::peer_disconnected(NodeId peer) {
 
 Status Replica::receive(NodeId from, const Message& message, Outbox& out) {
   if (from == impl_->meta.node_id) return Status::protocol("a message claims to come from this node itself");
+  SHOPSYNC_TRY(impl_->commit_queued(out));
   return std::visit(
       [&](const auto& m) -> Status {
         using T = std::decay_t<decltype(m)>;
@@ -500,8 +571,16 @@ Status Replica::receive(NodeId from, const Message& message, Outbox& out) {
       message);
 }
 
+Status Replica::queue_batch(NodeId from, Batch batch, Outbox& out) {
+  if (from == impl_->meta.node_id) return Status::protocol("a message claims to come from this node itself");
+  return impl_->queue_batch(from, std::move(batch), out);
+}
+
+Status Replica::commit_queued(Outbox& out) { return impl_->commit_queued(out); }
+
 Status Replica::tick(Outbox& out) {
   Impl& im = *impl_;
+  SHOPSYNC_TRY(im.commit_queued(out));
   const std::uint64_t now = im.timers.now_ms();
   for (auto& [id, ps] : im.peers) {
     if (!ps.stats.connected) continue;

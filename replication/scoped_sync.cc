@@ -379,8 +379,10 @@ Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& o
   ps.received = std::move(next_received);
   if (received_grew) ps.answer_changed_data = true;
   wanted = std::move(now_wanted);
-  committed_batch(from, batch, BatchEffects{changed, conflicts, refused, dropped}, out);
-  after_batch(from, batch, snapshot_active, in_sequence, finishing, out);
+  committed_batch(from, batch,
+                  BatchEffects{std::move(changed), std::move(conflicts), std::move(refused), std::move(dropped), {}, false},
+                  out);
+  after_batch(from, batch, snapshot_active, in_sequence, finishing, /*credited=*/false, out);
   return Status::ok();
 }
 

@@ -24,36 +24,69 @@ Status statement_error(PGconn* conn, const PGresult* result, std::string_view sq
   return Status::invalid(std::string(state ? state : "?????") + ": " + message + " (in: " + head + ")");
 }
 
+// Keyword/value form over the operator's string: later keywords win, and
+// "dbname" given as a conninfo is expanded (expand_dbname).
+struct ConnectParams {
+  ConnectParams(const std::string& conninfo, bool replication)
+      : keys{"connect_timeout", "dbname", "application_name", replication ? "replication" : nullptr, nullptr},
+        values{"2", conninfo.c_str(), "shopsyncd", replication ? "database" : nullptr, nullptr} {}
+  const char* keys[5];
+  const char* values[5];
+};
+
 }  // namespace
 
-Result<Connection> Connection::open(const std::string& conninfo, bool replication) {
-  // Keyword/value form over the operator's string: later keywords win, and
-  // "dbname" given as a conninfo is expanded (expand_dbname).
-  const char* keys[] = {"connect_timeout", "dbname", "replication", "application_name", nullptr};
-  const char* values[] = {"2", conninfo.c_str(), replication ? "database" : nullptr, "shopsyncd", nullptr};
-  if (!replication) {
-    keys[2] = "application_name";
-    values[2] = "shopsyncd";
-    keys[3] = nullptr;
-  }
-  PGconn* conn = PQconnectdbParams(keys, values, 1);
+Result<Connection> Connection::start(const std::string& conninfo, bool replication) {
+  const ConnectParams p(conninfo, replication);
+  PGconn* conn = PQconnectStartParams(p.keys, p.values, 1);
   if (!conn) return Status(Errc::unavailable, "PostgreSQL: out of memory");
   Connection c(conn);
-  if (PQstatus(conn) != CONNECTION_OK) {
-    std::string message = PQerrorMessage(conn);
-    while (!message.empty() && message.back() == '\n') message.pop_back();
-    return Status(Errc::unavailable, "cannot connect to PostgreSQL: " + message);
-  }
-  // NOTICEs ("schema already exists, skipping") are not for the node's log.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  if (PQstatus(conn) == CONNECTION_BAD) return c.connect_error();
   return c;
 }
 
-Connection::Connection(Connection&& other) noexcept : conn_(std::exchange(other.conn_, nullptr)) {}
+Result<Connection> Connection::open(const std::string& conninfo, bool replication) {
+  const ConnectParams p(conninfo, replication);
+  PGconn* conn = PQconnectdbParams(p.keys, p.values, 1);
+  if (!conn) return Status(Errc::unavailable, "PostgreSQL: out of memory");
+  Connection c(conn);
+  if (PQstatus(conn) != CONNECTION_OK) return c.connect_error();
+  c.quiet();
+  return c;
+}
+
+Result<bool> Connection::poll_connect() {
+  switch (PQconnectPoll(conn_)) {
+    case PGRES_POLLING_OK:
+      quiet();
+      return true;
+    case PGRES_POLLING_READING:
+      wants_write_ = false;
+      return false;
+    case PGRES_POLLING_WRITING:
+      wants_write_ = true;
+      return false;
+    default:
+      return connect_error();
+  }
+}
+
+// NOTICEs ("schema already exists, skipping") are not for the node's log.
+void Connection::quiet() { PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr); }
+
+Status Connection::connect_error() const {
+  std::string message = PQerrorMessage(conn_);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  return Status(Errc::unavailable, "cannot connect to PostgreSQL: " + message);
+}
+
+Connection::Connection(Connection&& other) noexcept
+    : conn_(std::exchange(other.conn_, nullptr)), wants_write_(other.wants_write_) {}
 Connection& Connection::operator=(Connection&& other) noexcept {
   if (this != &other) {
     if (conn_) PQfinish(conn_);
     conn_ = std::exchange(other.conn_, nullptr);
+    wants_write_ = other.wants_write_;
   }
   return *this;
 }

@@ -31,10 +31,18 @@ using Row = std::vector<Value>;
 
 class Connection {
  public:
-  // `conninfo`: a libpq connection string or URI. connect_timeout is added
-  // (2 s) unless the string sets one, since the node's loop waits for it.
+  // `conninfo`: a libpq connection string or URI. open() waits for the
+  // session (connect_timeout 2 s unless the string sets one): for tools.
   static Result<Connection> open(const std::string& conninfo, bool replication);
-  Connection(Connection&&) noexcept;
+  // Starts connecting without waiting (PQconnectStartParams): call
+  // poll_connect() whenever socket() is readable, or writable when
+  // wants_write(). The caller bounds the time it allows.
+  static Result<Connection> start(const std::string& conninfo, bool replication);
+  // true once the session is up; false while it waits for the socket;
+  // unavailable when connecting failed.
+  Result<bool> poll_connect();
+  bool wants_write() const { return wants_write_; }
+  Connection(Connection&&) noexcept;  // (moves the connecting state too)
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
 
@@ -61,7 +69,10 @@ class Connection {
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}
   Status failure(std::string_view step) const;
+  Status connect_error() const;
+  void quiet();
   pg_conn* conn_ = nullptr;
+  bool wants_write_ = true;  // PQconnectStart's first wait is for writing
 };
 
 }  // namespace shopsync::postgres

@@ -8,6 +8,10 @@
 //   table   <cluster>._shopsync_position   uplink text PRIMARY KEY, cursor text:
 //             how far each uplink's changes feed has been applied
 //
+// Collections the mapping file names (pg_mapping.h) go to their typed
+// tables instead (pg_typed_table.h); a mapped table that does not fit is
+// reported by typed() and its records are refused with the reason.
+//
 // write() applies one batch in ONE PostgreSQL transaction together with the
 // new position: after a crash the batch is either wholly there, position
 // included, or not at all, so the uplink resumes from the stored position
@@ -23,7 +27,13 @@
 #include <utility>
 #include <vector>
 
+#include <map>
+
+#include <nlohmann/json.hpp>
+
 #include "node/postgres/pg_connection.h"
+#include "node/postgres/pg_mapping.h"
+#include "node/postgres/pg_typed_table.h"
 #include "storage/record.h"
 #include "storage/status.h"
 
@@ -35,7 +45,7 @@ inline constexpr std::string_view kPositionTable = "_shopsync_position";
 
 struct ExportRow {
   RecordKey key;
-  std::string fields_json;  // a JSON object
+  nlohmann::json fields;    // a JSON object
   std::string version;      // "<origin hex>:<counter>"
   std::int64_t hlc = 0;
   bool deleted = false;
@@ -49,11 +59,17 @@ struct RefusedRow {
 
 class PgExport {
  public:
-  // `schema`: the cluster's schema; `uplink`: the name this uplink's position is stored under.
-  PgExport(std::string schema, std::string uplink) : schema_(std::move(schema)), uplink_(std::move(uplink)) {}
+  // `schema`: the cluster's schema; `uplink`: the name this uplink's
+  // position is stored under; `mapping`: null or the mapping file's tables
+  // (must outlive this).
+  PgExport(std::string schema, std::string uplink, const Mapping* mapping)
+      : schema_(std::move(schema)), uplink_(std::move(uplink)), mapping_(mapping) {}
 
-  // Creates the schema and the position table when missing.
+  // Creates the schema and the position table when missing; checks the
+  // mapped tables (typed()).
   Status prepare(Connection& c);
+  // The mapped tables as prepare() found them, by collection.
+  const std::map<std::string, TypedTable>& typed() const { return typed_; }
   // The stored position ("" when this uplink never wrote).
   Result<std::string> position(Connection& c);
   // Upserts `rows` and stores `position`, in one transaction. Rows that
@@ -65,10 +81,14 @@ class PgExport {
   Status ensure_table(Connection& c, const std::string& collection);
   // One upsert statement for rows of one collection.
   Status upsert(Connection& c, const std::string& collection, const std::vector<const ExportRow*>& rows);
+  Status write_part(Connection& c, const std::string& collection, const std::vector<const ExportRow*>& rows);
+  Status upsert_mapped(Connection& c, const TypedTable& table, const std::vector<const ExportRow*>& rows);
   Status store_position(Connection& c, const std::string& position);
 
   std::string schema_;
   std::string uplink_;
+  const Mapping* mapping_;
+  std::map<std::string, TypedTable> typed_;
   std::set<std::string> tables_;  // created (or found) in this session
 };
 

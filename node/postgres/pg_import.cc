@@ -52,4 +52,38 @@ Result<std::optional<LocalWrite>> row_to_write(const std::string& schema, const 
   return std::optional<LocalWrite>(std::move(write));
 }
 
+Result<std::optional<LocalWrite>> typed_row_to_write(const TableMapping& mapping, const Relation& relation,
+                                                     const RowChange& change) {
+  const std::string table = mapping.qualified();
+  const TupleValue* key = column(relation, change.tuple, mapping.key);
+  if (!key || key->kind != TupleValue::Kind::text) {
+    if (change.op == RowChange::Op::remove) {
+      return Status::invalid("table " + table + ": a DELETE without its key column \"" + mapping.key +
+                             "\" (make it the replica identity: ALTER TABLE ... REPLICA IDENTITY USING INDEX or FULL)");
+    }
+    return Status::invalid("table " + table + ": a row without its key column \"" + mapping.key + "\"");
+  }
+  LocalWrite write;
+  write.key = RecordKey{mapping.collection, key->text};
+  if (change.op == RowChange::Op::remove) {
+    write.remove = true;
+    return std::optional<LocalWrite>(std::move(write));
+  }
+  write.update.replace = false;
+  for (const auto& f : mapping.fields) {
+    const TupleValue* value = column(relation, change.tuple, f.column);
+    if (!value || value->kind == TupleValue::Kind::unchanged) continue;
+    if (value->kind == TupleValue::Kind::null) {
+      write.update.fields[f.field] = std::nullopt;
+      continue;
+    }
+    auto packed = column_to_packed(f.type, value->text);
+    if (!packed) {
+      return Status::invalid(table + " row '" + key->text + "' column " + f.column + ": " + packed.status().message());
+    }
+    write.update.fields[f.field] = std::move(*packed);
+  }
+  return std::optional<LocalWrite>(std::move(write));
+}
+
 }  // namespace shopsync::postgres

@@ -17,6 +17,8 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/loopback_port.h"
+
 namespace shopsync {
 namespace {
 
@@ -30,23 +32,7 @@ std::string verdict_of(DialProbe probe) {
   return probe.verdict();
 }
 
-// A loopback TCP socket bound (listening when `listen`) on a free port.
-struct LoopbackPort {
-  explicit LoopbackPort(bool listen) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), len) == 0);
-    BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port = ntohs(a.sin_port);
-    if (listen) BOOST_REQUIRE(::listen(fd, 4) == 0);
-  }
-  ~LoopbackPort() { ::close(fd); }
-  int fd = -1;
-  std::uint16_t port = 0;
-};
+using test::LoopbackPort;
 
 BOOST_AUTO_TEST_SUITE(dial_probe)
 

@@ -5,10 +5,13 @@
 // of PostgreSQL is ridden out by the uplink alone; a concurrent edit in
 // PostgreSQL and on a branch has the same winner everywhere.
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 
+#include "node/api/json_values.h"
 #include "node/api/msgpack_map.h"
 #include "tests/node/support/node_process.h"
 #include "tests/postgres/pg_server.h"
+#include "tests/support/loopback_port.h"
 #include "tests/support/temp_dir.h"
 
 namespace shopsync::test {
@@ -16,8 +19,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-NodeProcess::Options uplink_options(const TempDir& dir, const PgServer& pg) {
-  NodeProcess::Options o = NodeProcess::Options::named(dir.path(), "uplink");
+NodeProcess::Options uplink_options(const TempDir& dir, const PgServer& pg, const std::string& name = "uplink") {
+  NodeProcess::Options o = NodeProcess::Options::named(dir.path(), name);
   o.extra = {"--role", "uplink", "--postgres", pg.conninfo()};
   return o;
 }
@@ -148,6 +151,115 @@ BOOST_AUTO_TEST_CASE(a_concurrent_edit_in_postgresql_and_on_a_branch_has_one_win
     BOOST_CHECK_MESSAGE(psql_shows(pg, "SELECT fields->>'name' FROM test." + c + " WHERE id = 'R1'", winner),
                         c << " in PostgreSQL");
   }
+}
+
+// A PostgreSQL that takes the connection but never answers (a port that
+// listens and never accepts), even with a long connect_timeout in the
+// connection string, does not hold the uplink up: it serves its branch.
+BOOST_AUTO_TEST_CASE(a_postgresql_that_never_answers_does_not_hold_up_the_uplink) {
+  TempDir dir("shopsync-pg");
+  LoopbackPort silent(true);
+  NodeProcess u(NodeProcess::Options::named(dir.path(), "uplink"));
+  NodeProcess a(NodeProcess::Options::named(dir.path(), "branch"));
+  u.options().trust = {a.public_key()};
+  u.options().extra = {"--role", "uplink", "--postgres",
+                       "host=127.0.0.1 port=" + std::to_string(silent.port) + " connect_timeout=60 user=postgres"};
+  a.options().extra = {"--uplink", u.peer_spec(), "--pull-interval-ms", "1000"};
+  u.start();
+  a.start();
+  put_name(a, "customers", "C1", "ABC");
+  BOOST_REQUIRE(wait_until([&] { return name_on(u, "customers", "C1") == packed_string("ABC"); }, 15s));
+}
+
+// Two uplinks of one cluster on one PostgreSQL (not peered here, so that
+// each one's writes stay its own): the one streaming the cluster's slot
+// imports an edit, the other does not; killed, the other takes over.
+BOOST_AUTO_TEST_CASE(of_two_uplinks_on_one_postgresql_one_imports_each_edit_and_the_other_takes_over) {
+  TempDir dir("shopsync-pg");
+  PgServer pg(dir.path());
+  NodeProcess u1(uplink_options(dir, pg, "uplink1"));
+  NodeProcess u2(uplink_options(dir, pg, "uplink2"));
+  u1.start();
+  BOOST_REQUIRE(psql_shows(pg, "SELECT count(*) FROM pg_replication_slots WHERE active", "1"));
+  u2.start();
+  BOOST_REQUIRE(wait_until([&] { return u2.log_count("is streamed by another uplink") >= 1; }, 15s));
+  pg.psql("CREATE TABLE test.orders (id text PRIMARY KEY, fields jsonb NOT NULL, version text, hlc bigint,"
+          " deleted boolean NOT NULL DEFAULT false)");
+  pg.psql("INSERT INTO test.orders (id, fields) SELECT 'A' || g, '{}' FROM generate_series(1, 10) g");
+  BOOST_REQUIRE(wait_until([&] { return live_records(u1, "orders") == 10; }, 15s));
+  u1.kill9();
+  pg.psql("INSERT INTO test.orders (id, fields) SELECT 'B' || g, '{}' FROM generate_series(1, 5) g");
+  BOOST_REQUIRE(wait_until([&] { return live_records(u2, "orders") >= 5; }, 15s));
+  // u2 imported the edits made after it took over, not u1's.
+  BOOST_CHECK_EQUAL(live_records(u2, "orders"), 5u);
+  auto status = u2.api().status();
+  BOOST_REQUIRE(status);
+  BOOST_CHECK_EQUAL(status->counter, 5u);
+}
+
+// The seed's customers table as its backend made it (serial id, the record
+// id in customer_id, typed columns), kept by a mapping file; a payments
+// table without a primary key is refused and the rest flows.
+BOOST_AUTO_TEST_CASE(the_seeds_typed_customers_table_is_kept_both_ways_through_a_mapping_file) {
+  TempDir dir("shopsync-pg");
+  PgServer pg(dir.path());
+  pg.psql("CREATE TABLE customers (id serial PRIMARY KEY, customer_id text UNIQUE NOT NULL, name text NOT NULL,"
+          " phone text, email text, customer_type text DEFAULT 'regular', balance numeric(12,2) DEFAULT 0,"
+          " updated_at timestamptz DEFAULT now(), sync_status text DEFAULT 'SYNCED');"
+          " CREATE TABLE payments (payment_id text, amount numeric);"
+          " INSERT INTO customers (customer_id, name, balance, updated_at)"
+          " VALUES ('CUST_OLD', 'Existing Co', 10.50, '2025-01-15 11:00:00+00')");
+  const auto mapping = dir.path() / "mapping.toml";
+  std::ofstream(mapping) << "[customers]\ntable = \"public.customers\"\nkey = \"customer_id\"\n[customers.fields]\n"
+                            "name = \"text\"\nphone = \"text\"\nbalance = \"numeric\"\nupdated_at = \"timestamptz\"\n"
+                            "[payments]\ntable = \"public.payments\"\nkey = \"payment_id\"\nfields = { amount = \"numeric\" }\n";
+  NodeProcess u(uplink_options(dir, pg));
+  NodeProcess a(NodeProcess::Options::named(dir.path(), "branch"));
+  u.options().trust = {a.public_key()};
+  u.options().extra.insert(u.options().extra.end(), {"--postgres-mapping", mapping.string()});
+  a.options().extra = {"--uplink", u.peer_spec(), "--pull-interval-ms", "1000"};
+  u.start();
+  a.start();
+  auto field_on = [](NodeProcess& node, const std::string& id, const std::string& field) {
+    auto g = node.api().get({"customers", id});
+    if (!g) return std::string();
+    auto it = g->fields.find(field);
+    return it == g->fields.end() ? std::string() : it->second;
+  };
+  auto packed = [](const json_values::json& v) { return json_values::json_to_packed(v, json_values::BinaryForm::tagged_object); };
+
+  // A row already in the table reaches the branch, typed.
+  BOOST_REQUIRE(wait_until([&] { return field_on(a, "CUST_OLD", "balance") == packed(10.5); }, 15s));
+  BOOST_CHECK(field_on(a, "CUST_OLD", "updated_at") == packed("2025-01-15T11:00:00Z"));
+
+  // A branch write becomes a typed row; the table's own columns keep their defaults.
+  api::PutRequest put;
+  put.key = {"customers", "CUST_001"};
+  put.fields = {{"name", packed("ABC Company")}, {"phone", packed("555-1234")}, {"balance", packed(0)},
+                {"updated_at", packed("2025-10-18T12:00:00Z")}, {"note", packed("kept in the cluster only")}};
+  BOOST_REQUIRE(a.api().put(put));
+  BOOST_REQUIRE(psql_shows(pg, "SELECT name, phone, balance, updated_at = '2025-10-18T12:00:00Z', sync_status"
+                               " FROM customers WHERE customer_id = 'CUST_001'",
+                           "ABC Company|555-1234|0.00|t|SYNCED"));
+
+  // A psql UPDATE of the typed table reaches the branch; unmapped fields stay.
+  pg.psql("UPDATE customers SET phone = '555-9999', balance = 12.5 WHERE customer_id = 'CUST_001'");
+  BOOST_REQUIRE(wait_until([&] { return field_on(a, "CUST_001", "phone") == packed("555-9999"); }, 15s));
+  BOOST_CHECK(field_on(a, "CUST_001", "balance") == packed(12.5));
+  BOOST_CHECK(field_on(a, "CUST_001", "note") == packed("kept in the cluster only"));
+
+  // A value that does not convert is refused by PostgreSQL and logged; the rest flows, nothing is lost.
+  put.key.id = "CUST_BAD";
+  put.fields = {{"name", packed("Bad")}, {"balance", packed("lots")}};
+  BOOST_REQUIRE(a.api().put(put));
+  put_name(a, "customers", "CUST_002", "Kim");
+  put_name(a, "payments", "P1", "cash");
+  BOOST_REQUIRE(psql_shows(pg, "SELECT name FROM customers WHERE customer_id = 'CUST_002'", "Kim"));
+  BOOST_REQUIRE(wait_until([&] { return u.log_count("record payments/P1 not exported") >= 1; }, 15s));
+  BOOST_CHECK(u.log_count("record customers/CUST_BAD not exported: 22P02") >= 1);
+  BOOST_CHECK(u.log_count("collection payments is not mapped onto public.payments: table public.payments has no primary key") >= 1);
+  BOOST_CHECK_EQUAL(pg.psql("SELECT count(*) FROM customers WHERE customer_id = 'CUST_BAD'"), "0");
+  BOOST_CHECK(field_on(u, "CUST_BAD", "balance") == packed("lots"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -29,6 +29,7 @@
 #include "node/api/api_types.h"
 #include "node/bulk_seed.h"
 #include "node/postgres/pg_connection.h"
+#include "node/postgres/pg_uplink.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/crm_records.h"
 #include "tools/bench/daemon.h"
@@ -258,9 +259,8 @@ int run(const std::vector<std::string>& args) {
     }
     if (auto status = api ? api->status() : Result<api::NodeStatus>(Status::invalid("no API")); status) {
       uplink.stop();
-      const std::string name = "shopsync_" + api::format_node_id(status->node_id);
-      (void)sql->query("SELECT pg_drop_replication_slot($1)", {name});
-      (void)sql->query("SELECT pg_replication_origin_drop($1)", {name});
+      (void)sql->query("SELECT pg_drop_replication_slot($1)", {postgres::slot_name(cluster)});
+      (void)sql->query("SELECT pg_replication_origin_drop($1)", {"shopsync_" + api::format_node_id(status->node_id)});
     }
   }
   (void)sql->exec("DROP PUBLICATION IF EXISTS " + sql->identifier("shopsync_" + cluster) + "; DROP SCHEMA IF EXISTS " +

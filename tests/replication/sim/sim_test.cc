@@ -12,6 +12,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/replication/sim/simulator.h"
+#include "tests/support/seeds.h"
 #include "tests/support/temp_dir.h"
 
 namespace shopsync::sim {
@@ -20,36 +21,20 @@ namespace {
 constexpr std::uint64_t kDefaultTotalSeeds = 3000;
 constexpr std::uint64_t kMemoryProfiles = 6;
 
-std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtoull(v, nullptr, 0) : fallback;
-}
+using test::env_u64;
 
 // Runs `seeds` seeds (or the one in SHOPSYNC_SEED) of a profile; `make`
 // builds the config of one seed. Stops at the first failure, naming the seed.
 template <class Make>
 void run_profile(const std::string& profile, std::uint64_t seeds, Make make) {
-  std::uint64_t first = 1;
-  if (const char* s = std::getenv("SHOPSYNC_SEED"); s && *s) {
-    first = std::strtoull(s, nullptr, 0);
-    seeds = 1;
-  }
   SimStats total;
-  std::uint64_t ran = 0;
-  bool all_ok = true;
-  for (std::uint64_t seed = first; seed < first + seeds; ++seed) {
+  const std::uint64_t ran = test::run_seeds(profile, seeds, [&](std::uint64_t seed) -> std::string {
     SimConfig config = make(seed);
     config.seed = seed;
     SimResult r = run_simulation(config);
     total.add(r.stats);
-    ++ran;
-    if (!r.ok) {
-      all_ok = false;
-      BOOST_ERROR(profile << ": seed " << seed << " (" << config.nodes << " nodes) failed: " << r.failure
-                          << "\n  replay: SHOPSYNC_SEED=" << seed << " ctest -R " << profile << " -V");
-      break;
-    }
-  }
+    return r.ok ? std::string() : "(" + std::to_string(config.nodes) + " nodes) " + r.failure;
+  });
   BOOST_TEST_MESSAGE(profile << ": " << ran << " seeds; writes " << total.writes << ", resolutions "
                              << total.resolutions << ", deletes " << total.deletes << "; conflict log entries "
                              << total.conflict_entries << ", distinct conflicts " << total.distinct_conflicts
@@ -60,8 +45,6 @@ void run_profile(const std::string& profile, std::uint64_t seeds, Make make) {
                              << total.partitions << ", restores " << total.restores << " (writes discarded "
                              << total.writes_discarded << "), snapshots " << total.snapshots << ", records erased "
                              << total.records_erased << ", failed commits " << total.store_faults << "; refused locally " << total.refused_locally << ", on arrival " << total.refused_on_arrival << ", leaves " << total.leaves << "; invariant checks " << total.invariants_checked);
-  BOOST_TEST(all_ok);
-  BOOST_TEST(ran == seeds);
 }
 
 std::uint64_t per_profile() { return env_u64("SHOPSYNC_SIM_SEEDS", kDefaultTotalSeeds) / kMemoryProfiles; }

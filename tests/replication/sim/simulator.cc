@@ -430,6 +430,7 @@ void Sim::sync_links() {
 }
 
 void Sim::deliver_due() {
+  std::set<int> queuing;  // nodes holding batches for a group commit
   while (!in_flight_.empty() && in_flight_.begin()->first.first <= now_) {
     Envelope e = std::move(in_flight_.begin()->second);
     in_flight_.erase(in_flight_.begin());
@@ -471,9 +472,25 @@ void Sim::deliver_due() {
     if (!to.up) continue;
     Port port(*this, index_of(e.to));
     arm_store_fault(to);
-    if (Status s = to.replica->receive(e.from, e.message, port); !s && !injected(s)) {
+    // Half the batches go through group commit, as the daemon's do when
+    // several wait on its socket.
+    const bool queue = std::holds_alternative<Batch>(e.message) && chance(0.5);
+    if (queue) queuing.insert(index_of(e.to));
+    Status s = queue ? to.replica->queue_batch(e.from, std::get<Batch>(std::move(e.message)), port)
+                     : to.replica->receive(e.from, e.message, port);
+    if (!s && !injected(s)) {
       fail("node " + std::to_string(e.to) + " rejected a message from " + std::to_string(e.from) + ": " +
            s.to_string());
+    }
+  }
+  // Most groups are committed now (the daemon: after each turn of its loop);
+  // the others wait for the next message, tick, crash or delivery.
+  for (int i : queuing) {
+    if (!nodes_[i].up || !chance(0.7)) continue;
+    Port port(*this, i);
+    arm_store_fault(nodes_[i]);
+    if (Status s = nodes_[i].replica->commit_queued(port); !s && !injected(s)) {
+      fail("node " + std::to_string(nodes_[i].id) + " could not commit its queued batches: " + s.to_string());
     }
   }
 }
