@@ -379,7 +379,7 @@ Options (flags win over the config file; defaults in brackets):
                            the gateway; repeatable; * for any [none]
   --http-login             serve POST /api/auth/login for users of `shopsync user` [off]
   --jwt-algorithm ALG      accept JWTs of your auth server: HS256, RS256 or ES256 [off]
-  --jwt-key-file FILE      the HS256 secret, or the PEM public key (RS256/ES256)
+  --jwt-key-file FILE      the HS256 secret, or the PEM public key or JWKS (RS256/ES256)
   --jwt-user-claim NAME    the claim naming the user [sub]
   --jwt-device-claim NAME  the claim binding a token to a deviceId [deviceId]
   --jwt-issuer ISS         require this "iss" [any]

@@ -100,7 +100,7 @@ struct NodeConfig {
   // JWTs of the business's auth server (docs/http-gateway.md, "JWT"); off
   // while jwt_algorithm is empty.
   std::string jwt_algorithm;                   // --jwt-algorithm HS256|RS256|ES256
-  std::filesystem::path jwt_key_file;          // --jwt-key-file: the HS256 secret, or a PEM public key
+  std::filesystem::path jwt_key_file;          // --jwt-key-file: the HS256 secret, or a PEM public key or JWKS
   std::string jwt_user_claim = "sub";          // --jwt-user-claim
   std::string jwt_device_claim = "deviceId";   // --jwt-device-claim
   std::string jwt_issuer;                      // --jwt-issuer: required "iss" [any]

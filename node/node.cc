@@ -25,7 +25,7 @@ namespace shopsync {
 namespace {
 
 // The key of --jwt-key-file: an HS256 secret (one trailing newline left
-// out, as editors add one) or a PEM public key.
+// out, as editors add one), a PEM public key or a JWKS.
 Result<std::string> read_jwt_key(const std::filesystem::path& file, const std::string& algorithm) {
   if (file.empty()) return Status::invalid("--jwt-algorithm " + algorithm + " needs --jwt-key-file");
   std::ifstream in(file, std::ios::binary);

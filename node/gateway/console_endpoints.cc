@@ -16,6 +16,7 @@
 #include "node/api/api_json.h"
 #include "node/gateway/gateway.h"
 #include "node/gateway/json_answers.h"
+#include "node/gateway/reserved_collection.h"
 #include "node/gateway/tokens.h"
 
 namespace shopsync::gateway {
@@ -44,7 +45,7 @@ std::string string_member(const json& doc, const char* name) {
 Result<api::ResolveRequest> resolve_request(const json& doc) {
   api::ResolveRequest out;
   out.key = {string_member(doc, "collection"), string_member(doc, "id")};
-  SHOPSYNC_TRY(validate_collection_name(out.key.collection));
+  SHOPSYNC_TRY(validate_device_collection(out.key.collection));
   SHOPSYNC_TRY(validate_record_id(out.key.id));
   const auto pick = doc.find("pick");
   const auto fields = doc.find("fields");
@@ -162,13 +163,14 @@ HttpResponse Gateway::console(const HttpRequest& request) {
     if (seg.size() == 3) {
       auto list = backend().collections();
       if (!list) return from_status(list.status());
+      std::erase_if(list->collections, [](const api::CollectionCount& c) { return is_reserved_collection(c.name); });
       json out = api::collections_json(*list);
       for (auto& c : out["collections"]) c["strategy"] = std::string(to_string(replica_.strategy_for(c["name"].get<std::string>())));
       out["success"] = true;
       return ok_json(out);
     }
     const std::string& collection = seg[3];
-    if (Status s = validate_collection_name(collection); !s) return json_error(400, "bad_collection", s.message());
+    if (Status s = validate_device_collection(collection); !s) return json_error(400, "bad_collection", s.message());
     if (seg.size() == 4) {
       api::ListRequest q{collection, "", api::kDefaultPageLimit};
       if (auto it = request.query.find("after"); it != request.query.end()) q.after = it->second;

@@ -278,7 +278,14 @@ HttpResponse Gateway::login(const HttpRequest& request) {
     r.headers.emplace_back("Retry-After", std::to_string(*wait));
     return r;
   }
-  auto ok = check_password(store_, *user, *password);
+  // The user's record (users.h): its visible value, whatever node wrote it.
+  std::optional<std::string> stored_hash;
+  if (validate_user_name(*user)) {
+    auto record = replica_.get({std::string(kUsersCollection), *user});
+    if (!record) return json_error(500, "storage", record.status().to_string());
+    if (*record && !(*record)->visible.deleted) stored_hash = password_hash_of((*record)->visible.fields);
+  }
+  auto ok = password_matches(stored_hash, *password);
   if (!ok) return json_error(500, "storage", ok.status().to_string());
   if (!*ok) {
     throttle_.failed(*user, now);

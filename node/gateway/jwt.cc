@@ -45,6 +45,16 @@ bool audience_matches(jwt_t* j, const std::string& audience) {
          });
 }
 
+// The "kid" of the token's header (not yet verified: it only picks the key),
+// empty when it has none or the header does not decode.
+std::string key_id_of(std::string_view token) {
+  const auto bytes = base64url_decode(token.substr(0, token.find('.')));
+  if (!bytes) return {};
+  const auto doc = nlohmann::json::parse(*bytes, nullptr, false);
+  if (!doc.is_object() || !doc.contains("kid") || !doc["kid"].is_string()) return {};
+  return doc["kid"].get<std::string>();
+}
+
 }  // namespace
 
 bool looks_like_jwt(std::string_view token) {
@@ -57,20 +67,35 @@ Result<JwtVerifier> JwtVerifier::create(JwtOptions options) {
     return Status::invalid("JWT algorithm '" + options.algorithm + "' is not HS256, RS256 or ES256");
   }
   if (options.key.empty()) return Status::invalid("the JWT key is empty");
-  if (alg != JWT_ALG_HS256 && options.key.find("-----BEGIN PUBLIC KEY-----") == std::string::npos) {
-    return Status::invalid("the JWT key of " + options.algorithm + " must be a PEM public key (-----BEGIN PUBLIC KEY-----)");
-  }
   if (options.user_claim.empty()) return Status::invalid("the JWT user claim is empty");
-  return JwtVerifier(std::move(options));
+  if (alg != JWT_ALG_HS256 && looks_like_jwks(options.key)) {
+    auto keys = jwks_public_keys(options.key, options.algorithm);
+    if (!keys) return keys.status();
+    return JwtVerifier(std::move(options), std::move(*keys));
+  }
+  if (alg != JWT_ALG_HS256 && options.key.find("-----BEGIN PUBLIC KEY-----") == std::string::npos) {
+    return Status::invalid("the JWT key of " + options.algorithm +
+                           " must be a PEM public key (-----BEGIN PUBLIC KEY-----) or a JWKS");
+  }
+  std::vector<JwtPublicKey> keys{{"", options.key}};
+  return JwtVerifier(std::move(options), std::move(keys));
 }
 
 Result<JwtIdentity> JwtVerifier::verify(std::string_view token, std::uint64_t now_s) const {
   const std::string text(token);
-  jwt_t* raw = nullptr;
-  const int rc = jwt_decode(&raw, text.c_str(), reinterpret_cast<const unsigned char*>(options_.key.data()),
-                            static_cast<int>(options_.key.size()));
-  JwtPtr j(raw);
-  if (rc != 0 || !j) return Status::refused("the JWT does not verify (signature, key or format)");
+  const std::string kid = key_id_of(token);
+  const bool kid_known = !kid.empty() && std::any_of(keys_.begin(), keys_.end(), [&](const auto& k) { return k.kid == kid; });
+  JwtPtr j;
+  for (const auto& key : keys_) {
+    if (kid_known && key.kid != kid) continue;
+    jwt_t* raw = nullptr;
+    const int rc = jwt_decode(&raw, text.c_str(), reinterpret_cast<const unsigned char*>(key.pem.data()),
+                              static_cast<int>(key.pem.size()));
+    j.reset(raw);
+    if (rc == 0 && j) break;
+    j.reset();
+  }
+  if (!j) return Status::refused("the JWT does not verify (signature, key or format)");
   // libjwt verifies with whatever algorithm the token names: refuse any
   // other than the configured one (HS256 forged with a public key as secret).
   if (jwt_get_alg(j.get()) != algorithm_of(options_.algorithm)) {

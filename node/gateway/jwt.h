@@ -4,7 +4,7 @@
 // that calls libjwt; no cryptography of our own.
 //
 // A verifier accepts exactly one algorithm (HS256 with a shared secret,
-// RS256 or ES256 with a PEM public key): a token that names another one
+// RS256 or ES256 with a PEM public key or a JWKS, jwks.h): a token that names another one
 // ("none", or HS256 with the public key as its secret) is refused. The
 // token's "exp" and "nbf" are checked (60 s of leeway), "iss" and "aud" when
 // configured. The user is the claim `user_claim` (default "sub"); the device
@@ -16,14 +16,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "node/gateway/jwks.h"
 #include "storage/status.h"
 
 namespace shopsync::gateway {
 
 struct JwtOptions {
   std::string algorithm;  // "HS256", "RS256" or "ES256"
-  std::string key;        // HS256: the secret's bytes; RS256/ES256: a PEM public key
+  std::string key;        // HS256: the secret's bytes; RS256/ES256: a PEM public key or a JWKS (JSON)
   std::string user_claim = "sub";
   std::string device_claim = "deviceId";
   std::string issuer;     // required "iss" when not empty
@@ -39,18 +41,22 @@ struct JwtIdentity {
 class JwtVerifier {
  public:
   // invalid_argument: unknown algorithm, empty key, a PEM that is not a
-  // public key of that algorithm's kind.
+  // public key, a JWKS without a usable key of that algorithm's kind.
   static Result<JwtVerifier> create(JwtOptions options);
 
   // The token's identity; refused (with why) when the signature, algorithm,
   // times, issuer or audience do not hold, or the user claim is missing.
+  // With a JWKS, the key is the one whose "kid" is the token's; a token
+  // without a "kid", or with one no key has, is tried against each key.
   Result<JwtIdentity> verify(std::string_view token, std::uint64_t now_s) const;
 
   const JwtOptions& options() const { return options_; }
 
  private:
-  explicit JwtVerifier(JwtOptions options) : options_(std::move(options)) {}
+  JwtVerifier(JwtOptions options, std::vector<JwtPublicKey> keys)
+      : options_(std::move(options)), keys_(std::move(keys)) {}
   JwtOptions options_;
+  std::vector<JwtPublicKey> keys_;  // options_.key, or the keys of its JWKS
 };
 
 // An HS256 token over these claims (sub = user, iat, exp = now + ttl, and the

@@ -1,6 +1,7 @@
 // REST access to records for applications (docs/http-gateway.md, "REST").
 #include "node/gateway/gateway.h"
 #include "node/gateway/json_answers.h"
+#include "node/gateway/reserved_collection.h"
 #include "replication/hlc.h"
 #include "replication/knowledge_text.h"
 
@@ -63,7 +64,7 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
     Status s = store_.read([&](StoreReader& r) -> Status {
       auto names = r.collections();
       if (!names) return names.status();
-      for (const auto& name : *names) {
+      for (const auto& name : device_collections(std::move(*names))) {
         std::uint64_t live = 0;
         SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey& key, const RecordState& st) {
           if (!replica_.make_visible(key, st).visible.deleted) ++live;
@@ -79,7 +80,7 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
   }
 
   const std::string& collection = seg[1];
-  if (Status s = validate_collection_name(collection); !s) return json_error(400, "bad_collection", s.message());
+  if (Status s = validate_device_collection(collection); !s) return json_error(400, "bad_collection", s.message());
 
   if (seg.size() == 2) {  // GET /v1/{collection}?after=ID&limit=N
     if (request.method != "GET") return not_allowed("GET");

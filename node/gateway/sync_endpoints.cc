@@ -7,6 +7,7 @@
 
 #include "node/gateway/gateway.h"
 #include "node/gateway/gateway_metrics.h"
+#include "node/gateway/reserved_collection.h"
 #include "replication/device_push.h"
 #include "replication/hlc.h"
 #include "replication/knowledge_text.h"
@@ -210,10 +211,11 @@ Result<json> Gateway::do_pull(std::string_view device, const json& req) {
         device_state && !everything ? device_state->pulled_knowledge : std::nullopt;
     std::set<RecordKey> resend;
     if (device_state) resend.insert(device_state->resend.begin(), device_state->resend.end());
-    auto names = r.collections();
-    if (!names) return names.status();
-    for (const auto& name : *names) changes.emplace(name, json::array());
-    for (const auto& name : *names) {
+    auto all_names = r.collections();
+    if (!all_names) return all_names.status();
+    const auto names = device_collections(std::move(*all_names));
+    for (const auto& name : names) changes.emplace(name, json::array());
+    for (const auto& name : names) {
       if (has_more) break;
       if (cursor && name < cursor->after.collection) continue;
       const std::string after = cursor && name == cursor->after.collection ? cursor->after.id : std::string();
@@ -400,7 +402,7 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
   if (!changes.is_object()) return Status::invalid("changes must be an object of collection -> array of records");
   // The shape of the whole request is checked before anything is written.
   for (auto it = changes.begin(); it != changes.end(); ++it) {
-    if (Status s = validate_collection_name(it.key()); !s) return Status::invalid("changes: " + s.message());
+    if (Status s = validate_device_collection(it.key()); !s) return Status::invalid("changes: " + s.message());
     if (!it->is_array()) return Status::invalid("changes." + it.key() + " must be an array");
   }
   DevicePush push;
@@ -527,7 +529,7 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
   if (type == req->end() || !type->is_string()) return error_response(Status::invalid("entityType must be a collection name"));
   RecordKey key;
   key.collection = type->get<std::string>();
-  if (Status s = validate_collection_name(key.collection); !s) return error_response(Status::invalid("entityType: " + s.message()));
+  if (Status s = validate_device_collection(key.collection); !s) return error_response(Status::invalid("entityType: " + s.message()));
   auto id_it = req->find("uniqueId");
   const char* id_name = "uniqueId";
   if (id_it == req->end()) {
@@ -597,7 +599,7 @@ HttpResponse Gateway::sync_status(std::string_view device) {
     auto names = r.collections();
     if (!names) return names.status();
     Status inner = Status::ok();
-    for (const auto& name : *names) {
+    for (const auto& name : device_collections(std::move(*names))) {
       SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey& key, const RecordState& st) {
         bool wanted = resend.count(key) > 0;
         if (!wanted && !known) {

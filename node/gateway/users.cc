@@ -4,7 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
+
+#include "node/api/json_values.h"
 
 namespace shopsync::gateway {
 
@@ -18,28 +19,8 @@ Status ensure_sodium() {
   return Status::ok();
 }
 
-std::string user_key(std::string_view name) { return std::string(kUserKeyPrefix) + std::string(name); }
-
-struct StoredUser {
-  std::uint64_t created_ms = 0;
-  std::string hash;  // crypto_pwhash_str output, NUL-free
-};
-
-// "v1 <ms> <hash>"
-std::optional<StoredUser> decode(std::string_view value) {
-  if (!value.starts_with("v1 ")) return std::nullopt;
-  value.remove_prefix(3);
-  const auto sp = value.find(' ');
-  if (sp == std::string_view::npos) return std::nullopt;
-  StoredUser u;
-  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + sp, u.created_ms);
-  if (ec != std::errc() || ptr != value.data() + sp) return std::nullopt;
-  u.hash = std::string(value.substr(sp + 1));
-  if (u.hash.empty() || u.hash.size() >= crypto_pwhash_STRBYTES) return std::nullopt;
-  return u;
-}
-
-Result<std::string> hash_password(std::string_view password) {
+// The hash, whatever the password's length (the dummy work of an unknown user).
+Result<std::string> argon2id(std::string_view password) {
   std::array<char, crypto_pwhash_STRBYTES> out{};
   if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                             crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
@@ -59,66 +40,35 @@ Status validate_user_name(std::string_view name) {
   return Status::ok();
 }
 
-Status add_user(Store& store, std::string_view name, std::string_view password, std::uint64_t now_ms, bool replace) {
-  SHOPSYNC_TRY(validate_user_name(name));
+Result<std::string> hash_password(std::string_view password) {
   if (password.size() < kMinPassword || password.size() > kMaxPassword) {
     return Status::invalid("a password must be 8 to 1024 bytes");
   }
   SHOPSYNC_TRY(ensure_sodium());
-  auto hash = hash_password(password);
-  if (!hash) return hash.status();
-  return store.write([&](StoreWriter& w) -> Status {
-    auto existing = w.get(Table::settings, user_key(name));
-    if (!existing) return existing.status();
-    if (existing->has_value() && !replace) {
-      return Status::invalid("user '" + std::string(name) + "' exists (use passwd to change the password)");
-    }
-    return w.put(Table::settings, user_key(name), "v1 " + std::to_string(now_ms) + " " + *hash);
-  });
+  return argon2id(password);
 }
 
-Result<std::vector<UserInfo>> list_users(Store& store) {
-  std::vector<UserInfo> users;
-  SHOPSYNC_TRY(store.read([&](StoreReader& r) -> Status {
-    return r.for_each(Table::settings, [&](std::string_view key, std::string_view value) {
-      if (key.starts_with(kUserKeyPrefix)) {
-        UserInfo info{std::string(key.substr(kUserKeyPrefix.size())), 0};
-        if (auto u = decode(value)) info.created_ms = u->created_ms;
-        users.push_back(std::move(info));
-      }
-      return Scan::next;
-    });
-  }));
-  std::sort(users.begin(), users.end(), [](const UserInfo& a, const UserInfo& b) { return a.name < b.name; });
-  return users;
-}
-
-Status remove_user(Store& store, std::string_view name) {
-  SHOPSYNC_TRY(validate_user_name(name));
-  return store.write([&](StoreWriter& w) -> Status {
-    auto existing = w.get(Table::settings, user_key(name));
-    if (!existing) return existing.status();
-    if (!existing->has_value()) return Status::not_found("no user named '" + std::string(name) + "'");
-    return w.erase(Table::settings, user_key(name));
-  });
-}
-
-Result<bool> check_password(Store& store, std::string_view name, std::string_view password) {
+Result<bool> password_matches(const std::optional<std::string>& stored_hash, std::string_view password) {
   SHOPSYNC_TRY(ensure_sodium());
-  std::optional<StoredUser> user;
-  if (validate_user_name(name)) {
-    SHOPSYNC_TRY(store.read([&](StoreReader& r) -> Status {
-      auto v = r.get(Table::settings, user_key(name));
-      if (!v) return v.status();
-      if (v->has_value()) user = decode(**v);
-      return Status::ok();
-    }));
-  }
-  if (!user || password.size() > kMaxPassword) {
-    (void)hash_password(password.substr(0, kMaxPassword));  // the same work as a real check
+  const bool usable = stored_hash && !stored_hash->empty() && stored_hash->size() < crypto_pwhash_STRBYTES &&
+                      stored_hash->find('\0') == std::string::npos;
+  if (!usable || password.size() > kMaxPassword) {
+    (void)argon2id(password.substr(0, kMaxPassword));  // the same work as a real check
     return false;
   }
-  return crypto_pwhash_str_verify(user->hash.c_str(), password.data(), password.size()) == 0;
+  return crypto_pwhash_str_verify(stored_hash->c_str(), password.data(), password.size()) == 0;
+}
+
+std::string packed_password(std::string_view hash) {
+  return json_values::json_to_packed(json_values::json(std::string(hash)), json_values::BinaryForm::base64_string);
+}
+
+std::optional<std::string> password_hash_of(const Fields& fields) {
+  const auto it = fields.find(kPasswordField);
+  if (it == fields.end() || it->second.removed()) return std::nullopt;
+  auto value = json_values::decode_packed(it->second.packed, json_values::BinaryForm::base64_string);
+  if (!value || !value->is_string()) return std::nullopt;
+  return value->get<std::string>();
 }
 
 Result<std::string> login_key(Store& store) {

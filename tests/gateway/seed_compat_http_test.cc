@@ -10,6 +10,7 @@
 #include <sstream>
 #include <set>
 
+#include "node/api/json_values.h"
 #include "node/gateway/gzip.h"
 #include "node/gateway/jwt.h"
 #include "node/gateway/users.h"
@@ -46,6 +47,17 @@ bool has_header(const HttpAnswer& a, const std::string& line) { return a.head.fi
 
 json push_of(const std::string& device, const json& records, const std::string& collection = "customers") {
   return {{"deviceId", device}, {"changes", {{collection, records}}}};
+}
+
+// A user of the built-in login, written as `shopsync user add` does: a
+// record of the cluster's users collection holding the password's hash.
+void add_login_user(GatewayHarness& h, const std::string& name, const std::string& password) {
+  auto hash = gateway::hash_password(password);
+  BOOST_REQUIRE_MESSAGE(hash, hash.status().to_string());
+  FieldUpdate update;
+  update.fields[std::string(gateway::kPasswordField)] = gateway::packed_password(*hash);
+  auto written = h.replica->put({std::string(gateway::kUsersCollection), name}, update, h.outbox);
+  BOOST_REQUIRE_MESSAGE(written, written.status().to_string());
 }
 
 BOOST_AUTO_TEST_SUITE(seed_compat_http)
@@ -223,7 +235,7 @@ BOOST_AUTO_TEST_CASE(built_in_login_gives_a_token_and_is_rate_limited) {
   gw.login = true;
   gw.login_failures_per_user = 2;  // each check costs an Argon2id hash: few of them
   GatewayHarness h({}, gw);
-  BOOST_REQUIRE(gateway::add_user(*h.store, "admin", "admin123", 1));
+  add_login_user(h, "admin", "admin123");
   h.start();
   const auto ok = post(h.port, "/api/auth/login", {{"username", "admin"}, {"password", "admin123"}}, "");
   BOOST_REQUIRE(ok.status == 200);
@@ -242,6 +254,34 @@ BOOST_AUTO_TEST_CASE(built_in_login_gives_a_token_and_is_rate_limited) {
   BOOST_TEST(limited.head.find("Retry-After: ") != std::string::npos);
 }
 
+// The users live in a collection of the cluster's own: no device pull,
+// pending count, REST or console listing shows them, and no device writes them.
+BOOST_AUTO_TEST_CASE(the_login_users_never_reach_devices) {
+  gateway::GatewayOptions gw;
+  gw.login = true;
+  GatewayHarness h({}, gw);
+  add_login_user(h, "admin", "admin123");
+  h.start();
+  BOOST_REQUIRE(post(h.port, "/api/sync/push", push_of("d1", json::array({{{"id", 1}, {"name", "Ada"}}})), h.token).status == 200);
+  const auto users = std::string(gateway::kUsersCollection);
+  for (const auto& body : {post(h.port, "/api/sync/pull", {{"deviceId", "d2"}}, h.token).body,
+                           post(h.port, "/api/sync/full", {{"deviceId", "d3"}}, h.token).body,
+                           http_get(h.port, "/api/sync/status/d4", h.token).body, http_get(h.port, "/v1", h.token).body,
+                           http_get(h.port, "/api/console/records", h.token).body}) {
+    BOOST_TEST(body.find("customers") != std::string::npos, body);  // the answer lists what devices see
+    BOOST_TEST(body.find(users) == std::string::npos, body);
+    BOOST_TEST(body.find("argon2id") == std::string::npos, body);
+  }
+  const auto listed = http_get(h.port, "/v1/" + users, h.token);
+  BOOST_TEST(listed.status == 400);
+  BOOST_TEST(listed.body.find("argon2id") == std::string::npos);
+  BOOST_TEST(http_get(h.port, "/v1/" + users + "/admin", h.token).body.find("argon2id") == std::string::npos);
+  const auto pushed = post(h.port, "/api/sync/push", push_of("d1", json::array({{{"id", "eve"}, {"password", "x"}}}), users), h.token);
+  BOOST_TEST(pushed.body.find("reserved") != std::string::npos, pushed.body);
+  // The record is untouched: the login still works.
+  BOOST_TEST(post(h.port, "/api/auth/login", {{"username", "admin"}, {"password", "admin123"}}, "").status == 200);
+}
+
 // Without --http-login the route says how to turn it on.
 BOOST_AUTO_TEST_CASE(login_is_off_unless_enabled) {
   GatewayHarness h;
@@ -258,7 +298,7 @@ BOOST_AUTO_TEST_CASE(the_seed_documents_examples_replayed) {
   gateway::GatewayOptions gw;
   gw.login = true;
   GatewayHarness h({}, gw);
-  BOOST_REQUIRE(gateway::add_user(*h.store, "admin", "admin123", 1));
+  add_login_user(h, "admin", "admin123");
   h.start();
   std::string output;
   const int rc = run_python(SHOPSYNC_GATEWAY_TEST_DIR "/seed_client.py", {std::to_string(h.port), "-", "replay"}, output);
@@ -268,10 +308,12 @@ BOOST_AUTO_TEST_CASE(the_seed_documents_examples_replayed) {
 
 // ---- JWTs of the business's auth server --------------------------------
 
-std::string sign(jwt_alg_t alg, const std::string& key, const json& claims) {
+// A JWT over `claims` signed with `key`, naming the key `kid` when given.
+std::string sign(jwt_alg_t alg, const std::string& key, const json& claims, const std::string& kid = "") {
   jwt_t* j = nullptr;
   BOOST_REQUIRE(jwt_new(&j) == 0);
   BOOST_REQUIRE(jwt_add_grants_json(j, claims.dump().c_str()) == 0);
+  if (!kid.empty()) BOOST_REQUIRE(jwt_add_header(j, "kid", kid.c_str()) == 0);
   BOOST_REQUIRE(jwt_set_alg(j, alg, reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size())) == 0);
   char* out = jwt_encode_str(j);
   jwt_free(j);
@@ -314,24 +356,33 @@ BOOST_AUTO_TEST_CASE(hs256_tokens_of_the_auth_server) {
   BOOST_TEST(http_get(h.port, "/api/sync/status/till_2", bound).status == 403);
 }
 
+struct KeyCase {
+  const char* name;
+  jwt_alg_t alg;
+  std::vector<std::string> keygen;
+};
+const std::vector<KeyCase> kKeyCases = {
+    {"RS256", JWT_ALG_RS256, {"genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"}},
+    {"ES256", JWT_ALG_ES256, {"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"}}};
+
+// A fresh key pair of the case's kind made by openssl: the private key's
+// file, and the public key's.
+std::pair<std::filesystem::path, std::filesystem::path> make_key_pair(const TempDir& dir, const KeyCase& c,
+                                                                      const std::string& label) {
+  const auto priv = dir / (label + ".key"), pub = dir / (label + ".pub");
+  std::vector<std::string> gen = {"/usr/bin/openssl"};
+  gen.insert(gen.end(), c.keygen.begin(), c.keygen.end());
+  gen.insert(gen.end(), {"-out", priv.string()});
+  std::string out;
+  BOOST_REQUIRE_MESSAGE(run_program(gen, out) == 0, out);
+  BOOST_REQUIRE_MESSAGE(run_program({"/usr/bin/openssl", "pkey", "-in", priv.string(), "-pubout", "-out", pub.string()}, out) == 0, out);
+  return {priv, pub};
+}
+
 BOOST_AUTO_TEST_CASE(rs256_and_es256_tokens_with_a_pem_public_key) {
   TempDir dir("shopsync-jwt");
-  struct Case {
-    const char* name;
-    jwt_alg_t alg;
-    std::vector<std::string> keygen;
-  };
-  const std::vector<Case> cases = {
-      {"RS256", JWT_ALG_RS256, {"genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"}},
-      {"ES256", JWT_ALG_ES256, {"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"}}};
-  for (const auto& c : cases) {
-    const auto priv = dir / (std::string(c.name) + ".key"), pub = dir / (std::string(c.name) + ".pub");
-    std::vector<std::string> gen = {"/usr/bin/openssl"};
-    gen.insert(gen.end(), c.keygen.begin(), c.keygen.end());
-    gen.insert(gen.end(), {"-out", priv.string()});
-    std::string out;
-    BOOST_REQUIRE_MESSAGE(run_program(gen, out) == 0, out);
-    BOOST_REQUIRE_MESSAGE(run_program({"/usr/bin/openssl", "pkey", "-in", priv.string(), "-pubout", "-out", pub.string()}, out) == 0, out);
+  for (const auto& c : kKeyCases) {
+    const auto [priv, pub] = make_key_pair(dir, c, c.name);
     const std::string public_pem = read_file(pub);
 
     gateway::GatewayOptions gw;
@@ -349,6 +400,79 @@ BOOST_AUTO_TEST_CASE(rs256_and_es256_tokens_with_a_pem_public_key) {
     const auto forged = post(h.port, "/api/sync/pull", {{"deviceId", "d1"}}, sign(JWT_ALG_HS256, public_pem, good_claims));
     BOOST_TEST(forged.status == 401, c.name);
   }
+}
+
+// ---- JWKS files ---------------------------------------------------------
+
+std::string base64url(const std::string& bytes) {
+  std::string text = json_values::base64_encode(bytes);
+  while (text.ends_with('=')) text.pop_back();
+  for (char& ch : text) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
+  return text;
+}
+
+std::string bytes_of_hex(const std::string& hex) {
+  std::string bytes;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return bytes;
+}
+
+// The JWK of a public key as an auth server publishes it, from the numbers
+// openssl prints: RSA n (e is openssl's 65537), EC P-256 x and y.
+json jwk_of(const std::filesystem::path& pub, const KeyCase& c, const std::string& kid) {
+  std::string out;
+  if (c.alg == JWT_ALG_RS256) {
+    BOOST_REQUIRE_MESSAGE(run_program({"/usr/bin/openssl", "rsa", "-pubin", "-in", pub.string(), "-noout", "-modulus"}, out) == 0, out);
+    const auto eq = out.find('=');
+    BOOST_REQUIRE(eq != std::string::npos);
+    std::string hex = out.substr(eq + 1);
+    while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.pop_back();
+    return {{"kty", "RSA"}, {"use", "sig"}, {"alg", "RS256"}, {"kid", kid}, {"n", base64url(bytes_of_hex(hex))}, {"e", "AQAB"}};
+  }
+  BOOST_REQUIRE_MESSAGE(run_program({"/usr/bin/openssl", "pkey", "-pubin", "-in", pub.string(), "-noout", "-text"}, out) == 0, out);
+  const auto from = out.find("pub:"), to = out.find("ASN1 OID");
+  BOOST_REQUIRE(from != std::string::npos && to != std::string::npos);
+  std::string hex;
+  for (char ch : out.substr(from + 4, to - from - 4)) {
+    if (std::isxdigit(static_cast<unsigned char>(ch))) hex.push_back(ch);
+  }
+  const std::string point = bytes_of_hex(hex);  // 04 || x || y
+  BOOST_REQUIRE(point.size() == 65);
+  return {{"kty", "EC"}, {"crv", "P-256"}, {"kid", kid}, {"x", base64url(point.substr(1, 32))}, {"y", base64url(point.substr(33, 32))}};
+}
+
+// An auth server that publishes its keys as a JWKS (two keys during a key
+// rotation): a token is verified with the key its "kid" names, or with any
+// of them when it names none; a key outside the set is refused.
+BOOST_AUTO_TEST_CASE(rs256_and_es256_tokens_with_a_jwks_file) {
+  TempDir dir("shopsync-jwks");
+  const std::uint64_t now = static_cast<std::uint64_t>(std::time(nullptr));
+  for (const auto& c : kKeyCases) {
+    const auto [old_priv, old_pub] = make_key_pair(dir, c, std::string(c.name) + "-old");
+    const auto [new_priv, new_pub] = make_key_pair(dir, c, std::string(c.name) + "-new");
+    const auto [other_priv, other_pub] = make_key_pair(dir, c, std::string(c.name) + "-other");
+    const json jwks = {{"keys", json::array({jwk_of(old_pub, c, "2025"), jwk_of(new_pub, c, "2026"),
+                                             {{"kty", "oct"}, {"kid", "hmac"}, {"k", "c2VjcmV0"}}})}};
+    auto verifier = gateway::JwtVerifier::create({c.name, jwks.dump(2), "sub", "deviceId", "", ""});
+    BOOST_REQUIRE_MESSAGE(verifier, verifier.status().to_string());
+
+    const auto by_new = verifier->verify(sign(c.alg, read_file(new_priv), claims("ana", 3600), "2026"), now);
+    BOOST_TEST(by_new.is_ok(), c.name << ": " << by_new.status().to_string());
+    if (by_new) BOOST_TEST(by_new->user == "ana");
+    BOOST_TEST(verifier->verify(sign(c.alg, read_file(old_priv), claims("bo", 3600)), now).is_ok(), c.name);
+    // Signed by a key not in the set, whatever kid it names: refused.
+    BOOST_TEST(!verifier->verify(sign(c.alg, read_file(other_priv), claims("eve", 3600), "2026"), now).is_ok());
+    BOOST_TEST(!verifier->verify(sign(c.alg, read_file(other_priv), claims("eve", 3600)), now).is_ok());
+    // A token naming the old key's kid but signed by the new one is refused.
+    BOOST_TEST(!verifier->verify(sign(c.alg, read_file(new_priv), claims("ana", 3600), "2025"), now).is_ok());
+  }
+  // A JWKS without a key for the algorithm, or with a broken one, is a clear error.
+  const auto none = gateway::JwtVerifier::create({"ES256", R"({"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]})", "sub", "", "", ""});
+  BOOST_TEST(!none.is_ok());
+  BOOST_TEST(none.status().message().find("no signing key for ES256") != std::string::npos);
+  const auto broken = gateway::JwtVerifier::create({"RS256", R"({"keys":[{"kty":"RSA","kid":"k1","e":"AQAB"}]})", "sub", "", "", ""});
+  BOOST_TEST(broken.status().message().find("'k1' has no string member \"n\"") != std::string::npos, broken.status().to_string());
+  BOOST_TEST(!gateway::JwtVerifier::create({"RS256", "{not json", "sub", "", "", ""}).is_ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,11 +1,13 @@
 // `shopsync token create|ls|revoke` on a node's data directory, as an operator
-// runs it: the token it prints opens the gateway, revoked it does not.
+// runs it: the token it prints opens the gateway, revoked it does not. And
+// `shopsync user` through a running node, its users logging in at another.
 #include <boost/test/unit_test.hpp>
 
 #include "node/gateway/tokens.h"
 #include "node/gateway/users.h"
 #include "storage/lmdb_store.h"
 #include "tests/gateway/gateway_harness.h"
+#include "tests/node/support/node_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace shopsync::test {
@@ -66,40 +68,60 @@ BOOST_AUTO_TEST_CASE(create_list_revoke) {
   BOOST_TEST(!who->has_value());
 }
 
-// `shopsync user add NAME` with the password on standard input: the user can
-// then log in (the password checks), and the store holds only its hash.
-BOOST_AUTO_TEST_CASE(user_add_list_remove) {
+// `shopsync user add NAME` at one node, the password on standard input: the
+// user is a record of the cluster, so it logs in at another node's gateway
+// once the two have synced; only the password's hash is stored; `user rm`
+// there ends it everywhere.
+BOOST_AUTO_TEST_CASE(a_user_added_at_one_node_logs_in_at_another) {
   TempDir dir("shopsync-user");
-  const std::string data = (dir / "node").string();
-  { auto s = LmdbStore::open(data); BOOST_REQUIRE(s); }
+  const std::uint16_t http_b = free_port();
+  NodeProcess a(NodeProcess::Options::named(dir.path(), "a"));
+  auto ob = NodeProcess::Options::named(dir.path(), "b");
+  ob.extra = {"--http", "127.0.0.1:" + std::to_string(http_b), "--http-login"};
+  NodeProcess b(ob);
+  peer_each_other(a, b);
+  a.start();
+  b.start();
+  const std::string api_a = "127.0.0.1:" + std::to_string(a.api_port());
   auto user = [&](const std::string& stdin_text, const std::string& words) {
     std::string out;
-    const int rc = run_program({"/bin/sh", "-c", "printf '" + stdin_text + "' | " + SHOPSYNC_CLI + " user --data " + data + " " + words}, out);
+    const int rc = run_program({"/bin/sh", "-c", "printf '" + stdin_text + "' | " + SHOPSYNC_CLI + " --api " + api_a + " user " + words}, out);
     BOOST_TEST_MESSAGE("user " << words << ": " << rc << " " << out);
     return std::make_pair(rc, out);
   };
+  const RecordKey admin{std::string(gateway::kUsersCollection), "admin"};
+  auto holds_admin = [&](NodeProcess& node) {
+    auto r = node.api().get(admin);
+    return r.is_ok() && !r->deleted;
+  };
+  auto login = [&](const std::string& password) {
+    const std::string body = nlohmann::json{{"username", "admin"}, {"password", password}}.dump();
+    return raw_http(http_b, "POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                            "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  };
+
   BOOST_TEST(user("admin123\\n", "add admin").first == 0);
   BOOST_TEST(user("admin123\\n", "add admin").first == 4);  // exists
   BOOST_TEST(user("short\\n", "add other").first == 4);     // a password under 8 bytes
   BOOST_TEST(user("", "ls").second.starts_with("admin\t"));
-  {
-    auto s = LmdbStore::open(data);
-    BOOST_REQUIRE(s);
-    BOOST_TEST(*gateway::check_password(**s, "admin", "admin123"));
-    BOOST_TEST(!*gateway::check_password(**s, "admin", "admin124"));
-    bool plain = false;
-    BOOST_REQUIRE((*s)->read([&](StoreReader& r) {
-      return r.for_each(Table::settings, [&](std::string_view, std::string_view v) {
-        plain |= v.find("admin123") != std::string_view::npos;
-        return Scan::next;
-      });
-    }));
-    BOOST_TEST(!plain);
+  auto stored = a.api().get(admin);
+  BOOST_REQUIRE(stored);
+  for (const auto& [name, packed] : stored->fields) {
+    BOOST_TEST(packed.find("admin123") == std::string::npos, "only the hash is stored");
+    BOOST_TEST(packed.find("$argon2id$") != std::string::npos);
   }
+
+  BOOST_REQUIRE_MESSAGE(wait_until([&] { return holds_admin(b); }, std::chrono::seconds(15)),
+                        "the user did not reach b\n" << a.log() << b.log());
+  const auto ok = login("admin123");
+  BOOST_TEST(ok.status == 200, ok.body);
+  BOOST_TEST(ok.body.find("\"token\"") != std::string::npos);
+  BOOST_TEST(login("admin124").status == 401);
+
   BOOST_TEST(user("", "rm admin").first == 0);
-  auto s = LmdbStore::open(data);
-  BOOST_REQUIRE(s);
-  BOOST_TEST(!*gateway::check_password(**s, "admin", "admin123"));
+  BOOST_TEST(user("", "rm admin").first == 1);  // no such user
+  BOOST_REQUIRE(wait_until([&] { return !holds_admin(b); }, std::chrono::seconds(15)));
+  BOOST_TEST(login("admin123").status == 401);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,10 +12,13 @@
 
 #include "node/api/api_client.h"
 #include "node/node_location.h"
+#include "node/gateway/users.h"
 #include "node/public_key_text.h"
+#include "replication/hlc.h"
 #include "tools/shopsync/doctor.h"
 #include "tools/shopsync/exit_codes.h"
 #include "tools/shopsync/json_values.h"
+#include "tools/shopsync/password_prompt.h"
 #include "tools/shopsync/render.h"
 
 namespace shopsync::cli {
@@ -553,6 +556,83 @@ int cmd_key(Context& ctx, Words w) {
   return kExitOk;
 }
 
+// `user add NAME | passwd NAME | ls | rm NAME`: the users of the gateway's
+// built-in login, records of the cluster's reserved collection
+// (node/gateway/users.h) written through the node, so they replicate to every
+// node. The password is read from standard input and only its hash is sent.
+int cmd_user(Context& ctx, Words w) {
+  const auto& words = w.positional();
+  if (words.empty()) throw UsageError{"give add NAME, passwd NAME, ls or rm NAME"};
+  const std::string& action = words[0];
+  const bool listing = action == "ls" || action == "list";
+  if (!listing && action != "add" && action != "passwd" && action != "rm") {
+    throw UsageError{"unknown user action '" + action + "'"};
+  }
+  expect_words(words, listing ? 1 : 2);
+  if (!listing) {
+    if (words.size() < 2) throw UsageError{"give the user's NAME"};
+    if (Status s = gateway::validate_user_name(words[1]); !s) throw UsageError{s.message()};
+  }
+  std::optional<std::string> hash;
+  if (action == "add" || action == "passwd") {
+    auto password = read_password(ctx.err);
+    if (!password) throw UsageError{"no password given on standard input"};
+    auto hashed = gateway::hash_password(*password);
+    if (!hashed) return ctx.fail(hashed.status());
+    hash = std::move(*hashed);
+  }
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  const std::string users(gateway::kUsersCollection);
+  if (listing) {
+    json list = json::array();
+    api::ListRequest page_request{users, "", api::kMaxPageLimit};
+    for (;;) {
+      auto page = (*client)->list(page_request);
+      if (!page) return ctx.fail(page.status());
+      for (const auto& r : page->records) {
+        const std::string changed = format_time(HybridClock::wall_ms(r.updated_at));
+        if (ctx.globals.json) {
+          list.push_back({{"name", r.key.id}, {"changed", changed}});
+        } else {
+          ctx.out << r.key.id << '\t' << changed << '\n';
+        }
+      }
+      if (!page->next_after) break;
+      page_request.after = *page->next_after;
+    }
+    if (ctx.globals.json) ctx.emit(list);
+    return kExitOk;
+  }
+  const RecordKey key{users, words[1]};
+  auto existing = (*client)->get(key);
+  if (!existing && existing.status().code() != Errc::not_found) return ctx.fail(existing.status());
+  const bool exists = existing && !existing->deleted;
+  if (action == "add" && exists) {
+    return ctx.fail(Status::invalid("user '" + words[1] + "' exists (shopsync user passwd " + words[1] +
+                                    " changes the password)"));
+  }
+  if (action != "add" && !exists) return ctx.fail(Status::not_found("no user named '" + words[1] + "'"));
+  if (action == "rm") {
+    auto removed = (*client)->remove(key);
+    if (!removed) return ctx.fail(removed.status());
+    ctx.out << (ctx.globals.json ? json{{"name", words[1]}, {"removed", true}}.dump() : "removed " + words[1]) << '\n';
+    return kExitOk;
+  }
+  api::PutRequest put;
+  put.key = key;
+  put.fields.emplace(gateway::kPasswordField, gateway::packed_password(*hash));
+  auto written = (*client)->put(put);
+  if (!written) return ctx.fail(written.status());
+  if (ctx.globals.json) {
+    ctx.emit(json{{"name", words[1]}, {"saved", true}});
+  } else {
+    ctx.out << "user " << words[1] << " saved; it replicates to every node and logs in with POST /api/auth/login "
+               "(shopsyncd --http-login)\n";
+  }
+  return kExitOk;
+}
+
 struct Command {
   const char* name;
   const char* usage;
@@ -575,6 +655,7 @@ constexpr Command kCommands[] = {
     {"trust", "trust add KEY [--name NAME] | trust ls | trust rm KEY", cmd_trust, false},
     {"key", "key", cmd_key, false},
     {"forget", "forget NODE", cmd_forget, false},
+    {"user", "user add NAME | user passwd NAME | user ls | user rm NAME  (password on standard input)", cmd_user, false},
 };
 
 const Command* find_command(const std::string& name) {

@@ -18,9 +18,6 @@ int main(int argc, char** argv) {
   if (!args.empty() && args[0] == "token") {
     return shopsync::cli::run_token_command({args.begin() + 1, args.end()}, std::cout, std::cerr);
   }
-  if (!args.empty() && args[0] == "user") {
-    return shopsync::cli::run_user_command({args.begin() + 1, args.end()}, std::cout, std::cerr);
-  }
   const int code = shopsync::cli::run(args, std::cout, std::cerr);
   std::cout.flush();
   return code;

@@ -1,8 +1,5 @@
 #include "tools/shopsync/token_command.h"
 
-#include <termios.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <functional>
 #include <iostream>
@@ -14,7 +11,6 @@
 
 #include "node/gateway/json_values.h"
 #include "node/gateway/tokens.h"
-#include "node/gateway/users.h"
 #include "node/node_location.h"
 #include "storage/lmdb_store.h"
 #include "tools/shopsync/exit_codes.h"
@@ -33,22 +29,13 @@ constexpr const char* kUsage =
     "                else ~/.local/share/shopsync)\n"
     "  --config FILE the node's shopsyncd.toml [$SHOPSYNC_CONFIG, else /etc/shopsync/shopsyncd.toml]\n";
 
-constexpr const char* kUserUsage =
-    "usage: shopsync user [--data DIR | --config FILE] [--json] add NAME | passwd NAME | ls | rm NAME\n"
-    "  add NAME      a user of the gateway's built-in login (shopsyncd --http-login); the password\n"
-    "                is read from standard input (asked for on a terminal), 8 to 1024 bytes\n"
-    "  passwd NAME   a new password for NAME\n"
-    "  ls            the users' names and creation times\n"
-    "  rm NAME       the user can no longer log in (tokens given before stay valid until they expire)\n"
-    "  --data DIR, --config FILE  as for shopsync token\n";
-
 std::uint64_t now_ms() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
 }
 
-// What `shopsync token` and `shopsync user` share: the options, the words'
+// What `shopsync token` needs before it acts: the options, the words'
 // shape, where the data directory is, and opening its store; then `act`.
 struct DirectCommand {
   const char* name;   // "token"
@@ -170,72 +157,6 @@ int token_action(Store& store, const std::vector<std::string>& words, bool json_
   return kExitOk;
 }
 
-// The password: read from standard input (one line); on a terminal, asked
-// for without echo.
-std::optional<std::string> read_password(std::ostream& err) {
-  const bool tty = ::isatty(STDIN_FILENO) == 1;
-  termios saved{};
-  if (tty && ::tcgetattr(STDIN_FILENO, &saved) == 0) {
-    termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    err << "password: " << std::flush;
-  }
-  std::string password;
-  const bool got = static_cast<bool>(std::getline(std::cin, password));
-  if (tty) {
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    err << '\n';
-  }
-  if (!got) return std::nullopt;
-  if (password.ends_with('\r')) password.pop_back();
-  return password;
-}
-
-int user_action(Store& store, const std::vector<std::string>& words, bool json_output, std::ostream& out,
-                std::ostream& err) {
-  if (words[0] == "add" || words[0] == "passwd") {
-    auto password = read_password(err);
-    if (!password) {
-      err << "shopsync user: no password given on standard input\n";
-      return kExitUsage;
-    }
-    if (Status s = gateway::add_user(store, words[1], *password, now_ms(), words[0] == "passwd"); !s) {
-      err << "shopsync user: " << words[0] << " '" << words[1] << "': " << s.message() << '\n';
-      return exit_code_for(s);
-    }
-    if (json_output) {
-      out << nlohmann::json{{"name", words[1]}, {"saved", true}}.dump() << '\n';
-    } else {
-      out << "user " << words[1] << " saved; log in with POST /api/auth/login (shopsyncd --http-login)\n";
-    }
-    return kExitOk;
-  }
-  if (words[0] == "rm") {
-    if (Status s = gateway::remove_user(store, words[1]); !s) {
-      err << "shopsync user: removing '" << words[1] << "': " << s.message() << '\n';
-      return exit_code_for(s);
-    }
-    out << (json_output ? nlohmann::json{{"name", words[1]}, {"removed", true}}.dump() : "removed " + words[1]) << '\n';
-    return kExitOk;
-  }
-  auto users = gateway::list_users(store);
-  if (!users) {
-    err << "shopsync user: listing: " << users.status().to_string() << '\n';
-    return exit_code_for(users.status());
-  }
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& u : *users) {
-    if (json_output) {
-      list.push_back({{"name", u.name}, {"created", gateway::format_iso8601(u.created_ms)}});
-    } else {
-      out << u.name << '\t' << gateway::format_iso8601(u.created_ms) << '\n';
-    }
-  }
-  if (json_output) out << list.dump() << '\n';
-  return kExitOk;
-}
-
 }  // namespace
 
 int run_token_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -247,18 +168,6 @@ int run_token_command(const std::vector<std::string>& args, std::ostream& out, s
                           gateway::validate_token_name};
   return run_direct(cmd, args, out, err, [&](Store& store, const std::vector<std::string>& words, bool json_output) {
     return token_action(store, words, json_output, out, err);
-  });
-}
-
-int run_user_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  const DirectCommand cmd{"user", kUserUsage, "add NAME, passwd NAME, ls, rm NAME",
-                          [](const std::vector<std::string>& w) {
-                            return (w.size() == 2 && (w[0] == "add" || w[0] == "passwd" || w[0] == "rm")) ||
-                                   (w.size() == 1 && (w[0] == "ls" || w[0] == "list"));
-                          },
-                          gateway::validate_user_name};
-  return run_direct(cmd, args, out, err, [&](Store& store, const std::vector<std::string>& words, bool json_output) {
-    return user_action(store, words, json_output, out, err);
   });
 }
 

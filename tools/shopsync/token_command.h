@@ -19,9 +19,4 @@ namespace shopsync::cli {
 // `args` are the words after "token". Returns the exit status (exit_codes.h).
 int run_token_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
-// `shopsync user add NAME | passwd NAME | ls | rm NAME`: the users of the
-// gateway's built-in login (node/gateway/users.h), in the same way: the
-// store opened directly. The password is read from standard input.
-int run_user_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
-
 }  // namespace shopsync::cli
