@@ -31,10 +31,11 @@ list(APPEND package_docs ${PROJECT_BINARY_DIR}/changelog.gz)
 install(FILES ${PROJECT_BINARY_DIR}/changelog.gz DESTINATION share/doc/shopsync)
 add_custom_target(shopsync_package_docs ALL DEPENDS ${package_docs})
 
-# The installed programs: GOT read-only before main (lintian's hardening-no-bindnow).
+# The installed programs: GOT read-only before main (lintian's hardening-no-bindnow),
+# linked by GNU ld whatever cmake/Linker.cmake chose for the rest.
 foreach(program shopsyncd shopsync shopsync-inspect)
   if(TARGET ${program})
-    target_link_options(${program} PRIVATE -Wl,-z,relro,-z,now)
+    target_link_options(${program} PRIVATE -Wl,-z,relro,-z,now -fuse-ld=bfd)
   endif()
 endforeach()
 
