@@ -284,6 +284,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
         }});
   }
 
+  node->data_dir_lock_->announce_api(node->api_endpoint());
   SHOPSYNC_LOG(info, "shopsyncd " << PROJECT_VERSION_TEXT << " node " << hex_id(node->replica_->id()) << " '"
                                    << cfg.name << "' cluster '" << *cfg.cluster << "' role " << to_string(cfg.role)
                                    << ", sync on " << node->sync_endpoint_ << ", API on " << node->api_endpoint()

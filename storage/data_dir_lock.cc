@@ -33,6 +33,31 @@ Result<DataDirLock> DataDirLock::acquire(const std::filesystem::path& data_dir) 
   return DataDirLock(fd);
 }
 
+void DataDirLock::announce_api(std::string_view api_endpoint) {
+  if (api_endpoint.empty() || fd_ < 0) return;
+  const std::string text = std::to_string(::getpid()) + "\n" + std::string(api_endpoint) + "\n";
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) < 0) {
+    // Not fatal: tools then look for the API where the configuration says.
+  }
+}
+
+std::optional<std::string> DataDirLock::announced_api(const std::filesystem::path& data_dir) {
+  const std::string path = (data_dir / "shopsyncd.lock").string();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char text[512] = {};
+  const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  const std::string_view content(text, static_cast<std::size_t>(n));
+  const auto first = content.find('\n');
+  if (first == std::string_view::npos) return std::nullopt;
+  auto api = content.substr(first + 1);
+  api = api.substr(0, api.find('\n'));
+  if (api.empty()) return std::nullopt;
+  return std::string(api);
+}
+
 DataDirLock& DataDirLock::operator=(DataDirLock&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);

@@ -17,10 +17,11 @@
 namespace shopsync::test {
 namespace {
 
-// Makes a token named `name` in the node's data directory with the CLI.
+// Makes a token named `name` with the CLI, through the running node's API.
 std::string make_token(NodeProcess& node, const std::string& name) {
   std::string out;
-  const int rc = run_program({SHOPSYNC_CLI, "token", "--data", node.options().data_dir.string(), "--json", "create", name}, out);
+  const std::string api = "127.0.0.1:" + std::to_string(node.api_port());
+  const int rc = run_program({SHOPSYNC_CLI, "token", "--api", api, "--json", "create", name}, out);
   BOOST_REQUIRE_MESSAGE(rc == 0, out);
   return nlohmann::json::parse(out)["token"].get<std::string>();
 }

@@ -37,14 +37,14 @@ BOOST_AUTO_TEST_CASE(tokens_go_through_the_running_node) {
   ChildResult again = run_child({SHOPSYNC_CLI, "token", "--api", api, "create", "till"}, kWait);
   BOOST_TEST(again.exit_code == 4, "a token of that name exists: " << again.err);
 
-  // By its data directory: the node holds it, so it is asked (at $SHOPSYNC_API).
+  // By its data directory alone: the node holds it, so it is asked, where it
+  // announced its API (not at the default port, where nothing listens).
   const std::string data = (dir / "a").string();
-  const std::string at_api = "SHOPSYNC_API=" + api;
-  ChildResult listed = run_child({"/usr/bin/env", at_api, SHOPSYNC_CLI, "token", "--data", data, "ls"}, kWait);
+  ChildResult listed = run_child({SHOPSYNC_CLI, "token", "--data", data, "ls"}, kWait);
   BOOST_REQUIRE_MESSAGE(listed.exit_code == 0, listed.err);
   BOOST_TEST(listed.out.starts_with("till\t"));
   BOOST_TEST(listed.out.find(secret) == std::string::npos, "ls never shows a secret");
-  ChildResult spare = run_child({"/usr/bin/env", at_api, SHOPSYNC_CLI, "token", "--data", data, "create", "spare"}, kWait);
+  ChildResult spare = run_child({SHOPSYNC_CLI, "token", "--data", data, "create", "spare"}, kWait);
   BOOST_REQUIRE_MESSAGE(spare.exit_code == 0, spare.err);
   ChildResult revoked = run_child({SHOPSYNC_CLI, "token", "--api", api, "revoke", "till"}, kWait);
   BOOST_TEST(revoked.exit_code == 0, revoked.err);

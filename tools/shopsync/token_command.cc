@@ -108,8 +108,10 @@ using KeeperAction = std::function<int(Keeper&, const std::vector<std::string>& 
 Result<std::unique_ptr<Keeper>> find_keeper(const NodeLocationFlags& flags, const std::string& who,
                                              int& exit_code) {
   NodeLocator locator(flags);
-  auto ask_node = [&](const std::string& why) -> Result<std::unique_ptr<Keeper>> {
-    auto api = locator.api();
+  // `announced`: where the daemon holding the data directory said its API is.
+  auto ask_node = [&](const std::string& why,
+                      std::optional<Located<std::string>> announced) -> Result<std::unique_ptr<Keeper>> {
+    auto api = announced ? Result<Located<std::string>>(std::move(*announced)) : locator.api();
     if (!api) {
       exit_code = kExitUsage;
       return api.status();
@@ -128,7 +130,7 @@ Result<std::unique_ptr<Keeper>> find_keeper(const NodeLocationFlags& flags, cons
     }
     return std::unique_ptr<Keeper>(std::make_unique<DaemonKeeper>(std::move(client).value()));
   };
-  if (flags.api) return ask_node("");
+  if (flags.api) return ask_node("", std::nullopt);
   auto located = locator.data_dir();
   if (!located) {
     exit_code = kExitUsage;
@@ -154,8 +156,13 @@ Result<std::unique_ptr<Keeper>> find_keeper(const NodeLocationFlags& flags, cons
       exit_code = exit_code_for(lock.status());
       return lock.status();
     }
-    // A shopsyncd runs on the directory: it is the one writer; ask it.
-    return ask_node(lock.status().message() + "; ");
+    // A shopsyncd runs on the directory: it is the one writer; ask it, where
+    // it said its API listens.
+    std::optional<Located<std::string>> announced;
+    if (auto endpoint = DataDirLock::announced_api(data)) {
+      announced = Located<std::string>{*endpoint, "announced in " + (data / "shopsyncd.lock").string()};
+    }
+    return ask_node(lock.status().message() + "; ", std::move(announced));
   }
   auto store = LmdbStore::open(data);
   if (!store) {

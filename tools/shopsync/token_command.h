@@ -4,7 +4,8 @@
 // While shopsyncd runs on the data directory (--data DIR, else where
 // node/node_location.h finds it: $SHOPSYNC_DATA, the config file...) it is
 // the one writer of its store, so the command asks it through its local API
-// (token_create, token_list, token_revoke; --api ADDR, else where
+// (token_create, token_list, token_revoke; --api ADDR, else where the daemon
+// announced its API in the directory's lock file, else where
 // node_location.h finds it). A node that holds the directory but does not
 // answer on its API is said plainly (exit 3). While no shopsyncd runs there
 // (the directory's lock is free: storage/data_dir_lock.h) the command takes
