@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <set>
 
 #include "node/api/json_values.h"
@@ -183,6 +184,10 @@ BOOST_AUTO_TEST_CASE(newest_wins_compares_edit_times_bounded_by_the_max_clock_of
   // A device whose clock is decades ahead: its edit counts as no later than
   // the node's clock plus the max offset, so a later real edit still wins.
   BOOST_TEST(edit("a", "C2", "fast clock", "2099-01-01T00:00:00Z")["conflicts"].empty());
+  // Both edits below count at the node's clock plus the max offset: they are
+  // ordered only if the node's clock moved on between them (in the same
+  // millisecond they tie, and a tie keeps the node's version).
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const json late = edit("b", "C2", "real edit", "2098-01-01T00:00:00Z");
   BOOST_REQUIRE(late["conflicts"].size() == 1u);
   BOOST_TEST(late["conflicts"][0]["winner"] == "client");
