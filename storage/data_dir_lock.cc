@@ -10,6 +10,19 @@
 
 namespace shopsync {
 
+namespace {
+
+// What the lock file says of its owner: its pid, then (once it listens) its
+// local API endpoint, a line each. Only for messages and tools; the lock
+// itself is what counts, so a failed write is not fatal.
+void note_owner(int fd, const std::string& text) {
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) < 0) {
+    // Not fatal: a second daemon's message, or a tool's search, is poorer.
+  }
+}
+
+}  // namespace
+
 Result<DataDirLock> DataDirLock::acquire(const std::filesystem::path& data_dir) {
   const std::string path = (data_dir / "shopsyncd.lock").string();
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -20,25 +33,19 @@ Result<DataDirLock> DataDirLock::acquire(const std::filesystem::path& data_dir) 
     const ssize_t n = ::pread(fd, owner, sizeof owner - 1, 0);
     ::close(fd);
     if (err != EWOULDBLOCK) return Status::io_error("cannot lock " + path + ": " + std::strerror(err));
-    std::string pid = n > 0 ? std::string(owner, static_cast<std::size_t>(n)) : "unknown";
-    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    std::string pid = n > 0 ? std::string(owner, static_cast<std::size_t>(n)) : "";
+    pid = pid.substr(0, pid.find('\n'));  // the first line; the API endpoint may follow
+    if (pid.empty()) pid = "unknown";
     return Status::refused("data directory " + data_dir.string() + " is in use by another shopsyncd (pid " + pid +
                            "); stop it first or give another --data");
   }
-  // The pid is only for the message above; the lock itself is what counts.
-  const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    // Not fatal: the lock is held; only the message of a second daemon is poorer.
-  }
+  note_owner(fd, std::to_string(::getpid()) + "\n");
   return DataDirLock(fd);
 }
 
 void DataDirLock::announce_api(std::string_view api_endpoint) {
   if (api_endpoint.empty() || fd_ < 0) return;
-  const std::string text = std::to_string(::getpid()) + "\n" + std::string(api_endpoint) + "\n";
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) < 0) {
-    // Not fatal: tools then look for the API where the configuration says.
-  }
+  note_owner(fd_, std::to_string(::getpid()) + "\n" + std::string(api_endpoint) + "\n");
 }
 
 std::optional<std::string> DataDirLock::announced_api(const std::filesystem::path& data_dir) {

@@ -66,6 +66,7 @@ class NodeProcess {
   int stop();
   // SIGKILL, no cleanup of any kind.
   void kill9();
+  pid_t pid() const { return pid_; }  // -1 when not running
   // Sends `signo` (SIGHUP: reload) to the running process, by its pid.
   void signal(int signo);
   bool running();
