@@ -37,6 +37,10 @@ class CountingWriter final : public StoreWriter {
                          const std::function<Scan(const RecordKey&, const RecordState&)>& visit) override {
     return w_.for_each_record(collection, after_id, visit);
   }
+  Status for_each_record_heads(std::string_view collection, std::string_view after_id,
+                               const std::function<Scan(const RecordKey&, const RecordState&)>& visit) override {
+    return w_.for_each_record_heads(collection, after_id, visit);
+  }
   Result<std::vector<std::string>> collections() override { return w_.collections(); }
   Status for_each_change(NodeId origin, std::uint64_t after,
                          const std::function<Scan(std::uint64_t, const RecordKey&)>& visit) override {

@@ -99,13 +99,27 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
       at.collections = std::move(*names);
     }
     std::size_t budget = std::max<std::size_t>(1, options.tombstone_scan_slice);
+    Status failure;
     for (; budget > 0 && at.next < at.collections->size(); ++at.next, at.after_id.clear()) {
       bool cut = false;
-      SHOPSYNC_TRY(w.for_each_record((*at.collections)[at.next], at.after_id, [&](const RecordKey& key,
-                                                                                 const RecordState& state) {
+      // The heads tell whether a record holds a removable tombstone (almost
+      // never): only then is it read whole.
+      SHOPSYNC_TRY(w.for_each_record_heads((*at.collections)[at.next], at.after_id, [&](const RecordKey& key,
+                                                                                       const RecordState& heads) {
         at.after_id = key.id;
         cut = --budget == 0;
-        if (kept_for_scoped_peers(key)) return cut ? Scan::stop : Scan::next;
+        const Scan go_on = cut ? Scan::stop : Scan::next;
+        if (kept_for_scoped_peers(key) || std::none_of(heads.siblings.begin(), heads.siblings.end(), removable)) {
+          return go_on;
+        }
+        auto whole = w.record(key);
+        if (!whole) {
+          if (whole.status().code() == Errc::corrupt) return go_on;  // noted by the store; skipped as ever
+          failure = whole.status();
+          return Scan::stop;
+        }
+        if (!whole->has_value()) return go_on;
+        const RecordState& state = **whole;
         RecordState kept;
         kept.context = state.context;
         for (const Version& v : state.siblings) {
@@ -118,7 +132,7 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
           // our knowledge covers the whole context: then any old version of
           // it that a late or stale batch brings is recognised as seen and
           // dropped (replica_sync.cc, without_known_dropped).
-          if (!meta.knowledge.covers(state.context)) return cut ? Scan::stop : Scan::next;
+          if (!meta.knowledge.covers(state.context)) return go_on;
           for (const Version& v : state.siblings) next_horizon.advance(v.dot);
           removed.push_back(key);
         } else if (kept.siblings.size() != state.siblings.size()) {
@@ -132,8 +146,9 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
           }
           trimmed.emplace_back(key, std::move(kept));
         }
-        return cut ? Scan::stop : Scan::next;
+        return go_on;
       }));
+      SHOPSYNC_TRY(failure);
       if (cut) break;  // this collection goes on at the next slice, after at.after_id
     }
     for (const RecordKey& key : removed) SHOPSYNC_TRY(w.put_record(key, RecordState{}));

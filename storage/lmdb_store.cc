@@ -75,28 +75,19 @@ class TxnView final : public StoreWriter {
 
   Status for_each_record(std::string_view collection, std::string_view after_id,
                          const std::function<Scan(const RecordKey&, const RecordState&)>& visit) override {
-    SHOPSYNC_TRY(validate_collection_name(collection));
-    auto cursor = lmdb::Cursor::open(txn_, t_.records);
-    if (!cursor) return cursor.status();
-    std::string prefix;
-    keys::record(prefix, collection, "");
-    keys::record(key_buf_, collection, after_id);
-    auto at = cursor->seek(key_buf_);
-    if (at && at->has_value() && !after_id.empty() && (*at)->key == key_buf_) at = cursor->next();
-    RecordKey key;
-    key.collection.assign(collection);
-    for (; at && at->has_value(); at = cursor->next()) {
-      const lmdb::Entry e = **at;
-      if (e.key.substr(0, prefix.size()) != prefix) break;
-      key.id.assign(e.key.substr(prefix.size()));
-      auto state = decode_record_state(e.value, limits());
-      if (!state) {
-        (void)unreadable(key, e.value, state.status());
-        continue;
-      }
-      if (visit(key, *state) == Scan::stop) return Status::ok();
-    }
-    return at.status().context("scanning records");
+    return scan_records(collection, after_id, visit, [&](std::string_view bytes, RecordState& state) {
+      auto decoded = decode_record_state(bytes, limits());
+      if (!decoded) return decoded.status();
+      state = std::move(decoded).value();
+      return Status::ok();
+    });
+  }
+
+  // The heads read as decode_sibling_dots reads the dots (put_encoded): no
+  // allocation per field.
+  Status for_each_record_heads(std::string_view collection, std::string_view after_id,
+                               const std::function<Scan(const RecordKey&, const RecordState&)>& visit) override {
+    return scan_records(collection, after_id, visit, decode_record_heads);
   }
 
   Result<std::vector<std::string>> collections() override {
@@ -348,6 +339,35 @@ class TxnView final : public StoreWriter {
   // a conflict entry adds to the siblings it copies (key, strategy, numbers).
   // Notes a record whose bytes do not decode, with whose writes it holds, and
   // returns the corrupt status naming it.
+  // The records of `collection` after `after_id`, each read by
+  // decode(bytes, state); one that does not read is noted and skipped.
+  template <class Decode>
+  Status scan_records(std::string_view collection, std::string_view after_id,
+                      const std::function<Scan(const RecordKey&, const RecordState&)>& visit, Decode&& decode) {
+    SHOPSYNC_TRY(validate_collection_name(collection));
+    auto cursor = lmdb::Cursor::open(txn_, t_.records);
+    if (!cursor) return cursor.status();
+    std::string prefix;
+    keys::record(prefix, collection, "");
+    keys::record(key_buf_, collection, after_id);
+    auto at = cursor->seek(key_buf_);
+    if (at && at->has_value() && !after_id.empty() && (*at)->key == key_buf_) at = cursor->next();
+    RecordKey key;
+    key.collection.assign(collection);
+    RecordState state;
+    for (; at && at->has_value(); at = cursor->next()) {
+      const lmdb::Entry e = **at;
+      if (e.key.substr(0, prefix.size()) != prefix) break;
+      key.id.assign(e.key.substr(prefix.size()));
+      if (Status st = decode(e.value, state); !st) {
+        (void)unreadable(key, e.value, st);
+        continue;
+      }
+      if (visit(key, state) == Scan::stop) return Status::ok();
+    }
+    return at.status().context("scanning records");
+  }
+
   Status unreadable(const RecordKey& key, std::string_view bytes, const Status& why) {
     std::vector<Dot> dots;
     (void)decode_sibling_dots(bytes, dots);

@@ -49,7 +49,7 @@ bool MsgpackReader::read_length(std::uint8_t tag, std::uint32_t& count, std::uin
   return true;
 }
 
-bool MsgpackReader::read_array(std::uint32_t& count) {
+bool MsgpackReader::read_array_general(std::uint32_t& count) {
   if (!need(1)) return false;
   const auto tag = static_cast<std::uint8_t>(data_[pos_++]);
   return read_length(tag, count, 0x90, 0x0f, 0xdc, 0xdd, "an array");
@@ -63,7 +63,7 @@ bool MsgpackReader::read_map(std::uint32_t& count) {
   return true;
 }
 
-bool MsgpackReader::read_uint(std::uint64_t& value) {
+bool MsgpackReader::read_uint_general(std::uint64_t& value) {
   if (!need(1)) return false;
   const auto tag = static_cast<std::uint8_t>(data_[pos_]);
   if (tag <= 0x7f) {
@@ -106,7 +106,7 @@ bool MsgpackReader::read_bool(bool& value) {
   return true;
 }
 
-bool MsgpackReader::read_str(std::string_view& value) {
+bool MsgpackReader::read_str_general(std::string_view& value) {
   if (!need(1)) return false;
   const auto tag = static_cast<std::uint8_t>(data_[pos_]);
   std::size_t len = 0;

@@ -28,11 +28,44 @@ class MsgpackReader {
  public:
   explicit MsgpackReader(std::string_view bytes) : data_(bytes) {}
 
-  bool read_array(std::uint32_t& count);
+  // The common encodings (fixarray, positive fixint, fixstr) are read here,
+  // inline: a record's every field takes several of these calls. Everything
+  // else, and every failure, is the out-of-line reader's. (After a failure
+  // pos_ is at the end, so no fast path applies.)
+  bool read_array(std::uint32_t& count) {
+    if (pos_ < data_.size()) {
+      const auto tag = static_cast<std::uint8_t>(data_[pos_]);
+      if ((tag & 0xf0) == 0x90 && std::size_t{tag & 0x0fU} < data_.size() - pos_) {
+        ++pos_;
+        count = tag & 0x0fU;
+        return true;
+      }
+    }
+    return read_array_general(count);
+  }
   bool read_map(std::uint32_t& count);
-  bool read_uint(std::uint64_t& value);  // any non-negative integer encoding
+  // Any non-negative integer encoding.
+  bool read_uint(std::uint64_t& value) {
+    if (pos_ < data_.size() && static_cast<std::uint8_t>(data_[pos_]) <= 0x7f) {
+      value = static_cast<std::uint8_t>(data_[pos_++]);
+      return true;
+    }
+    return read_uint_general(value);
+  }
   bool read_bool(bool& value);
-  bool read_str(std::string_view& value);  // str only; not checked for UTF-8
+  // str only; not checked for UTF-8.
+  bool read_str(std::string_view& value) {
+    if (pos_ < data_.size()) {
+      const auto tag = static_cast<std::uint8_t>(data_[pos_]);
+      const std::size_t len = tag & 0x1fU;
+      if ((tag & 0xe0) == 0xa0 && len < data_.size() - pos_) {
+        value = data_.substr(pos_ + 1, len);
+        pos_ += len + 1;
+        return true;
+      }
+    }
+    return read_str_general(value);
+  }
 
   // Skips one whole object whatever its type, up to `max_depth` levels of
   // arrays/maps; fails on truncation or deeper nesting.
@@ -54,6 +87,9 @@ class MsgpackReader {
   bool fail(std::string_view what);
 
  private:
+  bool read_array_general(std::uint32_t& count);
+  bool read_uint_general(std::uint64_t& value);
+  bool read_str_general(std::string_view& value);
   bool need(std::size_t n);
   std::uint64_t take_be(std::size_t n);
   bool read_length(std::uint8_t tag, std::uint32_t& count, std::uint8_t fix_base, std::uint8_t fix_mask,

@@ -487,6 +487,34 @@ Status scan_record_state(std::string_view bytes, RecordState& heads, bool& plain
   return Status::ok();
 }
 
+Status decode_record_heads(std::string_view bytes, RecordState& heads) {
+  if (bytes.empty() || static_cast<std::uint8_t>(bytes[0]) != kRecordFormat) {
+    return Status::corrupt("record state: missing or unknown format byte");
+  }
+  MsgpackReader in(bytes.substr(1));
+  std::uint32_t extra = 0;
+  std::uint32_t n = 0;
+  if (!open_array(in, kStateElements, extra) || !in.read_array(n)) return corrupt(in, "record state");
+  heads.siblings.resize(n);
+  for (Version& v : heads.siblings) {
+    std::uint32_t vextra = 0;
+    std::uint64_t flags = 0;
+    if (!open_array(in, kVersionElements, vextra) || !in.read_uint(v.dot.origin) || !in.read_uint(v.dot.counter) ||
+        !in.read_uint(v.updated_at) || !in.read_uint(flags)) {
+      return corrupt(in, "version");
+    }
+    v.deleted = (flags & kFlagDeleted) != 0;
+    v.uplink_origin = (flags & kFlagUplinkOrigin) != 0;
+    v.fields.clear();
+    // The fields map: values sit two levels down (map, [stamp, value]).
+    if (!in.skip(kMaxValueDepth + 2) || !skip_extra(in, vextra)) return corrupt(in, "version");
+  }
+  SHOPSYNC_TRY(read_version_vector(in, heads.context));
+  if (!skip_extra(in, extra)) return corrupt(in, "record state");
+  if (!in.at_end()) return Status::corrupt("record state: " + std::to_string(in.remaining()) + " trailing bytes");
+  return Status::ok();
+}
+
 Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out) {
   if (bytes.empty() || static_cast<std::uint8_t>(bytes[0]) != kRecordFormat) {
     return Status::corrupt("record state: missing or unknown format byte");

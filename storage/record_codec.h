@@ -91,6 +91,14 @@ Result<ConflictEntry> decode_conflict_entry(std::string_view bytes, const Decode
 // copying any field (the store needs them to keep the change index exact).
 Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out);
 
+// The heads of a stored record state (each sibling without its fields, and
+// the context), read without checking the fields beyond their framing (every
+// length against the bytes present, nesting): for scans of this node's own
+// store that look at versions, not fields. Bytes it accepts may still be
+// refused by decode_record_state (a string that is not UTF-8, say): whoever
+// acts on a record reads it whole first.
+Status decode_record_heads(std::string_view bytes, RecordState& heads);
+
 // What decode_record_state(bytes, limits) checks, without copying any field:
 // on success `heads` holds the siblings without their fields, and the
 // context. `plain` says whether the bytes are laid out as this version

@@ -81,6 +81,16 @@ class StoreReader {
   virtual Status for_each_record(std::string_view collection, std::string_view after_id,
                                  const std::function<Scan(const RecordKey&, const RecordState&)>& visit) = 0;
 
+  // The same scan with each record's heads only (its siblings without their
+  // fields, and its context; record_codec.h, decode_record_heads): for scans
+  // that look at versions, not fields (tombstone removal). The
+  // fields are not checked: a record the scan shows may still be one that
+  // record() finds corrupt, so whoever acts on one reads it whole first. A
+  // record whose heads do not read is skipped (and noted). This default
+  // decodes whole records.
+  virtual Status for_each_record_heads(std::string_view collection, std::string_view after_id,
+                                       const std::function<Scan(const RecordKey&, const RecordState&)>& visit);
+
   // The dots of the record's stored siblings, read without decoding its
   // fields: what a write over a record that record() finds corrupt supersedes.
   // Empty when the record is unknown or when even its dots do not read.

@@ -80,6 +80,27 @@ BOOST_AUTO_TEST_CASE(sibling_dots_are_read_without_fields) {
   BOOST_TEST((dots[1] == Dot{0xB2, 9}));
 }
 
+// A scan of this node's own records that needs only their versions (the
+// tombstone scan) reads the heads without the fields, and a record whose
+// framing is broken is still refused.
+BOOST_AUTO_TEST_CASE(record_heads_are_read_without_fields) {
+  const RecordState state = two_sibling_state();
+  const std::string bytes = encode_record_state(state);
+  RecordState heads;
+  BOOST_REQUIRE(decode_record_heads(bytes, heads));
+  BOOST_TEST((heads.context == state.context));
+  BOOST_REQUIRE(heads.siblings.size() == 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    Version expected = state.siblings[i];
+    expected.fields.clear();
+    BOOST_TEST((heads.siblings[i] == expected));
+  }
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+    BOOST_TEST(decode_record_heads(bytes.substr(0, cut), heads).code() == Errc::corrupt);
+  }
+  BOOST_TEST(decode_record_heads(bytes + "x", heads).code() == Errc::corrupt);
+}
+
 BOOST_AUTO_TEST_CASE(bodies_embed_in_larger_messages_and_extra_elements_are_ignored) {
   // A newer writer appends elements; this reader must skip them.
   msgpack::sbuffer buf;
@@ -148,6 +169,10 @@ BOOST_AUTO_TEST_CASE(random_bytes_never_crash_the_decoders) {
     auto c = decode_conflict_entry(bytes);
     std::vector<Dot> dots;
     (void)decode_sibling_dots(bytes, dots);
+    RecordState heads;
+    // The heads read wherever the whole state does.
+    const bool heads_read = decode_record_heads(bytes, heads).is_ok();
+    if (a) BOOST_REQUIRE(heads_read);
     (void)validate_packed_value(bytes);
     // Whatever decodes and is valid encodes back to the same state.
     if (a && validate_record_state(*a)) {

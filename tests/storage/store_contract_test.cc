@@ -161,6 +161,33 @@ STORE_CONTRACT(scans_are_ordered_and_pageable) {
   BOOST_TEST(seen == 1);
 }
 
+// The heads scan shows the records the whole scan shows, with their
+// versions and contexts, without the fields.
+STORE_CONTRACT(record_heads_scan_matches_the_records_without_fields) {
+  BOOST_REQUIRE(put(store, {"a", "1"}, test::simple_state({kA, 1}, "one")));
+  RecordState two = test::simple_state({kA, 2}, "two");
+  two.siblings.push_back(test::simple_state({kB, 1}, "other").siblings[0]);
+  two.siblings.back().deleted = true;
+  two.context.set(kB, 1);
+  BOOST_REQUIRE(put(store, {"a", "2"}, two));
+  BOOST_REQUIRE(put(store, {"b", "3"}, test::simple_state({kA, 3}, "elsewhere")));
+  std::vector<std::pair<RecordKey, RecordState>> whole, heads;
+  BOOST_REQUIRE(store.read([&](StoreReader& r) {
+    SHOPSYNC_TRY(r.for_each_record("a", "", [&](const RecordKey& k, const RecordState& s) {
+      RecordState stripped = s;
+      for (Version& v : stripped.siblings) v.fields.clear();
+      whole.emplace_back(k, std::move(stripped));
+      return Scan::next;
+    }));
+    return r.for_each_record_heads("a", "", [&](const RecordKey& k, const RecordState& s) {
+      heads.emplace_back(k, s);
+      return Scan::next;
+    });
+  }));
+  BOOST_TEST(whole.size() == 2u);
+  BOOST_TEST((heads == whole));
+}
+
 STORE_CONTRACT(a_failed_body_changes_nothing) {
   const RecordKey key{"customers", "C1"};
   BOOST_REQUIRE(put(store, key, test::simple_state({kA, 1}, "kept")));
