@@ -1,7 +1,7 @@
 // Fuzz target: values as the store reads them back from LMDB
 // (storage/record_codec.h). The first byte picks the decoder, the rest is the
 // stored value: a record state (also as a batch carries it, packed), a version, node meta, a conflict log entry, the
-// sibling dots the change index reads, or one packed field value. Whatever
+// sibling dots the change index reads (and the heads the tombstone scan reads), or one packed field value. Whatever
 // decodes (and, for a record state, passes validation) re-encodes to bytes
 // that decode to the same value.
 #include <string>
@@ -38,6 +38,16 @@ void record_state(std::string_view bytes) {
     return;
   }
   FUZZ_CHECK(dots_status.is_ok(), "the sibling dots of a decodable state decode");
+  // The tombstone scan reads heads only: wherever the decoder reads, so do they.
+  RecordState heads;
+  FUZZ_CHECK(decode_record_heads(bytes, heads).is_ok(), "the heads of a decodable state decode");
+  FUZZ_CHECK(heads.siblings.size() == state->siblings.size() && heads.context == state->context,
+             "the heads are the siblings and the context");
+  for (std::size_t i = 0; i < heads.siblings.size(); ++i) {
+    Version expected = state->siblings[i];
+    expected.fields.clear();
+    FUZZ_CHECK(heads.siblings[i] == expected, "a head is its sibling without the fields");
+  }
   FUZZ_CHECK(dots.size() == state->siblings.size(), "one dot per sibling");
   for (std::size_t i = 0; i < dots.size(); ++i) {
     FUZZ_CHECK(dots[i] == state->siblings[i].dot, "the dots read alone are the siblings' dots");
