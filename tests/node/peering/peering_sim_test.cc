@@ -106,8 +106,8 @@ BOOST_AUTO_TEST_CASE(both_sides_dial_and_each_record_is_sent_once) {
 // converge; every write another store had seen at a restore is there, no
 // version a kept write superseded (a deleted one) shows again, and no node
 // believes a peer knows more than it holds.
-BOOST_AUTO_TEST_CASE(restored_backups_lose_only_what_no_other_node_saw) {
-  run_profile("restored_backups", 300, [](std::uint64_t seed) {
+BOOST_AUTO_TEST_CASE(backup_restores_lose_only_what_no_other_node_saw) {
+  run_profile("backup_restores", 300, [](std::uint64_t seed) {
     SimConfig c;
     c.nodes = nodes_for(seed);
     c.restore_rate = 0.15;
@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(restored_backups_lose_only_what_no_other_node_saw) {
 // Nodes switch strategy tables while running (SIGHUP): no two nodes whose
 // tables differ keep a session, and once all apply the same table again all
 // connect and show the same winners.
-BOOST_AUTO_TEST_CASE(strategies_changed_end_sessions_and_agreement_converges) {
+BOOST_AUTO_TEST_CASE(strategy_changes_end_sessions_and_agreement_converges) {
   run_profile("strategy_changes", 300, [](std::uint64_t seed) {
     SimConfig c;
     c.nodes = nodes_for(seed);
@@ -140,8 +140,8 @@ BOOST_AUTO_TEST_CASE(strategies_changed_end_sessions_and_agreement_converges) {
 // goodbye and found again, at a new address half the time; a node that hears
 // no mDNS; a node that leaves for good. All that stay end connected and
 // converged, and nobody dials the one that left once its 10 minutes are over.
-BOOST_AUTO_TEST_CASE(discovered_peers_lost_and_found_end_connected) {
-  run_profile("discovery", 300, [](std::uint64_t seed) {
+BOOST_AUTO_TEST_CASE(mdns_discovery_lost_and_found_peers_end_connected) {
+  run_profile("mdns_discovery", 300, [](std::uint64_t seed) {
     SimConfig c;
     c.nodes = nodes_for(seed);
     c.discovery = true;
