@@ -27,7 +27,7 @@
 #include "discovery/diagnostics.h"
 #include "discovery/peer_event.h"
 #include "discovery/poll_fd.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::discovery {
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "discovery/peer_event.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::discovery {
 

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 

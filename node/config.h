@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "node/log.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 

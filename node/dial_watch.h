@@ -22,7 +22,7 @@
 #include "node/api/zmq_frames.h"
 #include "node/dial_probe.h"
 #include "node/zmq_socket.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 

@@ -38,7 +38,7 @@
 #include "replication/grant.h"
 #include "replication/messages.h"
 #include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
 #include "storage/store.h"
 
 namespace shopsync {

@@ -32,7 +32,7 @@
 #include "replication/replica.h"
 #include "replication/strategy.h"
 #include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 
 namespace shopsync {
 

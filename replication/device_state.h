@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
 #include "storage/store.h"
 
 namespace shopsync {

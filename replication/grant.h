@@ -30,7 +30,7 @@
 #include <string_view>
 
 #include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <random>
 
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 #include "replication/replica_impl.h"
 #include "replication/sibling_set.h"
 #include "storage/msgpack_reader.h"

@@ -45,7 +45,7 @@
 #include "replication/outbox.h"
 #include "replication/strategy.h"
 #include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
 #include "storage/store.h"
 
 namespace shopsync {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "replication/conflict_log.h"
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 #include "replication/replica_impl.h"
 #include "replication/sibling_set.h"
 

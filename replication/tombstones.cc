@@ -11,7 +11,7 @@
 #include <string>
 
 #include "replication/hlc.h"
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 #include "replication/replica_impl.h"
 
 namespace shopsync {

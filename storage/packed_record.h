@@ -17,7 +17,7 @@
 
 #include "storage/record.h"
 #include "storage/record_codec.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 

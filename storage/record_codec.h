@@ -33,7 +33,7 @@
 
 #include "storage/msgpack_reader.h"
 #include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
 #include "storage/store.h"
 
 namespace shopsync {

@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "node/api/api_types.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::api {
 

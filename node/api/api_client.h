@@ -21,7 +21,7 @@
 
 #include "node/api/api_codec.h"
 #include "node/api/api_types.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::api {
 

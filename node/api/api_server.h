@@ -33,7 +33,7 @@
 #include "node/api/api_backend.h"
 #include "node/api/api_codec.h"
 #include "node/api/zmq_frames.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::api {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::api {
 

@@ -33,7 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::json_values {
 

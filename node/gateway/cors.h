@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "node/gateway/http_message.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::gateway {
 

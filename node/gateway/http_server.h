@@ -51,7 +51,7 @@
 #include "node/gateway/http_message.h"
 #include "node/gateway/http_parser.h"
 #include "node/gateway/log_limiter.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::gateway {
 

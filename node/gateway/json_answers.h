@@ -8,7 +8,7 @@
 
 #include "node/gateway/http_server.h"
 #include "node/gateway/json_values.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::gateway {
 

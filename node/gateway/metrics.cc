@@ -4,7 +4,7 @@
 
 #include "node/gateway/gateway.h"
 #include "node/gateway/gateway_metrics.h"
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 
 namespace shopsync::gateway {
 

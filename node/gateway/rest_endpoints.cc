@@ -2,7 +2,7 @@
 #include "node/gateway/gateway.h"
 #include "node/gateway/json_answers.h"
 #include "replication/hlc.h"
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 
 namespace shopsync::gateway {
 

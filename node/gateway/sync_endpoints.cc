@@ -9,7 +9,7 @@
 #include "node/gateway/gateway_metrics.h"
 #include "replication/device_push.h"
 #include "replication/hlc.h"
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 
 namespace shopsync::gateway {
 

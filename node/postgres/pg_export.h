@@ -25,7 +25,7 @@
 
 #include "node/postgres/pg_connection.h"
 #include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::postgres {
 

@@ -15,7 +15,7 @@
 
 #include "node/postgres/pgoutput.h"
 #include "replication/replica.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::postgres {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "node/api/api_client.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::test {
 

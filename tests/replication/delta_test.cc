@@ -4,7 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 #include "storage/memory_store.h"
 #include "tests/replication/support/values.h"
 

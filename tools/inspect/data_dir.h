@@ -18,7 +18,7 @@
 #include <string>
 
 #include "storage/lmdb_store.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::inspect {
 

@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "replication/strategy.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::inspect {
 

@@ -4,7 +4,7 @@
 #include "node/config.h"
 #include "node/peer_table.h"
 #include "node/public_key_text.h"
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 #include "replication/strategy.h"
 #include "tools/inspect/view_support.h"
 #include "tools/inspect/views.h"

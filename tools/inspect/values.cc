@@ -5,7 +5,7 @@
 #include "node/api/iso8601.h"
 #include "node/api/json_values.h"
 #include "replication/hlc.h"
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 
 namespace shopsync::inspect {
 

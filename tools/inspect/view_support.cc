@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 
 namespace shopsync::inspect {
 

@@ -16,7 +16,7 @@
 
 #include "node/api/api_types.h"
 #include "node/api/json_values.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::cli {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "replication/access_policy.h"
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 #include "replication/replica.h"
 #include "replication/strategy.h"
 #include "storage/faulty_store.h"

@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "node/peer_table.h"
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 #include "tests/replication/support/values.h"
 
 namespace shopsync::test {

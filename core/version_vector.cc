@@ -1,4 +1,4 @@
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 
 #include <charconv>
 #include <cstdio>

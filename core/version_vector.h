@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 
