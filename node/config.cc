@@ -149,13 +149,9 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     if (value.empty()) return Status::invalid("an empty PostgreSQL connection string");
     config.postgres = value;
   } else if (name == "role") {
-    if (value == "peer") {
-      config.role = NodeRole::peer;
-    } else if (value == "uplink") {
-      config.role = NodeRole::uplink;
-    } else {
-      return Status::invalid("role '" + value + "' is neither 'peer' nor 'uplink'");
-    }
+    auto role = parse_role(value);
+    if (!role) return role.status();
+    config.role = *role;
   } else if (name == "strategy") {
     SHOPSYNC_TRY(apply_strategy(config, value));
   } else if (name == "trust") {
@@ -298,8 +294,6 @@ Status load_file(NodeConfig& config, const std::string& path) {
 }
 
 }  // namespace
-
-std::string_view to_string(NodeRole role) { return role == NodeRole::uplink ? "uplink" : "peer"; }
 
 std::string_view to_string(PeerSource source) {
   switch (source) {

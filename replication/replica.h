@@ -24,7 +24,7 @@
 // (a peer's last known knowledge), "replication/horizon" (the tombstone
 // horizon) and "replication/writers" (every writer id this store's node has
 // written under, with its last counter), all in the text form of
-// replication/knowledge_text.h.
+// core/version_vector.h.
 //
 // Thread-safety: none. One thread (the node's event loop) calls everything.
 // Readers elsewhere may read the Store directly (read transactions) and use

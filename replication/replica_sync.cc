@@ -368,11 +368,11 @@ Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
       // removed them ourselves: adopt its horizon, so that a peer still
       // holding what they deleted is sent to a snapshot by us too.
       next_horizon.join(ps.snapshot->horizon);
-      if (next_horizon != horizon) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, knowledge_to_text(next_horizon)));
+      if (next_horizon != horizon) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, version_vector_text(next_horizon)));
     }
     next_held_above = held_above_after(batch, next.knowledge);
     if (next_held_above != held_above) {
-      SHOPSYNC_TRY(w.put(Table::settings, kHeldAboveKey, knowledge_to_text(next_held_above)));
+      SHOPSYNC_TRY(w.put(Table::settings, kHeldAboveKey, version_vector_text(next_held_above)));
     }
     next.clock = std::max(meta.clock, hlc.last());
     if (next != meta) SHOPSYNC_TRY(w.put_node_meta(next));

@@ -8,7 +8,6 @@ namespace shopsync::gateway {
 
 namespace {
 
-std::string dot_text(const Dot& d) { return node_hex(d.origin) + ":" + std::to_string(d.counter); }
 
 json view(const VisibleRecord& r) {
   json out = {{"collection", r.key.collection},

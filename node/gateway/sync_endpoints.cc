@@ -627,7 +627,7 @@ HttpResponse Gateway::sync_status(std::string_view device) {
   auto iso_or_null = [](std::uint64_t ms) { return ms == 0 ? json(nullptr) : json(format_iso8601(ms)); };
   json peers = json::array();
   for (const auto& p : peer_summaries()) {
-    json entry = {{"nodeId", node_hex(p.id)},
+    json entry = {{"nodeId", node_id_text(p.id)},
                   {"name", p.name},
                   {"role", p.role},
                   {"state", p.state},
@@ -652,7 +652,7 @@ HttpResponse Gateway::sync_status(std::string_view device) {
               {"pendingCount", pending_total},
               {"pendingByCollection", pending},
               {"unresolvedConflicts", state ? state->resend.size() : 0},
-              {"node", {{"nodeId", node_hex(replica_.id())}, {"name", options_.node_name}, {"role", options_.role},
+              {"node", {{"nodeId", node_id_text(replica_.id())}, {"name", options_.node_name}, {"role", options_.role},
                         {"cluster", replica_.cluster()}}},
               {"peers", std::move(peers)}};
   return ok_json(out);

@@ -72,8 +72,8 @@ PgUplink::PgUplink(Replica& replica, Store& store, Outbox& outbox, Clock& steady
       steady_(steady),
       options_(std::move(options)),
       feed_(std::make_unique<Feed>(replica, store, outbox)),
-      export_(options_.schema, api::format_node_id(options_.node)),
-      slot_("shopsync_" + api::format_node_id(options_.node)),
+      export_(options_.schema, node_id_text(options_.node)),
+      slot_("shopsync_" + node_id_text(options_.node)),
       publication_("shopsync_" + options_.schema) {}
 
 PgUplink::~PgUplink() = default;
@@ -111,7 +111,7 @@ Status PgUplink::connect() {
   }
   auto position = export_.position(*sql);
   if (!position) return position.status();
-  auto cursor = api::parse_cursor(*position);
+  auto cursor = parse_version_vector(*position);
   if (!cursor) return Status::corrupt("the position stored in PostgreSQL does not parse: " + *position);
   cursor_ = *cursor;
   exported_knowledge_ = VersionVector();
@@ -184,7 +184,7 @@ Status PgUplink::full_resync(Lsn from) {
       // before the cluster moved on: the cluster's value stands.
       if (row[3]) {
         auto current = replica_.get(key);
-        if (current && current->has_value() && api::format_dot((*current)->visible.winner) != *row[3]) continue;
+        if (current && current->has_value() && dot_text((*current)->visible.winner) != *row[3]) continue;
       }
       Relation relation{0, options_.schema, name, {{"id", 25, true}, {"fields", 3802, false}, {"deleted", 16, false}}};
       RowChange change{RowChange::Op::insert, 0,
@@ -347,13 +347,13 @@ Status PgUplink::export_batch() {
     row.key = change.key;
     row.fields_json = json_values::dump_json(json_values::fields_to_json(
         v.visible.fields, {json_values::BinaryForm::tagged_object, json_values::Undecodable::hex_object}));
-    row.version = api::format_dot(v.visible.winner);
+    row.version = dot_text(v.visible.winner);
     row.hlc = static_cast<std::int64_t>(v.visible.updated_at);
     row.deleted = v.visible.deleted;
     rows.push_back(std::move(row));
   }
   if (!rows.empty() || !(page->cursor == cursor_)) {
-    auto refused = export_.write(session_->sql, rows, api::format_cursor(page->cursor));
+    auto refused = export_.write(session_->sql, rows, version_vector_text(page->cursor));
     if (!refused) return refused.status();
     for (const auto& r : *refused) {
       SHOPSYNC_LOG(warn, "PostgreSQL: record " << describe(r.key) << " not exported: " << r.why.message());
