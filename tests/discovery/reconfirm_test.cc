@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(failures_during_a_reconfirmation_change_nothing_and_answers
   BOOST_TEST(r.entries().empty());
   BOOST_TEST(r.failure(kPeer, 0));
   BOOST_TEST(!r.failure(kPeer, 2'000));  // the same link lost again: the window does not restart
-  BOOST_TEST(run(r, 0, Reconfirmations::kWindowMs).forgotten_at == std::optional<std::uint64_t>(Reconfirmations::kWindowMs));
+  BOOST_TEST((run(r, 0, Reconfirmations::kWindowMs).forgotten_at == std::optional<std::uint64_t>(Reconfirmations::kWindowMs)));
   BOOST_TEST(!r.failure(kPeer, Reconfirmations::kWindowMs + 1));  // forgotten already
 }
 
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(the_query_asks_for_the_instance_srv_and_only_an_answer_with
   std::string answer = q;
   answer[2] = '\x84';  // QR, AA
   answer[7] = '\x01';  // one answer
-  BOOST_TEST(answered_id(answer) == std::optional<std::uint16_t>(0x1234));
+  BOOST_TEST((answered_id(answer) == std::optional<std::uint16_t>(0x1234)));
   std::string empty = answer;
   empty[7] = '\x00';
   BOOST_TEST(!answered_id(empty).has_value());
