@@ -804,16 +804,16 @@ int Discovery::timeout_ms() const {
 
 void Discovery::dispatch(std::span<const PollFd> ready) {
   if (impl_->stopped) return;
+  const std::vector<PollFd> queriers = impl_->querier.fds();
   for (const auto& r : ready) {
-    if (r.revents & poll_in) ++impl_->mdns_reads;
-  }
-  impl_->poll.dispatch(ready);
-  for (const PollFd& ours : impl_->querier.fds()) {
-    for (const auto& r : ready) {
-      if (r.fd != ours.fd || !(r.revents & poll_in)) continue;
-      for (NodeId peer : impl_->querier.read(r.fd)) impl_->reconfirmed(peer);
+    if (!(r.revents & poll_in)) continue;
+    if (std::any_of(queriers.begin(), queriers.end(), [&](const PollFd& q) { return q.fd == r.fd; })) {
+      for (NodeId peer : impl_->querier.read(r.fd)) impl_->reconfirmed(peer);  // our reconfirm queries' answers
+    } else {
+      ++impl_->mdns_reads;
     }
   }
+  impl_->poll.dispatch(ready);
   impl_->run_reconfirm();
   impl_->deliver();
 }
