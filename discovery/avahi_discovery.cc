@@ -818,6 +818,10 @@ void Discovery::dispatch(std::span<const PollFd> ready) {
   impl_->deliver();
 }
 
+void Discovery::heard_from(NodeId peer) {
+  if (!impl_->stopped && impl_->reconfirm.heard_from(peer, Impl::steady_ms())) impl_->run_reconfirm();
+}
+
 bool Discovery::reconfirm(NodeId peer) { return !impl_->stopped && impl_->start_reconfirm(peer); }
 
 void Discovery::stop() {

@@ -129,6 +129,12 @@ class Discovery {
   // or answered one less than a minute ago).
   bool reconfirm(NodeId peer);
 
+  // `peer` was heard from otherwise (a sync session came up): if a
+  // reconfirmation forgot it, its records are asked for again at once, and
+  // its answer makes it found again (its records, unchanged in avahi's cache,
+  // would not be reported again).
+  void heard_from(NodeId peer);
+
   // Every path currently known to reach a peer (kind == found).
   std::vector<PeerEvent> peers() const;
   // For `shopsync doctor`.

@@ -31,6 +31,13 @@ std::optional<Reconfirmations::State> Reconfirmations::answered(NodeId peer, std
   return before;
 }
 
+bool Reconfirmations::heard_from(NodeId peer, std::uint64_t now_ms) {
+  auto it = entries_.find(peer);
+  if (it == entries_.end() || it->second.state != State::forgotten || it->second.next_ms <= now_ms) return false;
+  it->second.next_ms = now_ms;
+  return true;
+}
+
 Reconfirmations::Due Reconfirmations::due(std::uint64_t now_ms) {
   Due out;
   for (auto& [peer, e] : entries_) {

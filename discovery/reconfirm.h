@@ -60,6 +60,10 @@ class Reconfirmations {
   Due due(std::uint64_t now_ms);
   // The earliest time something is due, nullopt when nothing is.
   std::optional<std::uint64_t> next_ms() const;
+  // `peer` was heard from otherwise (a sync session with it came up): when
+  // forgotten, it is asked for at once rather than at the next recheck.
+  // Returns whether that changed anything.
+  bool heard_from(NodeId peer, std::uint64_t now_ms);
   // `peer` is gone from discovery for good (its records expired), or found
   // again with new data: nothing more to ask.
   void erase(NodeId peer) { entries_.erase(peer); }

@@ -93,6 +93,11 @@ BOOST_AUTO_TEST_CASE(a_forgotten_peer_is_asked_again_until_erased_and_an_answer_
   run(r, 0, Reconfirmations::kWindowMs);
   const Run rechecks = run(r, Reconfirmations::kWindowMs + 1, Reconfirmations::kWindowMs + 3 * Reconfirmations::kRecheckMs);
   BOOST_TEST(rechecks.queries == 3);
+  // A sync session with it came up: it is asked for at once, not at the next recheck.
+  const std::uint64_t up = Reconfirmations::kWindowMs + 3 * Reconfirmations::kRecheckMs + 100;
+  BOOST_TEST(r.heard_from(kPeer, up));
+  BOOST_TEST(run(r, up, up).queries == 1);
+  BOOST_TEST(!r.heard_from(0x77, up));  // never asked about: nothing to do
   BOOST_TEST((r.answered(kPeer, 50'000) == State::forgotten));  // it returned: found again
   BOOST_TEST((state_of(r) == State::answered));
 
