@@ -7,6 +7,9 @@
 // dials (node.h, "Peers"). A peer whose last path is lost is still
 // dialed at its last address for peering::kForgetDiscoveredMs, then
 // forgotten (node/peering/peering.h).
+// A peer whose link dies without a goodbye has its records reconfirmed
+// (Transport::vanished below, discovery/reconfirm.h): unanswered, it is lost
+// within seconds rather than at the end of its records' TTL.
 // Trusting a key later reconciles every peer seen, so `shopsync trust add`
 // connects without a restart.
 #include <algorithm>
