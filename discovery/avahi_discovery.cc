@@ -518,14 +518,16 @@ struct Discovery::Impl {
       }
     }
     for (NodeId peer : due.forget) {
+      bool forgotten = false;
       for (Path* p : paths_of(peer)) {
-        if (!p->reported) continue;
+        if (!p->reported) continue;  // flushed before (asked again after its session came back)
         p->flushed = true;
         p->last.why = "no answer to mDNS reconfirm queries within " +
                       std::to_string(Reconfirmations::kWindowMs / 1000) + " s";
         report_lost(*p);
+        forgotten = true;
       }
-      log("no answer about '" + reconfirm_names[peer] + "' to its reconfirm queries: forgotten before its TTL");
+      if (forgotten) log("no answer about '" + reconfirm_names[peer] + "' to its reconfirm queries: forgotten");
     }
   }
 
@@ -533,8 +535,7 @@ struct Discovery::Impl {
     const auto before = reconfirm.answered(peer, steady_ms());
     if (!before) return;
     log("'" + reconfirm_names[peer] + "' answered its reconfirm query: kept");
-    if (*before != Reconfirmations::State::forgotten) return;
-    for (Path* p : paths_of(peer)) {
+    for (Path* p : paths_of(peer)) {  // flushed ones: forgotten, or asked again since its session came back
       if (!p->flushed) continue;
       p->flushed = false;
       p->reported = true;

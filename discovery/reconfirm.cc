@@ -33,8 +33,8 @@ std::optional<Reconfirmations::State> Reconfirmations::answered(NodeId peer, std
 
 bool Reconfirmations::heard_from(NodeId peer, std::uint64_t now_ms) {
   auto it = entries_.find(peer);
-  if (it == entries_.end() || it->second.state != State::forgotten || it->second.next_ms <= now_ms) return false;
-  it->second.next_ms = now_ms;
+  if (it == entries_.end() || it->second.state != State::forgotten) return false;
+  it->second = Entry{State::asking, now_ms, 0, now_ms + kQueryAtMs[0]};
   return true;
 }
 

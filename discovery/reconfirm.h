@@ -61,8 +61,9 @@ class Reconfirmations {
   // The earliest time something is due, nullopt when nothing is.
   std::optional<std::uint64_t> next_ms() const;
   // `peer` was heard from otherwise (a sync session with it came up): when
-  // forgotten, it is asked for at once rather than at the next recheck.
-  // Returns whether that changed anything.
+  // forgotten, it is asked again as after a failure (at once, then at the
+  // same few times: just back, it may still be probing and not answer yet)
+  // rather than at the next recheck. Returns whether that changed anything.
   bool heard_from(NodeId peer, std::uint64_t now_ms);
   // `peer` is gone from discovery for good (its records expired), or found
   // again with new data: nothing more to ask.

@@ -93,17 +93,25 @@ BOOST_AUTO_TEST_CASE(a_forgotten_peer_is_asked_again_until_erased_and_an_answer_
   run(r, 0, Reconfirmations::kWindowMs);
   const Run rechecks = run(r, Reconfirmations::kWindowMs + 1, Reconfirmations::kWindowMs + 3 * Reconfirmations::kRecheckMs);
   BOOST_TEST(rechecks.queries == 3);
-  // A sync session with it came up: it is asked for at once, not at the next recheck.
-  const std::uint64_t up = Reconfirmations::kWindowMs + 3 * Reconfirmations::kRecheckMs + 100;
-  BOOST_TEST(r.heard_from(kPeer, up));
-  BOOST_TEST(run(r, up, up).queries == 1);
-  BOOST_TEST(!r.heard_from(0x77, up));  // never asked about: nothing to do
   BOOST_TEST((r.answered(kPeer, 50'000) == State::forgotten));  // it returned: found again
   BOOST_TEST((state_of(r) == State::answered));
 
   r.erase(kPeer);  // its records expired
   BOOST_TEST(r.entries().empty());
   BOOST_TEST(!r.next_ms().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_forgotten_peer_whose_session_comes_back_is_asked_again_at_once_and_a_few_times) {
+  Reconfirmations r;
+  r.failure(kPeer, 0);
+  run(r, 0, Reconfirmations::kWindowMs);
+  const std::uint64_t up = Reconfirmations::kWindowMs + 2'500;  // between two rechecks
+  BOOST_TEST(r.heard_from(kPeer, up));
+  BOOST_TEST((state_of(r) == State::asking));
+  BOOST_TEST(run(r, up, up + Reconfirmations::kWindowMs - 1).queries == 3);  // not just one: it may still be probing
+  BOOST_TEST((r.answered(kPeer, up + 4'000) == State::asking));
+  BOOST_TEST(!r.heard_from(kPeer, up + 5'000));  // answered: nothing to ask
+  BOOST_TEST(!r.heard_from(0x77, up));           // never asked about: nothing to do
 }
 
 BOOST_AUTO_TEST_CASE(the_query_asks_for_the_instance_srv_and_only_an_answer_with_records_counts) {
