@@ -96,9 +96,9 @@ BOOST_AUTO_TEST_CASE(record_heads_are_read_without_fields) {
     BOOST_TEST((heads.siblings[i] == expected));
   }
   for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
-    BOOST_TEST(decode_record_heads(bytes.substr(0, cut), heads).code() == Errc::corrupt);
+    BOOST_TEST((decode_record_heads(bytes.substr(0, cut), heads).code() == Errc::corrupt));
   }
-  BOOST_TEST(decode_record_heads(bytes + "x", heads).code() == Errc::corrupt);
+  BOOST_TEST((decode_record_heads(bytes + "x", heads).code() == Errc::corrupt));
 }
 
 BOOST_AUTO_TEST_CASE(bodies_embed_in_larger_messages_and_extra_elements_are_ignored) {
