@@ -487,14 +487,27 @@ Status scan_record_state(std::string_view bytes, RecordState& heads, bool& plain
   return Status::ok();
 }
 
-Status decode_record_heads(std::string_view bytes, RecordState& heads) {
+namespace {
+
+// Checks a stored state's format byte and opens its siblings array: `in`
+// then reads the first sibling, `extra` holds the state's elements past the
+// known ones and `siblings` the count.
+Status open_stored_siblings(std::string_view bytes, MsgpackReader& in, std::uint32_t& extra, std::uint32_t& siblings) {
   if (bytes.empty() || static_cast<std::uint8_t>(bytes[0]) != kRecordFormat) {
     return Status::corrupt("record state: missing or unknown format byte");
   }
-  MsgpackReader in(bytes.substr(1));
+  in = MsgpackReader(bytes.substr(1));
+  if (!open_array(in, kStateElements, extra) || !in.read_array(siblings)) return corrupt(in, "record state");
+  return Status::ok();
+}
+
+}  // namespace
+
+Status decode_record_heads(std::string_view bytes, RecordState& heads) {
+  MsgpackReader in{std::string_view{}};
   std::uint32_t extra = 0;
   std::uint32_t n = 0;
-  if (!open_array(in, kStateElements, extra) || !in.read_array(n)) return corrupt(in, "record state");
+  SHOPSYNC_TRY(open_stored_siblings(bytes, in, extra, n));
   heads.siblings.resize(n);
   for (Version& v : heads.siblings) {
     std::uint32_t vextra = 0;
@@ -516,13 +529,10 @@ Status decode_record_heads(std::string_view bytes, RecordState& heads) {
 }
 
 Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out) {
-  if (bytes.empty() || static_cast<std::uint8_t>(bytes[0]) != kRecordFormat) {
-    return Status::corrupt("record state: missing or unknown format byte");
-  }
-  MsgpackReader in(bytes.substr(1));
+  MsgpackReader in{std::string_view{}};
   std::uint32_t extra = 0;
   std::uint32_t n = 0;
-  if (!open_array(in, kStateElements, extra) || !in.read_array(n)) return corrupt(in, "record state");
+  SHOPSYNC_TRY(open_stored_siblings(bytes, in, extra, n));
   for (std::uint32_t i = 0; i < n; ++i) {
     std::uint32_t vextra = 0;
     Dot dot;
