@@ -145,7 +145,7 @@ struct Discovery::Impl {
 
   // Six hex digits of our node id: distinct between the nodes of a LAN in
   // practice, and stable across restarts.
-  std::string node_suffix() const { return node_id_to_hex(announcement.node_id).substr(10); }
+  std::string node_suffix() const { return node_id_text(announcement.node_id).substr(10); }
 
   std::string unique_host_name(const std::string& current) const {
     std::string base = options.host_name.empty() ? current : options.host_name;

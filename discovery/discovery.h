@@ -24,10 +24,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "discovery/diagnostics.h"
 #include "discovery/peer_event.h"
 #include "discovery/poll_fd.h"
-#include "storage/status.h"
 
 namespace shopsync::discovery {
 

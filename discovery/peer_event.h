@@ -5,14 +5,10 @@
 #include <string>
 #include <string_view>
 
-namespace shopsync {
-using NodeId = std::uint64_t;  // as in storage/record.h
-}
+#include "core/node_id.h"
+#include "core/role.h"
 
 namespace shopsync::discovery {
-
-enum class Role { peer, uplink };
-std::string_view to_string(Role role);
 
 enum class IpFamily { ipv4, ipv6 };
 

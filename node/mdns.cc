@@ -54,7 +54,7 @@ void Node::start_mdns() {
   a.cluster = *config_.cluster;
   a.node_id = replica_->id();
   a.public_key = identity_.public_key;
-  a.role = config_.role == NodeRole::uplink ? discovery::Role::uplink : discovery::Role::peer;
+  a.role = config_.role;
   a.protocol = wire::kProtocolMax;
   discovery::DiscoveryOptions options;
   options.allow_interfaces = config_.mdns_interfaces;
@@ -168,7 +168,7 @@ api::DiscoveryReport Node::discovery_report() {
     }
     p.interface_name = shown->interface_name;
     p.family = shown->family == IpFamily::ipv4 ? "ipv4" : "ipv6";
-    p.role = std::string(discovery::to_string(best->role));
+    p.role = std::string(to_string(best->role));
     p.public_key = best->public_key;
     p.protocol = best->protocol;
     p.paths = static_cast<std::uint32_t>(paths.size());

@@ -6,7 +6,7 @@ Result<std::shared_ptr<postgres::PgUplink>> open_postgres_link(const NodeConfig&
                                                                app::CountingStore& store, Outbox& outbox,
                                                                Clock& steady) {
   if (config.postgres.empty()) return std::shared_ptr<postgres::PgUplink>();
-  if (config.role != NodeRole::uplink) return Status::invalid("--postgres is for a node started with --role uplink");
+  if (config.role != Role::uplink) return Status::invalid("--postgres is for a node started with --role uplink");
   const std::string cluster = config.cluster.value_or("default");
   postgres::PgUplinkOptions options;
   options.conninfo = config.postgres;

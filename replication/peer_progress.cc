@@ -2,7 +2,8 @@
 
 #include <charconv>
 
-#include "replication/knowledge_text.h"
+#include "core/node_id.h"
+#include "core/version_vector.h"
 
 namespace shopsync {
 
@@ -27,27 +28,25 @@ Result<std::uint64_t> decimal(std::string_view text, const char* what) {
 
 }  // namespace
 
-std::string peer_progress_key(NodeId peer) { return std::string(kPeerProgressPrefix) + node_hex(peer); }
+std::string peer_progress_key(NodeId peer) { return std::string(kPeerProgressPrefix) + node_id_text(peer); }
 
 std::optional<NodeId> peer_of_progress_key(std::string_view key) {
   if (!key.starts_with(kPeerProgressPrefix)) return std::nullopt;
-  const std::string_view hex = key.substr(kPeerProgressPrefix.size());
-  NodeId id = 0;
-  auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), id, 16);
-  if (hex.size() != 16 || ec != std::errc() || end != hex.data() + hex.size()) return std::nullopt;
-  return id;
+  auto id = parse_node_id(key.substr(kPeerProgressPrefix.size()));
+  if (!id) return std::nullopt;
+  return *id;
 }
 
 std::string encode_peer_progress(const PeerProgress& p) {
-  return knowledge_to_text(p.knowledge) + ' ' + std::to_string(p.records_in) + ' ' + std::to_string(p.records_out) +
+  return version_vector_text(p.knowledge) + ' ' + std::to_string(p.records_in) + ' ' + std::to_string(p.records_out) +
          ' ' + std::to_string(p.last_sync_ms);
 }
 
 Result<PeerProgress> decode_peer_progress(std::string_view value) {
   PeerProgress p;
   std::string_view rest = value;
-  auto knowledge = knowledge_from_text(next_field(rest));
-  if (!knowledge) return knowledge.status().context("peer progress");
+  auto knowledge = parse_version_vector(next_field(rest));
+  if (!knowledge) return Status::corrupt("peer progress: " + knowledge.status().message());
   p.knowledge = std::move(*knowledge);
   if (value.find(' ') == std::string_view::npos) return p;  // format 1: the knowledge alone
   for (auto [into, what] : {std::pair{&p.records_in, "records in"}, std::pair{&p.records_out, "records out"},

@@ -7,7 +7,7 @@
 //
 // Settings key "replication/peer/<16 hex digits>". Value, format 2: the
 // fields below joined by one space, knowledge first in the text form of
-// replication/knowledge_text.h (which holds no space):
+// core/version_vector.h (which holds no space):
 //   "<knowledge> <records_in> <records_out> <last_sync_ms>"
 // Format 1 (stores written before it) is the knowledge alone; it reads with
 // the counters 0. Later formats append fields; a reader ignores those it does
@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "storage/record.h"
-#include "storage/status.h"
+#include "core/status.h"
+#include "core/version_vector.h"
 
 namespace shopsync {
 

@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <string>
 
+#include "core/version_vector.h"
 #include "replication/hlc.h"
-#include "replication/knowledge_text.h"
 #include "replication/peer_progress.h"
 #include "replication/replica_impl.h"
 
@@ -22,16 +22,16 @@ Status Replica::Impl::load_persisted() {
     auto h = r.get(Table::settings, kHorizonKey);
     if (!h) return h.status();
     if (*h) {
-      auto vv = knowledge_from_text(**h);
-      if (!vv) return vv.status().context("tombstone horizon");
+      auto vv = parse_version_vector(**h);
+      if (!vv) return Status::corrupt(vv.status().message()).context("tombstone horizon");
       horizon = std::move(*vv);
     }
     for (auto [key, into] : {std::pair{kWritersKey, &writers}, std::pair{kHeldAboveKey, &held_above}}) {
       auto text = r.get(Table::settings, key);
       if (!text) return text.status();
       if (!*text) continue;
-      auto vv = knowledge_from_text(**text);
-      if (!vv) return vv.status().context(std::string(key));
+      auto vv = parse_version_vector(**text);
+      if (!vv) return Status::corrupt(vv.status().message()).context(std::string(key));
       *into = std::move(*vv);
     }
     Status failure;
@@ -60,7 +60,7 @@ Status Replica::Impl::persist_peers_and_horizon(StoreWriter& w) {
     SHOPSYNC_TRY(w.put(Table::settings, peer_progress_key(id),
                        encode_peer_progress({st.knowledge, st.records_in, st.records_out, st.last_sync_ms})));
   }
-  if (!horizon.empty()) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, knowledge_to_text(horizon)));
+  if (!horizon.empty()) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, version_vector_text(horizon)));
   return Status::ok();
 }
 
@@ -165,7 +165,7 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
 
 Status Replica::forget_peer(NodeId peer) {
   Status forgotten = impl_->store.write([&](StoreWriter& w) {
-    SHOPSYNC_TRY(w.erase(Table::settings, std::string(kReceivedKeyPrefix) + node_hex(peer)));
+    SHOPSYNC_TRY(w.erase(Table::settings, std::string(kReceivedKeyPrefix) + node_id_text(peer)));
     return w.erase(Table::settings, peer_progress_key(peer));
   });
   if (!forgotten) return forgotten;

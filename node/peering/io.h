@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "node/config.h"
-#include "storage/status.h"
 
 namespace shopsync::peering {
 

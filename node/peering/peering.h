@@ -64,7 +64,7 @@ inline constexpr std::uint64_t kForgetDiscoveredMs = 10 * 60'000;
 struct Options {
   std::string cluster;
   std::string name;
-  NodeRole role = NodeRole::peer;
+  Role role = Role::peer;
   bool insecure = false;          // no keys: links are not authenticated
   std::string own_key;            // this node's public key (never dialed as a peer's)
   std::uint16_t listen_port = 0;  // told in HELLO, for dialing back

@@ -282,7 +282,7 @@ BOOST_AUTO_TEST_CASE(python_zeroconf_sees_a_running_node_with_its_txt_and_its_go
   BOOST_TEST(seen_by_zeroconf["server"] == "host1.local.");
   BOOST_TEST(seen_by_zeroconf["addresses"].dump().find(lan.net().address(1)) != std::string::npos,
              seen_by_zeroconf.dump());
-  const std::vector<std::string> txt = {"txtvers=1", "proto=" + std::to_string(wire::kProtocolMax), "cluster=lan", "node=" + api::format_node_id(a.id),
+  const std::vector<std::string> txt = {"txtvers=1", "proto=" + std::to_string(wire::kProtocolMax), "cluster=lan", "node=" + node_id_text(a.id),
                                         "key=" + a.key, "role=peer"};
   BOOST_TEST(seen_by_zeroconf["txt"].get<std::vector<std::string>>() == txt, boost::test_tools::per_element());
 

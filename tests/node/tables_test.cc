@@ -12,7 +12,7 @@
 #include "node/zap_handler.h"
 #include "node/zmq_socket.h"
 #include "replication/clock.h"
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 #include "replication/replica.h"
 #include "storage/lmdb_store.h"
 #include "tests/support/temp_dir.h"
@@ -28,7 +28,7 @@ BOOST_AUTO_TEST_CASE(peer_record_round_trips_and_survives_reopen) {
   p.name = "lyon-1";
   p.public_key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
   p.address = "10.0.0.2:7460";
-  p.role = NodeRole::uplink;
+  p.role = Role::uplink;
   p.source = PeerSource::mdns;
   p.last_seen_ms = 1700000000000;
   p.last_error = "silent for 5000 ms";
@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(a_data_dir_of_the_old_layout_opens_with_its_peers_knowledge
       SHOPSYNC_TRY(w.put(Table::peers, peer_table_key(kNantes), format_1_row(kNantes, "nantes", 2000, 1900, nantes, 8, 0)));
       // The replica's knowledge of lyon only: it saves what a peer tells it at
       // its next tick, and nantes spoke in the last second before the stop.
-      return w.put(Table::settings, "replication/peer/" + peer_table_key(kLyon), knowledge_to_text(lyon_replica));
+      return w.put(Table::settings, "replication/peer/" + peer_table_key(kLyon), version_vector_text(lyon_replica));
     }).is_ok());
   }
   auto store = LmdbStore::open(dir.path());

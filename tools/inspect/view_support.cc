@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 #include "replication/peer_progress.h"
 
 namespace shopsync::inspect {
@@ -15,7 +15,7 @@ json NodeRef::source_json() const {
 
 json version_json(const Version& v, const Dot* winner) {
   json out = {{"dot", dot_text(v.dot)},
-              {"origin", node_text(v.dot.origin)},
+              {"origin", node_id_text(v.dot.origin)},
               {"counter", v.dot.counter},
               {"updated_at", hlc_json(v.updated_at)},
               {"deleted", v.deleted},
@@ -50,8 +50,8 @@ Result<VersionVector> tombstone_horizon(StoreReader& r) {
   auto h = r.get(Table::settings, kHorizonKey);
   if (!h) return h.status();
   if (!h->has_value()) return VersionVector{};
-  auto vv = knowledge_from_text(**h);
-  if (!vv) return vv.status().context("the tombstone horizon");
+  auto vv = parse_version_vector(**h);
+  if (!vv) return Status::corrupt(vv.status().message()).context("the tombstone horizon");
   return *vv;
 }
 
@@ -60,8 +60,8 @@ Result<std::set<NodeId>> own_origins(StoreReader& r, NodeId self) {
   auto text = r.get(Table::settings, kWritersKey);
   if (!text) return text.status();
   if (!text->has_value()) return out;
-  auto vv = knowledge_from_text(**text);
-  if (!vv) return vv.status().context("the writer ids");
+  auto vv = parse_version_vector(**text);
+  if (!vv) return Status::corrupt(vv.status().message()).context("the writer ids");
   for (const auto& [origin, counter] : vv->entries()) out.insert(origin);
   return out;
 }

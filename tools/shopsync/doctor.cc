@@ -69,7 +69,7 @@ void advise_on_peers(const api::DiscoveryReport& r, const api::PeerList& known, 
                                                      std::chrono::system_clock::now().time_since_epoch())
                                                      .count());
   for (const auto& p : r.peers) {
-    const std::string who = quoted(p.name) + " (" + api::format_node_id(p.node_id) + ") at " + p.address;
+    const std::string who = quoted(p.name) + " (" + node_id_text(p.node_id) + ") at " + p.address;
     const std::uint64_t heard = last_heard(known, p.node_id);
     const bool stuck = p.state == "unreachable" ||
                        ((p.state == "connecting" || p.state == "waiting") && p.unconnected_ms >= kStuckAfterMs);
@@ -178,7 +178,7 @@ std::vector<std::string> peer_advice(const api::PeerList& peers) {
   std::vector<std::string> out;
   for (const auto& p : peers.peers) {
     const std::string who = p.name.empty() ? p.address
-                                           : quoted(p.name) + " (" + api::format_node_id(p.node_id) + ") at " + p.address;
+                                           : quoted(p.name) + " (" + node_id_text(p.node_id) + ") at " + p.address;
     if (p.state == "refused") {
       out.push_back(who + " and this node refuse to sync: " +
                     (p.last_error.empty() ? std::string("no reason recorded; see the logs of both nodes") : p.last_error));
@@ -203,7 +203,7 @@ std::vector<std::string> clock_advice(const api::PeerList& peers, const api::Nod
   for (const auto& p : peers.peers) {
     const auto magnitude = static_cast<std::uint64_t>(p.clock_offset_ms < 0 ? -p.clock_offset_ms : p.clock_offset_ms);
     if (magnitude <= s.max_clock_skew_ms) continue;
-    out.push_back("the clock of " + quoted(p.name) + " (" + api::format_node_id(p.node_id) + ") is " +
+    out.push_back("the clock of " + quoted(p.name) + " (" + node_id_text(p.node_id) + ") is " +
                   describe_offset(p.clock_offset_ms) + " of this node's, more than --max-clock-skew-ms " +
                   std::to_string(s.max_clock_skew_ms) + ": it is refused until NTP puts one of the two right");
   }
@@ -224,7 +224,7 @@ std::vector<std::string> all_advice(const api::DiscoveryReport& r, const api::No
 json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const api::PeerList& known) {
   json clocks = json::array();
   for (const auto& peer : known.peers) {
-    clocks.push_back(json{{"node_id", api::format_node_id(peer.node_id)},
+    clocks.push_back(json{{"node_id", node_id_text(peer.node_id)},
                           {"name", peer.name},
                           {"clock_offset_ms", peer.clock_offset_ms}});
   }
@@ -242,7 +242,7 @@ json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const 
   }
   json peers = json::array();
   for (const auto& p : r.peers) {
-    peers.push_back(json{{"node_id", api::format_node_id(p.node_id)},
+    peers.push_back(json{{"node_id", node_id_text(p.node_id)},
                          {"name", p.name},
                          {"address", p.address},
                          {"interface", p.interface_name},
@@ -300,7 +300,7 @@ void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::N
     out << "\npeers seen:\n";
     Table peers({"  NAME", "NODE", "STATE", "ADDRESS", "VIA", "DETAIL"});
     for (const auto& p : r.peers) {
-      peers.add({"  " + p.name, api::format_node_id(p.node_id), p.state, p.address,
+      peers.add({"  " + p.name, node_id_text(p.node_id), p.state, p.address,
                  p.interface_name + "/" + p.family, p.detail.empty() ? "-" : p.detail});
     }
     if (r.peers.empty()) peers.add({"  (none)", "-", "-", "-", "-", "-"});
@@ -321,7 +321,7 @@ void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::N
     out << "\npeer clocks (limit --max-clock-skew-ms " << s.max_clock_skew_ms << "):\n";
     Table clocks({"  NAME", "NODE", "CLOCK"});
     for (const auto& peer : known.peers) {
-      clocks.add({"  " + (peer.name.empty() ? std::string("-") : peer.name), api::format_node_id(peer.node_id),
+      clocks.add({"  " + (peer.name.empty() ? std::string("-") : peer.name), node_id_text(peer.node_id),
                   describe_offset(peer.clock_offset_ms)});
     }
     clocks.print(out);
