@@ -63,10 +63,10 @@ Result<api::PeerList> DaemonBackend::peers() {
     info.state = node_.peer_state(rec.node_id);
     info.found_by = std::string(to_string(rec.source));
     info.last_seen_ms = rec.last_seen_ms;
-    info.last_sync_ms = rec.last_sync_ms;
+    info.last_sync_ms = rec.sync.last_sync_ms;
     info.lag_changes = rec.lag_changes;
-    info.records_in = rec.records_in;
-    info.records_out = rec.records_out;
+    info.records_in = rec.sync.records_in;
+    info.records_out = rec.sync.records_out;
     info.clock_offset_ms = rec.clock_offset_ms;
     info.last_error = rec.last_error;
     if (auto progress = node_.sync_progress(rec.node_id)) {

@@ -7,13 +7,12 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "discovery/discovery.h"
 #include "node/daemon_backend.h"
-#include "node/gateway/gateway.h"
-#include "node/postgres/pg_uplink.h"
+#include "node/forget_peer.h"
+#include "node/gateway_source.h"
+#include "node/postgres_source.h"
 #include "node/log.h"
 #include "node/node_parts.h"
 #include "node/public_key_text.h"
@@ -23,21 +22,6 @@
 namespace shopsync {
 
 namespace {
-
-// The key of --jwt-key-file: an HS256 secret (one trailing newline left
-// out, as editors add one), a PEM public key or a JWKS.
-Result<std::string> read_jwt_key(const std::filesystem::path& file, const std::string& algorithm) {
-  if (file.empty()) return Status::invalid("--jwt-algorithm " + algorithm + " needs --jwt-key-file");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Status::io_error("cannot read " + file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string key = text.str();
-  if (algorithm == "HS256" && key.ends_with('\n')) key.pop_back();
-  if (algorithm == "HS256" && key.ends_with('\r')) key.pop_back();
-  if (key.empty()) return Status::invalid(file.string() + " is empty");
-  return key;
-}
 
 std::string hex_id(NodeId id) { return peer_table_key(id); }
 
@@ -128,6 +112,11 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     return w.put(Table::settings, kStrategiesSetting, to_text(*table));
   });
   SHOPSYNC_TRY(stored.context("storing the node's name and strategy table"));
+  // Format 1 rows of the peers table held the peers' knowledge and counters:
+  // they move to the replica's settings before it loads them.
+  auto migrated = migrate_peers_table(*node->store_);
+  if (!migrated) return migrated.status();
+  if (*migrated > 0) SHOPSYNC_LOG(info, "moved the knowledge and counters of " << *migrated << " peers to the replica's state (peers table format 2)");
   node->counted_ = std::make_unique<app::CountingStore>(*node->store_);
   auto replica = Replica::open(*node->counted_, node->clock_, options);
   if (!replica) return replica.status().context("opening the replica");
@@ -138,7 +127,8 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   // a `shopsync trust rm` outlives the flags that named the key, until
   // `shopsync trust add` lifts it.
   const std::uint64_t now = node->clock_.now_ms();
-  if (auto trusted = node->trust_configured(configured_keys(cfg, now)); !trusted) {
+  node->trust_ = std::make_unique<TrustList>(*node->store_, node->clock_);
+  if (auto trusted = node->trust_->add_configured(configured_keys(cfg, now)); !trusted) {
     return trusted.status().context("storing the trusted keys given on the command line");
   }
   std::vector<std::string> skipped;
@@ -177,10 +167,10 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   node->started_steady_ms_ = node->now_ms();
   // The application service (app/record_service.h): the local API and the
   // gateway reach the replica through it.
+  Node* self = node.get();
   if (!node->config_.api.empty() || !node->config_.http.empty()) node->backend_ = std::make_unique<DaemonBackend>(*node);
   if (!node->config_.api.empty()) {
     api::ApiServerOptions api_options;
-    Node* self = node.get();
     api_options.on_error = [self](std::optional<api::Op> op, const Status& error) {
       if (error.code() == Errc::disk_full) self->report_disk_full(op ? api::to_string(*op) : "a request", error);
     };
@@ -189,99 +179,20 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     node->api_ = std::move(*api);
   }
   node->start_mdns();
-  std::shared_ptr<postgres::PgUplink> pg;
-  if (!node->config_.postgres.empty()) {
-    if (cfg.role != Role::uplink) return Status::invalid("--postgres is for a node started with --role uplink");
-    // The PostgreSQL link (node/postgres/pg_uplink.h), polled as a loop
-    // source; it lives in the source's closures like the gateway.
-    postgres::PgUplinkOptions pg_options;
-    pg_options.conninfo = node->config_.postgres;
-    pg_options.schema = *cfg.cluster;
-    pg_options.node = node->replica_->id();
-    if (!node->config_.postgres_mapping.empty()) {
-      auto mapping = postgres::Mapping::load(node->config_.postgres_mapping, *cfg.cluster);
-      if (!mapping) return mapping.status().context("--postgres-mapping");
-      pg_options.mapping = std::move(*mapping);
-    }
-    pg = std::make_shared<postgres::PgUplink>(*node->replica_, *node->counted_, node->outbox(), node->steady_,
-                                              std::move(pg_options));
-    node->postgres_ = pg;
-    Node* self = node.get();
-    node->add_source(LoopSource{[pg](std::vector<zmq::PollEntry>& entries) { return pg->prepare(entries); },
-                                [self, pg](std::span<const zmq::PollEntry> entries) {
-                                  pg->on_ready(entries);
-                                  self->flush_outbox();  // NOTIFY peers of rows imported from PostgreSQL
-                                }});
+  auto flush = [self] { self->flush_outbox(); };
+  auto pg = open_postgres_link(cfg, *node->replica_, *node->counted_, node->outbox(), node->steady_);
+  if (!pg) return pg.status();
+  if (*pg) {
+    node->postgres_ = *pg;
+    node->add_source(postgres_source(*pg, flush));
   }
-  if (!node->config_.http.empty()) {
-    // The HTTP gateway (node/gateway/gateway.h), polled as a loop source; it
-    // lives in the source's closures, destroyed before the replica and store.
-    gateway::GatewayOptions gw_options;
-    gw_options.node_name = cfg.name;
-    gw_options.role = std::string(to_string(cfg.role));
-    gw_options.http.head_timeout = std::chrono::milliseconds(cfg.http_head_timeout_ms);
-    gw_options.http.body_timeout = std::chrono::milliseconds(cfg.http_body_timeout_ms);
-    gw_options.http.max_connections_per_address = cfg.http_max_per_address;
-    gw_options.http.max_pipelined = cfg.http_max_pipelined;
-    gw_options.http.log = [](std::string_view line) { SHOPSYNC_LOG(warn, line); };
-    gw_options.cors_origins = cfg.cors_origins;
-    gw_options.login = cfg.http_login;
-    if (!cfg.jwt_algorithm.empty()) {
-      auto key = read_jwt_key(cfg.jwt_key_file, cfg.jwt_algorithm);
-      if (!key) return key.status().context("--jwt-key-file");
-      gw_options.jwt = gateway::JwtOptions{cfg.jwt_algorithm, *key, cfg.jwt_user_claim, cfg.jwt_device_claim,
-                                           cfg.jwt_issuer, cfg.jwt_audience};
-    }
-    std::error_code no_dir;
-    if (std::filesystem::is_directory(cfg.web_root, no_dir)) {
-      gw_options.web_root = cfg.web_root;
-    } else if (cfg.web_root_given) {
-      return Status::invalid("--web-root " + cfg.web_root.string() + ": no such directory");
-    }
-    gateway::GatewayHooks hooks;
-    Node* self = node.get();
-    hooks.peers = [self] {
-      std::vector<gateway::PeerSummary> out;
-      for (const auto& p : self->peer_view()) {
-        gateway::PeerSummary summary{p.node_id, p.name, std::string(to_string(p.role)), self->peer_state(p.node_id),
-                                     p.last_sync_ms, p.clock_offset_ms};
-        if (auto progress = self->sync_progress(p.node_id)) {
-          summary.syncing = true;
-          summary.sync_records_received = progress->records_received;
-          summary.sync_records_total = progress->records_total;
-          summary.sync_bytes_received = progress->bytes_received;
-          summary.sync_bytes_total = progress->bytes_total;
-          summary.sync_rate = progress->rate;
-          summary.sync_eta_ms = progress->eta_ms;
-        }
-        out.push_back(std::move(summary));
-      }
-      return out;
-    };
-    hooks.unreadable_records = [self] { return static_cast<std::uint64_t>(self->store_->unreadable().count()); };
-    hooks.full_disk = [self] { return self->store_->full_disk(); };
-    if (pg) hooks.more_metrics = [pg] { return pg->metrics_text(); };
-    auto gw = gateway::Gateway::bind(node->ctx_->handle(), node->config_.http,
-                                     *node->backend_,
-                                     std::move(gw_options), std::move(hooks));
-    if (!gw) return gw.status().context("starting the HTTP gateway (--http)");
-    std::shared_ptr<gateway::Gateway> g = std::move(*gw);
-    SHOPSYNC_LOG(info, "HTTP gateway on " << g->endpoint());
-    node->add_source(LoopSource{
-        [g](std::vector<zmq::PollEntry>& entries) {
-          entries.push_back({g->socket()});
-          auto deadline = g->next_deadline();
-          if (!deadline) return -1;
-          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - gateway::HttpServer::Clock::now());
-          return static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 60'000));
-        },
-        [self, g](std::span<const zmq::PollEntry> entries) {
-          if (!entries.empty() && entries[0].readable) {
-            if (Status s = g->on_readable(); !s) SHOPSYNC_LOG(error, "HTTP gateway: " << s.to_string());
-            self->flush_outbox();  // NOTIFY peers of writes made through HTTP at once
-          }
-          if (auto d = g->next_deadline(); d && *d <= gateway::HttpServer::Clock::now()) g->on_timer();
-        }});
+  if (!cfg.http.empty()) {
+    std::function<std::string()> more_metrics;
+    if (*pg) more_metrics = [link = *pg] { return link->metrics_text(); };
+    auto gateway = open_gateway_source(node->ctx_->handle(), cfg, *node->backend_,
+                                       node_gateway_hooks(*node, std::move(more_metrics)), flush);
+    if (!gateway) return gateway.status();
+    node->add_source(std::move(*gateway));
   }
 
   node->data_dir_lock_->announce_api(node->api_endpoint());
@@ -505,19 +416,10 @@ void Node::handle_zap() {
   }
 }
 
-bool Node::is_trusted(std::string_view key) const {
-  bool trusted = false;
-  Status s = store_->read([&](StoreReader& r) -> Status {
-    auto t = is_trusted_key(r, key);
-    if (!t) return t.status();
-    trusted = *t;
-    return Status::ok();
-  });
-  if (!s) SHOPSYNC_LOG(error, "reading the trusted keys: " << s.to_string());
-  return trusted;
-}
-
 void Node::persist_peers(bool all) {
+  if (all) {
+    if (Status s = replica_->save_peers(); !s) SHOPSYNC_LOG(error, "saving the peers' knowledge: " << s.to_string());
+  }
   const std::vector<PeerRecord> rows = peering_->take_rows(all);
   if (rows.empty()) return;
   Status s = store_->write([&](StoreWriter& w) -> Status {
@@ -580,8 +482,7 @@ std::string Node::peer_state(NodeId peer) const { return peering_->peer_state(pe
 std::optional<api::SyncProgress> Node::sync_progress(NodeId peer) { return peering_->sync_progress(peer, now_ms()); }
 
 Status Node::trust_add(const std::string& key, const std::string& name) {
-  const std::uint64_t now = clock_.now_ms();
-  SHOPSYNC_TRY(store_->write([&](StoreWriter& w) { return trust_key_again(w, {key, name, now}); }));
+  SHOPSYNC_TRY(trust_->add(key, name));
   key_trusted(key);
   return Status::ok();
 }
@@ -591,35 +492,11 @@ void Node::key_trusted(const std::string& key) {
   reconcile_all_discovered();  // a peer found on the LAN with this key is dialed now
 }
 
-Status Node::forget_peer(NodeId peer) {
-  auto known = peering_->known().find(peer);
-  const bool is_known = known != peering_->known().end();
-  const std::string who = (is_known ? "peer '" + known->second.name + "'" : std::string("peer")) + " (" +
-                          hex_id(peer) + ")";
-  if (peering_->connected(peer)) {
-    return Status(Errc::refused, who + " is connected: stop that node first, or revoke its key (shopsync trust rm)");
-  }
-  const auto peers = replica_->peers();
-  const bool in_replica = std::any_of(peers.begin(), peers.end(), [&](const PeerStats& p) { return p.id == peer; });
-  if (!is_known && !in_replica) return Status::not_found("no peer " + hex_id(peer) + " is known here");
-  if (in_replica) SHOPSYNC_TRY(replica_->forget_peer(peer));
-  SHOPSYNC_TRY(store_->write([&](StoreWriter& w) { return w.erase(Table::peers, peer_table_key(peer)); }));
-  peering_->forget(peer);  // a configured --peer stays; it is identified again if it answers
-  SHOPSYNC_LOG(info, "forgot " << who << ": it no longer holds back tombstone removal");
-  return Status::ok();
-}
+Status Node::forget_peer(NodeId peer) { return shopsync::forget_peer(*store_, *replica_, *peering_, peer); }
 
 Result<bool> Node::trust_remove(const std::string& key) {
-  bool removed = false;
-  const std::uint64_t now = clock_.now_ms();
-  Status s = store_->write([&](StoreWriter& w) -> Status {
-    auto r = revoke_trusted_key(w, key, now);
-    if (!r) return r.status();
-    removed = *r;
-    return Status::ok();
-  });
-  if (!s) return s;
-  forsake_key(key);
+  auto removed = trust_->revoke(key);
+  if (removed) forsake_key(key);
   return removed;
 }
 

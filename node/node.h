@@ -39,10 +39,12 @@
 #include "node/config.h"
 #include "storage/data_dir_lock.h"
 #include "node/identity.h"
+#include "node/loop_source.h"
 #include "node/peering/peering.h"
 #include "node/peer_table.h"
 #include "node/signals.h"
 #include "node/systemd_notify.h"
+#include "node/trust_list.h"
 #include "node/trusted_keys.h"
 #include "node/sync_progress.h"
 #include "node/wire_codec.h"
@@ -61,16 +63,6 @@ namespace postgres {
 class PgUplink;
 struct PgUplinkStats;
 }
-
-// A socket or descriptor that another component (the local API server, the
-// discovery responder) wants polled by the node's loop.
-struct LoopSource {
-  // Called at the start of every turn: add entries to poll and return the
-  // longest wait (ms, -1 = no deadline) before on_ready must run anyway.
-  std::function<int(std::vector<zmq::PollEntry>& entries)> prepare;
-  // Called after poll with the entries this source added (revents filled).
-  std::function<void(std::span<const zmq::PollEntry> entries)> on_ready;
-};
 
 // Notices for local consumers (the API's changes feed and long polls).
 struct NodeObserver {
@@ -174,9 +166,6 @@ class Node {
   // is logged and the running one kept.
   void reload();
   Status apply_reload(const NodeConfig& fresh);
-  // Stores the keys a configuration names, but not those revoked (logged).
-  // Returns the keys that were not trusted before.
-  Result<std::vector<std::string>> trust_configured(const std::vector<TrustedKeyRow>& rows);
   // `key` became trusted: targets disabled for it are dialed again, peers
   // found on the LAN with it dialed now.
   void key_trusted(const std::string& key);
@@ -199,7 +188,7 @@ class Node {
   std::uint64_t now_ms() { return steady_.now_ms(); }
   // Both clocks, for an event given to Peering.
   peering::Now now() { return peering::Now{steady_.now_ms(), clock_.now_ms()}; }
-  bool is_trusted(std::string_view key) const;
+  bool is_trusted(std::string_view key) const { return trust_->contains(key); }
   // `key` is no longer trusted: ends its connections and takes it out of
   // every dial target (a static peer or the uplink given with it is disabled).
   void forsake_key(const std::string& key);
@@ -214,6 +203,7 @@ class Node {
   // stay counted (app/record_counts.h).
   std::unique_ptr<app::CountingStore> counted_;
   std::unique_ptr<Replica> replica_;
+  std::unique_ptr<TrustList> trust_;  // the trusted keys in the store
   std::optional<zmq::Context> ctx_;
   zmq::Socket router_;
   zmq::Socket zap_;

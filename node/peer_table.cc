@@ -44,7 +44,7 @@ std::string peer_table_key(NodeId node) { return node_id_text(node); }
 std::string encode_peer_record(const PeerRecord& peer) {
   msgpack::sbuffer buf;
   Packer p(buf);
-  p.pack_array(15);
+  p.pack_array(10);
   p.pack_uint32(kPeerRecordFormat);
   pack_str(p, peer.name);
   pack_str(p, peer.public_key);
@@ -52,20 +52,55 @@ std::string encode_peer_record(const PeerRecord& peer) {
   pack_str(p, to_string(peer.role));
   pack_str(p, to_string(peer.source));
   p.pack_uint64(peer.last_seen_ms);
-  p.pack_uint64(peer.last_sync_ms);
-  p.pack_map(static_cast<std::uint32_t>(peer.knowledge.entries().size()));
-  for (const auto& [node, counter] : peer.knowledge.entries()) {
-    p.pack_uint64(node);
-    p.pack_uint64(counter);
-  }
-  p.pack_uint64(peer.records_in);
-  p.pack_uint64(peer.records_out);
-  p.pack_uint64(peer.lag_changes);
   pack_str(p, peer.last_error);
   p.pack_int64(peer.clock_offset_ms);
   p.pack_uint64(peer.node_id);
   return std::string(buf.data(), buf.size());
 }
+
+namespace {
+
+// Format 1 (before format 2): the progress sat between last_seen and
+// last_error: [1, name, key, address, role, source, last_seen, last_sync,
+// knowledge map, records_in, records_out, lag, last_error, offset, node id].
+void decode_format_1(const msgpack::object* f, std::uint32_t size, PeerRecord& peer) {
+  if (size < 15) throw Bad{"not an array of 15 fields"};
+  peer.sync.last_sync_ms = get_uint(f[7], "last sync");
+  if (f[8].type != msgpack::type::MAP) throw Bad{"knowledge"};
+  for (std::uint32_t i = 0; i < f[8].via.map.size; ++i) {
+    peer.sync.knowledge.set(get_uint(f[8].via.map.ptr[i].key, "knowledge"), get_uint(f[8].via.map.ptr[i].val, "knowledge"));
+  }
+  peer.sync.records_in = get_uint(f[9], "records in");
+  peer.sync.records_out = get_uint(f[10], "records out");
+  get_uint(f[11], "lag");  // computed by the views since format 2
+  peer.last_error = get_str(f[12], "last error");
+  peer.clock_offset_ms = get_int(f[13], "clock offset");
+  peer.node_id = get_uint(f[14], "node id");
+}
+
+void decode_format_2(const msgpack::object* f, std::uint32_t size, PeerRecord& peer) {
+  if (size < 10) throw Bad{"not an array of 10 fields"};
+  peer.last_error = get_str(f[7], "last error");
+  peer.clock_offset_ms = get_int(f[8], "clock offset");
+  peer.node_id = get_uint(f[9], "node id");
+}
+
+// The row's format, 0 when it is not an array that starts with one.
+std::uint64_t format_of(std::string_view value) {
+  try {
+    std::size_t offset = 0;
+    const msgpack::unpack_limit limit(4096, 4096, 1 << 16, 1 << 16, 0, 4);
+    auto handle = msgpack::unpack(value.data(), value.size(), offset, nullptr, nullptr, limit);
+    const auto& o = handle.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) return 0;
+    if (o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER) return 0;
+    return o.via.array.ptr[0].via.u64;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace
 
 Result<PeerRecord> decode_peer_record(std::string_view key, std::string_view value) {
   PeerRecord peer;
@@ -75,9 +110,11 @@ Result<PeerRecord> decode_peer_record(std::string_view key, std::string_view val
     auto handle = msgpack::unpack(value.data(), value.size(), offset, nullptr, nullptr, limit);
     if (offset != value.size()) throw Bad{"trailing bytes"};
     const auto& o = handle.get();
-    if (o.type != msgpack::type::ARRAY || o.via.array.size < 15) throw Bad{"not an array of 15 fields"};
+    if (o.type != msgpack::type::ARRAY || o.via.array.size < 1) throw Bad{"not an array"};
     const auto* f = o.via.array.ptr;
-    if (get_uint(f[0], "format") != kPeerRecordFormat) throw Bad{"unknown format"};
+    const std::uint64_t format = get_uint(f[0], "format");
+    if (format != 1 && format != kPeerRecordFormat) throw Bad{"unknown format"};
+    if (o.via.array.size < 7) throw Bad{"too few fields"};
     peer.name = get_str(f[1], "name");
     peer.public_key = get_str(f[2], "public key");
     peer.address = get_str(f[3], "address");
@@ -90,17 +127,11 @@ Result<PeerRecord> decode_peer_record(std::string_view key, std::string_view val
                   : source == "inbound" ? PeerSource::inbound
                                         : PeerSource::static_peer;
     peer.last_seen_ms = get_uint(f[6], "last seen");
-    peer.last_sync_ms = get_uint(f[7], "last sync");
-    if (f[8].type != msgpack::type::MAP) throw Bad{"knowledge"};
-    for (std::uint32_t i = 0; i < f[8].via.map.size; ++i) {
-      peer.knowledge.set(get_uint(f[8].via.map.ptr[i].key, "knowledge"), get_uint(f[8].via.map.ptr[i].val, "knowledge"));
+    if (format == 1) {
+      decode_format_1(f, o.via.array.size, peer);
+    } else {
+      decode_format_2(f, o.via.array.size, peer);
     }
-    peer.records_in = get_uint(f[9], "records in");
-    peer.records_out = get_uint(f[10], "records out");
-    peer.lag_changes = get_uint(f[11], "lag");
-    peer.last_error = get_str(f[12], "last error");
-    peer.clock_offset_ms = get_int(f[13], "clock offset");
-    peer.node_id = get_uint(f[14], "node id");
   } catch (const Bad& b) {
     return Status::corrupt("peer " + std::string(key) + ": " + b.what);
   } catch (const std::exception& e) {
@@ -123,6 +154,40 @@ Result<std::vector<PeerRecord>> load_peers(StoreReader& reader, std::vector<std:
   });
   if (!s) return s;
   return out;
+}
+
+Result<std::size_t> migrate_peers_table(Store& store) {
+  std::size_t migrated = 0;
+  Status s = store.write([&](StoreWriter& w) -> Status {
+    migrated = 0;
+    std::vector<PeerRecord> old_rows;
+    SHOPSYNC_TRY(w.for_each(Table::peers, [&](std::string_view key, std::string_view value) {
+      if (format_of(value) != 1) return Scan::next;
+      if (auto peer = decode_peer_record(key, value)) old_rows.push_back(std::move(*peer));
+      return Scan::next;
+    }));
+    for (PeerRecord& row : old_rows) {
+      const std::string key = peer_progress_key(row.node_id);
+      auto stored = w.get(Table::settings, key);
+      if (!stored) return stored.status();
+      PeerProgress progress = row.sync;
+      if (*stored) {
+        // The replica's knowledge of the peer was saved at its ticks, the
+        // row's at the node's: the replica's, the one the tombstone rule
+        // read, stays. Before format 2 only the row kept the counters.
+        auto replica_side = decode_peer_progress(**stored);
+        if (!replica_side) return replica_side.status().context(key);
+        progress.knowledge = replica_side->knowledge;
+        progress.last_sync_ms = std::max(progress.last_sync_ms, replica_side->last_sync_ms);
+      }
+      SHOPSYNC_TRY(w.put(Table::settings, key, encode_peer_progress(progress)));
+      SHOPSYNC_TRY(w.put(Table::peers, peer_table_key(row.node_id), encode_peer_record(row)));
+      ++migrated;
+    }
+    return Status::ok();
+  });
+  if (!s) return s.context("migrating the peers table to format 2");
+  return migrated;
 }
 
 std::uint64_t changes_behind(const VersionVector& ahead, const VersionVector& behind) {

@@ -80,28 +80,6 @@ std::uint64_t monotonic_usec() {
 
 }  // namespace
 
-Result<std::vector<std::string>> Node::trust_configured(const std::vector<TrustedKeyRow>& rows) {
-  std::vector<std::string> added;
-  Status s = store_->write([&](StoreWriter& w) -> Status {
-    for (const auto& row : rows) {
-      auto revoked = is_revoked_key(w, row.key);
-      if (!revoked) return revoked.status();
-      if (*revoked) {
-        SHOPSYNC_LOG(warn, row.name << ": key " << row.key << " was revoked (shopsync trust rm) and stays "
-                                    << "untrusted; to trust it again: shopsync trust add '" << row.key << "'");
-        continue;
-      }
-      auto trusted = is_trusted_key(w, row.key);
-      if (!trusted) return trusted.status();
-      SHOPSYNC_TRY(add_trusted_key(w, row));
-      if (!*trusted) added.push_back(row.key);
-    }
-    return Status::ok();
-  });
-  if (!s) return s;
-  return added;
-}
-
 void Node::reload() {
   // systemd (Type=notify) shows the unit "reloading" until READY=1 again.
   systemd_.notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec()) +
@@ -135,7 +113,7 @@ Status Node::apply_reload(const NodeConfig& fresh) {
   // are trusted no more. Keys added with `shopsync trust add` stay.
   const std::uint64_t now = clock_.now_ms();
   const auto fresh_rows = configured_keys(fresh, now);
-  auto added = trust_configured(fresh_rows);
+  auto added = trust_->add_configured(fresh_rows);
   if (!added) return added.status().context("storing the trusted keys of the configuration");
   for (const auto& key : *added) {
     SHOPSYNC_LOG(info, "SIGHUP: key " << key << " is trusted now");

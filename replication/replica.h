@@ -21,7 +21,8 @@
 //
 // Persistence: NodeMeta, records, change index and conflict log through the
 // Store API; in Table::settings the keys "replication/peer/<16 hex digits>"
-// (a peer's last known knowledge), "replication/horizon" (the tombstone
+// (a peer's knowledge and counters, replication/peer_progress.h: their only
+// persisted copy), "replication/horizon" (the tombstone
 // horizon) and "replication/writers" (every writer id this store's node has
 // written under, with its last counter), all in the text form of
 // core/version_vector.h.
@@ -167,16 +168,20 @@ struct VisibleRecord {
   bool operator==(const VisibleRecord&) const = default;
 };
 
-// What the core knows about one peer (in memory; knowledge also persisted).
+// What the core knows about one peer. knowledge, records_in, records_out and
+// last_sync_ms are kept across restarts (PeerProgress, peer_progress.h: the
+// one persisted copy, saved at the tick after they change and by
+// save_peers()); the others count this run.
 struct PeerStats {
   NodeId id = 0;
   bool connected = false;
   VersionVector knowledge;        // latest the peer told us (HELLO, Pull, Notify)
-  std::uint64_t records_in = 0;   // records received in batches from it
-  std::uint64_t records_out = 0;  // records sent to it
+  std::uint64_t records_in = 0;   // records received in batches from it, all time
+  std::uint64_t records_out = 0;  // records sent to it in batches, all time
+  std::uint64_t records_in_run = 0;  // of records_in, those received since open()
   std::uint64_t batches_in = 0;
   std::uint64_t batches_out = 0;
-  std::uint64_t last_sync_ms = 0;  // wall ms of the last batch committed from it
+  std::uint64_t last_sync_ms = 0;  // wall ms of the last batch committed from it, all time
   // Batches from it whose newest HLC reading was too far ahead of our clock to
   // adopt (ReplicaOptions::max_clock_offset_ms): written by a fast clock, its
   // own or one it relays.
@@ -263,8 +268,12 @@ class Replica {
   // Ends any answer in progress toward the peer; its knowledge is kept (and
   // still holds back tombstone removal until forget_peer()).
   void peer_disconnected(NodeId peer);
-  // Stops counting `peer` for tombstone removal (an operator removed it).
+  // Stops counting `peer` for tombstone removal (an operator removed it) and
+  // erases what is persisted of it.
   Status forget_peer(NodeId peer);
+  // Persists the peers' knowledge and counters changed since the last save
+  // (tick() does it too); the node calls it before it stops.
+  Status save_peers();
   // A message from a connected peer. protocol when it breaks the protocol
   // (invalid keys or states in a batch): nothing of it is applied and the
   // node should answer ERROR. Store errors are returned as they are.

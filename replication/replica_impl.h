@@ -40,7 +40,7 @@ struct IncomingSnapshot {
 
 struct PeerState {
   PeerStats stats;
-  bool knowledge_dirty = false;  // to be persisted at the next tick
+  bool dirty = false;  // its PeerProgress is to be persisted at the next tick
   // Puller side.
   // Timer clock (ReplicaOptions::timers) readings.
   std::uint64_t last_pull_ms = 0;      // when the last Pull was sent
@@ -269,7 +269,7 @@ struct Replica::Impl {
   Result<std::vector<std::pair<RecordKey, RecordState>>> snapshot_purge(StoreReader& r, const PeerState& ps,
                                                                         const Batch& batch);
 
-  // Tombstones and persisted peer knowledge (tombstones.cc).
+  // Tombstones and the persisted state of peers (tombstones.cc; peer_progress.h).
   Status load_persisted();
   Status draw_writer();
   Status persist_peers_and_horizon(StoreWriter& w);
@@ -289,7 +289,6 @@ Replica::Impl::MakeVersion make_resolve_version(const RecordKey& key, const Reso
 Status validate_resolution(const Resolution& resolution);
 
 // Settings keys (replica.h, "Persistence").
-inline constexpr std::string_view kPeerKeyPrefix = "replication/peer/";
 inline constexpr std::string_view kHorizonKey = "replication/horizon";
 inline constexpr std::string_view kWritersKey = "replication/writers";
 inline constexpr std::string_view kHeldAboveKey = "replication/held_above";

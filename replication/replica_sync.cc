@@ -163,6 +163,7 @@ Status Replica::Impl::pump(NodeId peer_id, Outbox& out) {
     --ps.answer->credit;
     batch->answer = ps.answer->answer;
     ps.stats.records_out += batch->records.size();
+    ps.dirty = true;
     ++ps.stats.batches_out;
     if (!batch->more) ps.answer.reset();
     out.send(peer_id, std::move(*batch));
@@ -173,7 +174,7 @@ Status Replica::Impl::pump(NodeId peer_id, Outbox& out) {
 Status Replica::Impl::on_pull(NodeId from, const Pull& pull, Outbox& out) {
   PeerState& ps = peer(from);
   ps.stats.knowledge.join(pull.knowledge);
-  ps.knowledge_dirty = true;
+  ps.dirty = true;
   if (!pull.snapshot && !pull.knowledge.covers(horizon)) {
     // We removed tombstones the puller has not seen: a delta would leave it
     // holding the versions they deleted. It must take a snapshot.
@@ -214,7 +215,7 @@ Status Replica::Impl::on_credit(NodeId from, const Credit& credit, Outbox& out) 
 Status Replica::Impl::on_notify(NodeId from, const Notify& notify, Outbox& out) {
   PeerState& ps = peer(from);
   ps.stats.knowledge.join(notify.knowledge);
-  ps.knowledge_dirty = true;
+  ps.dirty = true;
   maybe_pull(from, out);
   return Status::ok();
 }
@@ -463,8 +464,10 @@ void Replica::Impl::committed_batch(NodeId from, const Batch& batch, const Batch
   if (effects.knowledge_grew) ps.answer_changed_data = true;
   ps.last_progress_ms = timers.now_ms();
   ps.stats.records_in += batch.records.size();
+  ps.stats.records_in_run += batch.records.size();
   ++ps.stats.batches_in;
   ps.stats.last_sync_ms = wall.now_ms();
+  ps.dirty = true;
   if (!effects.changed.empty()) ps.answer_changed_data = true;
   superseded(effects.dropped, from);
   for (const ChangedRecord& c : effects.changed) report_changed(c, out);
@@ -522,7 +525,7 @@ void Replica::peer_connected(NodeId peer, const VersionVector& their_knowledge, 
   // Keeping the old claim would make us pull forever for writes it lost.
   // Within a session its knowledge only grows (Pull, Notify join).
   ps.stats.knowledge = their_knowledge;
-  ps.knowledge_dirty = true;
+  ps.dirty = true;
   ps.answer.reset();
   ps.snapshot.reset();
   ps.stats.snapshot_in_progress = false;
@@ -604,11 +607,7 @@ Status Replica::tick(Outbox& out) {
     }
     return im.collect_tombstones(out);
   }
-  if (std::any_of(im.peers.begin(), im.peers.end(), [](const auto& p) { return p.second.knowledge_dirty; })) {
-    SHOPSYNC_TRY(im.store.write([&](StoreWriter& w) { return im.persist_peers_and_horizon(w); }));
-    for (auto& [id, ps] : im.peers) ps.knowledge_dirty = false;
-  }
-  return Status::ok();
+  return save_peers();
 }
 
 }  // namespace shopsync

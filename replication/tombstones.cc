@@ -1,5 +1,5 @@
 // Replica: tombstone removal, the tombstone horizon, and the persisted
-// knowledge of known peers (docs/replication.md, "Tombstones").
+// state of known peers (docs/replication.md, "Tombstones").
 //
 // A tombstone may go only when no node can still hold a version it deleted
 // without also learning of the delete. That holds once every known peer's
@@ -12,6 +12,7 @@
 
 #include "core/version_vector.h"
 #include "replication/hlc.h"
+#include "replication/peer_progress.h"
 #include "replication/replica_impl.h"
 
 namespace shopsync {
@@ -35,15 +36,18 @@ Status Replica::Impl::load_persisted() {
     }
     Status failure;
     SHOPSYNC_TRY(r.for_each(Table::settings, [&](std::string_view key, std::string_view value) {
-      if (key.substr(0, kPeerKeyPrefix.size()) != kPeerKeyPrefix) return Scan::next;
-      const auto id = parse_node_id(key.substr(kPeerKeyPrefix.size()));
-      auto vv = parse_version_vector(value);
-      if (!id || !vv) {
+      if (!key.starts_with(kPeerProgressPrefix)) return Scan::next;
+      const std::optional<NodeId> id = peer_of_progress_key(key);
+      auto progress = decode_peer_progress(value);
+      if (!id || !progress) {
         failure = Status::corrupt("bad peer knowledge entry '" + std::string(key) + "'");
         return Scan::stop;
       }
-      PeerState& ps = peer(*id);
-      ps.stats.knowledge = std::move(*vv);
+      PeerStats& stats = peer(*id).stats;
+      stats.knowledge = std::move(progress->knowledge);
+      stats.records_in = progress->records_in;
+      stats.records_out = progress->records_out;
+      stats.last_sync_ms = progress->last_sync_ms;
       return Scan::next;
     }));
     return failure;
@@ -52,7 +56,9 @@ Status Replica::Impl::load_persisted() {
 
 Status Replica::Impl::persist_peers_and_horizon(StoreWriter& w) {
   for (const auto& [id, ps] : peers) {
-    SHOPSYNC_TRY(w.put(Table::settings, std::string(kPeerKeyPrefix) + node_id_text(id), version_vector_text(ps.stats.knowledge)));
+    const PeerStats& st = ps.stats;
+    SHOPSYNC_TRY(w.put(Table::settings, peer_progress_key(id),
+                       encode_peer_progress({st.knowledge, st.records_in, st.records_out, st.last_sync_ms})));
   }
   if (!horizon.empty()) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, version_vector_text(horizon)));
   return Status::ok();
@@ -163,7 +169,7 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
     tombstone_scan.reset();
   }
   horizon = std::move(next_horizon);
-  for (auto& [id, ps] : peers) ps.knowledge_dirty = false;
+  for (auto& [id, ps] : peers) ps.dirty = false;
   for (const RecordKey& key : removed) out.changed(key, nullptr);
   for (const auto& [key, state] : trimmed) {
     const VisibleRecord visible = make_visible(key, state);
@@ -175,10 +181,18 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
 Status Replica::forget_peer(NodeId peer) {
   Status forgotten = impl_->store.write([&](StoreWriter& w) {
     SHOPSYNC_TRY(w.erase(Table::settings, std::string(kReceivedKeyPrefix) + node_id_text(peer)));
-    return w.erase(Table::settings, std::string(kPeerKeyPrefix) + node_id_text(peer));
+    return w.erase(Table::settings, peer_progress_key(peer));
   });
   if (!forgotten) return forgotten;
   impl_->peers.erase(peer);
+  return Status::ok();
+}
+
+Status Replica::save_peers() {
+  Impl& im = *impl_;
+  if (std::none_of(im.peers.begin(), im.peers.end(), [](const auto& p) { return p.second.dirty; })) return Status::ok();
+  SHOPSYNC_TRY(im.store.write([&](StoreWriter& w) { return im.persist_peers_and_horizon(w); }));
+  for (auto& [id, ps] : im.peers) ps.dirty = false;
   return Status::ok();
 }
 

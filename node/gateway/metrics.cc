@@ -157,9 +157,9 @@ HttpResponse Gateway::metrics() {
       if (p.syncing) e.sample(g.name, {{"peer", node_id_text(p.id)}, {"role", p.role}}, static_cast<double>(p.*g.value) * g.scale);
     }
   }
-  e.family("shopsync_peer_records_received_total", "counter", "Records received from the peer since start.");
+  e.family("shopsync_peer_records_received_total", "counter", "Records received from the peer, all time (kept across restarts).");
   for (const auto& p : stats) e.sample("shopsync_peer_records_received_total", {{"peer", node_id_text(p.id)}}, static_cast<double>(p.records_in));
-  e.family("shopsync_peer_records_sent_total", "counter", "Records sent to the peer since start.");
+  e.family("shopsync_peer_records_sent_total", "counter", "Records sent to the peer, all time (kept across restarts).");
   for (const auto& p : stats) e.sample("shopsync_peer_records_sent_total", {{"peer", node_id_text(p.id)}}, static_cast<double>(p.records_out));
 
   const HttpServerStats& h = server_->stats();

@@ -131,12 +131,11 @@ void Peering::handle_replication(Link& link, wire::WireMessage message, std::siz
     return;
   }
   if (is_batch) {
-    known_[peer].last_sync_ms = now_.wall_ms;
     note_progress(peer, batch_records, bytes, more);
     if (caught_up) {
       std::uint64_t in_run = 0;
       for (const auto& st : replica_.peers()) {
-        if (st.id == peer) in_run = st.records_in;
+        if (st.id == peer) in_run = st.records_in_run;
       }
       SHOPSYNC_LOG_AT(batch_records > 0 ? log::Level::info : log::Level::debug,
                       "in sync with peer " << known_[peer].name << " (" << hex_id(peer)
@@ -410,7 +409,6 @@ void Peering::establish(Link& link, const wire::Hello& hello, std::int64_t offse
   rec.role = hello.role;
   rec.last_seen_ms = wall;
   rec.clock_offset_ms = offset;
-  rec.knowledge = hello.knowledge;
   rec.last_error.clear();
   if (link.outbound) {
     if (Target* t = target_by_id(link.target)) {

@@ -45,7 +45,7 @@ Peering::Target* Peering::target_by_id(std::uint64_t id) {
 
 void Peering::load(std::vector<PeerRecord> peers) {
   for (auto& p : peers) {
-    base_counts_[p.node_id] = {p.records_in, p.records_out};
+    p.sync = {};  // the replica's (peer_progress.h)
     known_[p.node_id] = std::move(p);
   }
 }
@@ -572,23 +572,19 @@ void Peering::forget(NodeId peer) {
 
 // ---- views ------------------------------------------------------------------
 
-PeerRecord Peering::with_counters(NodeId id, const PeerRecord& rec) const {
+PeerRecord Peering::with_progress(const PeerRecord& rec, const std::vector<PeerStats>& replica_peers) const {
   PeerRecord r = rec;
-  for (const auto& st : replica_.peers()) {
-    if (st.id != id) continue;
-    auto base = base_counts_.count(id) ? base_counts_.at(id) : std::pair<std::uint64_t, std::uint64_t>{};
-    r.records_in = base.first + st.records_in;
-    r.records_out = base.second + st.records_out;
-    if (!st.knowledge.empty()) r.knowledge = st.knowledge;
-    r.last_sync_ms = std::max(r.last_sync_ms, st.last_sync_ms);
+  for (const auto& st : replica_peers) {
+    if (st.id == rec.node_id) r.sync = {st.knowledge, st.records_in, st.records_out, st.last_sync_ms};
   }
-  r.lag_changes = changes_behind(replica_.knowledge(), r.knowledge);
+  r.lag_changes = changes_behind(replica_.knowledge(), r.sync.knowledge);
   return r;
 }
 
 std::vector<PeerRecord> Peering::peer_view() const {
+  const std::vector<PeerStats> replica_peers = replica_.peers();
   std::vector<PeerRecord> out;
-  for (const auto& [id, rec] : known_) out.push_back(with_counters(id, rec));
+  for (const auto& [id, rec] : known_) out.push_back(with_progress(rec, replica_peers));
   return out;
 }
 
@@ -598,10 +594,7 @@ std::vector<PeerRecord> Peering::take_rows(bool all) {
   }
   std::vector<PeerRecord> rows;
   for (NodeId id : dirty_) {
-    auto it = known_.find(id);
-    if (it == known_.end()) continue;
-    it->second = with_counters(id, it->second);
-    rows.push_back(it->second);
+    if (auto it = known_.find(id); it != known_.end()) rows.push_back(it->second);
   }
   dirty_.clear();
   return rows;

@@ -144,7 +144,8 @@ class Peering {
   const std::map<NodeId, std::unique_ptr<Session>>& sessions() const { return sessions_; }
   const std::map<std::uint64_t, std::unique_ptr<Target>>& targets() const { return targets_; }
   const Link* link(std::uint64_t id) const;
-  // Every peer known, with the replica's counters (connected or not).
+  // Every peer known, with the replica's knowledge and counters of it
+  // (connected or not).
   std::vector<PeerRecord> peer_view() const;
   // "connected", "connecting", "backoff", "refused", "untrusted", "offline".
   std::string peer_state(NodeId peer) const;
@@ -158,8 +159,8 @@ class Peering {
   std::optional<std::uint64_t> disconnected_at(NodeId peer) const;
   // Whether rows of the peers table changed since take_rows().
   bool has_rows() const { return !dirty_.empty(); }
-  // The rows of the peers table that changed (every row when `all`), with
-  // the replica's counters, to store.
+  // The rows of the peers table that changed (every row when `all`), to
+  // store (the replica persists its progress of each peer itself).
   std::vector<PeerRecord> take_rows(bool all);
 
  private:
@@ -173,7 +174,8 @@ class Peering {
   std::vector<std::string> candidate_keys(const Target& target);
   void disable_target(Target& target);
   void forget_departed();
-  PeerRecord with_counters(NodeId id, const PeerRecord& rec) const;
+  // `rec` with the replica's progress of the peer and its lag.
+  PeerRecord with_progress(const PeerRecord& rec, const std::vector<PeerStats>& replica_peers) const;
 
   // links and sessions (peering.cc)
   void dial(Target& target);
@@ -229,10 +231,9 @@ class Peering {
   std::map<std::uint64_t, std::unique_ptr<Target>> targets_;  // by target id
   std::map<NodeId, std::unique_ptr<Session>> sessions_;       // identified peers
   std::map<NodeId, peering::Learned> learned_;                // dial-back addresses not yet targets
-  std::map<NodeId, PeerRecord> known_;                        // every peer ever identified
+  std::map<NodeId, PeerRecord> known_;  // every peer ever identified: its row (PeerRecord::sync left empty)
   std::set<NodeId> refused_peers_;  // refused at their last HELLO for a reason of theirs (strategies)
   std::set<NodeId> dirty_;          // known_ entries to store
-  std::map<NodeId, std::pair<std::uint64_t, std::uint64_t>> base_counts_;  // records in/out before this run
   std::map<NodeId, SyncProgress> progress_;          // syncs from peers, by peer (ended ones removed)
   std::map<NodeId, std::uint64_t> disconnected_ms_;  // when each peer's last session ended
   std::set<std::string> warned_keys_;                // untrusted keys found on the LAN, warned once

@@ -1,5 +1,8 @@
 // The node's tables (peers, trusted keys), the ZAP decision, reconnect backoff.
+#include <map>
 #include <random>
+
+#include <msgpack.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -8,6 +11,9 @@
 #include "node/trusted_keys.h"
 #include "node/zap_handler.h"
 #include "node/zmq_socket.h"
+#include "replication/clock.h"
+#include "core/version_vector.h"
+#include "replication/replica.h"
 #include "storage/lmdb_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -25,11 +31,6 @@ BOOST_AUTO_TEST_CASE(peer_record_round_trips_and_survives_reopen) {
   p.role = Role::uplink;
   p.source = PeerSource::mdns;
   p.last_seen_ms = 1700000000000;
-  p.last_sync_ms = 1700000000001;
-  p.knowledge.set(1, 5);
-  p.records_in = 10;
-  p.records_out = 20;
-  p.lag_changes = 3;
   p.last_error = "silent for 5000 ms";
   p.clock_offset_ms = -1234;
   auto back = decode_peer_record(peer_table_key(p.node_id), encode_peer_record(p));
@@ -60,6 +61,117 @@ BOOST_AUTO_TEST_CASE(peer_record_round_trips_and_survives_reopen) {
   BOOST_REQUIRE(loaded.size() == 1u);
   BOOST_TEST((loaded[0] == p));
   BOOST_TEST(skipped.size() == 1u);
+}
+
+// A peers table row as builds before format 2 wrote it: the peer's
+// knowledge and counters inside the row, beside the replica's own copy of
+// the knowledge in settings.
+std::string format_1_row(NodeId id, const std::string& name, std::uint64_t last_seen, std::uint64_t last_sync,
+                         const VersionVector& knowledge, std::uint64_t in, std::uint64_t out) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_array(15);
+  pk.pack(1);
+  for (const char* s : {name.c_str(), "KEY", "10.0.0.2:7460", "peer", "static"}) pk.pack(std::string(s));
+  pk.pack(last_seen);
+  pk.pack(last_sync);
+  pk.pack_map(static_cast<std::uint32_t>(knowledge.entries().size()));
+  for (const auto& [node, counter] : knowledge.entries()) {
+    pk.pack(node);
+    pk.pack(counter);
+  }
+  pk.pack(in);
+  pk.pack(out);
+  pk.pack(7);  // lag
+  pk.pack(std::string("silent for 5000 ms"));
+  pk.pack(-40);
+  pk.pack(id);
+  return std::string(buf.data(), buf.size());
+}
+
+BOOST_AUTO_TEST_CASE(a_data_dir_of_the_old_layout_opens_with_its_peers_knowledge_and_counters) {
+  test::TempDir dir;
+  constexpr NodeId kOurs = 0x1111, kLyon = 0xabcdef0123456789ull, kNantes = 0x2222;
+  VersionVector lyon_row, lyon_replica, nantes;
+  lyon_row.set(0x1111, 4);
+  lyon_replica.set(0x1111, 6);  // the replica's copy, saved at its later tick
+  nantes.set(kNantes, 3);
+  {
+    auto store = LmdbStore::open(dir.path());
+    BOOST_REQUIRE(store.is_ok());
+    ManualClock clock(1'700'000'000'000);
+    ReplicaOptions options;
+    options.node_id = kOurs;
+    BOOST_REQUIRE(Replica::open(**store, clock, options).is_ok());  // the node meta of a used data directory
+    BOOST_REQUIRE((*store)->write([&](StoreWriter& w) {
+      SHOPSYNC_TRY(w.put(Table::peers, peer_table_key(kLyon), format_1_row(kLyon, "lyon", 1000, 900, lyon_row, 120, 45)));
+      SHOPSYNC_TRY(w.put(Table::peers, peer_table_key(kNantes), format_1_row(kNantes, "nantes", 2000, 1900, nantes, 8, 0)));
+      // The replica's knowledge of lyon only: it saves what a peer tells it at
+      // its next tick, and nantes spoke in the last second before the stop.
+      return w.put(Table::settings, "replication/peer/" + peer_table_key(kLyon), version_vector_text(lyon_replica));
+    }).is_ok());
+  }
+  auto store = LmdbStore::open(dir.path());
+  BOOST_REQUIRE(store.is_ok());
+  auto migrated = migrate_peers_table(**store);
+  BOOST_REQUIRE_MESSAGE(migrated.is_ok(), migrated.status().to_string());
+  BOOST_TEST(*migrated == 2u);
+  auto again = migrate_peers_table(**store);
+  BOOST_REQUIRE(again.is_ok());
+  BOOST_TEST(*again == 0u);
+
+  ManualClock clock(1'700'000'000'000);
+  auto replica = Replica::open(**store, clock, ReplicaOptions{});
+  BOOST_REQUIRE_MESSAGE(replica.is_ok(), replica.status().to_string());
+  std::map<NodeId, PeerStats> stats;
+  for (const auto& p : (*replica)->peers()) stats[p.id] = p;
+  BOOST_REQUIRE(stats.size() == 2u);
+  BOOST_TEST((stats[kLyon].knowledge == lyon_replica));
+  BOOST_TEST(stats[kLyon].records_in == 120u);
+  BOOST_TEST(stats[kLyon].records_out == 45u);
+  BOOST_TEST(stats[kLyon].last_sync_ms == 900u);
+  BOOST_TEST((stats[kNantes].knowledge == nantes));  // holds back tombstone removal as before
+  BOOST_TEST(stats[kNantes].records_in == 8u);
+
+  std::vector<PeerRecord> rows;
+  BOOST_REQUIRE((*store)->read([&](StoreReader& r) -> Status {
+    auto peers = load_peers(r);
+    if (!peers) return peers.status();
+    rows = *peers;
+    return Status::ok();
+  }).is_ok());
+  BOOST_REQUIRE(rows.size() == 2u);
+  const PeerRecord& lyon = rows[0].node_id == kLyon ? rows[0] : rows[1];
+  BOOST_TEST(lyon.name == "lyon");
+  BOOST_TEST(lyon.address == "10.0.0.2:7460");
+  BOOST_TEST(lyon.last_seen_ms == 1000u);
+  BOOST_TEST(lyon.last_error == "silent for 5000 ms");
+  BOOST_TEST(lyon.clock_offset_ms == -40);
+  BOOST_TEST((lyon.sync == PeerProgress{}));  // no longer kept in the row
+
+  // What the replica saves is read back whole at the next open.
+  BOOST_REQUIRE((*replica)->save_peers().is_ok());
+  replica->reset();
+  auto reopened = Replica::open(**store, clock, ReplicaOptions{});
+  BOOST_REQUIRE(reopened.is_ok());
+  for (const auto& p : (*reopened)->peers()) {
+    if (p.id == kLyon) BOOST_TEST(p.records_in == 120u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(peer_progress_reads_both_formats_and_refuses_garbage) {
+  const PeerProgress p{VersionVector{}, 3, 4, 5};
+  auto back = decode_peer_progress(encode_peer_progress(p));
+  BOOST_REQUIRE(back.is_ok());
+  BOOST_TEST((*back == p));
+  auto old = decode_peer_progress("0000000000000001:5");
+  BOOST_REQUIRE(old.is_ok());
+  BOOST_TEST(old->knowledge.get(1) == 5u);
+  BOOST_TEST(old->records_in == 0u);
+  BOOST_TEST(!decode_peer_progress("0000000000000001:5 x 1 2").is_ok());
+  BOOST_TEST(!decode_peer_progress("zz").is_ok());
+  BOOST_TEST(!peer_of_progress_key("replication/peer/12"));
+  BOOST_TEST(*peer_of_progress_key(peer_progress_key(0xab)) == 0xabu);
 }
 
 BOOST_AUTO_TEST_CASE(changes_behind_counts_what_is_missing) {

@@ -122,7 +122,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
     auto table = load_peers(r, &bad);
     if (!table) return table.status();
     for (auto& b : bad) skipped.push_back(b);
-    auto known = detail::peer_knowledge(r);
+    auto known = detail::peer_progress(r);
     if (!known) return known.status();
     auto horizon = detail::tombstone_horizon(r);
     if (!horizon) return horizon.status();
@@ -131,11 +131,17 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
     for (const auto& row : *table) peers[row.node_id] = row;
     std::set<NodeId> with_row;
     for (const auto& [id, row] : peers) with_row.insert(id);
-    // Knowledge only grows: the freshest view is the join of both records.
-    for (const auto& [id, vv] : *known) {
+    // The replica's progress of each peer. A store not opened since the
+    // peers table's format 2 still has counters in its format 1 rows, and
+    // knowledge in both places: knowledge only grows, so the join is the
+    // freshest, and the larger counters are the newer.
+    for (const auto& [id, progress] : *known) {
       PeerRecord& p = peers[id];
       p.node_id = id;
-      p.knowledge.join(vv);
+      p.sync.knowledge.join(progress.knowledge);
+      p.sync.records_in = std::max(p.sync.records_in, progress.records_in);
+      p.sync.records_out = std::max(p.sync.records_out, progress.records_out);
+      p.sync.last_sync_ms = std::max(p.sync.last_sync_ms, progress.last_sync_ms);
     }
 
     // One pass over the records: tombstones older than the retention that
@@ -153,7 +159,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
         if (!old_enough) return Scan::next;
         for (const auto& [id, p] : peers) {
           const bool lacks = std::any_of(state.siblings.begin(), state.siblings.end(),
-                                         [&](const Version& v) { return !p.knowledge.covers(v.dot); });
+                                         [&](const Version& v) { return !p.sync.knowledge.covers(v.dot); });
           if (lacks) ++held[id];
         }
         return Scan::next;
@@ -161,7 +167,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
     }
 
     for (const auto& [id, p] : peers) {
-      auto lag = lag_of(r, ours, p.knowledge);
+      auto lag = lag_of(r, ours, p.sync.knowledge);
       if (!lag) return lag.status();
       const bool has_row = with_row.count(id) > 0;
       json row = {{"node_id", node_id_text(id)},
@@ -175,19 +181,19 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
                                                                                               : "idle"},
                   {"last_seen", time_json(p.last_seen_ms)},
                   {"last_seen_ago_ms", ago(now, p.last_seen_ms)},
-                  {"last_sync", time_json(p.last_sync_ms)},
-                  {"last_sync_ago_ms", ago(now, p.last_sync_ms)},
+                  {"last_sync", time_json(p.sync.last_sync_ms)},
+                  {"last_sync_ago_ms", ago(now, p.sync.last_sync_ms)},
                   {"lag_changes", lag->changes},
                   {"lag_ms", lag->oldest == 0 ? std::uint64_t{0}
                                               : (now > HybridClock::wall_ms(lag->oldest) ? now - HybridClock::wall_ms(lag->oldest) : 0)},
                   {"clock_offset_ms", p.clock_offset_ms},
-                  {"records_in", p.records_in},
-                  {"records_out", p.records_out},
+                  {"records_in", p.sync.records_in},
+                  {"records_out", p.sync.records_out},
                   {"last_error", p.last_error},
-                  {"knowledge", vv_json(p.knowledge)},
-                  {"we_lack_changes", changes_behind(p.knowledge, ours)},
-                  {"sync_progress_percent", sync_progress(ours, p.knowledge)},
-                  {"behind_horizon", !horizon->empty() && !p.knowledge.covers(*horizon)},
+                  {"knowledge", vv_json(p.sync.knowledge)},
+                  {"we_lack_changes", changes_behind(p.sync.knowledge, ours)},
+                  {"sync_progress_percent", sync_progress(ours, p.sync.knowledge)},
+                  {"behind_horizon", !horizon->empty() && !p.sync.knowledge.covers(*horizon)},
                   {"tombstones_held_back", held[id]}};
       rows.push_back(std::move(row));
     }

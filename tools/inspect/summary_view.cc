@@ -74,7 +74,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
     }
     auto horizon = detail::tombstone_horizon(r);
     if (!horizon) return horizon.status();
-    auto known = detail::peer_knowledge(r);
+    auto known = detail::peer_progress(r);
     if (!known) return known.status();
     auto rows = load_peers(r);
     if (!rows) return rows.status();

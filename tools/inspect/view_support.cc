@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/version_vector.h"
+#include "replication/peer_progress.h"
 
 namespace shopsync::inspect {
 
@@ -26,18 +27,18 @@ json version_json(const Version& v, const Dot* winner) {
 
 namespace detail {
 
-Result<std::map<NodeId, VersionVector>> peer_knowledge(StoreReader& r) {
-  std::map<NodeId, VersionVector> out;
+Result<std::map<NodeId, PeerProgress>> peer_progress(StoreReader& r) {
+  std::map<NodeId, PeerProgress> out;
   Status failure;
   Status s = r.for_each(Table::settings, [&](std::string_view key, std::string_view value) {
-    if (key.substr(0, kPeerKnowledgePrefix.size()) != kPeerKnowledgePrefix) return Scan::next;
-    const auto id = parse_node_id(key.substr(kPeerKnowledgePrefix.size()));
-    auto vv = parse_version_vector(value);
-    if (!id || !vv) {
+    if (!key.starts_with(kPeerProgressPrefix)) return Scan::next;
+    const std::optional<NodeId> id = peer_of_progress_key(key);
+    auto progress = decode_peer_progress(value);
+    if (!id || !progress) {
       failure = Status::corrupt("settings entry '" + std::string(key) + "' is not a peer's knowledge");
       return Scan::stop;
     }
-    out[*id] = std::move(*vv);
+    out[*id] = std::move(*progress);
     return Scan::next;
   });
   if (!s) return s;

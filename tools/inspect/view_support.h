@@ -7,18 +7,19 @@
 #include <vector>
 
 #include "node/api/api_client.h"
+#include "replication/peer_progress.h"
 #include "storage/store.h"
 #include "tools/inspect/views.h"
 
 namespace shopsync::inspect::detail {
 
 // Settings keys the replication core persists (replication/replica.h).
-inline constexpr std::string_view kPeerKnowledgePrefix = "replication/peer/";
 inline constexpr std::string_view kHorizonKey = "replication/horizon";
 inline constexpr std::string_view kWritersKey = "replication/writers";
 
-// The persisted knowledge of each peer the replica knows (Table::settings).
-Result<std::map<NodeId, VersionVector>> peer_knowledge(StoreReader& r);
+// The persisted knowledge and counters of each peer the replica knows
+// (Table::settings, replication/peer_progress.h).
+Result<std::map<NodeId, PeerProgress>> peer_progress(StoreReader& r);
 // The tombstone horizon (empty when none was ever persisted).
 Result<VersionVector> tombstone_horizon(StoreReader& r);
 // The origins the node of this store wrote under: its writer ids and, for

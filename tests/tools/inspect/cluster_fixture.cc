@@ -117,11 +117,8 @@ ClusterFixture::ClusterFixture(const std::filesystem::path& root)
   peer_b.role = Role::peer;
   peer_b.source = PeerSource::static_peer;
   peer_b.last_seen_ms = now_ms - 6 * kDay;
-  peer_b.last_sync_ms = now_ms - 6 * kDay;
-  peer_b.knowledge = (*b)->knowledge();
-  peer_b.records_in = 4;
-  peer_b.records_out = 9;
   peer_b.clock_offset_ms = 12;
+  const PeerProgress progress_b{(*b)->knowledge(), 4, 9, now_ms - 6 * kDay};
   PeerRecord peer_c;
   peer_c.node_id = kNodeC;
   peer_c.name = "shop-c";
@@ -133,8 +130,9 @@ ClusterFixture::ClusterFixture(const std::filesystem::path& root)
   Status s = a->store().write([&](StoreWriter& w) -> Status {
     SHOPSYNC_TRY(w.put(Table::peers, peer_table_key(kNodeB), encode_peer_record(peer_b)));
     SHOPSYNC_TRY(w.put(Table::peers, peer_table_key(kNodeC), encode_peer_record(peer_c)));
-    // The replica's persisted knowledge of C (it never told us anything).
-    return w.put(Table::settings, "replication/peer/" + node_id_text(kNodeC), "");
+    // The replica's persisted knowledge and counters of each (C never told us anything).
+    SHOPSYNC_TRY(w.put(Table::settings, peer_progress_key(kNodeB), encode_peer_progress(progress_b)));
+    return w.put(Table::settings, peer_progress_key(kNodeC), encode_peer_progress({}));
   });
   BOOST_REQUIRE_MESSAGE(s, s.to_string());
 }
