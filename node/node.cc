@@ -11,14 +11,14 @@
 #include <sstream>
 
 #include "discovery/discovery.h"
+#include "net/public_key_text.h"
+#include "net/zap_handler.h"
 #include "node/daemon_backend.h"
 #include "node/gateway/gateway.h"
-#include "node/postgres/pg_uplink.h"
 #include "node/log.h"
 #include "node/node_parts.h"
-#include "node/public_key_text.h"
+#include "node/postgres/pg_uplink.h"
 #include "node/trusted_keys.h"
-#include "node/zap_handler.h"
 
 namespace shopsync {
 

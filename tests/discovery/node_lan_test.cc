@@ -13,9 +13,9 @@
 #include <filesystem>
 #include <optional>
 
+#include "net/public_key_text.h"
 #include "node/api/api_client.h"
 #include "node/bulk_seed.h"
-#include "node/public_key_text.h"
 #include "node/wire_codec.h"
 #include "tests/discovery/probe_harness.h"
 #include "tests/node/support/node_process.h"

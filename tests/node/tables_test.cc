@@ -3,11 +3,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "net/zap_handler.h"
+#include "net/zmq_socket.h"
 #include "node/backoff.h"
 #include "node/peer_table.h"
 #include "node/trusted_keys.h"
-#include "node/zap_handler.h"
-#include "node/zmq_socket.h"
 #include "storage/lmdb_store.h"
 #include "tests/support/temp_dir.h"
 

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "node/public_key_text.h"
+#include "net/public_key_text.h"
 #include "tools/shopsync/render.h"
 
 namespace shopsync::cli {
