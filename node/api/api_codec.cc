@@ -539,6 +539,18 @@ bool get_refusal(MapIn& in, DiscoveryRefusal& r) {
          in.str("detail", r.detail) && in.uint("times", r.times);
 }
 
+void put_reconfirm(MapOut& m, const DiscoveryReconfirm& r) {
+  m.str("node_id", format_node_id(r.node_id));
+  m.str("name", r.name);
+  m.str("state", r.state);
+  m.uint("age_ms", r.age_ms);
+  m.uint("queries", r.queries);
+}
+bool get_reconfirm(MapIn& in, DiscoveryReconfirm& r) {
+  return get_node_id(in, "node_id", r.node_id, false) && in.str("name", r.name) && in.str("state", r.state, true) &&
+         in.uint("age_ms", r.age_ms) && in.u32("queries", r.queries);
+}
+
 void put_result(MapOut&, const Done&) {}
 void put_result(MapOut& m, const WriteResult& r) {
   put_dot(m, "dot", r.dot);
@@ -616,6 +628,7 @@ void put_result(MapOut& m, const DiscoveryReport& r) {
   put_list(m, "interfaces", r.interfaces, put_interface);
   put_list(m, "peers", r.peers, put_discovered);
   put_list(m, "refused", r.refused, put_refusal);
+  put_list(m, "reconfirmed", r.reconfirmed, put_reconfirm);
 }
 
 bool get_result(MapIn&, Done&) { return true; }
@@ -675,7 +688,7 @@ bool get_result(MapIn& in, DiscoveryReport& r) {
          in.boolean("publishing_addresses", r.publishing_addresses) && in.uint("name_conflicts", r.name_conflicts) &&
          in.uint("uptime_ms", r.uptime_ms) && in.u32("static_peers", r.static_peers) &&
          get_list(in, "interfaces", r.interfaces, get_interface) && get_list(in, "peers", r.peers, get_discovered) &&
-         get_list(in, "refused", r.refused, get_refusal);
+         get_list(in, "refused", r.refused, get_refusal) && get_list(in, "reconfirmed", r.reconfirmed, get_reconfirm);
 }
 
 // The result type each operation answers with.

@@ -439,6 +439,19 @@ struct DiscoveryRefusal {
   bool operator==(const DiscoveryRefusal&) const = default;
 };
 
+// A peer whose mDNS records were asked for again after its link died without
+// a goodbye (RFC 6762 10.4, discovery/reconfirm.h).
+struct DiscoveryReconfirm {
+  NodeId node_id = 0;
+  std::string name;
+  // asking (queries out, window open) | forgotten (no answer in the window:
+  // dropped from the peers seen) | answered (it is there: kept)
+  std::string state;
+  std::uint64_t age_ms = 0;   // since the state began
+  std::uint32_t queries = 0;  // sent since the failure
+  bool operator==(const DiscoveryReconfirm&) const = default;
+};
+
 struct DiscoveryReport {
   bool enabled = false;        // discovery runs
   std::string off_reason;      // why not, when !enabled
@@ -452,6 +465,7 @@ struct DiscoveryReport {
   std::vector<DiscoveryInterface> interfaces;
   std::vector<DiscoveredPeer> peers;
   std::vector<DiscoveryRefusal> refused;
+  std::vector<DiscoveryReconfirm> reconfirmed;
   bool operator==(const DiscoveryReport&) const = default;
 };
 

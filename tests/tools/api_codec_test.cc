@@ -120,6 +120,7 @@ BOOST_AUTO_TEST_CASE(every_answer_round_trips) {
   discovery.interfaces = {{"eth0", 2, {"198.18.0.1", "fe80::1"}, true, true, 14, 2, 30, 28}};
   discovery.peers = {{3, "till-3", "[fe80::3%eth0]:7460", "eth0", "ipv6", "peer", "key", 1, 1, "untrusted", "trust it"}};
   discovery.refused = {{"intruder", "eth0", "other_cluster", "cluster \"x\"", 4}};
+  discovery.reconfirmed = {{5, "till-5", "forgotten", 2500, 3}};
   DiscoveryReport off;
   off.off_reason = "turned off (--no-mdns or mdns = false)";
 

@@ -95,6 +95,18 @@ void advise_on_peers(const api::DiscoveryReport& r, const api::PeerList& known, 
   }
 }
 
+// Peers whose link died without a goodbye and whose mDNS records were asked
+// for again (RFC 6762 10.4): unanswered, they are forgotten at once.
+void advise_on_reconfirmed(const api::DiscoveryReport& r, std::vector<std::string>& out) {
+  for (const auto& c : r.reconfirmed) {
+    if (c.state != "forgotten") continue;
+    out.push_back(quoted(c.name) + " (" + api::format_node_id(c.node_id) + "): link lost without goodbye; mDNS "
+                  "reconfirm sent, no answer after 10 s: it looks switched off, unplugged or crashed, and was "
+                  "forgotten from discovery " + format_duration(c.age_ms) + " ago (without waiting out its "
+                  "records' TTL). If it runs, " + kNoAnswerCauses);
+  }
+}
+
 void advise_on_refusals(const api::DiscoveryReport& r, std::vector<std::string>& out) {
   for (const auto& f : r.refused) {
     const std::string who = quoted(f.name) + " on " + f.interface_name;
@@ -135,6 +147,7 @@ std::vector<std::string> doctor_advice(const api::DiscoveryReport& r, const api:
   }
   advise_on_lan(r, out);
   advise_on_peers(r, known, out);
+  advise_on_reconfirmed(r, out);
   advise_on_refusals(r, out);
   return out;
 }
@@ -263,6 +276,14 @@ json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const 
                            {"detail", f.detail},
                            {"times", f.times}});
   }
+  json reconfirmed = json::array();
+  for (const auto& c : r.reconfirmed) {
+    reconfirmed.push_back(json{{"node_id", api::format_node_id(c.node_id)},
+                               {"name", c.name},
+                               {"state", c.state},
+                               {"age_ms", c.age_ms},
+                               {"queries", c.queries}});
+  }
   return json{{"enabled", r.enabled},
               {"off_reason", r.off_reason},
               {"state", r.state},
@@ -275,6 +296,7 @@ json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const 
               {"interfaces", std::move(interfaces)},
               {"peers", std::move(peers)},
               {"refused", std::move(refused)},
+              {"reconfirmed", std::move(reconfirmed)},
               {"unreadable_records", s.unreadable_records},
               {"max_clock_skew_ms", s.max_clock_skew_ms},
               {"disk_full_since_ms", s.disk_full_since_ms},
@@ -312,6 +334,15 @@ void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::N
         refused.add({"  " + f.name, f.interface_name, f.reason, std::to_string(f.times), f.detail});
       }
       refused.print(out);
+    }
+    if (!r.reconfirmed.empty()) {
+      out << "\nreconfirmed (link lost without goodbye, mDNS records asked for again):\n";
+      Table reconfirmed({"  NAME", "NODE", "STATE", "QUERIES", "SINCE"});
+      for (const auto& c : r.reconfirmed) {
+        reconfirmed.add({"  " + c.name, api::format_node_id(c.node_id), c.state, std::to_string(c.queries),
+                         format_duration(c.age_ms) + " ago"});
+      }
+      reconfirmed.print(out);
     }
   } else {
     out << "discovery: off (" << r.off_reason << "): peers come only from --peer and --uplink (" << r.static_peers
