@@ -9,9 +9,9 @@
 
 #include <toml.hpp>
 
+#include "net/public_key_text.h"
 #include "node/api/api_client.h"
 #include "node/gateway/cors.h"
-#include "node/public_key_text.h"
 #include "storage/record.h"
 
 namespace shopsync {

@@ -1,7 +1,5 @@
 #include "node/dial_watch.h"
 
-#include <zmq.h>
-
 #include <utility>
 
 namespace shopsync {
@@ -13,10 +11,10 @@ constexpr const char* kConnectFailed = "connection refused (nothing listens ther
 Result<DialWatch> DialWatch::attach(zmq::Context& ctx, zmq::Socket& dealer, std::uint64_t link_id,
                                     const std::string& host, std::uint16_t port, bool probe_now) {
   const std::string inproc = "inproc://dial-watch-" + std::to_string(link_id);
-  SHOPSYNC_TRY(dealer.monitor(inproc, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                                          ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                          ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL));
-  auto events = api::zmqf::SocketHandle::open(ctx.handle(), api::zmqf::Kind::pair);
+  SHOPSYNC_TRY(dealer.monitor(inproc, zmq::kEventConnected | zmq::kEventConnectRetried | zmq::kEventHandshakeSucceeded |
+                                          zmq::kEventHandshakeFailedAuth | zmq::kEventHandshakeFailedProtocol |
+                                          zmq::kEventHandshakeFailedNoDetail));
+  auto events = zmq::Socket::open(ctx, zmq::SocketType::pair);
   if (!events) return events.status();
   SHOPSYNC_TRY(events->connect(inproc));
   DialWatch watch;
@@ -56,22 +54,22 @@ void DialWatch::stop() {
   failure();  // what is waiting still counts
   // A null endpoint stops the monitor (its PAIR closes at once, linger 0):
   // from here no event is sent, so the reader may go.
-  zmq_socket_monitor(dealer_, nullptr, 0);
+  zmq::stop_monitor(dealer_);
   dealer_ = nullptr;
-  events_ = api::zmqf::SocketHandle();
+  events_ = zmq::Socket();
 }
 
 const std::string& DialWatch::failure() {
   if (dealer_ == nullptr) return failure_;
   for (int i = 0; i < 64; ++i) {  // bounded: the loop comes back for the rest
-    auto event = events_.connection_event();
+    auto event = events_.monitor_event();
     if (!event || !event->has_value()) break;
     switch (**event) {
-      case ZMQ_EVENT_CONNECTED:
+      case zmq::kEventConnected:
         reached_ = true;
         failure_.clear();
         break;
-      case ZMQ_EVENT_CONNECT_RETRIED:
+      case zmq::kEventConnectRetried:
         // A connect that failed: ZeroMQ gives no errno, so the probe finds
         // out why (until it has, the words cover both likely causes).
         if (!reached_) {
@@ -79,15 +77,15 @@ const std::string& DialWatch::failure() {
           if (!probe_.started()) probe_ = DialProbe::start(host_, port_);
         }
         break;
-      case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: failure_.clear(); break;
-      case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+      case zmq::kEventHandshakeSucceeded: failure_.clear(); break;
+      case zmq::kEventHandshakeFailedAuth:
         failure_ = "the peer refused our key (it does not trust this node: run shopsync trust add with this node's "
                    "key there)";
         break;
-      case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+      case zmq::kEventHandshakeFailedProtocol:
         failure_ = "the CURVE handshake failed (is the key given for the peer its own?)";
         break;
-      case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: failure_ = "the handshake with the peer failed"; break;
+      case zmq::kEventHandshakeFailedNoDetail: failure_ = "the handshake with the peer failed"; break;
       default: break;
     }
   }

@@ -20,9 +20,8 @@
 #include <string>
 
 #include "core/status.h"
-#include "node/api/zmq_frames.h"
+#include "net/zmq_socket.h"
 #include "node/dial_probe.h"
-#include "node/zmq_socket.h"
 
 namespace shopsync {
 
@@ -53,7 +52,7 @@ class DialWatch {
 
  private:
   void* dealer_ = nullptr;  // the monitored socket, while monitored
-  api::zmqf::SocketHandle events_;
+  zmq::Socket events_;
   bool reached_ = false;  // a TCP connection came up
   std::string failure_;
   std::string host_;

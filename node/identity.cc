@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "node/zmq_socket.h"
+#include "net/zmq_socket.h"
 
 namespace shopsync {
 

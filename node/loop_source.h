@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "node/zmq_socket.h"
+#include "net/zmq_socket.h"
 
 namespace shopsync {
 

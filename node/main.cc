@@ -3,11 +3,11 @@
 #include <cstdio>
 #include <iostream>
 
+#include "net/public_key_text.h"
 #include "node/config.h"
 #include "node/identity.h"
 #include "node/log.h"
 #include "node/node.h"
-#include "node/public_key_text.h"
 #include "node/signals.h"
 
 int main(int argc, char** argv) {

@@ -15,10 +15,10 @@
 #include <algorithm>
 
 #include "discovery/discovery.h"
+#include "net/public_key_text.h"
 #include "node/node.h"
 #include "node/node_parts.h"
 #include "node/peer_paths.h"
-#include "node/public_key_text.h"
 
 namespace shopsync {
 

@@ -9,15 +9,15 @@
 #include <cstdio>
 
 #include "discovery/discovery.h"
+#include "net/public_key_text.h"
+#include "net/zap_handler.h"
 #include "node/daemon_backend.h"
 #include "node/forget_peer.h"
 #include "node/gateway_source.h"
 #include "node/postgres_source.h"
 #include "node/log.h"
 #include "node/node_parts.h"
-#include "node/public_key_text.h"
 #include "node/trusted_keys.h"
-#include "node/zap_handler.h"
 
 namespace shopsync {
 

@@ -34,24 +34,24 @@
 #include <vector>
 
 #include "app/record_service.h"
+#include "net/zmq_socket.h"
 #include "node/api/api_server.h"
 #include "node/api/api_types.h"
 #include "node/config.h"
-#include "storage/data_dir_lock.h"
 #include "node/identity.h"
 #include "node/loop_source.h"
-#include "node/peering/peering.h"
 #include "node/peer_table.h"
+#include "node/peering/peering.h"
 #include "node/signals.h"
+#include "node/sync_progress.h"
 #include "node/systemd_notify.h"
 #include "node/trust_list.h"
 #include "node/trusted_keys.h"
-#include "node/sync_progress.h"
 #include "node/wire_codec.h"
-#include "node/zmq_socket.h"
 #include "replication/clock.h"
 #include "replication/replica.h"
 #include "replication/strategy_table.h"
+#include "storage/data_dir_lock.h"
 #include "storage/lmdb_store.h"
 
 namespace shopsync {

@@ -4,7 +4,7 @@
 
 #include <msgpack.hpp>
 
-#include "node/zmq_socket.h"
+#include "net/zmq_socket.h"
 
 namespace shopsync {
 

@@ -1,8 +1,6 @@
 #include "node/api/api_client.h"
 
-#include <zmq.h>
-
-#include "node/api/zmq_frames.h"
+#include "net/zmq_socket.h"
 
 namespace shopsync::api {
 
@@ -32,9 +30,9 @@ Result<std::string> parse_api_address(std::string_view text) {
 struct ApiClient::Impl {
   std::string address;
   ApiClientOptions options;
-  zmqf::ContextHandle context;
-  zmqf::SocketHandle socket;
-  zmqf::SocketHandle connection_events;  // the socket's monitor
+  zmq::Context context;
+  zmq::Socket socket;
+  zmq::Socket connection_events;  // the socket's monitor
   bool reached = false;                   // connected at least once
   std::uint64_t next_req_id = 1;
 };
@@ -45,9 +43,9 @@ ApiClient& ApiClient::operator=(ApiClient&&) noexcept = default;
 ApiClient::~ApiClient() {
   // The sockets must close before their context terminates.
   if (impl_) {
-    impl_->socket.stop_monitor();  // before its reader closes (zmq_frames.h)
-    impl_->socket = zmqf::SocketHandle();
-    impl_->connection_events = zmqf::SocketHandle();
+    impl_->socket.stop_monitor();  // before its reader closes (net/zmq_socket.h)
+    impl_->socket = zmq::Socket();
+    impl_->connection_events = zmq::Socket();
   }
 }
 
@@ -56,15 +54,15 @@ const std::string& ApiClient::address() const { return impl_->address; }
 Result<ApiClient> ApiClient::connect(std::string_view address, ApiClientOptions options) {
   auto endpoint = parse_api_address(address);
   if (!endpoint) return endpoint.status();
-  auto context = zmqf::ContextHandle::create();
+  auto context = zmq::Context::create();
   if (!context) return context.status();
-  auto socket = zmqf::SocketHandle::open(context->get(), zmqf::Kind::dealer);
+  auto socket = zmq::Socket::open(*context, zmq::SocketType::dealer);
   if (!socket) return socket.status();
   // A refused connection (nothing listens there) is told at once, not after
   // the whole timeout: the monitor sees ZeroMQ retry it.
   const std::string monitor = "inproc://api-client-connection";
-  SHOPSYNC_TRY(socket->monitor(monitor, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_RETRIED));
-  auto events = zmqf::SocketHandle::open(context->get(), zmqf::Kind::pair);
+  SHOPSYNC_TRY(socket->monitor(monitor, zmq::kEventConnected | zmq::kEventConnectRetried));
+  auto events = zmq::Socket::open(*context, zmq::SocketType::pair);
   if (!events) return events.status();
   SHOPSYNC_TRY(events->connect(monitor));
   SHOPSYNC_TRY(socket->connect(*endpoint));
@@ -84,7 +82,8 @@ Result<ResponseBody> ApiClient::call(const RequestBody& request) {
   }
   // An empty delimiter first, as a REQ socket would send: the server answers
   // REQ and DEALER clients alike.
-  auto sent = c.socket.send({std::string_view(), bytes});
+  const std::string_view message[] = {std::string_view(), bytes};
+  auto sent = c.socket.send(message);
   if (!sent) return sent.status().context("sending " + op + " to " + c.address);
   if (!*sent) return Status(Errc::unavailable, "sending " + op + " to " + c.address + ": the send queue is full");
 
@@ -97,14 +96,15 @@ Result<ResponseBody> ApiClient::call(const RequestBody& request) {
     if (left.count() <= 0) {
       return Status(Errc::unavailable, "connecting to " + c.address + ": no answer within " + seconds_text(wait));
     }
-    auto ready = zmqf::wait_readable(c.socket, c.connection_events, left);
-    if (!ready) return ready.status().context("waiting for " + c.address);
-    if (!*ready) continue;  // the loop re-checks the deadline
-    if (**ready == 1) {
-      auto event = c.connection_events.connection_event();
+    zmq::PollEntry ready[] = {{c.socket.handle()}, {c.connection_events.handle()}};
+    auto polled = zmq::poll(ready, left);
+    if (!polled) return polled.status().context("waiting for " + c.address);
+    if (!ready[0].readable && !ready[1].readable) continue;  // the loop re-checks the deadline
+    if (!ready[0].readable) {
+      auto event = c.connection_events.monitor_event();
       if (!event) return event.status().context("watching the connection to " + c.address);
-      if (*event == ZMQ_EVENT_CONNECTED) c.reached = true;
-      if (*event == ZMQ_EVENT_CONNECT_RETRIED && !c.reached) {
+      if (*event == zmq::kEventConnected) c.reached = true;
+      if (*event == zmq::kEventConnectRetried && !c.reached) {
         return Status(Errc::unavailable, "connecting to " + c.address + ": refused: is shopsyncd running?");
       }
       continue;
@@ -112,7 +112,7 @@ Result<ResponseBody> ApiClient::call(const RequestBody& request) {
     auto parts = c.socket.receive();
     if (!parts) return parts.status().context("reading the answer from " + c.address);
     if (!parts->has_value()) continue;
-    auto& frames = **parts;
+    auto& frames = (*parts)->parts;
     if (frames.empty()) continue;
     auto response = decode_response(frames.back());
     if (!response) return response.status().context("reading the answer of " + c.address + " to " + op);

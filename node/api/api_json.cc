@@ -1,6 +1,6 @@
 #include "node/api/api_json.h"
 
-#include "node/public_key_text.h"
+#include "net/public_key_text.h"
 
 namespace shopsync::api {
 

@@ -29,13 +29,13 @@ bool is_write(Op op) { return op == Op::put || op == Op::remove || op == Op::res
 
 Result<std::unique_ptr<ApiServer>> ApiServer::bind(void* zmq_context, const std::string& address,
                                                    ApiBackend& backend, ApiServerOptions options) {
-  zmqf::ContextHandle context = zmqf::ContextHandle::borrow(zmq_context);
+  zmq::Context context = zmq::Context::borrow(zmq_context);
   if (zmq_context == nullptr) {
-    auto created = zmqf::ContextHandle::create();
+    auto created = zmq::Context::create();
     if (!created) return created.status();
     context = std::move(created).value();
   }
-  auto socket = zmqf::SocketHandle::open(context.get(), zmqf::Kind::router);
+  auto socket = zmq::Socket::open(context, zmq::SocketType::router);
   if (!socket) return socket.status().context("opening the API socket");
   SHOPSYNC_TRY(socket->set_max_message_size(options.max_request_bytes));
   SHOPSYNC_TRY(socket->bind(address));
@@ -45,7 +45,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::bind(void* zmq_context, const std:
                                                   std::move(endpoint).value(), backend, options));
 }
 
-ApiServer::ApiServer(zmqf::ContextHandle context, zmqf::SocketHandle socket, std::string endpoint,
+ApiServer::ApiServer(zmq::Context context, zmq::Socket socket, std::string endpoint,
                      ApiBackend& backend, ApiServerOptions options)
     : context_(std::move(context)),
       socket_(std::move(socket)),
@@ -60,7 +60,7 @@ Status ApiServer::on_readable() {
     auto received = socket_.receive();
     if (!received) return received.status().context("API socket");
     if (!received->has_value()) break;
-    handle(std::move(**received));
+    handle(std::move((*received)->parts));
   }
   return Status::ok();
 }
@@ -223,7 +223,7 @@ void ApiServer::refuse_all(const Status& why) {
   for (int i = 0; i < 10'000; ++i) {
     auto received = socket_.receive();
     if (!received || !received->has_value()) break;
-    std::vector<std::string> parts = std::move(**received);
+    std::vector<std::string> parts = std::move((*received)->parts);
     ++stats_.requests;
     if (parts.size() < 2) continue;  // nothing to address a reply to
     const std::string body = std::move(parts.back());

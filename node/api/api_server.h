@@ -31,9 +31,9 @@
 #include <vector>
 
 #include "core/status.h"
+#include "net/zmq_socket.h"
 #include "node/api/api_backend.h"
 #include "node/api/api_codec.h"
-#include "node/api/zmq_frames.h"
 
 namespace shopsync::api {
 
@@ -73,7 +73,7 @@ class ApiServer {
   ApiServer& operator=(const ApiServer&) = delete;
 
   // The libzmq socket to poll for ZMQ_POLLIN.
-  void* socket() const { return socket_.get(); }
+  void* socket() const { return socket_.handle(); }
   // The endpoint really bound ("tcp://127.0.0.1:7461").
   const std::string& endpoint() const { return endpoint_; }
 
@@ -105,7 +105,7 @@ class ApiServer {
     Clock::time_point deadline;
   };
 
-  ApiServer(zmqf::ContextHandle context, zmqf::SocketHandle socket, std::string endpoint, ApiBackend& backend,
+  ApiServer(zmq::Context context, zmq::Socket socket, std::string endpoint, ApiBackend& backend,
             ApiServerOptions options);
   void handle(std::vector<std::string> parts);
   // The answer to a decoded request, or nullopt when it was parked.
@@ -115,8 +115,8 @@ class ApiServer {
   void reply(const std::vector<std::string>& envelope, const std::string& body);
   std::string error_reply(std::optional<std::uint64_t> req_id, std::optional<Op> op, const Status& status);
 
-  zmqf::ContextHandle context_;
-  zmqf::SocketHandle socket_;
+  zmq::Context context_;
+  zmq::Socket socket_;
   std::string endpoint_;
   ApiBackend& backend_;
   ApiServerOptions options_;

@@ -1,9 +1,5 @@
-// The only file of the gateway that calls libzmq.
 #include "node/gateway/http_server.h"
 
-#include <zmq.h>
-
-#include <cerrno>
 #include <charconv>
 #include <set>
 #include <vector>
@@ -13,10 +9,6 @@
 namespace shopsync::gateway {
 
 namespace {
-
-Status zmq_failure(std::string_view step) {
-  return Status::io_error(std::string(step) + ": " + zmq_strerror(zmq_errno()));
-}
 
 // Untrusted text for a log line: printable ASCII only, at most `max` bytes.
 std::string printable(std::string_view text, std::size_t max = 120) {
@@ -59,47 +51,33 @@ Result<std::unique_ptr<HttpServer>> HttpServer::bind(void* zmq_context, const st
   if (endpoint.size() <= 6 || endpoint.rfind(':') <= 6) {
     return Status::invalid("HTTP address '" + address + "' is not HOST:PORT");
   }
-  bool owns = false;
+  zmq::Context context = zmq::Context::borrow(zmq_context);
   if (zmq_context == nullptr) {
-    zmq_context = zmq_ctx_new();
-    if (zmq_context == nullptr) return zmq_failure("creating a ZeroMQ context");
-    owns = true;
+    auto created = zmq::Context::create();
+    if (!created) return created.status();
+    context = std::move(created).value();
   }
-  void* sock = zmq_socket(zmq_context, ZMQ_STREAM);
-  auto give_up = [&](Status s) -> Result<std::unique_ptr<HttpServer>> {
-    if (sock != nullptr) zmq_close(sock);
-    if (owns) zmq_ctx_term(zmq_context);
-    return s;
-  };
-  if (sock == nullptr) return give_up(zmq_failure("opening the HTTP socket"));
-  const int linger = 0;
-  zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-  const int notify = 1;
-  zmq_setsockopt(sock, ZMQ_STREAM_NOTIFY, &notify, sizeof notify);
-  const int hwm = 10000;
-  zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-  if (zmq_bind(sock, endpoint.c_str()) != 0) return give_up(zmq_failure("binding " + endpoint));
-  char buf[256];
-  std::size_t size = sizeof buf;
-  if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, buf, &size) != 0) return give_up(zmq_failure("reading the bound endpoint"));
-  std::string bound(buf, size > 0 ? size - 1 : 0);
-  return std::unique_ptr<HttpServer>(new HttpServer(zmq_context, owns, sock, std::move(bound), handler, options));
+  auto socket = zmq::Socket::open(context, zmq::SocketType::stream);
+  if (!socket) return socket.status().context("opening the HTTP socket");
+  SHOPSYNC_TRY(socket->set_stream_notify(true));
+  SHOPSYNC_TRY(socket->set_send_high_water_mark(10000));
+  SHOPSYNC_TRY(socket->bind(endpoint));
+  auto bound = socket->last_endpoint();
+  if (!bound) return bound.status();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(context), std::move(socket).value(),
+                                                    std::move(bound).value(), handler, options));
 }
 
-HttpServer::HttpServer(void* context, bool owns_context, void* socket, std::string endpoint, HttpHandler& handler,
+HttpServer::HttpServer(zmq::Context context, zmq::Socket socket, std::string endpoint, HttpHandler& handler,
                        HttpServerOptions options)
-    : context_(context),
-      owns_context_(owns_context),
-      socket_(socket),
+    : context_(std::move(context)),
+      socket_(std::move(socket)),
       endpoint_(std::move(endpoint)),
       handler_(handler),
       options_(options),
       log_(options_.log, options_.log_lines_per_second) {}
 
-HttpServer::~HttpServer() {
-  zmq_close(socket_);
-  if (owns_context_) zmq_ctx_term(context_);
-}
+HttpServer::~HttpServer() = default;
 
 std::uint16_t HttpServer::port() const {
   const auto colon = endpoint_.rfind(':');
@@ -110,27 +88,11 @@ std::uint16_t HttpServer::port() const {
 
 Status HttpServer::on_readable() {
   for (int n = 0; n < options_.max_messages_per_call; ++n) {
-    std::vector<std::string> parts;
-    std::string address;
-    while (true) {
-      zmq_msg_t msg;
-      zmq_msg_init(&msg);
-      const int rc = zmq_msg_recv(&msg, socket_, ZMQ_DONTWAIT);
-      if (rc < 0) {
-        const int err = zmq_errno();
-        zmq_msg_close(&msg);
-        if (parts.empty() && (err == EAGAIN || err == EINTR)) {
-          serve_pending();
-          return Status::ok();
-        }
-        return zmq_failure("receiving on the HTTP socket");
-      }
-      parts.emplace_back(static_cast<const char*>(zmq_msg_data(&msg)), zmq_msg_size(&msg));
-      if (const char* peer = zmq_msg_gets(&msg, "Peer-Address"); peer != nullptr) address = peer;
-      const bool more = zmq_msg_more(&msg) != 0;
-      zmq_msg_close(&msg);
-      if (!more) break;
-    }
+    auto received = socket_.receive();
+    if (!received) return received.status().context("receiving on the HTTP socket");
+    if (!received->has_value()) break;
+    const std::vector<std::string>& parts = (*received)->parts;
+    const std::string& address = (*received)->peer_address;
     if (parts.size() != 2) continue;  // ZMQ_STREAM always delivers [id, data]
     stats_.bytes_in += parts[1].size();
     on_data(parts[0], parts[1], address);
@@ -333,11 +295,11 @@ void HttpServer::log_answer(const Connection& connection, const std::string& wha
 }
 
 bool HttpServer::send(const std::string& id, const std::string& bytes) {
-  if (zmq_send(socket_, id.data(), id.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-      zmq_send(socket_, bytes.data(), bytes.size(), ZMQ_DONTWAIT) < 0) {
-    if (zmq_errno() == EAGAIN && connections_.count(id) > 0) {
-      drop(id, DropReason::slow_reader, "the client does not read its answers");
-    }
+  const std::string_view message[] = {id, bytes};
+  auto sent = socket_.send(message);
+  if (!sent) return false;
+  if (!*sent) {  // the send queue is full
+    if (connections_.count(id) > 0) drop(id, DropReason::slow_reader, "the client does not read its answers");
     return false;
   }
   stats_.bytes_out += bytes.size();
@@ -346,9 +308,8 @@ bool HttpServer::send(const std::string& id, const std::string& bytes) {
 
 void HttpServer::close(const std::string& id) {
   // A zero-length message to a peer closes its connection after what was queued.
-  if (zmq_send(socket_, id.data(), id.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
-    zmq_send(socket_, "", 0, ZMQ_DONTWAIT);
-  }
+  const std::string_view message[] = {id, std::string_view()};
+  (void)socket_.send(message);
   if (connections_.erase(id) > 0) stats_.open_connections = connections_.size();
   if (closed_by_us_.size() > 4096) closed_by_us_.clear();
   closed_by_us_.insert(id);

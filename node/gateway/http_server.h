@@ -49,6 +49,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "net/zmq_socket.h"
 #include "node/gateway/http_message.h"
 #include "node/gateway/http_parser.h"
 #include "node/gateway/log_limiter.h"
@@ -101,15 +102,16 @@ class HttpServer {
 
   // Binds to "HOST:PORT" or "tcp://HOST:PORT" (port 0 picks a free one; see
   // endpoint()). `zmq_context` is a libzmq context the caller owns, or nullptr
-  // for the server's own. Errors: invalid_argument (address), io_error naming
-  // the address ("binding tcp://127.0.0.1:7462: Address already in use").
+  // for the server's own. Errors: invalid_argument (address), the socket's
+  // errors naming the address (net/zmq_socket.h: "binding
+  // tcp://127.0.0.1:7462: Address already in use" is unavailable).
   static Result<std::unique_ptr<HttpServer>> bind(void* zmq_context, const std::string& address,
                                                   HttpHandler& handler, HttpServerOptions options = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  void* socket() const { return socket_; }
+  void* socket() const { return socket_.handle(); }
   const std::string& endpoint() const { return endpoint_; }  // "tcp://127.0.0.1:7462"
   std::uint16_t port() const;
 
@@ -137,7 +139,7 @@ class HttpServer {
     bool authenticated = false;  // a request on it passed authentication
   };
 
-  HttpServer(void* context, bool owns_context, void* socket, std::string endpoint, HttpHandler& handler,
+  HttpServer(zmq::Context context, zmq::Socket socket, std::string endpoint, HttpHandler& handler,
              HttpServerOptions options);
   void on_data(const std::string& id, const std::string& data, const std::string& address);
   void on_connect(const std::string& id, const std::string& address);
@@ -152,9 +154,8 @@ class HttpServer {
   void drop(const std::string& id, DropReason reason, const std::string& why);
   void log_answer(const Connection& connection, const std::string& what, int status, std::string_view reason);
 
-  void* context_;
-  bool owns_context_;
-  void* socket_;
+  zmq::Context context_;
+  zmq::Socket socket_;
   std::string endpoint_;
   HttpHandler& handler_;
   HttpServerOptions options_;

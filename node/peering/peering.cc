@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
+#include "net/public_key_text.h"
 #include "node/backoff.h"
 #include "node/log.h"
-#include "node/public_key_text.h"
 
 namespace shopsync {
 

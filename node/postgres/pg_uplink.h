@@ -39,11 +39,11 @@
 #include <vector>
 
 #include "app/record_service.h"
+#include "net/zmq_socket.h"
 #include "node/postgres/pg_connection.h"
 #include "node/postgres/pg_export.h"
 #include "node/postgres/pg_mapping.h"
 #include "node/postgres/pgoutput.h"
-#include "node/zmq_socket.h"
 #include "replication/clock.h"
 #include "replication/replica.h"
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "discovery/service_txt.h"
+#include "net/public_key_text.h"
 #include "node/api/api_codec.h"
-#include "node/public_key_text.h"
 #include "node/wire_codec.h"
 #include "storage/record_codec.h"
 

@@ -181,7 +181,7 @@ BOOST_AUTO_TEST_CASE(file_errors_name_the_line) {
   BOOST_TEST(!c.is_ok());
 }
 
-// kKey as shopsync prints it (node/public_key_text.h).
+// kKey as shopsync prints it (net/public_key_text.h).
 constexpr const char* kSpokenKey = "akyb-m979-694s-d4rp-zdgq-s1sb-p30x-3zrm-g022-fhcm-sfxc-y6y2-ts93-7qpq";
 
 BOOST_AUTO_TEST_CASE(keys_are_taken_in_the_spoken_form_and_in_z85_and_kept_in_z85) {

@@ -12,7 +12,7 @@
 #include <memory>
 #include <thread>
 
-#include "node/zmq_socket.h"
+#include "net/zmq_socket.h"
 
 namespace shopsync {
 namespace {

@@ -9,8 +9,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "net/zmq_socket.h"
 #include "node/wire_codec.h"
-#include "node/zmq_socket.h"
 #include "tests/node/support/node_process.h"
 #include "tests/node/support/raw_peer.h"
 #include "tests/support/temp_dir.h"

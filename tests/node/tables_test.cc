@@ -6,13 +6,13 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "net/zap_handler.h"
+#include "net/zmq_socket.h"
 #include "node/backoff.h"
 #include "node/peer_table.h"
 #include "node/trusted_keys.h"
-#include "node/zap_handler.h"
-#include "node/zmq_socket.h"
-#include "replication/clock.h"
 #include "core/version_vector.h"
+#include "replication/clock.h"
 #include "replication/replica.h"
 #include "storage/lmdb_store.h"
 #include "tests/support/temp_dir.h"

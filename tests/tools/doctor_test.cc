@@ -165,7 +165,7 @@ BOOST_AUTO_TEST_CASE(peers_that_cannot_sync_say_why_and_what_to_do) {
   r.peers.push_back({0xb6, "till-6", "198.18.0.6:7460", "eth0", "ipv4", "peer", "KEY6", 1, 1, "waiting", "it dials"});
   auto advice = doctor_advice(r);
   BOOST_TEST(advice.size() == 3u);  // a peer still waiting to be dialed is no problem yet
-  // The key as a person can type it (node/public_key_text.h), not in Z85.
+  // The key as a person can type it (net/public_key_text.h), not in Z85.
   BOOST_TEST(any_mentions(advice, "shopsync trust add akyb-m979-694s-d4rp-zdgq-s1sb-p30x-3zrm-g022-fhcm-sfxc-y6y2-ts93-7qpq`"));
   BOOST_TEST(any_mentions(advice, "'till-4' (00000000000000b4) at 198.18.0.4:7460 was found but cannot be reached: no answer"));
   BOOST_TEST(any_mentions(advice, "upgrade it"));

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "node/public_key_text.h"
+#include "net/public_key_text.h"
 #include "tests/node/support/node_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/child.h"

@@ -12,8 +12,8 @@
 
 #include <sys/resource.h>
 
+#include "net/zmq_socket.h"
 #include "node/body_compression.h"
-#include "node/zmq_socket.h"
 #include "storage/lmdb.h"
 
 namespace shopsync::bench {

@@ -4,9 +4,9 @@
 #include <map>
 #include <set>
 
+#include "net/public_key_text.h"
 #include "node/config.h"
 #include "node/peer_table.h"
-#include "node/public_key_text.h"
 #include "replication/hlc.h"
 #include "tools/inspect/view_support.h"
 #include "tools/inspect/views.h"

@@ -2,9 +2,9 @@
 #include <map>
 
 #include "core/version_vector.h"
+#include "net/public_key_text.h"
 #include "node/config.h"
 #include "node/peer_table.h"
-#include "node/public_key_text.h"
 #include "replication/strategy.h"
 #include "tools/inspect/view_support.h"
 #include "tools/inspect/views.h"

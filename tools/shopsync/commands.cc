@@ -10,10 +10,10 @@
 #include <sstream>
 #include <thread>
 
+#include "app/users.h"
+#include "net/public_key_text.h"
 #include "node/api/api_client.h"
 #include "node/node_location.h"
-#include "app/users.h"
-#include "node/public_key_text.h"
 #include "replication/hlc.h"
 #include "tools/shopsync/doctor.h"
 #include "tools/shopsync/exit_codes.h"

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "node/public_key_text.h"
+#include "net/public_key_text.h"
 
 namespace shopsync::cli {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "net/zmq_socket.h"
 #include "node/wire_codec.h"
-#include "node/zmq_socket.h"
 #include "tests/node/support/node_process.h"
 
 namespace shopsync::test {

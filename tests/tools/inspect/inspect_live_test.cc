@@ -11,10 +11,10 @@
 #include <sstream>
 #include <thread>
 
+#include "app/record_service.h"
+#include "net/public_key_text.h"
 #include "node/api/api_client.h"
 #include "node/api/api_server.h"
-#include "app/record_service.h"
-#include "node/public_key_text.h"
 #include "tests/replication/support/values.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/inspect/cluster_fixture.h"

@@ -1,5 +1,4 @@
-// The daemon's wrapper of libzmq (public_key_text.cc uses its Z85 codec only).
-#include "node/zmq_socket.h"
+#include "net/zmq_socket.h"
 
 #include <zmq.h>
 
@@ -8,8 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-
-#include "node/public_key_text.h"
 
 namespace shopsync::zmq {
 
@@ -21,6 +18,7 @@ Status zmq_failure(std::string_view step) {
   m += ": ";
   m += zmq_strerror(e);
   if (e == EADDRINUSE) return {Errc::unavailable, m};
+  if (e == ETERM) return {Errc::unavailable, m};
   if (e == EHOSTUNREACH) return {Errc::unavailable, m};
   if (e == EMSGSIZE) return Status::too_large(m);
   if (e == EINVAL || e == EPROTONOSUPPORT || e == ENODEV) return Status::invalid(m);
@@ -34,9 +32,20 @@ int to_zmq(SocketType type) {
     case SocketType::rep: return ZMQ_REP;
     case SocketType::req: return ZMQ_REQ;
     case SocketType::pair: return ZMQ_PAIR;
+    case SocketType::stream: return ZMQ_STREAM;
   }
   return ZMQ_PAIR;
 }
+
+static_assert(kEventConnected == ZMQ_EVENT_CONNECTED && kEventConnectRetried == ZMQ_EVENT_CONNECT_RETRIED &&
+              kEventHandshakeFailedNoDetail == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL &&
+              kEventHandshakeSucceeded == ZMQ_EVENT_HANDSHAKE_SUCCEEDED &&
+              kEventHandshakeFailedProtocol == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+              kEventHandshakeFailedAuth == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+
+constexpr std::size_t kKeyBytes = 32;
+constexpr std::string_view kZ85 =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
 }  // namespace
 
@@ -45,20 +54,21 @@ Result<Context> Context::create() {
   if (ctx == nullptr) return zmq_failure("creating the ZeroMQ context");
   // Our sockets are closed explicitly; never let zmq_ctx_term block on them.
   zmq_ctx_set(ctx, ZMQ_BLOCKY, 0);
-  return Context(ctx);
+  return Context(ctx, true);
 }
 
 Context& Context::operator=(Context&& other) noexcept {
   if (this != &other) {
-    if (ctx_) zmq_ctx_term(ctx_);
+    if (ctx_ && owned_) zmq_ctx_term(ctx_);
     ctx_ = other.ctx_;
+    owned_ = other.owned_;
     other.ctx_ = nullptr;
   }
   return *this;
 }
 
 Context::~Context() {
-  if (ctx_) zmq_ctx_term(ctx_);
+  if (ctx_ && owned_) zmq_ctx_term(ctx_);
 }
 
 Result<Socket> Socket::open(Context& ctx, SocketType type) {
@@ -97,8 +107,23 @@ Status Socket::monitor(const std::string& inproc, int events) {
   return Status::ok();
 }
 
+void stop_monitor(void* socket) {
+  if (socket != nullptr) zmq_socket_monitor(socket, nullptr, 0);
+}
+
+Result<std::optional<int>> Socket::monitor_event() {
+  auto message = receive();  // [event (2 bytes) + value (4 bytes), endpoint]
+  if (!message) return message.status();
+  if (!message->has_value() || (*message)->parts.empty() || (*message)->parts.front().size() < 2) {
+    return std::optional<int>();
+  }
+  std::uint16_t event = 0;
+  std::memcpy(&event, (*message)->parts.front().data(), sizeof event);
+  return std::optional<int>(event);
+}
+
 Result<std::string> Socket::last_endpoint() const {
-  char buf[256] = {};
+  char buf[1024] = {};
   std::size_t size = sizeof buf;
   if (zmq_getsockopt(sock_, ZMQ_LAST_ENDPOINT, buf, &size) != 0) return zmq_failure("reading the bound endpoint");
   return std::string(buf);
@@ -118,6 +143,13 @@ Status Socket::set_max_message_size(std::int64_t bytes) {
 Status Socket::set_high_water_marks(int send, int receive) {
   SHOPSYNC_TRY(set_option(ZMQ_SNDHWM, &send, sizeof send, "ZMQ_SNDHWM"));
   return set_option(ZMQ_RCVHWM, &receive, sizeof receive, "ZMQ_RCVHWM");
+}
+
+Status Socket::set_send_high_water_mark(int send) { return set_option(ZMQ_SNDHWM, &send, sizeof send, "ZMQ_SNDHWM"); }
+
+Status Socket::set_stream_notify(bool on) {
+  const int v = on ? 1 : 0;
+  return set_option(ZMQ_STREAM_NOTIFY, &v, sizeof v, "ZMQ_STREAM_NOTIFY");
 }
 
 Status Socket::set_router_mandatory(bool on) {
@@ -253,11 +285,24 @@ Result<std::string> curve_public_key(std::string_view secret_key) {
   return std::string(pub);
 }
 
-std::string z85_encode_key(std::string_view raw32) { return z85_from_raw_public_key(raw32); }
+bool is_z85_key(std::string_view text) {
+  return text.size() == 40 && text.find_first_not_of(kZ85) == std::string_view::npos;
+}
 
-std::optional<std::string> z85_decode_key(std::string_view z85) { return raw_from_z85_public_key(z85); }
+std::string z85_encode_key(std::string_view raw32) {
+  if (raw32.size() != kKeyBytes) return {};
+  char out[41] = {};
+  zmq_z85_encode(out, reinterpret_cast<const std::uint8_t*>(raw32.data()), kKeyBytes);
+  return out;
+}
 
-bool is_z85_key(std::string_view text) { return is_z85_public_key(text); }
+std::optional<std::string> z85_decode_key(std::string_view z85) {
+  if (!is_z85_key(z85)) return std::nullopt;
+  const std::string in(z85);  // libzmq wants it NUL-terminated
+  std::uint8_t raw[kKeyBytes];
+  if (zmq_z85_decode(raw, in.c_str()) == nullptr) return std::nullopt;  // a group above 2^32
+  return std::string(reinterpret_cast<const char*>(raw), kKeyBytes);
+}
 
 std::string version_string() {
   int major = 0, minor = 0, patch = 0;

@@ -1,6 +1,6 @@
-#include "node/zap_handler.h"
+#include "net/zap_handler.h"
 
-#include "node/zmq_socket.h"
+#include "net/zmq_socket.h"
 
 namespace shopsync {
 

@@ -1,11 +1,9 @@
-// Uses only libzmq's Z85 codec (no sockets): node/zmq_socket.h, the wrapper of
-// the rest of libzmq, forwards its key helpers here.
-#include "node/public_key_text.h"
-
-#include <zmq.h>
+#include "net/public_key_text.h"
 
 #include <array>
 #include <cstdint>
+
+#include "net/zmq_socket.h"
 
 namespace shopsync {
 
@@ -16,8 +14,6 @@ constexpr std::size_t kCheckBytes = 3;                            // CRC-24
 constexpr std::size_t kSymbols = (kKeyBytes + kCheckBytes) * 8 / 5;  // 280 bits: 56 symbols, none padded
 constexpr std::size_t kGroup = 4;
 constexpr std::string_view kAlphabet = "0123456789abcdefghjkmnpqrstvwxyz";  // Crockford's base32
-constexpr std::string_view kZ85 =
-    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
 static_assert((kKeyBytes + kCheckBytes) * 8 % 5 == 0);
 
@@ -80,29 +76,6 @@ std::string printable(char c) {
 
 }  // namespace
 
-bool is_z85_public_key(std::string_view text) {
-  if (text.size() != 40) return false;
-  for (char c : text) {
-    if (kZ85.find(c) == std::string_view::npos) return false;
-  }
-  return true;
-}
-
-std::string z85_from_raw_public_key(std::string_view raw32) {
-  if (raw32.size() != kKeyBytes) return {};
-  char out[41] = {};
-  zmq_z85_encode(out, reinterpret_cast<const std::uint8_t*>(raw32.data()), kKeyBytes);
-  return out;
-}
-
-std::optional<std::string> raw_from_z85_public_key(std::string_view z85) {
-  if (!is_z85_public_key(z85)) return std::nullopt;
-  const std::string in(z85);  // libzmq wants it NUL-terminated
-  std::uint8_t raw[kKeyBytes];
-  if (zmq_z85_decode(raw, in.c_str()) == nullptr) return std::nullopt;  // a group above 2^32
-  return std::string(reinterpret_cast<const char*>(raw), kKeyBytes);
-}
-
 std::string format_raw_public_key(std::string_view raw) {
   const std::string bytes = with_check(raw.substr(0, kKeyBytes));
   std::string out;
@@ -124,15 +97,15 @@ std::string format_raw_public_key(std::string_view raw) {
 }
 
 std::string format_public_key(std::string_view z85) {
-  auto raw = raw_from_z85_public_key(z85);
+  auto raw = zmq::z85_decode_key(z85);
   return raw ? format_raw_public_key(*raw) : std::string(z85);
 }
 
 Result<std::string> parse_public_key(std::string_view text) {
   const std::string_view t = trimmed(text);
   if (t.empty()) return not_a_key(text, "it is empty");
-  if (is_z85_public_key(t)) {
-    if (raw_from_z85_public_key(t)) return std::string(t);
+  if (zmq::is_z85_key(t)) {
+    if (zmq::z85_decode_key(t)) return std::string(t);
     return not_a_key(text, "40 Z85 characters that do not decode to a key");
   }
   std::array<std::uint8_t, kSymbols> symbols{};
@@ -168,7 +141,7 @@ Result<std::string> parse_public_key(std::string_view text) {
   if (with_check(raw) != bytes) {
     return not_a_key(text, "its check letters do not match: a letter or digit is mistyped, missing or swapped");
   }
-  return z85_from_raw_public_key(raw);
+  return zmq::z85_encode_key(raw);
 }
 
 }  // namespace shopsync

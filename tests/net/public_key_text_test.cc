@@ -1,4 +1,4 @@
-// The spoken form of a public key (node/public_key_text.h): what `shopsync key`
+// The spoken form of a public key (net/public_key_text.h): what `shopsync key`
 // prints reads back to the same key, typos are caught, and the operator may
 // type it in any case, with or without the dashes; Z85 is still accepted.
 #include <algorithm>
@@ -8,7 +8,8 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "node/public_key_text.h"
+#include "net/public_key_text.h"
+#include "net/zmq_socket.h"
 
 namespace shopsync {
 namespace {
@@ -23,7 +24,7 @@ struct Keys {
     for (char& c : r) c = static_cast<char>(rng() & 0xFF);
     return r;
   }
-  std::string z85() { return z85_from_raw_public_key(raw()); }
+  std::string z85() { return zmq::z85_encode_key(raw()); }
   // A Z85 key that starts with '-', as one in 85 does.
   std::string z85_with_leading_dash() {
     for (;;) {

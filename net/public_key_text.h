@@ -1,4 +1,5 @@
-// The text forms of a node's CURVE public key.
+// The text forms of a node's CURVE public key (the Z85 codec itself is
+// net/zmq_socket.h: zmq::z85_encode_key, z85_decode_key, is_z85_key).
 //
 // Inside shopsync a public key is always its Z85 text (40 characters): in the
 // data directory (curve.public), the trusted-key table, ZAP, mDNS TXT records
@@ -21,7 +22,6 @@
 // docs/operations.md ("Keys") says the same for operators.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,12 +41,5 @@ std::string format_public_key(std::string_view z85);
 // The spoken form of 32 raw key bytes (REQUIRES: raw.size() == 32).
 std::string format_raw_public_key(std::string_view raw);
 
-// 40 characters of the Z85 alphabet.
-bool is_z85_public_key(std::string_view text);
-
-// Z85 of 32 raw key bytes (the ZAP credentials frame) and back; nullopt when
-// `z85` is not a Z85 key.
-std::string z85_from_raw_public_key(std::string_view raw32);
-std::optional<std::string> raw_from_z85_public_key(std::string_view z85);
 
 }  // namespace shopsync
