@@ -128,6 +128,10 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     return w.put(Table::settings, kStrategiesSetting, to_text(*table));
   });
   SHOPSYNC_TRY(stored.context("storing the node's name and strategy table"));
+  node->own_id_ = meta ? meta->node_id : options.node_id;
+  SHOPSYNC_TRY(node->load_grants().context("reading the grants"));
+  node->own_scope_at_start_ = node->own_scope_now_;
+  options.access = node->grants_.get();
   node->counted_ = std::make_unique<app::CountingStore>(*node->store_);
   auto replica = Replica::open(*node->counted_, node->clock_, options);
   if (!replica) return replica.status().context("opening the replica");

@@ -14,6 +14,7 @@
 #include "node/node_location.h"
 #include "app/users.h"
 #include "node/public_key_text.h"
+#include "replication/grant.h"
 #include "replication/hlc.h"
 #include "tools/shopsync/doctor.h"
 #include "tools/shopsync/exit_codes.h"
@@ -633,6 +634,105 @@ int cmd_user(Context& ctx, Words w) {
   return kExitOk;
 }
 
+// The subject `shopsync grant` names: a node's public key in either form
+// (stored in the spoken form), or a subject of another kind, `KIND:NAME` (a
+// gateway token's). Anything else is a mistyped key: refused, naming why.
+std::string grant_subject_of(const std::string& word) {
+  if (auto key = parse_public_key(word)) return format_public_key(*key);
+  if (word.find(':') != std::string::npos && word.size() <= 256) return word;
+  throw UsageError{"'" + word + "' is not a public key (" + parse_public_key(word).status().message() +
+                   "): give a node's key as `shopsync key` or `shopsync trust ls` print it, or KIND:NAME"};
+}
+
+std::string grant_text_of(const api::RecordView& r) {
+  const auto it = r.fields.find(kGrantField);
+  if (it == r.fields.end()) return "";
+  auto value = to_json(it->second);
+  return value && value->is_string() ? value->get<std::string>() : std::string("(not a string)");
+}
+
+// `grant SUBJECT 'GRANT'`, `grant SUBJECT`, `grant ls`, `grant rm SUBJECT`:
+// the cluster's grants (docs/operations.md, "Grants"), records of the
+// reserved collection written through the node like any record, so that a
+// change by a node whose grant does not allow it is refused as any write
+// outside a grant is.
+int cmd_grant(Context& ctx, Words w) {
+  const auto& words = w.positional();
+  if (words.empty()) throw UsageError{"give SUBJECT 'GRANT', SUBJECT, ls or rm SUBJECT"};
+  const bool listing = words[0] == "ls" || words[0] == "list";
+  const bool removing = words[0] == "rm";
+  expect_words(words, listing ? 1 : 2);
+  if (removing && words.size() < 2) throw UsageError{"give the SUBJECT whose grant to remove"};
+  std::optional<Grant> grant;
+  if (!listing && !removing && words.size() == 2) {
+    auto parsed = parse_grant(words[1]);
+    if (!parsed) throw UsageError{parsed.status().message()};
+    grant = std::move(*parsed);
+  }
+  const std::string collection(kGrantsCollection);
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  if (listing) {
+    json list = json::array();
+    api::ListRequest page_request{collection, "", api::kMaxPageLimit};
+    for (;;) {
+      auto page = (*client)->list(page_request);
+      if (!page) return ctx.fail(page.status());
+      for (const auto& r : page->records) {
+        if (ctx.globals.json) {
+          list.push_back({{"subject", r.key.id}, {"grant", grant_text_of(r)}});
+        } else {
+          ctx.out << r.key.id << '\t' << grant_text_of(r) << '\n';
+        }
+      }
+      if (!page->next_after) break;
+      page_request.after = *page->next_after;
+    }
+    if (ctx.globals.json) ctx.emit(list);
+    return kExitOk;
+  }
+  const std::string subject = grant_subject_of(words[removing ? 1 : 0]);
+  const RecordKey key{collection, subject};
+  const auto refused_hint = [&](Status s) {
+    if (s.code() != Errc::refused) return s;
+    return Status::refused(s.message() + ": only a node with an admin grant, or with no grant, changes grants");
+  };
+  if (removing) {
+    auto removed = (*client)->remove(key);
+    if (!removed) return ctx.fail(refused_hint(removed.status()));
+    ctx.out << (ctx.globals.json ? json{{"subject", subject}, {"removed", true}}.dump() : "removed the grant of " + subject)
+            << '\n';
+    return kExitOk;
+  }
+  if (!grant) {
+    auto existing = (*client)->get(key);
+    if (!existing && existing.status().code() != Errc::not_found) return ctx.fail(existing.status());
+    if (!existing || existing->deleted) {
+      return ctx.fail(Status::not_found("no grant for " + subject + " (it is unrestricted)"));
+    }
+    if (ctx.globals.json) {
+      ctx.emit(json{{"subject", subject}, {"grant", grant_text_of(*existing)}});
+    } else {
+      ctx.out << subject << '\t' << grant_text_of(*existing) << '\n';
+    }
+    return kExitOk;
+  }
+  api::PutRequest put;
+  put.key = key;
+  const std::string text = to_text(*grant);
+  put.fields.emplace(kGrantField, to_packed(json(text)));
+  auto written = (*client)->put(put);
+  if (!written) return ctx.fail(refused_hint(written.status()));
+  if (ctx.globals.json) {
+    ctx.emit(json{{"subject", subject}, {"grant", text}, {"saved", true}});
+  } else {
+    ctx.out << "grant of " << subject << " set to '" << text
+            << "'; it replicates to every node (a node holds the records of a changed grant of its own after its "
+               "next start)\n";
+  }
+  return kExitOk;
+}
+
 struct Command {
   const char* name;
   const char* usage;
@@ -655,6 +755,8 @@ constexpr Command kCommands[] = {
     {"trust", "trust add KEY [--name NAME] | trust ls | trust rm KEY", cmd_trust, false},
     {"key", "key", cmd_key, false},
     {"forget", "forget NODE", cmd_forget, false},
+    {"grant", "grant SUBJECT 'COLLECTION:r|rw[:FIELD=V1|V2] ... | admin' | grant SUBJECT | grant ls | grant rm SUBJECT",
+     cmd_grant, false},
     {"user", "user add NAME | user passwd NAME | user ls | user rm NAME  (password on standard input)", cmd_user, false},
 };
 
