@@ -640,8 +640,8 @@ int cmd_user(Context& ctx, Words w) {
 std::string grant_subject_of(const std::string& word) {
   if (auto key = parse_public_key(word)) return format_public_key(*key);
   if (word.find(':') != std::string::npos && word.size() <= 256) return word;
-  throw UsageError{"'" + word + "' is not a public key (" + parse_public_key(word).status().message() +
-                   "): give a node's key as `shopsync key` or `shopsync trust ls` print it, or KIND:NAME"};
+  throw UsageError{parse_public_key(word).status().message() +
+                   ": give a node's key as `shopsync key` or `shopsync trust ls` print it, or KIND:NAME"};
 }
 
 std::string grant_text_of(const api::RecordView& r) {
