@@ -411,14 +411,17 @@ void Peering::discovered(NodeId peer, const peering::Discovered* best, Now now) 
     return;
   }
   if (existing) {
+    // A peer dialed back at the address it came from is on the LAN: its
+    // announced path replaces that one (which goes with a new address).
+    if (existing->source == PeerSource::inbound) existing->source = PeerSource::mdns;
     if (existing->source != PeerSource::mdns) return;  // static peers win
     if (existing->forget_at_ms != 0) {
       existing->forget_at_ms = 0;  // back on the LAN: dial now, not at the end of a backoff
       existing->next_dial_ms = 0;
       existing->failures = 0;
     }
-    if (sessions_.count(peer)) return;  // the live connection stays on its path
-    if (existing->address != e.address && !existing->links.empty()) {
+    // The live connection stays on its path; the next dial takes the new one.
+    if (!sessions_.count(peer) && existing->address != e.address && !existing->links.empty()) {
       // A dial still waiting on the old path (IPv6 link-local, say) gives way
       // to the preferred one (IPv4): redialed at once on the new address.
       std::vector<std::uint64_t> pending(existing->links.begin(), existing->links.end());
@@ -445,6 +448,10 @@ void Peering::forget_departed() {
   const std::uint64_t now = now_ms();
   std::vector<std::uint64_t> gone;
   for (const auto& [id, t] : targets_) {
+    // A peer that dialed us is dialed back at the address it came from, for
+    // as long as one gone from mDNS (docs/discovery.md): a node that hears
+    // no mDNS would otherwise dial a peer that left for good for ever.
+    if (t->source == PeerSource::inbound && t->forget_at_ms == 0) t->forget_at_ms = now + peering::kForgetDiscoveredMs;
     if (t->forget_at_ms == 0) continue;
     if (sessions_.count(t->peer)) {
       t->forget_at_ms = now + peering::kForgetDiscoveredMs;  // reached after all: the clock restarts when it goes
@@ -454,7 +461,9 @@ void Peering::forget_departed() {
   }
   for (auto id : gone) {
     Target& t = *targets_.at(id);
-    SHOPSYNC_LOG(info, "mdns: forgetting node " << hex_id(t.peer) << " at " << t.address.to_string());
+    SHOPSYNC_LOG(info, (t.source == PeerSource::mdns ? "mdns: forgetting node " : "forgetting node ")
+                           << hex_id(t.peer) << " at " << t.address.to_string() << ": not reached for "
+                           << peering::kForgetDiscoveredMs / 60'000 << " min");
     std::vector<std::uint64_t> links(t.links.begin(), t.links.end());
     for (auto link : links) close_link(link, "gone from mDNS", false);
     targets_.erase(id);
