@@ -155,26 +155,25 @@ BOOST_AUTO_TEST_CASE(an_older_pull_or_batch_has_no_answer_want_or_left) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_want_or_left_entries_are_refused) {
-  const std::string bad_want = packed([](auto& p) {
+  // A PULL body up to its `want`: knowledge, credit, snapshot, held, answer.
+  const auto pull_up_to_want = [](auto& p) {
     p.pack_array(6);
     p.pack_map(0);
     p.pack_uint32(2);
     p.pack_false();
     p.pack_array(0);
     p.pack_uint64(1);
+  };
+  const std::string bad_want = packed([&](auto& p) {
+    pull_up_to_want(p);
     p.pack_array(1);
     p.pack_array(2);
     p.pack(std::string("Not A Collection"));
     p.pack(std::string("id"));
   });
   BOOST_TEST((failed(decode(raw_frame(1, 2, 0, bad_want))).code == ErrorCode::malformed));
-  const std::string too_many_wanted = packed([](auto& p) {
-    p.pack_array(6);
-    p.pack_map(0);
-    p.pack_uint32(2);
-    p.pack_false();
-    p.pack_array(0);
-    p.pack_uint64(1);
+  const std::string too_many_wanted = packed([&](auto& p) {
+    pull_up_to_want(p);
     p.pack_array(static_cast<std::uint32_t>(kMaxPullWant + 1));
     for (std::size_t i = 0; i <= kMaxPullWant; ++i) {
       p.pack_array(2);

@@ -167,6 +167,19 @@ RecordKey record_key(const std::vector<std::string>& words, std::size_t at) {
   return RecordKey{words[at], words[at + 1]};
 }
 
+// Every record of `collection` on the node, page by page.
+Status for_each_listed(api::ApiClient& client, const std::string& collection,
+                       const std::function<void(const api::RecordView&)>& visit) {
+  api::ListRequest page_request{collection, "", api::kMaxPageLimit};
+  for (;;) {
+    auto page = client.list(page_request);
+    if (!page) return page.status();
+    for (const auto& r : page->records) visit(r);
+    if (!page->next_after) return Status::ok();
+    page_request.after = *page->next_after;
+  }
+}
+
 void expect_words(const std::vector<std::string>& words, std::size_t n) {
   if (words.size() > n) throw UsageError{"unexpected argument '" + words[n] + "'"};
 }
@@ -587,21 +600,15 @@ int cmd_user(Context& ctx, Words w) {
   const std::string users(app::kUsersCollection);
   if (listing) {
     json list = json::array();
-    api::ListRequest page_request{users, "", api::kMaxPageLimit};
-    for (;;) {
-      auto page = (*client)->list(page_request);
-      if (!page) return ctx.fail(page.status());
-      for (const auto& r : page->records) {
-        const std::string changed = format_time(HybridClock::wall_ms(r.updated_at));
-        if (ctx.globals.json) {
-          list.push_back({{"name", r.key.id}, {"changed", changed}});
-        } else {
-          ctx.out << r.key.id << '\t' << changed << '\n';
-        }
+    Status listed = for_each_listed(**client, users, [&](const api::RecordView& r) {
+      const std::string changed = format_time(HybridClock::wall_ms(r.updated_at));
+      if (ctx.globals.json) {
+        list.push_back({{"name", r.key.id}, {"changed", changed}});
+      } else {
+        ctx.out << r.key.id << '\t' << changed << '\n';
       }
-      if (!page->next_after) break;
-      page_request.after = *page->next_after;
-    }
+    });
+    if (!listed) return ctx.fail(listed);
     if (ctx.globals.json) ctx.emit(list);
     return kExitOk;
   }
@@ -674,20 +681,14 @@ int cmd_grant(Context& ctx, Words w) {
   if (!client) return ctx.fail(client.status());
   if (listing) {
     json list = json::array();
-    api::ListRequest page_request{collection, "", api::kMaxPageLimit};
-    for (;;) {
-      auto page = (*client)->list(page_request);
-      if (!page) return ctx.fail(page.status());
-      for (const auto& r : page->records) {
-        if (ctx.globals.json) {
-          list.push_back({{"subject", r.key.id}, {"grant", grant_text_of(r)}});
-        } else {
-          ctx.out << r.key.id << '\t' << grant_text_of(r) << '\n';
-        }
+    Status listed = for_each_listed(**client, collection, [&](const api::RecordView& r) {
+      if (ctx.globals.json) {
+        list.push_back({{"subject", r.key.id}, {"grant", grant_text_of(r)}});
+      } else {
+        ctx.out << r.key.id << '\t' << grant_text_of(r) << '\n';
       }
-      if (!page->next_after) break;
-      page_request.after = *page->next_after;
-    }
+    });
+    if (!listed) return ctx.fail(listed);
     if (ctx.globals.json) ctx.emit(list);
     return kExitOk;
   }
