@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/status.h"
+#include "core/status.h"
 #include "storage/store.h"
 
 namespace shopsync::app {

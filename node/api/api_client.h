@@ -19,9 +19,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
 #include "node/api/api_codec.h"
 #include "node/api/api_types.h"
-#include "storage/status.h"
 
 namespace shopsync::api {
 

@@ -99,7 +99,15 @@ void Peering::send_error(std::uint64_t link, wire::ErrorCode code, const std::st
 
 void Peering::link_failed(std::uint64_t link, const std::string& why, Now now) {
   at(now);
-  close_link(link, why, true);
+  link_died(link, why);
+}
+
+void Peering::link_died(std::uint64_t link_id, const std::string& why) {
+  const Link* l = link_by_id(link_id);
+  const NodeId peer = l ? l->peer : 0;
+  const bool had_session = peer != 0 && sessions_.count(peer) != 0;
+  close_link(link_id, why, true);
+  if (had_session && sessions_.count(peer) == 0) io_.vanished(peer);
 }
 
 std::vector<std::string> Peering::candidate_keys(const Target& target) {
@@ -169,6 +177,7 @@ void Peering::close_link(std::uint64_t link_id, const std::string& why, bool fai
         SHOPSYNC_LOG_AT(t->failures <= 1 ? log::Level::info : log::Level::debug,
                         "connection to " << t->address.to_string() << " failed (" << why << "); retrying in "
                                          << (t->next_dial_ms - now_ms()) << " ms");
+        if (t->source == PeerSource::mdns && t->peer != 0) io_.vanished(t->peer);
       }
     }
   }
@@ -247,7 +256,7 @@ void Peering::flush(Now now) {
     if (send_frame(*link, wm) == Sent::failed && !link->outbound) {
       // The inbound connection is gone.
       const std::uint64_t id = link->id;
-      close_link(id, "connection lost", true);
+      link_died(id, "connection lost");
     }
   }
 }
@@ -302,7 +311,7 @@ void Peering::tick(Now now) {
       spare.push_back(id);  // the pair keeps its other connection (Peering::confirm)
     }
   }
-  for (const auto& [id, why] : dead) close_link(id, why, true);
+  for (const auto& [id, why] : dead) link_died(id, why);
   for (auto id : spare) close_link(id, "the pair keeps its other connection", false);
 
   // Peers that dialed us but should be dialed by us: make them targets.

@@ -11,8 +11,8 @@
 #include <tuple>
 #include <vector>
 
+#include "core/version_vector.h"
 #include "replication/access_policy.h"
-#include "replication/knowledge_text.h"
 #include "replication/replica.h"
 #include "replication/strategy.h"
 #include "storage/faulty_store.h"
@@ -630,7 +630,7 @@ Status Sim::restore_op(int i) {
     auto text = r.get(Table::settings, "replication/horizon");
     if (!text) return text.status();
     if (!text->has_value()) return Status::ok();
-    auto horizon = knowledge_from_text(**text);
+    auto horizon = parse_version_vector(**text);
     if (!horizon) return horizon.status();
     horizons_before_restores_.join(*horizon);
     return Status::ok();
@@ -652,7 +652,7 @@ Status Sim::restore_op(int i) {
     SHOPSYNC_TRY(nodes_[j].inner().read([&](StoreReader& r) { return data.read_from(r); }));
     for (const auto& [table, key, value] : data.rows) {
       if (table != Table::settings || key != "replication/horizon") continue;
-      auto horizon = knowledge_from_text(value);
+      auto horizon = parse_version_vector(value);
       if (!horizon) return horizon.status();
       horizons.push_back(std::move(*horizon));
     }
