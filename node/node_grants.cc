@@ -51,7 +51,7 @@ void Node::NodeOutbox::refused(NodeId from, const RecordKey& key, const std::str
   const auto it = node_.peering_->known().find(from);
   const std::string name = it == node_.peering_->known().end() ? std::string() : it->second.name;
   SHOPSYNC_LOG(warn, "refused " << key.collection << "/" << key.id << " from node '" << name << "' ("
-                                << api::format_node_id(from) << ", key " << node_.subject_of(from)
+                                << node_id_text(from) << ", key " << node_.subject_of(from)
                                 << "): " << why << "; not applied (its grant does not allow it)");
 }
 
