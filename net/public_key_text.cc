@@ -144,4 +144,12 @@ Result<std::string> parse_public_key(std::string_view text) {
   return zmq::z85_encode_key(raw);
 }
 
+std::string grant_subject(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return "";
+  text = text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+  auto key = parse_public_key(text);
+  return key ? format_public_key(*key) : std::string(text);
+}
+
 }  // namespace shopsync

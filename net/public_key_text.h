@@ -41,5 +41,10 @@ std::string format_public_key(std::string_view z85);
 // The spoken form of 32 raw key bytes (REQUIRES: raw.size() == 32).
 std::string format_raw_public_key(std::string_view raw);
 
+// The subject a grant names (node/grant_policy.h): a public key in either
+// form becomes its spoken form, so that a key is one subject however it was
+// typed; any other text (a gateway token's subject) is kept as it is, white
+// space around it removed.
+std::string grant_subject(std::string_view text);
 
 }  // namespace shopsync

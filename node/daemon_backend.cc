@@ -31,6 +31,16 @@ Result<api::NodeStatus> DaemonBackend::status() {
     s->postgres_slot_retained_bytes = pg->slot_retained_bytes < 0 ? 0 : static_cast<std::uint64_t>(pg->slot_retained_bytes);
     s->postgres_slot_wal_status = pg->slot_wal_status;
   }
+  const GrantPolicy& grants = node_.grants();
+  if (const SubjectGrant* own = grants.grant_of(node_.replica().id())) s->grant = own->text;
+  s->grant_needs_restart = node_.own_grant_changed();
+  s->grants = grants.grants().size();
+  for (const auto& [subject, g] : grants.grants()) {
+    if (g.problem.empty()) continue;
+    if (!s->grant_problems.empty()) s->grant_problems += "; ";
+    s->grant_problems += subject + ": " + g.problem;
+  }
+  s->records_refused = node_.records_refused();
   const auto unreadable = node_.store().unreadable().list();
   s->unreadable_records = node_.store().unreadable().count();
   for (const auto& e : unreadable) {

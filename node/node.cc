@@ -117,6 +117,10 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   auto migrated = migrate_peers_table(*node->store_);
   if (!migrated) return migrated.status();
   if (*migrated > 0) SHOPSYNC_LOG(info, "moved the knowledge and counters of " << *migrated << " peers to the replica's state (peers table format 2)");
+  node->own_id_ = meta ? meta->node_id : options.node_id;
+  SHOPSYNC_TRY(node->load_grants().context("reading the grants"));
+  node->own_scope_at_start_ = node->own_scope_now_;
+  options.access = node->grants_.get();
   node->counted_ = std::make_unique<app::CountingStore>(*node->store_);
   auto replica = Replica::open(*node->counted_, node->clock_, options);
   if (!replica) return replica.status().context("opening the replica");

@@ -38,6 +38,7 @@
 #include "node/api/api_server.h"
 #include "node/api/api_types.h"
 #include "node/config.h"
+#include "node/grant_policy.h"
 #include "node/identity.h"
 #include "node/loop_source.h"
 #include "node/peer_table.h"
@@ -122,6 +123,14 @@ class Node {
   // connected, not_found when it was never known.
   Status forget_peer(NodeId peer);
 
+  // The cluster's grants as this node applies them (node/grant_policy.h).
+  const GrantPolicy& grants() const { return *grants_; }
+  // This node's grant changed since it started: its read scope is still the
+  // one it started with until a restart (docs/operations.md, "Grants").
+  bool own_grant_changed() const { return own_scope_now_ != own_scope_at_start_; }
+  // Records of peers' batches refused as outside their write scope, since start.
+  std::uint64_t records_refused() const { return records_refused_; }
+
   Outbox& outbox();
   // Static / uplink / discovered addresses not identified yet, for `peers`.
   std::vector<api::PeerInfo> unidentified_targets() const;
@@ -178,6 +187,10 @@ class Node {
   int next_timer_ms();
 
   void flush_outbox();
+  // Grants (node_grants.cc): read at start, again after a commit changed one.
+  Status load_grants();
+  void reload_grants();
+  std::string subject_of(NodeId node) const;
   // Logs each record the store found unreadable since the last call, once.
   void report_unreadable_records();
   // Logs a write refused for a full disk (rate-limited), naming `operation`.
@@ -202,6 +215,12 @@ class Node {
   // The replica writes through it: live and conflicted records per collection
   // stay counted (app/record_counts.h).
   std::unique_ptr<app::CountingStore> counted_;
+  std::unique_ptr<GrantPolicy> grants_;  // the replica's AccessPolicy: declared before it, outlives it
+  NodeId own_id_ = 0;                     // known before the replica opens (its grant is read then)
+  std::string own_scope_at_start_;        // fingerprints of this node's read scope
+  std::string own_scope_now_;
+  bool grants_changed_ = false;           // a commit changed a grant record: reload before the next turn
+  std::uint64_t records_refused_ = 0;
   std::unique_ptr<Replica> replica_;
   std::unique_ptr<TrustList> trust_;  // the trusted keys in the store
   std::optional<zmq::Context> ctx_;

@@ -70,10 +70,12 @@ class Node::NodeOutbox final : public peering::QueuedOutbox {
   explicit NodeOutbox(Node& node) : node_(node) {}
   void changed(const RecordKey& key, const VisibleRecord* now) override {
     node_.records_changed_ = true;
+    if (key.collection == kGrantsCollection) node_.grants_changed_ = true;
     if (node_.observer_.changed) node_.observer_.changed(key, now);
   }
   bool reads_records() const override { return static_cast<bool>(node_.observer_.changed); }
   void conflict(const ConflictEntry& entry) override;
+  void refused(NodeId from, const RecordKey& key, const std::string& why) override;  // node_grants.cc
 
  private:
   Node& node_;

@@ -172,6 +172,9 @@ void Node::say_goodbye(const std::string& reason) {
   SHOPSYNC_LOG(debug, "said goodbye on " << said << " link(s)");
 }
 
-void Node::flush_outbox() { peering_->flush(now()); }
+void Node::flush_outbox() {
+  if (grants_changed_) reload_grants();
+  peering_->flush(now());
+}
 
 }  // namespace shopsync

@@ -70,7 +70,7 @@ struct BodyEncoder {
     pack_str(p, m.text);
   }
   void operator()(const Pull& m) {
-    p.pack_array(4);
+    p.pack_array(6);
     pack_vv(p, m.knowledge);
     p.pack_uint32(m.credit);
     pack_bool(p, m.snapshot);
@@ -80,9 +80,16 @@ struct BodyEncoder {
       p.pack_uint64(d.origin);
       p.pack_uint64(d.counter);
     }
+    p.pack_uint64(m.answer);
+    p.pack_array(static_cast<std::uint32_t>(m.want.size()));
+    for (const RecordKey& key : m.want) {
+      p.pack_array(2);
+      pack_str(p, key.collection);
+      pack_str(p, key.id);
+    }
   }
   void operator()(const Batch& m) {
-    p.pack_array(5);
+    p.pack_array(7);
     p.pack_array(static_cast<std::uint32_t>(m.records.size()));
     for (const auto& [key, record] : m.records) {
       p.pack_array(3);
@@ -94,6 +101,15 @@ struct BodyEncoder {
     pack_bool(p, m.more);
     pack_vv(p, m.base);
     pack_bool(p, m.snapshot);
+    p.pack_array(static_cast<std::uint32_t>(m.left.size()));
+    for (const LeftRecord& left : m.left) {
+      p.pack_array(4);
+      pack_str(p, left.key.collection);
+      pack_str(p, left.key.id);
+      pack_vv(p, left.context);
+      pack_vv(p, left.live);
+    }
+    p.pack_uint64(m.answer);
   }
   void operator()(const Credit& m) {
     p.pack_array(1);
@@ -212,6 +228,35 @@ std::vector<Dot> as_dots(const msgpack::object& o, std::string_view name) {
   return out;
 }
 
+// A record key [collection, id], checked as a stored key is.
+RecordKey as_key(const Fields& f, std::string_view name) {
+  RecordKey key{std::string(as_str(f.at(0), std::string(name) + " collection")),
+                std::string(as_str(f.at(1), std::string(name) + " id"))};
+  if (Status s = validate_key(key); !s) bad(std::string(name) + ": " + s.message());
+  return key;
+}
+
+// PULL want: an array of [collection, id], at most kMaxPullWant.
+std::vector<RecordKey> as_wanted(const msgpack::object& o) {
+  if (o.type != msgpack::type::ARRAY) bad("PULL want is not an array");
+  if (o.via.array.size > kMaxPullWant) bad("PULL want has more than " + std::to_string(kMaxPullWant) + " records");
+  std::vector<RecordKey> out;
+  for (std::uint32_t i = 0; i < o.via.array.size; ++i) out.push_back(as_key(Fields(o.via.array.ptr[i], 2, "PULL want"), "PULL want"));
+  return out;
+}
+
+// BATCH left: an array of [collection, id, context (VV), live (VV)].
+std::vector<LeftRecord> as_left(const msgpack::object& o) {
+  if (o.type != msgpack::type::ARRAY) bad("BATCH left is not an array");
+  std::vector<LeftRecord> out;
+  for (std::uint32_t i = 0; i < o.via.array.size; ++i) {
+    const Fields f(o.via.array.ptr[i], 4, "BATCH left");
+    out.push_back(LeftRecord{as_key(f, "BATCH left"), as_vv(f.at(2), "BATCH left context"),
+                             as_vv(f.at(3), "BATCH left live")});
+  }
+  return out;
+}
+
 Hello decode_hello(const Fields& f) {
   Hello m;
   m.cluster = std::string(as_str(f.at(0), "HELLO cluster"));
@@ -242,9 +287,7 @@ Batch decode_batch(const Fields& f) {
   m.records.reserve(records.via.array.size);
   for (std::uint32_t i = 0; i < records.via.array.size; ++i) {
     const Fields r(records.via.array.ptr[i], 3, "BATCH record");
-    RecordKey key{std::string(as_str(r.at(0), "BATCH record collection")),
-                  std::string(as_str(r.at(1), "BATCH record id"))};
-    if (Status s = validate_key(key); !s) bad("BATCH record " + std::to_string(i) + ": " + s.message());
+    RecordKey key = as_key(r, "BATCH record " + std::to_string(i));
     auto state = PackedRecord::parse(std::string(as_bin(r.at(2), "BATCH record state")));
     if (!state) bad("BATCH record " + std::to_string(i) + ": " + state.status().message());
     m.records.emplace_back(std::move(key), std::move(*state));
@@ -253,6 +296,8 @@ Batch decode_batch(const Fields& f) {
   m.more = as_bool(f.at(2), "BATCH more");
   if (f.has(3)) m.base = as_vv(f.at(3), "BATCH base");
   if (f.has(4)) m.snapshot = as_bool(f.at(4), "BATCH snapshot");
+  if (f.has(5)) m.left = as_left(f.at(5));
+  if (f.has(6)) m.answer = as_uint(f.at(6), "BATCH answer");
   return m;
 }
 
@@ -279,6 +324,8 @@ WireMessage decode_body(MessageType type, const msgpack::object& body) {
       m.credit = static_cast<std::uint32_t>(as_uint(f.at(1), "PULL credit", UINT32_MAX));
       if (f.has(2)) m.snapshot = as_bool(f.at(2), "PULL snapshot");
       if (f.has(3)) m.held = as_dots(f.at(3), "PULL held");
+      if (f.has(4)) m.answer = as_uint(f.at(4), "PULL answer");
+      if (f.has(5)) m.want = as_wanted(f.at(5));
       return m;
     }
     case MessageType::batch: return decode_batch(Fields(body, 3, "BATCH"));

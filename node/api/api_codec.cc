@@ -599,6 +599,11 @@ void put_result(MapOut& m, const NodeStatus& s) {
   m.str("postgres_error", s.postgres_error);
   m.uint("postgres_slot_retained_bytes", s.postgres_slot_retained_bytes);
   m.str("postgres_slot_wal_status", s.postgres_slot_wal_status);
+  m.str("grant", s.grant);
+  m.boolean("grant_needs_restart", s.grant_needs_restart);
+  m.uint("grants", s.grants);
+  m.str("grant_problems", s.grant_problems);
+  m.uint("records_refused", s.records_refused);
 }
 void put_result(MapOut& m, const PeerList& l) { put_list(m, "peers", l.peers, put_peer); }
 void put_result(MapOut& m, const TrustedKeyList& l) {
@@ -672,7 +677,9 @@ bool get_result(MapIn& in, NodeStatus& s) {
          in.boolean("postgres", s.postgres) && in.boolean("postgres_connected", s.postgres_connected) &&
          in.str("postgres_error", s.postgres_error) &&
          in.uint("postgres_slot_retained_bytes", s.postgres_slot_retained_bytes) &&
-         in.str("postgres_slot_wal_status", s.postgres_slot_wal_status);
+         in.str("postgres_slot_wal_status", s.postgres_slot_wal_status) && in.str("grant", s.grant) &&
+         in.boolean("grant_needs_restart", s.grant_needs_restart) && in.uint("grants", s.grants) &&
+         in.str("grant_problems", s.grant_problems) && in.uint("records_refused", s.records_refused);
 }
 bool get_result(MapIn& in, PeerList& l) { return get_list(in, "peers", l.peers, get_peer); }
 bool get_result(MapIn& in, TrustedKeyList& l) {

@@ -123,7 +123,11 @@ json status_json(const NodeStatus& s) {
               {"uptime_ms", s.uptime_ms},
               {"unreadable_records", s.unreadable_records},
               {"disk_full_since_ms", s.disk_full_since_ms},
-              {"refused_writes_disk_full", s.refused_writes_disk_full}};
+              {"refused_writes_disk_full", s.refused_writes_disk_full},
+              {"grant", s.grant},
+              {"grant_needs_restart", s.grant_needs_restart},
+              {"grants", s.grants},
+              {"records_refused", s.records_refused}};
 }
 
 json peers_json(const PeerList& list) {

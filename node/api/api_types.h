@@ -321,6 +321,12 @@ struct NodeStatus {
   std::string postgres_error;                 // why the link last failed ("" never)
   std::uint64_t postgres_slot_retained_bytes = 0;  // WAL the slot holds back (last reading)
   std::string postgres_slot_wal_status;       // pg_replication_slots.wal_status ("" not read yet)
+  // Grants (docs/operations.md, "Grants"); all empty/0 from an older node.
+  std::string grant;                 // this node's grant as the grants collection says now ("" none: unrestricted)
+  bool grant_needs_restart = false;  // it changed since the node started: it holds the old scope until a restart
+  std::uint64_t grants = 0;          // grant records in the cluster
+  std::string grant_problems;        // "SUBJECT: why; ..." for grants that do not parse
+  std::uint64_t records_refused = 0;  // records of peers' batches refused (outside their grant) since start
   bool operator==(const NodeStatus&) const = default;
 };
 

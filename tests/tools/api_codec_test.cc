@@ -106,6 +106,11 @@ BOOST_AUTO_TEST_CASE(every_answer_round_trips) {
   status.syncing = {PeerSync{2, "till-2", SyncProgress{52000, 200000, 5'200'000, 20'000'000, 41000, 3600}}};
   status.open_conflicts = 1;
   status.uptime_ms = 5000;
+  status.grant = "orders:rw:branch=north";
+  status.grant_needs_restart = true;
+  status.grants = 2;
+  status.grant_problems = "token:x: grant entry 'orders:x': access must be r or rw";
+  status.records_refused = 3;
   PeerInfo peer{2, "till-2", "10.0.0.2:7460", "key", "peer", "connected", "mdns", 10, 20, 3, 1500, 100, 50, -42, "",
                 true, SyncProgress{52000, 200000, 5'200'000, 20'000'000, 41000, 3600}};
   DiscoveryReport discovery;

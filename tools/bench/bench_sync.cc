@@ -19,6 +19,11 @@
 //      each process used (/proc/PID/stat, all its threads) per record.
 //   3. Write-to-visible latency on the connected pair: puts on A, each timed
 //      until B's changes feed (a long poll) shows the record.
+// With --scope P (partial replication, docs/replication.md): each record gets
+// a `branch`, "north" for P % of them, and each run syncs B twice from the
+// same seed: once whole, once with A granting B `customers:r:branch=north`
+// (written through A's API before B starts). Printed: the records and TCP
+// bytes A sent each time, and their ratio, which should be about P %.
 // Also once: this machine's fsync time in $TMPDIR and an LMDB commit's, and what compression does
 // to these records: zstd levels and a dictionary on 100,000 of them
 // (compression_figures.h), and the ceiling in --durability interval with and
@@ -45,6 +50,8 @@
 #include "node/body_compression.h"
 #include "node/bulk_seed.h"
 #include "node/identity.h"
+#include "net/public_key_text.h"
+#include "replication/grant.h"
 #include "storage/lmdb.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/compression_figures.h"
@@ -69,6 +76,7 @@ struct Options {
   std::uint16_t base_port = 17600;
   std::vector<std::string> durability = {"commit", "interval"};
   bool keep = false;
+  std::size_t scope_percent = 0;  // --scope: 0 = off
 };
 
 std::optional<Options> parse(const std::vector<std::string>& args) {
@@ -92,20 +100,22 @@ std::optional<Options> parse(const std::vector<std::string>& args) {
       o.base_port = static_cast<std::uint16_t>(std::stoul(*v));
     } else if (a == "--durability" && (v = option_value(args, i)) && (*v == "commit" || *v == "interval" || *v == "both")) {
       o.durability = *v == "both" ? std::vector<std::string>{"commit", "interval"} : std::vector<std::string>{*v};
+    } else if (a == "--scope" && (v = option_value(args, i))) {
+      o.scope_percent = std::stoull(*v);
     } else if (a == "--keep") {
       o.keep = true;
     } else {
       return std::nullopt;
     }
   }
-  if (o.records == 0) return std::nullopt;
+  if (o.records == 0 || o.scope_percent > 100 || (o.scope_percent != 0 && o.shape != "crm")) return std::nullopt;
   return o;
 }
 
 constexpr const char* kUsage =
     "usage: shopsync-bench sync [--records N] [--runs R] [--latency-samples N] [--shape crm|payload]\n"
     "                           [--payload-bytes N] [--shopsyncd PATH] [--base-port P]\n"
-    "                           [--durability commit|interval|both] [--keep]\n"
+    "                           [--durability commit|interval|both] [--scope P] [--keep]\n"
     "  --records N          records of the initial sync [1000000]\n"
     "  --runs R             runs per durability mode; medians and min-max are printed [3]\n"
     "  --latency-samples N  writes timed for write-to-visible latency [1000]\n"
@@ -115,9 +125,18 @@ constexpr const char* kUsage =
     "  --shopsyncd PATH     the daemon [next to this build: ../../node/shopsyncd]\n"
     "  --base-port P        ports P..P+127 on 127.0.0.1 [17600]\n"
     "  --durability MODE    the nodes' --durability, or both [both]\n"
+    "  --scope P            also sync B granted only P % of the records (customers:r:branch=north):\n"
+    "                       records and bytes A sends, scoped against whole (--shape crm only) [off]\n"
     "  --keep               keep the data directories\n";
 
 constexpr const char* kCollection = "customers";
+constexpr const char* kScopeGrant = "customers:r:branch=north";
+
+// Customer n is in the scope of --scope P when n % 100 < P.
+bool in_scope(std::size_t n, std::size_t percent) { return n % 100 < percent; }
+std::size_t scope_size(std::size_t records, std::size_t percent) {
+  return records / 100 * percent + std::min(records % 100, percent);
+}
 
 struct Memory {
   long rss_kb = 0;
@@ -259,7 +278,16 @@ std::optional<double> seed(const Options& o, const fs::path& a_dir) {
   if (o.shape == "crm") {
     seed.id_prefix = "CUST_";
     auto crm = std::make_shared<CrmRecords>(42);
-    seed.fields = [crm](std::size_t n, Hlc at) { return crm->customer(n, at); };
+    const std::size_t percent = o.scope_percent;
+    seed.fields = [crm, percent](std::size_t n, Hlc at) {
+      Fields fields = crm->customer(n, at);
+      if (percent != 0) {
+        msgpack::sbuffer branch;
+        msgpack::packer<msgpack::sbuffer>(branch).pack(std::string(in_scope(n, percent) ? "north" : "south"));
+        fields.emplace("branch", Field{std::string(branch.data(), branch.size()), at});
+      }
+      return fields;
+    };
   } else {
     seed.payload_bytes = o.payload_bytes;
   }
@@ -271,9 +299,11 @@ std::optional<double> seed(const Options& o, const fs::path& a_dir) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-RunResult run_once(const Options& o, const fs::path& seeded, const std::string& durability, std::size_t slot) {
+// One run; `scoped`: B is granted kScopeGrant and gets its part of the records.
+RunResult run_once(const Options& o, const fs::path& seeded, const std::string& durability, std::size_t slot,
+                   bool scoped = false) {
   RunResult r;
-  r.records = o.records;
+  r.records = scoped ? scope_size(o.records, o.scope_percent) : o.records;
   const auto made = make_temp_dir("sync");
   if (!made) return r;
   const fs::path dir = *made;
@@ -328,12 +358,23 @@ RunResult run_once(const Options& o, const fs::path& seeded, const std::string& 
       return r;
     }
   }
+  if (scoped) {
+    api::PutRequest grant;
+    grant.key = {std::string(kGrantsCollection), format_public_key(kb->public_key)};
+    msgpack::sbuffer text;
+    msgpack::packer<msgpack::sbuffer>(text).pack(std::string(kScopeGrant));
+    grant.fields[std::string(kGrantField)] = std::string(text.data(), text.size());
+    if (auto put = ca->put(grant); !put) {
+      std::fprintf(stderr, "sync: granting B at A: %s\n", put.status().to_string().c_str());
+      return r;
+    }
+  }
   const double cpu_a_before = cpu_seconds(a.pid());
   const auto start = Clock::now();
   Daemon b(exe, common(b_dir, "b", b_sync, b_api, b_http, ka->public_key + "@" + a_sync), dir / "b.log");
 
   // Done when B counts every record (its /metrics keeps the count current).
-  const double milestones[3] = {o.records / 10.0, o.records / 2.0, static_cast<double>(o.records)};
+  const double milestones[3] = {r.records / 10.0, r.records / 2.0, static_cast<double>(r.records)};
   const std::string counted = std::string("shopsync_records{collection=\"") + kCollection + "\"} ";
   int next = 0;
   long a_peak = 0, b_peak = 0;
@@ -365,7 +406,7 @@ RunResult run_once(const Options& o, const fs::path& seeded, const std::string& 
     std::fprintf(stderr, "sync: B did not receive every record within 10 minutes (see %s)\n", (dir / "b.log").c_str());
     return r;
   }
-  r.records_per_s = static_cast<double>(o.records) / r.seconds;
+  r.records_per_s = static_cast<double>(r.records) / r.seconds;
   r.ratio = r.records_per_s / r.ceiling_per_s;
   r.a_peak_kb = std::max(a_peak, memory_of(a.pid()).hwm_kb);
   r.b_peak_kb = std::max(b_peak, memory_of(b.pid()).hwm_kb);
@@ -388,7 +429,8 @@ RunResult run_once(const Options& o, const fs::path& seeded, const std::string& 
   api::ChangeCursor cursor = first->cursor;
   msgpack::sbuffer value;
   msgpack::packer<msgpack::sbuffer>(value).pack(std::string("latency probe"));
-  for (std::size_t i = 0; i < o.latency_samples; ++i) {
+  // A scoped B reads no `latency` collection: nothing to time there.
+  for (std::size_t i = 0; i < (scoped ? 0 : o.latency_samples); ++i) {
     api::PutRequest put;
     put.key = {"latency", "L" + std::to_string(i)};
     put.fields["note"] = std::string(value.data(), value.size());
@@ -524,6 +566,26 @@ bool print_compression(const Options& o, const fs::path& seeded) {
   return true;
 }
 
+// --scope: B synced whole, then scoped, from the same seed, per run.
+int print_scoped(const Options& o, const fs::path& seeded, const std::string& durability, std::size_t& slot) {
+  std::vector<double> ratios;
+  for (std::size_t run = 0; run < o.runs; ++run) {
+    const RunResult whole = run_once(o, seeded, durability, slot++);
+    const RunResult part = run_once(o, seeded, durability, slot++, true);
+    if (!whole.ok || !part.ok) return 1;
+    const double ratio = part.wire_bytes / whole.wire_bytes;
+    ratios.push_back(ratio);
+    std::printf("  run %zu: whole: %.0f records sent, %.0f bytes on the wire, %.2f s; scoped (%s, %zu of %zu "
+                "records): %.0f records sent, %.0f bytes, %.2f s; bytes ratio %.3f (scope %.3f)\n",
+                run + 1, whole.sent, whole.wire_bytes, whole.seconds, kScopeGrant, part.records, o.records, part.sent,
+                part.wire_bytes, part.seconds, ratio, static_cast<double>(part.records) / static_cast<double>(o.records));
+    std::fflush(stdout);
+  }
+  std::printf("median bytes ratio scoped / whole of %zu runs: %.3f for a scope of %zu %%\n", ratios.size(),
+              median(ratios), o.scope_percent);
+  return 0;
+}
+
 int sync_main(const std::vector<std::string>& args) {
   auto o = parse(args);
   if (!o) return kBadUsage;
@@ -537,8 +599,18 @@ int sync_main(const std::vector<std::string>& args) {
               "record with fsync: %.2f ms (medians of 30)\n",
               o->records, *seconds, made->c_str(), fsync_ms(*made), lmdb_commit_ms(*made));
   std::fflush(stdout);
-  int code = print_compression(*o, seeded) ? 0 : 1;
   std::size_t slot = 0;
+  if (o->scope_percent != 0) {
+    int code = 0;
+    for (const std::string& durability : o->durability) {
+      std::printf("--durability %s, --scope %zu\n", durability.c_str(), o->scope_percent);
+      if ((code = print_scoped(*o, seeded, durability, slot)) != 0) break;
+    }
+    std::error_code ec;
+    fs::remove_all(*made, ec);
+    return code;
+  }
+  int code = print_compression(*o, seeded) ? 0 : 1;
   for (const std::string& durability : o->durability) {
     if (code != 0) break;
     std::printf("--durability %s\n", durability.c_str());

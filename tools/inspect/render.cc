@@ -81,6 +81,10 @@ Lines summary(const json& d) {
                 (n.value("role_source", "") == "own_writes" ? " (from its writes)" : "") + "   name " + str(n["name"]));
   out.push_back("source     " + source_text(d["source"]));
   if (n["public_key"].is_string()) out.push_back("public key " + str(n["public_key"]));
+  if (n.value("grants", 0u) != 0) {
+    out.push_back("grant      " + (n["grant"].is_string() ? str(n["grant"]) : std::string("none (unrestricted)")) + "   (" +
+                  str(n["grants"]) + " in the cluster)");
+  }
   out.push_back("clock      " + when(n["clock"]) + "   own writes " + str(n["counter"]));
   out.push_back("knowledge  " + vv_text(d["knowledge"]));
   out.push_back("horizon    " + (d["tombstone_horizon"].is_null() ? std::string("-") : vv_text(d["tombstone_horizon"])));

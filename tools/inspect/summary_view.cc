@@ -5,6 +5,7 @@
 #include "net/public_key_text.h"
 #include "node/config.h"
 #include "node/peer_table.h"
+#include "node/grant_policy.h"
 #include "replication/strategy.h"
 #include "tools/inspect/view_support.h"
 #include "tools/inspect/views.h"
@@ -116,6 +117,13 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
       node["role_source"] = "unknown";
     }
     node["public_key"] = dir.public_key() ? json(format_public_key(*dir.public_key())) : json(nullptr);
+    // The grants as the node reads them (node/grant_policy.h): this node's own, by its key.
+    const std::string own_subject = dir.public_key() ? format_public_key(*dir.public_key()) : std::string();
+    GrantPolicy grants([&](NodeId) { return own_subject; });
+    SHOPSYNC_TRY(grants.load(r, book.kind(kGrantsCollection), kDefaultToleranceMs));
+    node["grants"] = grants.grants().size();
+    const SubjectGrant* own_grant = grants.grant_of(self);
+    node["grant"] = own_grant ? json(own_grant->text) : json(nullptr);
     doc["node"] = node;
     doc["tombstone_horizon"] = vv_json(*horizon);
 
@@ -183,7 +191,9 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
                  {"role_source", "node"},
                  {"public_key", st->public_key.empty() ? json(nullptr) : json(format_public_key(st->public_key))},
                  {"version", st->version},
-                 {"uptime_ms", st->uptime_ms}};
+                 {"uptime_ms", st->uptime_ms},
+                 {"grants", st->grants},
+                 {"grant", st->grant.empty() ? json(nullptr) : json(st->grant)}};
   doc["knowledge"] = vv_json(st->knowledge);
   doc["tombstone_horizon"] = nullptr;
   std::map<std::string, std::uint64_t> conflicted;

@@ -14,6 +14,7 @@
 #include "net/public_key_text.h"
 #include "node/api/api_client.h"
 #include "node/node_location.h"
+#include "replication/grant.h"
 #include "replication/hlc.h"
 #include "tools/shopsync/doctor.h"
 #include "tools/shopsync/exit_codes.h"
@@ -164,6 +165,19 @@ Result<json> read_json_arg(const std::string& arg) {
 RecordKey record_key(const std::vector<std::string>& words, std::size_t at) {
   if (words.size() < at + 2) throw UsageError{"give a COLLECTION and an ID"};
   return RecordKey{words[at], words[at + 1]};
+}
+
+// Every record of `collection` on the node, page by page.
+Status for_each_listed(api::ApiClient& client, const std::string& collection,
+                       const std::function<void(const api::RecordView&)>& visit) {
+  api::ListRequest page_request{collection, "", api::kMaxPageLimit};
+  for (;;) {
+    auto page = client.list(page_request);
+    if (!page) return page.status();
+    for (const auto& r : page->records) visit(r);
+    if (!page->next_after) return Status::ok();
+    page_request.after = *page->next_after;
+  }
 }
 
 void expect_words(const std::vector<std::string>& words, std::size_t n) {
@@ -586,21 +600,15 @@ int cmd_user(Context& ctx, Words w) {
   const std::string users(app::kUsersCollection);
   if (listing) {
     json list = json::array();
-    api::ListRequest page_request{users, "", api::kMaxPageLimit};
-    for (;;) {
-      auto page = (*client)->list(page_request);
-      if (!page) return ctx.fail(page.status());
-      for (const auto& r : page->records) {
-        const std::string changed = format_time(HybridClock::wall_ms(r.updated_at));
-        if (ctx.globals.json) {
-          list.push_back({{"name", r.key.id}, {"changed", changed}});
-        } else {
-          ctx.out << r.key.id << '\t' << changed << '\n';
-        }
+    Status listed = for_each_listed(**client, users, [&](const api::RecordView& r) {
+      const std::string changed = format_time(HybridClock::wall_ms(r.updated_at));
+      if (ctx.globals.json) {
+        list.push_back({{"name", r.key.id}, {"changed", changed}});
+      } else {
+        ctx.out << r.key.id << '\t' << changed << '\n';
       }
-      if (!page->next_after) break;
-      page_request.after = *page->next_after;
-    }
+    });
+    if (!listed) return ctx.fail(listed);
     if (ctx.globals.json) ctx.emit(list);
     return kExitOk;
   }
@@ -633,6 +641,99 @@ int cmd_user(Context& ctx, Words w) {
   return kExitOk;
 }
 
+// The subject `shopsync grant` names: a node's public key in either form
+// (stored in the spoken form), or a subject of another kind, `KIND:NAME` (a
+// gateway token's). Anything else is a mistyped key: refused, naming why.
+std::string grant_subject_of(const std::string& word) {
+  if (auto key = parse_public_key(word)) return format_public_key(*key);
+  if (word.find(':') != std::string::npos && word.size() <= 256) return word;
+  throw UsageError{parse_public_key(word).status().message() +
+                   ": give a node's key as `shopsync key` or `shopsync trust ls` print it, or KIND:NAME"};
+}
+
+std::string grant_text_of(const api::RecordView& r) {
+  const auto it = r.fields.find(kGrantField);
+  if (it == r.fields.end()) return "";
+  auto value = to_json(it->second);
+  return value && value->is_string() ? value->get<std::string>() : std::string("(not a string)");
+}
+
+// `grant SUBJECT 'GRANT'`, `grant SUBJECT`, `grant ls`, `grant rm SUBJECT`:
+// the cluster's grants (docs/operations.md, "Grants"), records of the
+// reserved collection written through the node like any record, so that a
+// change by a node whose grant does not allow it is refused as any write
+// outside a grant is.
+int cmd_grant(Context& ctx, Words w) {
+  const auto& words = w.positional();
+  if (words.empty()) throw UsageError{"give SUBJECT 'GRANT', SUBJECT, ls or rm SUBJECT"};
+  const bool listing = words[0] == "ls" || words[0] == "list";
+  const bool removing = words[0] == "rm";
+  expect_words(words, listing ? 1 : 2);
+  if (removing && words.size() < 2) throw UsageError{"give the SUBJECT whose grant to remove"};
+  std::optional<Grant> grant;
+  if (!listing && !removing && words.size() == 2) {
+    auto parsed = parse_grant(words[1]);
+    if (!parsed) throw UsageError{parsed.status().message()};
+    grant = std::move(*parsed);
+  }
+  const std::string collection(kGrantsCollection);
+  auto client = ctx.connect();
+  if (!client) return ctx.fail(client.status());
+  if (listing) {
+    json list = json::array();
+    Status listed = for_each_listed(**client, collection, [&](const api::RecordView& r) {
+      if (ctx.globals.json) {
+        list.push_back({{"subject", r.key.id}, {"grant", grant_text_of(r)}});
+      } else {
+        ctx.out << r.key.id << '\t' << grant_text_of(r) << '\n';
+      }
+    });
+    if (!listed) return ctx.fail(listed);
+    if (ctx.globals.json) ctx.emit(list);
+    return kExitOk;
+  }
+  const std::string subject = grant_subject_of(words[removing ? 1 : 0]);
+  const RecordKey key{collection, subject};
+  const auto refused_hint = [&](Status s) {
+    if (s.code() != Errc::refused) return s;
+    return Status::refused(s.message() + ": only a node with an admin grant, or with no grant, changes grants");
+  };
+  if (removing) {
+    auto removed = (*client)->remove(key);
+    if (!removed) return ctx.fail(refused_hint(removed.status()));
+    ctx.out << (ctx.globals.json ? json{{"subject", subject}, {"removed", true}}.dump() : "removed the grant of " + subject)
+            << '\n';
+    return kExitOk;
+  }
+  if (!grant) {
+    auto existing = (*client)->get(key);
+    if (!existing && existing.status().code() != Errc::not_found) return ctx.fail(existing.status());
+    if (!existing || existing->deleted) {
+      return ctx.fail(Status::not_found("no grant for " + subject + " (it is unrestricted)"));
+    }
+    if (ctx.globals.json) {
+      ctx.emit(json{{"subject", subject}, {"grant", grant_text_of(*existing)}});
+    } else {
+      ctx.out << subject << '\t' << grant_text_of(*existing) << '\n';
+    }
+    return kExitOk;
+  }
+  api::PutRequest put;
+  put.key = key;
+  const std::string text = to_text(*grant);
+  put.fields.emplace(kGrantField, to_packed(json(text)));
+  auto written = (*client)->put(put);
+  if (!written) return ctx.fail(refused_hint(written.status()));
+  if (ctx.globals.json) {
+    ctx.emit(json{{"subject", subject}, {"grant", text}, {"saved", true}});
+  } else {
+    ctx.out << "grant of " << subject << " set to '" << text
+            << "'; it replicates to every node (a node holds the records of a changed grant of its own after its "
+               "next start)\n";
+  }
+  return kExitOk;
+}
+
 struct Command {
   const char* name;
   const char* usage;
@@ -655,6 +756,8 @@ constexpr Command kCommands[] = {
     {"trust", "trust add KEY [--name NAME] | trust ls | trust rm KEY", cmd_trust, false},
     {"key", "key", cmd_key, false},
     {"forget", "forget NODE", cmd_forget, false},
+    {"grant", "grant SUBJECT 'COLLECTION:r|rw[:FIELD=V1|V2] ... | admin' | grant SUBJECT | grant ls | grant rm SUBJECT",
+     cmd_grant, false},
     {"user", "user add NAME | user passwd NAME | user ls | user rm NAME  (password on standard input)", cmd_user, false},
 };
 

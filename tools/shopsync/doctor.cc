@@ -180,6 +180,20 @@ std::vector<std::string> store_advice(const api::NodeStatus& s) {
                   "): the uplink is behind; set max_slot_wal_keep_size so that it cannot fill PostgreSQL's disk "
                   "(docs/uplink.md, \"Slot hygiene\")");
   }
+  if (s.grant_needs_restart) {
+    out.push_back("this node's grant changed to '" + s.grant +
+                  "' since it started: it writes under the new grant, but holds the records of the old one until "
+                  "shopsyncd is restarted (docs/operations.md, \"Grants\")");
+  }
+  if (!s.grant_problems.empty()) {
+    out.push_back("grants that do not parse (their subject may read the grants only and write nothing): " +
+                  s.grant_problems + "; set them again with `shopsync grant SUBJECT '...'`");
+  }
+  if (s.records_refused != 0) {
+    out.push_back(std::to_string(s.records_refused) +
+                  " records from peers were refused as outside the sender's grant since the node started; the log "
+                  "names each (a till writing beyond its grant, or a relay that arrives later from a full node)");
+  }
   if (s.unreadable_records > s.unreadable.size()) {
     out.push_back(std::to_string(s.unreadable_records - s.unreadable.size()) +
                   " more records do not decode; the node's log names each one");

@@ -175,6 +175,14 @@ void print_status(std::ostream& out, const api::NodeStatus& s) {
     table.add({"unreadable", std::to_string(s.unreadable_records) + " records do not decode (shopsync doctor)"});
   }
   if (s.disk_full_since_ms != 0) table.add({"disk", "full: writes refused (shopsync doctor)"});
+  if (s.grants != 0) {
+    table.add({"grant", (s.grant.empty() ? std::string("none (unrestricted)") : s.grant) + "  (" +
+                            std::to_string(s.grants) + " in the cluster" +
+                            (s.grant_needs_restart ? "; changed: restart shopsyncd to apply it" : "") + ")"});
+  }
+  if (s.records_refused != 0) {
+    table.add({"refused", std::to_string(s.records_refused) + " records from peers outside their grant (see the log)"});
+  }
   for (const auto& p : s.pending) {
     std::string detail;
     for (const auto& [name, n] : p.per_collection) {
