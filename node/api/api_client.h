@@ -65,7 +65,9 @@ class ApiClient {
   Status distrust(std::string key) { return typed<Done>(TrustRemoveRequest{std::move(key)}).status(); }
   Status forget_peer(NodeId node) { return typed<Done>(ForgetPeerRequest{node}).status(); }
   Result<PublicKey> public_key() { return typed<PublicKey>(KeyRequest{}); }
-  Result<TokenSecret> create_token(std::string name) { return typed<TokenSecret>(TokenCreateRequest{std::move(name)}); }
+  Result<TokenSecret> create_token(std::string name, std::string scope = "") {
+    return typed<TokenSecret>(TokenCreateRequest{std::move(name), std::move(scope)});
+  }
   Result<CredentialList> list_tokens() { return typed<CredentialList>(TokenListRequest{}); }
   Status revoke_token(std::string name) { return typed<Done>(TokenRevokeRequest{std::move(name)}).status(); }
 

@@ -130,7 +130,7 @@ std::optional<std::string> ApiServer::answer(const std::vector<std::string>& env
         if constexpr (std::is_same_v<T, KeyRequest>) return widen(backend_.public_key());
         if constexpr (std::is_same_v<T, DiscoveryRequest>) return widen(backend_.discovery());
         if constexpr (std::is_same_v<T, ForgetPeerRequest>) return done(backend_.forget_peer(args.node));
-        if constexpr (std::is_same_v<T, TokenCreateRequest>) return widen(backend_.create_token(args.name));
+        if constexpr (std::is_same_v<T, TokenCreateRequest>) return widen(backend_.create_token(args));
         if constexpr (std::is_same_v<T, TokenListRequest>) return widen(backend_.list_tokens());
         if constexpr (std::is_same_v<T, TokenRevokeRequest>) return done(backend_.revoke_token(args.name));
       },
