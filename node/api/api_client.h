@@ -33,6 +33,9 @@ struct ApiClientOptions {
   // How long a call waits for its answer (long polls wait this much more than
   // the wait they ask for).
   std::chrono::milliseconds timeout{5000};
+  // Sent with every request: the node's API credential (api_credential.h),
+  // needed by a node started with --api-auth; "": none.
+  std::string credential;
 };
 
 class ApiClient {

@@ -720,6 +720,7 @@ std::string encode_request(const Request& request) {
   MapOut m;
   put_header(m, request.req_id);
   m.str("op", to_string(op_of(request.body)));
+  if (!request.auth.empty()) m.str("auth", request.auth);
   std::visit([&](const auto& args) { put_args(m, args); }, request.body);
   return m.finish();
 }
@@ -751,6 +752,10 @@ DecodedRequest decode_request(std::string_view bytes) {
   }
   if (!out.op) {
     out.status = Status::invalid("unknown operation '" + op_name + "'");
+    return out;
+  }
+  if (!in.str("auth", out.auth)) {
+    out.status = Status::invalid(in.error());
     return out;
   }
   if (!decode_args(*out.op, in, out.body)) out.status = Status::invalid(in.error());

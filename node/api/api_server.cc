@@ -4,6 +4,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "node/api/api_credential.h"
+
 namespace shopsync::api {
 
 namespace {
@@ -90,7 +92,13 @@ void ApiServer::handle(std::vector<std::string> parts) {
     reply(parts, error_reply(decoded.req_id, decoded.op, decoded.status));
     return;
   }
-  Request request{decoded.req_id, std::move(decoded.body)};
+  if (!options_.credential.empty() && !same_secret(decoded.auth, options_.credential)) {
+    ++stats_.unauthenticated;
+    reply(parts, error_reply(decoded.req_id, decoded.op,
+                             Status::refused(decoded.auth.empty() ? std::string(kNoCredential) : std::string(kWrongCredential))));
+    return;
+  }
+  Request request{decoded.req_id, std::move(decoded.body), {}};
   std::optional<std::string> answer_bytes;
   try {
     answer_bytes = answer(parts, request);

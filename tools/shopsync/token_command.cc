@@ -121,7 +121,8 @@ Result<std::unique_ptr<Keeper>> find_keeper(const NodeLocationFlags& flags, cons
       exit_code = kExitUsage;
       return api.status();
     }
-    auto client = api::ApiClient::connect(api->value, api::ApiClientOptions{std::chrono::milliseconds(5000)});
+    auto client =
+        api::ApiClient::connect(api->value, api::ApiClientOptions{std::chrono::milliseconds(5000), locator.api_credential()});
     if (!client) {
       exit_code = exit_code_for(client.status());
       return client.status();
