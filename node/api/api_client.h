@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "node/api/api_codec.h"
 #include "node/api/api_types.h"
@@ -30,9 +31,11 @@ namespace shopsync::api {
 Result<std::string> parse_api_address(std::string_view text);
 
 struct ApiClientOptions {
+  ApiClientOptions(std::chrono::milliseconds wait = std::chrono::milliseconds(5000), std::string secret = "")
+      : timeout(wait), credential(std::move(secret)) {}
   // How long a call waits for its answer (long polls wait this much more than
   // the wait they ask for).
-  std::chrono::milliseconds timeout{5000};
+  std::chrono::milliseconds timeout;
   // Sent with every request: the node's API credential (api_credential.h),
   // needed by a node started with --api-auth; "": none.
   std::string credential;
