@@ -384,7 +384,7 @@ Result<NodeStatus> RecordService::status() {
   s.collections = live_counts(counts());
   for (const auto& peer : replica_.peers()) {
     auto pending = replica_.pending_changes(peer.id);
-    if (!pending) return pending.status().context("counting changes pending for " + format_node_id(peer.id));
+    if (!pending) return pending.status().context("counting changes pending for " + node_id_text(peer.id));
     PendingChanges p;
     p.peer = peer.id;
     for (const auto& [collection, n] : *pending) {
@@ -410,7 +410,7 @@ Result<PeerList> RecordService::peers() {
     info.records_out = peer.records_out;
     info.last_sync_ms = peer.last_sync_ms;
     auto pending = replica_.pending_changes(peer.id);
-    if (!pending) return pending.status().context("counting changes pending for " + format_node_id(peer.id));
+    if (!pending) return pending.status().context("counting changes pending for " + node_id_text(peer.id));
     for (const auto& [collection, n] : *pending) info.lag_changes += n;
     if (info.lag_changes > 0) {
       auto oldest = oldest_change_after(peer.knowledge);
@@ -426,10 +426,10 @@ Result<PeerList> RecordService::peers() {
 Status RecordService::forget_peer(NodeId peer) {
   for (const auto& p : replica_.peers()) {
     if (p.id != peer) continue;
-    if (p.connected) return Status(Errc::refused, "peer " + format_node_id(peer) + " is connected");
+    if (p.connected) return Status(Errc::refused, "peer " + node_id_text(peer) + " is connected");
     return replica_.forget_peer(peer);
   }
-  return Status::not_found("no peer " + format_node_id(peer) + " is known here");
+  return Status::not_found("no peer " + node_id_text(peer) + " is known here");
 }
 
 Result<DiscoveryReport> RecordService::discovery() {

@@ -29,9 +29,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "node/api/api_types.h"
 #include "replication/grant.h"
-#include "storage/status.h"
 #include "storage/store.h"
 
 namespace shopsync::app {

@@ -22,8 +22,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
 #include "storage/record.h"
-#include "storage/status.h"
 #include "storage/store.h"
 
 namespace shopsync::app {

@@ -17,6 +17,12 @@
 // goodbyes (TTL 0, gone one second later), and its queriers re-ask with
 // exponential backoff.
 //
+// Reconfirming. avahi-core has no call to reconfirm a record (RFC 6762 10.4)
+// and its own queries carry known answers that silence a live peer, so on a
+// failure indication we ask with queries of our own (mdns_query.h) and
+// forget a peer that answers none in time (reconfirm.h). Its path stays,
+// flushed, until avahi's cache drops the records or the peer answers again.
+//
 // Events raised from inside avahi's callbacks are queued and handed to the
 // owner only once dispatch() has left avahi, so an owner's handler never runs
 // with avahi's internal state half-updated.
@@ -49,6 +55,8 @@
 #include "discovery/avahi_poll.h"
 #include "discovery/discovery.h"
 #include "discovery/interfaces.h"
+#include "discovery/mdns_query.h"
+#include "discovery/reconfirm.h"
 #include "discovery/service_txt.h"
 
 namespace shopsync::discovery {
@@ -112,6 +120,7 @@ struct Discovery::Impl {
     AvahiTimeout* retry = nullptr;
     unsigned retry_seconds = 1;
     bool reported = false;  // a `found` went out and no `lost` since
+    bool flushed = false;   // lost to an unanswered reconfirmation; its records still cached
     PeerEvent last;
   };
 
@@ -138,6 +147,9 @@ struct Discovery::Impl {
   std::map<int, std::uint64_t> answers_by_interface;
   std::deque<Refusal> refused;
   std::vector<PeerEvent> pending;
+  Reconfirmations reconfirm;
+  MdnsQuerier querier;
+  std::map<NodeId, std::string> reconfirm_names;
 
   ~Impl() { shut_down(false); }
 
@@ -145,7 +157,7 @@ struct Discovery::Impl {
 
   // Six hex digits of our node id: distinct between the nodes of a LAN in
   // practice, and stable across restarts.
-  std::string node_suffix() const { return node_id_to_hex(announcement.node_id).substr(10); }
+  std::string node_suffix() const { return node_id_text(announcement.node_id).substr(10); }
 
   std::string unique_host_name(const std::string& current) const {
     std::string base = options.host_name.empty() ? current : options.host_name;
@@ -456,7 +468,80 @@ struct Discovery::Impl {
     report_lost(p);
     if (p.resolver) avahi_s_service_resolver_free(p.resolver);
     if (p.retry) poll.api()->timeout_free(p.retry);
+    const NodeId peer = p.last.node_id;
     paths.erase(it);
+    if (peer != 0 && paths_of(peer).empty()) forget_reconfirmation(peer);  // its records expired
+  }
+
+  // ---- reconfirming --------------------------------------------------------
+
+  static std::uint64_t steady_ms() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+  }
+
+  // The paths to `peer` that were found (and are, or were flushed).
+  std::vector<Path*> paths_of(NodeId peer) {
+    std::vector<Path*> out;
+    for (auto& [key, p] : paths) {
+      if ((p->reported || p->flushed) && p->last.node_id == peer) out.push_back(p.get());
+    }
+    return out;
+  }
+
+  void forget_reconfirmation(NodeId peer) {
+    reconfirm.erase(peer);
+    reconfirm_names.erase(peer);
+  }
+
+  bool start_reconfirm(NodeId peer) {
+    const std::vector<Path*> found = paths_of(peer);
+    if (std::none_of(found.begin(), found.end(), [](const Path* p) { return p->reported; })) return false;
+    if (!reconfirm.failure(peer, steady_ms())) return false;
+    reconfirm_names[peer] = found.front()->key.name;
+    log("reconfirming the mDNS records of '" + found.front()->key.name + "' (RFC 6762 10.4): asking for them again");
+    run_reconfirm();
+    return true;
+  }
+
+  void run_reconfirm() {
+    const Reconfirmations::Due due = reconfirm.due(steady_ms());
+    for (NodeId peer : due.query) {
+      for (Path* p : paths_of(peer)) {
+        const IpFamily family = p->key.protocol == AVAHI_PROTO_INET6 ? IpFamily::ipv6 : IpFamily::ipv4;
+        const std::string why = querier.send(peer, p->key.interface, family, p->key.name, p->domain);
+        if (!why.empty()) {
+          log("reconfirm query for '" + p->key.name + "' on " + interface_name_of(p->key.interface) +
+              " not sent: " + why);
+        }
+      }
+    }
+    for (NodeId peer : due.forget) {
+      bool forgotten = false;
+      for (Path* p : paths_of(peer)) {
+        if (!p->reported) continue;  // flushed before (asked again after its session came back)
+        p->flushed = true;
+        p->last.why = "no answer to mDNS reconfirm queries within " +
+                      std::to_string(Reconfirmations::kWindowMs / 1000) + " s";
+        report_lost(*p);
+        forgotten = true;
+      }
+      if (forgotten) log("no answer about '" + reconfirm_names[peer] + "' to its reconfirm queries: forgotten");
+    }
+  }
+
+  void reconfirmed(NodeId peer) {
+    const auto before = reconfirm.answered(peer, steady_ms());
+    if (!before) return;
+    log("'" + reconfirm_names[peer] + "' answered its reconfirm query: kept");
+    for (Path* p : paths_of(peer)) {  // flushed ones: forgotten, or asked again since its session came back
+      if (!p->flushed) continue;
+      p->flushed = false;
+      p->reported = true;
+      p->last.why.clear();
+      pending.push_back(p->last);
+    }
   }
 
   static void on_browse(AvahiSServiceBrowser*, AvahiIfIndex interface, AvahiProtocol protocol, AvahiBrowserEvent event,
@@ -557,6 +642,11 @@ struct Discovery::Impl {
     e.port = port;
     e.interface_index = interface;
     e.interface_name = interface_name_of(interface);
+    if (p.flushed) {
+      if (same_data(p.last, e)) return;  // the stale records again, from avahi's cache
+      p.flushed = false;                 // new data: it is back
+      self.forget_reconfirmation(e.node_id);
+    }
     if (p.reported && same_data(p.last, e)) return;
     p.reported = true;
     p.last = e;
@@ -694,21 +784,46 @@ Result<std::unique_ptr<Discovery>> Discovery::start(Announcement announcement, D
   return std::unique_ptr<Discovery>(new Discovery(std::move(impl)));
 }
 
-std::vector<PollFd> Discovery::fds() const { return impl_->stopped ? std::vector<PollFd>{} : impl_->poll.fds(); }
+std::vector<PollFd> Discovery::fds() const {
+  if (impl_->stopped) return {};
+  std::vector<PollFd> out = impl_->poll.fds();
+  for (const PollFd& f : impl_->querier.fds()) out.push_back(f);
+  return out;
+}
 
 int Discovery::timeout_ms() const {
   if (impl_->stopped) return -1;
-  return impl_->pending.empty() ? impl_->poll.timeout_ms() : 0;
+  if (!impl_->pending.empty()) return 0;
+  int wait = impl_->poll.timeout_ms();
+  if (auto next = impl_->reconfirm.next_ms()) {
+    const std::uint64_t now = Impl::steady_ms();
+    const int until = *next <= now ? 0 : static_cast<int>(std::min<std::uint64_t>(*next - now, 60'000));
+    wait = wait < 0 ? until : std::min(wait, until);
+  }
+  return wait;
 }
 
 void Discovery::dispatch(std::span<const PollFd> ready) {
   if (impl_->stopped) return;
+  const std::vector<PollFd> queriers = impl_->querier.fds();
   for (const auto& r : ready) {
-    if (r.revents & poll_in) ++impl_->mdns_reads;
+    if (!(r.revents & poll_in)) continue;
+    if (std::any_of(queriers.begin(), queriers.end(), [&](const PollFd& q) { return q.fd == r.fd; })) {
+      for (NodeId peer : impl_->querier.read(r.fd)) impl_->reconfirmed(peer);  // our reconfirm queries' answers
+    } else {
+      ++impl_->mdns_reads;
+    }
   }
   impl_->poll.dispatch(ready);
+  impl_->run_reconfirm();
   impl_->deliver();
 }
+
+void Discovery::heard_from(NodeId peer) {
+  if (!impl_->stopped && impl_->reconfirm.heard_from(peer, Impl::steady_ms())) impl_->run_reconfirm();
+}
+
+bool Discovery::reconfirm(NodeId peer) { return !impl_->stopped && impl_->start_reconfirm(peer); }
 
 void Discovery::stop() {
   if (!impl_ || impl_->stopped) return;
@@ -740,6 +855,12 @@ DiscoveryDiagnostics Discovery::diagnostics() const {
   out.mdns_reads = d.mdns_reads;
   out.peers = peers();
   out.refused.assign(d.refused.begin(), d.refused.end());
+  const std::uint64_t now = Impl::steady_ms();
+  for (const auto& [peer, e] : d.reconfirm.entries()) {
+    auto name = d.reconfirm_names.find(peer);
+    out.reconfirmations.push_back({peer, name == d.reconfirm_names.end() ? std::string() : name->second,
+                                   std::string(to_string(e.state)), now - std::min(now, e.since_ms), e.queries});
+  }
   out.interfaces = list_mdns_interfaces(d.options.allow_interfaces, d.options.deny_interfaces);
   for (auto& i : out.interfaces) {
     if (auto it = d.answers_by_interface.find(i.index); it != d.answers_by_interface.end())

@@ -47,6 +47,15 @@ struct Refusal {
   std::uint64_t times = 0;     // how often this (name, interface, reason) was refused
 };
 
+// A peer whose records are being reconfirmed, or were (reconfirm.h).
+struct ReconfirmDiagnostics {
+  NodeId node_id = 0;
+  std::string name;             // its instance name
+  std::string state;            // "asking", "forgotten" (no answer in the window), "answered"
+  std::uint64_t age_ms = 0;     // since the state began
+  std::uint32_t queries = 0;    // sent since the failure
+};
+
 struct DiscoveryDiagnostics {
   std::string published_name;  // our instance name after any conflict renaming
   std::string host_name;       // our SRV target's host name (FQDN)
@@ -57,6 +66,7 @@ struct DiscoveryDiagnostics {
   std::vector<InterfaceDiagnostics> interfaces;
   std::vector<PeerEvent> peers;      // current paths
   std::vector<Refusal> refused;      // at most 64, newest kept
+  std::vector<ReconfirmDiagnostics> reconfirmations;
 };
 
 }  // namespace shopsync::discovery

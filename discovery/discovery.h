@@ -24,10 +24,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "discovery/diagnostics.h"
 #include "discovery/peer_event.h"
 #include "discovery/poll_fd.h"
-#include "storage/status.h"
 
 namespace shopsync::discovery {
 
@@ -120,6 +120,21 @@ class Discovery {
   // Where publishing stands: "starting", "probing", "announced",
   // "renaming", "failed: <why>", "stopped". Cheap; diagnostics() is not.
   std::string state() const;
+  // A failure indication about `peer` (its sync link died without a goodbye,
+  // or a dial to it failed): its records are asked for again on each path's
+  // interface, and when no answer comes within Reconfirmations::kWindowMs the
+  // peer is reported lost at once instead of when its records' TTL runs out
+  // (RFC 6762 section 10.4; reconfirm.h). Returns whether this started a
+  // reconfirmation (false: the peer is not found, or is being reconfirmed,
+  // or answered one less than a minute ago).
+  bool reconfirm(NodeId peer);
+
+  // `peer` was heard from otherwise (a sync session came up): if a
+  // reconfirmation forgot it, its records are asked for again at once, and
+  // its answer makes it found again (its records, unchanged in avahi's cache,
+  // would not be reported again).
+  void heard_from(NodeId peer);
+
   // Every path currently known to reach a peer (kind == found).
   std::vector<PeerEvent> peers() const;
   // For `shopsync doctor`.

@@ -6,8 +6,6 @@
 
 namespace shopsync::discovery {
 
-std::string_view to_string(Role role) { return role == Role::uplink ? "uplink" : "peer"; }
-
 std::string_view to_string(PeerEvent::Kind kind) { return kind == PeerEvent::Kind::found ? "found" : "lost"; }
 
 std::string_view to_string(RefusalReason reason) {

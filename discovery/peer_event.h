@@ -5,14 +5,10 @@
 #include <string>
 #include <string_view>
 
-namespace shopsync {
-using NodeId = std::uint64_t;  // as in storage/record.h
-}
+#include "core/node_id.h"
+#include "core/role.h"
 
 namespace shopsync::discovery {
-
-enum class Role { peer, uplink };
-std::string_view to_string(Role role);
 
 enum class IpFamily { ipv4, ipv6 };
 
@@ -39,6 +35,9 @@ struct PeerEvent {
   std::uint16_t port = 0;
   int interface_index = 0;     // where the peer was seen; the scope of a link-local address
   std::string interface_name;  // e.g. "eth0"
+  // For `lost`: why, when it is not the usual goodbye or expiry (e.g. "no
+  // answer to mDNS reconfirm queries within 10 s").
+  std::string why;
 
   // The host to dial on this path: "198.18.0.2", or for IPv6 "[fe80::1%eth0]"
   // (link-local addresses carry the interface; IPv6 needs ZMQ_IPV6 on the socket).

@@ -5,33 +5,27 @@
 #include <charconv>
 #include <optional>
 
+#include "core/printable.h"
+
 namespace shopsync::discovery {
 namespace {
 
 constexpr std::string_view kZ85Alphabet =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
+// DNS-SD tools are case-insensitive about more than keys: the node id and
+// role are read whatever their case (docs/discovery.md), then by core's one
+// reader of each.
+std::string lower(std::string_view v) {
+  std::string out(v);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-// Printable form of untrusted bytes for an error message: at most 32
-// characters, anything outside printable ASCII as '?'.
-std::string printable(std::string_view v) {
-  std::string out;
-  for (char c : v.substr(0, 32)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (v.size() > 32) out += "...";
-  return out;
-}
-
-std::optional<std::uint64_t> parse_hex64(std::string_view v) {
-  if (v.size() != 16) return std::nullopt;
-  std::uint64_t out = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out, 16);
-  if (ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
-  return out;
 }
 
 std::optional<std::uint32_t> parse_decimal32(std::string_view v) {
@@ -56,16 +50,6 @@ bool is_z85_key(std::string_view key) {
          key.find_first_not_of(kZ85Alphabet) == std::string_view::npos;
 }
 
-std::string node_id_to_hex(NodeId id) {
-  char buf[17];
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    buf[i] = kDigits[id & 0xf];
-    id >>= 4;
-  }
-  return std::string(buf, 16);
-}
-
 Status validate_txt(const ServiceTxt& txt) {
   if (txt.protocol == 0) return Status::invalid("protocol version must be > 0");
   if (!is_valid_cluster_name(txt.cluster))
@@ -80,7 +64,7 @@ std::vector<std::string> encode_txt(const ServiceTxt& txt) {
       "txtvers=" + std::to_string(kTxtVersion),
       "proto=" + std::to_string(txt.protocol),
       "cluster=" + txt.cluster,
-      "node=" + node_id_to_hex(txt.node_id),
+      "node=" + node_id_text(txt.node_id),
       "key=" + txt.public_key,
       "role=" + std::string(to_string(txt.role)),
   };
@@ -131,20 +115,17 @@ Result<ServiceTxt> decode_txt(const std::vector<std::string_view>& entries) {
     return Status::corrupt("cluster: not 1 to 63 of [A-Za-z0-9._-]: \"" + printable(*values[2]) + "\"");
   out.cluster = std::string(*values[2]);
 
-  auto node = parse_hex64(*values[3]);
+  auto node = parse_node_id(lower(*values[3]));
   if (!node || *node == 0) return Status::corrupt("node: not 16 hex digits: \"" + printable(*values[3]) + "\"");
   out.node_id = *node;
 
   if (!is_z85_key(*values[4])) return Status::corrupt("key: not 40 Z85 characters: \"" + printable(*values[4]) + "\"");
   out.public_key = std::string(*values[4]);
 
-  if (iequals(*values[5], "peer")) {
-    out.role = Role::peer;
-  } else if (iequals(*values[5], "uplink")) {
-    out.role = Role::uplink;
-  } else {
-    return Status::corrupt("role: not peer or uplink: \"" + printable(*values[5]) + "\"");
-  }
+  auto role = parse_role(lower(*values[5]));
+  if (!role) return Status::corrupt("role: not peer or uplink: \"" + printable(*values[5]) + "\"");
+  out.role = *role;
+
   return out;
 }
 

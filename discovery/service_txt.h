@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "discovery/peer_event.h"
-#include "storage/status.h"
 
 namespace shopsync::discovery {
 
@@ -51,6 +51,5 @@ Result<ServiceTxt> decode_txt(const std::vector<std::string_view>& entries);
 // Helpers shared with the announcement checks.
 bool is_valid_cluster_name(std::string_view name);
 bool is_z85_key(std::string_view key);
-std::string node_id_to_hex(NodeId id);
 
 }  // namespace shopsync::discovery

@@ -18,8 +18,8 @@
 #include <functional>
 #include <string>
 
+#include "core/status.h"
 #include "storage/record.h"
-#include "storage/status.h"
 
 namespace shopsync {
 

@@ -152,13 +152,9 @@ Status apply_setting(NodeConfig& config, std::string_view name, const std::strin
     if (value.empty()) return Status::invalid("the file name is empty");
     config.postgres_mapping = value;
   } else if (name == "role") {
-    if (value == "peer") {
-      config.role = NodeRole::peer;
-    } else if (value == "uplink") {
-      config.role = NodeRole::uplink;
-    } else {
-      return Status::invalid("role '" + value + "' is neither 'peer' nor 'uplink'");
-    }
+    auto role = parse_role(value);
+    if (!role) return role.status();
+    config.role = *role;
   } else if (name == "strategy") {
     SHOPSYNC_TRY(apply_strategy(config, value));
   } else if (name == "trust") {
@@ -305,8 +301,6 @@ Status load_file(NodeConfig& config, const std::string& path) {
 }
 
 }  // namespace
-
-std::string_view to_string(NodeRole role) { return role == NodeRole::uplink ? "uplink" : "peer"; }
 
 std::string_view to_string(PeerSource source) {
   switch (source) {

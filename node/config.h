@@ -18,13 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "core/role.h"
+#include "core/status.h"
 #include "node/log.h"
-#include "storage/status.h"
 
 namespace shopsync {
-
-enum class NodeRole { peer, uplink };
-std::string_view to_string(NodeRole role);
 
 // How a peer became known to this node (kept in the peers table).
 enum class PeerSource { static_peer, mdns, uplink, inbound };
@@ -71,7 +69,7 @@ struct NodeConfig {
   bool web_root_given = false;              // --web-root was given: it must exist
   std::vector<PeerAddress> peers;           // --peer (repeatable)
   std::optional<PeerAddress> uplink;        // --uplink
-  NodeRole role = NodeRole::peer;           // --role
+  Role role = Role::peer;           // --role
   std::string postgres;                     // --postgres: libpq conninfo; empty = no PostgreSQL
   std::string postgres_mapping;             // --postgres-mapping: TOML file of typed tables (node/postgres/pg_mapping.h)
   std::map<std::string, std::string> strategies;  // --strategy COLLECTION=STRATEGY

@@ -19,10 +19,10 @@
 #include <cstdint>
 #include <string>
 
+#include "core/status.h"
 #include "node/api/zmq_frames.h"
 #include "node/dial_probe.h"
 #include "node/zmq_socket.h"
-#include "storage/status.h"
 
 namespace shopsync {
 

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <string>
 
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 

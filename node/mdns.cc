@@ -7,6 +7,9 @@
 // dials (node.h, "Peers"). A peer whose last path is lost is still
 // dialed at its last address for peering::kForgetDiscoveredMs, then
 // forgotten (node/peering/peering.h).
+// A peer whose link dies without a goodbye has its records reconfirmed
+// (Transport::vanished below, discovery/reconfirm.h): unanswered, it is lost
+// within seconds rather than at the end of its records' TTL.
 // Trusting a key later reconciles every peer seen, so `shopsync trust add`
 // connects without a restart.
 #include <algorithm>
@@ -54,14 +57,21 @@ void Node::start_mdns() {
   a.cluster = *config_.cluster;
   a.node_id = replica_->id();
   a.public_key = identity_.public_key;
-  a.role = config_.role == NodeRole::uplink ? discovery::Role::uplink : discovery::Role::peer;
+  a.role = config_.role;
   a.protocol = wire::kProtocolMax;
   discovery::DiscoveryOptions options;
   options.allow_interfaces = config_.mdns_interfaces;
   options.record_ttl = std::chrono::seconds(config_.mdns_ttl_s);
   options.log = [](std::string_view line) { SHOPSYNC_LOG(debug, "mdns: " << line); };
   Mdns* raw = mdns_.get();
-  auto d = discovery::Discovery::start(a, options, [raw](const PeerEvent& e) { raw->changed.insert(e.node_id); });
+  auto d = discovery::Discovery::start(a, options, [raw](const PeerEvent& e) {
+    raw->changed.insert(e.node_id);
+    if (!e.why.empty()) {
+      SHOPSYNC_LOG(info, "peer '" << e.name << "' (" << peer_table_key(e.node_id) << ") forgotten from discovery on "
+                                  << e.interface_name << ": " << e.why
+                                  << ": it looks switched off, unplugged or crashed");
+    }
+  });
   if (!d) {
     mdns_->off_reason = "could not start: " + d.status().message();
     SHOPSYNC_LOG(warn, "mDNS discovery is off: " << d.status().to_string() << " (static peers still work)");
@@ -109,6 +119,23 @@ void Node::start_mdns() {
   add_source(std::move(source));
 }
 
+// Cache flush on failure indication (RFC 6762 10.4): a peer found on the LAN
+// whose link died without a goodbye, or that a dial did not reach, has its
+// mDNS records asked for again; unanswered, discovery reports it lost within
+// seconds rather than at the end of its records' TTL.
+void Node::Transport::vanished(NodeId peer) {
+  auto* mdns = node_.mdns_.get();
+  if (!mdns || !mdns->discovery) return;
+  for (const auto& path : mdns->discovery->peers()) {
+    if (path.node_id != peer) continue;
+    if (mdns->discovery->reconfirm(peer)) {
+      SHOPSYNC_LOG(info, "peer '" << path.name << "' (" << peer_table_key(peer) << ") lost without a goodbye: "
+                                  << "asking the LAN for its mDNS records again (reconfirm)");
+    }
+    return;
+  }
+}
+
 void Node::stop_mdns() {
   if (mdns_ && mdns_->discovery) mdns_->discovery->stop();  // goodbye (TTL 0)
 }
@@ -154,6 +181,7 @@ api::DiscoveryReport Node::discovery_report() {
   for (const auto& r : d.refused) {
     out.refused.push_back({r.name, r.interface_name, std::string(discovery::to_string(r.reason)), r.detail, r.times});
   }
+  for (const auto& r : d.reconfirmations) out.reconfirmed.push_back({r.node_id, r.name, r.state, r.age_ms, r.queries});
   for (const auto& [peer, paths] : paths_by_peer(mdns_->discovery.get())) {
     const PeerEvent* best = best_path(paths);
     api::DiscoveredPeer p;
@@ -168,7 +196,7 @@ api::DiscoveryReport Node::discovery_report() {
     }
     p.interface_name = shown->interface_name;
     p.family = shown->family == IpFamily::ipv4 ? "ipv4" : "ipv6";
-    p.role = std::string(discovery::to_string(best->role));
+    p.role = std::string(to_string(best->role));
     p.public_key = best->public_key;
     p.protocol = best->protocol;
     p.paths = static_cast<std::uint32_t>(paths.size());

@@ -114,7 +114,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   }
   cfg.cluster = options.cluster;
   options.node_id = meta ? 0 : random_node_id();
-  options.uplink = cfg.role == NodeRole::uplink;
+  options.uplink = cfg.role == Role::uplink;
   options.pull_interval_ms = cfg.pull_interval_ms;
   options.timers = &node->steady_;
   options.max_clock_offset_ms = cfg.max_clock_skew_ms;
@@ -202,7 +202,7 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   node->start_mdns();
   std::shared_ptr<postgres::PgUplink> pg;
   if (!node->config_.postgres.empty()) {
-    if (cfg.role != NodeRole::uplink) return Status::invalid("--postgres is for a node started with --role uplink");
+    if (cfg.role != Role::uplink) return Status::invalid("--postgres is for a node started with --role uplink");
     // The PostgreSQL link (node/postgres/pg_uplink.h), polled as a loop
     // source; it lives in the source's closures like the gateway.
     postgres::PgUplinkOptions pg_options;
@@ -551,7 +551,7 @@ std::string Node::describe_writers(const std::vector<NodeId>& origins) const {
     if (!out.empty()) out += ", ";
     auto it = peering_->known().find(origin);
     if (it != peering_->known().end() && !it->second.name.empty()) out += it->second.name + " ";
-    out += "(node " + api::format_node_id(origin) + ")";
+    out += "(node " + node_id_text(origin) + ")";
   }
   return out;
 }

@@ -19,7 +19,7 @@
 #include <optional>
 #include <string>
 
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 

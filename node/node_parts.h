@@ -29,6 +29,7 @@ class Node::Transport final : public peering::Io {
   void close(std::uint64_t link, bool end_connection) override;
   void established(std::uint64_t link) override;
   peering::DialState dial_state(std::uint64_t link) override;
+  void vanished(NodeId peer) override;
   bool is_trusted(std::string_view key) override { return node_.is_trusted(key); }
   std::vector<std::string> trusted_keys() override;
 

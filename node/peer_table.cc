@@ -39,11 +39,7 @@ std::string get_str(const msgpack::object& o, const char* what) {
 
 }  // namespace
 
-std::string peer_table_key(NodeId node) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(node));
-  return buf;
-}
+std::string peer_table_key(NodeId node) { return node_id_text(node); }
 
 std::string encode_peer_record(const PeerRecord& peer) {
   msgpack::sbuffer buf;
@@ -85,7 +81,9 @@ Result<PeerRecord> decode_peer_record(std::string_view key, std::string_view val
     peer.name = get_str(f[1], "name");
     peer.public_key = get_str(f[2], "public key");
     peer.address = get_str(f[3], "address");
-    peer.role = get_str(f[4], "role") == "uplink" ? NodeRole::uplink : NodeRole::peer;
+    const auto role = parse_role(get_str(f[4], "role"));
+    if (!role) throw Bad{"role"};
+    peer.role = *role;
     const std::string source = get_str(f[5], "source");
     peer.source = source == "mdns"     ? PeerSource::mdns
                   : source == "uplink" ? PeerSource::uplink

@@ -26,7 +26,7 @@ struct PeerRecord {
   std::string name;
   std::string public_key;  // the CURVE key it authenticated with (empty in --insecure mode)
   std::string address;     // HOST:PORT it is reached at (or connected from)
-  NodeRole role = NodeRole::peer;
+  Role role = Role::peer;
   PeerSource source = PeerSource::static_peer;
   std::uint64_t last_seen_ms = 0;  // last frame received, wall clock
   std::uint64_t last_sync_ms = 0;  // last batch received or the last time we were level

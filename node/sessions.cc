@@ -76,6 +76,9 @@ void Node::Transport::close(std::uint64_t link, bool end_connection) {
 
 void Node::Transport::established(std::uint64_t link) {
   if (auto d = dealers.find(link); d != dealers.end()) d->second.watch.stop();  // up: nothing reads its events
+  // A peer that discovery forgot after an unanswered reconfirmation is back.
+  const peering::Link* up = node_.peering_ ? node_.peering_->link(link) : nullptr;
+  if (up && up->peer != 0 && node_.mdns_ && node_.mdns_->discovery) node_.mdns_->discovery->heard_from(up->peer);
 }
 
 peering::DialState Node::Transport::dial_state(std::uint64_t link) {

@@ -9,7 +9,7 @@
 
 #include <optional>
 
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 

@@ -217,14 +217,9 @@ Hello decode_hello(const Fields& f) {
   m.cluster = std::string(as_str(f.at(0), "HELLO cluster"));
   m.node_id = as_uint(f.at(1), "HELLO node id");
   m.name = std::string(as_str(f.at(2), "HELLO name"));
-  const auto role = as_str(f.at(3), "HELLO role");
-  if (role == "peer") {
-    m.role = NodeRole::peer;
-  } else if (role == "uplink") {
-    m.role = NodeRole::uplink;
-  } else {
-    bad("HELLO role '" + std::string(role.substr(0, 32)) + "' is unknown");
-  }
+  const auto role = parse_role(as_str(f.at(3), "HELLO role"));
+  if (!role) bad("HELLO: " + role.status().message());
+  m.role = *role;
   m.protocol_min = static_cast<std::uint32_t>(as_uint(f.at(4), "HELLO protocol min", UINT32_MAX));
   m.protocol_max = static_cast<std::uint32_t>(as_uint(f.at(5), "HELLO protocol max", UINT32_MAX));
   if (m.protocol_min > m.protocol_max) bad("HELLO protocol range is empty");

@@ -21,7 +21,7 @@
 #include <string_view>
 #include <variant>
 
-#include "node/config.h"
+#include "core/role.h"
 #include "replication/messages.h"
 #include "storage/record.h"
 
@@ -55,7 +55,7 @@ struct Hello {
   std::string cluster;
   NodeId node_id = 0;
   std::string name;
-  NodeRole role = NodeRole::peer;
+  Role role = Role::peer;
   std::uint32_t protocol_min = kProtocolMin;
   std::uint32_t protocol_max = kProtocolMax;
   VersionVector knowledge;

@@ -35,10 +35,10 @@
 #include <set>
 #include <vector>
 
+#include "core/status.h"
 #include "replication/grant.h"
 #include "replication/messages.h"
 #include "storage/record.h"
-#include "storage/status.h"
 #include "storage/store.h"
 
 namespace shopsync {

@@ -29,10 +29,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "replication/replica.h"
 #include "replication/strategy.h"
 #include "storage/record.h"
-#include "storage/status.h"
 
 namespace shopsync {
 

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 
 namespace shopsync {
 
@@ -50,7 +50,7 @@ Result<std::optional<DeviceState>> load_device(StoreReader& reader, std::string_
     s.pushes = doc.value("pushes", std::uint64_t{0});
     for (const char* name : {"pulled_knowledge", "paging_knowledge"}) {
       if (!doc.contains(name)) continue;
-      auto vv = knowledge_from_text(doc.at(name).get<std::string>());
+      auto vv = parse_version_vector(doc.at(name).get<std::string>());
       if (!vv) return corrupt(vv.status().message());
       (std::string_view(name) == "pulled_knowledge" ? s.pulled_knowledge : s.paging_knowledge) = *vv;
     }
@@ -66,8 +66,8 @@ Result<std::optional<DeviceState>> load_device(StoreReader& reader, std::string_
 Status save_device(StoreWriter& writer, std::string_view device, const DeviceState& s) {
   json doc = {{"first_seen_ms", s.first_seen_ms}, {"last_pull_ms", s.last_pull_ms}, {"last_push_ms", s.last_push_ms},
               {"last_sync_ms", s.last_sync_ms},   {"pulls", s.pulls},               {"pushes", s.pushes}};
-  if (s.pulled_knowledge) doc["pulled_knowledge"] = knowledge_to_text(*s.pulled_knowledge);
-  if (s.paging_knowledge) doc["paging_knowledge"] = knowledge_to_text(*s.paging_knowledge);
+  if (s.pulled_knowledge) doc["pulled_knowledge"] = version_vector_text(*s.pulled_knowledge);
+  if (s.paging_knowledge) doc["paging_knowledge"] = version_vector_text(*s.paging_knowledge);
   if (!s.resend.empty()) {
     json list = json::array();
     for (const auto& k : s.resend) list.push_back({k.collection, k.id});
@@ -84,8 +84,8 @@ Result<std::optional<SeenVersion>> load_seen(StoreReader& reader, std::string_vi
   const auto bar = text.rfind('|');
   SeenVersion seen;
   if (bar == std::string::npos) return Status::corrupt("seen entry " + seen_key(device, key));
-  auto vv = knowledge_from_text(std::string_view(text).substr(0, bar));
-  if (!vv) return vv.status();
+  auto vv = parse_version_vector(std::string_view(text).substr(0, bar));
+  if (!vv) return Status::corrupt("seen entry " + seen_key(device, key) + ": " + vv.status().message());
   seen.context = *vv;
   const char* begin = text.data() + bar + 1;
   const auto [ptr, ec] = std::from_chars(begin, text.data() + text.size(), seen.updated_at);
@@ -95,7 +95,7 @@ Result<std::optional<SeenVersion>> load_seen(StoreReader& reader, std::string_vi
 
 Status save_seen(StoreWriter& writer, std::string_view device, const RecordKey& key, const SeenVersion& seen) {
   return writer.put(Table::settings, seen_key(device, key),
-                    knowledge_to_text(seen.context) + "|" + std::to_string(seen.updated_at));
+                    version_vector_text(seen.context) + "|" + std::to_string(seen.updated_at));
 }
 
 }  // namespace shopsync

@@ -22,8 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "storage/record.h"
-#include "storage/status.h"
 #include "storage/store.h"
 
 namespace shopsync {

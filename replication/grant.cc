@@ -4,7 +4,7 @@
 #include <msgpack.hpp>
 #include <vector>
 
-#include "replication/knowledge_text.h"
+#include "core/dot.h"
 
 namespace shopsync {
 
@@ -107,7 +107,7 @@ std::string local_write_violation(const Scope& writer, const RecordKey& key, con
   if (!may_write(writer, key, version)) return record + ": the new version is outside the write scope";
   for (const Version& v : current) {
     if (!may_write(writer, key, v)) {
-      return record + ": the record holds version " + node_hex(v.dot.origin) + ":" + std::to_string(v.dot.counter) +
+      return record + ": the record holds version " + dot_text(v.dot) +
              ", outside the write scope";
     }
   }

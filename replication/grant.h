@@ -30,8 +30,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
 #include "storage/record.h"
-#include "storage/status.h"
 
 namespace shopsync {
 

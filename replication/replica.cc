@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <random>
 
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 #include "replication/replica_impl.h"
 #include "replication/sibling_set.h"
 #include "storage/msgpack_reader.h"
@@ -218,7 +218,7 @@ Status Replica::Impl::finish_local(StoreWriter& w, const LocalTxn& tx) const {
   if (tx.meta == meta) return Status::ok();  // nothing applied
   VersionVector next_writers = writers;
   next_writers.set(writer, tx.issued);
-  SHOPSYNC_TRY(w.put(Table::settings, kWritersKey, knowledge_to_text(next_writers)));
+  SHOPSYNC_TRY(w.put(Table::settings, kWritersKey, version_vector_text(next_writers)));
   return w.put_node_meta(tx.meta);
 }
 

@@ -24,7 +24,7 @@
 // (a peer's last known knowledge), "replication/horizon" (the tombstone
 // horizon) and "replication/writers" (every writer id this store's node has
 // written under, with its last counter), all in the text form of
-// replication/knowledge_text.h.
+// core/version_vector.h.
 //
 // Thread-safety: none. One thread (the node's event loop) calls everything.
 // Readers elsewhere may read the Store directly (read transactions) and use
@@ -39,13 +39,13 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
 #include "replication/clock.h"
 #include "replication/hlc.h"
 #include "replication/messages.h"
 #include "replication/outbox.h"
 #include "replication/strategy.h"
 #include "storage/record.h"
-#include "storage/status.h"
 #include "storage/store.h"
 
 namespace shopsync {

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <string>
 
+#include "core/version_vector.h"
 #include "replication/conflict_log.h"
-#include "replication/knowledge_text.h"
 #include "replication/replica_impl.h"
 #include "replication/sibling_set.h"
 
@@ -367,7 +367,7 @@ Status Replica::Impl::apply_batch(StoreWriter& w, NodeId from, const Batch& batc
     // removed them ourselves: adopt its horizon, so that a peer still
     // holding what they deleted is sent to a snapshot by us too.
     tx.horizon.join(ps.snapshot->horizon);
-    if (tx.horizon != horizon) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, knowledge_to_text(tx.horizon)));
+    if (tx.horizon != horizon) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, version_vector_text(tx.horizon)));
   }
   tx.held_above = held_above_after(tx.held_above, batch, tx.next.knowledge);
   effects.knowledge_grew = tx.next.knowledge != known;
@@ -375,7 +375,7 @@ Status Replica::Impl::apply_batch(StoreWriter& w, NodeId from, const Batch& batc
 }
 
 Status Replica::Impl::finish_received(StoreWriter& w, const ReceiveTxn& tx) const {
-  if (tx.held_above != held_above) SHOPSYNC_TRY(w.put(Table::settings, kHeldAboveKey, knowledge_to_text(tx.held_above)));
+  if (tx.held_above != held_above) SHOPSYNC_TRY(w.put(Table::settings, kHeldAboveKey, version_vector_text(tx.held_above)));
   NodeMeta next = tx.next;
   next.clock = std::max(meta.clock, hlc.last());
   if (next != meta) SHOPSYNC_TRY(w.put_node_meta(next));

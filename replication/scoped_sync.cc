@@ -6,8 +6,8 @@
 #include <initializer_list>
 #include <string>
 
+#include "core/version_vector.h"
 #include "replication/conflict_log.h"
-#include "replication/knowledge_text.h"
 #include "replication/replica_impl.h"
 #include "replication/sibling_set.h"
 
@@ -47,15 +47,15 @@ struct Marker {
   bool operator==(const Marker&) const = default;
 };
 
-std::string to_text(const Marker& m) { return knowledge_to_text(m.context) + ";" + knowledge_to_text(m.live); }
+std::string to_text(const Marker& m) { return version_vector_text(m.context) + ";" + version_vector_text(m.live); }
 
 Result<Marker> read_marker(StoreReader& r, const RecordKey& key) {
   auto text = r.get(Table::settings, marker_key(key));
   if (!text) return text.status();
   if (!*text) return Marker{};
   const std::size_t semi = (*text)->find(';');
-  auto context = knowledge_from_text(std::string_view(**text).substr(0, semi));
-  auto live = knowledge_from_text(semi == std::string::npos ? std::string_view() : std::string_view(**text).substr(semi + 1));
+  auto context = parse_version_vector(std::string_view(**text).substr(0, semi));
+  auto live = parse_version_vector(semi == std::string::npos ? std::string_view() : std::string_view(**text).substr(semi + 1));
   if (!context || !live) return Status::corrupt("exit marker of " + key.collection + "/" + key.id + " does not parse");
   return Marker{std::move(*context), std::move(*live)};
 }
@@ -70,8 +70,6 @@ Marker marker_of(const VersionVector& context, const std::vector<Version>& sibli
 bool holds(const RecordState& s, const Dot& d) {
   return std::any_of(s.siblings.begin(), s.siblings.end(), [&](const Version& v) { return v.dot == d; });
 }
-
-std::string dot_text(const Dot& d) { return node_hex(d.origin) + ":" + std::to_string(d.counter); }
 
 }  // namespace
 
@@ -132,15 +130,13 @@ Status Replica::Impl::open_scope() {
       if (wants) wanted.insert(key_from(key.substr(kWantKeyPrefix.size())));
       if (received || wants || key.substr(0, kLeftKeyPrefix.size()) == kLeftKeyPrefix) scoped_keys.emplace_back(key);
       if (!received) return Scan::next;
-      const std::string hex(key.substr(kReceivedKeyPrefix.size()));
-      char* end = nullptr;
-      const NodeId id = std::strtoull(hex.c_str(), &end, 16);
-      auto vv = knowledge_from_text(value);
-      if (hex.size() != 16 || end != hex.c_str() + hex.size() || !vv) {
+      const auto id = parse_node_id(key.substr(kReceivedKeyPrefix.size()));
+      auto vv = parse_version_vector(value);
+      if (!id || !vv) {
         failure = Status::corrupt("bad received knowledge entry '" + std::string(key) + "'");
         return Scan::stop;
       }
-      peer(id).received = std::move(*vv);
+      peer(*id).received = std::move(*vv);
       return Scan::next;
     }));
     return failure;
@@ -347,8 +343,8 @@ Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& o
       next_received.join(batch.complete);
     }
     if (next_received != ps.received) {
-      SHOPSYNC_TRY(w.put(Table::settings, std::string(kReceivedKeyPrefix) + node_hex(from),
-                         knowledge_to_text(next_received)));
+      SHOPSYNC_TRY(w.put(Table::settings, std::string(kReceivedKeyPrefix) + node_id_text(from),
+                         version_vector_text(next_received)));
     }
     next.clock = std::max(meta.clock, hlc.last());
     if (next != meta) SHOPSYNC_TRY(w.put_node_meta(next));

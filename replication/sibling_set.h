@@ -9,8 +9,8 @@
 
 #include <vector>
 
+#include "core/status.h"
 #include "storage/record.h"
-#include "storage/status.h"
 
 namespace shopsync {
 

@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <string>
 
+#include "core/version_vector.h"
 #include "replication/hlc.h"
-#include "replication/knowledge_text.h"
 #include "replication/replica_impl.h"
 
 namespace shopsync {
@@ -21,30 +21,28 @@ Status Replica::Impl::load_persisted() {
     auto h = r.get(Table::settings, kHorizonKey);
     if (!h) return h.status();
     if (*h) {
-      auto vv = knowledge_from_text(**h);
-      if (!vv) return vv.status().context("tombstone horizon");
+      auto vv = parse_version_vector(**h);
+      if (!vv) return Status::corrupt(vv.status().message()).context("tombstone horizon");
       horizon = std::move(*vv);
     }
     for (auto [key, into] : {std::pair{kWritersKey, &writers}, std::pair{kHeldAboveKey, &held_above}}) {
       auto text = r.get(Table::settings, key);
       if (!text) return text.status();
       if (!*text) continue;
-      auto vv = knowledge_from_text(**text);
-      if (!vv) return vv.status().context(std::string(key));
+      auto vv = parse_version_vector(**text);
+      if (!vv) return Status::corrupt(vv.status().message()).context(std::string(key));
       *into = std::move(*vv);
     }
     Status failure;
     SHOPSYNC_TRY(r.for_each(Table::settings, [&](std::string_view key, std::string_view value) {
       if (key.substr(0, kPeerKeyPrefix.size()) != kPeerKeyPrefix) return Scan::next;
-      const std::string hex(key.substr(kPeerKeyPrefix.size()));
-      char* end = nullptr;
-      const NodeId id = std::strtoull(hex.c_str(), &end, 16);
-      auto vv = knowledge_from_text(value);
-      if (hex.size() != 16 || end != hex.c_str() + hex.size() || !vv) {
+      const auto id = parse_node_id(key.substr(kPeerKeyPrefix.size()));
+      auto vv = parse_version_vector(value);
+      if (!id || !vv) {
         failure = Status::corrupt("bad peer knowledge entry '" + std::string(key) + "'");
         return Scan::stop;
       }
-      PeerState& ps = peer(id);
+      PeerState& ps = peer(*id);
       ps.stats.knowledge = std::move(*vv);
       return Scan::next;
     }));
@@ -54,9 +52,9 @@ Status Replica::Impl::load_persisted() {
 
 Status Replica::Impl::persist_peers_and_horizon(StoreWriter& w) {
   for (const auto& [id, ps] : peers) {
-    SHOPSYNC_TRY(w.put(Table::settings, std::string(kPeerKeyPrefix) + node_hex(id), knowledge_to_text(ps.stats.knowledge)));
+    SHOPSYNC_TRY(w.put(Table::settings, std::string(kPeerKeyPrefix) + node_id_text(id), version_vector_text(ps.stats.knowledge)));
   }
-  if (!horizon.empty()) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, knowledge_to_text(horizon)));
+  if (!horizon.empty()) SHOPSYNC_TRY(w.put(Table::settings, kHorizonKey, version_vector_text(horizon)));
   return Status::ok();
 }
 
@@ -161,8 +159,8 @@ Status Replica::Impl::collect_tombstones(Outbox& out) {
 
 Status Replica::forget_peer(NodeId peer) {
   Status forgotten = impl_->store.write([&](StoreWriter& w) {
-    SHOPSYNC_TRY(w.erase(Table::settings, std::string(kReceivedKeyPrefix) + node_hex(peer)));
-    return w.erase(Table::settings, std::string(kPeerKeyPrefix) + node_hex(peer));
+    SHOPSYNC_TRY(w.erase(Table::settings, std::string(kReceivedKeyPrefix) + node_id_text(peer)));
+    return w.erase(Table::settings, std::string(kPeerKeyPrefix) + node_id_text(peer));
   });
   if (!forgotten) return forgotten;
   impl_->peers.erase(peer);

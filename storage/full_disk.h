@@ -11,7 +11,7 @@
 #include <mutex>
 #include <string>
 
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 

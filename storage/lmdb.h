@@ -28,7 +28,7 @@
 #include <string_view>
 #include <utility>
 
-#include "storage/status.h"
+#include "core/status.h"
 
 // LMDB's handle types, declared here so that callers need not see <lmdb.h>.
 struct MDB_env;

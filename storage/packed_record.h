@@ -15,9 +15,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
 #include "storage/record.h"
 #include "storage/record_codec.h"
-#include "storage/status.h"
 
 namespace shopsync {
 

@@ -1,20 +1,8 @@
 #include "storage/record.h"
 
-#include <algorithm>
 #include <cstring>
 
 namespace shopsync {
-
-namespace {
-
-// Works on const and mutable vectors alike (advance/set write through it).
-template <class Entries>
-auto find_entry(Entries& entries, NodeId node) {
-  return std::lower_bound(entries.begin(), entries.end(), node,
-                          [](const VersionVector::Entry& e, NodeId n) { return e.first < n; });
-}
-
-}  // namespace
 
 bool is_valid_utf8(std::string_view s) {
   // Fast path: the ASCII prefix (usually all of it), eight bytes at a time.
@@ -56,57 +44,6 @@ bool is_valid_utf8(std::string_view s) {
     i += extra + 1;
   }
   return true;
-}
-
-std::uint64_t VersionVector::get(NodeId node) const {
-  auto it = find_entry(entries_, node);
-  return it != entries_.end() && it->first == node ? it->second : 0;
-}
-
-bool VersionVector::covers(const VersionVector& other) const {
-  return std::all_of(other.entries_.begin(), other.entries_.end(),
-                     [this](const Entry& e) { return e.second <= get(e.first); });
-}
-
-void VersionVector::advance(const Dot& dot) {
-  if (dot.counter == 0) return;
-  auto it = find_entry(entries_, dot.origin);
-  if (it != entries_.end() && it->first == dot.origin) {
-    it->second = std::max(it->second, dot.counter);
-  } else {
-    entries_.insert(it, {dot.origin, dot.counter});
-  }
-}
-
-void VersionVector::set(NodeId node, std::uint64_t counter) {
-  auto it = find_entry(entries_, node);
-  const bool present = it != entries_.end() && it->first == node;
-  if (counter == 0) {
-    if (present) entries_.erase(it);
-  } else if (present) {
-    it->second = counter;
-  } else {
-    entries_.insert(it, {node, counter});
-  }
-}
-
-void VersionVector::join(const VersionVector& other) {
-  std::vector<Entry> out;
-  out.reserve(entries_.size() + other.entries_.size());
-  auto a = entries_.begin();
-  auto b = other.entries_.begin();
-  while (a != entries_.end() || b != other.entries_.end()) {
-    if (b == other.entries_.end() || (a != entries_.end() && a->first < b->first)) {
-      out.push_back(*a++);
-    } else if (a == entries_.end() || b->first < a->first) {
-      out.push_back(*b++);
-    } else {
-      out.emplace_back(a->first, std::max(a->second, b->second));
-      ++a;
-      ++b;
-    }
-  }
-  entries_ = std::move(out);
 }
 
 Status validate_collection_name(std::string_view name) {

@@ -1,9 +1,10 @@
 // The data model that shopsync stores and replicates (DESIGN.md, "Data model").
 //
 // These are plain value types: the on-disk and on-wire shape of a record and its
-// causal history. The algorithms over them (merge, strategies, clocks) live in
-// replication/; the codec in storage/record_codec.h. They sit in the bottom layer
-// because both the store and the wire carry them.
+// causal history (node ids, dots and version vectors come from core/). The
+// algorithms over them (merge, strategies, clocks) live in replication/; the
+// codec in storage/record_codec.h. They sit in the bottom layer because both
+// the store and the wire carry them.
 #pragma once
 
 #include <compare>
@@ -14,46 +15,16 @@
 #include <utility>
 #include <vector>
 
-#include "storage/status.h"
+#include "core/dot.h"
+#include "core/node_id.h"
+#include "core/status.h"
+#include "core/version_vector.h"
 
 namespace shopsync {
-
-// A node's stable identity: 64 random bits chosen at first start.
-using NodeId = std::uint64_t;
 
 // Hybrid logical clock reading: wall-clock milliseconds since the Unix epoch in
 // the high 48 bits, a logical counter in the low 16. Totally ordered.
 using Hlc = std::uint64_t;
-
-// The identity of one write: the node that made it and that node's counter.
-struct Dot {
-  NodeId origin = 0;
-  std::uint64_t counter = 0;
-  auto operator<=>(const Dot&) const = default;
-};
-
-// node id -> counter. Entries with counter 0 are never stored, so two vectors
-// that mean the same compare equal. Kept sorted by node id (few entries).
-class VersionVector {
- public:
-  using Entry = std::pair<NodeId, std::uint64_t>;
-
-  std::uint64_t get(NodeId node) const;
-  bool covers(const Dot& dot) const { return dot.counter <= get(dot.origin); }
-  // True when every entry of `other` is <= the matching entry here.
-  bool covers(const VersionVector& other) const;
-  // Raises the entry of dot.origin to at least dot.counter.
-  void advance(const Dot& dot);
-  void set(NodeId node, std::uint64_t counter);
-  void join(const VersionVector& other);  // pointwise maximum
-
-  const std::vector<Entry>& entries() const { return entries_; }
-  bool empty() const { return entries_.empty(); }
-  bool operator==(const VersionVector&) const = default;
-
- private:
-  std::vector<Entry> entries_;
-};
 
 // One field of a version: its MessagePack-encoded value and the HLC at which it
 // was last changed (the per-field stamp the `merge` strategy uses). An empty

@@ -31,9 +31,9 @@
 #include <msgpack/pack.hpp>
 #include <msgpack/sbuffer.hpp>
 
+#include "core/status.h"
 #include "storage/msgpack_reader.h"
 #include "storage/record.h"
-#include "storage/status.h"
 #include "storage/store.h"
 
 namespace shopsync {

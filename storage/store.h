@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "storage/record.h"
-#include "storage/status.h"
 
 namespace shopsync {
 

@@ -15,8 +15,8 @@
 
 #include <string_view>
 
+#include "core/status.h"
 #include "node/api/api_types.h"
-#include "storage/status.h"
 
 namespace shopsync::api {
 

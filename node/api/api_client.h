@@ -20,9 +20,9 @@
 #include <string_view>
 #include <utility>
 
+#include "core/status.h"
 #include "node/api/api_codec.h"
 #include "node/api/api_types.h"
-#include "storage/status.h"
 
 namespace shopsync::api {
 

@@ -49,7 +49,7 @@ bool get_fields(MapIn& in, std::string_view key, FieldValues& out, bool required
   return true;
 }
 
-void put_dot(MapOut& m, std::string_view key, const Dot& dot) { m.str(key, format_dot(dot)); }
+void put_dot(MapOut& m, std::string_view key, const Dot& dot) { m.str(key, dot_text(dot)); }
 
 bool get_dot(MapIn& in, std::string_view key, Dot& out, bool required) {
   std::string text;
@@ -79,7 +79,7 @@ bool get_node_id(MapIn& in, std::string_view key, NodeId& out, bool required) {
 void put_vv(Out& out, const VersionVector& vv) {
   out.map(vv.entries().size());
   for (const auto& [node, counter] : vv.entries()) {
-    out.str(format_node_id(node));
+    out.str(node_id_text(node));
     out.uint(counter);
   }
 }
@@ -174,7 +174,7 @@ void put_args(MapOut& m, const ListRequest& r) {
 }
 void put_args(MapOut&, const CollectionsRequest&) {}
 void put_args(MapOut& m, const ChangesRequest& r) {
-  m.str("since", r.since_now ? std::string("now") : format_cursor(r.since));
+  m.str("since", r.since_now ? std::string("now") : version_vector_text(r.since));
   if (!r.collection.empty()) m.str("collection", r.collection);
   m.uint("limit", r.limit);
   if (r.wait_ms != 0) m.uint("wait_ms", r.wait_ms);
@@ -197,7 +197,7 @@ void put_args(MapOut& m, const TrustAddRequest& r) {
 }
 void put_args(MapOut&, const TrustListRequest&) {}
 void put_args(MapOut& m, const TrustRemoveRequest& r) { m.str("key", r.key); }
-void put_args(MapOut& m, const ForgetPeerRequest& r) { m.str("node_id", format_node_id(r.node)); }
+void put_args(MapOut& m, const ForgetPeerRequest& r) { m.str("node_id", node_id_text(r.node)); }
 void put_args(MapOut& m, const TokenCreateRequest& r) {
   m.str("name", r.name);
   if (!r.scope.empty()) m.str("scope", r.scope);
@@ -245,7 +245,7 @@ bool get_args(MapIn& in, ChangesRequest& r) {
   if (since == "now") {
     r.since_now = true;
   } else {
-    auto cursor = parse_cursor(since);
+    auto cursor = parse_version_vector(since);
     if (!cursor) return in.fail(in.what() + ": 'since' is not a cursor returned by changes: " + since);
     r.since = *cursor;
   }
@@ -353,7 +353,7 @@ void put_log_entry(MapOut& m, const ConflictLogEntry& e) {
   put_dot(m, "winner", e.winner);
   m.boolean("near_simultaneous", e.near_simultaneous);
   put_hlc(m, e.detected_at, "detected_hlc", "detected_at_ms");
-  m.str("detected_by", format_node_id(e.detected_by));
+  m.str("detected_by", node_id_text(e.detected_by));
   put_list(m, "siblings", e.siblings, put_sibling);
 }
 bool get_log_entry(MapIn& in, ConflictLogEntry& e) {
@@ -380,7 +380,7 @@ bool get_unreadable(MapIn& in, UnreadableRecord& u) {
 }
 
 void put_pending(MapOut& m, const PendingChanges& p) {
-  m.str("peer", format_node_id(p.peer));
+  m.str("peer", node_id_text(p.peer));
   m.str("peer_name", p.peer_name);
   m.uint("total", p.total);
   Out& out = m.key("collections");
@@ -421,7 +421,7 @@ bool get_sync_progress(MapIn& in, SyncProgress& p) {
 }
 
 void put_peer_sync(MapOut& m, const PeerSync& p) {
-  m.str("peer", format_node_id(p.peer));
+  m.str("peer", node_id_text(p.peer));
   m.str("peer_name", p.peer_name);
   put_sync_progress(m, p.progress);
 }
@@ -430,7 +430,7 @@ bool get_peer_sync(MapIn& in, PeerSync& p) {
 }
 
 void put_peer(MapOut& m, const PeerInfo& p) {
-  m.str("node_id", format_node_id(p.node_id));
+  m.str("node_id", node_id_text(p.node_id));
   m.str("name", p.name);
   m.str("address", p.address);
   m.str("public_key", p.public_key);
@@ -510,7 +510,7 @@ bool get_interface(MapIn& in, DiscoveryInterface& i) {
 }
 
 void put_discovered(MapOut& m, const DiscoveredPeer& p) {
-  m.str("node_id", format_node_id(p.node_id));
+  m.str("node_id", node_id_text(p.node_id));
   m.str("name", p.name);
   m.str("address", p.address);
   m.str("interface", p.interface_name);
@@ -542,6 +542,18 @@ bool get_refusal(MapIn& in, DiscoveryRefusal& r) {
          in.str("detail", r.detail) && in.uint("times", r.times);
 }
 
+void put_reconfirm(MapOut& m, const DiscoveryReconfirm& r) {
+  m.str("node_id", format_node_id(r.node_id));
+  m.str("name", r.name);
+  m.str("state", r.state);
+  m.uint("age_ms", r.age_ms);
+  m.uint("queries", r.queries);
+}
+bool get_reconfirm(MapIn& in, DiscoveryReconfirm& r) {
+  return get_node_id(in, "node_id", r.node_id, false) && in.str("name", r.name) && in.str("state", r.state, true) &&
+         in.uint("age_ms", r.age_ms) && in.u32("queries", r.queries);
+}
+
 void put_result(MapOut&, const Done&) {}
 void put_result(MapOut& m, const WriteResult& r) {
   put_dot(m, "dot", r.dot);
@@ -555,7 +567,7 @@ void put_result(MapOut& m, const ListPage& p) {
 void put_result(MapOut& m, const CollectionList& l) { put_list(m, "collections", l.collections, put_count); }
 void put_result(MapOut& m, const ChangesPage& p) {
   put_list(m, "changes", p.changes, put_change);
-  m.str("cursor", format_cursor(p.cursor));
+  m.str("cursor", version_vector_text(p.cursor));
   m.boolean("more", p.more);
 }
 void put_result(MapOut& m, const ConflictsPage& p) {
@@ -564,7 +576,7 @@ void put_result(MapOut& m, const ConflictsPage& p) {
   m.uint("last_seq", p.last_seq);
 }
 void put_result(MapOut& m, const NodeStatus& s) {
-  m.str("node_id", format_node_id(s.node_id));
+  m.str("node_id", node_id_text(s.node_id));
   m.str("name", s.name);
   m.str("cluster", s.cluster);
   m.str("role", s.role);
@@ -619,6 +631,7 @@ void put_result(MapOut& m, const DiscoveryReport& r) {
   put_list(m, "interfaces", r.interfaces, put_interface);
   put_list(m, "peers", r.peers, put_discovered);
   put_list(m, "refused", r.refused, put_refusal);
+  put_list(m, "reconfirmed", r.reconfirmed, put_reconfirm);
 }
 
 bool get_result(MapIn&, Done&) { return true; }
@@ -639,7 +652,7 @@ bool get_result(MapIn& in, ChangesPage& p) {
   if (!get_list(in, "changes", p.changes, get_change) || !in.str("cursor", cursor) || !in.boolean("more", p.more)) {
     return false;
   }
-  auto parsed = parse_cursor(cursor);
+  auto parsed = parse_version_vector(cursor);
   if (!parsed) return in.fail(in.what() + ": 'cursor' does not parse");
   p.cursor = *parsed;
   return true;
@@ -680,7 +693,7 @@ bool get_result(MapIn& in, DiscoveryReport& r) {
          in.boolean("publishing_addresses", r.publishing_addresses) && in.uint("name_conflicts", r.name_conflicts) &&
          in.uint("uptime_ms", r.uptime_ms) && in.u32("static_peers", r.static_peers) &&
          get_list(in, "interfaces", r.interfaces, get_interface) && get_list(in, "peers", r.peers, get_discovered) &&
-         get_list(in, "refused", r.refused, get_refusal);
+         get_list(in, "refused", r.refused, get_refusal) && get_list(in, "reconfirmed", r.reconfirmed, get_reconfirm);
 }
 
 // The result type each operation answers with.

@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
 #include "node/api/api_types.h"
-#include "storage/status.h"
 
 namespace shopsync::api {
 

@@ -16,7 +16,7 @@ json fields_json(const FieldValues& fields) {
 }
 
 json sibling_json(const SiblingView& s) {
-  return json{{"dot", format_dot(s.dot)},
+  return json{{"dot", dot_text(s.dot)},
               {"updated_at_ms", hlc_millis(s.updated_at)},
               {"hlc", std::to_string(s.updated_at)},
               {"deleted", s.deleted},
@@ -30,14 +30,14 @@ json sync_json(const SyncProgress& p) {
               {"rate", p.rate},                         {"eta_ms", p.eta_ms}};
 }
 json write_json(const WriteResult& r) {
-  return json{{"dot", format_dot(r.dot)}, {"hlc", std::to_string(r.updated_at)}, {"updated_at_ms", hlc_millis(r.updated_at)}};
+  return json{{"dot", dot_text(r.dot)}, {"hlc", std::to_string(r.updated_at)}, {"updated_at_ms", hlc_millis(r.updated_at)}};
 }
 
 json record_json(const RecordView& r) {
   json out{{"collection", r.key.collection},
            {"id", r.key.id},
            {"fields", fields_json(r.fields)},
-           {"dot", format_dot(r.dot)},
+           {"dot", dot_text(r.dot)},
            {"hlc", std::to_string(r.updated_at)},
            {"updated_at_ms", hlc_millis(r.updated_at)},
            {"deleted", r.deleted},
@@ -65,7 +65,7 @@ json collections_json(const CollectionList& list) {
 }
 
 json change_json(const Change& c) {
-  return json{{"collection", c.key.collection}, {"id", c.key.id},           {"dot", format_dot(c.dot)},
+  return json{{"collection", c.key.collection}, {"id", c.key.id},           {"dot", dot_text(c.dot)},
               {"hlc", std::to_string(c.updated_at)},            {"updated_at_ms", hlc_millis(c.updated_at)},
               {"deleted", c.deleted}};
 }
@@ -81,10 +81,10 @@ json conflicts_json(const ConflictsPage& page) {
                        {"collection", e.key.collection},
                        {"id", e.key.id},
                        {"strategy", e.strategy},
-                       {"winner", format_dot(e.winner)},
+                       {"winner", dot_text(e.winner)},
                        {"near_simultaneous", e.near_simultaneous},
                        {"detected_at_ms", hlc_millis(e.detected_at)},
-                       {"detected_by", format_node_id(e.detected_by)},
+                       {"detected_by", node_id_text(e.detected_by)},
                        {"siblings", std::move(siblings)}});
   }
   return json{{"open", std::move(open)}, {"log", std::move(log)}, {"last_seq", page.last_seq}};
@@ -92,10 +92,10 @@ json conflicts_json(const ConflictsPage& page) {
 
 json status_json(const NodeStatus& s) {
   json knowledge = json::object();
-  for (const auto& [node, counter] : s.knowledge.entries()) knowledge[format_node_id(node)] = counter;
+  for (const auto& [node, counter] : s.knowledge.entries()) knowledge[node_id_text(node)] = counter;
   json pending = json::array();
   for (const auto& p : s.pending) {
-    pending.push_back(json{{"peer", format_node_id(p.peer)},
+    pending.push_back(json{{"peer", node_id_text(p.peer)},
                            {"peer_name", p.peer_name},
                            {"total", p.total},
                            {"collections", p.per_collection}});
@@ -103,11 +103,11 @@ json status_json(const NodeStatus& s) {
   json syncing = json::array();
   for (const auto& p : s.syncing) {
     json entry = sync_json(p.progress);
-    entry["peer"] = format_node_id(p.peer);
+    entry["peer"] = node_id_text(p.peer);
     entry["peer_name"] = p.peer_name;
     syncing.push_back(std::move(entry));
   }
-  return json{{"node_id", format_node_id(s.node_id)},
+  return json{{"node_id", node_id_text(s.node_id)},
               {"name", s.name},
               {"cluster", s.cluster},
               {"role", s.role},
@@ -129,7 +129,7 @@ json status_json(const NodeStatus& s) {
 json peers_json(const PeerList& list) {
   json out = json::array();
   for (const auto& p : list.peers) {
-    out.push_back(json{{"node_id", format_node_id(p.node_id)},
+    out.push_back(json{{"node_id", node_id_text(p.node_id)},
                        {"name", p.name},
                        {"address", p.address},
                        {"public_key", format_public_key(p.public_key)},

@@ -30,10 +30,10 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
 #include "node/api/api_backend.h"
 #include "node/api/api_codec.h"
 #include "node/api/zmq_frames.h"
-#include "storage/status.h"
 
 namespace shopsync::api {
 

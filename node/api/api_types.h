@@ -14,8 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "core/status.h"
 #include "storage/record.h"
-#include "storage/status.h"
 
 namespace shopsync::api {
 
@@ -85,7 +85,7 @@ struct CollectionsRequest {
 
 // Where a changes feed stands: per origin node, the counter up to which the
 // reader has seen the changes. Crosses the API as an opaque string
-// (format_cursor / parse_cursor); "" is the beginning of time.
+// (version_vector_text / parse_version_vector); "" is the beginning of time.
 using ChangeCursor = VersionVector;
 
 // Changes after `since`. With wait_ms > 0 and nothing to report, the node
@@ -441,6 +441,19 @@ struct DiscoveryRefusal {
   bool operator==(const DiscoveryRefusal&) const = default;
 };
 
+// A peer whose mDNS records were asked for again after its link died without
+// a goodbye (RFC 6762 10.4, discovery/reconfirm.h).
+struct DiscoveryReconfirm {
+  NodeId node_id = 0;
+  std::string name;
+  // asking (queries out, window open) | forgotten (no answer in the window:
+  // dropped from the peers seen) | answered (it is there: kept)
+  std::string state;
+  std::uint64_t age_ms = 0;   // since the state began
+  std::uint32_t queries = 0;  // sent since the failure
+  bool operator==(const DiscoveryReconfirm&) const = default;
+};
+
 struct DiscoveryReport {
   bool enabled = false;        // discovery runs
   std::string off_reason;      // why not, when !enabled
@@ -454,6 +467,7 @@ struct DiscoveryReport {
   std::vector<DiscoveryInterface> interfaces;
   std::vector<DiscoveredPeer> peers;
   std::vector<DiscoveryRefusal> refused;
+  std::vector<DiscoveryReconfirm> reconfirmed;
   bool operator==(const DiscoveryReport&) const = default;
 };
 
@@ -467,17 +481,6 @@ using ResponseBody = std::variant<Done, WriteResult, RecordView, ListPage, Colle
                                   TokenSecret, CredentialList>;
 
 // ---- text forms used across the API ----------------------------------------
-
-// Node ids as 16 lowercase hex digits (JavaScript clients cannot hold every
-// 64-bit integer); dots as "<node hex>:<counter>".
-std::string format_node_id(NodeId id);
-std::optional<NodeId> parse_node_id(std::string_view text);
-std::string format_dot(const Dot& dot);
-std::optional<Dot> parse_dot(std::string_view text);
-
-// A cursor as "<node hex>:<counter>,..." ("" for the empty one).
-std::string format_cursor(const ChangeCursor& cursor);
-std::optional<ChangeCursor> parse_cursor(std::string_view text);
 
 // The wall-clock milliseconds of an HLC reading.
 inline std::uint64_t hlc_millis(Hlc hlc) { return hlc >> 16; }

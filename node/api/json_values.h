@@ -32,8 +32,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/status.h"
 #include "storage/record.h"
-#include "storage/status.h"
 
 namespace shopsync::json_values {
 

@@ -55,7 +55,7 @@ Result<api::ResolveRequest> resolve_request(const json& doc) {
     return Status::invalid("give exactly one of 'pick' (a version's dot) and 'fields' (the merged record)");
   }
   if (pick != doc.end()) {
-    auto dot = pick->is_string() ? api::parse_dot(pick->get<std::string>()) : std::nullopt;
+    auto dot = pick->is_string() ? parse_dot(pick->get<std::string>()) : Result<Dot>(Status::invalid("not a string"));
     if (!dot) return Status::invalid("'pick' must be a version's dot, as listed (\"<node>:<counter>\")");
     out.pick = *dot;
     return out;
@@ -77,7 +77,7 @@ Result<api::ResolveRequest> resolve_request(const json& doc) {
 // which only its own node can name).
 void Gateway::mark_writers(json& view) const {
   auto mark = [&](json& version) {
-    const auto dot = version.contains("dot") ? api::parse_dot(version["dot"].get<std::string>()) : std::nullopt;
+    const auto dot = version.contains("dot") ? parse_dot(version["dot"].get<std::string>()) : Result<Dot>(Status::not_found("no dot"));
     version["written_here"] = dot && service_.is_own_origin(dot->origin);
   };
   mark(view);

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "node/gateway/http_message.h"
-#include "storage/status.h"
 
 namespace shopsync::gateway {
 

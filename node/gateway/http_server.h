@@ -48,10 +48,10 @@
 #include <set>
 #include <string>
 
+#include "core/status.h"
 #include "node/gateway/http_message.h"
 #include "node/gateway/http_parser.h"
 #include "node/gateway/log_limiter.h"
-#include "storage/status.h"
 
 namespace shopsync::gateway {
 

@@ -6,9 +6,9 @@
 #include <charconv>
 #include <optional>
 
+#include "core/status.h"
 #include "node/gateway/http_server.h"
 #include "node/gateway/json_values.h"
-#include "storage/status.h"
 
 namespace shopsync::gateway {
 

@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "node/gateway/jwks.h"
-#include "storage/status.h"
 
 namespace shopsync::gateway {
 

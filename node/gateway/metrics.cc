@@ -2,9 +2,9 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/version_vector.h"
 #include "node/gateway/gateway.h"
 #include "node/gateway/gateway_metrics.h"
-#include "replication/knowledge_text.h"
 
 namespace shopsync::gateway {
 
@@ -71,7 +71,7 @@ HttpResponse Gateway::metrics() {
   Exposition e;
   e.family("shopsync_node_info", "gauge", "This node: id, cluster, role and name (value 1).");
   e.sample("shopsync_node_info",
-           {{"node_id", node_hex(service_.node_id())}, {"cluster", service_.cluster()}, {"role", options_.role},
+           {{"node_id", node_id_text(service_.node_id())}, {"cluster", service_.cluster()}, {"role", options_.role},
             {"name", options_.node_name}},
            1);
 
@@ -117,17 +117,17 @@ HttpResponse Gateway::metrics() {
     if (pending) {
       for (const auto& [c, n] : *pending) total += n;
     }
-    e.sample("shopsync_peer_lag_changes", {{"peer", node_hex(p.id)}, {"role", p.role}}, static_cast<double>(total));
+    e.sample("shopsync_peer_lag_changes", {{"peer", node_id_text(p.id)}, {"role", p.role}}, static_cast<double>(total));
   }
   e.family("shopsync_peer_last_sync_timestamp_seconds", "gauge", "Unix time of the last successful sync with the peer (0: never).");
   for (const auto& p : peers) {
-    e.sample("shopsync_peer_last_sync_timestamp_seconds", {{"peer", node_hex(p.id)}, {"role", p.role}},
+    e.sample("shopsync_peer_last_sync_timestamp_seconds", {{"peer", node_id_text(p.id)}, {"role", p.role}},
              static_cast<double>(p.last_sync_ms) / 1000.0);
   }
   e.family("shopsync_peer_clock_offset_seconds", "gauge",
            "The peer's clock minus this node's, measured at its last HELLO (beyond --max-clock-skew-ms: refused).");
   for (const auto& p : peers) {
-    e.sample("shopsync_peer_clock_offset_seconds", {{"peer", node_hex(p.id)}, {"role", p.role}},
+    e.sample("shopsync_peer_clock_offset_seconds", {{"peer", node_id_text(p.id)}, {"role", p.role}},
              static_cast<double>(p.clock_offset_ms) / 1000.0);
   }
   // Sync progress: one sample per peer a sync runs from (docs/operations.md, "Sync progress").
@@ -154,13 +154,13 @@ HttpResponse Gateway::metrics() {
   for (const auto& g : progress_gauges) {
     e.family(g.name, "gauge", g.help);
     for (const auto& p : peers) {
-      if (p.syncing) e.sample(g.name, {{"peer", node_hex(p.id)}, {"role", p.role}}, static_cast<double>(p.*g.value) * g.scale);
+      if (p.syncing) e.sample(g.name, {{"peer", node_id_text(p.id)}, {"role", p.role}}, static_cast<double>(p.*g.value) * g.scale);
     }
   }
   e.family("shopsync_peer_records_received_total", "counter", "Records received from the peer since start.");
-  for (const auto& p : stats) e.sample("shopsync_peer_records_received_total", {{"peer", node_hex(p.id)}}, static_cast<double>(p.records_in));
+  for (const auto& p : stats) e.sample("shopsync_peer_records_received_total", {{"peer", node_id_text(p.id)}}, static_cast<double>(p.records_in));
   e.family("shopsync_peer_records_sent_total", "counter", "Records sent to the peer since start.");
-  for (const auto& p : stats) e.sample("shopsync_peer_records_sent_total", {{"peer", node_hex(p.id)}}, static_cast<double>(p.records_out));
+  for (const auto& p : stats) e.sample("shopsync_peer_records_sent_total", {{"peer", node_id_text(p.id)}}, static_cast<double>(p.records_out));
 
   const HttpServerStats& h = server_->stats();
   e.family("shopsync_http_requests_total", "counter", "HTTP requests answered by the gateway, by route and status.");

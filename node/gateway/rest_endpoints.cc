@@ -1,15 +1,14 @@
 // REST access to records for applications (docs/http-gateway.md, "REST").
+#include "core/version_vector.h"
 #include "node/gateway/gateway.h"
 #include "node/gateway/json_answers.h"
 #include "node/gateway/reserved_collection.h"
 #include "replication/hlc.h"
-#include "replication/knowledge_text.h"
 
 namespace shopsync::gateway {
 
 namespace {
 
-std::string dot_text(const Dot& d) { return node_hex(d.origin) + ":" + std::to_string(d.counter); }
 
 json view(const VisibleRecord& r) {
   json out = {{"collection", r.key.collection},

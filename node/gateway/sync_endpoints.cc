@@ -5,12 +5,12 @@
 #include <optional>
 #include <set>
 
+#include "core/version_vector.h"
 #include "node/gateway/gateway.h"
 #include "node/gateway/gateway_metrics.h"
 #include "node/gateway/reserved_collection.h"
 #include "replication/device_push.h"
 #include "replication/hlc.h"
-#include "replication/knowledge_text.h"
 
 namespace shopsync::gateway {
 
@@ -677,7 +677,7 @@ HttpResponse Gateway::sync_status(std::string_view device) {
   auto iso_or_null = [](std::uint64_t ms) { return ms == 0 ? json(nullptr) : json(format_iso8601(ms)); };
   json peers = json::array();
   for (const auto& p : peer_summaries()) {
-    json entry = {{"nodeId", node_hex(p.id)},
+    json entry = {{"nodeId", node_id_text(p.id)},
                   {"name", p.name},
                   {"role", p.role},
                   {"state", p.state},
@@ -703,7 +703,7 @@ HttpResponse Gateway::sync_status(std::string_view device) {
               {"pendingCount", pending_total},
               {"pendingByCollection", pending},
               {"unresolvedConflicts", state ? state->resend.size() : 0},
-              {"node", {{"nodeId", node_hex(service_.node_id())}, {"name", options_.node_name}, {"role", options_.role},
+              {"node", {{"nodeId", node_id_text(service_.node_id())}, {"name", options_.node_name}, {"role", options_.role},
                         {"cluster", service_.cluster()}}},
               {"peers", std::move(peers)}};
   return ok_json(out);

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
 #include "node/config.h"
-#include "storage/status.h"
 
 namespace shopsync::peering {
 
@@ -45,6 +45,10 @@ class Io {
   virtual void established(std::uint64_t link) { (void)link; }
   // What the transport knows of an outbound link that got no answer.
   virtual DialState dial_state(std::uint64_t link) { (void)link; return {}; }
+  // `peer` may have vanished without a goodbye: its session's link died
+  // (silence, a lost connection) or a dial to it found nothing. The node asks
+  // discovery to reconfirm its mDNS records (discovery/reconfirm.h).
+  virtual void vanished(NodeId peer) { (void)peer; }
 
   // The trusted-key list.
   virtual bool is_trusted(std::string_view key) = 0;

@@ -99,7 +99,15 @@ void Peering::send_error(std::uint64_t link, wire::ErrorCode code, const std::st
 
 void Peering::link_failed(std::uint64_t link, const std::string& why, Now now) {
   at(now);
-  close_link(link, why, true);
+  link_died(link, why);
+}
+
+void Peering::link_died(std::uint64_t link_id, const std::string& why) {
+  const Link* l = link_by_id(link_id);
+  const NodeId peer = l ? l->peer : 0;
+  const bool had_session = peer != 0 && sessions_.count(peer) != 0;
+  close_link(link_id, why, true);
+  if (had_session && sessions_.count(peer) == 0) io_.vanished(peer);
 }
 
 std::vector<std::string> Peering::candidate_keys(const Target& target) {
@@ -169,6 +177,7 @@ void Peering::close_link(std::uint64_t link_id, const std::string& why, bool fai
         SHOPSYNC_LOG_AT(t->failures <= 1 ? log::Level::info : log::Level::debug,
                         "connection to " << t->address.to_string() << " failed (" << why << "); retrying in "
                                          << (t->next_dial_ms - now_ms()) << " ms");
+        if (t->source == PeerSource::mdns && t->peer != 0) io_.vanished(t->peer);
       }
     }
   }
@@ -247,7 +256,7 @@ void Peering::flush(Now now) {
     if (send_frame(*link, wm) == Sent::failed && !link->outbound) {
       // The inbound connection is gone.
       const std::uint64_t id = link->id;
-      close_link(id, "connection lost", true);
+      link_died(id, "connection lost");
     }
   }
 }
@@ -302,7 +311,7 @@ void Peering::tick(Now now) {
       spare.push_back(id);  // the pair keeps its other connection (Peering::confirm)
     }
   }
-  for (const auto& [id, why] : dead) close_link(id, why, true);
+  for (const auto& [id, why] : dead) link_died(id, why);
   for (auto id : spare) close_link(id, "the pair keeps its other connection", false);
 
   // Peers that dialed us but should be dialed by us: make them targets.
@@ -411,14 +420,17 @@ void Peering::discovered(NodeId peer, const peering::Discovered* best, Now now) 
     return;
   }
   if (existing) {
+    // A peer dialed back at the address it came from is on the LAN: its
+    // announced path replaces that one (which goes with a new address).
+    if (existing->source == PeerSource::inbound) existing->source = PeerSource::mdns;
     if (existing->source != PeerSource::mdns) return;  // static peers win
     if (existing->forget_at_ms != 0) {
       existing->forget_at_ms = 0;  // back on the LAN: dial now, not at the end of a backoff
       existing->next_dial_ms = 0;
       existing->failures = 0;
     }
-    if (sessions_.count(peer)) return;  // the live connection stays on its path
-    if (existing->address != e.address && !existing->links.empty()) {
+    // The live connection stays on its path; the next dial takes the new one.
+    if (!sessions_.count(peer) && existing->address != e.address && !existing->links.empty()) {
       // A dial still waiting on the old path (IPv6 link-local, say) gives way
       // to the preferred one (IPv4): redialed at once on the new address.
       std::vector<std::uint64_t> pending(existing->links.begin(), existing->links.end());
@@ -445,6 +457,10 @@ void Peering::forget_departed() {
   const std::uint64_t now = now_ms();
   std::vector<std::uint64_t> gone;
   for (const auto& [id, t] : targets_) {
+    // A peer that dialed us is dialed back at the address it came from, for
+    // as long as one gone from mDNS (docs/discovery.md): a node that hears
+    // no mDNS would otherwise dial a peer that left for good for ever.
+    if (t->source == PeerSource::inbound && t->forget_at_ms == 0) t->forget_at_ms = now + peering::kForgetDiscoveredMs;
     if (t->forget_at_ms == 0) continue;
     if (sessions_.count(t->peer)) {
       t->forget_at_ms = now + peering::kForgetDiscoveredMs;  // reached after all: the clock restarts when it goes
@@ -454,7 +470,9 @@ void Peering::forget_departed() {
   }
   for (auto id : gone) {
     Target& t = *targets_.at(id);
-    SHOPSYNC_LOG(info, "mdns: forgetting node " << hex_id(t.peer) << " at " << t.address.to_string());
+    SHOPSYNC_LOG(info, (t.source == PeerSource::mdns ? "mdns: forgetting node " : "forgetting node ")
+                           << hex_id(t.peer) << " at " << t.address.to_string() << ": not reached for "
+                           << peering::kForgetDiscoveredMs / 60'000 << " min");
     std::vector<std::uint64_t> links(t.links.begin(), t.links.end());
     for (auto link : links) close_link(link, "gone from mDNS", false);
     targets_.erase(id);

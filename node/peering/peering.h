@@ -64,7 +64,7 @@ inline constexpr std::uint64_t kForgetDiscoveredMs = 10 * 60'000;
 struct Options {
   std::string cluster;
   std::string name;
-  NodeRole role = NodeRole::peer;
+  Role role = Role::peer;
   bool insecure = false;          // no keys: links are not authenticated
   std::string own_key;            // this node's public key (never dialed as a peer's)
   std::uint16_t listen_port = 0;  // told in HELLO, for dialing back
@@ -178,6 +178,9 @@ class Peering {
   // links and sessions (peering.cc)
   void dial(Target& target);
   void close_link(std::uint64_t link_id, const std::string& why, bool failed);
+  // A link failed (silence, a lost connection): closed, and when that ended
+  // the peer's session, the transport is told it may have vanished.
+  void link_died(std::uint64_t link_id, const std::string& why);
   void end_session(NodeId peer, const std::string& why);
   enum class Sent { ok, dropped, failed };
   Sent send_frame(Link& link, const wire::WireMessage& message);

@@ -24,7 +24,7 @@ struct Target {
   bool refused = false;       // it refused us or we it (cluster, protocol): long backoff
   bool warned_no_key = false;
   bool untrusted = false;     // its given key is not trusted (revoked): not dialed until `trust add`
-  std::uint64_t forget_at_ms = 0;  // mdns: gone from the LAN; dropped then unless found again
+  std::uint64_t forget_at_ms = 0;  // mdns: gone from the LAN; inbound: not in session; dropped then unless found again
   std::uint64_t created_ms = 0;
 };
 

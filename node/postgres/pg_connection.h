@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/status.h"
+#include "core/status.h"
 
 struct pg_conn;
 

@@ -31,11 +31,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/status.h"
 #include "node/postgres/pg_connection.h"
 #include "node/postgres/pg_mapping.h"
 #include "node/postgres/pg_typed_table.h"
 #include "storage/record.h"
-#include "storage/status.h"
 
 namespace shopsync::postgres {
 

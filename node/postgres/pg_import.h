@@ -14,10 +14,10 @@
 
 #include <optional>
 
+#include "core/status.h"
 #include "node/postgres/pg_mapping.h"
 #include "node/postgres/pgoutput.h"
 #include "replication/replica.h"
-#include "storage/status.h"
 
 namespace shopsync::postgres {
 

@@ -16,9 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/status.h"
 #include "node/postgres/pg_connection.h"
 #include "node/postgres/pg_mapping.h"
-#include "storage/status.h"
 
 namespace shopsync::postgres {
 

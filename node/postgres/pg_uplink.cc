@@ -101,8 +101,8 @@ PgUplink::PgUplink(Replica& replica, app::CountingStore& store, Outbox& outbox, 
       steady_(steady),
       options_(std::move(options)),
       feed_(std::make_unique<Feed>(replica, store, outbox)),
-      export_(options_.schema, api::format_node_id(options_.node), options_.mapping ? &*options_.mapping : nullptr),
-      origin_("shopsync_" + api::format_node_id(options_.node)),
+      export_(options_.schema, node_id_text(options_.node), options_.mapping ? &*options_.mapping : nullptr),
+      origin_("shopsync_" + node_id_text(options_.node)),
       slot_(slot_name(options_.schema)),
       publication_("shopsync_" + options_.schema) {}
 
@@ -185,7 +185,7 @@ Status PgUplink::connect(Connection sql, Connection stream) {
   SHOPSYNC_TRY(prepare_mapped_tables(sql));
   auto position = export_.position(sql);
   if (!position) return position.status();
-  auto cursor = api::parse_cursor(*position);
+  auto cursor = parse_version_vector(*position);
   if (!cursor) return Status::corrupt("the position stored in PostgreSQL does not parse: " + *position);
   cursor_ = *cursor;
   exported_knowledge_ = VersionVector();
@@ -344,7 +344,7 @@ Status PgUplink::full_resync(Lsn from) {
       // before the cluster moved on: the cluster's value stands.
       if (row[3]) {
         auto current = replica_.get(key);
-        if (current && current->has_value() && api::format_dot((*current)->visible.winner) != *row[3]) continue;
+        if (current && current->has_value() && dot_text((*current)->visible.winner) != *row[3]) continue;
       }
       Relation relation{0, options_.schema, name, {{"id", 25, true}, {"fields", 3802, false}, {"deleted", 16, false}}};
       RowChange change{RowChange::Op::insert, 0,
@@ -519,13 +519,13 @@ Status PgUplink::export_batch() {
     row.key = change.key;
     row.fields = json_values::fields_to_json(v.visible.fields,
                                              {json_values::BinaryForm::tagged_object, json_values::Undecodable::hex_object});
-    row.version = api::format_dot(v.visible.winner);
+    row.version = dot_text(v.visible.winner);
     row.hlc = static_cast<std::int64_t>(v.visible.updated_at);
     row.deleted = v.visible.deleted;
     rows.push_back(std::move(row));
   }
   if (!rows.empty() || !(page->cursor == cursor_)) {
-    auto refused = export_.write(session_->sql, rows, api::format_cursor(page->cursor));
+    auto refused = export_.write(session_->sql, rows, version_vector_text(page->cursor));
     if (!refused) return refused.status();
     for (const auto& r : *refused) {
       SHOPSYNC_LOG(warn, "PostgreSQL: record " << describe(r.key) << " not exported: " << r.why.message());

@@ -16,7 +16,7 @@
 #include <variant>
 #include <vector>
 
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::postgres {
 

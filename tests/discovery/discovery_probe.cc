@@ -29,6 +29,8 @@
 namespace {
 
 using namespace shopsync::discovery;
+using shopsync::node_id_text;
+using shopsync::Role;
 using Clock = std::chrono::steady_clock;
 
 volatile sig_atomic_t g_stop = 0;
@@ -56,7 +58,7 @@ void emit(const nlohmann::json& j) {
 }
 
 nlohmann::json to_json(const PeerEvent& e) {
-  return {{"node", node_id_to_hex(e.node_id)},
+  return {{"node", node_id_text(e.node_id)},
           {"name", e.name},
           {"cluster", e.cluster},
           {"role", std::string(to_string(e.role))},
@@ -210,7 +212,7 @@ int main(int argc, char** argv) {
   emit({{"event", "started"},
         {"t_ms", ms_since_start()},
         {"name", a.name},
-        {"node", node_id_to_hex(a.node_id)},
+        {"node", node_id_text(a.node_id)},
         {"publishing_addresses", d.diagnostics().publishing_addresses}});
 
   const auto deadline = t0 + std::chrono::seconds(seconds);

@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "core/node_id.h"
+
 namespace shopsync::test {
 
 NamespacesRequired::NamespacesRequired() {
@@ -18,11 +20,7 @@ std::string str(const nlohmann::json& j, const char* key) {
   return *it->get_ptr<const std::string*>();
 }
 
-std::string node_of(int host) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016x", 0xa0 + host);
-  return buf;
-}
+std::string node_of(int host) { return node_id_text(static_cast<NodeId>(0xa0 + host)); }
 
 std::unique_ptr<ChildProcess> start_probe(const NamespaceLan& net, int host, const ProbeSpec& spec,
                                           const TempDir& dir) {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
 #include "node/api/api_client.h"
-#include "storage/status.h"
 
 namespace shopsync::test {
 

@@ -170,14 +170,14 @@ void service_txt() {
   txt.cluster = "shop";
   txt.node_id = 0x0123456789ABCDEFULL;
   txt.public_key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
-  txt.role = discovery::Role::uplink;
+  txt.role = Role::uplink;
   std::string rdata;
   for (const auto& e : discovery::encode_txt(txt)) {
     rdata.push_back(static_cast<char>(e.size()));
     rdata += e;
   }
   write("service_txt", "uplink", rdata);
-  txt.role = discovery::Role::peer;
+  txt.role = Role::peer;
   rdata.clear();
   for (const auto& e : discovery::encode_txt(txt)) {
     rdata.push_back(static_cast<char>(e.size()));

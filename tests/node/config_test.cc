@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(flags_are_read_in_both_forms) {
   BOOST_TEST(c->peers[1].public_key == kKey);
   BOOST_TEST(c->peers[1].host == "[::1]");
   BOOST_TEST(c->uplink->host == "cloud.example.com");
-  BOOST_TEST((c->role == NodeRole::uplink));
+  BOOST_TEST((c->role == Role::uplink));
   BOOST_TEST(c->strategies.at("orders") == "merge");
   BOOST_TEST(!c->mdns);
   BOOST_TEST(c->insecure);

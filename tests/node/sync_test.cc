@@ -284,7 +284,7 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   const std::string a_hex = [&] {  // the origin of the seeded records: a writer id of a
     auto r = a.api().get({"bench", first});
     BOOST_REQUIRE(r.is_ok());
-    return api::format_node_id(r->dot.origin);
+    return node_id_text(r->dot.origin);
   }();
   std::uint64_t lowest_base = UINT64_MAX;
   std::size_t batches = 0;

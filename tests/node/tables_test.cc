@@ -22,7 +22,7 @@ BOOST_AUTO_TEST_CASE(peer_record_round_trips_and_survives_reopen) {
   p.name = "lyon-1";
   p.public_key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
   p.address = "10.0.0.2:7460";
-  p.role = NodeRole::uplink;
+  p.role = Role::uplink;
   p.source = PeerSource::mdns;
   p.last_seen_ms = 1700000000000;
   p.last_sync_ms = 1700000000001;

@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(every_message_round_trips) {
   hello.cluster = "acme";
   hello.node_id = 0x1234567890abcdefull;
   hello.name = "till-1";
-  hello.role = NodeRole::uplink;
+  hello.role = Role::uplink;
   hello.knowledge.set(5, 10);
   hello.knowledge.set(9, 3);
   hello.clock_ms = 1700000000123ull;

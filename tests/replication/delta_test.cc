@@ -1,10 +1,10 @@
 // Delta selection: the sender's cursor over the change index and the puller's
-// use of base/complete; and the text form of knowledge.
+// use of base/complete.
 #include "replication/delta.h"
 
 #include <boost/test/unit_test.hpp>
 
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 #include "storage/memory_store.h"
 #include "tests/replication/support/values.h"
 
@@ -111,19 +111,6 @@ BOOST_AUTO_TEST_CASE(superseded_dots_are_covered_by_completeness) {
   BOOST_REQUIRE(batches.size() == 1u);
   BOOST_TEST(batches[0].records.size() == 1u);
   BOOST_TEST(batches[0].complete.get(1) == 3u);
-}
-
-BOOST_AUTO_TEST_CASE(knowledge_text_round_trips_and_rejects_garbage) {
-  const VersionVector k = vv({{0x1a2b, 17}, {0xffffffffffffffffull, 3}});
-  const std::string text = knowledge_to_text(k);
-  BOOST_TEST(text == "0000000000001a2b:17,ffffffffffffffff:3");
-  auto back = knowledge_from_text(text);
-  BOOST_REQUIRE(back);
-  BOOST_TEST((*back == k));
-  BOOST_TEST(knowledge_from_text("")->empty());
-  for (const char* bad : {"x", "1a2b", "1a2b:", ":5", "zz:1", "1:2,", "1:2x", "1:-3"}) {
-    BOOST_TEST(knowledge_from_text(bad).status().code() == Errc::corrupt, bad);
-  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -196,6 +196,25 @@ BOOST_AUTO_TEST_CASE(a_peer_that_worked_and_went_quiet_looks_switched_off) {
   BOOST_TEST(any_mentions(doctor_advice(r), "sync port is not reachable"));
 }
 
+// Issue #15: a peer whose link died without a goodbye and that answered none
+// of the reconfirm queries (RFC 6762 10.4) was forgotten from discovery
+// early; doctor says it looks switched off. One still being asked, or that
+// answered, is nothing to look at.
+BOOST_AUTO_TEST_CASE(a_peer_forgotten_after_an_unanswered_reconfirm_looks_switched_off) {
+  api::DiscoveryReport r = healthy();
+  r.reconfirmed.push_back({0xb7, "till-7", "forgotten", 4'000, 3});
+  r.reconfirmed.push_back({0xb8, "till-8", "asking", 1'000, 2});
+  r.reconfirmed.push_back({0xb9, "till-9", "answered", 9'000, 1});
+  const auto advice = doctor_advice(r);
+  BOOST_REQUIRE(advice.size() == 1u);
+  BOOST_TEST(any_mentions(advice, "'till-7' (00000000000000b7): link lost without goodbye; mDNS reconfirm sent, no "
+                                  "answer after 10 s: it looks switched off, unplugged or crashed, and was forgotten "
+                                  "from discovery 4 s ago"));
+  std::ostringstream text;
+  print_doctor(text, r);
+  BOOST_TEST(text.str().find("till-8") != std::string::npos, text.str());  // the table lists them all
+}
+
 // Issue #15: `shopsync peers` says how far a running sync has come.
 BOOST_AUTO_TEST_CASE(peers_shows_a_running_sync_with_its_progress_rate_and_eta) {
   api::PeerList list;

@@ -230,7 +230,7 @@ int run(const std::vector<std::string>& args) {
         const auto t0 = Clock::now();
         auto w = api->put(put);
         if (!w) break;
-        const std::string version = api::format_dot(w->dot);
+        const std::string version = dot_text(w->dot);
         auto seen = time_until([&] {
           return scalar(*sql, "SELECT version FROM " + schema + ".latency WHERE id = $1", {put.key.id}) == version;
         }, std::chrono::seconds(30));
@@ -260,7 +260,7 @@ int run(const std::vector<std::string>& args) {
     if (auto status = api ? api->status() : Result<api::NodeStatus>(Status::invalid("no API")); status) {
       uplink.stop();
       (void)sql->query("SELECT pg_drop_replication_slot($1)", {postgres::slot_name(cluster)});
-      (void)sql->query("SELECT pg_replication_origin_drop($1)", {"shopsync_" + api::format_node_id(status->node_id)});
+      (void)sql->query("SELECT pg_replication_origin_drop($1)", {"shopsync_" + node_id_text(status->node_id)});
     }
   }
   (void)sql->exec("DROP PUBLICATION IF EXISTS " + sql->identifier("shopsync_" + cluster) + "; DROP SCHEMA IF EXISTS " +

@@ -38,7 +38,7 @@ json resolved_json(std::uint64_t seq, const RecordKey& key, const std::string& s
               {"strategy", strategy},
               {"near_simultaneous", near_simultaneous},
               {"detected_at", hlc_json(detected_at)},
-              {"detected_by", node_text(detected_by)},
+              {"detected_by", node_id_text(detected_by)},
               {"winner", winner_json(siblings, winner)},
               {"losers", losers_json(siblings, winner)},
               {"current", std::move(current)}};

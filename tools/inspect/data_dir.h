@@ -17,8 +17,8 @@
 #include <optional>
 #include <string>
 
+#include "core/status.h"
 #include "storage/lmdb_store.h"
-#include "storage/status.h"
 
 namespace shopsync::inspect {
 

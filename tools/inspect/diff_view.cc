@@ -125,7 +125,7 @@ struct Lacks {
 void add_lacks(Lacks& lacks, const RecordKey& key, const std::vector<Dot>& dots, std::uint32_t limit) {
   for (const Dot& d : dots) {
     ++lacks.count;
-    ++lacks.per_origin[node_text(d.origin)];
+    ++lacks.per_origin[node_id_text(d.origin)];
     if (lacks.list.size() < limit) lacks.list.push_back({{"dot", dot_text(d)}, {"collection", key.collection}, {"id", key.id}});
   }
 }
@@ -164,7 +164,7 @@ Result<json> diff_view(NodeRef a_ref, NodeRef b_ref, const ViewContext& ctx) {
   for (const auto& [n, c] : b->knowledge.entries()) origins.insert(n);
   for (NodeId n : origins) {
     const std::uint64_t ca = a->knowledge.get(n), cb = b->knowledge.get(n);
-    knowledge.push_back({{"origin", node_text(n)}, {"a", ca}, {"b", cb}, {"equal", ca == cb}});
+    knowledge.push_back({{"origin", node_id_text(n)}, {"a", ca}, {"b", cb}, {"equal", ca == cb}});
   }
 
   Lacks a_lacks, b_lacks;
@@ -208,9 +208,9 @@ Result<json> diff_view(NodeRef a_ref, NodeRef b_ref, const ViewContext& ctx) {
 
   const bool knowledge_equal = a->knowledge == b->knowledge;
   const std::string gap = strategy_gap(*a, *b);
-  json side_a = {{"source", a_ref.source_json()}, {"node_id", node_text(a->id)}, {"knowledge", vv_json(a->knowledge)},
+  json side_a = {{"source", a_ref.source_json()}, {"node_id", node_id_text(a->id)}, {"knowledge", vv_json(a->knowledge)},
                  {"records", a->live.size()}, {"live_versions", a->versions}};
-  json side_b = {{"source", b_ref.source_json()}, {"node_id", node_text(b->id)}, {"knowledge", vv_json(b->knowledge)},
+  json side_b = {{"source", b_ref.source_json()}, {"node_id", node_id_text(b->id)}, {"knowledge", vv_json(b->knowledge)},
                  {"records", b->live.size()}, {"live_versions", b->versions}};
   return json{{"view", "diff"},
               {"generated_at", time_json(ctx.now_ms)},

@@ -2,7 +2,7 @@
 // on these numbers: never renumber, only add.
 #pragma once
 
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::inspect {
 

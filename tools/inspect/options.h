@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::inspect {
 

@@ -164,7 +164,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
       auto lag = lag_of(r, ours, p.knowledge);
       if (!lag) return lag.status();
       const bool has_row = with_row.count(id) > 0;
-      json row = {{"node_id", node_text(id)},
+      json row = {{"node_id", node_id_text(id)},
                   {"name", p.name},
                   {"address", p.address},
                   {"found_by", has_row ? json(std::string(to_string(p.source))) : json(nullptr)},
@@ -203,7 +203,7 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
   const std::uint64_t now = ctx.now_ms;
   json rows = json::array();
   for (const auto& p : list->peers) {
-    rows.push_back({{"node_id", p.node_id ? json(node_text(p.node_id)) : json(nullptr)},
+    rows.push_back({{"node_id", p.node_id ? json(node_id_text(p.node_id)) : json(nullptr)},
                     {"name", p.name},
                     {"address", p.address},
                     {"found_by", p.found_by.empty() ? json(nullptr) : json(p.found_by)},

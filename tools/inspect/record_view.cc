@@ -14,7 +14,7 @@ json history_entry(std::uint64_t seq, Hlc detected_at, NodeId detected_by, const
   for (const Version& v : siblings) sibs.push_back(version_json(v, &winner));
   return json{{"seq", seq},
               {"detected_at", hlc_json(detected_at)},
-              {"detected_by", node_text(detected_by)},
+              {"detected_by", node_id_text(detected_by)},
               {"strategy", strategy},
               {"winner", dot_text(winner)},
               {"near_simultaneous", near_simultaneous},

@@ -15,8 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
 #include "replication/strategy.h"
-#include "storage/status.h"
 
 namespace shopsync::inspect {
 

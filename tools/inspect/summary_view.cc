@@ -1,10 +1,10 @@
 // The summary view: who the node is and what it holds.
 #include <map>
 
+#include "core/version_vector.h"
 #include "node/config.h"
 #include "node/peer_table.h"
 #include "node/public_key_text.h"
-#include "replication/knowledge_text.h"
 #include "replication/strategy.h"
 #include "tools/inspect/view_support.h"
 #include "tools/inspect/views.h"
@@ -85,7 +85,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
     json node = json::object();
     if (meta->has_value()) {
       const NodeMeta& m = **meta;
-      node["id"] = node_text(m.node_id);
+      node["id"] = node_id_text(m.node_id);
       node["cluster"] = m.cluster;
       node["counter"] = m.counter;
       node["clock"] = hlc_json(m.clock);
@@ -145,7 +145,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
   json unreadable = json::array();
   for (const auto& e : dir.store().unreadable().list()) {
     json origins = json::array();
-    for (NodeId o : e.origins) origins.push_back(node_text(o));
+    for (NodeId o : e.origins) origins.push_back(node_id_text(o));
     unreadable.push_back({{"collection", e.key.collection}, {"id", e.key.id}, {"reason", e.reason},
                           {"written_by", origins}});
   }
@@ -174,7 +174,7 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
   for (const auto& e : *log) book.learn(e.key.collection, e.strategy);
 
   json doc;
-  doc["node"] = {{"id", node_text(st->node_id)},
+  doc["node"] = {{"id", node_id_text(st->node_id)},
                  {"cluster", st->cluster},
                  {"counter", st->counter},
                  {"clock", hlc_json(st->clock)},
@@ -209,7 +209,7 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
                    {"peers", identified}};
   json pending = json::array();
   for (const auto& p : st->pending) {
-    pending.push_back({{"peer", node_text(p.peer)}, {"peer_name", p.peer_name}, {"changes", p.total},
+    pending.push_back({{"peer", node_id_text(p.peer)}, {"peer_name", p.peer_name}, {"changes", p.total},
                        {"per_collection", p.per_collection}});
   }
   doc["pending"] = pending;

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync::inspect {
 

@@ -2,10 +2,10 @@
 
 #include <chrono>
 
+#include "core/version_vector.h"
 #include "node/api/iso8601.h"
 #include "node/api/json_values.h"
 #include "replication/hlc.h"
-#include "replication/knowledge_text.h"
 
 namespace shopsync::inspect {
 
@@ -31,13 +31,9 @@ json time_json(std::uint64_t unix_ms) {
   return json{{"ms", unix_ms}, {"time", iso_time(unix_ms)}};
 }
 
-std::string node_text(NodeId id) { return node_hex(id); }
-
-std::string dot_text(const Dot& dot) { return node_hex(dot.origin) + ":" + std::to_string(dot.counter); }
-
 json vv_json(const VersionVector& vv) {
   json out = json::object();
-  for (const auto& [node, counter] : vv.entries()) out[node_hex(node)] = counter;
+  for (const auto& [node, counter] : vv.entries()) out[node_id_text(node)] = counter;
   return out;
 }
 

@@ -33,8 +33,6 @@ json hlc_json(Hlc hlc);
 // A wall-clock time in ms: {"ms": n, "time": iso} or null for 0 (never).
 json time_json(std::uint64_t unix_ms);
 
-std::string dot_text(const Dot& dot);  // "<16 hex>:<counter>"
-std::string node_text(NodeId id);      // 16 hex digits
 // {"<16 hex>": counter, ...}
 json vv_json(const VersionVector& vv);
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "replication/knowledge_text.h"
+#include "core/version_vector.h"
 
 namespace shopsync::inspect {
 
@@ -14,7 +14,7 @@ json NodeRef::source_json() const {
 
 json version_json(const Version& v, const Dot* winner) {
   json out = {{"dot", dot_text(v.dot)},
-              {"origin", node_text(v.dot.origin)},
+              {"origin", node_id_text(v.dot.origin)},
               {"counter", v.dot.counter},
               {"updated_at", hlc_json(v.updated_at)},
               {"deleted", v.deleted},
@@ -31,15 +31,13 @@ Result<std::map<NodeId, VersionVector>> peer_knowledge(StoreReader& r) {
   Status failure;
   Status s = r.for_each(Table::settings, [&](std::string_view key, std::string_view value) {
     if (key.substr(0, kPeerKnowledgePrefix.size()) != kPeerKnowledgePrefix) return Scan::next;
-    const std::string hex(key.substr(kPeerKnowledgePrefix.size()));
-    char* end = nullptr;
-    const NodeId id = std::strtoull(hex.c_str(), &end, 16);
-    auto vv = knowledge_from_text(value);
-    if (hex.size() != 16 || end != hex.c_str() + hex.size() || !vv) {
+    const auto id = parse_node_id(key.substr(kPeerKnowledgePrefix.size()));
+    auto vv = parse_version_vector(value);
+    if (!id || !vv) {
       failure = Status::corrupt("settings entry '" + std::string(key) + "' is not a peer's knowledge");
       return Scan::stop;
     }
-    out[id] = std::move(*vv);
+    out[*id] = std::move(*vv);
     return Scan::next;
   });
   if (!s) return s;
@@ -51,8 +49,8 @@ Result<VersionVector> tombstone_horizon(StoreReader& r) {
   auto h = r.get(Table::settings, kHorizonKey);
   if (!h) return h.status();
   if (!h->has_value()) return VersionVector{};
-  auto vv = knowledge_from_text(**h);
-  if (!vv) return vv.status().context("the tombstone horizon");
+  auto vv = parse_version_vector(**h);
+  if (!vv) return Status::corrupt(vv.status().message()).context("the tombstone horizon");
   return *vv;
 }
 
@@ -61,8 +59,8 @@ Result<std::set<NodeId>> own_origins(StoreReader& r, NodeId self) {
   auto text = r.get(Table::settings, kWritersKey);
   if (!text) return text.status();
   if (!text->has_value()) return out;
-  auto vv = knowledge_from_text(**text);
-  if (!vv) return vv.status().context("the writer ids");
+  auto vv = parse_version_vector(**text);
+  if (!vv) return Status::corrupt(vv.status().message()).context("the writer ids");
   for (const auto& [origin, counter] : vv->entries()) out.insert(origin);
   return out;
 }

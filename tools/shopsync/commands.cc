@@ -204,7 +204,7 @@ int cmd_put(Context& ctx, Words w) {
   if (ctx.globals.json) {
     ctx.emit(write_json(*written));
   } else {
-    ctx.out << request.key.collection << "/" << request.key.id << " written as " << api::format_dot(written->dot) << '\n';
+    ctx.out << request.key.collection << "/" << request.key.id << " written as " << dot_text(written->dot) << '\n';
   }
   return kExitOk;
 }
@@ -236,7 +236,7 @@ int cmd_rm(Context& ctx, Words w) {
   if (ctx.globals.json) {
     ctx.emit(write_json(*removed));
   } else {
-    ctx.out << key.collection << "/" << key.id << " deleted (" << api::format_dot(removed->dot) << ")\n";
+    ctx.out << key.collection << "/" << key.id << " deleted (" << dot_text(removed->dot) << ")\n";
   }
   return kExitOk;
 }
@@ -319,7 +319,7 @@ int cmd_watch(Context& ctx, Words w) {
   if (!words.empty()) request.collection = words[0];
   const std::uint64_t count = count_text ? parse_count(*count_text, "--count") : 0;
   if (since) {
-    auto cursor = api::parse_cursor(*since);
+    auto cursor = parse_version_vector(*since);
     if (!cursor) throw UsageError{"--since takes a cursor printed by watch --json: " + *since};
     request.since = *cursor;
   } else {
@@ -334,7 +334,7 @@ int cmd_watch(Context& ctx, Words w) {
   auto first = (*client)->changes(request);
   if (!first) return ctx.fail(first.status());
   ctx.err << "watching " << (request.collection.empty() ? std::string("all collections") : request.collection)
-          << " on " << (*client)->address() << " from cursor '" << api::format_cursor(request.since_now ? first->cursor : request.since)
+          << " on " << (*client)->address() << " from cursor '" << version_vector_text(request.since_now ? first->cursor : request.since)
           << "'\n";
   ctx.err.flush();
   std::uint64_t seen = 0;
@@ -351,7 +351,7 @@ int cmd_watch(Context& ctx, Words w) {
       if (i + 1 == page.changes.size()) printed = page.cursor;
       if (ctx.globals.json) {
         json line = change_json(c);
-        line["cursor"] = api::format_cursor(printed);
+        line["cursor"] = version_vector_text(printed);
         ctx.out << line.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
       } else {
         print_change(ctx.out, c);
@@ -455,7 +455,7 @@ int cmd_resolve(Context& ctx, Words w) {
   expect_words(words, 2);
   if (pick.has_value() == json_arg.has_value()) throw UsageError{"give --pick DOT or --json '{...}'"};
   if (pick) {
-    auto dot = api::parse_dot(*pick);
+    auto dot = parse_dot(*pick);
     if (!dot) throw UsageError{"--pick takes a dot as shown by get or conflicts (NODE:COUNTER): " + *pick};
     request.pick = *dot;
   } else {
@@ -472,7 +472,7 @@ int cmd_resolve(Context& ctx, Words w) {
   if (ctx.globals.json) {
     ctx.emit(write_json(*written));
   } else {
-    ctx.out << request.key.collection << "/" << request.key.id << " resolved as " << api::format_dot(written->dot)
+    ctx.out << request.key.collection << "/" << request.key.id << " resolved as " << dot_text(written->dot)
             << '\n';
   }
   return kExitOk;
@@ -527,7 +527,7 @@ int cmd_forget(Context& ctx, Words w) {
   if (!peers) return ctx.fail(peers.status());
   std::vector<const api::PeerInfo*> named;
   for (const auto& p : peers->peers) {
-    if (p.node_id != 0 && (p.name == words[0] || api::format_node_id(p.node_id) == words[0])) named.push_back(&p);
+    if (p.node_id != 0 && (p.name == words[0] || node_id_text(p.node_id) == words[0])) named.push_back(&p);
   }
   if (named.empty()) return ctx.fail(Status::not_found("no peer named '" + words[0] + "' (shopsync peers lists them)"));
   if (named.size() > 1) {
@@ -536,9 +536,9 @@ int cmd_forget(Context& ctx, Words w) {
   const api::PeerInfo& peer = *named.front();
   if (Status s = (*client)->forget_peer(peer.node_id); !s) return ctx.fail(s);
   if (ctx.globals.json) {
-    ctx.emit(json{{"node_id", api::format_node_id(peer.node_id)}, {"name", peer.name}, {"forgotten", true}});
+    ctx.emit(json{{"node_id", node_id_text(peer.node_id)}, {"name", peer.name}, {"forgotten", true}});
   } else {
-    ctx.out << "forgot " << peer.name << " (" << api::format_node_id(peer.node_id)
+    ctx.out << "forgot " << peer.name << " (" << node_id_text(peer.node_id)
             << "): it no longer holds back tombstone removal\n";
   }
   return kExitOk;

@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/status.h"
 #include "node/api/api_types.h"
 #include "node/api/json_values.h"
-#include "storage/status.h"
 
 namespace shopsync::cli {
 

@@ -10,11 +10,9 @@ namespace shopsync::cli {
 
 namespace {
 
-using api::format_dot;
-using api::format_node_id;
 using api::hlc_millis;
 
-std::string short_node(NodeId id) { return format_node_id(id); }
+std::string short_node(NodeId id) { return node_id_text(id); }
 
 // One line of JSON, cut to `max` characters (0: whole).
 std::string compact(const json& value, std::size_t max = 0) {
@@ -87,7 +85,7 @@ void print_record(std::ostream& out, const api::RecordView& r) {
   for (auto it = fields.begin(); it != fields.end(); ++it) {
     out << "  " << it.key() << std::string(width - it.key().size() + 2, ' ') << compact(it.value()) << '\n';
   }
-  out << "version " << format_dot(r.dot) << ", updated " << format_time(hlc_millis(r.updated_at)) << '\n';
+  out << "version " << dot_text(r.dot) << ", updated " << format_time(hlc_millis(r.updated_at)) << '\n';
   if (r.sibling_count > 1) {
     out << (r.conflicted ? "CONFLICT: " : "") << r.sibling_count << " concurrent versions"
         << (r.conflicted ? " await a resolution (shopsync resolve " + r.key.collection + " " + r.key.id +
@@ -95,7 +93,7 @@ void print_record(std::ostream& out, const api::RecordView& r) {
                          : " (the strategy chose the one shown)")
         << '\n';
     for (const auto& s : r.siblings) {
-      out << "  " << format_dot(s.dot) << "  " << format_time(hlc_millis(s.updated_at)) << "  "
+      out << "  " << dot_text(s.dot) << "  " << format_time(hlc_millis(s.updated_at)) << "  "
           << (s.deleted ? std::string("(deleted)") : compact(fields_json(s.fields), 100)) << '\n';
     }
   }
@@ -121,7 +119,7 @@ void print_collections(std::ostream& out, const api::CollectionList& list) {
 
 void print_change(std::ostream& out, const api::Change& c) {
   out << format_time(hlc_millis(c.updated_at)) << "  " << (c.deleted ? "delete" : "put   ") << "  "
-      << c.key.collection << "/" << c.key.id << "  " << format_dot(c.dot) << '\n';
+      << c.key.collection << "/" << c.key.id << "  " << dot_text(c.dot) << '\n';
 }
 
 void print_conflicts(std::ostream& out, const api::ConflictsPage& page) {
@@ -132,9 +130,9 @@ void print_conflicts(std::ostream& out, const api::ConflictsPage& page) {
         << " (resolve with: shopsync resolve COLLECTION ID --pick DOT | --json '{...}'):\n";
     for (const auto& r : page.open) {
       out << "  " << r.key.collection << "/" << r.key.id << "  strategy " << r.strategy << ", showing "
-          << format_dot(r.dot) << '\n';
+          << dot_text(r.dot) << '\n';
       for (const auto& s : r.siblings) {
-        out << "    " << format_dot(s.dot) << "  " << format_time(hlc_millis(s.updated_at)) << "  "
+        out << "    " << dot_text(s.dot) << "  " << format_time(hlc_millis(s.updated_at)) << "  "
             << (s.deleted ? std::string("(deleted)") : compact(fields_json(s.fields), 100)) << '\n';
       }
     }
@@ -144,14 +142,14 @@ void print_conflicts(std::ostream& out, const api::ConflictsPage& page) {
   Table table({"SEQ", "RECORD", "STRATEGY", "WINNER", "SIBLINGS", "DETECTED", "BY"});
   for (const auto& e : page.log) {
     table.add({std::to_string(e.seq), e.key.collection + "/" + e.key.id,
-               e.strategy + (e.near_simultaneous ? " (near-simultaneous)" : ""), format_dot(e.winner),
+               e.strategy + (e.near_simultaneous ? " (near-simultaneous)" : ""), dot_text(e.winner),
                std::to_string(e.siblings.size()), format_time(hlc_millis(e.detected_at)), short_node(e.detected_by)});
   }
   table.print(out);
 }
 
 void print_status(std::ostream& out, const api::NodeStatus& s) {
-  Table table({"node", format_node_id(s.node_id) + (s.name.empty() ? "" : "  (" + s.name + ")")});
+  Table table({"node", node_id_text(s.node_id) + (s.name.empty() ? "" : "  (" + s.name + ")")});
   table.add({"cluster", s.cluster});
   table.add({"role", s.role.empty() ? "-" : s.role});
   if (!s.public_key.empty()) table.add({"key", format_public_key(s.public_key)});
@@ -161,7 +159,7 @@ void print_status(std::ostream& out, const api::NodeStatus& s) {
   std::string knowledge;
   for (const auto& [node, counter] : s.knowledge.entries()) {
     if (!knowledge.empty()) knowledge += ", ";
-    knowledge += format_node_id(node) + ":" + std::to_string(counter);
+    knowledge += node_id_text(node) + ":" + std::to_string(counter);
   }
   table.add({"knowledge", knowledge.empty() ? "-" : knowledge});
   std::uint64_t total = 0;
@@ -183,12 +181,12 @@ void print_status(std::ostream& out, const api::NodeStatus& s) {
       if (!detail.empty()) detail += ", ";
       detail += name + " " + std::to_string(n);
     }
-    table.add({"pending", "to " + format_node_id(p.peer) + (p.peer_name.empty() ? "" : " (" + p.peer_name + ")") +
+    table.add({"pending", "to " + node_id_text(p.peer) + (p.peer_name.empty() ? "" : " (" + p.peer_name + ")") +
                               ": " + std::to_string(p.total) + (detail.empty() ? "" : "  (" + detail + ")")});
   }
   if (s.pending.empty()) table.add({"pending", "no peers known"});
   for (const auto& p : s.syncing) {
-    table.add({"syncing", "from " + format_node_id(p.peer) + (p.peer_name.empty() ? "" : " (" + p.peer_name + ")") +
+    table.add({"syncing", "from " + node_id_text(p.peer) + (p.peer_name.empty() ? "" : " (" + p.peer_name + ")") +
                               ": " + format_sync_progress(p.progress)});
   }
   table.print(out);
@@ -204,7 +202,7 @@ void print_peers(std::ostream& out, const api::PeerList& list) {
   for (const auto& p : list.peers) {
     std::string lag = std::to_string(p.lag_changes);
     if (p.lag_changes > 0) lag += " / " + format_duration(p.lag_ms);
-    table.add({p.name.empty() ? "-" : p.name, p.node_id ? format_node_id(p.node_id) : "-", p.state,
+    table.add({p.name.empty() ? "-" : p.name, p.node_id ? node_id_text(p.node_id) : "-", p.state,
                p.address.empty() ? "-" : p.address, p.found_by.empty() ? "-" : p.found_by,
                format_time(p.last_seen_ms), format_time(p.last_sync_ms), lag, std::to_string(p.records_in),
                std::to_string(p.records_out), std::to_string(p.clock_offset_ms) + " ms",
@@ -212,7 +210,7 @@ void print_peers(std::ostream& out, const api::PeerList& list) {
   }
   table.print(out);
   for (const auto& p : list.peers) {
-    if (p.syncing) out << "syncing from " << (p.name.empty() ? format_node_id(p.node_id) : p.name) << ": " << format_sync_progress(p.sync) << "\n";
+    if (p.syncing) out << "syncing from " << (p.name.empty() ? node_id_text(p.node_id) : p.name) << ": " << format_sync_progress(p.sync) << "\n";
   }
 }
 

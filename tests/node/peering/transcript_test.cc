@@ -15,7 +15,8 @@
 //   time MONO [wall=+N]            the clocks move (wall: this node's wall clock steps)
 //   tick                           the node's timers run
 //   inbound KEY [trusted=no]       a connection arrives (prints its link; 0: refused)
-//   hello LINK id=ID [name=N] [clock=+N] [cluster=C] [incarnation=I]
+//   hello LINK id=ID [name=N] [clock=+N] [cluster=C] [incarnation=I] [strategy=COLLECTION=KIND]
+//   strategies [COLLECTION=KIND...]  this node applies that table (SIGHUP)
 //   heartbeat LINK | goodbye LINK REASON | error LINK CODE TEXT | fail LINK WHY
 //   trust KEY | untrust KEY
 //   sessions                       prints each session: peer and link
@@ -136,8 +137,10 @@ class Subject final : public peering::Io {
       h.name = arg(w, "name", "peer-" + arg(w, "id"));
       h.clock_ms = static_cast<std::uint64_t>(static_cast<std::int64_t>(now().wall_ms) + std::stoll(arg(w, "clock", "0")));
       h.listen_port = 7460;
-      h.strategies_digest = strategy_digest(StrategyTable{});
-      h.strategies = to_text(StrategyTable{});
+      StrategyTable theirs;
+      if (const std::string s = arg(w, "strategy"); !s.empty()) theirs = table_of({"", s});
+      h.strategies_digest = strategy_digest(theirs);
+      h.strategies = to_text(theirs);
       h.incarnation = number(arg(w, "incarnation", "5"));
       frame(w.at(1), h);
     } else if (cmd == "heartbeat") {
@@ -158,6 +161,10 @@ class Subject final : public peering::Io {
     } else if (cmd == "untrust") {
       trusted_.erase(w.at(1));
       peering_->key_untrusted(w.at(1), now());
+    } else if (cmd == "strategies") {
+      StrategyTable table = table_of(w);
+      replica_->set_strategies(table.collections, table.default_kind, table.tolerance_ms);
+      peering_->strategies_changed(std::move(table), now());
     } else if (cmd == "sessions") {
       for (const auto& [peer, s] : peering_->sessions()) out_ << "session " << peer << " link " << s->link << "\n";
     } else {
@@ -170,6 +177,17 @@ class Subject final : public peering::Io {
   peering::Now now() {
     wall_.set(static_cast<std::uint64_t>(static_cast<std::int64_t>(kEpoch + mono_.now_ms()) + wall_offset_));
     return peering::Now{mono_.now_ms(), wall_.now_ms()};
+  }
+  // The table of "COLLECTION=KIND" words (the first word is the command's).
+  static StrategyTable table_of(const std::vector<std::string>& w) {
+    StrategyTable table;
+    for (std::size_t i = 1; i < w.size(); ++i) {
+      const auto eq = w[i].find('=');
+      auto kind = parse_strategy(w[i].substr(eq + 1));
+      BOOST_REQUIRE_MESSAGE(eq != std::string::npos && kind, "not COLLECTION=KIND: " << w[i]);
+      table.collections[w[i].substr(0, eq)] = *kind;
+    }
+    return table;
   }
   void frame(const std::string& link, const wire::WireMessage& message) {
     peering_->frame(number(link), wire::encode(message, wire::kProtocolMax), now());

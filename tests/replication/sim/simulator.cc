@@ -11,13 +11,14 @@
 #include <tuple>
 #include <vector>
 
+#include "core/version_vector.h"
 #include "replication/access_policy.h"
-#include "replication/knowledge_text.h"
 #include "replication/replica.h"
 #include "replication/strategy.h"
 #include "storage/faulty_store.h"
 #include "storage/lmdb_store.h"
 #include "storage/memory_store.h"
+#include "tests/replication/support/store_copy.h"
 #include "tests/replication/support/values.h"
 
 namespace shopsync::sim {
@@ -157,60 +158,6 @@ struct Backup {
   std::unique_ptr<MemoryStore> store;
   std::size_t superseded_conflicts = 0;  // size of the node's superseded_conflicts_ then
 };
-
-// Everything a store holds, as copying a stopped node's data directory keeps it.
-struct StoreCopy {
-  std::vector<std::pair<RecordKey, RecordState>> records;
-  std::optional<NodeMeta> meta;
-  std::vector<ConflictEntry> conflicts;
-  std::vector<std::tuple<Table, std::string, std::string>> rows;
-
-  Status read_from(StoreReader& r) {
-    auto names = r.collections();
-    if (!names) return names.status();
-    for (const std::string& name : *names) {
-      Status s = r.for_each_record(name, "", [&](const RecordKey& k, const RecordState& v) {
-        records.emplace_back(k, v);
-        return Scan::next;
-      });
-      if (!s) return s;
-    }
-    auto m = r.node_meta();
-    if (!m) return m.status();
-    meta = std::move(*m);
-    SHOPSYNC_TRY(r.for_each_conflict(0, [&](const ConflictEntry& e) {
-      conflicts.push_back(e);
-      return Scan::next;
-    }));
-    for (Table t : {Table::peers, Table::trusted_keys, Table::settings}) {
-      Status s = r.for_each(t, [&](std::string_view k, std::string_view v) {
-        rows.emplace_back(t, std::string(k), std::string(v));
-        return Scan::next;
-      });
-      if (!s) return s;
-    }
-    return Status::ok();
-  }
-
-  Status write_to(StoreWriter& w) const {
-    for (const auto& [k, v] : records) SHOPSYNC_TRY(w.put_record(k, v));
-    if (meta) SHOPSYNC_TRY(w.put_node_meta(*meta));
-    for (const ConflictEntry& e : conflicts) {
-      auto seq = w.append_conflict(e);
-      if (!seq) return seq.status();
-    }
-    for (const auto& [t, k, v] : rows) SHOPSYNC_TRY(w.put(t, k, v));
-    return Status::ok();
-  }
-};
-
-Result<std::unique_ptr<MemoryStore>> copy_store(Store& from) {
-  StoreCopy data;
-  SHOPSYNC_TRY(from.read([&](StoreReader& r) { return data.read_from(r); }));
-  auto copy = std::make_unique<MemoryStore>();
-  SHOPSYNC_TRY(copy->write([&](StoreWriter& w) { return data.write_to(w); }));
-  return copy;
-}
 
 class Sim {
  public:
@@ -658,7 +605,7 @@ Status Sim::fault_op() {
       return Status::ok();
     case 6:
     case 7: {  // back up a node's store
-      auto copy = copy_store(nodes_[i].inner());
+      auto copy = test::copy_store(nodes_[i].inner());
       if (!copy) return copy.status();
       backups_[i] = Backup{std::move(*copy), superseded_conflicts_[i].size()};
       trace_line("back up node " + std::to_string(i + 1));
@@ -683,12 +630,12 @@ Status Sim::restore_op(int i) {
     auto text = r.get(Table::settings, "replication/horizon");
     if (!text) return text.status();
     if (!text->has_value()) return Status::ok();
-    auto horizon = knowledge_from_text(**text);
+    auto horizon = parse_version_vector(**text);
     if (!horizon) return horizon.status();
     horizons_before_restores_.join(*horizon);
     return Status::ok();
   }));
-  auto copy = copy_store(*it->second.store);
+  auto copy = test::copy_store(*it->second.store);
   if (!copy) return copy.status();
   nodes_[i].memory = std::move(*copy);
   // A write survives when the restored store or another node has it in the
@@ -701,11 +648,11 @@ Status Sim::restore_op(int i) {
   std::map<RecordKey, std::vector<VersionVector>> contexts;
   for (int j = 0; j < static_cast<int>(nodes_.size()); ++j) {
     if (j != i && !nodes_[j].joined) continue;
-    StoreCopy data;
+    test::StoreCopy data;
     SHOPSYNC_TRY(nodes_[j].inner().read([&](StoreReader& r) { return data.read_from(r); }));
     for (const auto& [table, key, value] : data.rows) {
       if (table != Table::settings || key != "replication/horizon") continue;
-      auto horizon = knowledge_from_text(value);
+      auto horizon = parse_version_vector(value);
       if (!horizon) return horizon.status();
       horizons.push_back(std::move(*horizon));
     }

@@ -3,8 +3,8 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 
+#include "core/version_vector.h"
 #include "node/peer_table.h"
-#include "replication/knowledge_text.h"
 #include "tests/replication/support/values.h"
 
 namespace shopsync::test {
@@ -114,7 +114,7 @@ ClusterFixture::ClusterFixture(const std::filesystem::path& root)
   peer_b.node_id = kNodeB;
   peer_b.name = "shop-b";
   peer_b.address = "127.0.0.1:7470";
-  peer_b.role = NodeRole::peer;
+  peer_b.role = Role::peer;
   peer_b.source = PeerSource::static_peer;
   peer_b.last_seen_ms = now_ms - 6 * kDay;
   peer_b.last_sync_ms = now_ms - 6 * kDay;
@@ -134,7 +134,7 @@ ClusterFixture::ClusterFixture(const std::filesystem::path& root)
     SHOPSYNC_TRY(w.put(Table::peers, peer_table_key(kNodeB), encode_peer_record(peer_b)));
     SHOPSYNC_TRY(w.put(Table::peers, peer_table_key(kNodeC), encode_peer_record(peer_c)));
     // The replica's persisted knowledge of C (it never told us anything).
-    return w.put(Table::settings, "replication/peer/" + node_hex(kNodeC), "");
+    return w.put(Table::settings, "replication/peer/" + node_id_text(kNodeC), "");
   });
   BOOST_REQUIRE_MESSAGE(s, s.to_string());
 }

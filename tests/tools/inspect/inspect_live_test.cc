@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(api_mode_against_an_in_process_api_server) {
     const std::string api = served_a.endpoint();
     json doc = inspect_json({"--api", api, "summary"});
     BOOST_TEST(doc["source"]["kind"] == "api");
-    BOOST_TEST(doc["node"]["id"] == hex16(kNodeA));
+    BOOST_TEST(doc["node"]["id"] == node_id_text(kNodeA));
     BOOST_TEST(doc["node"]["name"] == "shop-a");
     BOOST_TEST(doc["node"]["cluster"] == "shop");
     BOOST_TEST(doc["knowledge"] == dir_summary["knowledge"]);
@@ -217,10 +217,10 @@ BOOST_AUTO_TEST_CASE(api_mode_against_an_in_process_api_server) {
 
     // One node through its API, the other from its directory.
     doc = inspect_json({"diff", f.dir_b.string(), "--api", api}, kExitDiffers);
-    BOOST_TEST(doc["a"]["node_id"] == hex16(kNodeB));
-    BOOST_TEST(doc["b"]["node_id"] == hex16(kNodeA));
-    BOOST_TEST(doc["a_lacks"]["dots"][0]["dot"] == dot_str(f.o2.origin, f.o2.counter));
-    BOOST_TEST(doc["b_lacks"]["dots"][0]["dot"] == dot_str(f.o3.origin, f.o3.counter));
+    BOOST_TEST(doc["a"]["node_id"] == node_id_text(kNodeB));
+    BOOST_TEST(doc["b"]["node_id"] == node_id_text(kNodeA));
+    BOOST_TEST(doc["a_lacks"]["dots"][0]["dot"] == dot_text(f.o2));
+    BOOST_TEST(doc["b_lacks"]["dots"][0]["dot"] == dot_text(f.o3));
 
     // Both through their APIs.
     ServedNode served_b(*f.b, "shop-b");
@@ -378,7 +378,7 @@ BOOST_AUTO_TEST_CASE(watch_screen_under_tmux_redraws_live_and_quits_on_q) {
     for (std::string line; std::getline(in, line);) rows.push_back(line);
   }
   BOOST_REQUIRE(!rows.empty());
-  BOOST_TEST(rows[0].rfind("node       " + hex16(kNodeA), 0) == 0u);  // drawn from the top-left corner
+  BOOST_TEST(rows[0].rfind("node       " + node_id_text(kNodeA), 0) == 0u);  // drawn from the top-left corner
   for (const auto& row : rows) BOOST_TEST(row.size() <= 120u);         // cut to the window
   BOOST_TEST(pane.find("q quits") != std::string::npos);
   BOOST_TEST(pane.find("customers") != std::string::npos);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/dot.h"
+#include "core/node_id.h"
 #include "tests/tools/inspect/run_tool.h"
 
 namespace shopsync::test {
@@ -28,16 +30,6 @@ inline json inspect_json(std::vector<std::string> args, int expected_exit = 0) {
   json doc = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
   BOOST_REQUIRE_MESSAGE(!doc.is_discarded(), "not JSON: " << r.out);
   return doc;
-}
-
-inline std::string hex16(std::uint64_t id) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
-  return buf;
-}
-
-inline std::string dot_str(std::uint64_t origin, std::uint64_t counter) {
-  return hex16(origin) + ":" + std::to_string(counter);
 }
 
 }  // namespace shopsync::test

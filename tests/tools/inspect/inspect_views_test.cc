@@ -31,12 +31,12 @@ BOOST_AUTO_TEST_CASE(summary_shows_identity_counts_conflicts_tombstones_and_stor
   json doc = inspect_json({f.dir_a.string(), "summary"});
   BOOST_TEST(doc["view"] == "summary");
   BOOST_TEST(doc["source"]["kind"] == "data_dir");
-  BOOST_TEST(doc["node"]["id"] == hex16(kNodeA));
+  BOOST_TEST(doc["node"]["id"] == node_id_text(kNodeA));
   BOOST_TEST(doc["node"]["cluster"] == "shop");
   BOOST_TEST(doc["node"]["role"] == "peer");
   BOOST_TEST(doc["node"]["role_source"] == "own_writes");
-  BOOST_TEST(doc["knowledge"][hex16((*f.a)->writer())] == (*f.a)->knowledge().get((*f.a)->writer()));
-  BOOST_TEST(doc["knowledge"][hex16((*f.b)->writer())] == (*f.a)->knowledge().get((*f.b)->writer()));
+  BOOST_TEST(doc["knowledge"][node_id_text((*f.a)->writer())] == (*f.a)->knowledge().get((*f.a)->writer()));
+  BOOST_TEST(doc["knowledge"][node_id_text((*f.b)->writer())] == (*f.a)->knowledge().get((*f.b)->writer()));
   const json* customers = find_by(doc["collections"], "name", "customers");
   BOOST_REQUIRE(customers);
   BOOST_TEST((*customers)["records"] == 2);     // C1, C2 (C3 is a tombstone)
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(summary_shows_identity_counts_conflicts_tombstones_and_stor
   BOOST_TEST((*find_by(doc["collections"], "name", "customers"))["strategy_source"] == "configured");
   auto text = inspect({"summary", f.dir_a.string()});
   BOOST_TEST(text.exit_code == 0);
-  BOOST_TEST(text.out.find(hex16(kNodeA)) != std::string::npos);
+  BOOST_TEST(text.out.find(node_id_text(kNodeA)) != std::string::npos);
   BOOST_TEST(text.out.find("customers") != std::string::npos);
   BOOST_TEST(text.out.find("1 open, 2 in the log") != std::string::npos);
 }
@@ -78,8 +78,8 @@ BOOST_AUTO_TEST_CASE(peers_show_lag_and_warn_when_the_tombstone_horizon_is_at_ri
   BOOST_TEST(doc["view"] == "peers");
   BOOST_TEST(doc["retention_ms"] == 7ull * 24 * 3600 * 1000);
   BOOST_REQUIRE(doc["peers"].size() == 2u);
-  const json* b = find_by(doc["peers"], "node_id", hex16(kNodeB));
-  const json* c = find_by(doc["peers"], "node_id", hex16(kNodeC));
+  const json* b = find_by(doc["peers"], "node_id", node_id_text(kNodeB));
+  const json* c = find_by(doc["peers"], "node_id", node_id_text(kNodeC));
   BOOST_REQUIRE(b);
   BOOST_REQUIRE(c);
   BOOST_TEST((*b)["name"] == "shop-b");
@@ -114,8 +114,8 @@ BOOST_AUTO_TEST_CASE(peers_show_lag_and_warn_when_the_tombstone_horizon_is_at_ri
 
   // With a 30-day retention nothing is held back and B is fine.
   doc = inspect_json({f.dir_a.string(), "peers", "--retention", "30d"});
-  b = find_by(doc["peers"], "node_id", hex16(kNodeB));
-  c = find_by(doc["peers"], "node_id", hex16(kNodeC));
+  b = find_by(doc["peers"], "node_id", node_id_text(kNodeB));
+  c = find_by(doc["peers"], "node_id", node_id_text(kNodeC));
   BOOST_TEST((*b)["horizon_at_risk"] == false);
   BOOST_TEST((*c)["tombstones_held_back"] == 0);
 
@@ -137,16 +137,16 @@ BOOST_AUTO_TEST_CASE(record_shows_visible_value_siblings_vector_and_history) {
   BOOST_TEST(doc["sibling_count"] == 2);
   // B wrote five seconds later: its value shows.
   BOOST_TEST(doc["visible"]["fields"]["name"] == "Ana from B");
-  BOOST_TEST(doc["visible"]["winner"] == dot_str(f.c1_b.origin, f.c1_b.counter));
+  BOOST_TEST(doc["visible"]["winner"] == dot_text(f.c1_b));
   BOOST_TEST(doc["visible"]["conflicted"] == true);
   BOOST_TEST(doc["visible"]["updated_at"]["time"].get<std::string>().size() == 24u);  // 2026-11-25T14:31:26.123Z
   BOOST_REQUIRE(doc["siblings"].size() == 2u);
-  const json* sa = find_by(doc["siblings"], "dot", dot_str(f.c1_a.origin, f.c1_a.counter));
+  const json* sa = find_by(doc["siblings"], "dot", dot_text(f.c1_a));
   BOOST_REQUIRE(sa);
   BOOST_TEST((*sa)["fields"]["name"] == "Ana from A");
   BOOST_TEST((*sa)["winner"] == false);
-  BOOST_TEST(doc["version_vector"][hex16(f.c1_a.origin)] == f.c1_a.counter);
-  BOOST_TEST(doc["version_vector"][hex16(f.c1_b.origin)] == f.c1_b.counter);
+  BOOST_TEST(doc["version_vector"][node_id_text(f.c1_a.origin)] == f.c1_a.counter);
+  BOOST_TEST(doc["version_vector"][node_id_text(f.c1_b.origin)] == f.c1_b.counter);
   BOOST_REQUIRE(doc["history"].size() == 1u);
   BOOST_TEST(doc["history"][0]["strategy"] == "manual");
   BOOST_TEST(doc["history"][0]["siblings"].size() == 2u);
@@ -154,7 +154,7 @@ BOOST_AUTO_TEST_CASE(record_shows_visible_value_siblings_vector_and_history) {
   // A tombstone is shown as such.
   doc = inspect_json({f.dir_a.string(), "record", "customers", "C3"});
   BOOST_TEST(doc["visible"]["deleted"] == true);
-  BOOST_TEST(doc["visible"]["winner"] == dot_str(f.c3_tombstone.origin, f.c3_tombstone.counter));
+  BOOST_TEST(doc["visible"]["winner"] == dot_text(f.c3_tombstone));
 
   auto text = inspect({f.dir_a.string(), "record", "customers", "C1"});
   BOOST_TEST(text.exit_code == 0);
@@ -182,14 +182,14 @@ BOOST_AUTO_TEST_CASE(conflicts_lists_open_and_resolved_with_losing_values) {
   BOOST_TEST(res["strategy"] == "manual");
   BOOST_TEST(res["winner"]["fields"]["name"] == "Bo from B");
   BOOST_REQUIRE(res["losers"].size() == 1u);
-  BOOST_TEST(res["losers"][0]["dot"] == dot_str(f.c2_loser.origin, f.c2_loser.counter));
+  BOOST_TEST(res["losers"][0]["dot"] == dot_text(f.c2_loser));
   BOOST_TEST(res["losers"][0]["fields"]["name"] == "Bo from A");
   // Resolved by A's manual write, which carries B's value.
-  BOOST_TEST(res["current"]["dot"].get<std::string>().rfind(hex16((*f.a)->writer()), 0) == 0u);
+  BOOST_TEST(res["current"]["dot"].get<std::string>().rfind(node_id_text((*f.a)->writer()), 0) == 0u);
   BOOST_TEST(res["current"]["deleted"] == false);
 
   auto text = inspect({f.dir_a.string(), "conflicts"});
-  BOOST_TEST(text.out.find("lost: " + dot_str(f.c2_loser.origin, f.c2_loser.counter)) != std::string::npos);
+  BOOST_TEST(text.out.find("lost: " + dot_text(f.c2_loser)) != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(diff_names_the_records_that_differ_and_the_dots_each_side_lacks) {
@@ -197,14 +197,14 @@ BOOST_AUTO_TEST_CASE(diff_names_the_records_that_differ_and_the_dots_each_side_l
   ClusterFixture f(tmp.path());
   json doc = inspect_json({"diff", f.dir_a.string(), f.dir_b.string()}, kExitDiffers);
   BOOST_TEST(doc["identical"] == false);
-  BOOST_TEST(doc["a"]["node_id"] == hex16(kNodeA));
-  BOOST_TEST(doc["b"]["node_id"] == hex16(kNodeB));
+  BOOST_TEST(doc["a"]["node_id"] == node_id_text(kNodeA));
+  BOOST_TEST(doc["b"]["node_id"] == node_id_text(kNodeB));
   BOOST_TEST(doc["counts"]["differing_records"] == 2);
   BOOST_REQUIRE(doc["a_lacks"]["count"] == 1);
-  BOOST_TEST(doc["a_lacks"]["dots"][0]["dot"] == dot_str(f.o3.origin, f.o3.counter));
+  BOOST_TEST(doc["a_lacks"]["dots"][0]["dot"] == dot_text(f.o3));
   BOOST_TEST(doc["a_lacks"]["dots"][0]["id"] == "O3");
   BOOST_REQUIRE(doc["b_lacks"]["count"] == 1);
-  BOOST_TEST(doc["b_lacks"]["dots"][0]["dot"] == dot_str(f.o2.origin, f.o2.counter));
+  BOOST_TEST(doc["b_lacks"]["dots"][0]["dot"] == dot_text(f.o2));
   const json* o2 = find_by(doc["records"], "id", "O2");
   BOOST_REQUIRE(o2);
   BOOST_TEST((*o2)["status"] == "b_lacks");

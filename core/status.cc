@@ -1,4 +1,4 @@
-#include "storage/status.h"
+#include "core/status.h"
 
 namespace shopsync {
 
