@@ -543,7 +543,7 @@ bool get_refusal(MapIn& in, DiscoveryRefusal& r) {
 }
 
 void put_reconfirm(MapOut& m, const DiscoveryReconfirm& r) {
-  m.str("node_id", format_node_id(r.node_id));
+  m.str("node_id", node_id_text(r.node_id));
   m.str("name", r.name);
   m.str("state", r.state);
   m.uint("age_ms", r.age_ms);

@@ -242,7 +242,7 @@ BOOST_AUTO_TEST_CASE(three_nodes_without_peers_discover_sync_lose_a_cut_host_and
     BOOST_TEST(after.report["reconfirmed"][0]["queries"].get<int>() >= 1);
     bool told = false;
     for (const auto& line : after.report["advice"]) {
-      told = told || line.get<std::string>().find("'shop3' (" + api::format_node_id(c.id) + "): link lost without goodbye; "
+      told = told || line.get<std::string>().find("'shop3' (" + node_id_text(c.id) + "): link lost without goodbye; "
                                                   "mDNS reconfirm sent, no answer after 10 s: it looks switched off") !=
                          std::string::npos;
     }

@@ -100,7 +100,7 @@ void advise_on_peers(const api::DiscoveryReport& r, const api::PeerList& known, 
 void advise_on_reconfirmed(const api::DiscoveryReport& r, std::vector<std::string>& out) {
   for (const auto& c : r.reconfirmed) {
     if (c.state != "forgotten") continue;
-    out.push_back(quoted(c.name) + " (" + api::format_node_id(c.node_id) + "): link lost without goodbye; mDNS "
+    out.push_back(quoted(c.name) + " (" + node_id_text(c.node_id) + "): link lost without goodbye; mDNS "
                   "reconfirm sent, no answer after 10 s: it looks switched off, unplugged or crashed, and was "
                   "forgotten from discovery " + format_duration(c.age_ms) + " ago (without waiting out its "
                   "records' TTL). If it runs, " + kNoAnswerCauses);
@@ -278,7 +278,7 @@ json doctor_json(const api::DiscoveryReport& r, const api::NodeStatus& s, const 
   }
   json reconfirmed = json::array();
   for (const auto& c : r.reconfirmed) {
-    reconfirmed.push_back(json{{"node_id", api::format_node_id(c.node_id)},
+    reconfirmed.push_back(json{{"node_id", node_id_text(c.node_id)},
                                {"name", c.name},
                                {"state", c.state},
                                {"age_ms", c.age_ms},
@@ -339,7 +339,7 @@ void print_doctor(std::ostream& out, const api::DiscoveryReport& r, const api::N
       out << "\nreconfirmed (link lost without goodbye, mDNS records asked for again):\n";
       Table reconfirmed({"  NAME", "NODE", "STATE", "QUERIES", "SINCE"});
       for (const auto& c : r.reconfirmed) {
-        reconfirmed.add({"  " + c.name, api::format_node_id(c.node_id), c.state, std::to_string(c.queries),
+        reconfirmed.add({"  " + c.name, node_id_text(c.node_id), c.state, std::to_string(c.queries),
                          format_duration(c.age_ms) + " ago"});
       }
       reconfirmed.print(out);
