@@ -440,13 +440,6 @@ namespace {
 
 Status no_keys() { return Status(Errc::unavailable, "keys belong to shopsyncd"); }
 
-template <class Info>
-CredentialList credential_list(const std::vector<Info>& infos) {
-  CredentialList list;
-  for (const auto& info : infos) list.entries.push_back(Credential{info.name, info.created_ms});
-  return list;
-}
-
 }  // namespace
 
 Result<TrustedKeyList> RecordService::trusted_keys() { return no_keys(); }
@@ -454,10 +447,16 @@ Status RecordService::trust(const TrustAddRequest&) { return no_keys(); }
 Status RecordService::distrust(std::string_view) { return no_keys(); }
 Result<PublicKey> RecordService::public_key() { return no_keys(); }
 
-Result<TokenSecret> RecordService::create_token(std::string_view name) {
-  auto secret = app::create_token(store_, name, wall_ms());
+Result<TokenSecret> RecordService::create_token(const TokenCreateRequest& request) {
+  std::optional<Grant> scope;
+  if (!request.scope.empty()) {
+    auto grant = parse_grant(request.scope);
+    if (!grant) return grant.status().context("the token's scope");
+    scope = std::move(*grant);
+  }
+  auto secret = app::create_token(store_, request.name, wall_ms(), scope);
   if (!secret) return secret.status();
-  return TokenSecret{std::string(name), std::move(secret).value()};
+  return TokenSecret{request.name, std::move(secret).value()};
 }
 
 Result<CredentialList> RecordService::list_tokens() {

@@ -105,7 +105,7 @@ class RecordService : public api::ApiBackend {
   Status distrust(std::string_view key) override;
   Result<api::PublicKey> public_key() override;
   Status forget_peer(NodeId peer) override;
-  Result<api::TokenSecret> create_token(std::string_view name) override;
+  Result<api::TokenSecret> create_token(const api::TokenCreateRequest& request) override;
   Result<api::CredentialList> list_tokens() override;
   Status revoke_token(std::string_view name) override { return app::revoke_token(store_, name); }
 
@@ -152,6 +152,8 @@ class RecordService : public api::ApiBackend {
 
   // ---- the gateway's Bearer tokens (tokens.h) and built-in login's users (users.h)
   Result<std::optional<std::string>> verify_token(std::string_view secret) { return app::verify_token(store_, secret); }
+  // With the token's scope.
+  Result<std::optional<VerifiedToken>> find_token(std::string_view secret) { return app::find_token(store_, secret); }
   // Whether `password` is `name`'s: the user's record (users.h), whatever node
   // wrote it; false for a user that does not exist, after the same work.
   Result<bool> check_password(std::string_view name, std::string_view password);

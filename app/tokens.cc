@@ -30,14 +30,29 @@ std::string sha256_hex(std::string_view text) {
 struct StoredToken {
   std::string hash;
   std::uint64_t created_ms = 0;
+  std::optional<Grant> scope;
 };
 
+std::string encode(std::string_view hash, std::uint64_t created_ms, const std::optional<Grant>& scope) {
+  const std::string common = std::string(hash) + " " + std::to_string(created_ms);
+  return scope ? "v2 " + common + " " + to_text(*scope) : "v1 " + common;
+}
+
 std::optional<StoredToken> decode(std::string_view value) {
-  // "v1 <64 hex> <ms>"
-  if (!value.starts_with("v1 ") || value.size() < 3 + 64 + 2 || value[3 + 64] != ' ') return std::nullopt;
+  // "v1 <64 hex> <ms>" or "v2 <64 hex> <ms> <grant>"
+  const bool scoped = value.starts_with("v2 ");
+  if (!(scoped || value.starts_with("v1 ")) || value.size() < 3 + 64 + 2 || value[3 + 64] != ' ') return std::nullopt;
   StoredToken t;
   t.hash = std::string(value.substr(3, 64));
-  const std::string_view ms = value.substr(3 + 64 + 1);
+  std::string_view ms = value.substr(3 + 64 + 1);
+  if (scoped) {
+    const std::size_t space = ms.find(' ');
+    if (space == std::string_view::npos) return std::nullopt;
+    auto grant = parse_grant(ms.substr(space + 1));
+    if (!grant) return std::nullopt;  // never read as unrestricted
+    t.scope = std::move(*grant);
+    ms = ms.substr(0, space);
+  }
   const auto [ptr, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), t.created_ms);
   if (ec != std::errc() || ptr != ms.data() + ms.size()) return std::nullopt;
   return t;
@@ -59,15 +74,18 @@ Status validate_token_name(std::string_view name) {
   return Status::ok();
 }
 
-Result<std::string> create_token(Store& store, std::string_view name, std::uint64_t now_ms) {
+Result<std::string> create_token(Store& store, std::string_view name, std::uint64_t now_ms,
+                                 const std::optional<Grant>& scope) {
   SHOPSYNC_TRY(validate_token_name(name));
+  // An admin grant restricts nothing: stored as an unrestricted token.
+  const std::optional<Grant> kept = scope && !scope->admin ? scope : std::nullopt;
   SHOPSYNC_TRY(ensure_sodium());
   std::array<unsigned char, 32> random{};
   randombytes_buf(random.data(), random.size());
   std::string secret = "sst_" + hex(random.data(), random.size());
   sodium_memzero(random.data(), random.size());
   const std::string key = std::string(kTokenKeyPrefix) + std::string(name);
-  const std::string value = "v1 " + sha256_hex(secret) + " " + std::to_string(now_ms);
+  const std::string value = encode(sha256_hex(secret), now_ms, kept);
   Status written = store.write([&](StoreWriter& w) -> Status {
     auto existing = w.get(Table::settings, key);
     if (!existing) return existing.status();
@@ -86,8 +104,11 @@ Result<std::vector<TokenInfo>> list_tokens(Store& store) {
   SHOPSYNC_TRY(store.read([&](StoreReader& r) -> Status {
     return r.for_each(Table::settings, [&](std::string_view key, std::string_view value) {
       if (key.starts_with(kTokenKeyPrefix)) {
-        TokenInfo info{std::string(key.substr(kTokenKeyPrefix.size())), 0};
-        if (auto t = decode(value)) info.created_ms = t->created_ms;
+        TokenInfo info{std::string(key.substr(kTokenKeyPrefix.size())), 0, std::nullopt};
+        if (auto t = decode(value)) {
+          info.created_ms = t->created_ms;
+          info.scope = std::move(t->scope);
+        }
         tokens.push_back(std::move(info));
       }
       return Scan::next;
@@ -95,6 +116,12 @@ Result<std::vector<TokenInfo>> list_tokens(Store& store) {
   }));
   std::sort(tokens.begin(), tokens.end(), [](const TokenInfo& a, const TokenInfo& b) { return a.name < b.name; });
   return tokens;
+}
+
+api::CredentialList credential_list(const std::vector<TokenInfo>& tokens) {
+  api::CredentialList list;
+  for (const auto& t : tokens) list.entries.push_back({t.name, t.created_ms, t.scope ? to_text(*t.scope) : ""});
+  return list;
 }
 
 Status revoke_token(Store& store, std::string_view name) {
@@ -114,11 +141,11 @@ Status revoke_token(Store& store, std::string_view name) {
   });
 }
 
-Result<std::optional<std::string>> verify_token(Store& store, std::string_view secret) {
-  if (secret.size() != 4 + 64 || !secret.starts_with("sst_")) return std::optional<std::string>();
+Result<std::optional<VerifiedToken>> find_token(Store& store, std::string_view secret) {
+  if (secret.size() != 4 + 64 || !secret.starts_with("sst_")) return std::optional<VerifiedToken>();
   SHOPSYNC_TRY(ensure_sodium());
   const std::string presented = sha256_hex(secret);
-  std::optional<std::string> match;
+  std::optional<VerifiedToken> match;
   // One point lookup by hash (the index), confirmed against the named entry
   // (what revoke removes first), so a half-revoked token never passes.
   SHOPSYNC_TRY(store.read([&](StoreReader& r) -> Status {
@@ -131,11 +158,18 @@ Result<std::optional<std::string>> verify_token(Store& store, std::string_view s
     auto t = decode(**entry);
     if (t && t->hash.size() == presented.size() &&
         sodium_memcmp(t->hash.data(), presented.data(), presented.size()) == 0) {
-      match = **name;
+      match = VerifiedToken{**name, std::move(t->scope)};
     }
     return Status::ok();
   }));
   return match;
+}
+
+Result<std::optional<std::string>> verify_token(Store& store, std::string_view secret) {
+  auto found = find_token(store, secret);
+  if (!found) return found.status();
+  if (!found->has_value()) return std::optional<std::string>();
+  return std::optional<std::string>((*found)->name);
 }
 
 }  // namespace shopsync::app

@@ -269,9 +269,12 @@ Status load_file(NodeConfig& config, const std::string& path) {
           Status s = apply_strategy(config, collection + "=" + strategy.as_string().str);
           if (!s) return Status::invalid(line_of(strategy) + ": " + s.message());
         }
-      } else if (key == "mdns" || key == "insecure" || key == "http-login") {
+      } else if (key == "mdns" || key == "insecure" || key == "http-login" || key == "api-auth") {
         if (!value.is_boolean()) return fail("must be true or false");
-        (key == "mdns" ? config.mdns : key == "insecure" ? config.insecure : config.http_login) = value.as_boolean();
+        (key == "mdns"       ? config.mdns
+         : key == "insecure" ? config.insecure
+         : key == "api-auth" ? config.api_auth
+                             : config.http_login) = value.as_boolean();
       } else if (key == "heartbeat-ms" || key == "peer-timeout-ms" || key == "max-clock-skew-ms" ||
                  key == "pull-interval-ms" || key == "progress-log-ms" || key == "mdns-ttl" || key == "http-head-timeout-ms" ||
                  key == "http-body-timeout-ms" || key == "http-max-per-address" || key == "http-max-pipelined") {
@@ -362,6 +365,8 @@ Options (flags win over the config file; defaults in brackets):
   --listen ADDR            sync port (ZeroMQ ROUTER, CURVE), IPv4 and IPv6 [*:7460]
   --api ADDR               local API for applications and the CLI: HOST:PORT, or
                            ipc://PATH for a Unix socket [127.0.0.1:7461]
+  --api-auth               the local API answers only requests that carry the
+                           credential in DATA/api.token (made at start, mode 0640) [off]
   --http ADDR              HTTP gateway (sync endpoints, /metrics) [off]
   --web-root DIR           the web console's files, served by --http at /
                            [/usr/share/shopsync/web when it exists]
@@ -449,7 +454,7 @@ Result<NodeConfig> parse_config(int argc, const char* const* argv) {
       name.resize(eq);
     }
     if (name == "help" || name == "version" || name == "print-key" || name == "no-mdns" || name == "insecure" ||
-        name == "mdns" || name == "http-login") {
+        name == "mdns" || name == "http-login" || name == "api-auth") {
       if (value) return Status::invalid("--" + name + " takes no value");
       if (name == "help") config.show_help = true;
       flags.push_back({name, ""});
@@ -481,6 +486,8 @@ Result<NodeConfig> parse_config(int argc, const char* const* argv) {
       config.insecure = true;
     } else if (f.name == "http-login") {
       config.http_login = true;
+    } else if (f.name == "api-auth") {
+      config.api_auth = true;
     } else if (Status s = apply_setting(config, f.name, f.value); !s) {
       return Status::invalid("--" + f.name + " " + f.value + ": " + s.message());
     }

@@ -3,6 +3,7 @@
 #include "node/node.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -11,6 +12,7 @@
 #include "discovery/discovery.h"
 #include "net/public_key_text.h"
 #include "net/zap_handler.h"
+#include "node/api/api_credential.h"
 #include "node/daemon_backend.h"
 #include "node/forget_peer.h"
 #include "node/gateway_source.h"
@@ -178,8 +180,17 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
     api_options.on_error = [self](std::optional<api::Op> op, const Status& error) {
       if (error.code() == Errc::disk_full) self->report_disk_full(op ? api::to_string(*op) : "a request", error);
     };
+    if (node->config_.api_auth) {
+      auto credential = api::ensure_api_credential(node->config_.data_dir);
+      if (!credential) return credential.status().context("the local API's credential (--api-auth)");
+      api_options.credential = std::move(*credential);
+    }
     auto api = api::ApiServer::bind(node->ctx_->handle(), node->config_.api, *node->backend_, std::move(api_options));
     if (!api) return api.status().context("starting the local API (--api)");
+    if ((*api)->endpoint().starts_with("ipc://")) {
+      // The socket file's permissions say who may connect: the node's user and group.
+      ::chmod((*api)->endpoint().substr(6).c_str(), 0660);
+    }
     node->api_ = std::move(*api);
   }
   node->start_mdns();

@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "node/api/api_client.h"
+#include "node/api/api_credential.h"
 #include "node/api/api_types.h"
 #include "node/config.h"
 
@@ -69,6 +70,13 @@ Result<Located<std::string>> NodeLocator::api() {
   SHOPSYNC_TRY(load_config());
   if (config_api_) return Located<std::string>{*config_api_, config_file().value};
   return Located<std::string>{std::string(api::kDefaultApiAddress), "the default"};
+}
+
+std::string NodeLocator::api_credential() {
+  if (const char* t = env("SHOPSYNC_API_TOKEN")) return t;
+  auto dir = data_dir();
+  if (!dir) return "";
+  return api::read_api_credential(dir->value).value_or("");
 }
 
 Result<Located<std::filesystem::path>> NodeLocator::data_dir() {

@@ -9,6 +9,8 @@
 //                   runs the node there), ~/.local/share/shopsync
 //   config file:    --config, $SHOPSYNC_CONFIG, /etc/shopsync/shopsyncd.toml
 //                   when it exists (the package installs it)
+//   API credential: $SHOPSYNC_API_TOKEN, DATA/api.token of the data directory
+//                   above when readable (node/api/api_credential.h), none
 // The config file is read with shopsyncd's own parser, and only when an
 // answer depends on it.
 #pragma once
@@ -47,6 +49,9 @@ class NodeLocator {
   // invalid_argument when an address is malformed or a config file does not load.
   Result<Located<std::string>> api();
   Result<Located<std::filesystem::path>> data_dir();
+  // The credential to send to a node started with --api-auth; "" when none is
+  // found (a node without --api-auth needs none).
+  std::string api_credential();
   // The config file to read, if any ("" from: none).
   Located<std::string> config_file() const;
   // Whether $SHOPSYNC_API / $SHOPSYNC_DATA are set (non-empty).

@@ -4,6 +4,8 @@
 #include <msgpack.hpp>
 #include <vector>
 
+#include "core/dot.h"
+
 namespace shopsync {
 
 namespace {
@@ -51,12 +53,12 @@ Result<Grant> parse_grant(std::string_view text) {
     if (collection == kGrantsCollection) return bad_entry(entry, "grants are changed by admin keys only");
     if (grant.collections.count(collection) != 0) return bad_entry(entry, "collection named twice");
     CollectionGrant cg;
-    if (parts[1] == "r") {
+    if (parts[1] == "r" || parts[1] == "read") {
       cg.access = Access::read;
-    } else if (parts[1] == "rw") {
+    } else if (parts[1] == "rw" || parts[1] == "read_write") {
       cg.access = Access::read_write;
     } else {
-      return bad_entry(entry, "access must be r or rw");
+      return bad_entry(entry, "access must be r (read) or rw (read_write)");
     }
     if (parts.size() == 3) {
       const std::size_t eq = parts[2].find('=');
@@ -91,6 +93,25 @@ std::string to_text(const Grant& grant) {
     }
   }
   return out;
+}
+
+bool may_write(const Scope& writer, const RecordKey& key, const Version& version) {
+  return version.deleted ? writer.has_collection(key.collection) : writer.contains(key, version);
+}
+
+std::string local_write_violation(const Scope& writer, const RecordKey& key, const std::vector<Version>& current,
+                                  const Version& version) {
+  if (writer.unrestricted()) return "";
+  const std::string record = key.collection + "/" + key.id;
+  if (!writer.has_collection(key.collection)) return record + ": the collection is outside the write scope";
+  if (!may_write(writer, key, version)) return record + ": the new version is outside the write scope";
+  for (const Version& v : current) {
+    if (!may_write(writer, key, v)) {
+      return record + ": the record holds version " + dot_text(v.dot) +
+             ", outside the write scope";
+    }
+  }
+  return "";
 }
 
 Scope Scope::everything() {

@@ -13,6 +13,7 @@
 //   admin                           may change grants; reads and writes everything
 //   orders:rw:branch=north|south    read-write orders whose branch is north or south
 //   customers:r                     read every customer
+// (`read` and `read_write` are accepted for `r` and `rw`; the text form says r, rw.)
 // entries separated by spaces or commas.
 //
 // A Scope is the projection a grant allows for reading or for writing: a set
@@ -94,5 +95,17 @@ class Scope {
   // Filter values as MessagePack strings, the bytes Field::packed holds.
   std::map<std::string, std::set<std::string>, std::less<>> packed_values_;
 };
+
+// Whether a subject with write scope `writer` may write `version`: a
+// tombstone where its collection is (deleting a record needs its versions,
+// checked as superseded, in scope), any other version when the scope
+// contains it.
+bool may_write(const Scope& writer, const RecordKey& key, const Version& version);
+// Why such a subject may not make `version` the new value of a record that
+// holds `current` (what a local write supersedes), "" when it may: the new
+// version and every version it supersedes must be writable. The local writes
+// of a scoped node and the HTTP gateway's scoped tokens both ask it.
+std::string local_write_violation(const Scope& writer, const RecordKey& key, const std::vector<Version>& current,
+                                  const Version& version);
 
 }  // namespace shopsync

@@ -71,28 +71,19 @@ bool holds(const RecordState& s, const Dot& d) {
   return std::any_of(s.siblings.begin(), s.siblings.end(), [&](const Version& v) { return v.dot == d; });
 }
 
-// A tombstone is writable where its collection is: deleting a record needs
-// its versions (checked as superseded) to be in scope, not the tombstone.
-bool writable(const Scope& scope, const RecordKey& key, const Version& v) {
-  return v.deleted ? scope.has_collection(key.collection) : scope.contains(key, v);
-}
-
-
-std::string describe(const RecordKey& key) { return key.collection + "/" + key.id; }
-
 }  // namespace
 
 std::string write_violation(const Scope& writer, const RecordKey& key, const RecordState& before,
                             const RecordState& remote) {
   for (const Version& v : remote.siblings) {
     if (holds(before, v.dot) || before.context.covers(v.dot)) continue;  // not new here
-    if (!writable(writer, key, v)) {
+    if (!may_write(writer, key, v)) {
       return "version " + dot_text(v.dot) + (v.deleted ? " (a delete)" : "") + " is outside the sender's write scope";
     }
   }
   for (const Version& v : before.siblings) {
     if (holds(remote, v.dot) || !remote.context.covers(v.dot)) continue;  // not superseded by it
-    if (!writable(writer, key, v)) {
+    if (!may_write(writer, key, v)) {
       return "it supersedes version " + dot_text(v.dot) + ", which is outside the sender's write scope";
     }
   }
@@ -116,20 +107,10 @@ VersionVector Replica::Impl::knowledge_toward(const PeerState& ps) const {
 
 Status Replica::Impl::check_local_write(const RecordKey& key, const std::optional<RecordState>& current,
                                         const Version& version) const {
-  const Scope mine = write_scope_of(meta.node_id);
-  if (mine.unrestricted()) return Status::ok();
-  if (!writable(mine, key, version)) {
-    return Status::refused(describe(key) + ": the new version is outside this node's write scope (its grant)");
-  }
-  if (current) {
-    for (const Version& v : current->siblings) {
-      if (!writable(mine, key, v)) {
-        return Status::refused(describe(key) + ": the record holds version " + dot_text(v.dot) +
-                               ", outside this node's write scope (its grant)");
-      }
-    }
-  }
-  return Status::ok();
+  const std::string why =
+      local_write_violation(write_scope_of(meta.node_id), key, current ? current->siblings : std::vector<Version>{}, version);
+  if (why.empty()) return Status::ok();
+  return Status::refused(why + " of this node (its grant)");
 }
 
 Status Replica::Impl::open_scope() {

@@ -55,8 +55,8 @@ class ApiBackend {
   virtual Status forget_peer(NodeId peer) = 0;
 
   // ---- the HTTP gateway's tokens and users (app/tokens.h, app/users.h)
-  // invalid_argument for a bad name or one that exists.
-  virtual Result<TokenSecret> create_token(std::string_view name) = 0;
+  // invalid_argument for a bad name, one that exists or a bad scope.
+  virtual Result<TokenSecret> create_token(const TokenCreateRequest& request) = 0;
   virtual Result<CredentialList> list_tokens() = 0;
   // not_found when no token has that name.
   virtual Status revoke_token(std::string_view name) = 0;

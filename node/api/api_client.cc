@@ -74,7 +74,7 @@ Result<ApiClient> ApiClient::connect(std::string_view address, ApiClientOptions 
 Result<ResponseBody> ApiClient::call(const RequestBody& request) {
   Impl& c = *impl_;
   const std::uint64_t req_id = c.next_req_id++;
-  const std::string bytes = encode_request(Request{req_id, request});
+  const std::string bytes = encode_request(Request{req_id, request, impl_->options.credential});
   const std::string op(to_string(op_of(request)));
   if (static_cast<std::int64_t>(bytes.size()) > kMaxRequestBytes) {
     return Status::too_large(op + " request of " + std::to_string(bytes.size()) + " bytes is over the API's limit of " +

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/status.h"
 #include "node/api/api_codec.h"
@@ -30,9 +31,14 @@ namespace shopsync::api {
 Result<std::string> parse_api_address(std::string_view text);
 
 struct ApiClientOptions {
+  ApiClientOptions(std::chrono::milliseconds wait = std::chrono::milliseconds(5000), std::string secret = "")
+      : timeout(wait), credential(std::move(secret)) {}
   // How long a call waits for its answer (long polls wait this much more than
   // the wait they ask for).
-  std::chrono::milliseconds timeout{5000};
+  std::chrono::milliseconds timeout;
+  // Sent with every request: the node's API credential (api_credential.h),
+  // needed by a node started with --api-auth; "": none.
+  std::string credential;
 };
 
 class ApiClient {
@@ -65,7 +71,9 @@ class ApiClient {
   Status distrust(std::string key) { return typed<Done>(TrustRemoveRequest{std::move(key)}).status(); }
   Status forget_peer(NodeId node) { return typed<Done>(ForgetPeerRequest{node}).status(); }
   Result<PublicKey> public_key() { return typed<PublicKey>(KeyRequest{}); }
-  Result<TokenSecret> create_token(std::string name) { return typed<TokenSecret>(TokenCreateRequest{std::move(name)}); }
+  Result<TokenSecret> create_token(std::string name, std::string scope = "") {
+    return typed<TokenSecret>(TokenCreateRequest{std::move(name), std::move(scope)});
+  }
   Result<CredentialList> list_tokens() { return typed<CredentialList>(TokenListRequest{}); }
   Status revoke_token(std::string name) { return typed<Done>(TokenRevokeRequest{std::move(name)}).status(); }
 

@@ -198,7 +198,10 @@ void put_args(MapOut& m, const TrustAddRequest& r) {
 void put_args(MapOut&, const TrustListRequest&) {}
 void put_args(MapOut& m, const TrustRemoveRequest& r) { m.str("key", r.key); }
 void put_args(MapOut& m, const ForgetPeerRequest& r) { m.str("node_id", node_id_text(r.node)); }
-void put_args(MapOut& m, const TokenCreateRequest& r) { m.str("name", r.name); }
+void put_args(MapOut& m, const TokenCreateRequest& r) {
+  m.str("name", r.name);
+  if (!r.scope.empty()) m.str("scope", r.scope);
+}
 void put_args(MapOut&, const TokenListRequest&) {}
 void put_args(MapOut& m, const TokenRevokeRequest& r) { m.str("name", r.name); }
 void put_args(MapOut&, const KeyRequest&) {}
@@ -277,7 +280,7 @@ bool get_args(MapIn& in, TrustAddRequest& r) { return in.str("key", r.key, true)
 bool get_args(MapIn&, TrustListRequest&) { return true; }
 bool get_args(MapIn& in, TrustRemoveRequest& r) { return in.str("key", r.key, true); }
 bool get_args(MapIn& in, ForgetPeerRequest& r) { return get_node_id(in, "node_id", r.node, true); }
-bool get_args(MapIn& in, TokenCreateRequest& r) { return in.str("name", r.name, true); }
+bool get_args(MapIn& in, TokenCreateRequest& r) { return in.str("name", r.name, true) && in.str("scope", r.scope); }
 bool get_args(MapIn&, TokenListRequest&) { return true; }
 bool get_args(MapIn& in, TokenRevokeRequest& r) { return in.str("name", r.name, true); }
 bool get_args(MapIn&, KeyRequest&) { return true; }
@@ -687,7 +690,9 @@ bool get_result(MapIn& in, TrustedKeyList& l) {
 }
 bool get_result(MapIn& in, PublicKey& k) { return in.str("key", k.key, true); }
 bool get_result(MapIn& in, TokenSecret& t) { return in.str("name", t.name, true) && in.str("token", t.token, true); }
-bool get_credential(MapIn& in, Credential& c) { return in.str("name", c.name, true) && in.uint("created_ms", c.created_ms); }
+bool get_credential(MapIn& in, Credential& c) {
+  return in.str("name", c.name, true) && in.uint("created_ms", c.created_ms) && in.str("scope", c.scope);
+}
 bool get_result(MapIn& in, CredentialList& l) { return get_list(in, "entries", l.entries, get_credential); }
 bool get_result(MapIn& in, DiscoveryReport& r) {
   return in.boolean("enabled", r.enabled, true) && in.str("off_reason", r.off_reason) && in.str("state", r.state) &&
@@ -735,6 +740,7 @@ std::string encode_request(const Request& request) {
   MapOut m;
   put_header(m, request.req_id);
   m.str("op", to_string(op_of(request.body)));
+  if (!request.auth.empty()) m.str("auth", request.auth);
   std::visit([&](const auto& args) { put_args(m, args); }, request.body);
   return m.finish();
 }
@@ -766,6 +772,10 @@ DecodedRequest decode_request(std::string_view bytes) {
   }
   if (!out.op) {
     out.status = Status::invalid("unknown operation '" + op_name + "'");
+    return out;
+  }
+  if (!in.str("auth", out.auth)) {
+    out.status = Status::invalid(in.error());
     return out;
   }
   if (!decode_args(*out.op, in, out.body)) out.status = Status::invalid(in.error());

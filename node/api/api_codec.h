@@ -25,6 +25,7 @@ namespace shopsync::api {
 struct Request {
   std::optional<std::uint64_t> req_id;  // echoed in the response
   RequestBody body;
+  std::string auth;  // the node's API credential (api_credential.h); "": none
   bool operator==(const Request&) const = default;
 };
 
@@ -35,6 +36,7 @@ struct DecodedRequest {
   std::optional<Op> op;
   Status status;     // ok, or why the request is refused (invalid_argument / protocol)
   RequestBody body;  // meaningful when status is ok
+  std::string auth;  // the credential it carried, "" when none
 };
 
 std::string encode_request(const Request& request);

@@ -4,6 +4,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "node/api/api_credential.h"
+
 namespace shopsync::api {
 
 namespace {
@@ -90,7 +92,13 @@ void ApiServer::handle(std::vector<std::string> parts) {
     reply(parts, error_reply(decoded.req_id, decoded.op, decoded.status));
     return;
   }
-  Request request{decoded.req_id, std::move(decoded.body)};
+  if (!options_.credential.empty() && !same_secret(decoded.auth, options_.credential)) {
+    ++stats_.unauthenticated;
+    reply(parts, error_reply(decoded.req_id, decoded.op,
+                             Status::refused(decoded.auth.empty() ? std::string(kNoCredential) : std::string(kWrongCredential))));
+    return;
+  }
+  Request request{decoded.req_id, std::move(decoded.body), {}};
   std::optional<std::string> answer_bytes;
   try {
     answer_bytes = answer(parts, request);
@@ -130,7 +138,7 @@ std::optional<std::string> ApiServer::answer(const std::vector<std::string>& env
         if constexpr (std::is_same_v<T, KeyRequest>) return widen(backend_.public_key());
         if constexpr (std::is_same_v<T, DiscoveryRequest>) return widen(backend_.discovery());
         if constexpr (std::is_same_v<T, ForgetPeerRequest>) return done(backend_.forget_peer(args.node));
-        if constexpr (std::is_same_v<T, TokenCreateRequest>) return widen(backend_.create_token(args.name));
+        if constexpr (std::is_same_v<T, TokenCreateRequest>) return widen(backend_.create_token(args));
         if constexpr (std::is_same_v<T, TokenListRequest>) return widen(backend_.list_tokens());
         if constexpr (std::is_same_v<T, TokenRevokeRequest>) return done(backend_.revoke_token(args.name));
       },

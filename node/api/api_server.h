@@ -49,12 +49,16 @@ struct ApiServerOptions {
   // Called for each request answered with an error (op unknown for a request
   // that did not decode): the node logs the ones an operator must see.
   std::function<void(std::optional<Op> op, const Status& error)> on_error;
+  // When set, a request must carry it as `auth` (api_credential.h); any
+  // other is answered `refused` and reaches no backend.
+  std::string credential;
 };
 
 struct ApiServerStats {
   std::uint64_t requests = 0;
   std::uint64_t errors = 0;     // answered with an error (of any kind)
   std::uint64_t malformed = 0;  // refused before reaching the backend
+  std::uint64_t unauthenticated = 0;  // refused: without the API credential
   std::size_t parked = 0;       // long polls waiting now
 };
 

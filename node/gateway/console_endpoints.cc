@@ -11,7 +11,10 @@
 //   GET    /api/console/records/{collection}?after=&limit=
 //   GET    /api/console/records/{collection}/{id}      the record, its versions and its conflict history
 //   GET    /api/console/tokens                         names and creation times
-//   POST   /api/console/tokens                         {name}: the new token, shown once
+//   POST   /api/console/tokens                         {name[, scope]}: the new token, shown once
+//
+// A scoped token (token_scope.cc) sees the records of its read scope only,
+// resolves within its write scope, and cannot manage tokens.
 //   DELETE /api/console/tokens/{name}
 #include "node/api/api_json.h"
 #include "node/gateway/gateway.h"
@@ -114,8 +117,22 @@ HttpResponse Gateway::console(const HttpRequest& request) {
       if (!after) return json_error(400, "bad_log_after", "log_after must be a conflict log sequence number");
       q.log_after = *after;
     }
+    if (!q.collection.empty()) {
+      if (auto refused = refuse_collection(q.collection)) return *refused;
+    }
     auto page = service_.conflicts(q);
     if (!page) return from_status(page.status());
+    if (scoped()) {
+      Status s = Status::ok();
+      auto hidden = [&](const RecordKey& key) {
+        auto shown = readable(key);
+        if (!shown) s = shown.status();
+        return !shown || !*shown;
+      };
+      std::erase_if(page->open, [&](const api::RecordView& r) { return hidden(r.key); });
+      std::erase_if(page->log, [&](const api::ConflictLogEntry& e) { return hidden(e.key); });
+      if (!s) return from_status(s);
+    }
     json out = api::conflicts_json(*page);
     for (auto& record : out["open"]) mark_writers(record);
     for (auto& entry : out["log"]) mark_writers(entry);
@@ -129,6 +146,20 @@ HttpResponse Gateway::console(const HttpRequest& request) {
     if (!doc) return json_error(400, "invalid_argument", doc.status().message());
     auto resolve = resolve_request(*doc);
     if (!resolve) return json_error(400, "invalid_argument", resolve.status().message());
+    if (!writes_.unrestricted()) {
+      auto current = service_.find(resolve->key);
+      if (!current) return from_status(current.status());
+      const auto siblings = current->has_value() ? (*current)->siblings : std::vector<Version>{};
+      Version next;  // the picked version, or the merged fields
+      if (resolve->pick) {
+        for (const Version& v : siblings) {
+          if (v.dot == *resolve->pick) next = v;
+        }
+      } else {
+        for (const auto& [name, packed] : *resolve->fields) next.fields[name] = Field{packed, 0};
+      }
+      if (auto refused = refuse_write(resolve->key, siblings, next)) return *refused;
+    }
     auto written = service_.resolve(*resolve);
     if (!written) return from_status(written.status());
     auto record = service_.get(resolve->key);
@@ -142,7 +173,14 @@ HttpResponse Gateway::console(const HttpRequest& request) {
     if (seg.size() == 3) {
       auto list = service_.collections();
       if (!list) return from_status(list.status());
-      std::erase_if(list->collections, [](const api::CollectionCount& c) { return is_reserved_collection(c.name); });
+      std::erase_if(list->collections, [&](const api::CollectionCount& c) {
+        return is_reserved_collection(c.name) || !reads_.has_collection(c.name);
+      });
+      for (auto& c : list->collections) {
+        auto live = readable_count(c.name, c.records);
+        if (!live) return from_status(live.status());
+        c.records = *live;
+      }
       json out = api::collections_json(*list);
       for (auto& c : out["collections"]) c["strategy"] = std::string(to_string(service_.strategy_for(c["name"].get<std::string>())));
       out["success"] = true;
@@ -150,6 +188,7 @@ HttpResponse Gateway::console(const HttpRequest& request) {
     }
     const std::string& collection = seg[3];
     if (Status s = validate_device_collection(collection); !s) return json_error(400, "bad_collection", s.message());
+    if (auto refused = refuse_collection(collection)) return *refused;
     if (seg.size() == 4) {
       api::ListRequest q{collection, "", api::kDefaultPageLimit};
       if (auto it = request.query.find("after"); it != request.query.end()) q.after = it->second;
@@ -158,12 +197,24 @@ HttpResponse Gateway::console(const HttpRequest& request) {
       q.limit = static_cast<std::uint32_t>(*limit);
       auto page = service_.list(q);
       if (!page) return from_status(page.status());
+      if (scoped()) {
+        Status s = Status::ok();
+        std::erase_if(page->records, [&](const api::RecordView& r) {
+          auto shown = readable(r.key);
+          if (!shown) s = shown.status();
+          return !shown || !*shown;
+        });
+        if (!s) return from_status(s);
+      }
       json out = api::list_json(*page);
       out["success"] = true;
       return ok_json(out);
     }
     const RecordKey key{collection, seg[4]};
     if (Status s = validate_record_id(key.id); !s) return json_error(400, "bad_id", s.message());
+    auto shown = readable(key);
+    if (!shown) return from_status(shown.status());
+    if (!*shown) return json_error(404, "not_found", collection + "/" + key.id + ": no such record");
     auto record = service_.get(key);
     if (!record) return from_status(record.status());
     auto history = service_.history(key);
@@ -176,19 +227,24 @@ HttpResponse Gateway::console(const HttpRequest& request) {
     return ok_json({{"success", true}, {"record", std::move(view)}, {"history", std::move(entries)}});
   }
 
+  if (what == "tokens") {
+    if (auto refused = refuse_scoped("managing tokens")) return *refused;
+  }
   if (what == "tokens" && seg.size() == 3) {
     if (get) {
       auto tokens = service_.list_tokens();
       if (!tokens) return from_status(tokens.status());
       json out = json::array();
-      for (const auto& t : tokens->entries) out.push_back({{"name", t.name}, {"created_ms", t.created_ms}});
+      for (const auto& t : tokens->entries) {
+        out.push_back({{"name", t.name}, {"created_ms", t.created_ms}, {"scope", t.scope.empty() ? json(nullptr) : json(t.scope)}});
+      }
       return ok_json({{"success", true}, {"tokens", std::move(out)}});
     }
     if (request.method != "POST") return not_allowed(request, "GET, POST");
     auto doc = json_body(request);
     if (!doc) return json_error(400, "invalid_argument", doc.status().message());
     const std::string name = string_member(*doc, "name");
-    auto secret = service_.create_token(name);
+    auto secret = service_.create_token({name, string_member(*doc, "scope")});
     if (!secret) return from_status(secret.status());
     return ok_json({{"success", true}, {"name", name}, {"token", secret->token}}, 201);
   }

@@ -111,9 +111,10 @@ std::optional<HttpResponse> Gateway::authenticate(const HttpRequest& request) {
     }
     return deny(why.message());
   }
-  auto name = service_.verify_token(value);
-  if (!name) return json_error(500, "storage", name.status().to_string());
-  if (!name->has_value()) return deny("unknown or revoked token");
+  auto token = service_.find_token(value);
+  if (!token) return json_error(500, "storage", token.status().to_string());
+  if (!token->has_value()) return deny("unknown or revoked token");
+  set_scope((*token)->scope);
   return std::nullopt;
 }
 
@@ -144,6 +145,7 @@ HttpResponse Gateway::handle(const HttpRequest& request) {
   const auto started = std::chrono::steady_clock::now();
   RouteInfo info;
   identity_.reset();
+  set_scope(std::nullopt);
   HttpResponse response;
   if (request.method == "OPTIONS") {
     info.name = "preflight";
@@ -162,6 +164,7 @@ HttpResponse Gateway::handle(const HttpRequest& request) {
     response = route(request, info);
   }
   identity_.reset();
+  set_scope(std::nullopt);
   response.authenticated = info.authenticated;
   cors_.decorate(request, response);
   compress(request, response);

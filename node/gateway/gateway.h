@@ -17,7 +17,10 @@
 // Every route but /metrics, /healthz and the login needs "Authorization:
 // Bearer <token>": a token of tokens.h, or a JWT (jwt.h) from the business's
 // auth server or the built-in login; without a valid one the answer is 401
-// and nothing is read. OPTIONS (a CORS preflight, cors.h) needs none. Answers
+// and nothing is read. A token with a scope (a grant, tokens.h) reads only the
+// records of its read scope, on every route, and a write outside its write
+// scope is refused whole with 403 {"code": "outside_scope", "collection",
+// "id"}, nothing of it applied (token_scope.cc; docs/http-gateway.md). OPTIONS (a CORS preflight, cors.h) needs none. Answers
 // are gzip-compressed for clients that accept it; request bodies may be sent
 // with Content-Encoding: gzip.
 // Errors are JSON {"success": false, "error": "...", "code": "..."} with a
@@ -53,6 +56,7 @@
 #include "node/gateway/login_throttle.h"
 #include "node/gateway/json_values.h"
 #include "replication/device_push.h"
+#include "replication/grant.h"
 #include "storage/full_disk.h"
 
 namespace shopsync::gateway {
@@ -161,12 +165,35 @@ class Gateway final : public HttpHandler {
   HttpResponse sync_resolve(const HttpRequest& request);
   HttpResponse sync_status(std::string_view device);
   Result<json> do_pull(std::string_view device, const json& request);
-  Result<json> do_push(std::string_view device, const json& request);
+  // `refused`: set (and nothing applied) when a change is outside the token's write scope.
+  Result<json> do_push(std::string_view device, const json& request, std::optional<HttpResponse>& refused);
   json record_json(const VisibleRecord& record) const;
   json conflict_json(const RecordKey& key, const DeviceConflict& conflict) const;
 
   // rest_endpoints.cc
   HttpResponse rest(const HttpRequest& request);
+
+  // token_scope.cc: the request's token's scope (everything for an unscoped
+  // token or a JWT).
+  void set_scope(const std::optional<Grant>& grant);
+  bool scoped() const { return grant_.has_value(); }
+  // Some version of the record is in the read scope.
+  bool readable(const RecordKey& key, const std::vector<Version>& siblings) const;
+  // The same, with `key`'s versions read from the store (false: not stored).
+  Result<bool> readable(const RecordKey& key);
+  // The live records of `collection` the token may read, out of `all` (a
+  // filtered collection is counted by a scan).
+  Result<std::uint64_t> readable_count(const std::string& collection, std::uint64_t all);
+  // 403 for a collection outside the read scope.
+  std::optional<HttpResponse> refuse_collection(const std::string& collection);
+  // 403 (counted) when making `next` the value of `key`, which holds
+  // `current`, is outside the write scope.
+  std::optional<HttpResponse> refuse_write(const RecordKey& key, const std::vector<Version>& current,
+                                           const Version& next);
+  // The same, with `key`'s current versions read from the store.
+  std::optional<HttpResponse> refuse_write(const RecordKey& key, const Version& next);
+  // 403 for what only an unscoped token may do (managing tokens).
+  std::optional<HttpResponse> refuse_scoped(std::string_view what) const;
 
   // console_endpoints.cc
   HttpResponse console(const HttpRequest& request);
@@ -186,6 +213,9 @@ class Gateway final : public HttpHandler {
   std::string login_key_;
   // The identity of the request being answered (loop thread, one at a time).
   std::optional<JwtIdentity> identity_;
+  std::optional<Grant> grant_;  // its token's scope; none: everything
+  Scope reads_ = Scope::everything();
+  Scope writes_ = Scope::everything();
   std::unique_ptr<HttpServer> server_;
 };
 

@@ -31,6 +31,7 @@ struct Gateway::Metrics {
   std::map<std::pair<std::string, int>, std::uint64_t> requests;  // (route, status)
   std::map<std::string, Histogram> durations;                      // by route
   std::uint64_t unauthorized = 0;
+  std::uint64_t outside_scope = 0;  // writes refused: outside the token's write scope
   std::uint64_t pushed_records = 0;
   std::uint64_t pulled_records = 0;
   std::map<std::pair<std::string, std::string>, std::uint64_t> push_conflicts;  // (strategy, winner)

@@ -181,6 +181,9 @@ HttpResponse Gateway::metrics() {
   e.sample("shopsync_http_malformed_requests_total", {}, static_cast<double>(h.malformed));
   e.family("shopsync_http_unauthorized_total", "counter", "Requests refused for a missing or unknown token.");
   e.sample("shopsync_http_unauthorized_total", {}, static_cast<double>(metrics_->unauthorized));
+  e.family("shopsync_http_scope_refused_total", "counter",
+           "Writes refused because they are outside the token's write scope (nothing of them applied).");
+  e.sample("shopsync_http_scope_refused_total", {}, static_cast<double>(metrics_->outside_scope));
   e.family("shopsync_http_received_bytes_total", "counter", "Bytes received on HTTP connections.");
   e.sample("shopsync_http_received_bytes_total", {}, static_cast<double>(h.bytes_in));
   e.family("shopsync_http_sent_bytes_total", "counter", "Bytes sent on HTTP connections.");

@@ -51,8 +51,10 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
     if (request.method != "GET") return not_allowed("GET");
     json collections = json::array();
     for (const auto& [name, counts] : service_.counts()) {
-      if (is_reserved_collection(name)) continue;
-      collections.push_back({{"name", name}, {"records", counts.live},
+      if (is_reserved_collection(name) || !reads_.has_collection(name)) continue;
+      auto live = readable_count(name, counts.live);
+      if (!live) return from_status(live.status());
+      collections.push_back({{"name", name}, {"records", *live},
                              {"strategy", std::string(to_string(service_.strategy_for(name)))}});
     }
     return ok_json({{"success", true}, {"collections", std::move(collections)}});
@@ -60,6 +62,9 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
 
   const std::string& collection = seg[1];
   if (Status s = validate_device_collection(collection); !s) return json_error(400, "bad_collection", s.message());
+  if (request.method == "GET") {
+    if (auto refused = refuse_collection(collection)) return *refused;
+  }
 
   if (seg.size() == 2) {  // GET /v1/{collection}?after=ID&limit=N
     if (request.method != "GET") return not_allowed("GET");
@@ -77,7 +82,7 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
     std::optional<std::string> next;
     std::string last;
     Status s = service_.for_each_visible(collection, after, [&](const VisibleRecord& v) {
-      if (v.visible.deleted && !v.visible.conflicted) return Scan::next;
+      if ((v.visible.deleted && !v.visible.conflicted) || !readable(v.key, v.siblings)) return Scan::next;
       if (records.size() == *limit) {
         next = last;
         return Scan::stop;
@@ -103,7 +108,8 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
     if (!*known) return json_error(404, "unknown_collection", "no collection named '" + collection + "'");
     auto got = service_.find(key);
     if (!got) return from_status(got.status());
-    if (!got->has_value() || ((*got)->visible.deleted && !(*got)->visible.conflicted)) {
+    if (!got->has_value() || ((*got)->visible.deleted && !(*got)->visible.conflicted) ||
+        !readable(key, (*got)->siblings)) {
       return json_error(404, "not_found", collection + "/" + key.id + ": no such record");
     }
     return ok_json({{"success", true}, {"record", view(**got)}});
@@ -128,11 +134,27 @@ HttpResponse Gateway::rest(const HttpRequest& request) {
     auto existed = service_.find(key);
     if (!existed) return from_status(existed.status());
     const bool created = !existed->has_value() || (*existed)->visible.deleted;
+    if (scoped()) {
+      Version next;  // the record's value after the write
+      if (!update.replace && !created) next.fields = (*existed)->visible.fields;
+      for (const auto& [name, packed] : update.fields) {
+        if (packed) {
+          next.fields[name] = Field{*packed, 0};
+        } else {
+          next.fields.erase(name);
+        }
+      }
+      const auto current = existed->has_value() ? (*existed)->siblings : std::vector<Version>{};
+      if (auto refused = refuse_write(key, current, next)) return *refused;
+    }
     auto written = service_.write(key, update);
     if (!written) return from_status(written.status());
     return ok_json({{"success", true}, {"created", created}, {"record", view(*written)}}, created ? 201 : 200);
   }
   if (request.method == "DELETE") {
+    Version tombstone;
+    tombstone.deleted = true;
+    if (auto refused = refuse_write(key, tombstone)) return *refused;
     auto removed = service_.erase(key);
     if (!removed) return from_status(removed.status());
     return ok_json({{"success", true}, {"deleted", true}, {"collection", collection}, {"id", key.id}});

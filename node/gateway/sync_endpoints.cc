@@ -188,7 +188,9 @@ Result<json> Gateway::do_pull(std::string_view device, const json& req) {
   const std::uint64_t start_ms = cursor ? cursor->start_ms : now;
 
   json changes = json::object();
-  for (const auto& c : kSeedCollections) changes[c] = json::array();
+  for (const auto& c : kSeedCollections) {
+    if (reads_.has_collection(c)) changes[c] = json::array();
+  }
   json conflicts = json::array();
   std::vector<app::SentToDevice> sent;
   bool has_more = false;
@@ -209,7 +211,8 @@ Result<json> Gateway::do_pull(std::string_view device, const json& req) {
     if (device_state) resend.insert(device_state->resend.begin(), device_state->resend.end());
     auto all_names = r.collections();
     if (!all_names) return all_names.status();
-    const auto names = device_collections(std::move(*all_names));
+    auto names = device_collections(std::move(*all_names));
+    std::erase_if(names, [&](const std::string& name) { return !reads_.has_collection(name); });
     for (const auto& name : names) changes.emplace(name, json::array());
     for (const auto& name : names) {
       if (has_more) break;
@@ -225,6 +228,28 @@ Result<json> Gateway::do_pull(std::string_view device, const json& req) {
           for (const auto& v : state.siblings) by_knowledge |= !known->covers(v.dot);
         }
         if (!forced && !by_time && !by_knowledge) return Scan::next;
+        if (!readable(key, state.siblings)) {
+          // Outside the token's read scope: never sent; a record the device
+          // holds that left the scope (deleted, or its filter field changed)
+          // is sent as removed.
+          if (everything) return Scan::next;
+          auto seen = load_seen(r, device, key);
+          if (!seen) {
+            inner = seen.status();
+            return Scan::stop;
+          }
+          if (!seen->has_value() || (*seen)->context.covers(state.context)) return Scan::next;
+          if (sent.size() >= limit) {
+            has_more = true;
+            return Scan::stop;
+          }
+          changes[key.collection].push_back({{id_field(key.collection), key.id},
+                                             {"updated_at", format_iso8601(wall_ms(newest))},
+                                             {"_deleted", true}});
+          sent.push_back({key, SeenVersion{state.context, newest}});
+          last = key;
+          return Scan::next;
+        }
         VisibleRecord visible = service_.make_visible(key, state);
         if (everything && visible.visible.deleted && !forced) return Scan::next;
         if (!everything && !forced) {
@@ -387,7 +412,7 @@ json Gateway::conflict_json(const RecordKey& key, const DeviceConflict& c) const
 // The decisions and the commit are the Replica's (Replica::apply_device_push:
 // records, conflict log, what the device has seen and its state in one
 // transaction); here the request is read and the answer written.
-Result<json> Gateway::do_push(std::string_view device, const json& req) {
+Result<json> Gateway::do_push(std::string_view device, const json& req, std::optional<HttpResponse>& refused) {
   json applied = json::array(), conflicts = json::array(), errors = json::array();
   auto changes_it = req.find("changes");
   if (changes_it == req.end() || changes_it->is_null()) return Status::invalid("changes is required");
@@ -426,6 +451,15 @@ Result<json> Gateway::do_push(std::string_view device, const json& req) {
       elements.push_back({cit.key(), index++, push.changes.size(), Status::ok(), {}});
       push.changes.push_back(std::move(*pushed));
     }
+  }
+  // A change outside the token's write scope refuses the whole push.
+  for (const DeviceChange& c : push.changes) {
+    if (writes_.unrestricted()) break;
+    Version next;
+    next.deleted = c.deleted;
+    for (const auto& [name, packed] : c.fields) next.fields[name] = Field{packed, 0};
+    refused = refuse_write(c.key, next);
+    if (refused) return json();
   }
   auto outcomes = service_.apply_device_push(push);
   if (!outcomes) return outcomes.status();
@@ -475,8 +509,10 @@ HttpResponse Gateway::sync_push(const HttpRequest& request) {
   auto device = device_of(*req);
   if (!device) return error_response(device.status());
   if (auto denied = check_device(*device)) return *denied;
-  auto out = do_push(*device, *req);
+  std::optional<HttpResponse> refused;
+  auto out = do_push(*device, *req, refused);
   if (!out) return error_response(out.status());
+  if (refused) return *refused;
   (*out)["deviceId"] = *device;
   return ok_json(*out);
 }
@@ -489,8 +525,10 @@ HttpResponse Gateway::sync_full(const HttpRequest& request) {
   if (auto denied = check_device(*device)) return *denied;
   json pushed = {{"success", true}, {"applied", json::array()}, {"conflicts", json::array()}, {"errors", json::array()}};
   if (auto it = req->find("changes"); it != req->end() && !it->is_null()) {
-    auto out = do_push(*device, *req);
+    std::optional<HttpResponse> refused;
+    auto out = do_push(*device, *req, refused);
     if (!out) return error_response(out.status());
+    if (refused) return *refused;
     pushed = std::move(*out);
   }
   auto pulled = do_pull(*device, *req);
@@ -560,6 +598,21 @@ HttpResponse Gateway::sync_resolve(const HttpRequest& request) {
     }
     resolve.fields = replace_with(fields);
   }
+  if (!writes_.unrestricted()) {
+    auto current = service_.find(key);
+    if (!current) return error_response(current.status());
+    Version next;  // what the resolution writes: the data, or the node's visible value
+    if (resolve.fields) {
+      for (const auto& [name, packed] : resolve.fields->fields) {
+        if (packed) next.fields[name] = Field{*packed, 0};
+      }
+    } else if (current->has_value()) {
+      next.fields = (*current)->visible.fields;
+      next.deleted = (*current)->visible.deleted;
+    }
+    const auto siblings = current->has_value() ? (*current)->siblings : std::vector<Version>{};
+    if (auto refused = refuse_write(key, siblings, next)) return *refused;
+  }
   // The resolution and what the device now holds, in one transaction.
   auto result = service_.apply_device_resolve(resolve);
   if (!result) return error_response(result.status());
@@ -593,7 +646,9 @@ HttpResponse Gateway::sync_status(std::string_view device) {
     if (!names) return names.status();
     Status inner = Status::ok();
     for (const auto& name : device_collections(std::move(*names))) {
+      if (!reads_.has_collection(name)) continue;
       SHOPSYNC_TRY(r.for_each_record(name, "", [&](const RecordKey& key, const RecordState& st) {
+        if (!readable(key, st.siblings)) return Scan::next;
         bool wanted = resend.count(key) > 0;
         if (!wanted && !known) {
           wanted = std::any_of(st.siblings.begin(), st.siblings.end(), [](const Version& v) { return !v.deleted; });
@@ -629,6 +684,7 @@ HttpResponse Gateway::sync_status(std::string_view device) {
                   {"lastSync", iso_or_null(p.last_sync_ms)}};
     auto counts = service_.pending_changes(p.id);
     if (counts) {
+      std::erase_if(*counts, [&](const auto& count) { return !reads_.has_collection(count.first); });
       std::uint64_t total = 0;
       for (const auto& [c, n] : *counts) total += n;
       entry["pendingChanges"] = total;

@@ -90,12 +90,12 @@ BOOST_AUTO_TEST_CASE(a_failed_write_counts_nothing) {
 // and `shopsync user` ask the running daemon for).
 BOOST_AUTO_TEST_CASE(tokens_and_users) {
   Service s;
-  auto made = s.service->create_token("till");
+  auto made = s.service->create_token({"till"});
   BOOST_REQUIRE(made);
   BOOST_TEST(made->name == "till");
   BOOST_TEST(made->token.starts_with("sst_"));
-  BOOST_TEST((s.service->create_token("till").status().code() == Errc::invalid_argument));
-  BOOST_TEST((s.service->create_token("bad name").status().code() == Errc::invalid_argument));
+  BOOST_TEST((s.service->create_token({"till"}).status().code() == Errc::invalid_argument));
+  BOOST_TEST((s.service->create_token({"bad name"}).status().code() == Errc::invalid_argument));
   auto listed = s.service->list_tokens();
   BOOST_REQUIRE(listed);
   BOOST_REQUIRE(listed->entries.size() == 1u);

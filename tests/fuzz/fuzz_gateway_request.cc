@@ -51,7 +51,7 @@ struct World {
     replica = std::move(*r);
     FUZZ_CHECK(app::start_counting(store, *replica).is_ok(), "the records are counted");
     service = std::make_unique<app::RecordService>(*replica, store, outbox);
-    auto t = service->create_token("fuzz");
+    auto t = service->create_token({"fuzz"});
     FUZZ_CHECK(t.is_ok(), "a token is created");
     token = t->token;
     GatewayOptions go;

@@ -5,6 +5,7 @@
 
 #include "app/tokens.h"
 #include "app/users.h"
+#include "node/api/api_client.h"
 #include "storage/lmdb_store.h"
 #include "tests/gateway/gateway_harness.h"
 #include "tests/node/support/node_process.h"
@@ -122,6 +123,57 @@ BOOST_AUTO_TEST_CASE(a_user_added_at_one_node_logs_in_at_another) {
   BOOST_TEST(user("", "rm admin").first == 1);  // no such user
   BOOST_REQUIRE(wait_until([&] { return !holds_admin(b); }, std::chrono::seconds(15)));
   BOOST_TEST(login("admin123").status == 401);
+}
+
+// Issue 18 on a running node started with --api-auth: a gateway token made by
+// `shopsync token create --scope customers:r` (through the node's local API,
+// with the credential the CLI finds in the data directory) cannot push (403)
+// and pulls only customers; a local API client without the credential is
+// refused.
+BOOST_AUTO_TEST_CASE(a_scoped_token_and_the_local_api_credential) {
+  TempDir dir("shopsync-scope");
+  const std::uint16_t http = free_port();
+  auto o = NodeProcess::Options::named(dir.path(), "till");
+  o.extra = {"--http", "127.0.0.1:" + std::to_string(http), "--api-auth"};
+  NodeProcess node(o);
+  node.start();
+  for (const char* collection : {"customers", "orders"}) {
+    api::PutRequest put;
+    put.key = {collection, "R1"};
+    put.fields["branch"] = gateway::pack_value("north");
+    BOOST_REQUIRE(node.api().put(put));
+  }
+  const std::string api = "127.0.0.1:" + std::to_string(node.api_port());
+  std::string out;
+  BOOST_REQUIRE_MESSAGE(run_program({SHOPSYNC_CLI, "token", "--api", api, "--data", o.data_dir.string(), "--json", "create",
+                                     "till", "--scope", "customers:r"}, out) == 0, out);
+  auto made = gateway::parse_json(trim(out));
+  BOOST_REQUIRE_MESSAGE(made, out);
+  const std::string token = (*made)["token"].get<std::string>();
+  auto post = [&](const std::string& op, const std::string& body) {
+    return raw_http(http, "POST /api/sync/" + op + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                          "Authorization: Bearer " + token + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body);
+  };
+  const auto pushed = post("push", R"({"deviceId":"t1","changes":{"customers":[{"customer_id":"C9","name":"x"}]}})");
+  BOOST_TEST(pushed.status == 403, pushed.body);
+  BOOST_TEST(pushed.body.find("outside_scope") != std::string::npos);
+  BOOST_TEST((node.api().get({"customers", "C9"}).status().code() == Errc::not_found));
+  const auto pulled = post("pull", R"({"deviceId":"t1"})");
+  BOOST_REQUIRE(pulled.status == 200);
+  auto changes = (*gateway::parse_json(pulled.body))["changes"];
+  BOOST_TEST(changes["customers"].size() == 1u);
+  BOOST_TEST(!changes.contains("orders"), pulled.body);
+
+  // Without the credential: refused, and told why.
+  auto stranger = api::ApiClient::connect(api, {std::chrono::milliseconds(3000)});
+  BOOST_REQUIRE(stranger);
+  auto status = stranger->status();
+  BOOST_TEST((status.status().code() == Errc::refused));
+  BOOST_TEST(status.status().message().find("credential") != std::string::npos);
+  // The CLI on the node's machine finds it in the data directory.
+  out.clear();
+  BOOST_TEST(run_program({SHOPSYNC_CLI, "--api", api, "--data", o.data_dir.string(), "status"}, out) == 0, out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

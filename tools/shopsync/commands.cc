@@ -33,6 +33,8 @@ struct Globals {
   std::string api;                    // as located (node/node_location.h) before a command runs
   std::optional<std::string> api_flag;     // --api
   std::optional<std::string> config_flag;  // --config
+  std::optional<std::string> data_flag;    // --data: where the node's API credential is
+  std::string credential;                  // as located, "" when none
   bool json = false;
   std::chrono::milliseconds timeout{5000};
 };
@@ -51,7 +53,7 @@ struct Context {
   // The client, connected on first use. The failure is reported by the caller.
   Result<api::ApiClient*> connect() {
     if (!client) {
-      auto c = api::ApiClient::connect(globals.api, api::ApiClientOptions{globals.timeout});
+      auto c = api::ApiClient::connect(globals.api, api::ApiClientOptions{globals.timeout, globals.credential});
       if (!c) return c.status();
       client.emplace(std::move(c).value());
     }
@@ -772,7 +774,7 @@ const Command* find_command(const std::string& name) {
 
 std::string usage_text() {
   std::string text =
-      "usage: shopsync [--api ADDR | --config FILE] [--json] [--timeout SECONDS] COMMAND ...\n"
+      "usage: shopsync [--api ADDR | --config FILE] [--data DIR] [--json] [--timeout SECONDS] COMMAND ...\n"
       "\n"
       "Talks to the local shopsyncd through its API: --api, else $SHOPSYNC_API, else the\n"
       "`api` of --config FILE, $SHOPSYNC_CONFIG or /etc/shopsync/shopsyncd.toml, else " +
@@ -790,6 +792,8 @@ std::string usage_text() {
       "resolve, --json are also accepted after it):\n"
       "  --api ADDR         tcp://HOST:PORT, HOST:PORT, ipc://PATH or a socket path\n"
       "  --config FILE      the node's shopsyncd.toml: its `api` is the node's address\n"
+      "  --data DIR         the node's data directory, whose api.token a node started with\n"
+      "                     --api-auth asks for ($SHOPSYNC_API_TOKEN gives it directly)\n"
       "  --json             machine-readable output (JSON; one object per line for watch)\n"
       "  --timeout SECONDS  how long to wait for the node (default 5)\n"
       "  --                 ends the options: what follows is never one (a key or id starting with -)\n"
@@ -832,6 +836,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         ctx.globals.api_flag = value_of(a);
       } else if (a.starts_with("--api=")) {
         ctx.globals.api_flag = a.substr(6);
+      } else if (a == "--data") {
+        ctx.globals.data_flag = value_of(a);
+      } else if (a.starts_with("--data=")) {
+        ctx.globals.data_flag = a.substr(7);
       } else if (a == "--config") {
         ctx.globals.config_flag = value_of(a);
       } else if (a.starts_with("--config=")) {
@@ -851,10 +859,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       }
     }
     if (command == nullptr) throw UsageError{"give a command"};
-    NodeLocator locator({ctx.globals.api_flag, std::nullopt, ctx.globals.config_flag});
+    NodeLocator locator({ctx.globals.api_flag,
+                         ctx.globals.data_flag ? std::optional<std::filesystem::path>(*ctx.globals.data_flag) : std::nullopt,
+                         ctx.globals.config_flag});
     auto address = locator.api();
     if (!address) throw UsageError{address.status().message()};
     ctx.globals.api = address->value;
+    ctx.globals.credential = locator.api_credential();
     return command->run(ctx, Words(std::move(rest), std::move(operands)));
   } catch (const UsageError& e) {
     err << "shopsync: " << e.message << '\n';

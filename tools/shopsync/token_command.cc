@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
@@ -22,8 +23,11 @@ namespace shopsync::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: shopsync token [--api ADDR] [--data DIR | --config FILE] [--json] create NAME | ls | revoke NAME\n"
+    "usage: shopsync token [--api ADDR] [--data DIR | --config FILE] [--json] create NAME [--scope GRANT] | ls |\n"
+    "                revoke NAME\n"
     "  create NAME   make a Bearer token for the HTTP gateway; it is printed once, store it now\n"
+    "  --scope GRANT what the token may read and write, a grant's text form: 'customers:r',\n"
+    "                'orders:rw:branch=north customers:r' (docs/replication.md); default: everything\n"
     "  ls            the tokens' names and creation times (never the secrets)\n"
     "  revoke NAME   the token stops working at once\n"
     "  While shopsyncd runs on the data directory, the command asks it through its local API;\n"
@@ -46,7 +50,7 @@ std::uint64_t now_ms() {
 class Keeper {
  public:
   virtual ~Keeper() = default;
-  virtual Result<api::TokenSecret> create_token(const std::string& name) = 0;
+  virtual Result<api::TokenSecret> create_token(const std::string& name, const std::string& scope) = 0;
   virtual Result<api::CredentialList> list_tokens() = 0;
   virtual Status revoke_token(const std::string& name) = 0;
 };
@@ -54,7 +58,9 @@ class Keeper {
 class DaemonKeeper final : public Keeper {
  public:
   explicit DaemonKeeper(api::ApiClient client) : client_(std::move(client)) {}
-  Result<api::TokenSecret> create_token(const std::string& name) override { return client_.create_token(name); }
+  Result<api::TokenSecret> create_token(const std::string& name, const std::string& scope) override {
+    return client_.create_token(name, scope);
+  }
   Result<api::CredentialList> list_tokens() override { return client_.list_tokens(); }
   Status revoke_token(const std::string& name) override { return client_.revoke_token(name); }
 
@@ -62,20 +68,19 @@ class DaemonKeeper final : public Keeper {
   api::ApiClient client_;
 };
 
-template <class Info>
-api::CredentialList credential_list(const std::vector<Info>& infos) {
-  api::CredentialList list;
-  for (const auto& info : infos) list.entries.push_back(api::Credential{info.name, info.created_ms});
-  return list;
-}
-
 // Holds the data directory's lock (storage/data_dir_lock.h) while it works,
 // so that no shopsyncd starts on the directory meanwhile.
 class DirectoryKeeper final : public Keeper {
  public:
   DirectoryKeeper(DataDirLock lock, std::unique_ptr<LmdbStore> store) : lock_(std::move(lock)), store_(std::move(store)) {}
-  Result<api::TokenSecret> create_token(const std::string& name) override {
-    auto secret = app::create_token(*store_, name, now_ms());
+  Result<api::TokenSecret> create_token(const std::string& name, const std::string& scope) override {
+    std::optional<Grant> grant;
+    if (!scope.empty()) {
+      auto parsed = parse_grant(scope);
+      if (!parsed) return parsed.status();
+      grant = std::move(*parsed);
+    }
+    auto secret = app::create_token(*store_, name, now_ms(), grant);
     if (!secret) return secret.status();
     return api::TokenSecret{name, *secret};
   }
@@ -116,7 +121,8 @@ Result<std::unique_ptr<Keeper>> find_keeper(const NodeLocationFlags& flags, cons
       exit_code = kExitUsage;
       return api.status();
     }
-    auto client = api::ApiClient::connect(api->value, api::ApiClientOptions{std::chrono::milliseconds(5000)});
+    auto client =
+        api::ApiClient::connect(api->value, api::ApiClientOptions{std::chrono::milliseconds(5000), locator.api_credential()});
     if (!client) {
       exit_code = exit_code_for(client.status());
       return client.status();
@@ -226,10 +232,10 @@ int run_credential_command(const CredentialCommand& cmd, const std::vector<std::
   return act(**keeper, words, json_output);
 }
 
-int token_action(Keeper& keeper, const std::vector<std::string>& words, bool json_output, std::ostream& out,
-                 std::ostream& err) {
+int token_action(Keeper& keeper, const std::vector<std::string>& words, const std::string& scope, bool json_output,
+                 std::ostream& out, std::ostream& err) {
   if (words[0] == "create") {
-    auto secret = keeper.create_token(words[1]);
+    auto secret = keeper.create_token(words[1], scope);
     if (!secret) {
       err << "shopsync token: creating '" << words[1] << "': " << secret.status().message() << '\n';
       return exit_code_for(secret.status());
@@ -261,17 +267,47 @@ int token_action(Keeper& keeper, const std::vector<std::string>& words, bool jso
   }
   if (json_output) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& t : tokens->entries) list.push_back({{"name", t.name}, {"created", json_values::format_iso8601(t.created_ms)}});
+    for (const auto& t : tokens->entries) {
+      list.push_back({{"name", t.name}, {"created", json_values::format_iso8601(t.created_ms)},
+                      {"scope", t.scope.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.scope)}});
+    }
     out << list.dump() << '\n';
   } else {
-    for (const auto& t : tokens->entries) out << t.name << '\t' << json_values::format_iso8601(t.created_ms) << '\n';
+    for (const auto& t : tokens->entries) {
+      out << t.name << '\t' << json_values::format_iso8601(t.created_ms) << '\t' << (t.scope.empty() ? "*" : t.scope)
+          << '\n';
+    }
   }
   return kExitOk;
 }
 
 }  // namespace
 
-int run_token_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run_token_command(const std::vector<std::string>& given, std::ostream& out, std::ostream& err) {
+  // --scope belongs to create only; the other options are every credential command's.
+  std::vector<std::string> args;
+  std::optional<std::string> scope;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    if (given[i] == "--") {
+      args.insert(args.end(), given.begin() + static_cast<std::ptrdiff_t>(i), given.end());
+      break;
+    } else if (given[i] == "--scope" && i + 1 < given.size()) {
+      scope = given[++i];
+    } else if (given[i].starts_with("--scope=")) {
+      scope = given[i].substr(8);
+    } else {
+      args.push_back(given[i]);
+    }
+  }
+  if (scope) {
+    const bool create = std::find(args.begin(), args.end(), "create") != args.end();
+    auto grant = parse_grant(*scope);
+    if (!create || !grant) {
+      err << "shopsync token: --scope: " << (create ? grant.status().message() : "only create takes a scope") << '\n'
+          << kUsage;
+      return kExitUsage;
+    }
+  }
   const CredentialCommand cmd{"token", kUsage, "create NAME, ls, revoke NAME",
                           [](const std::vector<std::string>& w) {
                             return (w.size() == 2 && (w[0] == "create" || w[0] == "revoke" || w[0] == "rm")) ||
@@ -279,7 +315,7 @@ int run_token_command(const std::vector<std::string>& args, std::ostream& out, s
                           },
                           app::validate_token_name};
   return run_credential_command(cmd, args, out, err, [&](Keeper& keeper, const std::vector<std::string>& words, bool json_output) {
-    return token_action(keeper, words, json_output, out, err);
+    return token_action(keeper, words, scope.value_or(""), json_output, out, err);
   });
 }
 

@@ -2,6 +2,8 @@
 
 #include "tests/support/child_process.h"
 
+#include "node/api/api_credential.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -160,10 +162,22 @@ void NodeProcess::start() {
   BOOST_REQUIRE(pid_ < 0);
   pid_ = spawn(arguments(), log_path_, options_.env);
   api_.reset();
-  auto client = api::ApiClient::connect("127.0.0.1:" + std::to_string(api_port_), {std::chrono::milliseconds(2000)});
-  BOOST_REQUIRE(client.is_ok());
-  api_.emplace(std::move(*client));
-  const bool up = wait_until([&] { return running() && api_->status().is_ok(); }, std::chrono::seconds(20));
+  // With the node's API credential once it made one (--api-auth, api_credential.h).
+  std::optional<std::string> credential;
+  auto connect = [&] {
+    const std::string found = api::read_api_credential(options_.data_dir).value_or("");
+    if (api_ && credential == found) return;
+    credential = found;
+    auto client = api::ApiClient::connect("127.0.0.1:" + std::to_string(api_port_), {std::chrono::milliseconds(2000), found});
+    BOOST_REQUIRE(client.is_ok());
+    api_.emplace(std::move(*client));
+  };
+  connect();
+  const bool up = wait_until([&] {
+    if (!running()) return false;
+    connect();
+    return api_->status().is_ok();
+  }, std::chrono::seconds(20));
   BOOST_REQUIRE_MESSAGE(up, options_.name << " did not start; its log:\n" << log());
 }
 
