@@ -25,7 +25,7 @@ namespace shopsync::api {
 struct Request {
   std::optional<std::uint64_t> req_id;  // echoed in the response
   RequestBody body;
-  std::string auth;  // the node's API credential (api_credential.h); "": none
+  std::string auth{};  // the node's API credential (api_credential.h); "": none
   bool operator==(const Request&) const = default;
 };
 

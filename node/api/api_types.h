@@ -155,7 +155,7 @@ struct ForgetPeerRequest {
 // daemon: the CLI asks it instead of writing its store.
 struct TokenCreateRequest {
   std::string name;
-  std::string scope;  // a grant's text form (replication/grant.h); "": unrestricted
+  std::string scope{};  // a grant's text form (replication/grant.h); "": unrestricted
   bool operator==(const TokenCreateRequest&) const = default;
 };
 struct TokenListRequest {
@@ -390,7 +390,7 @@ struct TokenSecret {
 struct Credential {
   std::string name;
   std::uint64_t created_ms = 0;
-  std::string scope;  // a token's grant, "": unrestricted
+  std::string scope{};  // a token's grant, "": unrestricted
   bool operator==(const Credential&) const = default;
 };
 struct CredentialList {
