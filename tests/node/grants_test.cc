@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(a_north_till_holds_and_writes_north_only) {
   auto refused = till.api().put(steal);
   BOOST_REQUIRE(!refused.is_ok());
   BOOST_TEST((refused.status().code() == Errc::refused));
-  BOOST_TEST(refused.status().message().find("outside this node's write scope") != std::string::npos,
+  BOOST_TEST(refused.status().message().find("outside the write scope of this node") != std::string::npos,
              refused.status().message());
 
   // An order moved to south leaves the till and reaches the south node.
