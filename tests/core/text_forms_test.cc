@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_CASE(node_id_other_text_is_refused_quoted) {
   // Short, long, upper case, signs, prefixes and spaces: strtoull and
   // from_chars readers each took some of these before.
   for (std::string bad : std::initializer_list<std::string>{"", "abc", "0000000000000ABC", "00000000000000abc", "000000000000000g", " 000000000000abc",
-                          "+000000000000abc", "-000000000000abc", "0x0000000000000a", std::string("00000000\0000000a", 16)}) {
+                          "+000000000000abc", "-000000000000abc", "0x0000000000000a", std::string("00000000\0" "000000a", 16)}) {
     check_refused(parse_node_id(bad), bad, "not a node id (16 lowercase hex digits)");
   }
   check_refused(parse_node_id("xyz"), "xyz", "'xyz'");
