@@ -144,6 +144,10 @@ Status Replica::Impl::draw_writer() {
     if (!known(id)) {
       writer = id;
       issued = 0;
+      // The Pulls are numbered on from the writer id too: a Batch answering
+      // a Pull of an earlier run of this node (in flight when it stopped)
+      // never carries the number of one of this run.
+      pull_seq = id;
       return Status::ok();
     }
   }

@@ -202,6 +202,7 @@ struct Replica::Impl {
   void maybe_pull(NodeId peer, Outbox& out);
   Status pump(NodeId peer, Outbox& out);
   Status on_pull(NodeId from, const Pull& pull, Outbox& out);
+  bool of_current_answer(NodeId from, const Batch& batch);
   Status on_batch(NodeId from, const Batch& batch, Outbox& out);
   // Group commit (Replica::queue_batch, Replica::commit_queued).
   Status queue_batch(NodeId from, Batch batch, Outbox& out);

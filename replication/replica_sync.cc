@@ -124,7 +124,8 @@ void Replica::Impl::send_pull(NodeId peer_id, bool snapshot, Outbox& out) {
     if (snapshot || pull.want.size() >= kMaxPullWant) break;
     pull.want.push_back(key);
   }
-  pull.answer = ++pull_seq;
+  if (++pull_seq == 0) ++pull_seq;  // 0 is "not numbered"
+  pull.answer = pull_seq;
   ps.pull_answer = pull.answer;
   ps.refused_in_answer = false;
   const std::uint64_t now = timers.now_ms();
@@ -390,8 +391,20 @@ void Replica::Impl::adopt_received(ReceiveTxn& tx) {
   held_above = std::move(tx.held_above);
 }
 
+// A batch of an answer this node no longer waits for (sent before the
+// session restarted, or before a newer Pull) is dropped unapplied: the current
+// answer brings what it lacks. A peer of a version before the answer number
+// echoes 0; a full replica takes its batches (a scoped one cannot: see
+// on_scoped_batch).
+bool Replica::Impl::of_current_answer(NodeId from, const Batch& batch) {
+  const PeerState& ps = peer(from);
+  if (batch.answer == 0 && !scoped()) return true;
+  return ps.stats.pull_in_flight && batch.answer == ps.pull_answer;
+}
+
 Status Replica::Impl::on_batch(NodeId from, const Batch& batch, Outbox& out) {
   SHOPSYNC_TRY(check_batch(batch));
+  if (!of_current_answer(from, batch)) return Status::ok();
   if (scoped()) return on_scoped_batch(from, batch, out);
   PeerState& ps = peer(from);
   const bool snapshot_active = batch.snapshot && ps.snapshot.has_value();
@@ -427,6 +440,7 @@ Status Replica::Impl::queue_batch(NodeId from, Batch batch, Outbox& out) {
     return on_batch(from, batch, out);
   }
   SHOPSYNC_TRY(check_batch(batch));
+  if (!of_current_answer(from, batch)) return Status::ok();
   if (batch.more) out.send(from, Credit{1});
   const Hlc detected_at = observe_batch(peer(from), batch);
   const bool last = !batch.more;

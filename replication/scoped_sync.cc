@@ -190,12 +190,11 @@ Status Replica::Impl::open_scope() {
 // when a concurrent sibling brings the record back); (2) raises what it
 // received from this peer, not its knowledge, per batch in sequence; (3) keeps
 // out of its store what is not in its scope, and erases what a leave entry
-// takes out of it, keeping the context as an exit marker; (4) takes batches of
-// the current answer only: a late batch of an earlier one could bring a version
-// that the current answer skipped as out of scope.
+// takes out of it, keeping the context as an exit marker; (4) is given batches of
+// the current answer only (of_current_answer): a late batch of an earlier one
+// could bring a version that the current answer skipped as out of scope.
 Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& out) {
   PeerState& ps = peer(from);
-  if (batch.answer != ps.pull_answer || !ps.stats.pull_in_flight) return Status::ok();
   const bool snapshot_active = batch.snapshot && ps.snapshot.has_value();
   const bool in_sequence = snapshot_active && batch.base == ps.snapshot->progress;
   const bool finishing = snapshot_active && in_sequence && !batch.more && !ps.snapshot->broken;

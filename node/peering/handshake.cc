@@ -113,7 +113,8 @@ void Peering::handle_replication(Link& link, wire::WireMessage message, std::siz
   const bool more = batch != nullptr && batch->more;
   if (batch) {
     SHOPSYNC_LOG(debug, "batch from " << rec.name << ": " << batch_records << " records, base " << vv_text(batch->base)
-                                      << " complete " << vv_text(batch->complete) << (batch->more ? ", more" : ""));
+                                      << " complete " << vv_text(batch->complete) << " answer " << batch->answer
+                                      << (batch->more ? ", more" : ""));
   }
   const bool is_batch = batch != nullptr;
   // A batch waits for those behind it on the socket: one commit for all
