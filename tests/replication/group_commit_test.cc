@@ -134,6 +134,48 @@ BOOST_AUTO_TEST_CASE(batches_queued_when_the_node_stops_are_pulled_again) {
   for (int i = 0; i < 50; ++i) BOOST_TEST(holds(again, i));
 }
 
+// A node killed mid-answer and started again: the batches the sender had
+// already sent to it (in flight) arrive in its new session. They answer a
+// Pull of its earlier run: dropped unapplied, no credit given back for them,
+// and the answer to its new Pull brings everything it lacks, once.
+BOOST_AUTO_TEST_CASE(batches_in_flight_to_a_restarted_node_are_dropped_and_the_new_answer_brings_the_rest) {
+  MemoryStore store_a, store_b;
+  CountedNode a(store_a, 1, small_batches());
+  auto b = std::make_unique<CountedNode>(store_b, 2, small_batches());
+  const std::vector<Batch> batches = first_batches(a, *b);
+  TellingOutbox before_kill;
+  BOOST_REQUIRE((*b)->queue_batch(1, batches[0], before_kill));
+  BOOST_REQUIRE((*b)->commit_queued(before_kill));
+  b.reset();  // killed with batches 1 and 2 on their way
+
+  ReplicaOptions reopened = small_batches();
+  reopened.draw_writer_id = [] { return NodeId{0x2002}; };
+  CountedNode again(store_b, 2, reopened);
+  TellingOutbox new_pull;
+  again->peer_connected(1, a->knowledge(), new_pull);
+  BOOST_REQUIRE(new_pull.count<Pull>() == 1u);
+  const std::uint64_t writes_before = again.store.writes();
+  TellingOutbox late;
+  BOOST_REQUIRE(again->queue_batch(1, batches[1], late));
+  BOOST_REQUIRE(again->queue_batch(1, batches[2], late));
+  BOOST_REQUIRE(again->commit_queued(late));
+  BOOST_TEST(late.messages.empty());  // no credit for an answer nobody waits for
+  BOOST_TEST(late.changes == 0u);
+  BOOST_TEST(again.store.writes() == writes_before);
+  BOOST_TEST(!holds(again, 10));
+
+  a->peer_disconnected(2);
+  Loopback net;
+  net.add(*a.replica);
+  net.add(*again.replica);
+  net.connect(*a.replica, *again.replica);
+  BOOST_REQUIRE(net.pump());
+  BOOST_TEST(net.counts.records == 40u);  // the 10 committed before the kill not again
+  for (int i = 0; i < 50; ++i) BOOST_TEST(holds(again, i));
+  BOOST_TEST(again->knowledge().get(a->writer()) == 50u);
+  BOOST_TEST(again->peers().at(0).records_in == 40u);
+}
+
 BOOST_AUTO_TEST_CASE(a_batch_that_breaks_the_rules_is_refused_before_it_is_queued) {
   MemoryStore store_a, store_b;
   CountedNode a(store_a, 1, small_batches()), b(store_b, 2, small_batches());
