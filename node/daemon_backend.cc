@@ -35,6 +35,7 @@ Result<api::NodeStatus> DaemonBackend::status() {
   if (const SubjectGrant* own = grants.grant_of(node_.replica().id())) s->grant = own->text;
   s->grant_needs_restart = node_.own_grant_changed();
   s->grants = grants.grants().size();
+  s->admin_named = grants.admin_named();
   for (const auto& [subject, g] : grants.grants()) {
     if (g.problem.empty()) continue;
     if (!s->grant_problems.empty()) s->grant_problems += "; ";

@@ -1,5 +1,7 @@
 #include "node/grant_policy.h"
 
+#include <algorithm>
+
 #include <msgpack.hpp>
 
 namespace shopsync {
@@ -49,6 +51,8 @@ Status GrantPolicy::load(StoreReader& reader, StrategyKind kind, std::uint64_t t
     return Scan::next;
   }));
   grants_ = std::move(grants);
+  admin_named_ = std::any_of(grants_.begin(), grants_.end(),
+                             [](const auto& entry) { return entry.second.problem.empty() && entry.second.grant.admin; });
   return Status::ok();
 }
 
@@ -67,7 +71,8 @@ Scope GrantPolicy::read_scope(NodeId node) const {
 
 Scope GrantPolicy::write_scope(NodeId node) const {
   const SubjectGrant* g = grant_of(node);
-  return g ? Scope::write_scope(g->grant) : Scope::everything();
+  if (g) return Scope::write_scope(g->grant);
+  return admin_named_ ? Scope::everything_but_grants() : Scope::everything();
 }
 
 }  // namespace shopsync

@@ -7,7 +7,9 @@
 // grant_subject() turns either key form into it). Other subjects (a gateway
 // token's) are plain strings the policy keeps but never matches to a node. A
 // node whose key has no grant, or whose key is unknown (an --insecure node),
-// is unrestricted. A grant record whose `grant` field is missing or does not
+// reads everything, and writes everything until the cluster names an admin
+// (a grant `admin` that parses): from then on only admins change grants, and
+// such a node writes everything but the grants. A grant record whose `grant` field is missing or does not
 // parse fails closed: its subject reads the grants only and writes nothing,
 // and the problem is kept for `doctor` and the log.
 //
@@ -51,6 +53,8 @@ class GrantPolicy final : public AccessPolicy {
   const std::map<std::string, SubjectGrant, std::less<>>& grants() const { return grants_; }
   // The grant of a node, nullopt when it has none (unrestricted).
   const SubjectGrant* grant_of(NodeId node) const;
+  // Some subject's grant is `admin`: only admins change grants.
+  bool admin_named() const { return admin_named_; }
 
   Scope read_scope(NodeId node) const override;
   Scope write_scope(NodeId node) const override;
@@ -58,6 +62,7 @@ class GrantPolicy final : public AccessPolicy {
  private:
   SubjectOf subject_of_;
   std::map<std::string, SubjectGrant, std::less<>> grants_;
+  bool admin_named_ = false;
 };
 
 }  // namespace shopsync

@@ -95,13 +95,18 @@ std::string to_text(const Grant& grant) {
   return out;
 }
 
+std::string grant_or_none(std::string_view text, bool admin_named) {
+  if (!text.empty()) return std::string(text);
+  return admin_named ? "none (every record but the grants)" : "none (unrestricted)";
+}
+
 bool may_write(const Scope& writer, const RecordKey& key, const Version& version) {
   return version.deleted ? writer.has_collection(key.collection) : writer.contains(key, version);
 }
 
 std::string local_write_violation(const Scope& writer, const RecordKey& key, const std::vector<Version>& current,
                                   const Version& version) {
-  if (writer.unrestricted()) return "";
+  if (writer.whole_collection(key.collection)) return "";
   const std::string record = key.collection + "/" + key.id;
   if (!writer.has_collection(key.collection)) return record + ": the collection is outside the write scope";
   if (!may_write(writer, key, version)) return record + ": the new version is outside the write scope";
@@ -117,6 +122,12 @@ std::string local_write_violation(const Scope& writer, const RecordKey& key, con
 Scope Scope::everything() {
   Scope s;
   s.everything_ = true;
+  return s;
+}
+
+Scope Scope::everything_but_grants() {
+  Scope s = everything();
+  s.except_.emplace(kGrantsCollection);
   return s;
 }
 
@@ -147,11 +158,18 @@ Scope Scope::write_scope(const Grant& grant) {
 }
 
 bool Scope::has_collection(std::string_view collection) const {
-  return everything_ || collections_.find(collection) != collections_.end();
+  if (everything_) return except_.find(collection) == except_.end();
+  return collections_.find(collection) != collections_.end();
+}
+
+bool Scope::whole_collection(std::string_view collection) const {
+  if (everything_) return except_.find(collection) == except_.end();
+  auto it = collections_.find(collection);
+  return it != collections_.end() && !it->second;
 }
 
 bool Scope::contains(const RecordKey& key, const Version& version) const {
-  if (everything_) return true;
+  if (everything_) return except_.find(key.collection) == except_.end();
   auto it = collections_.find(key.collection);
   if (it == collections_.end()) return false;
   if (!it->second) return true;
@@ -168,7 +186,11 @@ bool Scope::contains(const RecordKey& key, const RecordState& state) const {
 }
 
 std::string Scope::fingerprint() const {
-  if (everything_) return "*";
+  if (everything_) {
+    std::string out = "*";
+    for (const std::string& name : except_) out += " -" + name;
+    return out;
+  }
   std::string out;
   for (const auto& [name, filter] : collections_) {
     Grant g;

@@ -17,9 +17,11 @@
 // entries separated by spaces or commas.
 //
 // A Scope is the projection a grant allows for reading or for writing: a set
-// of collections, each whole or filtered. Every read scope includes the grants
-// collection (a node must know the grants to apply them); only admin write
-// scopes include it.
+// of collections, each whole or filtered, or every collection but some. Every
+// read scope includes the grants collection (a node must know the grants to
+// apply them); only admin write scopes include it, and once the cluster names
+// an admin, a subject with no grant writes everything but the grants
+// (node/grant_policy.h).
 //
 // Thread-safety: plain values.
 #pragma once
@@ -72,12 +74,17 @@ class Scope {
  public:
   // Everything (an admin, or no grant at all).
   static Scope everything();
+  // Every collection but the grants (no grant, where the cluster names an admin).
+  static Scope everything_but_grants();
   static Scope read_scope(const Grant& grant);
   static Scope write_scope(const Grant& grant);
 
-  bool unrestricted() const { return everything_; }
+  bool unrestricted() const { return everything_ && except_.empty(); }
   // The collection is (partly) in scope.
   bool has_collection(std::string_view collection) const;
+  // Every version of the collection is in scope (no filter): a writer needs
+  // no look at the versions it writes there.
+  bool whole_collection(std::string_view collection) const;
   // A version is in scope when its collection is, and, for a filtered
   // collection, it is live and its field matches. A tombstone of a filtered
   // collection is in no filtered scope: a deleted record leaves it.
@@ -91,10 +98,15 @@ class Scope {
 
  private:
   bool everything_ = false;
+  std::set<std::string, std::less<>> except_;  // with everything_: the collections left out
   std::map<std::string, std::optional<RecordFilter>, std::less<>> collections_;
   // Filter values as MessagePack strings, the bytes Field::packed holds.
   std::map<std::string, std::set<std::string>, std::less<>> packed_values_;
 };
+
+// A subject's grant as status lines show it: its text, or what having none
+// means (every record, or every record but the grants once `admin_named`).
+std::string grant_or_none(std::string_view text, bool admin_named);
 
 // Whether a subject with write scope `writer` may write `version`: a
 // tombstone where its collection is (deleting a record needs its versions,

@@ -314,7 +314,7 @@ Status Replica::Impl::apply_batch(StoreWriter& w, NodeId from, const Batch& batc
     bool unreadable = false;
     auto local = state_to_write_over(w, key, &unreadable);
     if (!local) return local.status();
-    if (!sender_writes.unrestricted()) {
+    if (!sender_writes.whole_collection(key.collection)) {
       const RecordState before = local->value_or(RecordState{});
       std::string why = write_violation(sender_writes, key, before, without_known_dropped(packed.decode(), before, known));
       if (!why.empty()) {

@@ -274,7 +274,7 @@ Status Replica::Impl::on_scoped_batch(NodeId from, const Batch& batch, Outbox& o
       for (const Version& v : remote.siblings) {
         if (holds(before, v.dot) || !(before.context.covers(v.dot) || marker->seen(v.dot))) fresh.siblings.push_back(v);
       }
-      if (!sender_writes.unrestricted()) {
+      if (!sender_writes.whole_collection(key.collection)) {
         std::string why = write_violation(sender_writes, key, before, fresh);
         if (!why.empty()) {
           refused.emplace_back(key, std::move(why));

@@ -605,6 +605,7 @@ void put_result(MapOut& m, const NodeStatus& s) {
   m.str("grant", s.grant);
   m.boolean("grant_needs_restart", s.grant_needs_restart);
   m.uint("grants", s.grants);
+  m.boolean("admin_named", s.admin_named);
   m.str("grant_problems", s.grant_problems);
   m.uint("records_refused", s.records_refused);
 }
@@ -682,7 +683,7 @@ bool get_result(MapIn& in, NodeStatus& s) {
          in.uint("postgres_slot_retained_bytes", s.postgres_slot_retained_bytes) &&
          in.str("postgres_slot_wal_status", s.postgres_slot_wal_status) && in.str("grant", s.grant) &&
          in.boolean("grant_needs_restart", s.grant_needs_restart) && in.uint("grants", s.grants) &&
-         in.str("grant_problems", s.grant_problems) && in.uint("records_refused", s.records_refused);
+         in.boolean("admin_named", s.admin_named) && in.str("grant_problems", s.grant_problems) && in.uint("records_refused", s.records_refused);
 }
 bool get_result(MapIn& in, PeerList& l) { return get_list(in, "peers", l.peers, get_peer); }
 bool get_result(MapIn& in, TrustedKeyList& l) {

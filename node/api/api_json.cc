@@ -127,6 +127,7 @@ json status_json(const NodeStatus& s) {
               {"grant", s.grant},
               {"grant_needs_restart", s.grant_needs_restart},
               {"grants", s.grants},
+              {"admin_named", s.admin_named},
               {"records_refused", s.records_refused}};
 }
 

@@ -326,6 +326,7 @@ struct NodeStatus {
   std::string grant;                 // this node's grant as the grants collection says now ("" none: unrestricted)
   bool grant_needs_restart = false;  // it changed since the node started: it holds the old scope until a restart
   std::uint64_t grants = 0;          // grant records in the cluster
+  bool admin_named = false;          // one of them is `admin`: a node with no grant changes no grant
   std::string grant_problems;        // "SUBJECT: why; ..." for grants that do not parse
   std::uint64_t records_refused = 0;  // records of peers' batches refused (outside their grant) since start
   bool operator==(const NodeStatus&) const = default;

@@ -51,7 +51,7 @@ struct Cluster {
   }
 };
 
-Version order(const std::string& branch) {
+Version order_version(const std::string& branch) {
   Version v;
   v.fields.emplace("branch", Field{packed(branch), 1});
   return v;
@@ -68,13 +68,13 @@ BOOST_AUTO_TEST_CASE(a_nodes_scopes_follow_the_grant_of_its_key) {
   const RecordKey north_order{"orders", "N1"};
   const Scope till_reads = c.policy.read_scope(1), till_writes = c.policy.write_scope(1);
   BOOST_TEST(!till_reads.unrestricted());
-  BOOST_TEST(till_reads.contains(north_order, order("north")));
-  BOOST_TEST(!till_reads.contains(north_order, order("south")));
+  BOOST_TEST(till_reads.contains(north_order, order_version("north")));
+  BOOST_TEST(!till_reads.contains(north_order, order_version("south")));
   BOOST_TEST(till_reads.has_collection("customers"));
   BOOST_TEST(!till_writes.has_collection("customers"));
   BOOST_TEST(!till_writes.has_collection(kGrantsCollection));  // a till cannot change grants
   BOOST_TEST(c.policy.read_scope(2).unrestricted());            // admin
-  BOOST_TEST(c.policy.write_scope(4).unrestricted());           // no key, no grant
+  BOOST_TEST(c.policy.read_scope(4).unrestricted());            // no key, no grant
   BOOST_TEST(c.policy.grant_of(1)->text == "orders:rw:branch=north customers:r");
 
   // A grant that does not parse: its subject reads the grants only and writes nothing.
@@ -91,6 +91,40 @@ BOOST_AUTO_TEST_CASE(a_nodes_scopes_follow_the_grant_of_its_key) {
   c.load();
   BOOST_TEST(c.policy.read_scope(1).unrestricted());
   BOOST_TEST(c.policy.grant_of(1) == nullptr);
+}
+
+// Grants are changed by admins only. Until the cluster names one, a node with
+// no grant may change them (that is how the first grant is given); from then
+// on it writes everything but the grants, and a batch of grant changes from
+// it is refused where it arrives.
+BOOST_AUTO_TEST_CASE(once_an_admin_is_named_only_admins_change_grants) {
+  Cluster c;
+  const RecordKey grant_record{std::string(kGrantsCollection), "till-key"};
+  const RecordKey order{"orders", "N1"};
+  c.grant("till-key", "orders:rw:branch=north");
+  c.load();
+  BOOST_TEST(!c.policy.admin_named());
+  BOOST_TEST(c.policy.write_scope(2).unrestricted());  // the office: no grant, no admin named
+  BOOST_TEST(c.policy.write_scope(4).unrestricted());
+
+  c.grant("office-key", "admin");
+  c.load();
+  BOOST_TEST(c.policy.admin_named());
+  BOOST_TEST(c.policy.write_scope(2).unrestricted());  // the admin
+  const Scope unnamed = c.policy.write_scope(4);       // no grant
+  BOOST_TEST(!unnamed.unrestricted());
+  BOOST_TEST(unnamed.whole_collection("orders"));
+  BOOST_TEST(unnamed.contains(order, order_version("south")));
+  BOOST_TEST(!unnamed.has_collection(kGrantsCollection));
+  BOOST_TEST(!local_write_violation(unnamed, grant_record, {}, Version{}).empty());
+  BOOST_TEST(local_write_violation(unnamed, order, {order_version("north")}, order_version("south")).empty());
+  BOOST_TEST(c.policy.read_scope(4).unrestricted());  // it still holds everything
+
+  // An admin grant that does not parse names no admin.
+  c.grant("office-key", "admin:always");
+  c.load();
+  BOOST_TEST(!c.policy.admin_named());
+  BOOST_TEST(c.policy.write_scope(4).unrestricted());
 }
 
 BOOST_AUTO_TEST_CASE(a_key_is_one_subject_in_either_form) {

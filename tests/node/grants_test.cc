@@ -1,9 +1,10 @@
 // Grants in real shopsyncd processes (docs/operations.md, "Grants"): a north
-// till granted `orders:rw:branch=north` by the office holds north's orders
-// only; a write of it outside its grant is refused where it arrives (the
-// office logs and counts it, never applies it, so the south node never gets
-// it) and at the till itself, with an error that says why; an order moved
-// from north to south leaves the till and reaches the south node.
+// till granted `orders:rw:branch=north` by the office (the admin) holds
+// north's orders only; a write of it outside its grant is refused where it
+// arrives (the office logs and counts it, never applies it, so the south node
+// never gets it) and at the till itself, with an error that says why; an
+// order moved from north to south leaves the till and reaches the south node;
+// the south node, with no grant, writes orders but changes no grant.
 #include <boost/test/unit_test.hpp>
 
 #include "net/public_key_text.h"
@@ -45,8 +46,12 @@ BOOST_AUTO_TEST_CASE(a_north_till_holds_and_writes_north_only) {
   office.start();
   south.start();
 
-  // The office grants the till north's orders; the till has not heard of it
-  // yet when it writes an order of each branch, offline.
+  // The office names itself admin, then grants the till north's orders; the
+  // till has not heard of it yet when it writes an order of each branch, offline.
+  api::PutRequest admin;
+  admin.key = {std::string(kGrantsCollection), format_public_key(node_public_key(office.options().data_dir))};
+  admin.fields[std::string(kGrantField)] = packed_string("admin");
+  BOOST_REQUIRE(office.api().put(admin).is_ok());
   api::PutRequest grant;
   grant.key = {std::string(kGrantsCollection), format_public_key(till_key)};
   grant.fields[std::string(kGrantField)] = packed_string("orders:rw:branch=north");
@@ -95,6 +100,19 @@ BOOST_AUTO_TEST_CASE(a_north_till_holds_and_writes_north_only) {
   BOOST_TEST(wait_until([&] { return branch_of(till, "N1").empty(); }, 10s), till.log());
   BOOST_TEST(wait_until([&] { return branch_of(south, "N1") == "south"; }, 10s), south.log());
   BOOST_TEST(branch_of(till, "N2") == "north");
+
+  // The south node has no grant: it writes orders, but changes no grant now
+  // that the cluster names an admin.
+  BOOST_REQUIRE(wait_until([&] { return south.api().get(admin.key).is_ok(); }, 10s));
+  put_order(south, "S3", "south");
+  BOOST_TEST(wait_until([&] { return branch_of(office, "S3") == "south"; }, 10s), office.log());
+  api::PutRequest promote = admin;
+  promote.key.id = format_public_key(till_key);
+  auto promoted = south.api().put(promote);
+  BOOST_REQUIRE(!promoted.is_ok());
+  BOOST_TEST((promoted.status().code() == Errc::refused));
+  BOOST_TEST(promoted.status().message().find("the collection is outside the write scope") != std::string::npos,
+             promoted.status().message());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

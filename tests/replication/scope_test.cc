@@ -154,6 +154,45 @@ BOOST_AUTO_TEST_CASE(a_batch_outside_the_senders_grant_is_refused_on_arrival) {
   BOOST_TEST(office->peers().front().records_refused == 2u);
 }
 
+// Node 2 has no grant in a cluster that names an admin (node/grant_policy.h):
+// it writes everything but the grants.
+struct AdminNamed final : AccessPolicy {
+  Scope read_scope(NodeId) const override { return Scope::everything(); }
+  Scope write_scope(NodeId node) const override {
+    return node == 2 ? Scope::everything_but_grants() : Scope::everything();
+  }
+};
+
+BOOST_AUTO_TEST_CASE(a_node_without_a_grant_changes_no_grant_once_an_admin_is_named) {
+  AdminNamed access;
+  Node office(1, access);
+  Node branch(2, access);
+  Loopback net;
+  net.add(*office.replica);
+  auto po = net.port(1);
+  office->peer_connected(2, VersionVector{}, po);
+  // The branch node writes an order and, bypassing its own check (an old
+  // build), a grant: the office takes the order and refuses the grant.
+  auto pb = net.port(2);
+  BOOST_REQUIRE(branch->put(kSouth, fields({{"branch", packed("south")}}), pb));
+  const RecordKey grant_record{std::string(kGrantsCollection), "till-key"};
+  BOOST_TEST(branch->put(grant_record, fields({{std::string(kGrantField), packed("admin")}}), pb).code() ==
+             Errc::refused);
+  RecordState forged;
+  Version v = version_with(std::string(kGrantField), "admin");
+  v.dot = Dot{77, 1};
+  forged.siblings = {v};
+  forged.context.advance(v.dot);
+  Batch batch;
+  batch.records.emplace_back(kSouth, PackedRecord(branch->get(kSouth).value().value()));
+  batch.records.emplace_back(grant_record, PackedRecord(forged));
+  Outbox& out = po;
+  BOOST_REQUIRE(office->receive(2, Message{batch}, out));
+  BOOST_TEST(office.holds(kSouth));
+  BOOST_TEST(!office.holds(grant_record));
+  BOOST_TEST(office->peers().front().records_refused == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

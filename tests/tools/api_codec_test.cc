@@ -109,6 +109,7 @@ BOOST_AUTO_TEST_CASE(every_answer_round_trips) {
   status.grant = "orders:rw:branch=north";
   status.grant_needs_restart = true;
   status.grants = 2;
+  status.admin_named = true;
   status.grant_problems = "token:x: grant entry 'orders:x': access must be r or rw";
   status.records_refused = 3;
   PeerInfo peer{2, "till-2", "10.0.0.2:7460", "key", "peer", "connected", "mdns", 10, 20, 3, 1500, 100, 50, -42, "",

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "replication/grant.h"
+
 namespace shopsync::inspect {
 
 namespace {
@@ -82,7 +84,8 @@ Lines summary(const json& d) {
   out.push_back("source     " + source_text(d["source"]));
   if (n["public_key"].is_string()) out.push_back("public key " + str(n["public_key"]));
   if (n.value("grants", 0u) != 0) {
-    out.push_back("grant      " + (n["grant"].is_string() ? str(n["grant"]) : std::string("none (unrestricted)")) + "   (" +
+    const std::string own = n["grant"].is_string() ? str(n["grant"]) : std::string();
+    out.push_back("grant      " + grant_or_none(own, n.value("admin_named", false)) + "   (" +
                   str(n["grants"]) + " in the cluster)");
   }
   out.push_back("clock      " + when(n["clock"]) + "   own writes " + str(n["counter"]));

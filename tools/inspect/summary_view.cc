@@ -124,6 +124,7 @@ Result<json> from_dir(DataDir& dir, const ViewContext& ctx) {
     node["grants"] = grants.grants().size();
     const SubjectGrant* own_grant = grants.grant_of(self);
     node["grant"] = own_grant ? json(own_grant->text) : json(nullptr);
+    node["admin_named"] = grants.admin_named();
     doc["node"] = node;
     doc["tombstone_horizon"] = vv_json(*horizon);
 
@@ -193,7 +194,8 @@ Result<json> from_api(api::ApiClient& client, const ViewContext& ctx) {
                  {"version", st->version},
                  {"uptime_ms", st->uptime_ms},
                  {"grants", st->grants},
-                 {"grant", st->grant.empty() ? json(nullptr) : json(st->grant)}};
+                 {"grant", st->grant.empty() ? json(nullptr) : json(st->grant)},
+                 {"admin_named", st->admin_named}};
   doc["knowledge"] = vv_json(st->knowledge);
   doc["tombstone_horizon"] = nullptr;
   std::map<std::string, std::uint64_t> conflicted;

@@ -698,7 +698,8 @@ int cmd_grant(Context& ctx, Words w) {
   const RecordKey key{collection, subject};
   const auto refused_hint = [&](Status s) {
     if (s.code() != Errc::refused) return s;
-    return Status::refused(s.message() + ": only a node with an admin grant, or with no grant, changes grants");
+    return Status::refused(s.message() + ": only a node with an admin grant changes grants (until the cluster names one, a node "
+                           "with no grant may too)");
   };
   if (removing) {
     auto removed = (*client)->remove(key);

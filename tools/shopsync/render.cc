@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "net/public_key_text.h"
+#include "replication/grant.h"
 
 namespace shopsync::cli {
 
@@ -176,8 +177,7 @@ void print_status(std::ostream& out, const api::NodeStatus& s) {
   }
   if (s.disk_full_since_ms != 0) table.add({"disk", "full: writes refused (shopsync doctor)"});
   if (s.grants != 0) {
-    table.add({"grant", (s.grant.empty() ? std::string("none (unrestricted)") : s.grant) + "  (" +
-                            std::to_string(s.grants) + " in the cluster" +
+    table.add({"grant", grant_or_none(s.grant, s.admin_named) + "  (" + std::to_string(s.grants) + " in the cluster" +
                             (s.grant_needs_restart ? "; changed: restart shopsyncd to apply it" : "") + ")"});
   }
   if (s.records_refused != 0) {
