@@ -34,8 +34,8 @@ in_root dpkg -i /tmp/shopsync.deb >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.lo
 IFS=: read -r _ _ _ _ _ home shell < <(in_root getent passwd shopsync) || fail "postinst created no shopsync user"
 [[ $home == /var/lib/shopsync && $shell == /usr/sbin/nologin ]] || fail "shopsync user: home $home, shell $shell"
 in_root getent group shopsync >/dev/null || fail "postinst created no shopsync group"
-[[ $(in_root stat -c '%U:%G %a' /var/lib/shopsync) == "shopsync:shopsync 700" ]] ||
-  fail "/var/lib/shopsync is $(in_root stat -c '%U:%G %a' /var/lib/shopsync), want shopsync:shopsync 700"
+[[ $(in_root stat -c '%U:%G %a' /var/lib/shopsync) == "shopsync:shopsync 750" ]] ||
+  fail "/var/lib/shopsync is $(in_root stat -c '%U:%G %a' /var/lib/shopsync), want shopsync:shopsync 750"
 [[ $(in_root stat -c '%U' /var/lib/shopsync/curve.secret) == shopsync ]] || fail "postinst made no key pair owned by shopsync"
 key=$(in_root runuser -u shopsync -- shopsyncd --data /var/lib/shopsync --print-key) || fail "--print-key as shopsync fails"
 [[ -n $key ]] || fail "--print-key printed nothing"

@@ -104,19 +104,25 @@ grep -q '^listen = ' "$work/uncommented.toml" || fail "the shipped config shows 
 "$root/usr/bin/shopsyncd" --config "$work/uncommented.toml" --data "$work/data-check" --print-key >/dev/null ||
   fail "shopsyncd refuses the shipped config's settings once uncommented"
 # Started briefly with the shipped file on loopback, the node answers the
-# packaged CLI, then stops cleanly.
+# packaged CLI that finds its credential in the data directory (api-auth is
+# on as shipped), refuses one that does not, then stops cleanly.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 api=ipc://$work/api.sock
 "$root/usr/bin/shopsyncd" --config "$conf" --data "$work/data" --listen "127.0.0.1:$port" --api "$api" \
   --no-mdns --name package-test >"$work/node.log" 2>&1 &
 node_pid=$!
 for ((i = 0; i < 100; i++)); do
-  "$root/usr/bin/shopsync" --api "$api" --timeout 1 status >/dev/null 2>&1 && break
+  "$root/usr/bin/shopsync" --api "$api" --data "$work/data" --timeout 1 status >/dev/null 2>&1 && break
   kill -0 "$node_pid" 2>/dev/null || { cat "$work/node.log" >&2; fail "shopsyncd exited with the shipped config"; }
   sleep 0.1
 done
-"$root/usr/bin/shopsync" --api "$api" status | grep -q package-test ||
+"$root/usr/bin/shopsync" --api "$api" --data "$work/data" status | grep -q package-test ||
   { cat "$work/node.log" >&2; fail "the packaged shopsync cannot reach the packaged shopsyncd"; }
+if "$root/usr/bin/shopsync" --api "$api" --data "$work/data-check" status >"$work/refused" 2>&1 ||
+  ! grep -q credential "$work/refused"; then
+  cat "$work/refused" >&2
+  fail "the shipped config's node answers a client without its credential"
+fi
 kill -TERM "$node_pid"
 rc=0
 wait "$node_pid" || rc=$?

@@ -36,7 +36,8 @@ struct Opened {
   std::vector<NodeRef> nodes;  // in the order A, B
 };
 
-std::optional<Failure> open_nodes(const Options& o, Opened& opened) {
+// `credential`: sent to the nodes reached by --api (a node with --api-auth asks for it).
+std::optional<Failure> open_nodes(const Options& o, const std::string& credential, Opened& opened) {
   std::vector<std::string> dirs = o.data_dirs;
   if (dirs.size() == 2) {
     std::error_code e1, e2;
@@ -57,6 +58,7 @@ std::optional<Failure> open_nodes(const Options& o, Opened& opened) {
   for (const auto& a : o.apis) {
     api::ApiClientOptions co;
     co.timeout = std::chrono::milliseconds(o.timeout_ms);
+    co.credential = credential;
     auto client = api::ApiClient::connect(a, co);
     if (!client) {
       const Status& s = client.status();
@@ -192,7 +194,8 @@ int run(const Options& given, std::ostream& out, std::ostream& err) {
   ctx.limit = o.limit;
 
   Opened opened;
-  if (auto f = open_nodes(o, opened)) return fail(f->code, f->message);
+  const std::string credential = o.apis.empty() ? std::string() : locator.api_credential();
+  if (auto f = open_nodes(o, credential, opened)) return fail(f->code, f->message);
 
   if (o.watch) return o.json ? watch_json(o, opened, ctx, out) : watch_screen(o, opened, ctx, err);
 

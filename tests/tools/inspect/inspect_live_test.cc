@@ -14,6 +14,7 @@
 #include "app/record_service.h"
 #include "net/public_key_text.h"
 #include "node/api/api_client.h"
+#include "node/api/api_credential.h"
 #include "node/api/api_server.h"
 #include "tests/replication/support/values.h"
 #include "tests/support/temp_dir.h"
@@ -284,13 +285,17 @@ BOOST_AUTO_TEST_CASE(against_a_running_shopsyncd) {
     api = "tcp://127.0.0.1:" + std::to_string(free_port());
     const std::string listen = "tcp://127.0.0.1:" + std::to_string(free_port());
     daemon.emplace(Child::start({SHOPSYNCD_BIN, "--data", data, "--cluster", "shop", "--name", "insp-node", "--listen",
-                                 listen, "--api", api, "--no-mdns", "--insecure"},
+                                 listen, "--api", api, "--no-mdns", "--insecure", "--api-auth"},
                                 (tmp / "shopsyncd.log").string()));
-    api::ApiClientOptions co;
-    co.timeout = 500ms;
-    auto c = api::ApiClient::connect(api, co);
-    BOOST_REQUIRE(c);
     for (int i = 0; i < 40 && daemon->running(); ++i) {
+      // The node writes its credential (--api-auth) before it serves.
+      const auto credential = api::read_api_credential(data);
+      if (!credential) {
+        std::this_thread::sleep_for(50ms);
+        continue;
+      }
+      auto c = api::ApiClient::connect(api, api::ApiClientOptions(500ms, *credential));
+      BOOST_REQUIRE(c);
       if (c->status()) {
         client.emplace(std::move(*c));
         break;
@@ -308,6 +313,12 @@ BOOST_AUTO_TEST_CASE(against_a_running_shopsyncd) {
     auto w = client->put(put);
     BOOST_REQUIRE_MESSAGE(w, w.status().to_string());
   }
+  // The node asks for its credential (--api-auth): the inspector finds it in
+  // the data directory, as shopsync does, and is refused without it.
+  const ToolResult refused = inspect({"--api", api, "summary"});
+  BOOST_TEST(refused.exit_code != kExitOk);
+  BOOST_TEST(refused.err.find("credential") != std::string::npos, refused.err);
+  BOOST_REQUIRE(::setenv("SHOPSYNC_DATA", data.c_str(), 1) == 0);
   json by_api = inspect_json({"--api", api, "summary"});
   BOOST_TEST(by_api["node"]["name"] == "insp-node");
   BOOST_TEST(by_api["node"]["role"] == "peer");
@@ -336,6 +347,7 @@ BOOST_AUTO_TEST_CASE(against_a_running_shopsyncd) {
   // The same node seen both ways is identical to itself.
   json d = inspect_json({"diff", data, "--api", api}, kExitOk);
   BOOST_TEST(d["identical"] == true);
+  ::unsetenv("SHOPSYNC_DATA");
   BOOST_TEST(daemon->stop() == 0);
 }
 #endif
