@@ -50,7 +50,7 @@ while(i LESS count)
     string(REPLACE ";" "/" test_path "${path}")
     string(APPEND script
       "add_test([=[${PREFIX}/${test_path}]=] [=[${EXE}]=] [=[--run_test=${test_path}]=] --log_level=message)\n"
-      "set_tests_properties([=[${PREFIX}/${test_path}]=] PROPERTIES TIMEOUT ${TIMEOUT} WORKING_DIRECTORY [=[${WORKDIR}]=] LABELS [=[${LABELS}]=])\n")
+      "set_tests_properties([=[${PREFIX}/${test_path}]=] PROPERTIES TIMEOUT ${TIMEOUT} COST ${COST} WORKING_DIRECTORY [=[${WORKDIR}]=] LABELS [=[${LABELS}]=])\n")
   endif()
   set(i ${next})
 endwhile()
