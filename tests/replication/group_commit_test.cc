@@ -63,6 +63,27 @@ bool holds(CountedNode& n, int i) {
   return r && r->has_value();
 }
 
+// Node 2 reopened on b's store, with a writer id of its own (a new run).
+std::unique_ptr<CountedNode> reopen(MemoryStore& store_b) {
+  ReplicaOptions reopened = small_batches();
+  reopened.draw_writer_id = [] { return NodeId{0x2002}; };
+  return std::make_unique<CountedNode>(store_b, 2, reopened);
+}
+
+// a meets the reopened node on a perfect network until both are idle;
+// returns the records the batches carried.
+std::uint64_t sync_after_restart(CountedNode& a, CountedNode& again) {
+  a->peer_disconnected(2);
+  Loopback net;
+  net.add(*a.replica);
+  net.add(*again.replica);
+  net.connect(*a.replica, *again.replica);
+  BOOST_REQUIRE(net.pump());
+  BOOST_TEST(again->knowledge().get(a->writer()) == 50u);
+  for (int i = 0; i < 50; ++i) BOOST_TEST(holds(again, i));
+  return net.counts.records;
+}
+
 BOOST_AUTO_TEST_SUITE(group_commit)
 
 BOOST_AUTO_TEST_CASE(queued_batches_land_in_one_transaction_and_nothing_is_told_before_it) {
@@ -119,19 +140,10 @@ BOOST_AUTO_TEST_CASE(batches_queued_when_the_node_stops_are_pulled_again) {
   BOOST_REQUIRE((*b)->queue_batch(1, batches[1], queued));
   b.reset();  // stops with two batches queued: nothing of them was committed
 
-  ReplicaOptions reopened = small_batches();
-  reopened.draw_writer_id = [] { return NodeId{0x2002}; };
-  CountedNode again(store_b, 2, reopened);
-  BOOST_TEST(again->knowledge().get(a->writer()) == 0u);
-  BOOST_TEST(!holds(again, 0));
-  a->peer_disconnected(2);
-  Loopback net;
-  net.add(*a.replica);
-  net.add(*again.replica);
-  net.connect(*a.replica, *again.replica);
-  BOOST_REQUIRE(net.pump());
-  BOOST_TEST(again->knowledge().get(a->writer()) == 50u);
-  for (int i = 0; i < 50; ++i) BOOST_TEST(holds(again, i));
+  auto again = reopen(store_b);
+  BOOST_TEST((*again)->knowledge().get(a->writer()) == 0u);
+  BOOST_TEST(!holds(*again, 0));
+  sync_after_restart(a, *again);
 }
 
 // A node killed mid-answer and started again: the batches the sender had
@@ -148,32 +160,23 @@ BOOST_AUTO_TEST_CASE(batches_in_flight_to_a_restarted_node_are_dropped_and_the_n
   BOOST_REQUIRE((*b)->commit_queued(before_kill));
   b.reset();  // killed with batches 1 and 2 on their way
 
-  ReplicaOptions reopened = small_batches();
-  reopened.draw_writer_id = [] { return NodeId{0x2002}; };
-  CountedNode again(store_b, 2, reopened);
+  auto again = reopen(store_b);
   TellingOutbox new_pull;
-  again->peer_connected(1, a->knowledge(), new_pull);
+  (*again)->peer_connected(1, a->knowledge(), new_pull);
   BOOST_REQUIRE(new_pull.count<Pull>() == 1u);
-  const std::uint64_t writes_before = again.store.writes();
+  const std::uint64_t writes_before = again->store.writes();
   TellingOutbox late;
-  BOOST_REQUIRE(again->queue_batch(1, batches[1], late));
-  BOOST_REQUIRE(again->queue_batch(1, batches[2], late));
-  BOOST_REQUIRE(again->commit_queued(late));
+  BOOST_REQUIRE((*again)->queue_batch(1, batches[1], late));
+  BOOST_REQUIRE((*again)->queue_batch(1, batches[2], late));
+  BOOST_REQUIRE((*again)->commit_queued(late));
   BOOST_TEST(late.messages.empty());  // no credit for an answer nobody waits for
   BOOST_TEST(late.changes == 0u);
-  BOOST_TEST(again.store.writes() == writes_before);
-  BOOST_TEST(!holds(again, 10));
+  BOOST_TEST(again->store.writes() == writes_before);
+  BOOST_TEST(!holds(*again, 10));
 
-  a->peer_disconnected(2);
-  Loopback net;
-  net.add(*a.replica);
-  net.add(*again.replica);
-  net.connect(*a.replica, *again.replica);
-  BOOST_REQUIRE(net.pump());
-  BOOST_TEST(net.counts.records == 40u);  // the 10 committed before the kill not again
-  for (int i = 0; i < 50; ++i) BOOST_TEST(holds(again, i));
-  BOOST_TEST(again->knowledge().get(a->writer()) == 50u);
-  BOOST_TEST(again->peers().at(0).records_in == 40u);
+  // The 10 records committed before the kill are not sent again.
+  BOOST_TEST(sync_after_restart(a, *again) == 40u);
+  BOOST_TEST((*again)->peers().at(0).records_in == 40u);
 }
 
 BOOST_AUTO_TEST_CASE(a_batch_that_breaks_the_rules_is_refused_before_it_is_queued) {
