@@ -9,9 +9,10 @@
 // node whose key has no grant, or whose key is unknown (an --insecure node),
 // reads everything, and writes everything until the cluster names an admin
 // (a grant `admin` that parses): from then on only admins change grants, and
-// such a node writes everything but the grants. A grant record whose `grant` field is missing or does not
-// parse fails closed: its subject reads the grants only and writes nothing,
-// and the problem is kept for `doctor` and the log.
+// such a node writes everything but the grants. A grant record whose `grant`
+// field is missing or does not parse fails closed: its subject reads the
+// grants only and writes nothing, and the problem is kept for `doctor` and
+// the log.
 //
 // The Replica asks from inside its write transactions, so the policy never
 // reads the store when asked: it answers from what load() read. The node
