@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(a_nodes_scopes_follow_the_grant_of_its_key) {
   BOOST_TEST(!c.policy.read_scope(3).has_collection("orders"));
   BOOST_TEST(!c.policy.write_scope(3).has_collection("orders"));
 
-  // Removed: unrestricted again once the policy reads the grants again.
+  // Removed: the till reads everything again once the policy reads the grants again.
   BOOST_REQUIRE(c.replica->remove({std::string(kGrantsCollection), "till-key"}, c.out).is_ok());
   BOOST_TEST(!c.policy.read_scope(1).unrestricted());
   c.load();

@@ -712,7 +712,9 @@ int cmd_grant(Context& ctx, Words w) {
     auto existing = (*client)->get(key);
     if (!existing && existing.status().code() != Errc::not_found) return ctx.fail(existing.status());
     if (!existing || existing->deleted) {
-      return ctx.fail(Status::not_found("no grant for " + subject + " (it is unrestricted)"));
+      return ctx.fail(Status::not_found("no grant for " + subject +
+                                        " (it reads and writes every record: the grants too, until the cluster "
+                                        "names an admin)"));
     }
     if (ctx.globals.json) {
       ctx.emit(json{{"subject", subject}, {"grant", grant_text_of(*existing)}});
