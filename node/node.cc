@@ -1,5 +1,5 @@
-// Node: start-up, the event loop and its timers. The sync sockets are in
-// sessions.cc, the session rules in node/peering/.
+// Node: start-up, the event loop and its timers. The sync sockets are
+// SyncTransport's, the session rules Peering's, discovery LanPeers'.
 #include "node/node.h"
 
 #include <signal.h>
@@ -9,16 +9,16 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "discovery/discovery.h"
 #include "net/public_key_text.h"
-#include "net/zap_handler.h"
 #include "node/api/api_credential.h"
 #include "node/daemon_backend.h"
 #include "node/forget_peer.h"
 #include "node/gateway_source.h"
-#include "node/postgres_source.h"
+#include "node/lan_peers.h"
 #include "node/log.h"
 #include "node/node_parts.h"
+#include "node/postgres_source.h"
+#include "node/sync_transport.h"
 #include "node/trusted_keys.h"
 
 namespace shopsync {
@@ -40,23 +40,28 @@ Node::Node(NodeConfig config, NodeIdentity identity)
     : config_(std::move(config)),
       identity_(std::move(identity)),
       outbox_(std::make_unique<NodeOutbox>(*this)),
-      transport_(std::make_unique<Transport>(*this)),
       rng_(std::random_device{}()) {
   while (incarnation_ == 0) incarnation_ = rng_();
 }
 
 Node::~Node() {
   sources_.clear();
-  mdns_.reset();
+  lan_.reset();
   // Sockets before the context (zmq_ctx_term waits for them otherwise).
   api_.reset();
   peering_.reset();
-  transport_->dealers.clear();
-  router_ = zmq::Socket();
-  zap_ = zmq::Socket();
+  transport_.reset();
 }
 
 Outbox& Node::outbox() { return *outbox_; }
+
+void Node::NodeOutbox::conflict(const ConflictEntry& entry) {
+  SHOPSYNC_LOG(info, "conflict on " << entry.key.collection << "/" << entry.key.id << ": " << entry.siblings.size()
+                                    << " concurrent versions, strategy " << entry.strategy << ", winner "
+                                    << hex_id(entry.winner.origin) << ":" << entry.winner.counter
+                                    << (entry.near_simultaneous ? " (near-simultaneous writes)" : ""));
+  if (node_.observer_.conflict) node_.observer_.conflict(entry);
+}
 
 Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   log::set_threshold(config.log_level);
@@ -68,17 +73,36 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   if (identity->created) SHOPSYNC_LOG(info, "created the CURVE key pair of this node in " << config.data_dir.string());
 
   std::unique_ptr<Node> node(new Node(std::move(config), std::move(*identity)));
-  NodeConfig& cfg = node->config_;
   node->data_dir_lock_.emplace(std::move(*lock));
 
+  auto table = strategy_table_of(node->config_);
+  if (!table) return table.status();
+  SHOPSYNC_TRY(node->open_replica(*table));
+  auto signals = StopSignals::open();
+  if (!signals) return signals.status();
+  node->signals_.emplace(std::move(*signals));
+  node->systemd_ = SystemdNotifier::from_environment();
+  SHOPSYNC_TRY(node->open_peering(std::move(*table)));
+  SHOPSYNC_TRY(node->open_api());
+  SHOPSYNC_TRY(node->open_sources());
+
+  node->data_dir_lock_->announce_api(node->api_endpoint());
+  node->log_started();
+  return node;
+}
+
+const postgres::PgUplinkStats* Node::postgres_stats() const { return postgres_ ? &postgres_->stats() : nullptr; }
+
+// The store, its meta (which cluster, which node), the grants and the replica.
+Status Node::open_replica(const StrategyTable& table) {
   StoreOptions store_options;
-  store_options.sync_each_commit = cfg.sync_each_commit;
-  auto store = LmdbStore::open(cfg.data_dir, store_options);
-  if (!store) return store.status().context("opening the store in " + cfg.data_dir.string());
-  node->store_ = std::move(*store);
+  store_options.sync_each_commit = config_.sync_each_commit;
+  auto store = LmdbStore::open(config_.data_dir, store_options);
+  if (!store) return store.status().context("opening the store in " + config_.data_dir.string());
+  store_ = std::move(*store);
 
   std::optional<NodeMeta> meta;
-  SHOPSYNC_TRY(node->store_->read([&](StoreReader& r) -> Status {
+  SHOPSYNC_TRY(store_->read([&](StoreReader& r) -> Status {
     auto m = r.node_meta();
     if (!m) return m.status();
     meta = std::move(*m);
@@ -87,59 +111,59 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
 
   ReplicaOptions options;
   if (meta && !meta->cluster.empty()) {
-    if (cfg.cluster && *cfg.cluster != meta->cluster) {
-      return Status::refused("data directory " + cfg.data_dir.string() + " belongs to cluster '" + meta->cluster +
-                             "'; refusing to start it in cluster '" + *cfg.cluster +
+    if (config_.cluster && *config_.cluster != meta->cluster) {
+      return Status::refused("data directory " + config_.data_dir.string() + " belongs to cluster '" + meta->cluster +
+                             "'; refusing to start it in cluster '" + *config_.cluster +
                              "' (use another --data directory for another cluster)");
     }
     options.cluster = meta->cluster;
   } else {
-    options.cluster = cfg.cluster.value_or("default");
+    options.cluster = config_.cluster.value_or("default");
   }
-  cfg.cluster = options.cluster;
+  config_.cluster = options.cluster;
   options.node_id = meta ? 0 : random_node_id();
-  options.uplink = cfg.role == Role::uplink;
-  options.pull_interval_ms = cfg.pull_interval_ms;
-  options.timers = &node->steady_;
-  options.max_clock_offset_ms = cfg.max_clock_skew_ms;
-  auto table = strategy_table_of(cfg);
-  if (!table) return table.status();
-  options.strategies = table->collections;
-  options.default_strategy = table->default_kind;
-  options.tolerance_ms = table->tolerance_ms;
+  options.uplink = config_.role == Role::uplink;
+  options.pull_interval_ms = config_.pull_interval_ms;
+  options.timers = &steady_;
+  options.max_clock_offset_ms = config_.max_clock_skew_ms;
+  options.strategies = table.collections;
+  options.default_strategy = table.default_kind;
+  options.tolerance_ms = table.tolerance_ms;
   // Kept in the store for the inspector, which compares the tables of two
   // data directories (docs/inspector.md, "diff").
-  Status stored = node->store_->write([&](StoreWriter& w) {
-    SHOPSYNC_TRY(w.put(Table::settings, kNodeNameSetting, cfg.name));
-    return w.put(Table::settings, kStrategiesSetting, to_text(*table));
+  Status stored = store_->write([&](StoreWriter& w) {
+    SHOPSYNC_TRY(w.put(Table::settings, kNodeNameSetting, config_.name));
+    return w.put(Table::settings, kStrategiesSetting, to_text(table));
   });
   SHOPSYNC_TRY(stored.context("storing the node's name and strategy table"));
   // Format 1 rows of the peers table held the peers' knowledge and counters:
   // they move to the replica's settings before it loads them.
-  auto migrated = migrate_peers_table(*node->store_);
+  auto migrated = migrate_peers_table(*store_);
   if (!migrated) return migrated.status();
   if (*migrated > 0) SHOPSYNC_LOG(info, "moved the knowledge and counters of " << *migrated << " peers to the replica's state (peers table format 2)");
-  node->own_id_ = meta ? meta->node_id : options.node_id;
-  SHOPSYNC_TRY(node->load_grants().context("reading the grants"));
-  node->own_scope_at_start_ = node->own_scope_now_;
-  options.access = node->grants_.get();
-  node->counted_ = std::make_unique<app::CountingStore>(*node->store_);
-  auto replica = Replica::open(*node->counted_, node->clock_, options);
+  own_id_ = meta ? meta->node_id : options.node_id;
+  SHOPSYNC_TRY(load_grants().context("reading the grants"));
+  own_scope_at_start_ = own_scope_now_;
+  options.access = grants_.get();
+  counted_ = std::make_unique<app::CountingStore>(*store_);
+  auto replica = Replica::open(*counted_, clock_, options);
   if (!replica) return replica.status().context("opening the replica");
-  node->replica_ = std::move(*replica);
-  SHOPSYNC_TRY(app::start_counting(*node->counted_, *node->replica_));
+  replica_ = std::move(*replica);
+  return app::start_counting(*counted_, *replica_);
+}
 
+Status Node::open_peering(StrategyTable strategies) {
   // Keys the operator named on the command line are trusted, unless revoked:
   // a `shopsync trust rm` outlives the flags that named the key, until
   // `shopsync trust add` lifts it.
-  const std::uint64_t now = node->clock_.now_ms();
-  node->trust_ = std::make_unique<TrustList>(*node->store_, node->clock_);
-  if (auto trusted = node->trust_->add_configured(configured_keys(cfg, now)); !trusted) {
+  const std::uint64_t wall = clock_.now_ms();
+  trust_ = std::make_unique<TrustList>(*store_, clock_);
+  if (auto trusted = trust_->add_configured(configured_keys(config_, wall)); !trusted) {
     return trusted.status().context("storing the trusted keys given on the command line");
   }
   std::vector<std::string> skipped;
   std::vector<PeerRecord> known;
-  SHOPSYNC_TRY(node->store_->read([&](StoreReader& r) -> Status {
+  SHOPSYNC_TRY(store_->read([&](StoreReader& r) -> Status {
     auto peers = load_peers(r, &skipped);
     if (!peers) return peers.status();
     known = std::move(*peers);
@@ -147,129 +171,121 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
   }).context("loading the peers table"));
   for (const auto& s : skipped) SHOPSYNC_LOG(warn, "ignoring a peers table entry that does not decode: " << s);
 
-  auto signals = StopSignals::open();
-  if (!signals) return signals.status();
-  node->signals_.emplace(std::move(*signals));
-  node->systemd_ = SystemdNotifier::from_environment();
-  SHOPSYNC_TRY(node->open_sockets());
-  peering::Options rules;
-  rules.cluster = *cfg.cluster;
-  rules.name = cfg.name;
-  rules.role = cfg.role;
-  rules.insecure = cfg.insecure;
-  rules.own_key = node->identity_.public_key;
-  rules.listen_port = node->listen_port_;
-  rules.incarnation = node->incarnation_;
-  rules.heartbeat_ms = cfg.heartbeat_ms;
-  rules.peer_timeout_ms = cfg.peer_timeout_ms;
-  rules.max_clock_skew_ms = cfg.max_clock_skew_ms;
-  rules.progress_log_ms = cfg.progress_log_ms;
-  rules.strategies = std::move(*table);
-  rules.seed = node->rng_();
-  node->peering_ = std::make_unique<Peering>(std::move(rules), *node->replica_, *node->outbox_, *node->transport_);
-  node->peering_->load(std::move(known));
-  node->add_static_targets();
-  node->started_ms_ = now;
-  node->started_steady_ms_ = node->now_ms();
-  // The application service (app/record_service.h): the local API and the
-  // gateway reach the replica through it.
-  Node* self = node.get();
-  if (!node->config_.api.empty() || !node->config_.http.empty()) node->backend_ = std::make_unique<DaemonBackend>(*node);
-  if (!node->config_.api.empty()) {
-    api::ApiServerOptions api_options;
-    api_options.on_error = [self](std::optional<api::Op> op, const Status& error) {
-      if (error.code() == Errc::disk_full) self->report_disk_full(op ? api::to_string(*op) : "a request", error);
-    };
-    if (node->config_.api_auth) {
-      auto credential = api::ensure_api_credential(node->config_.data_dir);
-      if (!credential) return credential.status().context("the local API's credential (--api-auth)");
-      api_options.credential = std::move(*credential);
-    }
-    auto api = api::ApiServer::bind(node->ctx_->handle(), node->config_.api, *node->backend_, std::move(api_options));
-    if (!api) return api.status().context("starting the local API (--api)");
-    if ((*api)->endpoint().starts_with("ipc://")) {
-      // The socket file's permissions say who may connect: the node's user and group.
-      ::chmod((*api)->endpoint().substr(6).c_str(), 0660);
-    }
-    node->api_ = std::move(*api);
-  }
-  node->start_mdns();
-  auto flush = [self] { self->flush_outbox(); };
-  auto pg = open_postgres_link(cfg, *node->replica_, *node->counted_, node->outbox(), node->steady_);
-  if (!pg) return pg.status();
-  if (*pg) {
-    node->postgres_ = *pg;
-    node->add_source(postgres_source(*pg, flush));
-  }
-  if (!cfg.http.empty()) {
-    std::function<std::string()> more_metrics;
-    if (*pg) more_metrics = [link = *pg] { return link->metrics_text(); };
-    auto gateway = open_gateway_source(node->ctx_->handle(), cfg, *node->backend_,
-                                       node_gateway_hooks(*node, std::move(more_metrics)), flush);
-    if (!gateway) return gateway.status();
-    node->add_source(std::move(*gateway));
-  }
-
-  node->data_dir_lock_->announce_api(node->api_endpoint());
-  SHOPSYNC_LOG(info, "shopsyncd " << PROJECT_VERSION_TEXT << " node " << hex_id(node->replica_->id()) << " '"
-                                   << cfg.name << "' cluster '" << *cfg.cluster << "' role " << to_string(cfg.role)
-                                   << ", sync on " << node->sync_endpoint_ << ", API on " << node->api_endpoint()
-                                   << ", data in " << cfg.data_dir.string());
-  if (!cfg.sync_each_commit) {
-    SHOPSYNC_LOG(info, "--durability interval: commits are flushed to disk every " << kFlushMs << " ms");
-  }
-  if (cfg.insecure) {
-    SHOPSYNC_LOG(warn, "**************************************************************");
-    SHOPSYNC_LOG(warn, "--insecure: the sync port has NO encryption and NO authentication.");
-    SHOPSYNC_LOG(warn, "Anyone who can reach " << node->sync_endpoint_ << " can read and change every record.");
-    SHOPSYNC_LOG(warn, "Use it for development only.");
-    SHOPSYNC_LOG(warn, "**************************************************************");
-  } else {
-    SHOPSYNC_LOG(info, "CURVE public key " << format_public_key(node->identity_.public_key));
-  }
-  return node;
-}
-
-const postgres::PgUplinkStats* Node::postgres_stats() const { return postgres_ ? &postgres_->stats() : nullptr; }
-
-Status Node::open_sockets() {
   auto ctx = zmq::Context::create();
   if (!ctx) return ctx.status();
   ctx_.emplace(std::move(*ctx));
-  if (!config_.insecure) {
-    // The ZAP handler must be bound before the first CURVE client arrives.
-    auto zap = zmq::Socket::open(*ctx_, zmq::SocketType::rep);
-    if (!zap) return zap.status();
-    zap_ = std::move(*zap);
-    SHOPSYNC_TRY(zap_.bind(std::string(kZapEndpoint)).context("binding the ZAP handler"));
+  SyncTransport::Options sockets;
+  sockets.listen = config_.listen;
+  sockets.insecure = config_.insecure;
+  sockets.handshake_ms = config_.peer_timeout_ms;
+  SyncTransport::Hooks hooks;
+  hooks.is_trusted = [this](std::string_view key) { return is_trusted(key); };
+  hooks.trusted_keys = [this] { return trust_->keys(); };
+  hooks.heard_from = [this](NodeId peer) {
+    if (lan_) lan_->heard_from(peer);
+  };
+  hooks.vanished = [this](NodeId peer) {
+    if (lan_) lan_->vanished(peer);
+  };
+  auto transport = SyncTransport::open(*ctx_, identity_, std::move(sockets), std::move(hooks));
+  if (!transport) return transport.status();
+  transport_ = std::move(*transport);
+  sync_source_ = transport_->source();
+
+  peering::Options rules;
+  rules.cluster = *config_.cluster;
+  rules.name = config_.name;
+  rules.role = config_.role;
+  rules.insecure = config_.insecure;
+  rules.own_key = identity_.public_key;
+  rules.listen_port = transport_->port();
+  rules.incarnation = incarnation_;
+  rules.heartbeat_ms = config_.heartbeat_ms;
+  rules.peer_timeout_ms = config_.peer_timeout_ms;
+  rules.max_clock_skew_ms = config_.max_clock_skew_ms;
+  rules.progress_log_ms = config_.progress_log_ms;
+  rules.strategies = std::move(strategies);
+  rules.seed = rng_();
+  peering_ = std::make_unique<Peering>(std::move(rules), *replica_, *outbox_, *transport_);
+  transport_->attach(*peering_, [this] { return now(); });
+  peering_->load(std::move(known));
+  for (const auto& p : config_.peers) peering_->add_target(p, PeerSource::static_peer, now());
+  if (config_.uplink) peering_->add_target(*config_.uplink, PeerSource::uplink, now());
+  started_ms_ = wall;
+  started_steady_ms_ = now_ms();
+  return Status::ok();
+}
+
+Status Node::open_api() {
+  // The application service (app/record_service.h): the local API and the
+  // gateway reach the replica through it.
+  if (!config_.api.empty() || !config_.http.empty()) backend_ = std::make_unique<DaemonBackend>(*this);
+  if (config_.api.empty()) return Status::ok();
+  api::ApiServerOptions options;
+  options.on_error = [this](std::optional<api::Op> op, const Status& error) {
+    if (error.code() == Errc::disk_full) disk_full_.report(op ? api::to_string(*op) : "a request", error, now_ms());
+  };
+  if (config_.api_auth) {
+    auto credential = api::ensure_api_credential(config_.data_dir);
+    if (!credential) return credential.status().context("the local API's credential (--api-auth)");
+    options.credential = std::move(*credential);
   }
-  auto router = zmq::Socket::open(*ctx_, zmq::SocketType::router);
-  if (!router) return router.status();
-  router_ = std::move(*router);
-  SHOPSYNC_TRY(router_.set_max_message_size(wire::max_message_size()));
-  SHOPSYNC_TRY(router_.set_router_mandatory(true));
-  SHOPSYNC_TRY(router_.set_high_water_marks(kSendHighWater, kReceiveHighWater));
-  SHOPSYNC_TRY(router_.set_handshake_interval(static_cast<int>(config_.peer_timeout_ms)));
-  // "*" then listens on IPv6 too (peers found over IPv6 link-local dial it);
-  // libzmq falls back to IPv4 alone where the host has no IPv6.
-  SHOPSYNC_TRY(router_.set_ipv6(true));
-  if (!config_.insecure) {
-    SHOPSYNC_TRY(router_.set_zap_domain(kZapDomain));
-    SHOPSYNC_TRY(router_.set_curve_server(identity_.secret_key));
+  auto api = api::ApiServer::bind(ctx_->handle(), config_.api, *backend_, std::move(options));
+  if (!api) return api.status().context("starting the local API (--api)");
+  if ((*api)->endpoint().starts_with("ipc://")) {
+    // The socket file's permissions say who may connect: the node's user and group.
+    ::chmod((*api)->endpoint().substr(6).c_str(), 0660);
   }
-  SHOPSYNC_TRY(router_.bind(config_.listen).context("binding the sync port (--listen)"));
-  auto endpoint = router_.last_endpoint();
-  if (!endpoint) return endpoint.status();
-  sync_endpoint_ = *endpoint;
-  if (auto colon = sync_endpoint_.rfind(':'); colon != std::string::npos) {
-    listen_port_ = static_cast<std::uint16_t>(std::stoul(sync_endpoint_.substr(colon + 1)));
+  api_ = std::move(*api);
+  return Status::ok();
+}
+
+Status Node::open_sources() {
+  LanPeers::Self self{replica_->id(), identity_.public_key, transport_->port()};
+  lan_ = LanPeers::start(config_, self, *peering_, [this] { return now(); },
+                         [this](std::string_view key) { return is_trusted(key); });
+  add_source(lan_->source());
+  auto flush = [this] { flush_outbox(); };
+  auto pg = open_postgres_link(config_, *replica_, *counted_, outbox(), steady_);
+  if (!pg) return pg.status();
+  if (*pg) {
+    postgres_ = *pg;
+    add_source(postgres_source(*pg, flush));
+  }
+  if (!config_.http.empty()) {
+    std::function<std::string()> more_metrics;
+    if (*pg) more_metrics = [link = *pg] { return link->metrics_text(); };
+    auto gateway = open_gateway_source(ctx_->handle(), config_, *backend_,
+                                       node_gateway_hooks(*this, std::move(more_metrics)), flush);
+    if (!gateway) return gateway.status();
+    add_source(std::move(*gateway));
   }
   return Status::ok();
 }
 
-void Node::add_static_targets() {
-  for (const auto& p : config_.peers) peering_->add_target(p, PeerSource::static_peer, now());
-  if (config_.uplink) peering_->add_target(*config_.uplink, PeerSource::uplink, now());
+void Node::log_started() const {
+  SHOPSYNC_LOG(info, "shopsyncd " << PROJECT_VERSION_TEXT << " node " << hex_id(replica_->id()) << " '"
+                                   << config_.name << "' cluster '" << *config_.cluster << "' role " << to_string(config_.role)
+                                   << ", sync on " << sync_endpoint() << ", API on " << api_endpoint()
+                                   << ", data in " << config_.data_dir.string());
+  if (!config_.sync_each_commit) {
+    SHOPSYNC_LOG(info, "--durability interval: commits are flushed to disk every " << kFlushMs << " ms");
+  }
+  if (config_.insecure) {
+    SHOPSYNC_LOG(warn, "**************************************************************");
+    SHOPSYNC_LOG(warn, "--insecure: the sync port has NO encryption and NO authentication.");
+    SHOPSYNC_LOG(warn, "Anyone who can reach " << sync_endpoint() << " can read and change every record.");
+    SHOPSYNC_LOG(warn, "Use it for development only.");
+    SHOPSYNC_LOG(warn, "**************************************************************");
+  } else {
+    SHOPSYNC_LOG(info, "CURVE public key " << format_public_key(identity_.public_key));
+  }
+}
+
+const std::string& Node::sync_endpoint() const { return transport_->endpoint(); }
+
+api::DiscoveryReport Node::discovery_report() {
+  return lan_->report(static_cast<std::uint32_t>(config_.peers.size() + (config_.uplink ? 1 : 0)));
 }
 
 Status Node::run() {
@@ -282,15 +298,8 @@ Status Node::run() {
   while (!stop_requested_) {
     entries.clear();
     entries.push_back({nullptr, signals_->fd()});
-    entries.push_back({router_.handle()});
-    const std::size_t zap_index = entries.size();
-    if (zap_.is_open()) entries.push_back({zap_.handle()});
-    const std::size_t dealers_begin = entries.size();
-    std::vector<std::uint64_t> dealer_ids;
-    for (const auto& [id, dealer] : transport_->dealers) {
-      entries.push_back({dealer.socket.handle()});
-      dealer_ids.push_back(id);
-    }
+    sync_source_.prepare(entries);
+    const std::size_t sync_end = entries.size();
     const std::size_t api_index = entries.size();
     if (api_) entries.push_back({api_->socket()});
     int timeout = next_timer_ms();
@@ -315,12 +324,7 @@ Status Node::run() {
         stop_requested_ = true;
       }
     }
-    if (zap_.is_open() && entries[zap_index].readable) handle_zap();
-    if (entries[1].readable) handle_router();
-    for (std::size_t i = 0; i < dealer_ids.size(); ++i) {
-      if (!entries[dealers_begin + i].readable) continue;
-      handle_dealer(dealer_ids[i]);
-    }
+    sync_source_.on_ready(std::span<const zmq::PollEntry>(entries).subspan(1, sync_end - 1));
     if (Status s = replica_->commit_queued(outbox()); !s) SHOPSYNC_LOG(error, "received batches not committed: " << s.to_string());
     flush_outbox();
     if (api_ && entries[api_index].readable) {
@@ -347,7 +351,7 @@ Status Node::run() {
   systemd_.notify("STOPPING=1\nSTATUS=stopping");
   say_goodbye("stopped");
   if (api_) api_->refuse_all(Status(Errc::unavailable, "the node is stopping"));
-  stop_mdns();
+  lan_->stop();
   persist_peers(true);
   if (Status s = store_->flush(); !s) SHOPSYNC_LOG(error, "flushing the store to disk: " << s.to_string());
   SHOPSYNC_LOG(info, "stopped");
@@ -407,30 +411,6 @@ void Node::run_timers() {
   }
 }
 
-void Node::handle_zap() {
-  for (int i = 0; i < 64; ++i) {
-    auto msg = zap_.receive();
-    if (!msg) {
-      SHOPSYNC_LOG(error, "ZAP handler: " << msg.status().to_string());
-      return;
-    }
-    if (!msg->has_value()) return;
-    const ZapDecision d = answer_zap_request((*msg)->parts, [&](std::string_view key) { return is_trusted(key); });
-    if (!d.admitted) {
-      const std::uint64_t now = now_ms();
-      auto& last = zap_log_ms_[d.client_key + "|" + d.address];
-      if (last == 0 || now - last > kZapLogIntervalMs) {
-        last = now;
-        SHOPSYNC_LOG(warn, "refused a sync connection from " << (d.address.empty() ? "?" : d.address) << ": "
-                                                            << d.reason
-                                                            << (d.client_key.empty() ? "" : " (trust it with: shopsync trust add " + format_public_key(d.client_key) + ")"));
-      }
-    }
-    std::vector<std::string_view> parts(d.reply.begin(), d.reply.end());
-    if (auto sent = zap_.send(parts); !sent) SHOPSYNC_LOG(error, "ZAP reply: " << sent.status().to_string());
-  }
-}
-
 void Node::persist_peers(bool all) {
   if (all) {
     if (Status s = replica_->save_peers(); !s) SHOPSYNC_LOG(error, "saving the peers' knowledge: " << s.to_string());
@@ -462,23 +442,6 @@ std::string Node::describe_writers(const std::vector<NodeId>& origins) const {
   return out;
 }
 
-void Node::report_disk_full(std::string_view operation, const Status& error) {
-  // One line per kDiskFullLogMs at most: a client retrying in a loop must not
-  // fill what little room the log has left.
-  const std::uint64_t now = now_ms();
-  if (disk_full_logged_ms_ != 0 && now - disk_full_logged_ms_ < kDiskFullLogMs) {
-    ++disk_full_unlogged_;
-    return;
-  }
-  SHOPSYNC_LOG(error, operation << " refused: " << error.to_string()
-                                << (disk_full_unlogged_ == 0
-                                        ? std::string()
-                                        : " (and " + std::to_string(disk_full_unlogged_) + " more refusals not logged)")
-                                << ". Nothing stored is lost; writes work again once there is room");
-  disk_full_logged_ms_ = now;
-  disk_full_unlogged_ = 0;
-}
-
 void Node::report_unreadable_records() {
   for (const auto& e : store_->unreadable().take_new()) {
     SHOPSYNC_LOG(error, "record " << e.key.collection << "/" << e.key.id << " does not decode (" << e.reason
@@ -504,7 +467,7 @@ Status Node::trust_add(const std::string& key, const std::string& name) {
 
 void Node::key_trusted(const std::string& key) {
   peering_->key_trusted(key, now());
-  reconcile_all_discovered();  // a peer found on the LAN with this key is dialed now
+  lan_->reconcile_all();  // a peer found on the LAN with this key is dialed now
 }
 
 Status Node::forget_peer(NodeId peer) { return shopsync::forget_peer(*store_, *replica_, *peering_, peer); }
@@ -516,5 +479,17 @@ Result<bool> Node::trust_remove(const std::string& key) {
 }
 
 void Node::forsake_key(const std::string& key) { peering_->key_untrusted(key, now()); }
+
+void Node::say_goodbye(const std::string& reason) {
+  const int said = peering_->say_goodbye(reason, now());
+  constexpr int kGoodbyeLingerMs = 1000;  // the longest a stop waits for them to leave
+  transport_->linger(kGoodbyeLingerMs);
+  SHOPSYNC_LOG(debug, "said goodbye on " << said << " link(s)");
+}
+
+void Node::flush_outbox() {
+  if (grants_changed_) reload_grants();
+  peering_->flush(now());
+}
 
 }  // namespace shopsync

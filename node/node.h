@@ -13,12 +13,13 @@
 // Replica::tick). Between events it sleeps until the earliest deadline of
 // them all and of its sources (Node::next_timer_ms).
 //
-// Peers: the session rules (HELLO, the one-connection rule, refusals,
-// targets, trust decisions) are Peering's (node/peering/peering.h), which
-// has no I/O. The node keeps the sockets: a link is one ZeroMQ connection
-// (an outbound DEALER, or an inbound routing id on the ROUTER); socket
-// events become Peering events and Peering's actions socket calls
-// (Node::Transport, node_parts.h).
+// The node composes its parts and turns the loop; each part is its own:
+//   - the session rules (HELLO, the one-connection rule, refusals, targets,
+//     trust decisions): Peering (node/peering/peering.h), which has no I/O;
+//   - the sync sockets and ZAP under it: SyncTransport (node/sync_transport.h);
+//   - DNS-SD discovery reconciled with it: LanPeers (node/lan_peers.h);
+//   - the local API (node/api/api_server.h), the HTTP gateway and the
+//     PostgreSQL link (LoopSources), all through app::RecordService.
 //
 // Thread-safety: none; everything runs on the thread that calls run().
 #pragma once
@@ -47,6 +48,7 @@
 #include "node/sync_progress.h"
 #include "node/systemd_notify.h"
 #include "node/trust_list.h"
+#include "node/disk_full_log.h"
 #include "node/trusted_keys.h"
 #include "node/wire_codec.h"
 #include "replication/clock.h"
@@ -57,9 +59,8 @@
 
 namespace shopsync {
 
-namespace discovery {
-struct PeerEvent;
-}
+class LanPeers;
+class SyncTransport;
 namespace postgres {
 class PgUplink;
 struct PgUplinkStats;
@@ -145,27 +146,21 @@ class Node {
   void set_observer(NodeObserver observer) { observer_ = std::move(observer); }
 
   // The bound sync endpoint (with the real port when --listen used port 0).
-  const std::string& sync_endpoint() const { return sync_endpoint_; }
+  const std::string& sync_endpoint() const;
 
  private:
-  struct Mdns;
   class NodeOutbox;
-  class Transport;
 
   Node(NodeConfig config, NodeIdentity identity);
-  Status open_sockets();
-  void add_static_targets();
-  void start_mdns();
-  void stop_mdns();
-  // Makes a discovered peer a target, updates its address, or forgets it;
-  // `paths` are discovery's live paths to it (none once it is lost).
-  void reconcile_discovered(NodeId peer, const std::vector<discovery::PeerEvent>& paths);
-  void reconcile_all_discovered();
-
-  // loop turns: socket events become Peering events (node/peering/peering.h)
-  void handle_zap();
-  void handle_router();
-  void handle_dealer(std::uint64_t link);
+  // open()'s steps, in order. The store, its meta, the grants, the replica:
+  Status open_replica(const StrategyTable& strategies);
+  // The trusted keys, the sync sockets (bound), Peering over them with the
+  // peers table and the static targets:
+  Status open_peering(StrategyTable strategies);
+  Status open_api();
+  // Discovery, the PostgreSQL link, the HTTP gateway:
+  Status open_sources();
+  void log_started() const;
   // A clean stop: GOODBYE on every established link that speaks it, and the
   // sync sockets made to linger (bounded) so that it leaves before they close.
   void say_goodbye(const std::string& reason);
@@ -193,8 +188,6 @@ class Node {
   std::string subject_of(NodeId node) const;
   // Logs each record the store found unreadable since the last call, once.
   void report_unreadable_records();
-  // Logs a write refused for a full disk (rate-limited), naming `operation`.
-  void report_disk_full(std::string_view operation, const Status& error);
   void persist_peers(bool all);
   // The monotonic clock: every timer, deadline and duration of the node.
   // clock_ (wall) only for what is stored or shown: HLC, last seen, HELLO clock.
@@ -224,26 +217,21 @@ class Node {
   std::unique_ptr<Replica> replica_;
   std::unique_ptr<TrustList> trust_;  // the trusted keys in the store
   std::optional<zmq::Context> ctx_;
-  zmq::Socket router_;
-  zmq::Socket zap_;
   std::optional<StopSignals> signals_;
   std::function<Result<NodeConfig>()> config_source_;
   SystemdNotifier systemd_;             // does nothing unless started by systemd (Type=notify)
   std::string systemd_status_;          // the last STATUS= sent
   std::uint64_t next_watchdog_ms_ = 0;
-  std::string sync_endpoint_;
-  std::uint16_t listen_port_ = 0;
-
-  std::map<std::string, std::uint64_t> zap_log_ms_;  // throttles "refused" log lines
   std::uint64_t incarnation_ = 0;  // this process, in every HELLO (wire::Hello::incarnation)
 
   std::unique_ptr<NodeOutbox> outbox_;
-  std::unique_ptr<Transport> transport_;  // the sockets under peering_
-  std::unique_ptr<Peering> peering_;      // the session rules
+  std::unique_ptr<SyncTransport> transport_;  // the sockets under peering_
+  LoopSource sync_source_;                    // transport_'s
+  std::unique_ptr<Peering> peering_;          // the session rules
   std::unique_ptr<app::RecordService> backend_;  // the DaemonBackend
   std::unique_ptr<api::ApiServer> api_;
   bool records_changed_ = false;  // since the API server was last told
-  std::unique_ptr<Mdns> mdns_;
+  std::unique_ptr<LanPeers> lan_;
   std::vector<LoopSource> sources_;
   std::shared_ptr<postgres::PgUplink> postgres_;  // also held by its loop source
   NodeObserver observer_;
@@ -251,10 +239,8 @@ class Node {
   bool stop_requested_ = false;
   std::uint64_t started_ms_ = 0;         // wall
   std::uint64_t started_steady_ms_ = 0;  // monotonic
-  // Deadlines below, and Mdns's (node_parts.h), are monotonic (now_ms()).
-  static constexpr std::uint64_t kDiskFullLogMs = 10'000;
-  std::uint64_t disk_full_logged_ms_ = 0;  // steady ms of the last disk-full line; 0: none yet
-  std::uint64_t disk_full_unlogged_ = 0;   // refusals since then, left out of the log
+  DiskFullLog disk_full_;
+  // Deadlines below are monotonic (now_ms()).
   std::uint64_t next_persist_ms_ = 0;
   std::uint64_t next_flush_ms_ = 0;
   std::uint64_t flushed_writes_ = 0;  // store_->writes() at the last flush

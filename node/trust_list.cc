@@ -16,6 +16,18 @@ bool TrustList::contains(std::string_view key) const {
   return trusted;
 }
 
+std::vector<std::string> TrustList::keys() const {
+  std::vector<std::string> keys;
+  Status s = store_.read([&](StoreReader& r) -> Status {
+    auto rows = list_trusted_keys(r);
+    if (!rows) return rows.status();
+    for (const auto& row : *rows) keys.push_back(row.key);
+    return Status::ok();
+  });
+  if (!s) SHOPSYNC_LOG(error, "reading the trusted keys: " << s.to_string());
+  return keys;
+}
+
 Status TrustList::add(const std::string& key, const std::string& name) {
   const std::uint64_t now = clock_.now_ms();
   return store_.write([&](StoreWriter& w) { return trust_key_again(w, {key, name, now}); });

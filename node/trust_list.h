@@ -23,6 +23,8 @@ class TrustList {
 
   // Whether `key` is trusted now; false (logged) when the list does not read.
   bool contains(std::string_view key) const;
+  // Every trusted key; none (logged) when the list does not read.
+  std::vector<std::string> keys() const;
   // The operator trusts `key` (again): added, and its revocation lifted.
   Status add(const std::string& key, const std::string& name);
   // The operator revokes `key`: removed and remembered as revoked. false: it

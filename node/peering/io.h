@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/node_id.h"
 #include "core/status.h"
 #include "node/config.h"
 
