@@ -1,6 +1,6 @@
 // The node's application service: the one door through which everything that
 // serves applications reaches the replica, its store and the record counts.
-// The local API (node/api/api_server.h) calls it as its ApiBackend; the HTTP
+// The local API (api/api_server.h) calls it as its ApiBackend; the HTTP
 // gateway's REST routes, device sync protocol (/api/sync/*), web console and
 // /metrics call it for records, conflicts, device state, counts, tokens and
 // users; the PostgreSQL link reads its changes feed. None of them holds the
@@ -45,7 +45,7 @@
 #include "app/record_counts.h"
 #include "app/tokens.h"
 #include "app/users.h"
-#include "node/api/api_backend.h"
+#include "api/api_backend.h"
 #include "replication/device_push.h"
 #include "replication/device_state.h"
 #include "replication/outbox.h"

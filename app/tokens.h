@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "node/api/api_types.h"
+#include "api/api_types.h"
 #include "replication/grant.h"
 #include "storage/store.h"
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <array>
 
-#include "node/api/json_values.h"
+#include "api/json_values.h"
 
 namespace shopsync::app {
 

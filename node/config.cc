@@ -10,7 +10,7 @@
 #include <toml.hpp>
 
 #include "net/public_key_text.h"
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "node/gateway/cors.h"
 #include "storage/record.h"
 

@@ -60,7 +60,7 @@ struct NodeConfig {
   std::string listen = "tcp://*:7460";      // --listen: the sync ROUTER (IPv4 and IPv6)
   std::string api = "tcp://127.0.0.1:7461";   // --api: the local API (tcp:// or ipc://)
   // --api-auth: every local API request must carry DATA/api.token's credential
-  // (node/api/api_credential.h); off: loopback or the socket file's permissions only.
+  // (api/api_credential.h); off: loopback or the socket file's permissions only.
   bool api_auth = false;
   std::string http;                         // --http: the HTTP gateway; empty = off
   // --web-root: the web console's files, served by the gateway at /

@@ -5,12 +5,14 @@
 #include "node/node.h"
 #include "node/postgres/pg_uplink.h"
 #include "node/trusted_keys.h"
+#include "node/writers.h"
 
 namespace shopsync {
 
 DaemonBackend::DaemonBackend(Node& node) : RecordService(node.replica(), node.counted_store(), node.outbox()), node_(node) {}
 
 Result<api::NodeStatus> DaemonBackend::status() {
+  const std::uint64_t now_ms = node_.now_ms();
   auto s = RecordService::status();
   if (!s) return s;
   s->name = node_.config().name;
@@ -42,20 +44,22 @@ Result<api::NodeStatus> DaemonBackend::status() {
     s->grant_problems += subject + ": " + g.problem;
   }
   s->records_refused = node_.records_refused();
+  s->config_reloads = node_.reloads();
+  s->config_reload_error = node_.reload_error();
   const auto unreadable = node_.store().unreadable().list();
   s->unreadable_records = node_.store().unreadable().count();
   for (const auto& e : unreadable) {
     if (s->unreadable.size() == api::kMaxUnreadableListed) break;
-    s->unreadable.push_back({e.key, e.reason, node_.describe_writers(e.origins)});
+    s->unreadable.push_back({e.key, e.reason, describe_writers(e.origins, node_.replica(), node_.peering())});
   }
-  const auto view = node_.peer_view();
+  const auto view = node_.peering().peer_view();
   for (auto& p : s->pending) {
     for (const auto& rec : view) {
       if (rec.node_id == p.peer) p.peer_name = rec.name;
     }
   }
   for (const auto& rec : view) {
-    if (auto progress = node_.sync_progress(rec.node_id)) s->syncing.push_back({rec.node_id, rec.name, *progress});
+    if (auto progress = node_.peering().sync_progress(rec.node_id, now_ms)) s->syncing.push_back({rec.node_id, rec.name, *progress});
   }
   return s;
 }
@@ -64,14 +68,15 @@ Result<api::PeerList> DaemonBackend::peers() {
   auto base = RecordService::peers();
   if (!base) return base;
   api::PeerList out;
-  for (const auto& rec : node_.peer_view()) {
+  const std::uint64_t now_ms = node_.now_ms();
+  for (const auto& rec : node_.peering().peer_view()) {
     api::PeerInfo info;
     info.node_id = rec.node_id;
     info.name = rec.name;
     info.address = rec.address;
     info.public_key = rec.public_key;
     info.role = std::string(to_string(rec.role));
-    info.state = node_.peer_state(rec.node_id);
+    info.state = node_.peering().peer_state(rec.node_id);
     info.found_by = std::string(to_string(rec.source));
     info.last_seen_ms = rec.last_seen_ms;
     info.last_sync_ms = rec.sync.last_sync_ms;
@@ -80,7 +85,8 @@ Result<api::PeerList> DaemonBackend::peers() {
     info.records_out = rec.sync.records_out;
     info.clock_offset_ms = rec.clock_offset_ms;
     info.last_error = rec.last_error;
-    if (auto progress = node_.sync_progress(rec.node_id)) {
+    info.sessions = node_.peering().sessions_begun(rec.node_id);
+    if (auto progress = node_.peering().sync_progress(rec.node_id, now_ms)) {
       info.syncing = true;
       info.sync = *progress;
     }
@@ -93,7 +99,7 @@ Result<api::PeerList> DaemonBackend::peers() {
     out.peers.push_back(std::move(info));
   }
   // Targets not identified yet (never connected) show as address-only rows.
-  for (auto& pending : node_.unidentified_targets()) out.peers.push_back(std::move(pending));
+  for (auto& pending : node_.peering().unidentified_targets()) out.peers.push_back(std::move(pending));
   return out;
 }
 

@@ -60,10 +60,10 @@ gateway::GatewayHooks node_gateway_hooks(Node& node, std::function<std::string()
   Node* self = &node;
   hooks.peers = [self] {
     std::vector<gateway::PeerSummary> out;
-    for (const auto& p : self->peer_view()) {
-      gateway::PeerSummary summary{p.node_id, p.name, std::string(to_string(p.role)), self->peer_state(p.node_id),
+    for (const auto& p : self->peering().peer_view()) {
+      gateway::PeerSummary summary{p.node_id, p.name, std::string(to_string(p.role)), self->peering().peer_state(p.node_id),
                                    p.sync.last_sync_ms, p.clock_offset_ms};
-      if (auto progress = self->sync_progress(p.node_id)) {
+      if (auto progress = self->peering().sync_progress(p.node_id, self->now_ms())) {
         summary.syncing = true;
         summary.sync_records_received = progress->records_received;
         summary.sync_records_total = progress->records_total;

@@ -56,6 +56,8 @@ class GrantPolicy final : public AccessPolicy {
   const SubjectGrant* grant_of(NodeId node) const;
   // Some subject's grant is `admin`: only admins change grants.
   bool admin_named() const { return admin_named_; }
+  // The subject a node's grant is stored under ("" when its key is unknown).
+  std::string subject_of(NodeId node) const { return subject_of_(node); }
 
   Scope read_scope(NodeId node) const override;
   Scope write_scope(NodeId node) const override;

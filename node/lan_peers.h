@@ -23,7 +23,7 @@
 #include <string_view>
 
 #include "discovery/discovery.h"
-#include "node/api/api_types.h"
+#include "api/api_types.h"
 #include "node/config.h"
 #include "node/loop_source.h"
 #include "node/peering/peering.h"

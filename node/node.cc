@@ -10,7 +10,7 @@
 #include <cstdio>
 
 #include "net/public_key_text.h"
-#include "node/api/api_credential.h"
+#include "api/api_credential.h"
 #include "node/daemon_backend.h"
 #include "node/forget_peer.h"
 #include "node/gateway_source.h"
@@ -20,6 +20,7 @@
 #include "node/postgres_source.h"
 #include "node/sync_transport.h"
 #include "node/trusted_keys.h"
+#include "node/writers.h"
 
 namespace shopsync {
 
@@ -61,6 +62,11 @@ void Node::NodeOutbox::conflict(const ConflictEntry& entry) {
                                     << hex_id(entry.winner.origin) << ":" << entry.winner.counter
                                     << (entry.near_simultaneous ? " (near-simultaneous writes)" : ""));
   if (node_.observer_.conflict) node_.observer_.conflict(entry);
+}
+
+void Node::NodeOutbox::refused(NodeId from, const RecordKey& key, const std::string& why) {
+  const auto it = node_.peering_->known().find(from);
+  node_.grants_->refused(from, it == node_.peering_->known().end() ? std::string() : it->second.name, key, why);
 }
 
 Result<std::unique_ptr<Node>> Node::open(NodeConfig config) {
@@ -141,10 +147,16 @@ Status Node::open_replica(const StrategyTable& table) {
   auto migrated = migrate_peers_table(*store_);
   if (!migrated) return migrated.status();
   if (*migrated > 0) SHOPSYNC_LOG(info, "moved the knowledge and counters of " << *migrated << " peers to the replica's state (peers table format 2)");
-  own_id_ = meta ? meta->node_id : options.node_id;
-  SHOPSYNC_TRY(load_grants().context("reading the grants"));
-  own_scope_at_start_ = own_scope_now_;
-  options.access = grants_.get();
+  // A node's grant is stored under its key in the spoken form.
+  const NodeId own_id = meta ? meta->node_id : options.node_id;
+  grants_ = std::make_unique<GrantKeeper>(*store_, own_id, [this, own_id](NodeId node) -> std::string {
+    if (node == own_id) return format_public_key(config_.insecure ? std::string() : identity_.public_key);
+    if (!peering_) return "";
+    const auto it = peering_->known().find(node);
+    return it == peering_->known().end() ? std::string() : format_public_key(it->second.public_key);
+  });
+  SHOPSYNC_TRY(grants_->load(table).context("reading the grants"));
+  options.access = &grants_->policy();
   counted_ = std::make_unique<app::CountingStore>(*store_);
   auto replica = Replica::open(*counted_, clock_, options);
   if (!replica) return replica.status().context("opening the replica");
@@ -424,40 +436,14 @@ void Node::persist_peers(bool all) {
   if (!s) SHOPSYNC_LOG(error, "saving the peers table: " << s.to_string());
 }
 
-std::string Node::describe_writers(const std::vector<NodeId>& origins) const {
-  if (origins.empty()) return "unknown (its versions do not read either)";
-  std::string out;
-  bool own = false;
-  for (NodeId origin : origins) {
-    if (replica_->is_own_origin(origin)) {
-      if (!own) out += out.empty() ? "this node" : ", this node";
-      own = true;
-      continue;
-    }
-    if (!out.empty()) out += ", ";
-    auto it = peering_->known().find(origin);
-    if (it != peering_->known().end() && !it->second.name.empty()) out += it->second.name + " ";
-    out += "(node " + node_id_text(origin) + ")";
-  }
-  return out;
-}
-
 void Node::report_unreadable_records() {
   for (const auto& e : store_->unreadable().take_new()) {
     SHOPSYNC_LOG(error, "record " << e.key.collection << "/" << e.key.id << " does not decode (" << e.reason
-                                  << "); written by " << describe_writers(e.origins)
+                                  << "); written by " << describe_writers(e.origins, *replica_, *peering_)
                                   << ". Reads and replication skip it; overwrite or delete it to repair "
                                      "(shopsync rm " << e.key.collection << " " << e.key.id << ")");
   }
 }
-
-std::vector<PeerRecord> Node::peer_view() const { return peering_->peer_view(); }
-
-std::vector<api::PeerInfo> Node::unidentified_targets() const { return peering_->unidentified_targets(); }
-
-std::string Node::peer_state(NodeId peer) const { return peering_->peer_state(peer); }
-
-std::optional<api::SyncProgress> Node::sync_progress(NodeId peer) { return peering_->sync_progress(peer, now_ms()); }
 
 Status Node::trust_add(const std::string& key, const std::string& name) {
   SHOPSYNC_TRY(trust_->add(key, name));
@@ -488,7 +474,7 @@ void Node::say_goodbye(const std::string& reason) {
 }
 
 void Node::flush_outbox() {
-  if (grants_changed_) reload_grants();
+  grants_->refresh(peering_->strategies());
   peering_->flush(now());
 }
 

@@ -18,7 +18,7 @@
 //     trust decisions): Peering (node/peering/peering.h), which has no I/O;
 //   - the sync sockets and ZAP under it: SyncTransport (node/sync_transport.h);
 //   - DNS-SD discovery reconciled with it: LanPeers (node/lan_peers.h);
-//   - the local API (node/api/api_server.h), the HTTP gateway and the
+//   - the local API (api/api_server.h), the HTTP gateway and the
 //     PostgreSQL link (LoopSources), all through app::RecordService.
 //
 // Thread-safety: none; everything runs on the thread that calls run().
@@ -36,10 +36,10 @@
 
 #include "app/record_service.h"
 #include "net/zmq_socket.h"
-#include "node/api/api_server.h"
-#include "node/api/api_types.h"
+#include "api/api_server.h"
+#include "api/api_types.h"
 #include "node/config.h"
-#include "node/grant_policy.h"
+#include "node/grant_keeper.h"
 #include "node/identity.h"
 #include "node/loop_source.h"
 #include "node/peer_table.h"
@@ -98,6 +98,9 @@ class Node {
   const NodeIdentity& identity() const { return identity_; }
   const StrategyTable& strategies() const { return peering_->strategies(); }
   std::uint64_t started_ms() const { return started_ms_; }  // wall clock
+  // The monotonic clock: every timer, deadline and duration of the node.
+  // clock_ (wall) only for what is stored or shown: HLC, last seen, HELLO clock.
+  std::uint64_t now_ms() { return steady_.now_ms(); }
   // How long the node has been serving (monotonic: a clock step changes nothing).
   std::uint64_t uptime_ms() { return now_ms() - started_steady_ms_; }
   // Runs a replica command whose messages go to peers: the outbox is flushed
@@ -108,15 +111,8 @@ class Node {
     flush_outbox();
     return result;
   }
-  // The live view of every peer this node knows (connected or not).
-  std::vector<PeerRecord> peer_view() const;
-  // "till-1 (node 0a1b...), this node": who wrote what an unreadable record holds.
-  std::string describe_writers(const std::vector<NodeId>& origins) const;
-  // State of each peer for display: "connected", "connecting", "backoff",
-  // "refused", "untrusted" (its key is not trusted here), "offline".
-  std::string peer_state(NodeId peer) const;
-  // How far the sync from `peer` running now has come; nullopt when none runs.
-  std::optional<api::SyncProgress> sync_progress(NodeId peer);
+  // The session rules' view of the peers: rows, states, sessions, progress.
+  const Peering& peering() const { return *peering_; }
   Status trust_add(const std::string& key, const std::string& name);
   Result<bool> trust_remove(const std::string& key);
   // Retires a peer gone for good: its knowledge stops holding back tombstone
@@ -125,16 +121,18 @@ class Node {
   Status forget_peer(NodeId peer);
 
   // The cluster's grants as this node applies them (node/grant_policy.h).
-  const GrantPolicy& grants() const { return *grants_; }
+  const GrantPolicy& grants() const { return grants_->policy(); }
   // This node's grant changed since it started: its read scope is still the
   // one it started with until a restart (docs/operations.md, "Grants").
-  bool own_grant_changed() const { return own_scope_now_ != own_scope_at_start_; }
+  bool own_grant_changed() const { return grants_->own_grant_changed(); }
+  // SIGHUPs that applied a configuration since start, and why the last one
+  // did not ("" when it did, or none came).
+  std::uint64_t reloads() const { return reloads_; }
+  const std::string& reload_error() const { return reload_error_; }
   // Records of peers' batches refused as outside their write scope, since start.
-  std::uint64_t records_refused() const { return records_refused_; }
+  std::uint64_t records_refused() const { return grants_->records_refused(); }
 
   Outbox& outbox();
-  // Static / uplink / discovered addresses not identified yet, for `peers`.
-  std::vector<api::PeerInfo> unidentified_targets() const;
   // What discovery sees and what became of each peer it found (`shopsync doctor`).
   api::DiscoveryReport discovery_report();
   // The PostgreSQL link's figures (node/postgres/pg_uplink.h); null without --postgres.
@@ -182,16 +180,9 @@ class Node {
   int next_timer_ms();
 
   void flush_outbox();
-  // Grants (node_grants.cc): read at start, again after a commit changed one.
-  Status load_grants();
-  void reload_grants();
-  std::string subject_of(NodeId node) const;
   // Logs each record the store found unreadable since the last call, once.
   void report_unreadable_records();
   void persist_peers(bool all);
-  // The monotonic clock: every timer, deadline and duration of the node.
-  // clock_ (wall) only for what is stored or shown: HLC, last seen, HELLO clock.
-  std::uint64_t now_ms() { return steady_.now_ms(); }
   // Both clocks, for an event given to Peering.
   peering::Now now() { return peering::Now{steady_.now_ms(), clock_.now_ms()}; }
   bool is_trusted(std::string_view key) const { return trust_->contains(key); }
@@ -208,17 +199,14 @@ class Node {
   // The replica writes through it: live and conflicted records per collection
   // stay counted (app/record_counts.h).
   std::unique_ptr<app::CountingStore> counted_;
-  std::unique_ptr<GrantPolicy> grants_;  // the replica's AccessPolicy: declared before it, outlives it
-  NodeId own_id_ = 0;                     // known before the replica opens (its grant is read then)
-  std::string own_scope_at_start_;        // fingerprints of this node's read scope
-  std::string own_scope_now_;
-  bool grants_changed_ = false;           // a commit changed a grant record: reload before the next turn
-  std::uint64_t records_refused_ = 0;
+  std::unique_ptr<GrantKeeper> grants_;  // the replica's AccessPolicy: declared before it, outlives it
   std::unique_ptr<Replica> replica_;
   std::unique_ptr<TrustList> trust_;  // the trusted keys in the store
   std::optional<zmq::Context> ctx_;
   std::optional<StopSignals> signals_;
   std::function<Result<NodeConfig>()> config_source_;
+  std::uint64_t reloads_ = 0;
+  std::string reload_error_;
   SystemdNotifier systemd_;             // does nothing unless started by systemd (Type=notify)
   std::string systemd_status_;          // the last STATUS= sent
   std::uint64_t next_watchdog_ms_ = 0;

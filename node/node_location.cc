@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <system_error>
 
-#include "node/api/api_client.h"
-#include "node/api/api_credential.h"
-#include "node/api/api_types.h"
+#include "api/api_client.h"
+#include "api/api_credential.h"
+#include "api/api_types.h"
 #include "node/config.h"
 
 namespace shopsync {

@@ -10,7 +10,7 @@
 //   config file:    --config, $SHOPSYNC_CONFIG, /etc/shopsync/shopsyncd.toml
 //                   when it exists (the package installs it)
 //   API credential: $SHOPSYNC_API_TOKEN, DATA/api.token of the data directory
-//                   above when readable (node/api/api_credential.h), none
+//                   above when readable (api/api_credential.h), none
 // The config file is read with shopsyncd's own parser, and only when an
 // answer depends on it.
 #pragma once

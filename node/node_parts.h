@@ -1,4 +1,4 @@
-// Internal to node.cc, node_grants.cc and reload.cc: the Node's private parts.
+// Internal to node.cc and reload.cc: the Node's private parts.
 #pragma once
 
 #include <set>
@@ -19,12 +19,12 @@ class Node::NodeOutbox final : public peering::QueuedOutbox {
   explicit NodeOutbox(Node& node) : node_(node) {}
   void changed(const RecordKey& key, const VisibleRecord* now) override {
     node_.records_changed_ = true;
-    if (key.collection == kGrantsCollection) node_.grants_changed_ = true;
+    if (key.collection == kGrantsCollection) node_.grants_->changed();
     if (node_.observer_.changed) node_.observer_.changed(key, now);
   }
   bool reads_records() const override { return static_cast<bool>(node_.observer_.changed); }
   void conflict(const ConflictEntry& entry) override;  // node.cc
-  void refused(NodeId from, const RecordKey& key, const std::string& why) override;  // node_grants.cc
+  void refused(NodeId from, const RecordKey& key, const std::string& why) override;  // node.cc
 
  private:
   Node& node_;

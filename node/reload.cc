@@ -26,11 +26,17 @@ void Node::reload() {
   systemd_.notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec()) +
                   "\nSTATUS=reloading the configuration");
   if (!config_source_) {
-    SHOPSYNC_LOG(warn, "SIGHUP received: no configuration to reload");
+    reload_error_ = "no configuration to reload";
+    SHOPSYNC_LOG(warn, "SIGHUP received: " << reload_error_);
   } else if (auto fresh = config_source_(); !fresh) {
-    SHOPSYNC_LOG(error, "SIGHUP: the configuration does not load, keeping the running one: " << fresh.status().message());
+    reload_error_ = "the configuration does not load, keeping the running one: " + fresh.status().message();
+    SHOPSYNC_LOG(error, "SIGHUP: " << reload_error_);
   } else if (Status s = apply_reload(*fresh); !s) {
-    SHOPSYNC_LOG(error, "SIGHUP: reloading the configuration failed: " << s.to_string());
+    reload_error_ = "reloading the configuration failed: " + s.to_string();
+    SHOPSYNC_LOG(error, "SIGHUP: " << reload_error_);
+  } else {
+    ++reloads_;
+    reload_error_.clear();
   }
   systemd_status_ = service_status();
   systemd_.notify("READY=1\nSTATUS=" + systemd_status_);
@@ -39,10 +45,7 @@ void Node::reload() {
 Status Node::apply_reload(const NodeConfig& fresh) {
   // Everything that can be refused is checked before anything changes.
   auto table = strategy_table_of(fresh);
-  if (!table) {
-    SHOPSYNC_LOG(error, "SIGHUP: " << table.status().message() << "; keeping the running configuration");
-    return Status::ok();
-  }
+  if (!table) return table.status().context("keeping the running configuration");
   if (auto later = restart_only_changes(config_, fresh); !later.empty()) {
     std::string names;
     for (const auto& n : later) names += (names.empty() ? "" : ", ") + n;

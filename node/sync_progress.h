@@ -20,7 +20,7 @@
 #include <deque>
 #include <utility>
 
-#include "node/api/api_types.h"
+#include "api/api_types.h"
 
 namespace shopsync {
 

@@ -1,7 +1,7 @@
 // The web console's endpoints (docs/web-console.md), all under /api/console/
 // and behind the gateway's Bearer tokens. Reads and writes go through the
 // node's local API backend (app/record_service.h), and answers are the
-// JSON of `shopsync ... --json` (node/api/api_json.h), so the console shows
+// JSON of `shopsync ... --json` (api/api_json.h), so the console shows
 // exactly what the CLI shows.
 //
 //   GET    /api/console/overview                       this node's status and its peers
@@ -16,7 +16,7 @@
 // A scoped token (token_scope.cc) sees the records of its read scope only,
 // resolves within its write scope, and cannot manage tokens.
 //   DELETE /api/console/tokens/{name}
-#include "node/api/api_json.h"
+#include "api/api_json.h"
 #include "node/gateway/gateway.h"
 #include "node/gateway/json_answers.h"
 #include "node/gateway/reserved_collection.h"

@@ -1,5 +1,5 @@
 // JSON <-> the record model, for the HTTP gateway: the shared JSON form of a
-// field value (node/api/json_values.h) in the gateway's convention, for
+// field value (api/json_values.h) in the gateway's convention, for
 // browser clients (docs/http-gateway.md):
 //   binary (and extension types) -> base64 string; a JSON object is always
 //   stored as a map; bytes that do not decode, or a map with non-string
@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "node/api/iso8601.h"
-#include "node/api/json_values.h"
+#include "api/iso8601.h"
+#include "api/json_values.h"
 
 namespace shopsync::gateway {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "node/api/json_values.h"
+#include "api/json_values.h"
 
 namespace shopsync::gateway {
 

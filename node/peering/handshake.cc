@@ -477,6 +477,7 @@ void Peering::confirm(Link& link) {
     session->name = known_[peer].name;
     session->connected_ms = now_ms();
     sessions_.emplace(peer, std::move(session));
+    ++sessions_begun_[peer];
     const PeerRecord& rec = known_[peer];
     SHOPSYNC_LOG(info, "connected to peer '" << rec.name << "' (" << hex_id(peer) << ", " << to_string(rec.role)
                                              << ", " << (rec.address.empty() ? "?" : rec.address) << ", "

@@ -648,6 +648,11 @@ std::string Peering::live_address(NodeId peer) const {
   return k == known_.end() ? std::string() : k->second.address;
 }
 
+std::uint64_t Peering::sessions_begun(NodeId peer) const {
+  auto it = sessions_begun_.find(peer);
+  return it == sessions_begun_.end() ? 0 : it->second;
+}
+
 std::optional<std::uint64_t> Peering::disconnected_at(NodeId peer) const {
   auto it = disconnected_ms_.find(peer);
   if (it == disconnected_ms_.end()) return std::nullopt;

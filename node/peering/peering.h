@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "node/api/api_types.h"
+#include "api/api_types.h"
 #include "node/peer_table.h"
 #include "node/peering/discovered.h"
 #include "node/peering/io.h"
@@ -157,6 +157,9 @@ class Peering {
   std::string live_address(NodeId peer) const;
   // When `peer`'s last session ended (monotonic), if one did.
   std::optional<std::uint64_t> disconnected_at(NodeId peer) const;
+  // How many sessions with `peer` began since start: 1 for a peer connected
+  // once and never lost; each reconnection adds one.
+  std::uint64_t sessions_begun(NodeId peer) const;
   // Whether rows of the peers table changed since take_rows().
   bool has_rows() const { return !dirty_.empty(); }
   // The rows of the peers table that changed (every row when `all`), to
@@ -236,6 +239,7 @@ class Peering {
   std::set<NodeId> dirty_;          // known_ entries to store
   std::map<NodeId, SyncProgress> progress_;          // syncs from peers, by peer (ended ones removed)
   std::map<NodeId, std::uint64_t> disconnected_ms_;  // when each peer's last session ended
+  std::map<NodeId, std::uint64_t> sessions_begun_;
   std::set<std::string> warned_keys_;                // untrusted keys found on the LAN, warned once
   std::uint64_t next_id_ = 1;
   std::uint64_t next_tick_ms_ = 0;

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "node/api/json_values.h"
+#include "api/json_values.h"
 
 namespace shopsync::postgres {
 

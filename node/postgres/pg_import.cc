@@ -1,6 +1,6 @@
 #include "node/postgres/pg_import.h"
 
-#include "node/api/json_values.h"
+#include "api/json_values.h"
 #include "node/postgres/pg_export.h"
 
 namespace shopsync::postgres {

@@ -5,7 +5,7 @@
 // `id` text key, `fields` jsonb (a JSON object: field name -> value) and a
 // `deleted` boolean. INSERT and UPDATE become a put of the whole record
 // (or a delete when `deleted` is true); DELETE becomes a delete. JSON values
-// are packed as the CLI packs them (node/api/json_values.h, tagged_object:
+// are packed as the CLI packs them (api/json_values.h, tagged_object:
 // {"$binary": "<base64>"} is binary). typed_row_to_write: a table of the
 // mapping file (pg_mapping.h).
 //

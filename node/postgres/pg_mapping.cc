@@ -6,7 +6,7 @@
 
 #include <toml.hpp>
 
-#include "node/api/json_values.h"
+#include "api/json_values.h"
 #include "storage/record.h"
 
 namespace shopsync::postgres {

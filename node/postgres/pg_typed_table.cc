@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "node/api/json_values.h"
+#include "api/json_values.h"
 
 namespace shopsync::postgres {
 namespace {

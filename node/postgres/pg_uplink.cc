@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
-#include "node/api/api_types.h"
-#include "node/api/json_values.h"
+#include "api/api_types.h"
+#include "api/json_values.h"
 #include "node/log.h"
 #include "node/postgres/pg_import.h"
 

@@ -14,7 +14,7 @@
 #include <optional>
 
 #include "net/public_key_text.h"
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "node/bulk_seed.h"
 #include "node/wire_codec.h"
 #include "tests/discovery/probe_harness.h"

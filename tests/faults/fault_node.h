@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 
 namespace shopsync::test {
 

@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "node/api/api_types.h"
+#include "api/api_types.h"
 
 namespace shopsync::test {
 

@@ -1,4 +1,4 @@
-// Fuzz target: a local API message (node/api/api_codec.h) as a local process
+// Fuzz target: a local API message (api/api_codec.h) as a local process
 // may send it to the node (a request) or as a client reads it from whatever
 // answers on the API port (a response). The first byte picks which. A
 // request that decodes re-encodes to one that decodes to the same body; a
@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "node/api/api_codec.h"
+#include "api/api_codec.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

@@ -10,7 +10,7 @@
 
 #include "discovery/service_txt.h"
 #include "net/public_key_text.h"
-#include "node/api/api_codec.h"
+#include "api/api_codec.h"
 #include "node/wire_codec.h"
 #include "storage/record_codec.h"
 

@@ -9,7 +9,7 @@
 
 #include <filesystem>
 
-#include "node/api/api_json.h"
+#include "api/api_json.h"
 #include "tests/gateway/gateway_harness.h"
 #include "tests/node/support/node_process.h"
 #include "tests/support/temp_dir.h"

@@ -28,7 +28,7 @@ BOOST_AUTO_TEST_CASE(bad_json_is_an_error_naming_it) {
   BOOST_TEST(unpack_value(std::string("\xc4\x02\x01\x02")) == json("AQI="));  // binary -> base64
 }
 
-// The shared implementation (node/api/json_values.h) behind the gateway, the
+// The shared implementation (api/json_values.h) behind the gateway, the
 // CLI and the inspector: each convention stays what its users rely on.
 BOOST_AUTO_TEST_CASE(binary_forms_of_the_shared_json_values) {
   namespace jv = ::shopsync::json_values;

@@ -11,7 +11,7 @@
 #include <thread>
 #include <set>
 
-#include "node/api/json_values.h"
+#include "api/json_values.h"
 #include "node/gateway/gzip.h"
 #include "node/gateway/jwt.h"
 #include "app/users.h"

@@ -5,7 +5,7 @@
 
 #include "app/tokens.h"
 #include "app/users.h"
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "storage/lmdb_store.h"
 #include "tests/gateway/gateway_harness.h"
 #include "tests/node/support/node_process.h"

@@ -63,7 +63,6 @@ BOOST_AUTO_TEST_CASE(a_revoked_static_peer_stays_cut_off_both_ways_and_after_a_r
 
   BOOST_REQUIRE(a.api().distrust(b.public_key()).is_ok());
   expect_cut_off(a, b, "REVOKED");
-  BOOST_TEST(a.log_count("static peer " + b.sync_address() + " is disabled") == 1u, a.log());
 
   // Restarted with the same --peer flag: the revocation wins, and says how to undo it.
   BOOST_TEST(a.stop() == 0);
@@ -72,8 +71,6 @@ BOOST_AUTO_TEST_CASE(a_revoked_static_peer_stays_cut_off_both_ways_and_after_a_r
   auto peers = a.api().peers();
   BOOST_REQUIRE(peers.is_ok());
   BOOST_TEST(peers->peers.size() == 1u);  // b, shown once
-  BOOST_TEST(a.log_count("was revoked (shopsync trust rm) and stays untrusted") == 1u, a.log());
-  BOOST_TEST(a.log_count("static peer " + b.sync_address() + " is disabled") == 2u, a.log());
   auto keys = a.api().trusted_keys();  // `shopsync trust ls` lists it as revoked, not trusted
   BOOST_REQUIRE(keys.is_ok());
   BOOST_TEST(std::none_of(keys->keys.begin(), keys->keys.end(), [&](const auto& k) { return k.key == b.public_key(); }));
@@ -104,12 +101,10 @@ BOOST_AUTO_TEST_CASE(a_branch_that_revokes_its_uplink_stays_cut_off_from_it) {
 
   BOOST_REQUIRE(branch.api().distrust(uplink.public_key()).is_ok());
   expect_cut_off(branch, uplink, "REVOKED");
-  BOOST_TEST(branch.log_count("uplink " + uplink.sync_address() + " is disabled") == 1u, branch.log());
 
   BOOST_TEST(branch.stop() == 0);
   branch.start();
   expect_cut_off(branch, uplink, "RESTARTED");
-  BOOST_TEST(branch.log_count("uplink " + uplink.sync_address() + " is disabled") == 2u, branch.log());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

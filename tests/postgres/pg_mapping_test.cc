@@ -3,7 +3,7 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
-#include "node/api/json_values.h"
+#include "api/json_values.h"
 #include "node/postgres/pg_import.h"
 #include "node/postgres/pg_mapping.h"
 #include "tests/support/temp_dir.h"

@@ -7,8 +7,8 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
-#include "node/api/json_values.h"
-#include "node/api/msgpack_map.h"
+#include "api/json_values.h"
+#include "api/msgpack_map.h"
 #include "tests/node/support/node_process.h"
 #include "tests/postgres/pg_server.h"
 #include "tests/support/loopback_port.h"

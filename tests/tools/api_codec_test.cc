@@ -1,7 +1,7 @@
 // The local API's MessagePack shapes (docs/local-api.md): every request and
 // answer survives a round trip, and malformed requests are refused with a
 // Status that names the problem — never a crash.
-#include "node/api/api_codec.h"
+#include "api/api_codec.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -112,8 +112,10 @@ BOOST_AUTO_TEST_CASE(every_answer_round_trips) {
   status.admin_named = true;
   status.grant_problems = "token:x: grant entry 'orders:x': access must be r or rw";
   status.records_refused = 3;
+  status.config_reloads = 2;
+  status.config_reload_error = "the configuration does not load, keeping the running one: log level 'loud'";
   PeerInfo peer{2, "till-2", "10.0.0.2:7460", "key", "peer", "connected", "mdns", 10, 20, 3, 1500, 100, 50, -42, "",
-                true, SyncProgress{52000, 200000, 5'200'000, 20'000'000, 41000, 3600}};
+                4, true, SyncProgress{52000, 200000, 5'200'000, 20'000'000, 41000, 3600}};
   DiscoveryReport discovery;
   discovery.enabled = true;
   discovery.state = "announced";

@@ -1,7 +1,7 @@
 // The local API end to end in one process: ApiServer + RecordService over a
 // real LmdbStore, spoken to through real ZeroMQ sockets by ApiClient (and by
 // raw REQ/DEALER sockets for what a foreign client may send).
-#include "node/api/api_server.h"
+#include "api/api_server.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -14,7 +14,7 @@
 #include <future>
 #include <thread>
 
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/api_test_node.h"
 

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "node/api/api_server.h"
+#include "api/api_server.h"
 #include "app/record_service.h"
 #include "replication/clock.h"
 #include "replication/outbox.h"

@@ -282,6 +282,20 @@ BOOST_AUTO_TEST_CASE(an_uplinks_postgresql_link_down_or_its_slot_holding_back_wa
   BOOST_TEST(any_mentions(store_advice(s), "invalidated this uplink's replication slot"));
 }
 
+BOOST_AUTO_TEST_CASE(a_sighup_that_changed_nothing_is_a_problem_with_its_reason) {
+  api::NodeStatus s;
+  s.config_reloads = 1;
+  BOOST_TEST(store_advice(s).empty());
+  s.config_reload_error = "the configuration does not load, keeping the running one: log level 'loud' is not debug, "
+                          "info, warn or error";
+  const auto advice = store_advice(s);
+  BOOST_TEST(any_mentions(advice, "the last SIGHUP changed nothing: the configuration does not load"));
+  BOOST_TEST(any_mentions(advice, "log level 'loud'"));
+  std::ostringstream status_text;
+  print_status(status_text, s);
+  BOOST_TEST(status_text.str().find("the last reload changed nothing") != std::string::npos, status_text.str());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

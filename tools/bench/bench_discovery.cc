@@ -16,7 +16,7 @@
 #include <optional>
 #include <thread>
 
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "tools/bench/bench.h"
 #include "tools/netlab/namespace_lan.h"
 #include "tools/netlab/process.h"

@@ -33,7 +33,7 @@
 #include <thread>
 #include <vector>
 
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "node/bulk_seed.h"
 #include "app/tokens.h"
 #include "node/identity.h"

@@ -25,8 +25,8 @@
 #include <thread>
 #include <vector>
 
-#include "node/api/api_client.h"
-#include "node/api/api_types.h"
+#include "api/api_client.h"
+#include "api/api_types.h"
 #include "node/bulk_seed.h"
 #include "node/postgres/pg_connection.h"
 #include "node/postgres/pg_uplink.h"

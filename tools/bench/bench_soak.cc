@@ -34,7 +34,7 @@
 
 #include <msgpack.hpp>
 
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "node/identity.h"
 #include "tools/bench/bench.h"
 

@@ -46,7 +46,7 @@
 
 #include <msgpack.hpp>
 
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "node/body_compression.h"
 #include "node/bulk_seed.h"
 #include "node/identity.h"

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "node/config.h"
 #include "node/node_location.h"
 #include "tools/inspect/data_dir.h"

@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "core/version_vector.h"
-#include "node/api/iso8601.h"
-#include "node/api/json_values.h"
+#include "api/iso8601.h"
+#include "api/json_values.h"
 #include "replication/hlc.h"
 
 namespace shopsync::inspect {

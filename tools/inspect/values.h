@@ -20,7 +20,7 @@ using nlohmann::json;
 // arrays and maps as themselves; binary as {"$binary": "<base64>"}. Bytes that
 // do not decode become {"$undecodable": "<hex>"} (never an error: the
 // inspector shows what is stored). The shared implementation
-// (node/api/json_values.h: BinaryForm::tagged_object, Undecodable::hex_object).
+// (api/json_values.h: BinaryForm::tagged_object, Undecodable::hex_object).
 json packed_to_json(std::string_view packed);
 
 // The live fields of a version (removed-field markers dropped), by name.

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "replication/peer_progress.h"
 #include "storage/store.h"
 #include "tools/inspect/views.h"

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "tools/inspect/data_dir.h"
 #include "tools/inspect/strategy_book.h"
 #include "tools/inspect/values.h"

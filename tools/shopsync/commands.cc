@@ -12,7 +12,7 @@
 
 #include "app/users.h"
 #include "net/public_key_text.h"
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 #include "node/node_location.h"
 #include "replication/grant.h"
 #include "replication/hlc.h"

@@ -194,6 +194,11 @@ std::vector<std::string> store_advice(const api::NodeStatus& s) {
                   " records from peers were refused as outside the sender's grant since the node started; the log "
                   "names each (a till writing beyond its grant, or a relay that arrives later from a full node)");
   }
+  if (!s.config_reload_error.empty()) {
+    out.push_back("the last SIGHUP changed nothing: " + s.config_reload_error +
+                  "; the node runs on the configuration it had; fix the file and send SIGHUP again "
+                  "(systemctl reload shopsyncd)");
+  }
   if (s.unreadable_records > s.unreadable.size()) {
     out.push_back(std::to_string(s.unreadable_records - s.unreadable.size()) +
                   " more records do not decode; the node's log names each one");

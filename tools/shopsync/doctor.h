@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "node/api/api_types.h"
+#include "api/api_types.h"
 #include "tools/shopsync/json_values.h"
 
 namespace shopsync::cli {

@@ -4,7 +4,7 @@
 // (api::PackedValue). In JSON: nil -> null, bool, integers, floats, strings,
 // arrays and maps as themselves; binary as {"$binary": "<base64>"} (and that
 // object, with exactly that one key, is read back as binary): the shared
-// implementation (node/api/json_values.h) with BinaryForm::tagged_object.
+// implementation (api/json_values.h) with BinaryForm::tagged_object.
 //
 // Pure functions; nothing throws (nlohmann's exceptions are caught there).
 #pragma once
@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
-#include "node/api/api_types.h"
-#include "node/api/json_values.h"
+#include "api/api_types.h"
+#include "api/json_values.h"
 
 namespace shopsync::cli {
 

@@ -180,6 +180,9 @@ void print_status(std::ostream& out, const api::NodeStatus& s) {
     table.add({"grant", grant_or_none(s.grant, s.admin_named) + "  (" + std::to_string(s.grants) + " in the cluster" +
                             (s.grant_needs_restart ? "; changed: restart shopsyncd to apply it" : "") + ")"});
   }
+  if (!s.config_reload_error.empty()) {
+    table.add({"config", "the last reload changed nothing: " + s.config_reload_error + " (shopsync doctor)"});
+  }
   if (s.records_refused != 0) {
     table.add({"refused", std::to_string(s.records_refused) + " records from peers outside their grant (see the log)"});
   }

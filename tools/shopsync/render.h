@@ -6,8 +6,8 @@
 #include <ostream>
 #include <string>
 
-#include "node/api/api_json.h"
-#include "node/api/api_types.h"
+#include "api/api_json.h"
+#include "api/api_types.h"
 #include "tools/shopsync/json_values.h"
 
 namespace shopsync::cli {
@@ -19,7 +19,7 @@ std::string format_duration(std::uint64_t ms);
 // "12000 of ~200000 records (6%), 1.1 of ~19 MiB, 45000 rec/s, ETA 4 s".
 std::string format_sync_progress(const api::SyncProgress& p);
 
-// The JSON forms (--json) are node/api/api_json.h, shared with the web console.
+// The JSON forms (--json) are api/api_json.h, shared with the web console.
 using api::change_json;
 using api::collections_json;
 using api::conflicts_json;

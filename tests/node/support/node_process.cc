@@ -2,7 +2,7 @@
 
 #include "tests/support/child_process.h"
 
-#include "node/api/api_credential.h"
+#include "api/api_credential.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

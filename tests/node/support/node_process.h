@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 
 namespace shopsync::test {
 

@@ -1,4 +1,4 @@
-#include "node/api/api_client.h"
+#include "api/api_client.h"
 
 #include "net/zmq_socket.h"
 

@@ -2,7 +2,7 @@
 // as entries are added, and a reader that splits a map with string keys into
 // key -> value bytes so that an operation can be decoded whatever the key order.
 //
-// Internal to node/api (api_codec.cc); callers outside use api_codec.h.
+// Internal to api/ (api_codec.cc); callers outside use api_codec.h.
 // Reading is bounds-checked and allocation-bounded by storage's MsgpackReader;
 // nothing here throws.
 #pragma once

@@ -1,10 +1,10 @@
-#include "node/api/api_server.h"
+#include "api/api_server.h"
 
 #include <exception>
 #include <type_traits>
 #include <utility>
 
-#include "node/api/api_credential.h"
+#include "api/api_credential.h"
 
 namespace shopsync::api {
 

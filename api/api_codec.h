@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "core/status.h"
-#include "node/api/api_types.h"
+#include "api/api_types.h"
 
 namespace shopsync::api {
 

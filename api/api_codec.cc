@@ -1,8 +1,8 @@
-#include "node/api/api_codec.h"
+#include "api/api_codec.h"
 
 #include <type_traits>
 
-#include "node/api/msgpack_map.h"
+#include "api/msgpack_map.h"
 #include "storage/msgpack_reader.h"
 
 namespace shopsync::api {
@@ -445,6 +445,7 @@ void put_peer(MapOut& m, const PeerInfo& p) {
   m.uint("records_out", p.records_out);
   m.key("clock_offset_ms").sint(p.clock_offset_ms);
   m.str("last_error", p.last_error);
+  m.uint("sessions", p.sessions);
   m.boolean("syncing", p.syncing);
   put_sync_progress(m, p.sync);
 }
@@ -455,7 +456,7 @@ bool get_peer(MapIn& in, PeerInfo& p) {
          in.uint("last_sync_ms", p.last_sync_ms) && in.uint("lag_changes", p.lag_changes) &&
          in.uint("lag_ms", p.lag_ms) && in.uint("records_in", p.records_in) && in.uint("records_out", p.records_out) &&
          in.sint("clock_offset_ms", p.clock_offset_ms) && in.str("last_error", p.last_error) &&
-         in.boolean("syncing", p.syncing) && get_sync_progress(in, p.sync);
+         in.uint("sessions", p.sessions) && in.boolean("syncing", p.syncing) && get_sync_progress(in, p.sync);
 }
 
 void put_trusted(MapOut& m, const TrustedKey& k) {
@@ -608,6 +609,8 @@ void put_result(MapOut& m, const NodeStatus& s) {
   m.boolean("admin_named", s.admin_named);
   m.str("grant_problems", s.grant_problems);
   m.uint("records_refused", s.records_refused);
+  m.uint("config_reloads", s.config_reloads);
+  m.str("config_reload_error", s.config_reload_error);
 }
 void put_result(MapOut& m, const PeerList& l) { put_list(m, "peers", l.peers, put_peer); }
 void put_result(MapOut& m, const TrustedKeyList& l) {
@@ -683,7 +686,8 @@ bool get_result(MapIn& in, NodeStatus& s) {
          in.uint("postgres_slot_retained_bytes", s.postgres_slot_retained_bytes) &&
          in.str("postgres_slot_wal_status", s.postgres_slot_wal_status) && in.str("grant", s.grant) &&
          in.boolean("grant_needs_restart", s.grant_needs_restart) && in.uint("grants", s.grants) &&
-         in.boolean("admin_named", s.admin_named) && in.str("grant_problems", s.grant_problems) && in.uint("records_refused", s.records_refused);
+         in.boolean("admin_named", s.admin_named) && in.str("grant_problems", s.grant_problems) && in.uint("records_refused", s.records_refused) &&
+         in.uint("config_reloads", s.config_reloads) && in.str("config_reload_error", s.config_reload_error);
 }
 bool get_result(MapIn& in, PeerList& l) { return get_list(in, "peers", l.peers, get_peer); }
 bool get_result(MapIn& in, TrustedKeyList& l) {

@@ -32,8 +32,8 @@
 
 #include "core/status.h"
 #include "net/zmq_socket.h"
-#include "node/api/api_backend.h"
-#include "node/api/api_codec.h"
+#include "api/api_backend.h"
+#include "api/api_codec.h"
 
 namespace shopsync::api {
 

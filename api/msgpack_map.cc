@@ -1,4 +1,4 @@
-#include "node/api/msgpack_map.h"
+#include "api/msgpack_map.h"
 
 #include <msgpack.hpp>
 

@@ -1,4 +1,4 @@
-#include "node/api/json_values.h"
+#include "api/json_values.h"
 
 #include <algorithm>
 #include <exception>

@@ -2,7 +2,7 @@
 // ... --json` prints and what the web console's endpoints of the HTTP gateway
 // answer (docs/web-console.md). Keys are snake_case; node ids and dots are
 // hex text; times are Unix ms (`*_ms`) and HLCs decimal strings; field values
-// in the CLI's form (node/api/json_values.h BinaryForm::tagged_object), a
+// in the CLI's form (api/json_values.h BinaryForm::tagged_object), a
 // value that does not decode shown as the note "<why>" instead of hiding the
 // rest of the record.
 //
@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "node/api/api_types.h"
-#include "node/api/json_values.h"
+#include "api/api_types.h"
+#include "api/json_values.h"
 
 namespace shopsync::api {
 

@@ -329,6 +329,9 @@ struct NodeStatus {
   bool admin_named = false;          // one of them is `admin`: a node with no grant changes no grant
   std::string grant_problems;        // "SUBJECT: why; ..." for grants that do not parse
   std::uint64_t records_refused = 0;  // records of peers' batches refused (outside their grant) since start
+  // SIGHUP (docs/operations.md, "Reloading the configuration").
+  std::uint64_t config_reloads = 0;  // reloads applied since start
+  std::string config_reload_error;   // why the last SIGHUP changed nothing ("" when it applied, or none came)
   bool operator==(const NodeStatus&) const = default;
 };
 
@@ -348,6 +351,7 @@ struct PeerInfo {
   std::uint64_t records_out = 0;
   std::int64_t clock_offset_ms = 0;
   std::string last_error;
+  std::uint64_t sessions = 0;  // sessions with it begun since this node started (each reconnection adds one)
   bool syncing = false;  // a sync from it runs now: `sync` says how far it came
   SyncProgress sync;
   bool operator==(const PeerInfo&) const = default;

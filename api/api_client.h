@@ -21,8 +21,8 @@
 #include <utility>
 
 #include "core/status.h"
-#include "node/api/api_codec.h"
-#include "node/api/api_types.h"
+#include "api/api_codec.h"
+#include "api/api_types.h"
 
 namespace shopsync::api {
 

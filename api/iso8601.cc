@@ -1,4 +1,4 @@
-#include "node/api/iso8601.h"
+#include "api/iso8601.h"
 
 #include <array>
 #include <cstdio>

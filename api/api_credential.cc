@@ -1,4 +1,4 @@
-#include "node/api/api_credential.h"
+#include "api/api_credential.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "node/api/api_json.h"
+#include "api/api_json.h"
 
 #include "net/public_key_text.h"
 
@@ -128,7 +128,9 @@ json status_json(const NodeStatus& s) {
               {"grant_needs_restart", s.grant_needs_restart},
               {"grants", s.grants},
               {"admin_named", s.admin_named},
-              {"records_refused", s.records_refused}};
+              {"records_refused", s.records_refused},
+              {"config_reloads", s.config_reloads},
+              {"config_reload_error", s.config_reload_error}};
 }
 
 json peers_json(const PeerList& list) {
@@ -149,6 +151,7 @@ json peers_json(const PeerList& list) {
                        {"records_out", p.records_out},
                        {"clock_offset_ms", p.clock_offset_ms},
                        {"last_error", p.last_error},
+                       {"sessions", p.sessions},
                        {"syncing", p.syncing},
                        {"sync", p.syncing ? sync_json(p.sync) : json()}});
   }

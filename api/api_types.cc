@@ -1,4 +1,4 @@
-#include "node/api/api_types.h"
+#include "api/api_types.h"
 
 #include <array>
 #include <charconv>
