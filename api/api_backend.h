@@ -15,8 +15,8 @@
 
 #include <string_view>
 
-#include "core/status.h"
 #include "api/api_types.h"
+#include "core/status.h"
 
 namespace shopsync::api {
 

@@ -20,9 +20,9 @@
 #include <string_view>
 #include <utility>
 
-#include "core/status.h"
 #include "api/api_codec.h"
 #include "api/api_types.h"
+#include "core/status.h"
 
 namespace shopsync::api {
 

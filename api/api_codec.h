@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/status.h"
 #include "api/api_types.h"
+#include "core/status.h"
 
 namespace shopsync::api {
 

@@ -30,10 +30,10 @@
 #include <string>
 #include <vector>
 
-#include "core/status.h"
-#include "net/zmq_socket.h"
 #include "api/api_backend.h"
 #include "api/api_codec.h"
+#include "core/status.h"
+#include "net/zmq_socket.h"
 
 namespace shopsync::api {
 

@@ -42,10 +42,10 @@
 #include <vector>
 #include <string>
 
+#include "api/api_backend.h"
 #include "app/record_counts.h"
 #include "app/tokens.h"
 #include "app/users.h"
-#include "api/api_backend.h"
 #include "replication/device_push.h"
 #include "replication/device_state.h"
 #include "replication/outbox.h"

@@ -29,8 +29,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/status.h"
 #include "api/api_types.h"
+#include "core/status.h"
 #include "replication/grant.h"
 #include "storage/store.h"
 

@@ -9,8 +9,8 @@
 
 #include <toml.hpp>
 
-#include "net/public_key_text.h"
 #include "api/api_client.h"
+#include "net/public_key_text.h"
 #include "node/gateway/cors.h"
 #include "storage/record.h"
 

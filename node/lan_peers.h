@@ -22,8 +22,8 @@
 #include <string>
 #include <string_view>
 
-#include "discovery/discovery.h"
 #include "api/api_types.h"
+#include "discovery/discovery.h"
 #include "node/config.h"
 #include "node/loop_source.h"
 #include "node/peering/peering.h"

@@ -9,8 +9,8 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "net/public_key_text.h"
 #include "api/api_credential.h"
+#include "net/public_key_text.h"
 #include "node/daemon_backend.h"
 #include "node/forget_peer.h"
 #include "node/gateway_source.h"

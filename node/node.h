@@ -34,11 +34,12 @@
 #include <string>
 #include <vector>
 
-#include "app/record_service.h"
-#include "net/zmq_socket.h"
 #include "api/api_server.h"
 #include "api/api_types.h"
+#include "app/record_service.h"
+#include "net/zmq_socket.h"
 #include "node/config.h"
+#include "node/disk_full_log.h"
 #include "node/grant_keeper.h"
 #include "node/identity.h"
 #include "node/loop_source.h"
@@ -48,7 +49,6 @@
 #include "node/sync_progress.h"
 #include "node/systemd_notify.h"
 #include "node/trust_list.h"
-#include "node/disk_full_log.h"
 #include "node/trusted_keys.h"
 #include "node/wire_codec.h"
 #include "replication/clock.h"

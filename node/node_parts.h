@@ -4,8 +4,8 @@
 #include <set>
 #include <string>
 
-#include "node/log.h"
 #include "node/configured.h"
+#include "node/log.h"
 #include "node/node.h"
 #include "node/trusted_keys.h"
 

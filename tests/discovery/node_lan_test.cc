@@ -13,8 +13,8 @@
 #include <filesystem>
 #include <optional>
 
-#include "net/public_key_text.h"
 #include "api/api_client.h"
+#include "net/public_key_text.h"
 #include "node/bulk_seed.h"
 #include "node/wire_codec.h"
 #include "tests/discovery/probe_harness.h"

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "core/status.h"
 #include "api/api_client.h"
+#include "core/status.h"
 
 namespace shopsync::test {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "api/api_codec.h"
 #include "discovery/service_txt.h"
 #include "net/public_key_text.h"
-#include "api/api_codec.h"
 #include "node/wire_codec.h"
 #include "storage/record_codec.h"
 

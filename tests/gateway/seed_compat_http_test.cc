@@ -12,9 +12,9 @@
 #include <set>
 
 #include "api/json_values.h"
+#include "app/users.h"
 #include "node/gateway/gzip.h"
 #include "node/gateway/jwt.h"
-#include "app/users.h"
 #include "tests/gateway/gateway_harness.h"
 
 namespace shopsync::test {

@@ -3,9 +3,9 @@
 // `shopsync user` through a running node, its users logging in at another.
 #include <boost/test/unit_test.hpp>
 
+#include "api/api_client.h"
 #include "app/tokens.h"
 #include "app/users.h"
-#include "api/api_client.h"
 #include "storage/lmdb_store.h"
 #include "tests/gateway/gateway_harness.h"
 #include "tests/node/support/node_process.h"

@@ -11,8 +11,8 @@
 #include "node/bulk_seed.h"
 #include "storage/lmdb_store.h"
 #include "tests/node/support/node_process.h"
-#include "tests/tools/child.h"
 #include "tests/support/temp_dir.h"
+#include "tests/tools/child.h"
 
 namespace shopsync::test {
 namespace {

@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "api/api_client.h"
-#include "node/bulk_seed.h"
 #include "app/tokens.h"
+#include "node/bulk_seed.h"
 #include "node/identity.h"
 #include "storage/lmdb_store.h"
 #include "tools/bench/bench.h"

@@ -47,10 +47,10 @@
 #include <msgpack.hpp>
 
 #include "api/api_client.h"
+#include "net/public_key_text.h"
 #include "node/body_compression.h"
 #include "node/bulk_seed.h"
 #include "node/identity.h"
-#include "net/public_key_text.h"
 #include "replication/grant.h"
 #include "storage/lmdb.h"
 #include "tools/bench/bench.h"

@@ -2,9 +2,9 @@
 
 #include <chrono>
 
-#include "core/version_vector.h"
 #include "api/iso8601.h"
 #include "api/json_values.h"
+#include "core/version_vector.h"
 #include "replication/hlc.h"
 
 namespace shopsync::inspect {

@@ -18,8 +18,8 @@
 #include <optional>
 #include <string>
 
-#include "core/status.h"
 #include "api/api_client.h"
+#include "core/status.h"
 #include "tools/inspect/data_dir.h"
 #include "tools/inspect/strategy_book.h"
 #include "tools/inspect/values.h"

@@ -10,9 +10,9 @@
 #include <sstream>
 #include <thread>
 
+#include "api/api_client.h"
 #include "app/users.h"
 #include "net/public_key_text.h"
-#include "api/api_client.h"
 #include "node/node_location.h"
 #include "replication/grant.h"
 #include "replication/hlc.h"

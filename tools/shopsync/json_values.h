@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/status.h"
 #include "api/api_types.h"
 #include "api/json_values.h"
+#include "core/status.h"
 
 namespace shopsync::cli {
 

@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/tokens.h"
 #include "api/api_client.h"
 #include "api/iso8601.h"
+#include "app/tokens.h"
 #include "node/node_location.h"
 #include "storage/data_dir_lock.h"
 #include "storage/lmdb_store.h"

@@ -11,11 +11,11 @@
 #include <sstream>
 #include <thread>
 
-#include "app/record_service.h"
-#include "net/public_key_text.h"
 #include "api/api_client.h"
 #include "api/api_credential.h"
 #include "api/api_server.h"
+#include "app/record_service.h"
+#include "net/public_key_text.h"
 #include "tests/replication/support/values.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tools/inspect/cluster_fixture.h"
