@@ -227,6 +227,7 @@ BOOST_AUTO_TEST_CASE(peers_shows_a_running_sync_with_its_progress_rate_and_eta) 
   list.peers.push_back(a);
   std::ostringstream out;
   print_peers(out, list);
+
   BOOST_TEST(out.str().find("syncing from till-1: 52000 of ~200000 records (26%), 5.1 of ~19.5 MiB, 41000 rec/s, "
                             "ETA 3 s") != std::string::npos,
              out.str());
@@ -234,6 +235,20 @@ BOOST_AUTO_TEST_CASE(peers_shows_a_running_sync_with_its_progress_rate_and_eta) 
   std::ostringstream after;
   print_peers(after, list);
   BOOST_TEST(after.str().find("syncing") == std::string::npos, after.str());
+}
+
+BOOST_AUTO_TEST_CASE(peers_shows_the_sessions_begun_with_each_peer) {
+  api::PeerList list;
+  api::PeerInfo a;
+  a.node_id = 0xa1;
+  a.name = "till-1";
+  a.state = "connected";
+  a.sessions = 37;  // a link that keeps dropping
+  list.peers.push_back(a);
+  std::ostringstream out;
+  print_peers(out, list);
+  BOOST_TEST(out.str().find("SESSIONS") != std::string::npos, out.str());
+  BOOST_TEST(out.str().find("connected  37 ") != std::string::npos, out.str());
 }
 
 BOOST_AUTO_TEST_CASE(refused_services_are_explained) {

@@ -208,13 +208,13 @@ void print_peers(std::ostream& out, const api::PeerList& list) {
     out << "No peers known.\n";
     return;
   }
-  Table table({"NAME", "NODE", "STATE", "ADDRESS", "FOUND", "LAST SEEN", "LAST SYNC", "LAG", "IN", "OUT", "CLOCK",
-               "ERROR"});
+  Table table({"NAME", "NODE", "STATE", "SESSIONS", "ADDRESS", "FOUND", "LAST SEEN", "LAST SYNC", "LAG", "IN", "OUT",
+               "CLOCK", "ERROR"});
   for (const auto& p : list.peers) {
     std::string lag = std::to_string(p.lag_changes);
     if (p.lag_changes > 0) lag += " / " + format_duration(p.lag_ms);
     table.add({p.name.empty() ? "-" : p.name, p.node_id ? node_id_text(p.node_id) : "-", p.state,
-               p.address.empty() ? "-" : p.address, p.found_by.empty() ? "-" : p.found_by,
+               std::to_string(p.sessions), p.address.empty() ? "-" : p.address, p.found_by.empty() ? "-" : p.found_by,
                format_time(p.last_seen_ms), format_time(p.last_sync_ms), lag, std::to_string(p.records_in),
                std::to_string(p.records_out), std::to_string(p.clock_offset_ms) + " ms",
                p.last_error.empty() ? "-" : p.last_error});
