@@ -84,7 +84,15 @@ LoopSource LanPeers::source() {
       e.want_write = (fd.events & discovery::poll_out) != 0;
       entries.push_back(e);
     }
-    return discovery_->timeout_ms();
+    int timeout = discovery_->timeout_ms();
+    if (!waiting_ipv4_.empty()) {
+      std::uint64_t due = waiting_ipv4_.begin()->second;
+      for (const auto& [peer, at] : waiting_ipv4_) due = std::min(due, at);
+      const std::uint64_t now = now_().mono_ms;
+      const int left = due <= now ? 0 : static_cast<int>(due - now);
+      timeout = timeout < 0 ? left : std::min(timeout, left);
+    }
+    return timeout;
   };
   source.on_ready = [this](std::span<const zmq::PollEntry> entries) {
     if (!discovery_) return;
@@ -100,6 +108,7 @@ LoopSource LanPeers::source() {
     discovery_->dispatch(ready);
     // Discovery reports neither this node nor other clusters, and its peers()
     // already reflect the events: reconcile each peer they were about.
+    reconcile_waiting();
     auto changed = std::move(changed_);
     changed_.clear();
     if (changed.empty()) return;
@@ -134,7 +143,17 @@ void LanPeers::stop() {
 
 void LanPeers::reconcile(NodeId peer, const std::vector<PeerEvent>& paths) {
   const PeerEvent* best = best_path(paths);
-  if (!best) return peering_.discovered(peer, nullptr, now_());
+  if (!best) {
+    waiting_ipv4_.erase(peer);
+    return peering_.discovered(peer, nullptr, now_());
+  }
+  if (best->family == IpFamily::ipv6 && !peering_.target_of(peer, best->public_key)) {
+    // New, and over IPv6 alone so far: its IPv4 path may be a moment behind.
+    const std::uint64_t now = now_().mono_ms;
+    const auto waiting = waiting_ipv4_.try_emplace(peer, now + kIpv4GraceMs).first;
+    if (now < waiting->second) return;
+  }
+  waiting_ipv4_.erase(peer);
   peering::Discovered found;
   found.name = best->name;
   found.address = PeerAddress{best->dial_host(), best->port, best->public_key};
@@ -142,6 +161,21 @@ void LanPeers::reconcile(NodeId peer, const std::vector<PeerEvent>& paths) {
   found.interface_name = best->interface_name;
   found.protocol = best->protocol;
   peering_.discovered(peer, &found, now_());
+}
+
+void LanPeers::reconcile_waiting() {
+  if (waiting_ipv4_.empty()) return;
+  const std::uint64_t now = now_().mono_ms;
+  std::vector<NodeId> due;
+  for (const auto& [peer, at] : waiting_ipv4_) {
+    if (at <= now) due.push_back(peer);
+  }
+  if (due.empty()) return;
+  const auto paths = paths_by_peer(discovery_.get());
+  for (NodeId peer : due) {
+    auto found = paths.find(peer);
+    reconcile(peer, found == paths.end() ? kNoPaths : found->second);
+  }
 }
 
 void LanPeers::reconcile_all() {

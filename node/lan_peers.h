@@ -5,7 +5,9 @@
 // every event about a peer it is reconciled against them: a peer whose key
 // is trusted becomes a target at its best path's address (IPv4 first, then
 // IPv6 link-local with its interface), whatever the two ids: either side
-// dials. A peer whose last path is lost is still dialed at its last address
+// dials. A new peer found over IPv6 alone waits kIpv4GraceMs for its IPv4
+// path: the A and AAAA answers come apart, and a session begun on link-local
+// IPv6 stays there even once IPv4 is known. A peer whose last path is lost is still dialed at its last address
 // for peering::kForgetDiscoveredMs, then forgotten (node/peering/peering.h).
 // A peer whose link dies without a goodbye has its records reconfirmed
 // (vanished(), discovery/reconfirm.h): unanswered, it is lost within seconds
@@ -16,7 +18,9 @@
 // Thread-safety: none; the node's loop thread only. `peering` outlives it.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -32,6 +36,8 @@ namespace shopsync {
 
 class LanPeers {
  public:
+  static constexpr std::uint64_t kIpv4GraceMs = 1000;
+
   // What this node announces.
   struct Self {
     NodeId id = 0;
@@ -65,6 +71,8 @@ class LanPeers {
   LanPeers(Peering& peering, std::function<peering::Now()> now, std::function<bool(std::string_view)> is_trusted)
       : peering_(peering), now_(std::move(now)), is_trusted_(std::move(is_trusted)) {}
   void reconcile(NodeId peer, const std::vector<discovery::PeerEvent>& paths);
+  // Reconciles the peers whose grace for an IPv4 path is over.
+  void reconcile_waiting();
 
   Peering& peering_;
   std::function<peering::Now()> now_;
@@ -73,6 +81,7 @@ class LanPeers {
   std::string off_reason_;                           // why it is off
   std::uint64_t started_ms_ = 0;                     // monotonic
   std::set<NodeId> changed_;  // peers dispatch() reported on, reconciled after it
+  std::map<NodeId, std::uint64_t> waiting_ipv4_;  // new peers seen over IPv6 only -> monotonic end of their grace
 };
 
 }  // namespace shopsync
