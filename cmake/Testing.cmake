@@ -18,6 +18,7 @@ function(shopsync_add_test name)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} shopsync_test_main shopsync_warnings)
+  target_precompile_headers(${name} REUSE_FROM shopsync_test_main)
   set(list_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_tests.cmake)
   add_custom_command(TARGET ${name} POST_BUILD
     COMMAND ${CMAKE_COMMAND}
