@@ -201,7 +201,7 @@ class TxnView final : public StoreWriter {
   Status put_packed_record(const RecordKey& key, const PackedRecord& record) override {
     if (!record.plain() || record.heads().siblings.empty()) return put_record(key, record.decode());
     SHOPSYNC_TRY(validate_key(key));
-    SHOPSYNC_TRY(validate_record_state(record.heads(), limits()).context("record " + keys::describe(key)));
+    if (Status s = validate_record_state(record.heads(), limits()); !s) return s.context("record " + keys::describe(key));
     return put_encoded(key, record.heads(), record.bytes());
   }
 

@@ -350,6 +350,27 @@ BOOST_AUTO_TEST_CASE(bad_record_inside_a_batch_is_refused) {
   BOOST_TEST((failed(decode(raw_frame(1, 3, 0, bad_state))).code == ErrorCode::malformed));
 }
 
+BOOST_AUTO_TEST_CASE(a_refused_batch_names_the_record_that_broke_a_rule) {
+  // The first record is sound; the second's collection breaks the naming rule.
+  const std::string state = encode_record_state(RecordState{});
+  const std::string batch = packed([&](auto& p) {
+    p.pack_array(3);
+    p.pack_array(2);
+    for (const std::string collection : {"customers", "Not A Collection"}) {
+      p.pack_array(3);
+      p.pack(collection);
+      p.pack(std::string("C1"));
+      p.pack_bin(static_cast<std::uint32_t>(state.size()));
+      p.pack_bin_body(state.data(), static_cast<std::uint32_t>(state.size()));
+    }
+    p.pack_map(0);
+    p.pack_false();
+  });
+  const DecodeError error = failed(decode(raw_frame(1, 3, 0, batch)));
+  BOOST_TEST((error.code == ErrorCode::malformed));
+  BOOST_TEST(error.text.starts_with("BATCH record 1: collection name 'Not A Collection'"), error.text);
+}
+
 BOOST_AUTO_TEST_CASE(compressed_garbage_is_refused) {
   BOOST_TEST((failed(decode(raw_frame(1, 3, kFlagZstd, "not zstd at all"))).code == ErrorCode::malformed));
 }
