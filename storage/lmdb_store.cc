@@ -50,12 +50,13 @@ class TxnView final : public StoreWriter {
     records_cursor_ = lmdb::Cursor();
     changes_cursor_ = lmdb::Cursor();
     cursors_open_ = false;
+    wrote();
   }
 
   Result<std::optional<RecordState>> record(const RecordKey& key) override {
     SHOPSYNC_TRY(validate_key(key));
     keys::record(key_buf_, key.collection, key.id);
-    auto got = txn_.get(t_.records, key_buf_);
+    auto got = look_up();
     if (!got) return got.status().context("reading record " + keys::describe(key));
     if (!got->has_value()) return std::optional<RecordState>();
     auto state = decode_record_state(**got, limits());
@@ -66,7 +67,7 @@ class TxnView final : public StoreWriter {
   Result<std::vector<Dot>> stored_dots(const RecordKey& key) override {
     SHOPSYNC_TRY(validate_key(key));
     keys::record(key_buf_, key.collection, key.id);
-    auto got = txn_.get(t_.records, key_buf_);
+    auto got = look_up();
     if (!got) return got.status().context("reading record " + keys::describe(key));
     std::vector<Dot> dots;
     if (got->has_value() && !decode_sibling_dots(**got, dots)) dots.clear();
@@ -188,7 +189,7 @@ class TxnView final : public StoreWriter {
   Result<std::optional<PackedRecord>> packed_record(const RecordKey& key) override {
     SHOPSYNC_TRY(validate_key(key));
     keys::record(key_buf_, key.collection, key.id);
-    auto got = txn_.get(t_.records, key_buf_);
+    auto got = look_up();
     if (!got) return got.status().context("reading record " + keys::describe(key));
     if (!got->has_value()) return std::optional<PackedRecord>();
     auto packed = PackedRecord::parse(std::string(**got), limits());
@@ -217,19 +218,20 @@ class TxnView final : public StoreWriter {
     }
     keys::record(key_buf_, key.collection, key.id);
 
-    SHOPSYNC_TRY(open_cursors());
     // One cursor finds the previous state and then overwrites, inserts or
-    // deletes in place: seek() leaves it on the page where the key belongs,
+    // deletes in place: a lookup leaves it on the page where the key belongs,
     // and LMDB's put checks the cursor's page before descending the tree
-    // again. (An exact-match lookup that misses would leave it unpositioned.)
-    auto at = records_cursor_.seek(key_buf_);
+    // again. The lookup is the caller's when it just read this record (a
+    // received record is read, then stored): nothing moved the cursor since.
+    auto at = key_buf_ == looked_up_ ? Result<std::optional<std::string_view>>(found_) : look_up();
+    wrote();
     if (!at) return at.status().context("reading record " + keys::describe(key));
-    const bool existed = at->has_value() && (*at)->key == key_buf_;
+    const bool existed = at->has_value();
     old_dots_.clear();
     // Old dots that do not read cannot be unindexed: their entries stay and
     // name this record (or none, once it is erased), and the delta cursor
     // skips what they no longer name.
-    if (existed && !decode_sibling_dots((*at)->value, old_dots_)) old_dots_.clear();
+    if (existed && !decode_sibling_dots(**at, old_dots_)) old_dots_.clear();
     if (existed) unreadable_.forget(key);
 
     // The change index holds exactly the dots of live siblings: drop the ones
@@ -290,10 +292,12 @@ class TxnView final : public StoreWriter {
  public:
 
   Status put_node_meta(const NodeMeta& meta) override {
+    wrote();
     return txn_.put(t_.meta, kNodeMetaKey, encode_node_meta(meta)).context("writing node meta");
   }
 
   Result<std::uint64_t> append_conflict(const ConflictEntry& entry) override {
+    wrote();
     auto cursor = lmdb::Cursor::open(txn_, t_.conflicts);
     if (!cursor) return cursor.status();
     auto last = cursor->last();
@@ -311,17 +315,35 @@ class TxnView final : public StoreWriter {
   }
 
   Status put(Table table, std::string_view key, std::string_view value) override {
+    wrote();
     SHOPSYNC_TRY(check_table_key(key));
     return txn_.put(dbi(table), key, value);
   }
 
   Status erase(Table table, std::string_view key) override {
+    wrote();
     SHOPSYNC_TRY(check_table_key(key));
     auto erased = txn_.erase(dbi(table), key);
     return erased.status();
   }
 
  private:
+  // The stored bytes of the record `key_buf_` names, or nullopt, found with
+  // the records cursor. Lookups in key order then stay on one leaf page
+  // (LMDB searches the cursor's page first), and the cursor stays where this
+  // left it until the next write.
+  Result<std::optional<std::string_view>> look_up() {
+    SHOPSYNC_TRY(open_cursors());
+    auto at = records_cursor_.seek(key_buf_);
+    if (!at) return at.status();
+    found_.reset();
+    if (at->has_value() && (*at)->key == key_buf_) found_ = (*at)->value;
+    looked_up_ = key_buf_;
+    return found_;
+  }
+  // Any write may move the records cursor or the pages under `found_`.
+  void wrote() { looked_up_.clear(); }
+
   Status open_cursors() {
     if (cursors_open_) return Status::ok();
     auto records = lmdb::Cursor::open(txn_, t_.records);
@@ -414,6 +436,10 @@ class TxnView final : public StoreWriter {
   lmdb::Cursor records_cursor_;  // kept across put_record calls of one write()
   lmdb::Cursor changes_cursor_;
   bool cursors_open_ = false;
+  // What the last look_up() found, while nothing has been written since
+  // (looked_up_ is then the key it was given, otherwise empty).
+  std::string looked_up_;
+  std::optional<std::string_view> found_;
   std::string key_buf_;
   msgpack::sbuffer value_buf_{1024};
   std::vector<Dot> old_dots_;
