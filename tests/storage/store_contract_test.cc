@@ -133,6 +133,39 @@ STORE_CONTRACT(change_index_follows_overwrites_siblings_and_erase) {
   BOOST_REQUIRE(put(store, {"orders", "ORD_404"}, RecordState{}));
 }
 
+// A write reads records and writes over them in one transaction, the way a
+// received batch is applied: what each write finds before it (and so what it
+// removes from the change index) is the record it names, whatever was read or
+// written in between.
+STORE_CONTRACT(reads_and_writes_interleaved_in_one_transaction_keep_the_index_exact) {
+  const RecordKey a{"orders", "ORD_1"};
+  const RecordKey b{"orders", "ORD_2"};
+  BOOST_REQUIRE(put(store, a, test::simple_state({kA, 1}, "a1")));
+  RecordState a2 = test::simple_state({kA, 3}, "a2");
+  a2.context.set(kA, 3);
+  RecordState a3 = test::simple_state({kA, 4}, "a3");
+  a3.context.set(kA, 4);
+  Status st = store.write([&](StoreWriter& w) {
+    auto seen = w.record(a);  // read a, then write b: a's overwrite must still find a
+    if (!seen || !seen->has_value()) return Status::invalid("a is not there");
+    SHOPSYNC_TRY(w.put_record(b, test::simple_state({kA, 2}, "b1")));
+    auto missing = w.record({"orders", "ORD_0"});  // a miss just before a
+    if (!missing || missing->has_value()) return Status::invalid("ORD_0 is there");
+    seen = w.record(a);  // read a, write it twice
+    if (!seen || !seen->has_value()) return Status::invalid("a is not there");
+    SHOPSYNC_TRY(w.put_record(a, a2));
+    SHOPSYNC_TRY(w.put_record(a, a3));
+    SHOPSYNC_TRY(w.put(Table::settings, "k", "v"));
+    auto again = w.record(b);  // read b, write b away
+    if (!again || !again->has_value()) return Status::invalid("b is not there");
+    return w.put_record(b, RecordState{});
+  });
+  BOOST_REQUIRE_MESSAGE(st, st.to_string());
+  BOOST_TEST((changes(store, kA) == Changes{{4, a}}));
+  BOOST_TEST((get(store, a) == a3));
+  BOOST_TEST(!get(store, b).has_value());
+}
+
 STORE_CONTRACT(scans_are_ordered_and_pageable) {
   for (const char* c : {"b", "ab", "a"}) {
     for (const char* id : {"3", "1", "2", "10"}) {
