@@ -1,19 +1,50 @@
 #include "storage/record.h"
 
+#include <array>
 #include <cstring>
 
 namespace shopsync {
 
+namespace {
+
+// Whether every byte of `s` is ASCII, read a word at a time: field names and
+// most values are short, so the last word overlaps the one before it instead
+// of ending byte by byte.
+bool all_ascii(std::string_view s) {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  if (n >= 8) {
+    std::uint64_t word;
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      std::memcpy(&word, p + i, 8);
+      if ((word & 0x8080808080808080ULL) != 0) return false;
+    }
+    std::memcpy(&word, p + n - 8, 8);
+    return (word & 0x8080808080808080ULL) == 0;
+  }
+  if (n >= 4) {
+    std::uint32_t head;
+    std::uint32_t tail;
+    std::memcpy(&head, p, 4);
+    std::memcpy(&tail, p + n - 4, 4);
+    return ((head | tail) & 0x80808080U) == 0;
+  }
+  unsigned bits = 0;
+  for (std::size_t i = 0; i < n; ++i) bits |= static_cast<unsigned char>(p[i]);
+  return bits < 0x80;
+}
+
+}  // namespace
+
 bool is_valid_utf8(std::string_view s) {
-  // Fast path: the ASCII prefix (usually all of it), eight bytes at a time.
+  if (all_ascii(s)) return true;  // usually all of it
+  // Past the ASCII prefix, code point by code point.
   std::size_t i = 0;
   for (; s.size() - i >= 8; i += 8) {
     std::uint64_t word;
     std::memcpy(&word, s.data() + i, 8);
     if ((word & 0x8080808080808080ULL) != 0) break;
   }
-  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
-  // The rest, code point by code point.
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t extra = 0;
@@ -46,6 +77,15 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+// The characters a collection name may hold after its first: [a-z0-9_].
+constexpr auto kNameChars = [] {
+  std::array<bool, 256> allowed{};
+  for (int c = 'a'; c <= 'z'; ++c) allowed[c] = true;
+  for (int c = '0'; c <= '9'; ++c) allowed[c] = true;
+  allowed['_'] = true;
+  return allowed;
+}();
+
 Status validate_collection_name(std::string_view name) {
   auto bad = [&](const char* why) {
     return Status::invalid("collection name '" + std::string(name) + "' " + why +
@@ -55,9 +95,7 @@ Status validate_collection_name(std::string_view name) {
   if (name.size() > kMaxCollectionName) return bad("is longer than 64 characters");
   if (name[0] < 'a' || name[0] > 'z') return bad("must start with a lowercase letter");
   for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
-      return bad("has a character other than a-z, 0-9 and _");
-    }
+    if (!kNameChars[static_cast<unsigned char>(c)]) return bad("has a character other than a-z, 0-9 and _");
   }
   return Status::ok();
 }
