@@ -7,8 +7,9 @@
 // IPv6 link-local with its interface), whatever the two ids: either side
 // dials. A new peer found over IPv6 alone waits kIpv4GraceMs for its IPv4
 // path: the A and AAAA answers come apart, and a session begun on link-local
-// IPv6 stays there even once IPv4 is known. A peer whose last path is lost is still dialed at its last address
-// for peering::kForgetDiscoveredMs, then forgotten (node/peering/peering.h).
+// IPv6 stays there even once IPv4 is known. A peer whose last path is lost is
+// still dialed at its last address for peering::kForgetDiscoveredMs, then
+// forgotten (node/peering/peering.h).
 // A peer whose link dies without a goodbye has its records reconfirmed
 // (vanished(), discovery/reconfirm.h): unanswered, it is lost within seconds
 // rather than at the end of its records' TTL. Trusting a key later

@@ -7,44 +7,40 @@ namespace shopsync {
 
 namespace {
 
-// Whether every byte of `s` is ASCII, read a word at a time: field names and
-// most values are short, so the last word overlaps the one before it instead
-// of ending byte by byte.
-bool all_ascii(std::string_view s) {
+// How many of the bytes `s` starts with are surely ASCII: all of them when
+// every byte is, otherwise at most up to the first that is not. Read a word
+// at a time; field names and most values are short, so the last word
+// overlaps the one before it instead of ending byte by byte.
+std::size_t ascii_prefix(std::string_view s) {
   const char* p = s.data();
   const std::size_t n = s.size();
   if (n >= 8) {
     std::uint64_t word;
-    for (std::size_t i = 0; i + 8 < n; i += 8) {
+    std::size_t i = 0;
+    for (; i + 8 < n; i += 8) {
       std::memcpy(&word, p + i, 8);
-      if ((word & 0x8080808080808080ULL) != 0) return false;
+      if ((word & 0x8080808080808080ULL) != 0) return i;
     }
     std::memcpy(&word, p + n - 8, 8);
-    return (word & 0x8080808080808080ULL) == 0;
+    return (word & 0x8080808080808080ULL) == 0 ? n : i;
   }
   if (n >= 4) {
     std::uint32_t head;
     std::uint32_t tail;
     std::memcpy(&head, p, 4);
     std::memcpy(&tail, p + n - 4, 4);
-    return ((head | tail) & 0x80808080U) == 0;
+    return ((head | tail) & 0x80808080U) == 0 ? n : 0;
   }
   unsigned bits = 0;
   for (std::size_t i = 0; i < n; ++i) bits |= static_cast<unsigned char>(p[i]);
-  return bits < 0x80;
+  return bits < 0x80 ? n : 0;
 }
 
 }  // namespace
 
 bool is_valid_utf8(std::string_view s) {
-  if (all_ascii(s)) return true;  // usually all of it
-  // Past the ASCII prefix, code point by code point.
-  std::size_t i = 0;
-  for (; s.size() - i >= 8; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, s.data() + i, 8);
-    if ((word & 0x8080808080808080ULL) != 0) break;
-  }
+  // Past the ASCII prefix (usually all of it), code point by code point.
+  std::size_t i = ascii_prefix(s);
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t extra = 0;
