@@ -294,9 +294,9 @@ Batch decode_batch(const Fields& f) {
       auto state = PackedRecord::parse(std::string(as_bin(r.at(2), "BATCH record state")));
       if (!state) bad("BATCH record: " + state.status().message());
       m.records.emplace_back(std::move(key), std::move(*state));
-    } catch (Failure& f) {
+    } catch (Failure& failure) {
       constexpr std::string_view kWhat = "BATCH record";  // how each error above begins
-      if (f.text.starts_with(kWhat)) f.text.insert(kWhat.size(), " " + std::to_string(i));
+      if (failure.text.starts_with(kWhat)) failure.text.insert(kWhat.size(), " " + std::to_string(i));
       throw;
     }
   }

@@ -1,8 +1,29 @@
 #include "storage/msgpack_reader.h"
 
+#include <array>
+
 #include "storage/record.h"
 
 namespace shopsync {
+
+namespace {
+
+// The whole size of an object that `tag` begins when that size is fixed:
+// positive and negative fixint, nil, booleans, integers and floats. 0 for
+// every other tag (strings, binaries, containers, ext types, 0xc1).
+constexpr std::array<std::uint8_t, 256> kFixedSize = [] {
+  std::array<std::uint8_t, 256> size{};
+  for (int tag = 0x00; tag <= 0x7f; ++tag) size[tag] = 1;
+  for (int tag = 0xe0; tag <= 0xff; ++tag) size[tag] = 1;
+  size[0xc0] = size[0xc2] = size[0xc3] = 1;
+  size[0xcc] = size[0xd0] = 2;
+  size[0xcd] = size[0xd1] = 3;
+  size[0xce] = size[0xd2] = size[0xca] = 5;
+  size[0xcf] = size[0xd3] = size[0xcb] = 9;
+  return size;
+}();
+
+}  // namespace
 
 bool MsgpackReader::fail(std::string_view what) {
   if (error_.empty()) {
@@ -133,19 +154,28 @@ bool MsgpackReader::skip(int max_depth) {
 
 bool MsgpackReader::read_value(std::string_view& span, int max_depth) {
   const std::size_t start = pos_;
-  // Most field values are a scalar of one byte or a short string: taken here
-  // without the walk when they are valid. Anything else (or anything wrong)
-  // is the walk's, which says what is wrong.
+  // Most field values are a number, a boolean, nil or a short string: taken
+  // here without the walk when they are valid. Anything else (or anything
+  // wrong) is the walk's, which says what is wrong.
   if (error_.empty() && pos_ < data_.size()) {
     const auto tag = static_cast<std::uint8_t>(data_[pos_]);
-    if (tag <= 0x7f || tag >= 0xe0 || tag == 0xc0 || tag == 0xc2 || tag == 0xc3) {
-      span = data_.substr(pos_++, 1);
+    if (const std::size_t size = kFixedSize[tag]; size != 0 && size <= remaining()) {
+      span = data_.substr(pos_, size);
+      pos_ += size;
       return true;
     }
-    const std::size_t len = tag & 0x1f;
-    if ((tag & 0xe0) == 0xa0 && remaining() > len && is_valid_utf8(data_.substr(pos_ + 1, len))) {
-      span = data_.substr(pos_, len + 1);
-      pos_ += len + 1;
+    std::size_t header = 0;  // fixstr or str 8
+    std::size_t len = 0;
+    if ((tag & 0xe0) == 0xa0) {
+      header = 1;
+      len = tag & 0x1fU;
+    } else if (tag == 0xd9 && remaining() >= 2) {
+      header = 2;
+      len = static_cast<std::uint8_t>(data_[pos_ + 1]);
+    }
+    if (header != 0 && remaining() - header >= len && is_valid_utf8(data_.substr(pos_ + header, len))) {
+      span = data_.substr(pos_, header + len);
+      pos_ += header + len;
       return true;
     }
   }
@@ -175,8 +205,10 @@ bool MsgpackReader::walk(int depth_left, bool strict) {
     }
     return true;
   };
-  if (tag <= 0x7f || tag >= 0xe0 || tag == 0xc0 || tag == 0xc2 || tag == 0xc3) {
+  if (const std::size_t size = kFixedSize[tag]) {
     ++pos_;
+    if (!need(size - 1)) return false;
+    pos_ += size - 1;
     return true;
   }
   if ((tag & 0xe0) == 0xa0 || tag == 0xd9 || tag == 0xda || tag == 0xdb) {
@@ -199,12 +231,6 @@ bool MsgpackReader::walk(int depth_left, bool strict) {
     case 0xc4: return skip_bytes(1, 1);  // bin 8
     case 0xc5: return skip_bytes(2, 2);
     case 0xc6: return skip_bytes(4, 4);
-    case 0xca: return skip_bytes(4, 0);  // float 32
-    case 0xcb: return skip_bytes(8, 0);  // float 64
-    case 0xcc: case 0xd0: return skip_bytes(1, 0);
-    case 0xcd: case 0xd1: return skip_bytes(2, 0);
-    case 0xce: case 0xd2: return skip_bytes(4, 0);
-    case 0xcf: case 0xd3: return skip_bytes(8, 0);
     default: break;
   }
   if (tag == 0xc1) return fail("invalid MessagePack byte 0xc1");
