@@ -131,7 +131,7 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
           return Scan::stop;
         }
         bytes += size;
-        if ((*state)->heads().siblings.size() > 1) in_batch.insert(key);
+        if ((*state)->sibling_count() > 1) in_batch.insert(key);
         batch.records.emplace_back(key, std::move(**state));
       }
       progress_.set(origin, counter);

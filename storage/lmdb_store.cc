@@ -9,6 +9,7 @@
 #include "storage/key_codec.h"
 #include "storage/packed_record.h"
 #include "storage/record_codec.h"
+#include "storage/sealed_record.h"
 
 namespace shopsync {
 
@@ -59,7 +60,9 @@ class TxnView final : public StoreWriter {
     auto got = look_up();
     if (!got) return got.status().context("reading record " + keys::describe(key));
     if (!got->has_value()) return std::optional<RecordState>();
-    auto state = decode_record_state(**got, limits());
+    auto stored = open_stored_record(**got);
+    if (!stored) return unreadable(key, **got, stored.status());
+    auto state = decode_record_state(stored->encoding, limits());
     if (!state) return unreadable(key, **got, state.status());
     return std::optional<RecordState>(std::move(state).value());
   }
@@ -70,14 +73,14 @@ class TxnView final : public StoreWriter {
     auto got = look_up();
     if (!got) return got.status().context("reading record " + keys::describe(key));
     std::vector<Dot> dots;
-    if (got->has_value() && !decode_sibling_dots(**got, dots)) dots.clear();
+    if (got->has_value() && !decode_sibling_dots(stored_encoding(**got), dots)) dots.clear();
     return dots;
   }
 
   Status for_each_record(std::string_view collection, std::string_view after_id,
                          const std::function<Scan(const RecordKey&, const RecordState&)>& visit) override {
-    return scan_records(collection, after_id, visit, [&](std::string_view bytes, RecordState& state) {
-      auto decoded = decode_record_state(bytes, limits());
+    return scan_records(collection, after_id, visit, [&](std::string_view encoding, RecordState& state) {
+      auto decoded = decode_record_state(encoding, limits());
       if (!decoded) return decoded.status();
       state = std::move(decoded).value();
       return Status::ok();
@@ -192,7 +195,10 @@ class TxnView final : public StoreWriter {
     auto got = look_up();
     if (!got) return got.status().context("reading record " + keys::describe(key));
     if (!got->has_value()) return std::optional<PackedRecord>();
-    auto packed = PackedRecord::parse(std::string(**got), limits());
+    auto stored = open_stored_record(**got);
+    if (!stored) return unreadable(key, **got, stored.status());
+    if (stored->sealed) return std::optional<PackedRecord>(PackedRecord::sealed(std::string(stored->encoding)));
+    auto packed = PackedRecord::parse(std::string(stored->encoding), limits());
     if (!packed) return unreadable(key, **got, packed.status());
     return std::optional<PackedRecord>(std::move(packed).value());
   }
@@ -231,7 +237,7 @@ class TxnView final : public StoreWriter {
     // Old dots that do not read cannot be unindexed: their entries stay and
     // name this record (or none, once it is erased), and the delta cursor
     // skips what they no longer name.
-    if (existed && !decode_sibling_dots(**at, old_dots_)) old_dots_.clear();
+    if (existed && !decode_sibling_dots(stored_encoding(**at), old_dots_)) old_dots_.clear();
     if (existed) unreadable_.forget(key);
 
     // The change index holds exactly the dots of live siblings: drop the ones
@@ -285,7 +291,8 @@ class TxnView final : public StoreWriter {
       Status st = records_cursor_.erase_current();
       return st ? st : st.context("erasing record " + keys::describe(key));
     }
-    Status st = records_cursor_.put(key_buf_, bytes);
+    seal_record(bytes, sealed_buf_);
+    Status st = records_cursor_.put(key_buf_, sealed_buf_);
     return st ? st : st.context("writing record " + keys::describe(key));
   }
 
@@ -362,7 +369,8 @@ class TxnView final : public StoreWriter {
   // Notes a record whose bytes do not decode, with whose writes it holds, and
   // returns the corrupt status naming it.
   // The records of `collection` after `after_id`, each read by
-  // decode(bytes, state); one that does not read is noted and skipped.
+  // decode(encoding, state); one that does not read (or whose seal does not
+  // match) is noted and skipped.
   template <class Decode>
   Status scan_records(std::string_view collection, std::string_view after_id,
                       const std::function<Scan(const RecordKey&, const RecordState&)>& visit, Decode&& decode) {
@@ -381,7 +389,9 @@ class TxnView final : public StoreWriter {
       const lmdb::Entry e = **at;
       if (e.key.substr(0, prefix.size()) != prefix) break;
       key.id.assign(e.key.substr(prefix.size()));
-      if (Status st = decode(e.value, state); !st) {
+      auto stored = open_stored_record(e.value);
+      Status st = stored ? decode(stored->encoding, state) : stored.status();
+      if (!st) {
         (void)unreadable(key, e.value, st);
         continue;
       }
@@ -392,7 +402,7 @@ class TxnView final : public StoreWriter {
 
   Status unreadable(const RecordKey& key, std::string_view bytes, const Status& why) {
     std::vector<Dot> dots;
-    (void)decode_sibling_dots(bytes, dots);
+    (void)decode_sibling_dots(stored_encoding(bytes), dots);
     UnreadableRecords::Entry entry{key, why.message(), {}};
     for (const Dot& d : dots) {
       if (std::find(entry.origins.begin(), entry.origins.end(), d.origin) == entry.origins.end()) {
@@ -442,6 +452,7 @@ class TxnView final : public StoreWriter {
   std::optional<std::string_view> found_;
   std::string key_buf_;
   msgpack::sbuffer value_buf_{1024};
+  std::string sealed_buf_;
   std::vector<Dot> old_dots_;
   std::vector<Dot> new_dots_;
 };
@@ -497,6 +508,12 @@ Result<LmdbStore::Tables> open_tables(lmdb::Env& env, const std::filesystem::pat
                                             " and older. Upgrade shopsync to open it; nothing was changed");
     }
     if (*schema == 0) return Status::corrupt("meta/schema_version is 0 in " + dir.string());
+    // Schema 1 differs only in records without seals, which still read: they
+    // are sealed as they are written. Marked 2 at once, so that a build that
+    // cannot read seals refuses the store instead of finding records corrupt.
+    if (*schema < kSchemaVersion && !read_only) {
+      SHOPSYNC_TRY(txn->put(*meta, kSchemaKey, keys::view(keys::u64(kSchemaVersion))));
+    }
   }
   LmdbStore::Tables tables{};
   for (const auto& t : kTables) {

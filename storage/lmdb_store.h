@@ -42,8 +42,10 @@
 
 namespace shopsync {
 
-// The on-disk schema this build writes and the newest it can read.
-inline constexpr std::uint32_t kSchemaVersion = 1;
+// The on-disk schema this build writes and the newest it can read. 2: records
+// are sealed with a checksum (storage/sealed_record.h); a store of schema 1
+// is marked 2 when opened for writing.
+inline constexpr std::uint32_t kSchemaVersion = 2;
 
 struct StoreOptions {
   // Map size of a new store (an existing one keeps its own, if larger).

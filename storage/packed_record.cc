@@ -7,6 +7,7 @@ namespace shopsync {
 
 PackedRecord::PackedRecord(const RecordState& state) : bytes_(encode_record_state(state)) {
   check_ = scan_record_state(bytes_, heads_, plain_);
+  sibling_count_ = state.siblings.size();
   if (check_) return;
   // Heads as given, so that a receiver names the rule the state breaks.
   heads_.context = state.context;
@@ -22,7 +23,26 @@ Result<PackedRecord> PackedRecord::parse(std::string bytes, const DecodeLimits& 
   PackedRecord out;
   out.bytes_ = std::move(bytes);
   SHOPSYNC_TRY(scan_record_state(out.bytes_, out.heads_, out.plain_, limits));
+  out.sibling_count_ = out.heads_.siblings.size();
   return out;
+}
+
+PackedRecord PackedRecord::sealed(std::string bytes) {
+  PackedRecord out;
+  out.bytes_ = std::move(bytes);
+  out.heads_read_ = false;
+  out.plain_ = true;  // the store writes nothing else
+  out.sibling_count_ = count_siblings(out.bytes_);
+  return out;
+}
+
+const RecordState& PackedRecord::heads() const {
+  if (!heads_read_) {
+    // Sealed bytes of this version's encoder: their heads read.
+    (void)decode_record_heads(bytes_, heads_);
+    heads_read_ = true;
+  }
+  return heads_;
 }
 
 RecordState PackedRecord::decode() const {

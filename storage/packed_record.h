@@ -8,10 +8,14 @@
 //
 // Every PackedRecord has been checked as the decoder checks (parse), so its
 // heads (each sibling's dot, updated_at and flags, and the context) are read
-// once and decode() cannot fail. One made from a RecordState (tests, tools)
-// says in check() what the decoder would refuse in its encoding.
+// once and decode() cannot fail; or it is one this node's store sealed
+// (sealed), whose checksum matched: written after that check by this
+// version's encoder, it is not checked again, and its heads are read only
+// when asked for. One made from a RecordState (tests, tools) says in check()
+// what the decoder would refuse in its encoding.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -31,12 +35,17 @@ class PackedRecord {
   // Checks `bytes` as decode_record_state(bytes, limits) does; corrupt
   // naming the problem otherwise.
   static Result<PackedRecord> parse(std::string bytes, const DecodeLimits& limits = {});
+  // The encoding inside a value this node's store sealed, whose checksum
+  // matched (storage/sealed_record.h).
+  static PackedRecord sealed(std::string bytes);
 
   // ok, or why the decoder refuses these bytes (only for one made from a state).
   const Status& check() const { return check_; }
   const std::string& bytes() const { return bytes_; }
   // The siblings without their fields (sorted as encoded), and the context.
-  const RecordState& heads() const { return heads_; }
+  const RecordState& heads() const;
+  // heads().siblings.size(), without reading the heads.
+  std::size_t sibling_count() const { return sibling_count_; }
   // Laid out as this version writes (record_codec.h, scan_record_state).
   bool plain() const { return plain_; }
 
@@ -47,7 +56,9 @@ class PackedRecord {
 
  private:
   std::string bytes_;
-  RecordState heads_;
+  mutable RecordState heads_;
+  mutable bool heads_read_ = true;
+  std::size_t sibling_count_ = 0;
   bool plain_ = false;
   Status check_;
 };

@@ -550,6 +550,13 @@ Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out) {
   return Status::ok();
 }
 
+std::size_t count_siblings(std::string_view bytes) {
+  MsgpackReader in{std::string_view{}};
+  std::uint32_t extra = 0;
+  std::uint32_t n = 0;
+  return open_stored_siblings(bytes, in, extra, n) ? n : 0;
+}
+
 // ---- validation -------------------------------------------------------------
 
 Status validate_packed_value(std::string_view packed, int max_depth) {

@@ -91,6 +91,10 @@ Result<ConflictEntry> decode_conflict_entry(std::string_view bytes, const Decode
 // copying any field (the store needs them to keep the change index exact).
 Status decode_sibling_dots(std::string_view bytes, std::vector<Dot>& out);
 
+// How many siblings a stored record state holds, read from its first bytes
+// alone; 0 when they do not read.
+std::size_t count_siblings(std::string_view bytes);
+
 // The heads of a stored record state (each sibling without its fields, and
 // the context), read without checking the fields beyond their framing (every
 // length against the bytes present, nesting): for scans of this node's own

@@ -11,7 +11,10 @@
 
 #include "storage/key_codec.h"
 #include "storage/lmdb.h"
+#include "storage/crc32c.h"
+#include "storage/packed_record.h"
 #include "storage/record_codec.h"
+#include "storage/sealed_record.h"
 #include "tests/storage/batches.h"
 #include "tests/storage/child_process.h"
 #include "tests/storage/samples.h"
@@ -403,6 +406,153 @@ BOOST_AUTO_TEST_CASE(a_read_only_store_refuses_writes) {
   auto store = open_store(dir / "s", o);
   BOOST_TEST((store->write([](StoreWriter&) { return Status::ok(); }).code() == Errc::invalid_argument));
   BOOST_TEST(store->read([](StoreReader&) { return Status::ok(); }).is_ok());
+}
+
+// Records are sealed with a checksum (storage/sealed_record.h): bytes that
+// change on disk and still decode are caught instead of read, replicated or
+// counted, and the record is noted and replaceable like any corrupt one.
+BOOST_AUTO_TEST_CASE(a_record_whose_stored_bytes_changed_is_caught_by_its_seal) {
+  test::TempDir dir;
+  {
+    auto store = open_store(dir / "s");
+    BOOST_REQUIRE(store->write([](StoreWriter& w) {
+      SHOPSYNC_TRY(w.put_record({"customers", "A"}, test::simple_state({1, 1}, "Alice Moreau")));
+      return w.put_record({"customers", "B"}, test::simple_state({1, 2}, "Bruno Petit"));
+    }));
+  }
+  poke_raw(dir / "s", [](lmdb::Txn& txn) {
+    auto records = txn.open_db("records", false);
+    BOOST_REQUIRE(records);
+    auto got = txn.get(*records, keys::record({"customers", "A"}));
+    BOOST_REQUIRE((got && got->has_value()));
+    std::string bytes(**got);
+    BOOST_TEST(static_cast<std::uint8_t>(bytes[0]) == kSealedRecordFormat);
+    // One letter of the name: the record still decodes, as a different one.
+    const auto at = bytes.find("Alice");
+    BOOST_REQUIRE(at != std::string::npos);
+    bytes[at] = 'E';
+    BOOST_REQUIRE(decode_record_state(stored_encoding(bytes)));
+    BOOST_REQUIRE(txn.put(*records, keys::record({"customers", "A"}), bytes));
+  });
+  auto store = open_store(dir / "s");
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    const Status st = r.record({"customers", "A"}).status();
+    BOOST_TEST((st.code() == Errc::corrupt));
+    BOOST_TEST(st.message().find("checksum") != std::string::npos, st.to_string());
+    BOOST_TEST((r.packed_record({"customers", "A"}).status().code() == Errc::corrupt));
+    std::vector<std::string> seen;
+    BOOST_REQUIRE(r.for_each_record_heads("customers", "", [&](const RecordKey& k, const RecordState&) {
+      seen.push_back(k.id);
+      return Scan::next;
+    }));
+    BOOST_TEST((seen == std::vector<std::string>{"B"}));
+    BOOST_TEST((*r.stored_dots({"customers", "A"}) == std::vector<Dot>{{1, 1}}));  // what it held still reads
+    return Status::ok();
+  }));
+  BOOST_REQUIRE_EQUAL(store->unreadable().count(), 1u);
+  BOOST_TEST((store->unreadable().list()[0].origins == std::vector<NodeId>{1}));
+  RecordState repaired = test::simple_state({1, 3}, "Alice Moreau");
+  repaired.context.advance({1, 1});
+  BOOST_REQUIRE(store->write([&](StoreWriter& w) { return w.put_record({"customers", "A"}, repaired); }));
+  BOOST_TEST(store->unreadable().count() == 0u);
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    BOOST_TEST((**r.record({"customers", "A"}) == repaired));
+    return Status::ok();
+  }));
+}
+
+// What the sender reads back of its own records (PackedRecord::sealed, not
+// checked again) is the record it wrote: bytes, heads and state.
+BOOST_AUTO_TEST_CASE(a_sealed_record_reads_back_as_the_state_written) {
+  test::TempDir dir;
+  RecordState state = test::simple_state({1, 4}, "Chantal Roux");
+  state.siblings.push_back(test::simple_state({2, 7}, "Chantal Roux-Martin", 2000).siblings[0]);
+  state.siblings.back().deleted = true;
+  state.context.advance({2, 7});
+  auto store = open_store(dir / "s");
+  BOOST_REQUIRE(store->write([&](StoreWriter& w) { return w.put_record({"customers", "C"}, state); }));
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    auto packed = r.packed_record({"customers", "C"});
+    BOOST_REQUIRE((packed && packed->has_value()));
+    const PackedRecord& p = **packed;
+    BOOST_TEST(p.bytes() == encode_record_state(state));
+    BOOST_TEST(p.sibling_count() == 2u);
+    BOOST_TEST(p.plain());
+    BOOST_TEST((p.decode() == state));
+    BOOST_REQUIRE_EQUAL(p.heads().siblings.size(), 2u);
+    BOOST_TEST((p.heads().siblings[1].dot == Dot{2, 7}));
+    BOOST_TEST(p.heads().siblings[1].deleted);
+    BOOST_TEST((p.heads().context == state.context));
+    return Status::ok();
+  }));
+}
+
+// A store of schema 1 holds records without seals: they read as before (with
+// the full check), are sealed when written again, and the store is marked
+// schema 2 once opened for writing, so that an older build refuses it.
+BOOST_AUTO_TEST_CASE(records_stored_before_seals_read_and_are_sealed_when_written_again) {
+  test::TempDir dir;
+  const RecordState old_state = test::simple_state({1, 1}, "Denis Blanc");
+  {
+    auto store = open_store(dir / "s");
+    BOOST_REQUIRE(store->write([](StoreWriter& w) { return w.put_node_meta(NodeMeta{1, 1, {}, 0, "c"}); }));
+  }
+  poke_raw(dir / "s", [&](lmdb::Txn& txn) {
+    auto records = txn.open_db("records", false);
+    auto changes = txn.open_db("changes", false);
+    auto meta = txn.open_db("meta", false);
+    BOOST_REQUIRE((records && changes && meta));
+    BOOST_REQUIRE(txn.put(*records, keys::record({"customers", "D"}), encode_record_state(old_state)));
+    BOOST_REQUIRE(txn.put(*changes, keys::view(keys::change(1, 1)), keys::record({"customers", "D"})));
+    BOOST_REQUIRE(txn.put(*meta, "schema_version", keys::view(keys::u64(1))));
+  });
+  {
+    StoreOptions read_only;
+    read_only.read_only = true;
+    auto reader = open_store(dir / "s", read_only);
+    BOOST_TEST(reader->stats()->schema_version == 1u);  // reading changes nothing
+  }
+  auto store = open_store(dir / "s");
+  BOOST_TEST(store->stats()->schema_version == 2u);
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    BOOST_TEST((**r.record({"customers", "D"}) == old_state));
+    auto packed = r.packed_record({"customers", "D"});
+    BOOST_REQUIRE((packed && packed->has_value()));
+    BOOST_TEST(((*packed)->decode() == old_state));
+    return Status::ok();
+  }));
+  RecordState next = test::simple_state({1, 2}, "Denis Blanc-Dupuis");
+  next.context.advance({1, 1});
+  BOOST_REQUIRE(store->write([&](StoreWriter& w) { return w.put_record({"customers", "D"}, next); }));
+  BOOST_REQUIRE(store->read([&](StoreReader& r) {
+    BOOST_TEST((**r.record({"customers", "D"}) == next));
+    std::vector<std::uint64_t> counters;
+    BOOST_REQUIRE(r.for_each_change(1, 0, [&](std::uint64_t c, const RecordKey&) {
+      counters.push_back(c);
+      return Scan::next;
+    }));
+    BOOST_TEST((counters == std::vector<std::uint64_t>{2}));  // the unsealed dot left the index
+    return Status::ok();
+  }));
+  store.reset();
+  poke_raw(dir / "s", [&](lmdb::Txn& txn) {
+    auto records = txn.open_db("records", false);
+    BOOST_REQUIRE(records);
+    auto got = txn.get(*records, keys::record({"customers", "D"}));
+    BOOST_REQUIRE((got && got->has_value()));
+    BOOST_TEST(static_cast<std::uint8_t>((**got)[0]) == kSealedRecordFormat);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(crc32c_gives_the_standard_check_values) {
+  // RFC 3720, B.4, and the customary "123456789" check value.
+  BOOST_TEST(crc32c("") == 0u);
+  BOOST_TEST(crc32c("123456789") == 0xe3069283u);
+  BOOST_TEST(crc32c(std::string(32, '\0')) == 0x8a9136aau);
+  BOOST_TEST(crc32c(std::string(32, '\xff')) == 0x62a8ab43u);
+  std::string ascending(32, '\0');
+  for (std::size_t i = 0; i < ascending.size(); ++i) ascending[i] = static_cast<char>(i);
+  BOOST_TEST(crc32c(ascending) == 0x46dd794eu);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
