@@ -152,34 +152,34 @@ bool MsgpackReader::skip(int max_depth) {
   return walk(max_depth, false);
 }
 
+bool MsgpackReader::skip_plain_scalar(bool strict) {
+  if (!error_.empty() || pos_ >= data_.size()) return false;
+  const auto tag = static_cast<std::uint8_t>(data_[pos_]);
+  if (const std::size_t size = kFixedSize[tag]; size != 0) {
+    if (size > remaining()) return false;
+    pos_ += size;
+    return true;
+  }
+  std::size_t header = 0;  // fixstr or str 8
+  std::size_t len = 0;
+  if ((tag & 0xe0) == 0xa0) {
+    header = 1;
+    len = tag & 0x1fU;
+  } else if (tag == 0xd9 && remaining() >= 2) {
+    header = 2;
+    len = static_cast<std::uint8_t>(data_[pos_ + 1]);
+  }
+  if (header == 0 || remaining() - header < len) return false;
+  if (strict && !is_valid_utf8(data_.substr(pos_ + header, len))) return false;
+  pos_ += header + len;
+  return true;
+}
+
 bool MsgpackReader::read_value(std::string_view& span, int max_depth) {
   const std::size_t start = pos_;
-  // Most field values are a number, a boolean, nil or a short string: taken
-  // here without the walk when they are valid. Anything else (or anything
-  // wrong) is the walk's, which says what is wrong.
-  if (error_.empty() && pos_ < data_.size()) {
-    const auto tag = static_cast<std::uint8_t>(data_[pos_]);
-    if (const std::size_t size = kFixedSize[tag]; size != 0 && size <= remaining()) {
-      span = data_.substr(pos_, size);
-      pos_ += size;
-      return true;
-    }
-    std::size_t header = 0;  // fixstr or str 8
-    std::size_t len = 0;
-    if ((tag & 0xe0) == 0xa0) {
-      header = 1;
-      len = tag & 0x1fU;
-    } else if (tag == 0xd9 && remaining() >= 2) {
-      header = 2;
-      len = static_cast<std::uint8_t>(data_[pos_ + 1]);
-    }
-    if (header != 0 && remaining() - header >= len && is_valid_utf8(data_.substr(pos_ + header, len))) {
-      span = data_.substr(pos_, header + len);
-      pos_ += header + len;
-      return true;
-    }
-  }
-  if (!walk(max_depth, true)) return false;
+  // Anything but a plain scalar (or anything wrong) is the walk's, which says
+  // what is wrong.
+  if (!skip_plain_scalar(true) && !walk(max_depth, true)) return false;
   span = data_.substr(start, pos_ - start);
   return true;
 }
@@ -201,7 +201,7 @@ bool MsgpackReader::walk(int depth_left, bool strict) {
   auto container = [&](std::uint64_t elements) {
     if (depth_left <= 0) return fail("nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
     for (std::uint64_t i = 0; i < elements; ++i) {
-      if (!walk(depth_left - 1, strict)) return false;
+      if (!skip_plain_scalar(strict) && !walk(depth_left - 1, strict)) return false;
     }
     return true;
   };
