@@ -40,6 +40,29 @@ void poke_raw(const std::filesystem::path& dir, F&& poke) {
   BOOST_REQUIRE(txn->commit());
 }
 
+// The counters the change index holds for `origin`, in order.
+std::vector<std::uint64_t> indexed_counters(StoreReader& r, NodeId origin) {
+  std::vector<std::uint64_t> counters;
+  BOOST_REQUIRE(r.for_each_change(origin, 0, [&](std::uint64_t c, const RecordKey&) {
+    counters.push_back(c);
+    return Scan::next;
+  }));
+  return counters;
+}
+
+// Writes `state` (of one sibling) over the record `key`, and checks that it
+// reads back and that the change index of its origin holds its dot alone:
+// the dots it supersedes left the index.
+void write_over(LmdbStore& store, const RecordKey& key, const RecordState& state) {
+  BOOST_REQUIRE(store.write([&](StoreWriter& w) { return w.put_record(key, state); }));
+  BOOST_REQUIRE(store.read([&](StoreReader& r) {
+    BOOST_TEST((**r.record(key) == state));
+    const Dot dot = state.siblings.at(0).dot;
+    BOOST_TEST((indexed_counters(r, dot.origin) == std::vector<std::uint64_t>{dot.counter}));
+    return Status::ok();
+  }));
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(lmdb_store)
@@ -324,17 +347,7 @@ BOOST_AUTO_TEST_CASE(a_record_stored_beyond_the_decoder_limits_is_skipped_named_
 
   RecordState repaired = test::simple_state({7, 2}, "repaired");
   repaired.context.advance({7, 1});
-  BOOST_REQUIRE(store->write([&](StoreWriter& w) { return w.put_record({"customers", "X"}, repaired); }));
-  BOOST_REQUIRE(store->read([&](StoreReader& r) {
-    BOOST_TEST((**r.record({"customers", "X"}) == repaired));
-    std::vector<std::uint64_t> counters;
-    BOOST_REQUIRE(r.for_each_change(7, 0, [&](std::uint64_t c, const RecordKey&) {
-      counters.push_back(c);
-      return Scan::next;
-    }));
-    BOOST_TEST((counters == std::vector<std::uint64_t>{2}));  // the old dot left the index
-    return Status::ok();
-  }));
+  write_over(*store, {"customers", "X"}, repaired);
 }
 
 BOOST_AUTO_TEST_CASE(a_reader_keeps_its_snapshot_while_another_thread_writes) {
@@ -523,17 +536,7 @@ BOOST_AUTO_TEST_CASE(records_stored_before_seals_read_and_are_sealed_when_writte
   }));
   RecordState next = test::simple_state({1, 2}, "Denis Blanc-Dupuis");
   next.context.advance({1, 1});
-  BOOST_REQUIRE(store->write([&](StoreWriter& w) { return w.put_record({"customers", "D"}, next); }));
-  BOOST_REQUIRE(store->read([&](StoreReader& r) {
-    BOOST_TEST((**r.record({"customers", "D"}) == next));
-    std::vector<std::uint64_t> counters;
-    BOOST_REQUIRE(r.for_each_change(1, 0, [&](std::uint64_t c, const RecordKey&) {
-      counters.push_back(c);
-      return Scan::next;
-    }));
-    BOOST_TEST((counters == std::vector<std::uint64_t>{2}));  // the unsealed dot left the index
-    return Status::ok();
-  }));
+  write_over(*store, {"customers", "D"}, next);  // the unsealed record's dot leaves the index
   store.reset();
   poke_raw(dir / "s", [&](lmdb::Txn& txn) {
     auto records = txn.open_db("records", false);
