@@ -3,6 +3,10 @@
 #include <array>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
+
 namespace shopsync {
 
 namespace {
@@ -32,10 +36,10 @@ __attribute__((target("sse4.2"))) std::uint32_t by_instruction(std::uint32_t crc
   for (; left >= 8; p += 8, left -= 8) {
     std::uint64_t word = 0;
     std::memcpy(&word, p, 8);
-    wide = __builtin_ia32_crc32di(wide, word);
+    wide = _mm_crc32_u64(wide, word);
   }
   crc = static_cast<std::uint32_t>(wide);
-  for (; left > 0; ++p, --left) crc = __builtin_ia32_crc32qi(crc, static_cast<unsigned char>(*p));
+  for (; left > 0; ++p, --left) crc = _mm_crc32_u8(crc, static_cast<unsigned char>(*p));
   return crc;
 }
 
@@ -54,5 +58,7 @@ std::uint32_t crc32c(std::string_view bytes) {
 #endif
   return ~by_table(start, bytes);
 }
+
+std::uint32_t crc32c_by_table(std::string_view bytes) { return ~by_table(0xffffffffU, bytes); }
 
 }  // namespace shopsync

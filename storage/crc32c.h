@@ -14,4 +14,8 @@ namespace shopsync {
 
 std::uint32_t crc32c(std::string_view bytes);
 
+// The same by the table alone, whatever the CPU: what crc32c falls back to
+// (and what tests hold the instruction to).
+std::uint32_t crc32c_by_table(std::string_view bytes);
+
 }  // namespace shopsync
