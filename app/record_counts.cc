@@ -128,12 +128,27 @@ Result<RecordCounts> count_records(StoreReader& reader, const CountingStore::IsL
   if (!names) return names.status();
   for (const auto& name : *names) {
     auto& c = counts[name];
-    SHOPSYNC_TRY(reader.for_each_record(name, "", [&](const RecordKey& key, const RecordState& state) {
+    // A record of one sibling is live when that sibling is not a delete,
+    // which its heads say; of several, the strategy decides on the whole
+    // record (read only for those).
+    Status failure;
+    SHOPSYNC_TRY(reader.for_each_record_heads(name, "", [&](const RecordKey& key, const RecordState& heads) {
       ++c.stored;
-      c.live += is_live(key, state) ? 1 : 0;
-      c.conflicted += state.siblings.size() > 1 ? 1 : 0;
+      if (heads.siblings.size() == 1) {
+        c.live += heads.siblings.front().deleted ? 0 : 1;
+        return Scan::next;
+      }
+      ++c.conflicted;
+      auto whole = reader.record(key);
+      if (!whole || !whole->has_value()) {
+        failure = whole ? Status::corrupt("record " + key.collection + "/" + key.id + " vanished during the count")
+                        : whole.status();
+        return Scan::stop;
+      }
+      c.live += is_live(key, **whole) ? 1 : 0;
       return Scan::next;
     }));
+    SHOPSYNC_TRY(failure);
   }
   return counts;
 }

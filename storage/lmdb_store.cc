@@ -79,19 +79,24 @@ class TxnView final : public StoreWriter {
 
   Status for_each_record(std::string_view collection, std::string_view after_id,
                          const std::function<Scan(const RecordKey&, const RecordState&)>& visit) override {
-    return scan_records(collection, after_id, visit, [&](std::string_view encoding, RecordState& state) {
-      auto decoded = decode_record_state(encoding, limits());
+    return scan_records(collection, after_id, visit, [&](const StoredRecord& stored, RecordState& state) {
+      auto decoded = decode_record_state(stored.encoding, limits());
       if (!decoded) return decoded.status();
       state = std::move(decoded).value();
       return Status::ok();
     });
   }
 
-  // The heads read as decode_sibling_dots reads the dots (put_encoded): no
-  // allocation per field.
+  // A sealed record's heads are read as decode_sibling_dots reads the dots
+  // (no allocation per field): its fields were checked before it was sealed.
+  // A record stored before seals is checked in full, as record() would.
   Status for_each_record_heads(std::string_view collection, std::string_view after_id,
                                const std::function<Scan(const RecordKey&, const RecordState&)>& visit) override {
-    return scan_records(collection, after_id, visit, decode_record_heads);
+    return scan_records(collection, after_id, visit, [&](const StoredRecord& stored, RecordState& heads) {
+      if (stored.sealed) return decode_record_heads(stored.encoding, heads);
+      bool plain = false;
+      return scan_record_state(stored.encoding, heads, plain, limits());
+    });
   }
 
   Result<std::vector<std::string>> collections() override {
@@ -369,8 +374,8 @@ class TxnView final : public StoreWriter {
   // Notes a record whose bytes do not decode, with whose writes it holds, and
   // returns the corrupt status naming it.
   // The records of `collection` after `after_id`, each read by
-  // decode(encoding, state); one that does not read (or whose seal does not
-  // match) is noted and skipped.
+  // decode(stored, state) once its seal is checked; one whose seal does not
+  // match or that does not read is noted and skipped.
   template <class Decode>
   Status scan_records(std::string_view collection, std::string_view after_id,
                       const std::function<Scan(const RecordKey&, const RecordState&)>& visit, Decode&& decode) {
@@ -390,7 +395,7 @@ class TxnView final : public StoreWriter {
       if (e.key.substr(0, prefix.size()) != prefix) break;
       key.id.assign(e.key.substr(prefix.size()));
       auto stored = open_stored_record(e.value);
-      Status st = stored ? decode(stored->encoding, state) : stored.status();
+      Status st = stored ? decode(*stored, state) : stored.status();
       if (!st) {
         (void)unreadable(key, e.value, st);
         continue;

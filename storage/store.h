@@ -83,11 +83,11 @@ class StoreReader {
 
   // The same scan with each record's heads only (its siblings without their
   // fields, and its context; record_codec.h, decode_record_heads): for scans
-  // that look at versions, not fields (tombstone removal). The
-  // fields are not checked: a record the scan shows may still be one that
-  // record() finds corrupt, so whoever acts on one reads it whole first. A
-  // record whose heads do not read is skipped (and noted). This default
-  // decodes whole records.
+  // that look at versions, not fields (tombstone removal, the count at
+  // start). It shows exactly the records record() reads: the LMDB store
+  // reads a sealed record's heads by its seal alone and checks an older one
+  // in full; a record that does not read is skipped (and noted). This
+  // default decodes whole records.
   virtual Status for_each_record_heads(std::string_view collection, std::string_view after_id,
                                        const std::function<Scan(const RecordKey&, const RecordState&)>& visit);
 
