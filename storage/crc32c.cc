@@ -44,7 +44,7 @@ __attribute__((target("sse4.2"))) std::uint32_t by_instruction(std::uint32_t crc
 }
 
 const bool kHasInstruction = [] {
-  __builtin_cpu_init();  // this may run before the constructors that would
+  __builtin_cpu_init();  // this may run before libgcc's own start-up has read the CPU
   return __builtin_cpu_supports("sse4.2") != 0;
 }();
 #endif

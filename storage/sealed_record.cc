@@ -24,7 +24,8 @@ void seal_record(std::string_view encoding, std::string& out) {
 Result<StoredRecord> open_stored_record(std::string_view stored) {
   if (!is_sealed(stored)) {
     if (!stored.empty() && static_cast<std::uint8_t>(stored[0]) == kSealedRecordFormat) {
-      return Status::corrupt("record state: a sealed value of " + std::to_string(stored.size()) + " bytes");
+      return Status::corrupt("record state: a sealed value of " + std::to_string(stored.size()) +
+                             " bytes, too short for its seal");
     }
     return StoredRecord{stored, false};
   }
