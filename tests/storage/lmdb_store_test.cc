@@ -50,6 +50,16 @@ std::vector<std::uint64_t> indexed_counters(StoreReader& r, NodeId origin) {
   return counters;
 }
 
+// The ids the heads scan of `collection` shows, in order.
+std::vector<std::string> ids_in_heads_scan(StoreReader& r, std::string_view collection) {
+  std::vector<std::string> ids;
+  BOOST_REQUIRE(r.for_each_record_heads(collection, "", [&](const RecordKey& k, const RecordState&) {
+    ids.push_back(k.id);
+    return Scan::next;
+  }));
+  return ids;
+}
+
 // Writes `state` (of one sibling) over the record `key`, and checks that it
 // reads back and that the change index of its origin holds its dot alone:
 // the dots it supersedes left the index.
@@ -453,12 +463,7 @@ BOOST_AUTO_TEST_CASE(a_record_whose_stored_bytes_changed_is_caught_by_its_seal) 
     BOOST_TEST((st.code() == Errc::corrupt));
     BOOST_TEST(st.message().find("checksum") != std::string::npos, st.to_string());
     BOOST_TEST((r.packed_record({"customers", "A"}).status().code() == Errc::corrupt));
-    std::vector<std::string> seen;
-    BOOST_REQUIRE(r.for_each_record_heads("customers", "", [&](const RecordKey& k, const RecordState&) {
-      seen.push_back(k.id);
-      return Scan::next;
-    }));
-    BOOST_TEST((seen == std::vector<std::string>{"B"}));
+    BOOST_TEST((ids_in_heads_scan(r, "customers") == std::vector<std::string>{"B"}));
     BOOST_TEST((*r.stored_dots({"customers", "A"}) == std::vector<Dot>{{1, 1}}));  // what it held still reads
     return Status::ok();
   }));
@@ -570,12 +575,7 @@ BOOST_AUTO_TEST_CASE(the_heads_scan_shows_exactly_the_records_that_read) {
   auto store = open_store(dir / "s");
   BOOST_REQUIRE(store->read([&](StoreReader& r) {
     BOOST_TEST((r.record({"customers", "B"}).status().code() == Errc::corrupt));
-    std::vector<std::string> seen;
-    BOOST_REQUIRE(r.for_each_record_heads("customers", "", [&](const RecordKey& k, const RecordState&) {
-      seen.push_back(k.id);
-      return Scan::next;
-    }));
-    BOOST_TEST((seen == std::vector<std::string>{"A"}));
+    BOOST_TEST((ids_in_heads_scan(r, "customers") == std::vector<std::string>{"A"}));
     return Status::ok();
   }));
   BOOST_REQUIRE_EQUAL(store->unreadable().count(), 1u);
