@@ -139,13 +139,12 @@ Result<RecordCounts> count_records(StoreReader& reader, const CountingStore::IsL
         return Scan::next;
       }
       ++c.conflicted;
-      auto whole = reader.record(key);
-      if (!whole || !whole->has_value()) {
-        failure = whole ? Status::corrupt("record " + key.collection + "/" + key.id + " vanished during the count")
-                        : whole.status();
+      auto whole = reader.record(key);  // reads: the scan showed it, in the same snapshot
+      if (!whole) {
+        failure = whole.status();
         return Scan::stop;
       }
-      c.live += is_live(key, **whole) ? 1 : 0;
+      c.live += whole->has_value() && is_live(key, **whole) ? 1 : 0;
       return Scan::next;
     }));
     SHOPSYNC_TRY(failure);

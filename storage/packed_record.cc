@@ -7,7 +7,6 @@ namespace shopsync {
 
 PackedRecord::PackedRecord(const RecordState& state) : bytes_(encode_record_state(state)) {
   check_ = scan_record_state(bytes_, heads_, plain_);
-  sibling_count_ = state.siblings.size();
   if (check_) return;
   // Heads as given, so that a receiver names the rule the state breaks.
   heads_.context = state.context;
@@ -23,7 +22,6 @@ Result<PackedRecord> PackedRecord::parse(std::string bytes, const DecodeLimits& 
   PackedRecord out;
   out.bytes_ = std::move(bytes);
   SHOPSYNC_TRY(scan_record_state(out.bytes_, out.heads_, out.plain_, limits));
-  out.sibling_count_ = out.heads_.siblings.size();
   return out;
 }
 
@@ -32,8 +30,11 @@ PackedRecord PackedRecord::sealed(std::string bytes) {
   out.bytes_ = std::move(bytes);
   out.heads_read_ = false;
   out.plain_ = true;  // the store writes nothing else
-  out.sibling_count_ = count_siblings(out.bytes_);
   return out;
+}
+
+std::size_t PackedRecord::sibling_count() const {
+  return heads_read_ ? heads_.siblings.size() : count_siblings(bytes_);
 }
 
 const RecordState& PackedRecord::heads() const {

@@ -45,7 +45,7 @@ class PackedRecord {
   // The siblings without their fields (sorted as encoded), and the context.
   const RecordState& heads() const;
   // heads().siblings.size(), without reading the heads.
-  std::size_t sibling_count() const { return sibling_count_; }
+  std::size_t sibling_count() const;
   // Laid out as this version writes (record_codec.h, scan_record_state).
   bool plain() const { return plain_; }
 
@@ -58,7 +58,6 @@ class PackedRecord {
   std::string bytes_;
   mutable RecordState heads_;
   mutable bool heads_read_ = true;
-  std::size_t sibling_count_ = 0;
   bool plain_ = false;
   Status check_;
 };
