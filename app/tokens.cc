@@ -1,10 +1,10 @@
 #include "app/tokens.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
+
+#include "app/sodium.h"
 
 namespace shopsync::app {
 
@@ -56,11 +56,6 @@ std::optional<StoredToken> decode(std::string_view value) {
   const auto [ptr, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), t.created_ms);
   if (ec != std::errc() || ptr != ms.data() + ms.size()) return std::nullopt;
   return t;
-}
-
-Status ensure_sodium() {
-  if (sodium_init() < 0) return Status::io_error("initialising libsodium");
-  return Status::ok();
 }
 
 }  // namespace

@@ -1,11 +1,10 @@
 #include "app/users.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <array>
 
 #include "api/json_values.h"
+#include "app/sodium.h"
 
 namespace shopsync::app {
 
@@ -13,11 +12,6 @@ namespace {
 
 constexpr std::size_t kMinPassword = 8;
 constexpr std::size_t kMaxPassword = 1024;
-
-Status ensure_sodium() {
-  if (sodium_init() < 0) return Status::io_error("initialising libsodium");
-  return Status::ok();
-}
 
 // The hash, whatever the password's length (the dummy work of an unknown user).
 Result<std::string> argon2id(std::string_view password) {

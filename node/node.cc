@@ -26,8 +26,6 @@ namespace shopsync {
 
 namespace {
 
-std::string hex_id(NodeId id) { return peer_table_key(id); }
-
 NodeId random_node_id() {
   std::random_device rd;
   NodeId id = 0;
@@ -59,7 +57,7 @@ Outbox& Node::outbox() { return *outbox_; }
 void Node::NodeOutbox::conflict(const ConflictEntry& entry) {
   SHOPSYNC_LOG(info, "conflict on " << entry.key.collection << "/" << entry.key.id << ": " << entry.siblings.size()
                                     << " concurrent versions, strategy " << entry.strategy << ", winner "
-                                    << hex_id(entry.winner.origin) << ":" << entry.winner.counter
+                                    << node_id_text(entry.winner.origin) << ":" << entry.winner.counter
                                     << (entry.near_simultaneous ? " (near-simultaneous writes)" : ""));
   if (node_.observer_.conflict) node_.observer_.conflict(entry);
 }
@@ -276,7 +274,7 @@ Status Node::open_sources() {
 }
 
 void Node::log_started() const {
-  SHOPSYNC_LOG(info, "shopsyncd " << PROJECT_VERSION_TEXT << " node " << hex_id(replica_->id()) << " '"
+  SHOPSYNC_LOG(info, "shopsyncd " << PROJECT_VERSION_TEXT << " node " << node_id_text(replica_->id()) << " '"
                                    << config_.name << "' cluster '" << *config_.cluster << "' role " << to_string(config_.role)
                                    << ", sync on " << sync_endpoint() << ", API on " << api_endpoint()
                                    << ", data in " << config_.data_dir.string());

@@ -38,11 +38,6 @@ Result<json> json_body(const HttpRequest& request) {
   return doc;
 }
 
-std::string string_member(const json& doc, const char* name) {
-  auto it = doc.find(name);
-  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // {collection, id, pick: "<dot>"} or {collection, id, fields: {...}}.
 Result<api::ResolveRequest> resolve_request(const json& doc) {
   api::ResolveRequest out;

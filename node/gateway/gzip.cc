@@ -5,17 +5,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "node/gateway/http_message.h"
+
 namespace shopsync::gateway {
 
 namespace {
 
 constexpr int kGzipWindow = 15 + 16;  // zlib: 32 KiB window, gzip wrapper
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -27,7 +23,7 @@ bool iequals(std::string_view a, std::string_view b) {
 bool q_is_zero(std::string_view params) {
   while (!params.empty()) {
     const auto semi = params.find(';');
-    std::string_view p = trim(params.substr(0, semi));
+    std::string_view p = trim_blanks(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
     if (p.size() < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=') continue;
     std::string_view v = p.substr(2);
@@ -45,7 +41,7 @@ bool accepts_gzip(std::string_view header) {
     std::string_view item = header.substr(0, comma);
     header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
     const auto semi = item.find(';');
-    const std::string_view coding = trim(item.substr(0, semi));
+    const std::string_view coding = trim_blanks(item.substr(0, semi));
     const bool refused = semi != std::string_view::npos && q_is_zero(item.substr(semi + 1));
     if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) {
       (refused ? gzip_refused : gzip) = true;

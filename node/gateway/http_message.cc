@@ -54,4 +54,10 @@ std::string HttpResponse::serialize(bool keep_alive, bool head_only) const {
   return out;
 }
 
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace shopsync::gateway

@@ -48,4 +48,8 @@ struct HttpResponse {
 
 std::string_view reason_phrase(int status);
 
+// `s` without the spaces and tabs around it (RFC 9110's optional whitespace,
+// around header values and the items of their lists).
+std::string_view trim_blanks(std::string_view s);
+
 }  // namespace shopsync::gateway

@@ -30,12 +30,6 @@ bool is_field_value(std::string_view s) {
   });
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -53,7 +47,7 @@ int hex_value(char c) {
 bool has_token(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     const auto comma = value.find(',');
-    std::string_view item = trim(value.substr(0, comma));
+    std::string_view item = trim_blanks(value.substr(0, comma));
     if (lower(item) == token) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
@@ -182,7 +176,7 @@ std::optional<HttpError> RequestParser::parse_head(std::string_view head, HttpRe
     if (colon == std::string_view::npos) return HttpError{400, "malformed header field (no ':')"};
     const std::string_view name = field.substr(0, colon);
     if (!is_token(name)) return HttpError{400, "malformed header field name"};
-    const std::string_view value = trim(field.substr(colon + 1));
+    const std::string_view value = trim_blanks(field.substr(colon + 1));
     if (!is_field_value(value)) return HttpError{400, "control characters in header field " + std::string(name)};
     if (request.headers.size() >= limits_.max_header_count) return HttpError{431, "too many header fields"};
     std::string lname = lower(name);

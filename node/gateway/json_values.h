@@ -40,4 +40,10 @@ inline json unpack_value(std::string_view packed) { return json_values::packed_t
 // Visible fields as a JSON object (removed-field markers skipped).
 inline json fields_to_json(const Fields& fields) { return json_values::fields_to_json(fields, kGatewayValueForm); }
 
+// The string member `name` of the object `doc`; "" when it is absent or not a string.
+inline std::string string_member(const json& doc, const char* name) {
+  const auto it = doc.find(name);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 }  // namespace shopsync::gateway

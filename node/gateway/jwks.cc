@@ -4,12 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json_values.h"
+#include "node/gateway/json_values.h"
 
 namespace shopsync::gateway {
 
 namespace {
-
-using nlohmann::json;
 
 // DER (X.690): a tag, the definite length, the contents.
 std::string der(unsigned char tag, std::string_view contents) {
@@ -78,11 +77,6 @@ Result<std::string> ec_pem(const json& key, const std::string& which) {
   if (x->size() != 32 || y->size() != 32) return Status::invalid(which + "'s x and y are not 32 bytes each (P-256)");
   const std::string point = "\x04" + *x + *y;  // uncompressed point (SEC 1, 2.3.3)
   return pem_of(der(0x30, der(0x30, std::string(kEcPublicKey) + std::string(kPrime256v1)) + der_bit_string(point)));
-}
-
-std::string string_member(const json& key, const char* name) {
-  const auto it = key.find(name);
-  return it != key.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace

@@ -10,13 +10,11 @@ namespace shopsync {
 
 namespace {
 
-std::string hex_id(NodeId id) { return peer_table_key(id); }
-
 std::string vv_text(const VersionVector& vv) {
   std::string out = "{";
   for (const auto& [node, counter] : vv.entries()) {
     if (out.size() > 1) out += ",";
-    out += hex_id(node) + ":" + std::to_string(counter);
+    out += node_id_text(node) + ":" + std::to_string(counter);
   }
   return out + "}";
 }
@@ -123,7 +121,7 @@ void Peering::handle_replication(Link& link, wire::WireMessage message, std::siz
   flush(now_);
   if (!s) {
     const bool theirs = s.code() == Errc::protocol || s.code() == Errc::invalid_argument || s.code() == Errc::corrupt;
-    SHOPSYNC_LOG(warn, "message from peer " << rec.name << " (" << hex_id(peer) << ") not applied: " << s.to_string());
+    SHOPSYNC_LOG(warn, "message from peer " << rec.name << " (" << node_id_text(peer) << ") not applied: " << s.to_string());
     known_[peer].last_error = s.to_string();
     // The link may be gone: a send in flush() found it lost.
     if (Link* l = link_by_id(link.id)) {
@@ -139,7 +137,7 @@ void Peering::handle_replication(Link& link, wire::WireMessage message, std::siz
         if (st.id == peer) in_run = st.records_in_run;
       }
       SHOPSYNC_LOG_AT(batch_records > 0 ? log::Level::info : log::Level::debug,
-                      "in sync with peer " << known_[peer].name << " (" << hex_id(peer)
+                      "in sync with peer " << known_[peer].name << " (" << node_id_text(peer)
                                            << "): records received from it since start: " << in_run
                                            << " (last batch " << batch_records << ")");
     }
@@ -161,13 +159,13 @@ void Peering::note_progress(NodeId peer, std::size_t records, std::size_t bytes,
   if (!progress.log_due(now)) return;
   const api::SyncProgress p = progress.view(now);
   const std::uint64_t percent = p.records_total > 0 ? p.records_received * 100 / p.records_total : 0;
-  SHOPSYNC_LOG(info, "syncing from peer " << known_[peer].name << " (" << hex_id(peer) << "): " << p.records_received
+  SHOPSYNC_LOG(info, "syncing from peer " << known_[peer].name << " (" << node_id_text(peer) << "): " << p.records_received
                                           << " of ~" << p.records_total << " records (" << percent << "%), " << p.rate
                                           << " rec/s, ETA " << (p.rate > 0 ? std::to_string(p.eta_ms / 1000) + " s" : "unknown"));
 }
 
 void Peering::handle_error(Link& link, const wire::Error& error) {
-  const std::string who = link.peer ? "peer " + known_[link.peer].name + " (" + hex_id(link.peer) + ")"
+  const std::string who = link.peer ? "peer " + known_[link.peer].name + " (" + node_id_text(link.peer) + ")"
                                     : link.describe() + (link.ip.empty() ? "" : " from " + link.ip);
   const auto code = static_cast<wire::ErrorCode>(error.code);
   SHOPSYNC_LOG_AT(code == wire::ErrorCode::not_ready && link.established ? log::Level::debug : log::Level::warn,
@@ -255,7 +253,7 @@ void Peering::end_peer_links(NodeId peer, const std::string& why, bool refused) 
 }
 
 void Peering::handle_hello(Link& link, const wire::Hello& hello) {
-  const std::string who = "node '" + hello.name + "' (" + hex_id(hello.node_id) + ") at " +
+  const std::string who = "node '" + hello.name + "' (" + node_id_text(hello.node_id) + ") at " +
                           (link.outbound ? (target_by_id(link.target) ? target_by_id(link.target)->address.to_string() : "?")
                                          : (link.ip.empty() ? "?" : link.ip));
   auto refuse = [&](wire::ErrorCode code, const std::string& ours, const std::string& theirs) {
@@ -285,7 +283,7 @@ void Peering::handle_hello(Link& link, const wire::Hello& hello) {
   }
   if (hello.node_id == replica_.id()) {
     return refuse(wire::ErrorCode::refused, "it has this node's own id (a copied data directory, or a loop to itself)",
-                  "you have this node's id " + hex_id(hello.node_id) + " (copied data directory?)");
+                  "you have this node's id " + node_id_text(hello.node_id) + " (copied data directory?)");
   }
   if (auto differ = strategies_differ(hello)) {
     remember_refused_peer(link, hello);
@@ -297,7 +295,7 @@ void Peering::handle_hello(Link& link, const wire::Hello& hello) {
       const Link* current = link_by_id(s->second->link);
       if (current && current->key != link.key) {
         return refuse(wire::ErrorCode::refused, "node id already connected with another key",
-                      "node id " + hex_id(hello.node_id) + " is connected with another key");
+                      "node id " + node_id_text(hello.node_id) + " is connected with another key");
       }
     }
   }
@@ -362,7 +360,7 @@ std::optional<std::string> Peering::strategies_differ(const wire::Hello& hello) 
   if (hello.strategies_digest.empty()) {
     // An older node: it does not say which table it applies, so nothing can
     // be checked (docs/wire-format.md, "HELLO"). Accepted, with a warning.
-    SHOPSYNC_LOG(warn, "node '" << hello.name << "' (" << hex_id(hello.node_id)
+    SHOPSYNC_LOG(warn, "node '" << hello.name << "' (" << node_id_text(hello.node_id)
                                 << ") does not say which conflict strategies it applies (an older version): make sure "
                                    "it runs with the same --strategy flags as this node");
     return std::nullopt;
@@ -402,7 +400,7 @@ void Peering::establish(Link& link, const wire::Hello& hello, std::int64_t offse
   rec.name = hello.name;
   if (!link.key.empty()) {
     if (!rec.public_key.empty() && rec.public_key != link.key) {
-      SHOPSYNC_LOG(warn, "node " << hex_id(peer) << " now authenticates with key " << link.key << " (was "
+      SHOPSYNC_LOG(warn, "node " << node_id_text(peer) << " now authenticates with key " << link.key << " (was "
                                  << rec.public_key << ")");
     }
     rec.public_key = link.key;
@@ -479,7 +477,7 @@ void Peering::confirm(Link& link) {
     sessions_.emplace(peer, std::move(session));
     ++sessions_begun_[peer];
     const PeerRecord& rec = known_[peer];
-    SHOPSYNC_LOG(info, "connected to peer '" << rec.name << "' (" << hex_id(peer) << ", " << to_string(rec.role)
+    SHOPSYNC_LOG(info, "connected to peer '" << rec.name << "' (" << node_id_text(peer) << ", " << to_string(rec.role)
                                              << ", " << (rec.address.empty() ? "?" : rec.address) << ", "
                                              << (link.outbound ? "our connection" : "its connection") << ")");
     restart_conversation(peer, link);
@@ -502,7 +500,7 @@ void Peering::confirm(Link& link) {
   const bool preferred = link.outbound == prefers_outbound(peer);
   if (!preferred && !restarted) return;  // the session's link stays; this one is a spare
   // The connection the rule keeps, and the newest.
-  SHOPSYNC_LOG(debug, "peer " << hex_id(peer) << ": switching to " << link.describe()
+  SHOPSYNC_LOG(debug, "peer " << node_id_text(peer) << ": switching to " << link.describe()
                               << (same_process ? "" : " (a new process of it)"));
   session.link = link.id;
   // The same process on both links: the conversation goes on where it was.

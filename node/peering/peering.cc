@@ -12,8 +12,6 @@ namespace shopsync {
 
 namespace {
 
-std::string hex_id(NodeId id) { return peer_table_key(id); }
-
 constexpr std::size_t kMaxWarnedKeys = 1024;
 
 }  // namespace
@@ -21,7 +19,7 @@ constexpr std::size_t kMaxWarnedKeys = 1024;
 std::string peering::Link::describe() const {
   std::string s = outbound ? "outbound link " : "inbound link ";
   s += std::to_string(id);
-  if (peer != 0) s += " to node " + hex_id(peer);
+  if (peer != 0) s += " to node " + node_id_text(peer);
   return s;
 }
 
@@ -204,7 +202,7 @@ void Peering::close_link(std::uint64_t link_id, const std::string& why, bool fai
 void Peering::end_session(NodeId peer, const std::string& why) {
   auto s = sessions_.find(peer);
   if (s == sessions_.end()) return;
-  SHOPSYNC_LOG(info, "peer " << s->second->name << " (" << hex_id(peer) << ") disconnected: " << why);
+  SHOPSYNC_LOG(info, "peer " << s->second->name << " (" << node_id_text(peer) << ") disconnected: " << why);
   sessions_.erase(s);
   progress_.erase(peer);
   disconnected_ms_[peer] = now_ms();
@@ -399,7 +397,7 @@ void Peering::discovered(NodeId peer, const peering::Discovered* best, Now now) 
   Target* existing = find_target(peer, best ? std::string_view(best->address.public_key) : std::string_view());
   if (!best) {
     if (existing && existing->source == PeerSource::mdns && existing->forget_at_ms == 0) {
-      SHOPSYNC_LOG(info, "mdns: node " << hex_id(peer) << " left the network; its last address "
+      SHOPSYNC_LOG(info, "mdns: node " << node_id_text(peer) << " left the network; its last address "
                                        << existing->address.to_string() << " is tried for "
                                        << peering::kForgetDiscoveredMs / 60'000 << " min");
       existing->forget_at_ms = now_ms() + peering::kForgetDiscoveredMs;
@@ -413,7 +411,7 @@ void Peering::discovered(NodeId peer, const peering::Discovered* best, Now now) 
     // makes the warnings repeat, never the set grow without bound.
     if (warned_keys_.size() >= kMaxWarnedKeys) warned_keys_.clear();
     if (warned_keys_.insert(e.address.public_key).second) {
-      SHOPSYNC_LOG(warn, "mdns: found node '" << e.name << "' (" << hex_id(peer) << ") at " << e.shown
+      SHOPSYNC_LOG(warn, "mdns: found node '" << e.name << "' (" << node_id_text(peer) << ") at " << e.shown
                                              << " but its key is not trusted; trust it with: shopsync trust add "
                                              << format_public_key(e.address.public_key));
     }
@@ -448,7 +446,7 @@ void Peering::discovered(NodeId peer, const peering::Discovered* best, Now now) 
   t->peer = peer;
   t->key = e.address.public_key;
   t->created_ms = now_ms();
-  SHOPSYNC_LOG(info, "mdns: found node '" << e.name << "' (" << hex_id(peer) << ") at " << t->address.to_string()
+  SHOPSYNC_LOG(info, "mdns: found node '" << e.name << "' (" << node_id_text(peer) << ") at " << t->address.to_string()
                                          << " on " << e.interface_name);
   targets_.emplace(t->id, std::move(t));
 }
@@ -471,7 +469,7 @@ void Peering::forget_departed() {
   for (auto id : gone) {
     Target& t = *targets_.at(id);
     SHOPSYNC_LOG(info, (t.source == PeerSource::mdns ? "mdns: forgetting node " : "forgetting node ")
-                           << hex_id(t.peer) << " at " << t.address.to_string() << ": not reached for "
+                           << node_id_text(t.peer) << " at " << t.address.to_string() << ": not reached for "
                            << peering::kForgetDiscoveredMs / 60'000 << " min");
     std::vector<std::uint64_t> links(t.links.begin(), t.links.end());
     for (auto link : links) close_link(link, "gone from mDNS", false);
