@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "node/bulk_seed.h"
+#include "replication/messages.h"
 #include "storage/lmdb_store.h"
 #include "tests/node/support/node_process.h"
 #include "tests/support/temp_dir.h"
@@ -247,7 +248,10 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   auto& b = c.add("b", {"--log-level", "debug"});
   c.mesh();
   const std::string first = "R000000000";
-  const std::string early = "R000010000";
+  // b is killed once this record is in: well under the 10,000 records a
+  // Pull lists as held above the puller's knowledge (kMaxPullHeld), even
+  // with a whole group commit of 8,000 more before the kill lands.
+  const std::string early = "R000001000";
   const std::string last = "R000199999";
   a.start();
   b.start();
@@ -275,6 +279,11 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   }, 30s));
   const std::uint64_t resent_run = last_received_count(restarted_log());
   BOOST_TEST_MESSAGE("records received by b after its restart: " << resent_run);
+  // Nothing committed is sent again as long as it fits in a Pull's held
+  // list (kMaxPullHeld dots above b's knowledge; docs/replication.md, "Writer
+  // ids"): past that, what b held beyond the list comes again. b's knowledge
+  // is at least 0, so at most what lies past kMaxPullHeld may be resent.
+  const std::uint64_t kept = std::min<std::uint64_t>(committed, kMaxPullHeld);
   // Everything missing arrived...
   BOOST_TEST(resent_run >= kRecords - committed);
   // ...and nothing committed before the kill was sent again: a's records have
@@ -315,10 +324,12 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   BOOST_TEST_MESSAGE(batches << " batches of the answer after the restart, the lowest continuing from counter "
                              << lowest_base << "; " << logged.size() - batches
                              << " batches of the answer before the kill, dropped");
-  // Nothing was applied twice: what b counts as received is what it lacked.
-  BOOST_TEST(resent_run == kRecords - committed);
+  // Nothing was applied twice: what b counts as received is what it lacked
+  // (when b was killed holding more than the held list takes, at most the
+  // records past it).
+  BOOST_TEST(resent_run <= kRecords - kept);
   BOOST_TEST(batches > 0u);
-  BOOST_TEST(lowest_base >= committed);
+  BOOST_TEST(lowest_base >= kept);
 
   // status counts every record (200,000 here): under a sanitizer on a busy
   // machine that can take longer than the client's 2 s timeout, so ask again.
