@@ -232,6 +232,20 @@ std::uint64_t count_records(const std::filesystem::path& data_dir, const std::st
   return n;
 }
 
+// The knowledge committed in `data_dir`'s store.
+VersionVector committed_knowledge(const std::filesystem::path& data_dir) {
+  auto store = LmdbStore::open(data_dir);
+  BOOST_REQUIRE_MESSAGE(store.is_ok(), store.status().to_string());
+  VersionVector knowledge;
+  BOOST_REQUIRE((*store)->read([&](StoreReader& r) -> Status {
+    auto meta = r.node_meta();
+    if (!meta) return meta.status();
+    if (*meta) knowledge = (*meta)->knowledge;
+    return Status::ok();
+  }).is_ok());
+  return knowledge;
+}
+
 // The number in the last "records received from it since start: N" line.
 std::uint64_t last_received_count(const std::string& log) {
   const std::string needle = "records received from it since start: ";
@@ -248,10 +262,7 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   auto& b = c.add("b", {"--log-level", "debug"});
   c.mesh();
   const std::string first = "R000000000";
-  // b is killed once this record is in: well under the 10,000 records a
-  // Pull lists as held above the puller's knowledge (kMaxPullHeld), even
-  // with a whole group commit of 8,000 more before the kill lands.
-  const std::string early = "R000001000";
+  const std::string early = "R000010000";
   const std::string last = "R000199999";
   a.start();
   b.start();
@@ -262,6 +273,7 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   }
   b.kill9();
   const std::uint64_t committed = count_records(c.dir / "b", "bench");
+  const VersionVector knowledge = committed_knowledge(c.dir / "b");
   BOOST_TEST_MESSAGE("records committed at b when it was killed: " << committed);
   BOOST_REQUIRE_MESSAGE(committed > 0u, "a:\n" << a.log() << "b:\n" << b.log());
   BOOST_REQUIRE(committed < kRecords);
@@ -279,21 +291,23 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   }, 30s));
   const std::uint64_t resent_run = last_received_count(restarted_log());
   BOOST_TEST_MESSAGE("records received by b after its restart: " << resent_run);
-  // Nothing committed is sent again as long as it fits in a Pull's held
-  // list (kMaxPullHeld dots above b's knowledge; docs/replication.md, "Writer
-  // ids"): past that, what b held beyond the list comes again. b's knowledge
-  // is at least 0, so at most what lies past kMaxPullHeld may be resent.
-  const std::uint64_t kept = std::min<std::uint64_t>(committed, kMaxPullHeld);
   // Everything missing arrived...
   BOOST_TEST(resent_run >= kRecords - committed);
   // ...and nothing committed before the kill was sent again: a's records have
   // counters 1..N in id order, and every batch b received after its restart
   // continues from a counter at or above what b had committed.
-  const std::string a_hex = [&] {  // the origin of the seeded records: a writer id of a
+  const NodeId a_origin = [&] {  // the origin of the seeded records: a writer id of a
     auto r = a.api().get({"bench", first});
     BOOST_REQUIRE(r.is_ok());
-    return node_id_text(r->dot.origin);
+    return r->dot.origin;
   }();
+  const std::string a_hex = node_id_text(a_origin);
+  // What b's restarted Pull keeps from being sent again: its knowledge of
+  // a's writes, and the records above it it lists as held, at most
+  // kMaxPullHeld (docs/replication.md, "Writer ids"). b holds a's counters
+  // 1..committed, so the answer starts at whichever is lower.
+  const std::uint64_t kept =
+      std::min<std::uint64_t>(committed, knowledge.get(a_origin) + kMaxPullHeld);
   // The batches b logged after its restart: base, answer. Those of another
   // answer than the one that ended the sync were in flight when b was killed
   // (sent before a knew): b drops them unapplied.
@@ -324,10 +338,9 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   BOOST_TEST_MESSAGE(batches << " batches of the answer after the restart, the lowest continuing from counter "
                              << lowest_base << "; " << logged.size() - batches
                              << " batches of the answer before the kill, dropped");
-  // Nothing was applied twice: what b counts as received is what it lacked
-  // (when b was killed holding more than the held list takes, at most the
-  // records past it).
-  BOOST_TEST(resent_run <= kRecords - kept);
+  // Nothing was applied twice: what b counts as received is what its Pull
+  // did not keep.
+  BOOST_TEST(resent_run == kRecords - kept);
   BOOST_TEST(batches > 0u);
   BOOST_TEST(lowest_base >= kept);
 
