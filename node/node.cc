@@ -104,6 +104,7 @@ Status Node::open_replica(const StrategyTable& table) {
   auto store = LmdbStore::open(config_.data_dir, store_options);
   if (!store) return store.status().context("opening the store in " + config_.data_dir.string());
   store_ = std::move(*store);
+  if (!config_.sync_each_commit) flusher_ = std::make_unique<DiskFlusher>([store = store_.get()] { return store->flush(); });
 
   std::optional<NodeMeta> meta;
   SHOPSYNC_TRY(store_->read([&](StoreReader& r) -> Status {
@@ -363,6 +364,7 @@ Status Node::run() {
   if (api_) api_->refuse_all(Status(Errc::unavailable, "the node is stopping"));
   lan_->stop();
   persist_peers(true);
+  flusher_.reset();  // its flush under way ends first
   if (Status s = store_->flush(); !s) SHOPSYNC_LOG(error, "flushing the store to disk: " << s.to_string());
   SHOPSYNC_LOG(info, "stopped");
   return Status::ok();
@@ -372,7 +374,7 @@ int Node::next_timer_ms() {
   const std::uint64_t now = now_ms();
   std::uint64_t due = peering_->next_deadline(now);
   if (peering_->has_rows()) due = std::min(due, next_persist_ms_);
-  if (!config_.sync_each_commit && store_->writes() != flushed_writes_) due = std::min(due, next_flush_ms_);
+  if (flusher_ && store_->writes() != flushed_writes_) due = std::min(due, next_flush_ms_);
   if (systemd_.enabled() && systemd_.watchdog_interval_ms()) due = std::min(due, next_watchdog_ms_);
   std::int64_t wait = due <= now ? 0 : static_cast<std::int64_t>(due - now);
   if (api_) {
@@ -414,10 +416,10 @@ void Node::run_timers() {
     next_persist_ms_ = now + kPersistMs;
     persist_peers(false);
   }
-  if (!config_.sync_each_commit && store_->writes() != flushed_writes_ && now >= next_flush_ms_) {
+  if (flusher_ && store_->writes() != flushed_writes_ && now >= next_flush_ms_) {
     next_flush_ms_ = now + kFlushMs;
     flushed_writes_ = store_->writes();
-    if (Status s = store_->flush(); !s) SHOPSYNC_LOG(error, "flushing the store to disk: " << s.to_string());
+    flusher_->request();
   }
 }
 

@@ -39,6 +39,7 @@
 #include "app/record_service.h"
 #include "net/zmq_socket.h"
 #include "node/config.h"
+#include "node/disk_flusher.h"
 #include "node/disk_full_log.h"
 #include "node/grant_keeper.h"
 #include "node/identity.h"
@@ -230,8 +231,9 @@ class Node {
   DiskFullLog disk_full_;
   // Deadlines below are monotonic (now_ms()).
   std::uint64_t next_persist_ms_ = 0;
+  std::unique_ptr<DiskFlusher> flusher_;  // --durability interval only; declared after store_, stops before it
   std::uint64_t next_flush_ms_ = 0;
-  std::uint64_t flushed_writes_ = 0;  // store_->writes() at the last flush
+  std::uint64_t flushed_writes_ = 0;  // store_->writes() at the last flush asked for
 };
 
 }  // namespace shopsync
