@@ -59,13 +59,17 @@ std::optional<std::size_t> compressed_body_size(std::string_view frame) {
 std::optional<std::string> decompress_body(std::string_view frame, std::size_t size,
                                            const CompressionDictionary* dictionary) {
   std::string out(size, '\0');
+  if (!decompress_body_into(frame, out, dictionary)) return std::nullopt;
+  return out;
+}
+
+bool decompress_body_into(std::string_view frame, std::span<char> out, const CompressionDictionary* dictionary) {
   const std::size_t n =
       dictionary == nullptr
           ? ZSTD_decompressDCtx(zstd().d.get(), out.data(), out.size(), frame.data(), frame.size())
           : ZSTD_decompress_usingDict(zstd().d.get(), out.data(), out.size(), frame.data(), frame.size(),
                                       dictionary->bytes().data(), dictionary->bytes().size());
-  if (ZSTD_isError(n) || n != size) return std::nullopt;
-  return out;
+  return !ZSTD_isError(n) && n == out.size();
 }
 
 }  // namespace shopsync

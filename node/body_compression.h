@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,5 +47,11 @@ std::optional<std::size_t> compressed_body_size(std::string_view frame);
 // with the dictionary it was compressed with; nullopt when it does not.
 std::optional<std::string> decompress_body(std::string_view frame, std::size_t size,
                                            const CompressionDictionary* dictionary = nullptr);
+
+// The same into `out`, which it must fill exactly: false when it does not.
+// For a caller that keeps the bytes no longer than a decode (the wire
+// codec): `out` need not be zero-filled first, as a std::string is.
+bool decompress_body_into(std::string_view frame, std::span<char> out,
+                          const CompressionDictionary* dictionary = nullptr);
 
 }  // namespace shopsync

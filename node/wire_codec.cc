@@ -186,8 +186,9 @@ std::uint64_t as_uint(const msgpack::object& o, std::string_view name, std::uint
   return o.via.u64;
 }
 
-std::string_view as_str(const msgpack::object& o, std::string_view name) {
-  if (o.type != msgpack::type::STR) bad(std::string(name) + " is not a string");
+// `name` and `part` together name the value in the error, built only then.
+std::string_view as_str(const msgpack::object& o, std::string_view name, std::string_view part = {}) {
+  if (o.type != msgpack::type::STR) bad(std::string(name) + std::string(part) + " is not a string");
   return {o.via.str.ptr, o.via.str.size};
 }
 
@@ -230,8 +231,7 @@ std::vector<Dot> as_dots(const msgpack::object& o, std::string_view name) {
 
 // A record key [collection, id], checked as a stored key is.
 RecordKey as_key(const Fields& f, std::string_view name) {
-  RecordKey key{std::string(as_str(f.at(0), std::string(name) + " collection")),
-                std::string(as_str(f.at(1), std::string(name) + " id"))};
+  RecordKey key{std::string(as_str(f.at(0), name, " collection")), std::string(as_str(f.at(1), name, " id"))};
   if (Status s = validate_key(key); !s) bad(std::string(name) + ": " + s.message());
   return key;
 }
@@ -451,17 +451,18 @@ DecodeResult decode(std::string_view bytes, const WireLimits& limits) {
       return DecodeError{ErrorCode::unknown_type, "unknown message type " + std::to_string(raw_type), type};
     }
     if ((flags & ~std::uint64_t{kFlagZstd}) != 0) bad("frame has unknown flags " + std::to_string(flags));
-    std::string inflated;
+    // zstd fills the body's buffer exactly (or the frame is refused): it is
+    // not zero-filled first. What is decoded from it is copied out.
+    std::unique_ptr<char[]> inflated;
     if (flags & kFlagZstd) {
       const auto size = compressed_body_size(body);
       if (!size) bad("compressed body is not a sized zstd frame");
       if (*size > limits.max_body_bytes) {
         return DecodeError{ErrorCode::too_large, "body of " + std::to_string(*size) + " bytes exceeds the limit", type};
       }
-      auto decompressed = decompress_body(body, *size);
-      if (!decompressed) bad("compressed body does not decompress");
-      inflated = std::move(*decompressed);
-      body = inflated;
+      inflated.reset(new char[*size]);
+      if (!decompress_body_into(body, {inflated.get(), *size})) bad("compressed body does not decompress");
+      body = std::string_view(inflated.get(), *size);
     }
     const auto object = unpack_exact(body, limits, "body");
     const auto t = static_cast<MessageType>(raw_type);
