@@ -1,5 +1,6 @@
 #include "storage/msgpack_reader.h"
 
+#include <algorithm>
 #include <array>
 
 #include "storage/record.h"
@@ -148,104 +149,89 @@ bool MsgpackReader::read_str_general(std::string_view& value) {
   return true;
 }
 
-bool MsgpackReader::skip(int max_depth) {
-  return walk(max_depth, false);
-}
-
-bool MsgpackReader::skip_plain_scalar(bool strict) {
-  if (!error_.empty() || pos_ >= data_.size()) return false;
-  const auto tag = static_cast<std::uint8_t>(data_[pos_]);
-  if (const std::size_t size = kFixedSize[tag]; size != 0) {
-    if (size > remaining()) return false;
-    pos_ += size;
-    return true;
-  }
-  std::size_t header = 0;  // fixstr or str 8
-  std::size_t len = 0;
-  if ((tag & 0xe0) == 0xa0) {
-    header = 1;
-    len = tag & 0x1fU;
-  } else if (tag == 0xd9 && remaining() >= 2) {
-    header = 2;
-    len = static_cast<std::uint8_t>(data_[pos_ + 1]);
-  }
-  if (header == 0 || remaining() - header < len) return false;
-  if (strict && !is_valid_utf8(data_.substr(pos_ + header, len))) return false;
-  pos_ += header + len;
-  return true;
-}
+bool MsgpackReader::skip(int max_depth) { return walk<false>(max_depth); }
 
 bool MsgpackReader::read_value(std::string_view& span, int max_depth) {
   const std::size_t start = pos_;
-  // Anything but a plain scalar (or anything wrong) is the walk's, which says
-  // what is wrong.
-  if (!skip_plain_scalar(true) && !walk(max_depth, true)) return false;
+  if (!walk<true>(max_depth)) return false;
   span = data_.substr(start, pos_ - start);
   return true;
 }
 
-// Walks one object. `strict` applies the data model's rules for field values.
-// Recursion is bounded by depth_left (callers pass at most kMaxValueDepth + 2).
-bool MsgpackReader::walk(int depth_left, bool strict) {
-  if (!need(1)) return false;
-  const auto tag = static_cast<std::uint8_t>(data_[pos_]);
-  auto skip_bytes = [&](std::size_t header, std::size_t len_width) {
+// Walks one object, `Strict` applying the data model's rules for field
+// values. One loop over the bytes, no recursion: left[d] counts the objects
+// still to read in the container open at depth d (left[0]: the object
+// itself). Callers pass at most kMaxValueDepth + 2 levels.
+template <bool Strict>
+bool MsgpackReader::walk(int max_depth) {
+  if (!error_.empty()) return false;
+  std::array<std::uint64_t, kMaxValueDepth + 3> left;
+  const int deepest = std::min(max_depth, static_cast<int>(left.size()) - 1);
+  int depth = 0;
+  left[0] = 1;
+  // Skips what follows the tag: `header` bytes, the last `len_width` of them
+  // a big-endian length of the data after them.
+  auto skip_sized = [&](std::size_t header, std::size_t len_width) {
     ++pos_;
     if (!need(header)) return false;
-    std::size_t len = len_width ? take_be(len_width) : 0;
+    const std::size_t len = len_width ? take_be(len_width) : 0;
     pos_ += header - len_width;  // fixed bytes after the length (ext type)
     if (!need(len)) return false;
     pos_ += len;
     return true;
   };
-  auto container = [&](std::uint64_t elements) {
-    if (depth_left <= 0) return fail("nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
-    for (std::uint64_t i = 0; i < elements; ++i) {
-      if (!skip_plain_scalar(strict) && !walk(depth_left - 1, strict)) return false;
+  for (;;) {
+    while (left[depth] == 0) {
+      if (depth == 0) return true;
+      --depth;
     }
-    return true;
-  };
-  if (const std::size_t size = kFixedSize[tag]) {
-    ++pos_;
-    if (!need(size - 1)) return false;
-    pos_ += size - 1;
-    return true;
-  }
-  if ((tag & 0xe0) == 0xa0 || tag == 0xd9 || tag == 0xda || tag == 0xdb) {
-    std::string_view s;
-    if (!read_str(s)) return false;
-    if (strict && !is_valid_utf8(s)) {
-      pos_ -= s.size();
-      return fail("string is not valid UTF-8");
+    --left[depth];
+    if (!need(1)) return false;
+    const auto tag = static_cast<std::uint8_t>(data_[pos_]);
+    if (const std::size_t size = kFixedSize[tag]) {
+      ++pos_;
+      if (!need(size - 1)) return false;
+      pos_ += size - 1;
+      continue;
     }
-    return true;
-  }
-  std::uint32_t n = 0;
-  if ((tag & 0xf0) == 0x90 || tag == 0xdc || tag == 0xdd) {
-    return read_array(n) && container(n);
-  }
-  if ((tag & 0xf0) == 0x80 || tag == 0xde || tag == 0xdf) {
-    return read_map(n) && container(std::uint64_t{n} * 2);
-  }
-  switch (tag) {
-    case 0xc4: return skip_bytes(1, 1);  // bin 8
-    case 0xc5: return skip_bytes(2, 2);
-    case 0xc6: return skip_bytes(4, 4);
-    default: break;
-  }
-  if (tag == 0xc1) return fail("invalid MessagePack byte 0xc1");
-  // What is left are the ext types (0xc7-0xc9, 0xd4-0xd8).
-  if (strict) return fail("extension types are not field values");
-  switch (tag) {
-    case 0xc7: return skip_bytes(2, 1);
-    case 0xc8: return skip_bytes(3, 2);
-    case 0xc9: return skip_bytes(5, 4);
-    case 0xd4: return skip_bytes(2, 0);
-    case 0xd5: return skip_bytes(3, 0);
-    case 0xd6: return skip_bytes(5, 0);
-    case 0xd7: return skip_bytes(9, 0);
-    case 0xd8: return skip_bytes(17, 0);
-    default: return fail("invalid MessagePack byte");
+    if ((tag & 0xe0) == 0xa0 || tag == 0xd9 || tag == 0xda || tag == 0xdb) {
+      std::string_view text;
+      if (!read_str(text)) return false;
+      if (Strict && !is_valid_utf8(text)) {
+        pos_ -= text.size();
+        return fail("string is not valid UTF-8");
+      }
+      continue;
+    }
+    const bool array = (tag & 0xf0) == 0x90 || tag == 0xdc || tag == 0xdd;
+    if (array || (tag & 0xf0) == 0x80 || tag == 0xde || tag == 0xdf) {
+      std::uint32_t n = 0;
+      if (!(array ? read_array(n) : read_map(n))) return false;
+      if (depth == deepest) return fail("nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
+      left[++depth] = array ? std::uint64_t{n} : std::uint64_t{n} * 2;
+      continue;
+    }
+    bool skipped = false;
+    switch (tag) {
+      case 0xc4: skipped = skip_sized(1, 1); break;  // bin 8
+      case 0xc5: skipped = skip_sized(2, 2); break;
+      case 0xc6: skipped = skip_sized(4, 4); break;
+      case 0xc1: return fail("invalid MessagePack byte 0xc1");
+      default:  // the ext types (0xc7-0xc9, 0xd4-0xd8)
+        if (Strict) return fail("extension types are not field values");
+        switch (tag) {
+          case 0xc7: skipped = skip_sized(2, 1); break;
+          case 0xc8: skipped = skip_sized(3, 2); break;
+          case 0xc9: skipped = skip_sized(5, 4); break;
+          case 0xd4: skipped = skip_sized(2, 0); break;
+          case 0xd5: skipped = skip_sized(3, 0); break;
+          case 0xd6: skipped = skip_sized(5, 0); break;
+          case 0xd7: skipped = skip_sized(9, 0); break;
+          case 0xd8: skipped = skip_sized(17, 0); break;
+          default: return fail("invalid MessagePack byte");
+        }
+    }
+    if (!skipped) return false;
   }
 }
 

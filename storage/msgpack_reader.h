@@ -94,11 +94,8 @@ class MsgpackReader {
   std::uint64_t take_be(std::size_t n);
   bool read_length(std::uint8_t tag, std::uint32_t& count, std::uint8_t fix_base, std::uint8_t fix_mask,
                    std::uint8_t tag16, std::uint8_t tag32, const char* what);
-  bool walk(int depth_left, bool strict);
-  // Takes a number, boolean, nil or short string (fixstr, str 8) whole, as
-  // walk(…, strict) would, without the walk: true when it did, false (having
-  // read nothing) for anything else, including what walk would refuse.
-  bool skip_plain_scalar(bool strict);
+  template <bool Strict>
+  bool walk(int max_depth);
 
   std::string_view data_;
   std::size_t pos_ = 0;
