@@ -2,29 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 
 #include "storage/record.h"
 
 namespace shopsync {
-
-namespace {
-
-// The whole size of an object that `tag` begins when that size is fixed:
-// positive and negative fixint, nil, booleans, integers and floats. 0 for
-// every other tag (strings, binaries, containers, ext types, 0xc1).
-constexpr std::array<std::uint8_t, 256> kFixedSize = [] {
-  std::array<std::uint8_t, 256> size{};
-  for (int tag = 0x00; tag <= 0x7f; ++tag) size[tag] = 1;
-  for (int tag = 0xe0; tag <= 0xff; ++tag) size[tag] = 1;
-  size[0xc0] = size[0xc2] = size[0xc3] = 1;
-  size[0xcc] = size[0xd0] = 2;
-  size[0xcd] = size[0xd1] = 3;
-  size[0xce] = size[0xd2] = size[0xca] = 5;
-  size[0xcf] = size[0xd3] = size[0xcb] = 9;
-  return size;
-}();
-
-}  // namespace
 
 bool MsgpackReader::fail(std::string_view what) {
   if (error_.empty()) {
@@ -42,12 +25,37 @@ bool MsgpackReader::need(std::size_t n) {
   return true;
 }
 
+namespace {
+
+// A big-endian unsigned of sizeof(T) bytes at `p`.
+template <class T>
+std::uint64_t load_be(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) {
+    if constexpr (sizeof v == 2) v = __builtin_bswap16(v);
+    if constexpr (sizeof v == 4) v = __builtin_bswap32(v);
+    if constexpr (sizeof v == 8) v = __builtin_bswap64(v);
+  }
+  return v;
+}
+
+}  // namespace
+
 // REQUIRES: need(n) succeeded.
 std::uint64_t MsgpackReader::take_be(std::size_t n) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(data_[pos_ + i]);
+  const char* p = data_.data() + pos_;
   pos_ += n;
-  return v;
+  switch (n) {
+    case 2: return load_be<std::uint16_t>(p);
+    case 4: return load_be<std::uint32_t>(p);
+    case 8: return load_be<std::uint64_t>(p);
+    default: {
+      std::uint64_t v = 0;
+      for (std::size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+      return v;
+    }
+  }
 }
 
 bool MsgpackReader::read_length(std::uint8_t tag, std::uint32_t& count, std::uint8_t fix_base,
@@ -151,7 +159,7 @@ bool MsgpackReader::read_str_general(std::string_view& value) {
 
 bool MsgpackReader::skip(int max_depth) { return walk<false>(max_depth); }
 
-bool MsgpackReader::read_value(std::string_view& span, int max_depth) {
+bool MsgpackReader::read_value_general(std::string_view& span, int max_depth) {
   const std::size_t start = pos_;
   if (!walk<true>(max_depth)) return false;
   span = data_.substr(start, pos_ - start);
@@ -188,7 +196,7 @@ bool MsgpackReader::walk(int max_depth) {
     --left[depth];
     if (!need(1)) return false;
     const auto tag = static_cast<std::uint8_t>(data_[pos_]);
-    if (const std::size_t size = kFixedSize[tag]) {
+    if (const std::size_t size = msgpack_tags::kFixedSize[tag]) {
       ++pos_;
       if (!need(size - 1)) return false;
       pos_ += size - 1;

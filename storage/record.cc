@@ -1,42 +1,10 @@
 #include "storage/record.h"
 
 #include <array>
-#include <cstring>
+
+#include "storage/ascii.h"
 
 namespace shopsync {
-
-namespace {
-
-// How many of the bytes `s` starts with are surely ASCII: all of them when
-// every byte is, otherwise at most up to the first that is not. Read a word
-// at a time; field names and most values are short, so the last word
-// overlaps the one before it instead of ending byte by byte.
-std::size_t ascii_prefix(std::string_view s) {
-  const char* p = s.data();
-  const std::size_t n = s.size();
-  if (n >= 8) {
-    std::uint64_t word;
-    std::size_t i = 0;
-    for (; i + 8 < n; i += 8) {
-      std::memcpy(&word, p + i, 8);
-      if ((word & 0x8080808080808080ULL) != 0) return i;
-    }
-    std::memcpy(&word, p + n - 8, 8);
-    return (word & 0x8080808080808080ULL) == 0 ? n : i;
-  }
-  if (n >= 4) {
-    std::uint32_t head;
-    std::uint32_t tail;
-    std::memcpy(&head, p, 4);
-    std::memcpy(&tail, p + n - 4, 4);
-    return ((head | tail) & 0x80808080U) == 0 ? n : 0;
-  }
-  unsigned bits = 0;
-  for (std::size_t i = 0; i < n; ++i) bits |= static_cast<unsigned char>(p[i]);
-  return bits < 0x80 ? n : 0;
-}
-
-}  // namespace
 
 bool is_valid_utf8(std::string_view s) {
   // Past the ASCII prefix (usually all of it), code point by code point.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "storage/ascii.h"
+
 namespace shopsync {
 
 namespace {
@@ -318,7 +320,7 @@ Status read_version_with(MsgpackReader& in, Version& out, const DecodeLimits& li
   for (std::uint32_t i = 0; i < nfields; ++i) {
     std::string_view name;
     if (!in.read_str(name)) return corrupt(in, "field name");
-    if (!is_valid_utf8(name)) {
+    if (!is_ascii(name) && !is_valid_utf8(name)) {
       in.fail("field name is not valid UTF-8");
       return corrupt(in, "field name");
     }
