@@ -104,7 +104,9 @@ Status Node::open_replica(const StrategyTable& table) {
   auto store = LmdbStore::open(config_.data_dir, store_options);
   if (!store) return store.status().context("opening the store in " + config_.data_dir.string());
   store_ = std::move(*store);
-  if (!config_.sync_each_commit) flusher_ = std::make_unique<DiskFlusher>([store = store_.get()] { return store->flush(); });
+  if (!config_.sync_each_commit) {
+    flusher_ = std::make_unique<DiskFlusher>([store = store_.get()] { return store->flush(); });
+  }
 
   std::optional<NodeMeta> meta;
   SHOPSYNC_TRY(store_->read([&](StoreReader& r) -> Status {

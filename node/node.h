@@ -229,9 +229,9 @@ class Node {
   std::uint64_t started_ms_ = 0;         // wall
   std::uint64_t started_steady_ms_ = 0;  // monotonic
   DiskFullLog disk_full_;
+  std::unique_ptr<DiskFlusher> flusher_;  // --durability interval only; declared after store_, stops before it
   // Deadlines below are monotonic (now_ms()).
   std::uint64_t next_persist_ms_ = 0;
-  std::unique_ptr<DiskFlusher> flusher_;  // --durability interval only; declared after store_, stops before it
   std::uint64_t next_flush_ms_ = 0;
   std::uint64_t flushed_writes_ = 0;  // store_->writes() at the last flush asked for
 };
