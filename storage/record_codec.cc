@@ -106,14 +106,7 @@ std::string encode_standalone(F&& pack_body) {
 // walk; false means "not obviously valid": the walk decides and explains.
 bool is_plain_valid_scalar(std::string_view p) {
   const auto tag = static_cast<std::uint8_t>(p[0]);
-  if (tag <= 0x7f || tag >= 0xe0 || tag == 0xc0 || tag == 0xc2 || tag == 0xc3) return p.size() == 1;
-  switch (tag) {
-    case 0xcc: case 0xd0: return p.size() == 2;
-    case 0xcd: case 0xd1: return p.size() == 3;
-    case 0xce: case 0xd2: case 0xca: return p.size() == 5;
-    case 0xcf: case 0xd3: case 0xcb: return p.size() == 9;
-    default: break;
-  }
+  if (const std::size_t size = msgpack_tags::kFixedSize[tag]) return p.size() == size;
   std::size_t header = 0;
   std::size_t len = 0;
   if ((tag & 0xe0) == 0xa0) {

@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(a_flush_asked_for_just_before_stopping_is_done) {
   BOOST_TEST(held.begun() == 1);
 }
 
-BOOST_AUTO_TEST_CASE(a_failed_flush_is_logged_and_the_next_request_tries_again) {
+BOOST_AUTO_TEST_CASE(a_failed_flush_is_tried_again_on_the_next_request) {
   std::atomic<int> calls{0};
   {
     DiskFlusher flusher([&]() -> Status {
