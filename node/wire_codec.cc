@@ -1,5 +1,6 @@
 #include "node/wire_codec.h"
 
+#include <cstring>
 #include <memory>
 #include <msgpack.hpp>
 
@@ -280,7 +281,9 @@ Hello decode_hello(const Fields& f) {
   return m;
 }
 
-Batch decode_batch(const Fields& f) {
+// `body` is the buffer the frame's body was decoded from: the records keep
+// views into it.
+Batch decode_batch(const Fields& f, const std::shared_ptr<const char[]>& body) {
   Batch m;
   const auto& records = f.at(0);
   if (records.type != msgpack::type::ARRAY) bad("BATCH records is not an array");
@@ -291,7 +294,7 @@ Batch decode_batch(const Fields& f) {
     try {
       const Fields r(records.via.array.ptr[i], 3, "BATCH record");
       RecordKey key = as_key(r, "BATCH record");
-      auto state = PackedRecord::parse(std::string(as_bin(r.at(2), "BATCH record state")));
+      auto state = PackedRecord::parse_within(body, as_bin(r.at(2), "BATCH record state"));
       if (!state) bad("BATCH record: " + state.status().message());
       m.records.emplace_back(std::move(key), std::move(*state));
     } catch (Failure& failure) {
@@ -309,7 +312,7 @@ Batch decode_batch(const Fields& f) {
   return m;
 }
 
-WireMessage decode_body(MessageType type, const msgpack::object& body) {
+WireMessage decode_body(MessageType type, const msgpack::object& body, const std::shared_ptr<const char[]>& buffer) {
   switch (type) {
     case MessageType::hello: return decode_hello(Fields(body, 8, "HELLO"));
     case MessageType::heartbeat: {
@@ -336,7 +339,7 @@ WireMessage decode_body(MessageType type, const msgpack::object& body) {
       if (f.has(5)) m.want = as_wanted(f.at(5));
       return m;
     }
-    case MessageType::batch: return decode_batch(Fields(body, 3, "BATCH"));
+    case MessageType::batch: return decode_batch(Fields(body, 3, "BATCH"), buffer);
     case MessageType::credit: {
       const Fields f(body, 1, "CREDIT");
       return Credit{static_cast<std::uint32_t>(as_uint(f.at(0), "CREDIT batches", UINT32_MAX))};
@@ -451,22 +454,28 @@ DecodeResult decode(std::string_view bytes, const WireLimits& limits) {
       return DecodeError{ErrorCode::unknown_type, "unknown message type " + std::to_string(raw_type), type};
     }
     if ((flags & ~std::uint64_t{kFlagZstd}) != 0) bad("frame has unknown flags " + std::to_string(flags));
-    // zstd fills the body's buffer exactly (or the frame is refused): it is
-    // not zero-filled first. What is decoded from it is copied out.
-    std::unique_ptr<char[]> inflated;
+    // The body's own buffer: the decompressed bytes, or for a BATCH a copy
+    // of the frame's, whose records keep views into it (one buffer, not a
+    // copy per record). zstd fills it exactly (or the frame is refused): it
+    // is not zero-filled first.
+    std::shared_ptr<char[]> buffer;
+    const auto t = static_cast<MessageType>(raw_type);
     if (flags & kFlagZstd) {
       const auto size = compressed_body_size(body);
       if (!size) bad("compressed body is not a sized zstd frame");
       if (*size > limits.max_body_bytes) {
         return DecodeError{ErrorCode::too_large, "body of " + std::to_string(*size) + " bytes exceeds the limit", type};
       }
-      inflated.reset(new char[*size]);
-      if (!decompress_body_into(body, {inflated.get(), *size})) bad("compressed body does not decompress");
-      body = std::string_view(inflated.get(), *size);
+      buffer = std::make_shared_for_overwrite<char[]>(*size);
+      if (!decompress_body_into(body, {buffer.get(), *size})) bad("compressed body does not decompress");
+      body = std::string_view(buffer.get(), *size);
+    } else if (t == MessageType::batch) {
+      buffer = std::make_shared_for_overwrite<char[]>(body.size());
+      std::memcpy(buffer.get(), body.data(), body.size());
+      body = std::string_view(buffer.get(), body.size());
     }
     const auto object = unpack_exact(body, limits, "body");
-    const auto t = static_cast<MessageType>(raw_type);
-    return Decoded{static_cast<std::uint32_t>(version), decode_body(t, object.get())};
+    return Decoded{static_cast<std::uint32_t>(version), decode_body(t, object.get(), buffer)};
   } catch (const Failure& f) {
     return DecodeError{f.code, f.text, type};
   } catch (const std::bad_alloc&) {

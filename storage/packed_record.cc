@@ -21,9 +21,20 @@ PackedRecord::PackedRecord(const RecordState& state) : bytes_(encode_record_stat
 Result<PackedRecord> PackedRecord::parse(std::string bytes, const DecodeLimits& limits) {
   PackedRecord out;
   out.bytes_ = std::move(bytes);
-  SHOPSYNC_TRY(scan_record_state(out.bytes_, out.heads_, out.plain_, limits));
+  SHOPSYNC_TRY(out.scan(limits));
   return out;
 }
+
+Result<PackedRecord> PackedRecord::parse_within(std::shared_ptr<const char[]> buffer, std::string_view bytes,
+                                                const DecodeLimits& limits) {
+  PackedRecord out;
+  out.buffer_ = std::move(buffer);
+  out.shared_bytes_ = bytes;
+  SHOPSYNC_TRY(out.scan(limits));
+  return out;
+}
+
+Status PackedRecord::scan(const DecodeLimits& limits) { return scan_record_state(bytes(), heads_, plain_, limits); }
 
 PackedRecord PackedRecord::sealed(std::string bytes) {
   PackedRecord out;
@@ -34,13 +45,13 @@ PackedRecord PackedRecord::sealed(std::string bytes) {
 }
 
 std::size_t PackedRecord::sibling_count() const {
-  return heads_read_ ? heads_.siblings.size() : count_siblings(bytes_);
+  return heads_read_ ? heads_.siblings.size() : count_siblings(bytes());
 }
 
 const RecordState& PackedRecord::heads() const {
   if (!heads_read_) {
     // Sealed bytes of this version's encoder: their heads read.
-    (void)decode_record_heads(bytes_, heads_);
+    (void)decode_record_heads(bytes(), heads_);
     heads_read_ = true;
   }
   return heads_;
@@ -50,8 +61,8 @@ RecordState PackedRecord::decode() const {
   // Already checked, with limits that may have allowed more bytes than the
   // default.
   DecodeLimits limits;
-  limits.max_bytes = std::max(limits.max_bytes, bytes_.size());
-  auto state = decode_record_state(bytes_, limits);
+  limits.max_bytes = std::max(limits.max_bytes, bytes().size());
+  auto state = decode_record_state(bytes(), limits);
   return state ? std::move(state).value() : RecordState{};
 }
 

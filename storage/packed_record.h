@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -35,13 +36,18 @@ class PackedRecord {
   // Checks `bytes` as decode_record_state(bytes, limits) does; corrupt
   // naming the problem otherwise.
   static Result<PackedRecord> parse(std::string bytes, const DecodeLimits& limits = {});
+  // The same for `bytes` inside a buffer that `buffer` keeps alive (a
+  // received batch's body): the records of a batch share it instead of each
+  // holding a copy.
+  static Result<PackedRecord> parse_within(std::shared_ptr<const char[]> buffer, std::string_view bytes,
+                                           const DecodeLimits& limits = {});
   // The encoding inside a value this node's store sealed, whose checksum
   // matched (storage/sealed_record.h).
   static PackedRecord sealed(std::string bytes);
 
   // ok, or why the decoder refuses these bytes (only for one made from a state).
   const Status& check() const { return check_; }
-  const std::string& bytes() const { return bytes_; }
+  std::string_view bytes() const { return buffer_ ? shared_bytes_ : std::string_view(bytes_); }
   // The siblings without their fields (sorted as encoded), and the context.
   const RecordState& heads() const;
   // heads().siblings.size(), without reading the heads.
@@ -52,10 +58,15 @@ class PackedRecord {
   // The whole state. REQUIRES check() ok.
   RecordState decode() const;
 
-  bool operator==(const PackedRecord& other) const { return bytes_ == other.bytes_; }
+  bool operator==(const PackedRecord& other) const { return bytes() == other.bytes(); }
 
  private:
+  Status scan(const DecodeLimits& limits);
+
+  // The bytes: its own, or a view into a buffer shared with other records.
   std::string bytes_;
+  std::shared_ptr<const char[]> buffer_;
+  std::string_view shared_bytes_;
   mutable RecordState heads_;
   mutable bool heads_read_ = true;
   bool plain_ = false;

@@ -441,6 +441,19 @@ Result<ConflictEntry> decode_conflict_entry(std::string_view bytes, const Decode
       [&](MsgpackReader& in, ConflictEntry& out) { return read_conflict_entry(in, out, limits); });
 }
 
+namespace {
+
+// previous < name, taken inline where the first bytes differ (most field
+// names of a record do).
+bool name_precedes(std::string_view previous, std::string_view name) {
+  if (!previous.empty() && !name.empty() && previous[0] != name[0]) {
+    return static_cast<unsigned char>(previous[0]) < static_cast<unsigned char>(name[0]);
+  }
+  return previous < name;
+}
+
+}  // namespace
+
 Status scan_record_state(std::string_view bytes, RecordState& heads, bool& plain, const DecodeLimits& limits) {
   Status st;
   check_size(bytes, limits, st);
@@ -461,7 +474,7 @@ Status scan_record_state(std::string_view bytes, RecordState& heads, bool& plain
       std::string_view previous;
       bool first = true;
       SHOPSYNC_TRY(read_version_with(in, v, limits, plain, [&](std::string_view name, Hlc, std::string_view) {
-        if (!first && !(previous < name)) names_sorted = false;
+        if (!first && !name_precedes(previous, name)) names_sorted = false;
         first = false;
         previous = name;
         return true;

@@ -1,6 +1,7 @@
 // The sync protocol's frames: every message round-trips, and hostile bytes of
 // every kind come back as a DecodeError (never a crash, never a half-decoded
 // message).
+#include <algorithm>
 #include <random>
 
 #include <boost/test/unit_test.hpp>
@@ -249,6 +250,25 @@ BOOST_AUTO_TEST_CASE(large_batches_are_compressed_small_ones_are_not) {
   BOOST_TEST(flags_of(big) == kFlagZstd);
   BOOST_TEST(flags_of(small) == 0u);
   BOOST_TEST((ok(decode(big)).message == WireMessage(sample_batch(500))));
+}
+
+// A batch's records share one copy of its body (storage/packed_record.h):
+// they stay whole once the frame they came in is gone, compressed or not.
+BOOST_AUTO_TEST_CASE(a_decoded_batch_outlives_its_frame) {
+  for (std::size_t n : {1, 500}) {
+    std::string frame = encode(sample_batch(n));
+    Decoded decoded = ok(decode(frame));
+    std::fill(frame.begin(), frame.end(), '\xff');
+    frame = std::string();
+    const Batch expected = sample_batch(n);
+    const auto& batch = std::get<Batch>(decoded.message);
+    BOOST_TEST_REQUIRE(batch.records.size() == n);
+    for (std::size_t i = 0; i < n; ++i) {
+      BOOST_TEST((batch.records[i].first == expected.records[i].first));
+      BOOST_TEST(batch.records[i].second.bytes() == expected.records[i].second.bytes());
+      BOOST_TEST((batch.records[i].second.decode() == expected.records[i].second.decode()));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(unknown_type_and_version_are_named) {
