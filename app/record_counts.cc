@@ -46,6 +46,9 @@ class CountingWriter final : public StoreWriter {
                          const std::function<Scan(std::uint64_t, const RecordKey&)>& visit) override {
     return w_.for_each_change(origin, after, visit);
   }
+  Result<std::uint64_t> changes_run_from(NodeId origin, std::uint64_t after) override {
+    return w_.changes_run_from(origin, after);
+  }
   Result<std::optional<NodeMeta>> node_meta() override { return w_.node_meta(); }
   Status for_each_conflict(std::uint64_t after, const std::function<Scan(const ConflictEntry&)>& visit) override {
     return w_.for_each_conflict(after, visit);

@@ -250,13 +250,9 @@ Status Replica::Impl::close_over_held(StoreReader& r, const Batch& batch, Versio
     }
   }
   for (NodeId origin : origins) {
-    std::uint64_t known = knowledge.get(origin);
-    SHOPSYNC_TRY(r.for_each_change(origin, known, [&](std::uint64_t counter, const RecordKey&) {
-      if (counter != known + 1) return Scan::stop;
-      known = counter;
-      return Scan::next;
-    }));
-    knowledge.set(origin, known);
+    auto run = r.changes_run_from(origin, knowledge.get(origin));
+    if (!run) return run.status();
+    knowledge.set(origin, *run);
   }
   return Status::ok();
 }

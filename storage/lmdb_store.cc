@@ -140,6 +140,23 @@ class TxnView final : public StoreWriter {
     return at.status().context("scanning the change index");
   }
 
+  // The keys alone: no record named by an entry is read.
+  Result<std::uint64_t> changes_run_from(NodeId origin, std::uint64_t after) override {
+    std::uint64_t last = after;
+    if (after == std::numeric_limits<std::uint64_t>::max()) return last;
+    auto cursor = lmdb::Cursor::open(txn_, t_.changes);
+    if (!cursor) return cursor.status();
+    auto at = cursor->seek(keys::view(keys::change(origin, after + 1)));
+    for (; at && at->has_value(); at = cursor->next()) {
+      const std::string_view key = (*at)->key;
+      if (key.size() != 16) return Status::corrupt("change index: key of " + std::to_string(key.size()) + " bytes");
+      if (keys::get_be64(key.data()) != origin || keys::get_be64(key.data() + 8) != last + 1) return last;
+      ++last;
+    }
+    if (!at) return at.status().context("scanning the change index");
+    return last;
+  }
+
   Result<std::optional<NodeMeta>> node_meta() override {
     auto got = txn_.get(t_.meta, kNodeMetaKey);
     if (!got) return got.status().context("reading node meta");

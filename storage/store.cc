@@ -29,6 +29,16 @@ Status StoreReader::for_each_record_heads(std::string_view collection, std::stri
   });
 }
 
+Result<std::uint64_t> StoreReader::changes_run_from(NodeId origin, std::uint64_t after) {
+  std::uint64_t last = after;
+  SHOPSYNC_TRY(for_each_change(origin, after, [&](std::uint64_t counter, const RecordKey&) {
+    if (counter != last + 1) return Scan::stop;
+    last = counter;
+    return Scan::next;
+  }));
+  return last;
+}
+
 Status StoreWriter::put_packed_record(const RecordKey& key, const PackedRecord& record) {
   return put_record(key, record.decode());
 }

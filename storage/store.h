@@ -103,6 +103,11 @@ class StoreReader {
   // counter order.
   virtual Status for_each_change(NodeId origin, std::uint64_t after,
                                  const std::function<Scan(std::uint64_t counter, const RecordKey&)>& visit) = 0;
+  // How far the change index runs on from `after` without a gap: the
+  // highest c such that origin's every counter in after+1..c is there
+  // (`after` when after+1 is not). Reads counters only. This default asks
+  // for_each_change.
+  virtual Result<std::uint64_t> changes_run_from(NodeId origin, std::uint64_t after);
 
   // nullopt on a store that was never given one.
   virtual Result<std::optional<NodeMeta>> node_meta() = 0;

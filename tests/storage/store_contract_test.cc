@@ -1,5 +1,7 @@
 // The Store contract, run against both LmdbStore (real files in a TempDir) and
 // MemoryStore: each case below exists as <name>_lmdb and <name>_memory.
+#include <limits>
+
 #include <boost/test/unit_test.hpp>
 
 #include "storage/lmdb_store.h"
@@ -49,6 +51,18 @@ Changes changes(Store& store, NodeId origin, std::uint64_t after = 0) {
       out.emplace_back(c, k);
       return Scan::next;
     });
+  });
+  BOOST_REQUIRE_MESSAGE(st, st.to_string());
+  return out;
+}
+
+std::uint64_t run_from(Store& store, NodeId origin, std::uint64_t after) {
+  std::uint64_t out = 0;
+  Status st = store.read([&](StoreReader& r) {
+    auto run = r.changes_run_from(origin, after);
+    if (!run) return run.status();
+    out = *run;
+    return Status::ok();
   });
   BOOST_REQUIRE_MESSAGE(st, st.to_string());
   return out;
@@ -131,6 +145,32 @@ STORE_CONTRACT(change_index_follows_overwrites_siblings_and_erase) {
   BOOST_TEST((changes(store, kA) == Changes{{2, other}}));
   // Erasing what is not there is fine.
   BOOST_REQUIRE(put(store, {"orders", "ORD_404"}, RecordState{}));
+}
+
+// How far an origin's changes run without a gap: what lets a receiver's
+// knowledge move over versions it holds above it (replica_sync.cc,
+// close_over_held).
+STORE_CONTRACT(the_change_index_run_stops_at_the_first_gap) {
+  for (std::uint64_t c : {1, 2, 3, 5}) {
+    BOOST_REQUIRE(put(store, {"orders", "ORD_" + std::to_string(c)}, test::simple_state({kA, c}, "a")));
+  }
+  BOOST_REQUIRE(put(store, {"orders", "ORD_B"}, test::simple_state({kB, 6}, "b")));
+  BOOST_TEST(run_from(store, kA, 0) == 3u);
+  BOOST_TEST(run_from(store, kA, 1) == 3u);
+  BOOST_TEST(run_from(store, kA, 3) == 3u);  // 4 is not there
+  BOOST_TEST(run_from(store, kA, 4) == 5u);
+  BOOST_TEST(run_from(store, kA, 5) == 5u);  // the next entry is B's 6, not A's
+  BOOST_TEST(run_from(store, kB, 0) == 0u);  // B's run would start at 1
+  BOOST_TEST(run_from(store, kB, 5) == 6u);
+  BOOST_TEST(run_from(store, 0xCCCC, 7) == 7u);  // an origin with no entries
+  BOOST_TEST(run_from(store, kA, std::numeric_limits<std::uint64_t>::max()) == std::numeric_limits<std::uint64_t>::max());
+
+  // A superseded version leaves a gap where its dot was.
+  RecordState second = test::simple_state({kA, 6}, "second");
+  second.context.set(kA, 6);
+  BOOST_REQUIRE(put(store, {"orders", "ORD_2"}, second));
+  BOOST_TEST(run_from(store, kA, 0) == 1u);
+  BOOST_TEST(run_from(store, kA, 2) == 3u);
 }
 
 // A write reads records and writes over them in one transaction, the way a
