@@ -5,6 +5,7 @@
 #include <msgpack.hpp>
 
 #include "node/body_compression.h"
+#include "storage/msgpack_reader.h"
 #include "storage/record_codec.h"
 
 namespace shopsync::wire {
@@ -127,175 +128,225 @@ struct BodyEncoder {
 };
 
 // ---- decoding -------------------------------------------------------------
+//
+// Bodies are read in place with MsgpackReader: no tree of objects is built,
+// so a BATCH's thousand records are read where they lie. Each value is read
+// in the order the encoder wrote it, and every failure throws a Failure that
+// names the value (caught once, in decode).
 
 struct Failure {
   ErrorCode code;
   std::string text;
 };
 
-// Keeps str/bin bodies as references into the input (no copy); the input
-// outlives the msgpack object in every use below.
-bool reference_everything(msgpack::type::object_type, std::size_t, void*) { return true; }
-
-msgpack::object_handle unpack_exact(std::string_view bytes, const WireLimits& limits, std::string_view what) {
-  const msgpack::unpack_limit limit(limits.max_elements, limits.max_elements, limits.max_string_bytes,
-                                    limits.max_string_bytes, 0, limits.max_depth);
-  std::size_t offset = 0;
-  msgpack::object_handle handle;
-  try {
-    handle = msgpack::unpack(bytes.data(), bytes.size(), offset, &reference_everything, nullptr, limit);
-  } catch (const msgpack::insufficient_bytes&) {
-    throw Failure{ErrorCode::malformed, std::string(what) + " is truncated"};
-  } catch (const msgpack::size_overflow& e) {
-    throw Failure{ErrorCode::too_large, std::string(what) + " exceeds a size or depth limit (" + e.what() + ")"};
-  } catch (const std::exception& e) {
-    throw Failure{ErrorCode::malformed, std::string(what) + " is not MessagePack (" + e.what() + ")"};
-  }
-  if (offset != bytes.size()) {
-    throw Failure{ErrorCode::malformed, std::string(what) + " has " + std::to_string(bytes.size() - offset) +
-                                            " trailing bytes"};
-  }
-  return handle;
-}
-
 [[noreturn]] void bad(const std::string& text) { throw Failure{ErrorCode::malformed, text}; }
 
-// The fields of one body: an array, of which the first `required` must exist.
-class Fields {
+// A reader over one frame or body (`what`), within `limits`.
+class ValueReader {
  public:
-  Fields(const msgpack::object& o, std::size_t required, std::string_view what) : what_(what) {
-    if (o.type != msgpack::type::ARRAY) bad(std::string(what) + " body is not an array");
-    items_ = o.via.array.ptr;
-    size_ = o.via.array.size;
-    if (size_ < required) {
-      bad(std::string(what) + " body has " + std::to_string(size_) + " fields, needs " + std::to_string(required));
+  ValueReader(std::string_view bytes, const WireLimits& limits, std::string_view what)
+      : in_(bytes), limits_(limits), what_(what) {}
+
+  // An array that must hold at least `required` fields: how many it holds.
+  // Fields past the ones a decoder knows are left to skip_rest.
+  std::uint32_t fields(std::size_t required, std::string_view name) {
+    std::uint32_t n = 0;
+    if (!in_.read_array(n)) refused(std::string(name) + " body is not an array");
+    counted(n);
+    if (n < required) {
+      bad(std::string(name) + " body has " + std::to_string(n) + " fields, needs " + std::to_string(required));
+    }
+    return n;
+  }
+  std::uint32_t array(std::string_view name, std::string_view otherwise = " is not an array") {
+    std::uint32_t n = 0;
+    if (!in_.read_array(n)) refused(std::string(name) + std::string(otherwise));
+    return counted(n);
+  }
+  std::uint64_t uint(std::string_view name, std::uint64_t max = UINT64_MAX) {
+    std::uint64_t v = 0;
+    if (!in_.read_uint(v)) refused(std::string(name) + " is not an unsigned integer");
+    if (v > max) bad(std::string(name) + " is out of range");
+    return v;
+  }
+  // `name` and `part` together name the value in the error, built only then.
+  std::string_view str(std::string_view name, std::string_view part = {}) {
+    std::string_view v;
+    if (!in_.read_str(v)) refused(std::string(name) + std::string(part) + " is not a string");
+    return sized(v);
+  }
+  std::string_view bin(std::string_view name) {
+    std::string_view v;
+    if (!in_.read_bin(v)) refused(std::string(name) + " is not binary");
+    return sized(v);
+  }
+  bool boolean(std::string_view name) {
+    bool v = false;
+    if (!in_.read_bool(v)) refused(std::string(name) + " is not a boolean");
+    return v;
+  }
+  VersionVector vv(std::string_view name) {
+    std::uint32_t n = 0;
+    if (!in_.read_map(n)) refused(std::string(name) + " is not a map");
+    counted(n);
+    VersionVector vv;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const NodeId node = uint(std::string(name) + " node id");
+      const std::uint64_t counter = uint(std::string(name) + " counter");
+      if (vv.get(node) != 0) bad(std::string(name) + " names a node twice");
+      vv.set(node, counter);
+    }
+    return vv;
+  }
+  // A record key [collection, id] (the array already open), checked as a
+  // stored key is.
+  RecordKey key(std::string_view name) {
+    RecordKey key{std::string(str(name, " collection")), std::string(str(name, " id"))};
+    if (Status s = validate_key(key); !s) bad(std::string(name) + ": " + s.message());
+    return key;
+  }
+
+  // Skips the fields of an array past the `known` ones a decoder read, at
+  // `depth` levels of nesting (the array's own included).
+  void skip_rest(std::uint32_t fields, std::uint32_t known, int depth) {
+    for (std::uint32_t i = known; i < fields; ++i) {
+      if (!in_.skip(static_cast<int>(limits_.max_depth) - depth)) refused(std::string(what_) + " does not decode");
     }
   }
-  bool has(std::size_t i) const { return i < size_; }
-  const msgpack::object& at(std::size_t i) const { return items_[i]; }
-  std::string_view what() const { return what_; }
+  // Nothing may follow the value read.
+  void end() {
+    if (!in_.at_end()) bad(std::string(what_) + " has " + std::to_string(in_.remaining()) + " trailing bytes");
+  }
 
  private:
-  const msgpack::object* items_ = nullptr;
-  std::size_t size_ = 0;
+  // A read failed: truncated input, or a value nested too deep, is named as
+  // such; otherwise the value was of another type.
+  [[noreturn]] void refused(const std::string& wrong_type) {
+    const std::string& why = in_.error();
+    if (why.starts_with("truncated") || why.find("longer than the input") != std::string::npos) {
+      bad(std::string(what_) + " is truncated");
+    }
+    if (why.starts_with("nested deeper")) {
+      throw Failure{ErrorCode::too_large, std::string(what_) + " is nested deeper than " +
+                                              std::to_string(limits_.max_depth) + " levels"};
+    }
+    bad(wrong_type);
+  }
+  std::uint32_t counted(std::uint32_t n) const {
+    if (n > limits_.max_elements) {
+      throw Failure{ErrorCode::too_large, std::string(what_) + " has an array or map of " + std::to_string(n) +
+                                              " elements, over the limit of " + std::to_string(limits_.max_elements)};
+    }
+    return n;
+  }
+  std::string_view sized(std::string_view v) const {
+    if (v.size() > limits_.max_string_bytes) {
+      throw Failure{ErrorCode::too_large, std::string(what_) + " has a value of " + std::to_string(v.size()) +
+                                              " bytes, over the limit of " + std::to_string(limits_.max_string_bytes)};
+    }
+    return v;
+  }
+
+  MsgpackReader in_;
+  const WireLimits& limits_;
   std::string_view what_;
 };
 
-std::uint64_t as_uint(const msgpack::object& o, std::string_view name, std::uint64_t max = UINT64_MAX) {
-  if (o.type != msgpack::type::POSITIVE_INTEGER) bad(std::string(name) + " is not an unsigned integer");
-  if (o.via.u64 > max) bad(std::string(name) + " is out of range");
-  return o.via.u64;
-}
-
-// `name` and `part` together name the value in the error, built only then.
-std::string_view as_str(const msgpack::object& o, std::string_view name, std::string_view part = {}) {
-  if (o.type != msgpack::type::STR) bad(std::string(name) + std::string(part) + " is not a string");
-  return {o.via.str.ptr, o.via.str.size};
-}
-
-std::string_view as_bin(const msgpack::object& o, std::string_view name) {
-  if (o.type != msgpack::type::BIN) bad(std::string(name) + " is not binary");
-  return {o.via.bin.ptr, o.via.bin.size};
-}
-
-bool as_bool(const msgpack::object& o, std::string_view name) {
-  if (o.type != msgpack::type::BOOLEAN) bad(std::string(name) + " is not a boolean");
-  return o.via.boolean;
-}
-
-VersionVector as_vv(const msgpack::object& o, std::string_view name) {
-  if (o.type != msgpack::type::MAP) bad(std::string(name) + " is not a map");
-  VersionVector vv;
-  for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
-    const auto& kv = o.via.map.ptr[i];
-    const NodeId node = as_uint(kv.key, std::string(name) + " node id");
-    const std::uint64_t counter = as_uint(kv.val, std::string(name) + " counter");
-    if (vv.get(node) != 0) bad(std::string(name) + " names a node twice");
-    vv.set(node, counter);
-  }
-  return vv;
-}
-
 // An array of [origin, counter] pairs, at most kMaxPullHeld.
-std::vector<Dot> as_dots(const msgpack::object& o, std::string_view name) {
-  if (o.type != msgpack::type::ARRAY) bad(std::string(name) + " is not an array");
-  if (o.via.array.size > kMaxPullHeld) bad(std::string(name) + " has more than " + std::to_string(kMaxPullHeld) + " dots");
+std::vector<Dot> read_dots(ValueReader& in, std::string_view name) {
+  const std::uint32_t n = in.array(name);
+  if (n > kMaxPullHeld) bad(std::string(name) + " has more than " + std::to_string(kMaxPullHeld) + " dots");
   std::vector<Dot> out;
-  for (std::uint32_t i = 0; i < o.via.array.size; ++i) {
-    const auto& d = o.via.array.ptr[i];
-    if (d.type != msgpack::type::ARRAY || d.via.array.size != 2) bad(std::string(name) + ": a dot is not [origin, counter]");
-    out.push_back(Dot{as_uint(d.via.array.ptr[0], std::string(name) + " origin"),
-                      as_uint(d.via.array.ptr[1], std::string(name) + " counter")});
+  out.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    constexpr std::string_view kNotADot = ": a dot is not [origin, counter]";
+    if (in.array(name, kNotADot) != 2) bad(std::string(name) + std::string(kNotADot));
+    const NodeId origin = in.uint(std::string(name) + " origin");
+    out.push_back(Dot{origin, in.uint(std::string(name) + " counter")});
   }
   return out;
 }
 
-// A record key [collection, id], checked as a stored key is.
-RecordKey as_key(const Fields& f, std::string_view name) {
-  RecordKey key{std::string(as_str(f.at(0), name, " collection")), std::string(as_str(f.at(1), name, " id"))};
-  if (Status s = validate_key(key); !s) bad(std::string(name) + ": " + s.message());
-  return key;
-}
-
 // PULL want: an array of [collection, id], at most kMaxPullWant.
-std::vector<RecordKey> as_wanted(const msgpack::object& o) {
-  if (o.type != msgpack::type::ARRAY) bad("PULL want is not an array");
-  if (o.via.array.size > kMaxPullWant) bad("PULL want has more than " + std::to_string(kMaxPullWant) + " records");
+std::vector<RecordKey> read_wanted(ValueReader& in) {
+  const std::uint32_t n = in.array("PULL want");
+  if (n > kMaxPullWant) bad("PULL want has more than " + std::to_string(kMaxPullWant) + " records");
   std::vector<RecordKey> out;
-  for (std::uint32_t i = 0; i < o.via.array.size; ++i) out.push_back(as_key(Fields(o.via.array.ptr[i], 2, "PULL want"), "PULL want"));
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint32_t fields = in.fields(2, "PULL want");
+    out.push_back(in.key("PULL want"));
+    in.skip_rest(fields, 2, 3);
+  }
   return out;
 }
 
 // BATCH left: an array of [collection, id, context (VV), live (VV)].
-std::vector<LeftRecord> as_left(const msgpack::object& o) {
-  if (o.type != msgpack::type::ARRAY) bad("BATCH left is not an array");
+std::vector<LeftRecord> read_left(ValueReader& in) {
+  const std::uint32_t n = in.array("BATCH left");
   std::vector<LeftRecord> out;
-  for (std::uint32_t i = 0; i < o.via.array.size; ++i) {
-    const Fields f(o.via.array.ptr[i], 4, "BATCH left");
-    out.push_back(LeftRecord{as_key(f, "BATCH left"), as_vv(f.at(2), "BATCH left context"),
-                             as_vv(f.at(3), "BATCH left live")});
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint32_t fields = in.fields(4, "BATCH left");
+    RecordKey key = in.key("BATCH left");
+    VersionVector context = in.vv("BATCH left context");
+    out.push_back(LeftRecord{std::move(key), std::move(context), in.vv("BATCH left live")});
+    in.skip_rest(fields, 4, 3);
   }
   return out;
 }
 
-Hello decode_hello(const Fields& f) {
+Hello read_hello(ValueReader& in) {
+  const std::uint32_t fields = in.fields(8, "HELLO");
   Hello m;
-  m.cluster = std::string(as_str(f.at(0), "HELLO cluster"));
-  m.node_id = as_uint(f.at(1), "HELLO node id");
-  m.name = std::string(as_str(f.at(2), "HELLO name"));
-  const auto role = parse_role(as_str(f.at(3), "HELLO role"));
+  m.cluster = std::string(in.str("HELLO cluster"));
+  m.node_id = in.uint("HELLO node id");
+  m.name = std::string(in.str("HELLO name"));
+  const auto role = parse_role(in.str("HELLO role"));
   if (!role) bad("HELLO: " + role.status().message());
   m.role = *role;
-  m.protocol_min = static_cast<std::uint32_t>(as_uint(f.at(4), "HELLO protocol min", UINT32_MAX));
-  m.protocol_max = static_cast<std::uint32_t>(as_uint(f.at(5), "HELLO protocol max", UINT32_MAX));
+  m.protocol_min = static_cast<std::uint32_t>(in.uint("HELLO protocol min", UINT32_MAX));
+  m.protocol_max = static_cast<std::uint32_t>(in.uint("HELLO protocol max", UINT32_MAX));
   if (m.protocol_min > m.protocol_max) bad("HELLO protocol range is empty");
-  m.knowledge = as_vv(f.at(6), "HELLO knowledge");
-  m.clock_ms = as_uint(f.at(7), "HELLO clock");
-  if (f.has(8)) m.listen_port = static_cast<std::uint16_t>(as_uint(f.at(8), "HELLO listen port", 65535));
-  if (f.has(9)) m.strategies_digest = std::string(as_str(f.at(9), "HELLO strategies digest"));
-  if (f.has(10)) m.strategies = std::string(as_str(f.at(10), "HELLO strategies"));
-  if (f.has(11)) m.incarnation = as_uint(f.at(11), "HELLO incarnation");
+  m.knowledge = in.vv("HELLO knowledge");
+  m.clock_ms = in.uint("HELLO clock");
+  if (fields > 8) m.listen_port = static_cast<std::uint16_t>(in.uint("HELLO listen port", 65535));
+  if (fields > 9) m.strategies_digest = std::string(in.str("HELLO strategies digest"));
+  if (fields > 10) m.strategies = std::string(in.str("HELLO strategies"));
+  if (fields > 11) m.incarnation = in.uint("HELLO incarnation");
+  in.skip_rest(fields, 12, 1);
   if (m.strategies_digest.size() > 64) bad("HELLO strategies digest is longer than 64 bytes");
   if (m.strategies.size() > kMaxStrategiesText) bad("HELLO strategies is longer than " + std::to_string(kMaxStrategiesText) + " bytes");
   if (m.node_id == 0) bad("HELLO node id is 0");
   return m;
 }
 
-// `body` is the buffer the frame's body was decoded from: the records keep
-// views into it.
-Batch decode_batch(const Fields& f, const std::shared_ptr<const char[]>& body) {
+Pull read_pull(ValueReader& in) {
+  const std::uint32_t fields = in.fields(2, "PULL");
+  Pull m;
+  m.knowledge = in.vv("PULL knowledge");
+  m.credit = static_cast<std::uint32_t>(in.uint("PULL credit", UINT32_MAX));
+  if (fields > 2) m.snapshot = in.boolean("PULL snapshot");
+  if (fields > 3) m.held = read_dots(in, "PULL held");
+  if (fields > 4) m.answer = in.uint("PULL answer");
+  if (fields > 5) m.want = read_wanted(in);
+  in.skip_rest(fields, 6, 1);
+  return m;
+}
+
+// The records keep views into `body`, the buffer the reader reads.
+Batch read_batch(ValueReader& in, const std::shared_ptr<const char[]>& body) {
+  const std::uint32_t fields = in.fields(3, "BATCH");
   Batch m;
-  const auto& records = f.at(0);
-  if (records.type != msgpack::type::ARRAY) bad("BATCH records is not an array");
-  m.records.reserve(records.via.array.size);
-  for (std::uint32_t i = 0; i < records.via.array.size; ++i) {
+  const std::uint32_t n = in.array("BATCH records");
+  m.records.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
     // Which record broke a rule is named only when one did: no string is
     // built for the thousands that do not.
     try {
-      const Fields r(records.via.array.ptr[i], 3, "BATCH record");
-      RecordKey key = as_key(r, "BATCH record");
-      auto state = PackedRecord::parse_within(body, as_bin(r.at(2), "BATCH record state"));
+      const std::uint32_t record_fields = in.fields(3, "BATCH record");
+      RecordKey key = in.key("BATCH record");
+      auto state = PackedRecord::parse_within(body, in.bin("BATCH record state"));
       if (!state) bad("BATCH record: " + state.status().message());
+      in.skip_rest(record_fields, 3, 3);
       m.records.emplace_back(std::move(key), std::move(*state));
     } catch (Failure& failure) {
       constexpr std::string_view kWhat = "BATCH record";  // how each error above begins
@@ -303,57 +354,55 @@ Batch decode_batch(const Fields& f, const std::shared_ptr<const char[]>& body) {
       throw;
     }
   }
-  m.complete = as_vv(f.at(1), "BATCH complete");
-  m.more = as_bool(f.at(2), "BATCH more");
-  if (f.has(3)) m.base = as_vv(f.at(3), "BATCH base");
-  if (f.has(4)) m.snapshot = as_bool(f.at(4), "BATCH snapshot");
-  if (f.has(5)) m.left = as_left(f.at(5));
-  if (f.has(6)) m.answer = as_uint(f.at(6), "BATCH answer");
+  m.complete = in.vv("BATCH complete");
+  m.more = in.boolean("BATCH more");
+  if (fields > 3) m.base = in.vv("BATCH base");
+  if (fields > 4) m.snapshot = in.boolean("BATCH snapshot");
+  if (fields > 5) m.left = read_left(in);
+  if (fields > 6) m.answer = in.uint("BATCH answer");
+  in.skip_rest(fields, 7, 1);
   return m;
 }
 
-WireMessage decode_body(MessageType type, const msgpack::object& body, const std::shared_ptr<const char[]>& buffer) {
+// A body of one field or more, `read` taking its first: the rest skipped.
+template <class Read>
+auto read_fields(ValueReader& in, std::size_t required, std::string_view name, Read&& read) {
+  const std::uint32_t fields = in.fields(required, name);
+  auto m = read(fields);
+  in.skip_rest(fields, 1, 1);
+  return m;
+}
+
+WireMessage read_body(MessageType type, ValueReader& in, const std::shared_ptr<const char[]>& buffer) {
   switch (type) {
-    case MessageType::hello: return decode_hello(Fields(body, 8, "HELLO"));
-    case MessageType::heartbeat: {
-      const Fields f(body, 1, "HEARTBEAT");
-      return Heartbeat{as_uint(f.at(0), "HEARTBEAT clock")};
-    }
-    case MessageType::goodbye: {
-      const Fields f(body, 1, "GOODBYE");
-      return Goodbye{std::string(as_str(f.at(0), "GOODBYE reason"))};
-    }
+    case MessageType::hello: return read_hello(in);
+    case MessageType::heartbeat:
+      return read_fields(in, 1, "HEARTBEAT", [&](std::uint32_t) { return Heartbeat{in.uint("HEARTBEAT clock")}; });
+    case MessageType::goodbye:
+      return read_fields(in, 1, "GOODBYE", [&](std::uint32_t) { return Goodbye{std::string(in.str("GOODBYE reason"))}; });
     case MessageType::error: {
-      const Fields f(body, 2, "ERROR");
-      return Error{static_cast<std::uint32_t>(as_uint(f.at(0), "ERROR code", UINT32_MAX)),
-                   std::string(as_str(f.at(1), "ERROR text"))};
-    }
-    case MessageType::pull: {
-      const Fields f(body, 2, "PULL");
-      Pull m;
-      m.knowledge = as_vv(f.at(0), "PULL knowledge");
-      m.credit = static_cast<std::uint32_t>(as_uint(f.at(1), "PULL credit", UINT32_MAX));
-      if (f.has(2)) m.snapshot = as_bool(f.at(2), "PULL snapshot");
-      if (f.has(3)) m.held = as_dots(f.at(3), "PULL held");
-      if (f.has(4)) m.answer = as_uint(f.at(4), "PULL answer");
-      if (f.has(5)) m.want = as_wanted(f.at(5));
+      const std::uint32_t fields = in.fields(2, "ERROR");
+      Error m;
+      m.code = static_cast<std::uint32_t>(in.uint("ERROR code", UINT32_MAX));
+      m.text = std::string(in.str("ERROR text"));
+      in.skip_rest(fields, 2, 1);
       return m;
     }
-    case MessageType::batch: return decode_batch(Fields(body, 3, "BATCH"), buffer);
-    case MessageType::credit: {
-      const Fields f(body, 1, "CREDIT");
-      return Credit{static_cast<std::uint32_t>(as_uint(f.at(0), "CREDIT batches", UINT32_MAX))};
-    }
-    case MessageType::notify: {
-      const Fields f(body, 1, "NOTIFY");
-      return Notify{as_vv(f.at(0), "NOTIFY knowledge")};
-    }
+    case MessageType::pull: return read_pull(in);
+    case MessageType::batch: return read_batch(in, buffer);
+    case MessageType::credit:
+      return read_fields(in, 1, "CREDIT", [&](std::uint32_t) {
+        return Credit{static_cast<std::uint32_t>(in.uint("CREDIT batches", UINT32_MAX))};
+      });
+    case MessageType::notify:
+      return read_fields(in, 1, "NOTIFY", [&](std::uint32_t) { return Notify{in.vv("NOTIFY knowledge")}; });
     case MessageType::snapshot_required: {
       // The horizon was appended in 0.1 (bodies only grow): an older peer's
       // empty body still decodes, with an empty horizon.
-      const Fields f(body, 0, "SNAPSHOT_REQUIRED");
+      const std::uint32_t fields = in.fields(0, "SNAPSHOT_REQUIRED");
       SnapshotRequired m;
-      if (f.has(0)) m.horizon = as_vv(f.at(0), "SNAPSHOT_REQUIRED horizon");
+      if (fields > 0) m.horizon = in.vv("SNAPSHOT_REQUIRED horizon");
+      in.skip_rest(fields, 1, 1);
       return m;
     }
   }
@@ -437,13 +486,15 @@ DecodeResult decode(std::string_view bytes, const WireLimits& limits) {
     header_limits.max_depth = 1;
     header_limits.max_elements = 64;
     header_limits.max_string_bytes = limits.max_frame_bytes;
-    const auto frame = unpack_exact(bytes, header_limits, "frame");
-    const Fields header(frame.get(), 4, "frame");
-    const std::uint64_t version = as_uint(header.at(0), "frame version", UINT32_MAX);
-    const std::uint64_t raw_type = as_uint(header.at(1), "frame type", UINT32_MAX);
+    ValueReader header(bytes, header_limits, "frame");
+    const std::uint32_t fields = header.fields(4, "frame");
+    const std::uint64_t version = header.uint("frame version", UINT32_MAX);
+    const std::uint64_t raw_type = header.uint("frame type", UINT32_MAX);
     type = static_cast<std::uint32_t>(raw_type);
-    const std::uint64_t flags = as_uint(header.at(2), "frame flags", UINT32_MAX);
-    std::string_view body = as_bin(header.at(3), "frame body");
+    const std::uint64_t flags = header.uint("frame flags", UINT32_MAX);
+    std::string_view body = header.bin("frame body");
+    header.skip_rest(fields, 4, 1);
+    header.end();
     if (version < kProtocolMin || version > kProtocolMax) {
       return DecodeError{ErrorCode::unsupported_version,
                          "protocol version " + std::to_string(version) + " is not in " + std::to_string(kProtocolMin) +
@@ -474,8 +525,10 @@ DecodeResult decode(std::string_view bytes, const WireLimits& limits) {
       std::memcpy(buffer.get(), body.data(), body.size());
       body = std::string_view(buffer.get(), body.size());
     }
-    const auto object = unpack_exact(body, limits, "body");
-    return Decoded{static_cast<std::uint32_t>(version), decode_body(t, object.get(), buffer)};
+    ValueReader in(body, limits, "body");
+    WireMessage message = read_body(t, in, buffer);
+    in.end();
+    return Decoded{static_cast<std::uint32_t>(version), std::move(message)};
   } catch (const Failure& f) {
     return DecodeError{f.code, f.text, type};
   } catch (const std::bad_alloc&) {

@@ -157,6 +157,20 @@ bool MsgpackReader::read_str_general(std::string_view& value) {
   return true;
 }
 
+bool MsgpackReader::read_bin(std::string_view& value) {
+  if (!need(1)) return false;
+  const auto tag = static_cast<std::uint8_t>(data_[pos_]);
+  if (tag != 0xc4 && tag != 0xc5 && tag != 0xc6) return fail("expected a binary");
+  const std::size_t width = tag == 0xc4 ? 1 : tag == 0xc5 ? 2 : 4;
+  ++pos_;
+  if (!need(width)) return false;
+  const std::size_t len = take_be(width);
+  if (!need(len)) return false;
+  value = data_.substr(pos_, len);
+  pos_ += len;
+  return true;
+}
+
 bool MsgpackReader::skip(int max_depth) { return walk<false>(max_depth); }
 
 bool MsgpackReader::read_value_general(std::string_view& span, int max_depth) {

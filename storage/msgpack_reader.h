@@ -75,6 +75,8 @@ class MsgpackReader {
     return read_uint_general(value);
   }
   bool read_bool(bool& value);
+  // bin only.
+  bool read_bin(std::string_view& value);
   // str only; not checked for UTF-8.
   [[gnu::always_inline]] bool read_str(std::string_view& value) {
     if (pos_ < data_.size()) {
