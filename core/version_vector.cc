@@ -8,64 +8,94 @@ namespace shopsync {
 
 namespace {
 
-// Works on const and mutable vectors alike (advance/set write through it).
-template <class Entries>
-auto find_entry(Entries& entries, NodeId node) {
-  return std::lower_bound(entries.begin(), entries.end(), node,
-                          [](const VersionVector::Entry& e, NodeId n) { return e.first < n; });
+// Where `node` is or would go in `entries` (sorted by node id).
+std::size_t position_of(std::span<const VersionVector::Entry> entries, NodeId node) {
+  const auto it = std::lower_bound(entries.begin(), entries.end(), node,
+                                   [](const VersionVector::Entry& e, NodeId n) { return e.first < n; });
+  return static_cast<std::size_t>(it - entries.begin());
 }
 
 }  // namespace
 
 std::uint64_t VersionVector::get(NodeId node) const {
-  auto it = find_entry(entries_, node);
-  return it != entries_.end() && it->first == node ? it->second : 0;
+  const auto all = entries();
+  const std::size_t i = position_of(all, node);
+  return i < all.size() && all[i].first == node ? all[i].second : 0;
 }
 
 bool VersionVector::covers(const VersionVector& other) const {
-  return std::all_of(other.entries_.begin(), other.entries_.end(),
-                     [this](const Entry& e) { return e.second <= get(e.first); });
+  const auto theirs = other.entries();
+  return std::all_of(theirs.begin(), theirs.end(), [this](const Entry& e) { return e.second <= get(e.first); });
 }
 
 void VersionVector::advance(const Dot& dot) {
   if (dot.counter == 0) return;
-  auto it = find_entry(entries_, dot.origin);
-  if (it != entries_.end() && it->first == dot.origin) {
-    it->second = std::max(it->second, dot.counter);
+  const auto all = entries();
+  const std::size_t i = position_of(all, dot.origin);
+  if (i < all.size() && all[i].first == dot.origin) {
+    at(i).second = std::max(all[i].second, dot.counter);
   } else {
-    entries_.insert(it, {dot.origin, dot.counter});
+    insert_at(i, {dot.origin, dot.counter});
   }
 }
 
 void VersionVector::set(NodeId node, std::uint64_t counter) {
-  auto it = find_entry(entries_, node);
-  const bool present = it != entries_.end() && it->first == node;
+  const auto all = entries();
+  const std::size_t i = position_of(all, node);
+  const bool present = i < all.size() && all[i].first == node;
   if (counter == 0) {
-    if (present) entries_.erase(it);
+    if (present) erase_at(i);
   } else if (present) {
-    it->second = counter;
+    at(i).second = counter;
   } else {
-    entries_.insert(it, {node, counter});
+    insert_at(i, {node, counter});
   }
 }
 
 void VersionVector::join(const VersionVector& other) {
-  std::vector<Entry> out;
-  out.reserve(entries_.size() + other.entries_.size());
-  auto a = entries_.begin();
-  auto b = other.entries_.begin();
-  while (a != entries_.end() || b != other.entries_.end()) {
-    if (b == other.entries_.end() || (a != entries_.end() && a->first < b->first)) {
-      out.push_back(*a++);
-    } else if (a == entries_.end() || b->first < a->first) {
-      out.push_back(*b++);
+  const auto mine = entries();
+  const auto theirs = other.entries();
+  VersionVector out;
+  auto a = mine.begin();
+  auto b = theirs.begin();
+  while (a != mine.end() || b != theirs.end()) {
+    Entry next;
+    if (b == theirs.end() || (a != mine.end() && a->first < b->first)) {
+      next = *a++;
+    } else if (a == mine.end() || b->first < a->first) {
+      next = *b++;
     } else {
-      out.emplace_back(a->first, std::max(a->second, b->second));
+      next = {a->first, std::max(a->second, b->second)};
       ++a;
       ++b;
     }
+    out.insert_at(out.entries().size(), next);
   }
-  entries_ = std::move(out);
+  *this = std::move(out);
+}
+
+void VersionVector::insert_at(std::size_t index, const Entry& entry) {
+  if (!spilled_.empty()) {
+    spilled_.insert(spilled_.begin() + static_cast<std::ptrdiff_t>(index), entry);
+  } else if (inline_count_ < kInline) {
+    std::copy_backward(inline_.begin() + index, inline_.begin() + inline_count_, inline_.begin() + inline_count_ + 1);
+    inline_[index] = entry;
+    ++inline_count_;
+  } else {
+    spilled_.reserve(2 * kInline);
+    spilled_.assign(inline_.begin(), inline_.begin() + inline_count_);
+    spilled_.insert(spilled_.begin() + static_cast<std::ptrdiff_t>(index), entry);
+    inline_count_ = 0;
+  }
+}
+
+void VersionVector::erase_at(std::size_t index) {
+  if (!spilled_.empty()) {
+    spilled_.erase(spilled_.begin() + static_cast<std::ptrdiff_t>(index));
+    return;
+  }
+  std::copy(inline_.begin() + index + 1, inline_.begin() + inline_count_, inline_.begin() + index);
+  --inline_count_;
 }
 
 std::string version_vector_text(const VersionVector& vv) {

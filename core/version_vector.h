@@ -7,7 +7,10 @@
 // are in it (docs/local-api.md).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,12 +37,25 @@ class VersionVector {
   void set(NodeId node, std::uint64_t counter);
   void join(const VersionVector& other);  // pointwise maximum
 
-  const std::vector<Entry>& entries() const { return entries_; }
-  bool empty() const { return entries_.empty(); }
-  bool operator==(const VersionVector&) const = default;
+  std::span<const Entry> entries() const {
+    if (spilled_.empty()) return {inline_.data(), inline_count_};
+    return spilled_;
+  }
+  bool empty() const { return entries().empty(); }
+  bool operator==(const VersionVector& other) const { return std::ranges::equal(entries(), other.entries()); }
 
  private:
-  std::vector<Entry> entries_;
+  void insert_at(std::size_t index, const Entry& entry);
+  void erase_at(std::size_t index);
+  Entry& at(std::size_t index) { return spilled_.empty() ? inline_[index] : spilled_[index]; }
+
+  // Most vectors name one or two nodes (a record's context: the nodes that
+  // wrote it). Those entries are held here, without an allocation; a third
+  // moves them all to spilled_, which holds them from then on.
+  static constexpr std::size_t kInline = 2;
+  std::array<Entry, kInline> inline_{};
+  std::size_t inline_count_ = 0;
+  std::vector<Entry> spilled_;
 };
 
 std::string version_vector_text(const VersionVector& vv);
