@@ -46,8 +46,7 @@ LeftRecord left_record(const RecordKey& key, const RecordState& state) {
 // knows one of the context's origins (it received a version of the record, or
 // at least dots of the same writer, from someone).
 bool may_hold(const VersionVector& puller, const VersionVector& context) {
-  return std::any_of(context.entries().begin(), context.entries().end(),
-                     [&](const VersionVector::Entry& e) { return puller.get(e.first) != 0; });
+  return std::ranges::any_of(context.entries(), [&](const VersionVector::Entry& e) { return puller.get(e.first) != 0; });
 }
 
 }  // namespace
