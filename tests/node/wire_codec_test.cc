@@ -304,6 +304,25 @@ BOOST_AUTO_TEST_CASE(trailing_bytes_are_refused) {
   BOOST_TEST((failed(decode(raw_frame(1, 4, 0, body))).code == ErrorCode::malformed));
 }
 
+// What a refused frame says is what an operator reads in the log and the
+// peer in its ERROR: a body cut short says so, and one nested too deep too.
+BOOST_AUTO_TEST_CASE(a_truncated_or_too_deep_body_is_named_as_such) {
+  const std::string short_body = packed([](auto& p) { p.pack_array(2); p.pack_uint32(5); p.pack_str(10); });
+  const DecodeError truncated = failed(decode(raw_frame(1, 4, 0, short_body)));
+  BOOST_TEST((truncated.code == ErrorCode::malformed));
+  BOOST_TEST(truncated.text == "body is truncated");
+  // A newer node's trailing field, nested deeper than the limit allows.
+  const std::string deep_trailer = packed([](auto& p) {
+    p.pack_array(2);
+    p.pack_uint32(5);
+    for (int i = 0; i < 20; ++i) p.pack_array(1);
+    p.pack_uint32(1);
+  });
+  const DecodeError deep = failed(decode(raw_frame(1, 4, 0, deep_trailer)));
+  BOOST_TEST((deep.code == ErrorCode::too_large));
+  BOOST_TEST(deep.text == "body is nested deeper than 8 levels");
+}
+
 BOOST_AUTO_TEST_CASE(every_truncation_is_refused) {
   for (const auto& frame : {encode(sample_batch(20)), encode(sample_batch(1)), encode(Hello{})}) {
     for (std::size_t n = 0; n < frame.size(); ++n) {
