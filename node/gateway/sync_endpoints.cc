@@ -8,6 +8,7 @@
 #include "core/version_vector.h"
 #include "node/gateway/gateway.h"
 #include "node/gateway/gateway_metrics.h"
+#include "node/gateway/json_answers.h"
 #include "node/gateway/reserved_collection.h"
 #include "replication/device_push.h"
 #include "replication/hlc.h"
@@ -48,12 +49,6 @@ std::string code_name(Errc code) {
 }
 
 HttpResponse error_response(const Status& s) { return json_error(http_status_for(s), code_name(s.code()), s.message()); }
-
-HttpResponse ok_json(const json& body) {
-  HttpResponse r;
-  r.body = dump_json(body);
-  return r;
-}
 
 Result<json> body_object(const HttpRequest& request) {
   if (request.body.empty()) return Status::invalid("the request body must be a JSON object (it is empty)");
