@@ -88,13 +88,6 @@ std::string interface_name_of(int index) {
   return "if" + std::to_string(index);
 }
 
-struct PathKey {
-  int interface = 0;
-  int protocol = 0;
-  std::string name;
-  auto operator<=>(const PathKey&) const = default;
-};
-
 // The longest prefix of `s` of at most `max` bytes that does not split a
 // UTF-8 sequence (DNS labels are limited to 63 bytes).
 std::string utf8_prefix(const std::string& s, std::size_t max) {
@@ -112,6 +105,13 @@ bool same_data(const PeerEvent& a, const PeerEvent& b) {
 }  // namespace
 
 struct Discovery::Impl {
+  // A path (see the top of this file): interface, protocol, instance name.
+  struct PathKey {
+    int interface = 0;
+    int protocol = 0;
+    std::string name;
+    auto operator<=>(const PathKey&) const = default;
+  };
   struct Path {
     Impl* impl = nullptr;
     PathKey key;
