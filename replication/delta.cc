@@ -89,8 +89,8 @@ Result<Batch> DeltaCursor::next(StoreReader& reader, const BatchLimits& limits) 
     bool reached_end = true;
     Status scan = reader.for_each_change(origin, progress_.get(origin), [&](std::uint64_t counter, const RecordKey& key) {
       if (counter > limit) return Scan::stop;
-      if (counter > claim_.get(origin) && puller_holds_.count(Dot{origin, counter}) != 0) {
-        progress_.set(origin, counter);  // held above our knowledge, and the puller has it
+      if (puller_holds_.count(Dot{origin, counter}) != 0) {
+        progress_.set(origin, counter);  // the puller has this version already (Pull.held)
         return Scan::next;
       }
       // One copy of a record per batch even when several of its siblings are

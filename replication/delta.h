@@ -55,9 +55,9 @@ class DeltaCursor {
   DeltaCursor(const VersionVector& puller, const VersionVector& target, bool snapshot);
   // The same, also sending the versions the sender holds above its
   // knowledge, up to `held_above` per origin (docs/replication.md, "Writer
-  // ids": versions whose origin may have lost them), except those whose dot
-  // is in `puller_holds` (Pull.held). `base` and `complete` never pass
-  // `target`.
+  // ids": versions whose origin may have lost them). No version whose dot is
+  // in `puller_holds` (Pull.held) is sent, below `target` or above it: the
+  // puller has it. `base` and `complete` never pass `target`.
   DeltaCursor(const VersionVector& puller, const VersionVector& target, const VersionVector& held_above,
               std::set<Dot> puller_holds, bool snapshot);
 

@@ -323,7 +323,7 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   BOOST_TEST(resent_run >= kRecords - committed);
   // ...and nothing committed before the kill was sent again: a's records have
   // counters 1..N in id order, and every batch b received after its restart
-  // continues from a counter at or above what b had committed.
+  // continues from a counter at or above b's committed knowledge.
   const NodeId a_origin = [&] {  // the origin of the seeded records: a writer id of a
     auto r = a.api().get({"bench", first});
     BOOST_REQUIRE(r.is_ok());
@@ -332,10 +332,12 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   const std::string a_hex = node_id_text(a_origin);
   // What b's restarted Pull keeps from being sent again: its knowledge of
   // a's writes, and the records above it it lists as held, at most
-  // kMaxPullHeld (docs/replication.md, "Writer ids"). b holds a's counters
-  // 1..committed, so the answer starts at whichever is lower.
-  const std::uint64_t kept =
-      std::min<std::uint64_t>(committed, knowledge.get(a_origin) + kMaxPullHeld);
+  // kMaxPullHeld (docs/replication.md, "Writer ids"). Its knowledge can lie
+  // below records it holds: when both nodes dial, the session may move to the
+  // other link mid-answer, and a batch of the new link can overtake the last
+  // ones of the old, which are then lost with it (a gap).
+  const std::uint64_t known = knowledge.get(a_origin);
+  const std::uint64_t kept = std::min<std::uint64_t>(committed, known + kMaxPullHeld);
   // The batches b logged after its restart: base, answer. Those of another
   // answer than the one that ended the sync were in flight when b was killed
   // (sent before a knew): b drops them unapplied.
@@ -370,7 +372,7 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   // did not keep.
   BOOST_TEST(resent_run == kRecords - kept);
   BOOST_TEST(batches > 0u);
-  BOOST_TEST(lowest_base >= kept);
+  BOOST_TEST(lowest_base >= known);
 
   // status counts every record (200,000 here): under a sanitizer on a busy
   // machine that can take longer than the client's 2 s timeout, so ask again.
