@@ -335,7 +335,7 @@ BOOST_AUTO_TEST_CASE(killed_mid_initial_sync_resumes_without_resending) {
   // kMaxPullHeld (docs/replication.md, "Writer ids"). Its knowledge can lie
   // below records it holds: when both nodes dial, the session may move to the
   // other link mid-answer, and a batch of the new link can overtake the last
-  // ones of the old, which are then lost with it (a gap).
+  // ones of the old, which may then be lost with it (a gap).
   const std::uint64_t known = knowledge.get(a_origin);
   const std::uint64_t kept = std::min<std::uint64_t>(committed, known + kMaxPullHeld);
   // The batches b logged after its restart: base, answer. Those of another
