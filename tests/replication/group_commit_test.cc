@@ -70,6 +70,15 @@ std::unique_ptr<CountedNode> reopen(MemoryStore& store_b) {
   return std::make_unique<CountedNode>(store_b, 2, reopened);
 }
 
+// A pair for the restart cases: b has the first three batches of a's
+// answer in hand (first_batches) and is stopped by resetting it.
+struct PairToRestart {
+  MemoryStore store_a, store_b;
+  CountedNode a{store_a, 1, small_batches()};
+  std::unique_ptr<CountedNode> b = std::make_unique<CountedNode>(store_b, 2, small_batches());
+  std::vector<Batch> batches = first_batches(a, *b);
+};
+
 // a meets the reopened node on a perfect network until both are idle;
 // returns the records the batches carried.
 std::uint64_t sync_after_restart(CountedNode& a, CountedNode& again) {
@@ -130,11 +139,7 @@ BOOST_AUTO_TEST_CASE(queued_batches_land_in_one_transaction_and_nothing_is_told_
   BOOST_TEST(last.changes == 20u);
 }
 
-BOOST_AUTO_TEST_CASE(batches_queued_when_the_node_stops_are_pulled_again) {
-  MemoryStore store_a, store_b;
-  CountedNode a(store_a, 1, small_batches());
-  auto b = std::make_unique<CountedNode>(store_b, 2, small_batches());
-  const std::vector<Batch> batches = first_batches(a, *b);
+BOOST_FIXTURE_TEST_CASE(batches_queued_when_the_node_stops_are_pulled_again, PairToRestart) {
   TellingOutbox queued;
   BOOST_REQUIRE((*b)->queue_batch(1, batches[0], queued));
   BOOST_REQUIRE((*b)->queue_batch(1, batches[1], queued));
@@ -150,11 +155,7 @@ BOOST_AUTO_TEST_CASE(batches_queued_when_the_node_stops_are_pulled_again) {
 // already sent to it (in flight) arrive in its new session. They answer a
 // Pull of its earlier run: dropped unapplied, no credit given back for them,
 // and the answer to its new Pull brings everything it lacks, once.
-BOOST_AUTO_TEST_CASE(batches_in_flight_to_a_restarted_node_are_dropped_and_the_new_answer_brings_the_rest) {
-  MemoryStore store_a, store_b;
-  CountedNode a(store_a, 1, small_batches());
-  auto b = std::make_unique<CountedNode>(store_b, 2, small_batches());
-  const std::vector<Batch> batches = first_batches(a, *b);
+BOOST_FIXTURE_TEST_CASE(batches_in_flight_to_a_restarted_node_are_dropped_and_the_new_answer_brings_the_rest, PairToRestart) {
   TellingOutbox before_kill;
   BOOST_REQUIRE((*b)->queue_batch(1, batches[0], before_kill));
   BOOST_REQUIRE((*b)->commit_queued(before_kill));
@@ -183,11 +184,7 @@ BOOST_AUTO_TEST_CASE(batches_in_flight_to_a_restarted_node_are_dropped_and_the_n
 // link mid-answer and a batch of the new link overtook the last of the old):
 // the node holds records above a gap. Its knowledge stays below the gap, its
 // next Pull lists what it holds above it, and only what it lacks is sent.
-BOOST_AUTO_TEST_CASE(records_held_above_a_gap_are_not_sent_again_after_a_restart) {
-  MemoryStore store_a, store_b;
-  CountedNode a(store_a, 1, small_batches());
-  auto b = std::make_unique<CountedNode>(store_b, 2, small_batches());
-  const std::vector<Batch> batches = first_batches(a, *b);
+BOOST_FIXTURE_TEST_CASE(records_held_above_a_gap_are_not_sent_again_after_a_restart, PairToRestart) {
   TellingOutbox received;
   BOOST_REQUIRE((*b)->queue_batch(1, batches[0], received));
   BOOST_REQUIRE((*b)->queue_batch(1, batches[2], received));  // batches[1] lost
